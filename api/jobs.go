@@ -1,0 +1,286 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"eddy/jobs"
+	"eddy/storage"
+)
+
+// jobView is a run as the API shows it.
+type jobView struct {
+	ID         string            `json:"id"`
+	Kind       string            `json:"kind"`
+	State      storage.State     `json:"state"`
+	Params     json.RawMessage   `json:"params"`
+	Inputs     map[string]string `json:"inputs,omitempty"`
+	Attempt    int               `json:"attempt"`
+	Error      *string           `json:"error"`
+	Progress   *storage.Progress `json:"progress"`
+	CreatedAt  time.Time         `json:"created_at"`
+	StartedAt  *time.Time        `json:"started_at"`
+	FinishedAt *time.Time        `json:"finished_at"`
+	Result     *resultView       `json:"result"`
+}
+
+type resultView struct {
+	URL string `json:"url"`
+	storage.Result
+}
+
+func viewOf(r *storage.Run) jobView {
+	v := jobView{ID: r.ID, Kind: r.Kind, State: r.State, Params: r.Params, Inputs: r.Inputs,
+		Attempt: r.Attempt, Progress: r.Progress, CreatedAt: r.CreatedAt}
+	if r.Error != "" {
+		v.Error = &r.Error
+	}
+	if !r.StartedAt.IsZero() {
+		v.StartedAt = &r.StartedAt
+	}
+	if !r.FinishedAt.IsZero() {
+		v.FinishedAt = &r.FinishedAt
+	}
+	if r.State == storage.Succeeded && r.Result != nil {
+		v.Result = &resultView{URL: "/v1/jobs/" + r.ID + "/result", Result: *r.Result}
+	}
+	return v
+}
+
+func (s *server) listKinds(w http.ResponseWriter, r *http.Request) {
+	type kindView struct {
+		Name        string         `json:"name"`
+		Title       string         `json:"title"`
+		Description string         `json:"description"`
+		Params      map[string]any `json:"params_schema"`
+		Inputs      []string       `json:"inputs"`
+		Outputs     []string       `json:"outputs"`
+		Timeout     float64        `json:"timeout_seconds"`
+		MaxAttempts int            `json:"max_attempts"`
+	}
+	var out []kindView
+	for _, k := range jobs.Kinds() {
+		out = append(out, kindView{k.Name(), k.Title(), k.Description(), k.Schema(),
+			nonNil(k.InputNames()), nonNil(k.OutputNames()), k.Timeout().Seconds(), k.MaxAttempts()})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"kinds": out})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// readJSON decodes a JSON body of at most maxJSONBody bytes into dst, rejecting
+// unknown fields; it writes the problem and returns false on failure.
+func readJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", maxJSONBody))
+		return false
+	}
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, "reading request body: "+err.Error())
+		return false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		writeProblem(w, http.StatusBadRequest, "request body is empty; a JSON object is required", jobs.FieldError{Path: "", Message: "empty body"})
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		fe := jobs.DecodeError(err)
+		writeProblem(w, http.StatusBadRequest, "malformed request body: "+fe.Message, fe)
+		return false
+	}
+	if dec.More() {
+		writeProblem(w, http.StatusBadRequest, "unexpected data after the JSON object")
+		return false
+	}
+	return true
+}
+
+// writeErr maps service errors to problems.
+func writeErr(w http.ResponseWriter, err error) {
+	var verr jobs.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		writeProblem(w, http.StatusUnprocessableEntity, verr.Error(), verr...)
+	case errors.Is(err, jobs.ErrConflict):
+		writeProblem(w, http.StatusConflict, err.Error(), jobs.FieldError{Path: "/idempotency_key", Message: err.Error()})
+	case errors.Is(err, storage.ErrNotFound):
+		writeProblem(w, http.StatusNotFound, "no such job")
+	default:
+		writeProblem(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+func (s *server) submit(w http.ResponseWriter, r *http.Request) {
+	var req jobs.SubmitRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	run, created, err := s.cfg.Jobs.Submit(r.Context(), req)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/jobs/"+run.ID)
+	status := http.StatusAccepted
+	if !created {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, viewOf(run))
+}
+
+func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
+	run, err := s.cfg.Jobs.Get(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewOf(run))
+}
+
+func (s *server) cancelJob(w http.ResponseWriter, r *http.Request) {
+	run, err := s.cfg.Jobs.Cancel(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, viewOf(run))
+}
+
+func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := storage.RunFilter{Kind: q.Get("kind"), State: storage.State(q.Get("state")), Limit: 50}
+	var errs []jobs.FieldError
+	if f.Kind != "" {
+		if _, ok := jobs.Lookup(f.Kind); !ok {
+			errs = append(errs, jobs.FieldError{Path: "/query/kind", Message: fmt.Sprintf("unknown job kind %q", f.Kind)})
+		}
+	}
+	if f.State != "" && !f.State.Valid() {
+		errs = append(errs, jobs.FieldError{Path: "/query/state", Message: fmt.Sprintf("unknown state %q (queued, running, succeeded, failed, cancelled)", f.State)})
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			errs = append(errs, jobs.FieldError{Path: "/query/limit", Message: "must be an integer from 1 to 500"})
+		}
+		f.Limit = n
+	}
+	if c := q.Get("cursor"); c != "" {
+		id, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil || len(id) == 0 {
+			errs = append(errs, jobs.FieldError{Path: "/query/cursor", Message: "not a cursor returned by this API"})
+		}
+		f.BeforeID = string(id)
+	}
+	if len(errs) > 0 {
+		writeProblem(w, http.StatusBadRequest, "invalid query", errs...)
+		return
+	}
+	runs, err := s.cfg.Jobs.List(r.Context(), f)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	views := make([]jobView, len(runs))
+	for i, run := range runs {
+		views[i] = viewOf(run)
+	}
+	var next *string
+	if len(runs) == f.Limit {
+		c := base64.RawURLEncoding.EncodeToString([]byte(runs[len(runs)-1].ID))
+		next = &c
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"jobs": views, "next_cursor": next})
+}
+
+// events streams the job as server-sent events: one "job" event per change, until
+// the job is final or the client goes away.
+func (s *server) events(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	run, err := s.cfg.Jobs.Get(r.Context(), id)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeProblem(w, http.StatusInternalServerError, "streaming unsupported")
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	var last []byte
+	seq := 0
+	tick := time.NewTicker(s.cfg.EventPoll)
+	defer tick.Stop()
+	keepAlive := time.NewTicker(15 * time.Second)
+	defer keepAlive.Stop()
+	for {
+		data, _ := json.Marshal(viewOf(run))
+		if !bytes.Equal(data, last) {
+			seq++
+			fmt.Fprintf(w, "id: %d\nevent: job\ndata: %s\n\n", seq, data)
+			flusher.Flush()
+			last = data
+		}
+		if run.State.Final() {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-keepAlive.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+			flusher.Flush()
+			continue
+		case <-tick.C:
+		}
+		if run, err = s.cfg.Jobs.Get(r.Context(), id); err != nil {
+			return
+		}
+	}
+}
+
+// result serves a succeeded job's HDF5 file with Range support and its SHA-256.
+func (s *server) result(w http.ResponseWriter, r *http.Request) {
+	run, err := s.cfg.Jobs.Get(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if run.State != storage.Succeeded || run.Result == nil {
+		writeProblem(w, http.StatusConflict, fmt.Sprintf("job is %s; the result exists once it has succeeded", run.State))
+		return
+	}
+	f, err := s.cfg.Artifacts.Open(run.ResultPath)
+	if err != nil {
+		writeProblem(w, http.StatusGone, "result file is missing: "+err.Error())
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "application/x-hdf5")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", run.ID+".h5"))
+	w.Header().Set("ETag", `"`+run.Result.SHA256+`"`)
+	w.Header().Set("X-Content-SHA256", run.Result.SHA256)
+	http.ServeContent(w, r, "", run.FinishedAt, f)
+}

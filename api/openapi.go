@@ -1,0 +1,164 @@
+package api
+
+import (
+	"net/http"
+
+	"eddy/jobs"
+)
+
+// openapi serves the OpenAPI 3.1 description of the API, with every job kind's
+// params schema.
+func (s *server) openapi(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, OpenAPI())
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func jsonBody(schema map[string]any) map[string]any {
+	return map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+}
+
+func resp(desc string, schema map[string]any) map[string]any {
+	out := map[string]any{"description": desc}
+	if schema != nil {
+		out["content"] = map[string]any{"application/json": map[string]any{"schema": schema}}
+	}
+	return out
+}
+
+func problems(codes ...string) map[string]any {
+	out := map[string]any{}
+	for _, c := range codes {
+		out[c] = map[string]any{"description": http.StatusText(atoi(c)),
+			"content": map[string]any{"application/problem+json": map[string]any{"schema": ref("Problem")}}}
+	}
+	return out
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func op(summary string, responses map[string]any, extra map[string]any) map[string]any {
+	o := map[string]any{"summary": summary, "responses": responses}
+	for k, v := range extra {
+		o[k] = v
+	}
+	return o
+}
+
+func merge(ms ...map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+var idParam = []any{map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "string"}}}
+
+// OpenAPI returns the OpenAPI 3.1 document.
+func OpenAPI() map[string]any {
+	var submitVariants []any
+	for _, k := range jobs.Kinds() {
+		submitVariants = append(submitVariants, map[string]any{
+			"type":     "object",
+			"title":    k.Name(),
+			"required": []string{"kind"},
+			"properties": map[string]any{
+				"kind":            map[string]any{"const": k.Name()},
+				"params":          k.Schema(),
+				"inputs":          map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+				"idempotency_key": map[string]any{"type": "string", "maxLength": 200},
+			},
+			"additionalProperties": false,
+		})
+	}
+	str := map[string]any{"type": "string"}
+	nullable := func(t string) map[string]any { return map[string]any{"type": []string{t, "null"}} }
+	schemas := map[string]any{
+		"Problem": map[string]any{"type": "object", "properties": map[string]any{
+			"type": str, "title": str, "status": map[string]any{"type": "integer"}, "detail": str,
+			"errors": map[string]any{"type": "array", "items": map[string]any{"type": "object",
+				"properties": map[string]any{"path": str, "message": str}}}}},
+		"Progress": map[string]any{"type": []string{"object", "null"}, "properties": map[string]any{
+			"fraction": map[string]any{"type": "number"}, "message": str,
+			"metrics": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "number"}}}},
+		"Job": map[string]any{"type": "object", "properties": map[string]any{
+			"id": str, "kind": str,
+			"state":       map[string]any{"enum": []string{"queued", "running", "succeeded", "failed", "cancelled"}},
+			"params":      map[string]any{"type": "object"},
+			"inputs":      map[string]any{"type": "object", "additionalProperties": str},
+			"attempt":     map[string]any{"type": "integer"},
+			"error":       nullable("string"),
+			"progress":    ref("Progress"),
+			"created_at":  map[string]any{"type": "string", "format": "date-time"},
+			"started_at":  map[string]any{"type": []string{"string", "null"}, "format": "date-time"},
+			"finished_at": map[string]any{"type": []string{"string", "null"}, "format": "date-time"},
+			"result": map[string]any{"type": []string{"object", "null"}, "properties": map[string]any{
+				"url": str, "bytes": map[string]any{"type": "integer"}, "sha256": str,
+				"datasets": map[string]any{"type": "array", "items": str}, "metrics": map[string]any{"type": "object"}}},
+		}},
+		"SubmitRequest": map[string]any{"oneOf": submitVariants},
+		"Upload": map[string]any{"type": "object", "properties": map[string]any{
+			"id": str, "filename": str, "format": map[string]any{"enum": []string{"hdf5", "mat"}},
+			"bytes": map[string]any{"type": "integer"}, "sha256": str,
+			"datasets": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{
+				"name": str, "shape": map[string]any{"type": "array", "items": map[string]any{"type": "integer"}}, "dtype": str}}},
+			"created_at": map[string]any{"type": "string", "format": "date-time"}}},
+	}
+	paths := map[string]any{
+		"/healthz":      map[string]any{"get": op("Liveness", map[string]any{"200": resp("alive", nil)}, nil)},
+		"/readyz":       map[string]any{"get": op("Readiness (database reachable)", merge(map[string]any{"200": resp("ready", nil)}, problems("503")), nil)},
+		"/metrics":      map[string]any{"get": op("Prometheus metrics", map[string]any{"200": map[string]any{"description": "text exposition format"}}, nil)},
+		"/openapi.json": map[string]any{"get": op("This document", map[string]any{"200": resp("OpenAPI 3.1", nil)}, nil)},
+		"/v1/kinds": map[string]any{"get": op("Job kinds with their params schemas and outputs",
+			map[string]any{"200": resp("kinds", map[string]any{"type": "object"})}, nil)},
+		"/v1/jobs": map[string]any{
+			"post": op("Submit a job", merge(map[string]any{
+				"202": resp("queued; Location names the job", ref("Job")),
+				"200": resp("an earlier job with the same idempotency_key", ref("Job"))}, problems("400", "409", "413", "422")),
+				map[string]any{"requestBody": merge(map[string]any{"required": true}, jsonBody(ref("SubmitRequest")))}),
+			"get": op("List jobs, newest first", merge(map[string]any{"200": resp("a page of jobs", map[string]any{
+				"type": "object", "properties": map[string]any{"jobs": map[string]any{"type": "array", "items": ref("Job")},
+					"next_cursor": nullable("string")}})}, problems("400")),
+				map[string]any{"parameters": []any{
+					map[string]any{"name": "kind", "in": "query", "schema": str},
+					map[string]any{"name": "state", "in": "query", "schema": map[string]any{"enum": []string{"queued", "running", "succeeded", "failed", "cancelled"}}},
+					map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+					map[string]any{"name": "cursor", "in": "query", "schema": str}}}),
+		},
+		"/v1/jobs/{id}": map[string]any{"get": op("Get a job", merge(map[string]any{"200": resp("the job", ref("Job"))}, problems("404")),
+			map[string]any{"parameters": idParam})},
+		"/v1/jobs/{id}/cancel": map[string]any{"post": op("Cancel a queued or running job",
+			merge(map[string]any{"202": resp("cancellation recorded", ref("Job"))}, problems("404")), map[string]any{"parameters": idParam})},
+		"/v1/jobs/{id}/events": map[string]any{"get": op("Server-sent events: one `job` event per change until final",
+			merge(map[string]any{"200": map[string]any{"description": "event stream", "content": map[string]any{"text/event-stream": map[string]any{}}}}, problems("404")),
+			map[string]any{"parameters": idParam})},
+		"/v1/jobs/{id}/result": map[string]any{"get": op("Download the result HDF5 (Range supported; X-Content-SHA256 header)",
+			merge(map[string]any{"200": map[string]any{"description": "HDF5 file", "content": map[string]any{"application/x-hdf5": map[string]any{}}},
+				"206": map[string]any{"description": "partial content"}}, problems("404", "409")), map[string]any{"parameters": idParam})},
+		"/v1/uploads": map[string]any{"post": op("Upload an HDF5 file (raw body or multipart field `file`)",
+			merge(map[string]any{"201": resp("stored and validated", ref("Upload"))}, problems("400", "413", "415", "422")),
+			map[string]any{"requestBody": map[string]any{"required": true, "content": map[string]any{
+				"application/x-hdf5":  map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}}}}})},
+		"/v1/uploads/{id}": map[string]any{"get": op("Get an upload's description", merge(map[string]any{"200": resp("the upload", ref("Upload"))}, problems("404")),
+			map[string]any{"parameters": idParam})},
+	}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{"title": "Eddy", "version": jobs.Version,
+			"description": "Scientific solver service: submit jobs, follow their progress, download HDF5 results."},
+		"servers":    []any{map[string]any{"url": "/"}},
+		"paths":      paths,
+		"components": map[string]any{"schemas": schemas, "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
+		"security":   []any{map[string]any{"bearer": []any{}}, map[string]any{}},
+	}
+}

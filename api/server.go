@@ -1,0 +1,146 @@
+// Package api is Eddy's HTTP API (v1): a chi router with JSON handlers for job
+// kinds, jobs, uploads, results and server-sent events, problem+json errors, bearer
+// token auth, Prometheus metrics and the OpenAPI document.
+package api
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"eddy/jobs"
+	"eddy/storage"
+)
+
+// Config configures the API handler.
+type Config struct {
+	Jobs      *jobs.Service
+	DB        *storage.DB
+	Artifacts storage.Artifacts
+	// Tokens are the accepted bearer tokens; none means the API is open (allowed
+	// only on loopback addresses, see CheckAuthConfig).
+	Tokens []string
+	// MaxUploadBytes bounds an upload's size.
+	MaxUploadBytes int64
+	Logger         *slog.Logger
+	// EventPoll is how often an event stream looks for changes (default 250 ms).
+	EventPoll time.Duration
+}
+
+// maxJSONBody bounds a JSON request body.
+const maxJSONBody = 1 << 20
+
+type server struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// CheckAuthConfig refuses to serve without tokens on anything but a loopback
+// address.
+func CheckAuthConfig(addr string, tokens []string) error {
+	if len(tokens) > 0 {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("api: address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("api: refusing to listen on %s without EDDY_TOKENS: an open API is allowed on loopback addresses only", addr)
+}
+
+// New returns the API handler.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.EventPoll <= 0 {
+		cfg.EventPoll = 250 * time.Millisecond
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 2 << 30
+	}
+	s := &server{cfg: cfg, log: cfg.Logger}
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.recoverer, instrument)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path)
+	})
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	r.Get("/readyz", s.readyz)
+	r.Get("/openapi.json", s.openapi)
+	r.Handle("/metrics", s.metricsHandler())
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(s.auth)
+		r.Get("/kinds", s.listKinds)
+		r.Post("/jobs", s.submit)
+		r.Get("/jobs", s.listJobs)
+		r.Get("/jobs/{id}", s.getJob)
+		r.Post("/jobs/{id}/cancel", s.cancelJob)
+		r.Get("/jobs/{id}/events", s.events)
+		r.Get("/jobs/{id}/result", s.result)
+		r.Post("/uploads", s.upload)
+		r.Get("/uploads/{id}", s.getUpload)
+	})
+	return r
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.DB.Ping(r.Context()); err != nil {
+		writeProblem(w, http.StatusServiceUnavailable, "database not reachable: "+err.Error())
+		return
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+// recoverer turns a handler panic into a logged 500 problem.
+func (s *server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("handler panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				writeProblem(w, http.StatusInternalServerError, "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// auth accepts requests bearing one of the configured tokens.
+func (s *server) auth(next http.Handler) http.Handler {
+	if len(s.cfg.Tokens) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if ok {
+			for _, t := range s.cfg.Tokens {
+				if subtle.ConstantTimeCompare([]byte(got), []byte(t)) == 1 {
+					next.ServeHTTP(w, r)
+					return
+				}
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="eddy"`)
+		writeProblem(w, http.StatusUnauthorized, "a valid bearer token is required")
+	})
+}

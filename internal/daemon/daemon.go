@@ -1,0 +1,234 @@
+// Package daemon wires Eddy's long-running processes: configuration from flags and
+// environment, the database and its migrations, the artifact store, the job
+// service, the HTTP server, and an orderly shutdown on SIGINT/SIGTERM. cmd/api and
+// cmd/worker are thin mains over it.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"eddy/api"
+	"eddy/jobs"
+	"eddy/storage"
+)
+
+// Config is what both daemons are configured with.
+type Config struct {
+	Addr           string
+	DatabaseURL    string
+	DataDir        string
+	Workers        int
+	Tokens         []string
+	MaxUploadBytes int64
+	MetricsAddr    string
+	LogLevel       slog.Level
+
+	tokens, level string
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int64) int64 {
+	if v := os.Getenv(name); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// Flags registers the common flags on fs, with environment variables as defaults.
+// A negative workers default means 2 on SQLite and 0 (insert only) on PostgreSQL.
+// Call Config.Resolve after fs.Parse.
+func Flags(fs *flag.FlagSet, workersDefault int) *Config {
+	c := &Config{}
+	fs.StringVar(&c.Addr, "addr", env("EDDY_ADDR", "127.0.0.1:8080"), "listen address (EDDY_ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "sqlite://path or postgres://… (DATABASE_URL; default sqlite://<data-dir>/eddy.db)")
+	fs.StringVar(&c.DataDir, "data-dir", env("EDDY_DATA_DIR", "./data"), "folder of results and uploads (EDDY_DATA_DIR)")
+	fs.IntVar(&c.Workers, "workers", int(envInt("EDDY_WORKERS", int64(workersDefault))), "jobs run at once by this process (EDDY_WORKERS)")
+	fs.StringVar(&c.tokens, "tokens", env("EDDY_TOKENS", ""), "comma-separated bearer tokens (EDDY_TOKENS)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", envInt("EDDY_MAX_UPLOAD_BYTES", 2<<30), "largest accepted upload in bytes (EDDY_MAX_UPLOAD_BYTES)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("EDDY_METRICS_ADDR", ""), "worker only: serve /metrics and /healthz on this address (EDDY_METRICS_ADDR)")
+	fs.StringVar(&c.level, "log-level", env("EDDY_LOG_LEVEL", "info"), "debug, info, warn or error (EDDY_LOG_LEVEL)")
+	return c
+}
+
+// Resolve derives the settings that depend on others.
+func (c *Config) Resolve() error {
+	for _, t := range strings.Split(c.tokens, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.Tokens = append(c.Tokens, t)
+		}
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite://" + strings.TrimSuffix(c.DataDir, "/") + "/eddy.db"
+	}
+	if c.Workers < 0 {
+		c.Workers = 2
+		if !strings.HasPrefix(c.DatabaseURL, "sqlite://") {
+			c.Workers = 0
+		}
+	}
+	return c.LogLevel.UnmarshalText([]byte(c.level))
+}
+
+// Logger returns the process logger: text to stderr at the configured level.
+func (c *Config) Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+}
+
+// Open opens and migrates the database.
+func Open(ctx context.Context, c *Config) (*storage.DB, error) {
+	db, err := storage.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// signalContext is cancelled on SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// RunAPI serves the HTTP API; with c.Workers > 0 it also runs jobs in-process.
+func RunAPI(c *Config) error {
+	log := c.Logger()
+	if err := api.CheckAuthConfig(c.Addr, c.Tokens); err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	db, err := Open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if db.Dialect == storage.SQLite && c.Workers == 0 {
+		log.Warn("SQLite with no in-process workers: submitted jobs will wait forever")
+	}
+	svc, art, err := newService(db, c, log)
+	if err != nil {
+		return err
+	}
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	handler := api.New(api.Config{Jobs: svc, DB: db, Artifacts: art, Tokens: c.Tokens,
+		MaxUploadBytes: c.MaxUploadBytes, Logger: log})
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		svc.Stop(context.Background())
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("eddy api listening", "addr", ln.Addr().String(), "database", string(db.Dialect),
+		"workers", c.Workers, "data_dir", c.DataDir, "auth", len(c.Tokens) > 0)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Event streams end with the server; jobs are handed back to the queue.
+	srv.Shutdown(sctx)
+	if serr := svc.Stop(sctx); serr != nil {
+		log.Warn("stopping workers", "err", serr)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// RunWorker runs jobs until SIGINT/SIGTERM, then interrupts the running ones and
+// hands them back to the queue.
+func RunWorker(c *Config) error {
+	log := c.Logger()
+	if c.Workers < 1 {
+		return fmt.Errorf("worker: -workers must be at least 1, got %d", c.Workers)
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	db, err := Open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc, _, err := newService(db, c, log)
+	if err != nil {
+		return err
+	}
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	var srv *http.Server
+	if c.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.Handler())
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
+		srv = &http.Server{Addr: c.MetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server", "err", err)
+			}
+		}()
+	}
+	log.Info("eddy worker started", "id", svc.WorkerID(), "workers", c.Workers, "database", string(db.Dialect))
+	<-ctx.Done()
+	log.Info("shutting down: interrupting running jobs and re-queueing them")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if srv != nil {
+		srv.Shutdown(sctx)
+	}
+	return svc.Stop(sctx)
+}
+
+// Migrate applies the migrations and exits.
+func Migrate(c *Config) error {
+	ctx, stop := signalContext()
+	defer stop()
+	db, err := Open(ctx, c)
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}
+
+func newService(db *storage.DB, c *Config, log *slog.Logger) (*jobs.Service, storage.Artifacts, error) {
+	art, err := storage.NewDir(c.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	riverLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: max(c.LogLevel, slog.LevelWarn)}))
+	svc, err := jobs.New(jobs.Config{DB: db, Artifacts: art, Workers: c.Workers, Logger: log,
+		RiverLogger: riverLog, FetchPollInterval: 200 * time.Millisecond})
+	return svc, art, err
+}

@@ -1,0 +1,152 @@
+// Package jobs holds Eddy's job kinds and the machinery that runs them on River:
+// submitting (validation, the runs row and the River job in one transaction),
+// executing (claim, heartbeat, progress, HDF5 result, completion in one
+// transaction), cancelling, and rescuing runs whose worker died.
+//
+// A kind is a params struct with defaults and a Validate method, plus a Run
+// function that fills the result file; one file per kind registers it with
+// Register.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"eddy/hdf5io"
+	"eddy/progress"
+)
+
+// Params is what every kind's params struct implements. Validate reports problems
+// through a Checker with paths relative to the params object.
+type Params interface {
+	Validate(c *Checker)
+}
+
+// Env is what a running kind gets besides its params.
+type Env struct {
+	// RunID is the job's id.
+	RunID string
+	// Inputs maps input names to local file paths (uploads or earlier results).
+	Inputs map[string]string
+	// Progress reports progress; it is throttled and persisted by the runner.
+	Progress progress.Func
+	// Out is the result file, with the root attributes already written. The kind
+	// writes its datasets; the runner adds /metrics and publishes the file.
+	Out *hdf5io.Writer
+	// Metrics are the run's scalar results: written as attributes of /metrics and
+	// shown in the job's JSON.
+	Metrics map[string]any
+}
+
+// Spec declares a job kind with params type P.
+type Spec[P Params] struct {
+	Name        string
+	Title       string
+	Description string
+	// Defaults returns params filled with their defaults.
+	Defaults func() P
+	// Inputs names the inputs the kind accepts (upload or job ids); empty if none.
+	Inputs []string
+	// Outputs names the datasets of the result file.
+	Outputs []string
+	// Timeout bounds one attempt; it must stay below the rescue window.
+	Timeout time.Duration
+	// MaxAttempts is how often a failing run is tried in all.
+	MaxAttempts int
+	// Run does the work.
+	Run func(ctx context.Context, p P, env *Env) error
+}
+
+// Kind is a registered kind, with its params type erased.
+type Kind interface {
+	Name() string
+	Title() string
+	Description() string
+	Schema() map[string]any
+	InputNames() []string
+	OutputNames() []string
+	Timeout() time.Duration
+	MaxAttempts() int
+	// Decode decodes and validates raw params, returning them normalised (defaults
+	// filled in) as JSON and as the typed value.
+	Decode(raw json.RawMessage) (json.RawMessage, any, error)
+	run(ctx context.Context, params any, env *Env) error
+}
+
+type kind[P Params] struct{ s Spec[P] }
+
+func (k kind[P]) Name() string           { return k.s.Name }
+func (k kind[P]) Title() string          { return k.s.Title }
+func (k kind[P]) Description() string    { return k.s.Description }
+func (k kind[P]) Schema() map[string]any { return Schema(k.s.Defaults()) }
+func (k kind[P]) InputNames() []string   { return k.s.Inputs }
+func (k kind[P]) OutputNames() []string  { return k.s.Outputs }
+func (k kind[P]) Timeout() time.Duration { return k.s.Timeout }
+func (k kind[P]) MaxAttempts() int       { return k.s.MaxAttempts }
+func (k kind[P]) run(ctx context.Context, p any, env *Env) error {
+	return k.s.Run(ctx, p.(P), env)
+}
+
+func (k kind[P]) Decode(raw json.RawMessage) (json.RawMessage, any, error) {
+	p := k.s.Defaults()
+	if err := decodeParams(raw, p); err != nil {
+		return nil, nil, prefixPaths("/params", err)
+	}
+	var c Checker
+	p.Validate(&c)
+	if err := c.Err(); err != nil {
+		return nil, nil, prefixPaths("/params", err)
+	}
+	norm, err := json.Marshal(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("jobs: %s: encode params: %w", k.s.Name, err)
+	}
+	return norm, p, nil
+}
+
+func prefixPaths(prefix string, err error) error {
+	if v, ok := err.(ValidationError); ok {
+		out := make(ValidationError, len(v))
+		for i, e := range v {
+			out[i] = FieldError{Path: prefix + e.Path, Message: e.Message}
+		}
+		return out
+	}
+	return err
+}
+
+var registry = map[string]Kind{}
+
+// Register adds a kind; it panics on a duplicate name or a missing field, since
+// kinds are registered at init.
+func Register[P Params](s Spec[P]) {
+	if s.Name == "" || s.Defaults == nil || s.Run == nil || s.Timeout <= 0 || s.MaxAttempts < 1 {
+		panic(fmt.Sprintf("jobs: incomplete kind spec %q", s.Name))
+	}
+	if s.Timeout > maxKindTimeout {
+		panic(fmt.Sprintf("jobs: kind %s timeout %v exceeds the limit %v", s.Name, s.Timeout, maxKindTimeout))
+	}
+	if _, dup := registry[s.Name]; dup {
+		panic("jobs: kind registered twice: " + s.Name)
+	}
+	registry[s.Name] = kind[P]{s}
+}
+
+// Lookup returns the kind with the given name.
+func Lookup(name string) (Kind, bool) {
+	k, ok := registry[name]
+	return k, ok
+}
+
+// Kinds returns every registered kind, sorted by name.
+func Kinds() []Kind {
+	out := make([]Kind, 0, len(registry))
+	for _, k := range registry {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}

@@ -1,0 +1,18 @@
+// Package krylov solves symmetric positive definite linear systems A x = b by
+// Krylov subspace methods: the conjugate gradient method (CG) and
+// preconditioned CG (PCG).
+//
+// Operators and preconditioners are matrix-free interfaces (Operator,
+// Preconditioner), so a stencil such as eddy/pde/poisson's Laplacian is used
+// without ever assembling a matrix. Solvers take a context, checked every
+// iteration, and a progress.Func, and return plain values: the package has no
+// dependency on the service.
+//
+// All solvers use the same stopping rule, the relative residual
+//
+//	‖b − A x_k‖₂ ≤ Tol · ‖b‖₂,
+//
+// evaluated on the recursively updated residual, and record it at every
+// iteration. Failing to reach Tol within MaxIter iterations is a result
+// (Result.Converged = false), not an error.
+package krylov

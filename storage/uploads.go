@@ -1,0 +1,66 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Dataset describes one array inside an uploaded or produced file.
+type Dataset struct {
+	Name  string `json:"name"`
+	Shape []int  `json:"shape"`
+	Dtype string `json:"dtype"`
+}
+
+// Upload is a user file kept for use as a job input.
+type Upload struct {
+	ID        string
+	Filename  string
+	Format    string // "hdf5" or "mat"
+	Bytes     int64
+	SHA256    string
+	Datasets  []Dataset
+	Path      string // artifact key
+	CreatedAt time.Time
+}
+
+// InsertUpload records u.
+func InsertUpload(ctx context.Context, q Querier, u *Upload) error {
+	ds, err := json.Marshal(u.Datasets)
+	if err != nil {
+		return err
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO uploads (id, filename, format, bytes, sha256, datasets_json, path, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Filename, u.Format, u.Bytes, u.SHA256, string(ds), u.Path, u.CreatedAt.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("storage: insert upload %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// GetUpload returns the upload with the given id, or ErrNotFound.
+func GetUpload(ctx context.Context, q Querier, id string) (*Upload, error) {
+	var (
+		u       Upload
+		ds      string
+		created int64
+	)
+	err := q.QueryRowContext(ctx, `SELECT id, filename, format, bytes, sha256, datasets_json, path, created_at
+		FROM uploads WHERE id = $1`, id).Scan(&u.ID, &u.Filename, &u.Format, &u.Bytes, &u.SHA256, &ds, &u.Path, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: upload %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(ds), &u.Datasets); err != nil {
+		return nil, fmt.Errorf("storage: upload %s datasets: %w", id, err)
+	}
+	u.CreatedAt = time.UnixMicro(created).UTC()
+	return &u, nil
+}
