@@ -1,0 +1,45 @@
+# Eddy — build, run, test, benchmark.
+#   make run    install what is missing, build, start the API with embedded workers (SQLite)
+#   make test   the whole test suite (starts a throw-away PostgreSQL for the service tests)
+#   make bench  the benchmarks; tables go to bench/results/
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+export CGO_ENABLED := 1
+GO ?= go
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := libhdf5-dev pkg-config gcc
+
+.PHONY: all deps deps-test build run test bench vet clean
+
+all: build
+
+# System packages: HDF5 for the cgo binding, and PostgreSQL for the service tests.
+deps:
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is required (https://go.dev/doc/install)"; exit 1; }
+	@if ! pkg-config --exists hdf5 2>/dev/null || ! command -v gcc >/dev/null; then \
+		echo "installing $(APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+deps-test: deps
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "$$TEST_DATABASE_URL" ]; then \
+		echo "installing postgresql for the service tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; \
+	fi
+
+build: deps
+	$(GO) build -o bin/ ./cmd/...
+
+run: build
+	./bin/api
+
+test: deps-test
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+
+bench: deps-test
+	./bench/run.sh
+
+clean:
+	rm -rf bin
