@@ -74,7 +74,7 @@ func (c runsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c runsCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	counts, err := storage.CountRuns(ctx, c.db.SQL)
+	counts, err := storage.CountRuns(ctx, c.db.Read)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
 		return

@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -65,7 +65,7 @@ type proc struct {
 	done chan error
 }
 
-func startProc(t *testing.T, name string, env []string, args ...string) *proc {
+func startProc(t testing.TB, name string, env []string, args ...string) *proc {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	logf, err := os.Create(logPath)
@@ -91,9 +91,9 @@ func startProc(t *testing.T, name string, env []string, args ...string) *proc {
 	return p
 }
 
-func (p *proc) signal(t *testing.T, sig syscall.Signal) { p.cmd.Process.Signal(sig) }
+func (p *proc) signal(t testing.TB, sig syscall.Signal) { p.cmd.Process.Signal(sig) }
 
-func (p *proc) waitExit(t *testing.T, timeout time.Duration) error {
+func (p *proc) waitExit(t testing.TB, timeout time.Duration) error {
 	select {
 	case err := <-p.done:
 		p.done <- err
@@ -106,7 +106,7 @@ func (p *proc) waitExit(t *testing.T, timeout time.Duration) error {
 
 type client struct{ base string }
 
-func (c client) req(t *testing.T, method, path, body string) (int, []byte) {
+func (c client) req(t testing.TB, method, path, body string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
 	if body != "" {
@@ -121,7 +121,7 @@ func (c client) req(t *testing.T, method, path, body string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
-func (c client) waitReady(t *testing.T) {
+func (c client) waitReady(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -151,7 +151,7 @@ type job struct {
 	} `json:"result"`
 }
 
-func (c client) submit(t *testing.T, body string) job {
+func (c client) submit(t testing.TB, body string) job {
 	t.Helper()
 	code, b := c.req(t, "POST", "/v1/jobs", body)
 	if code != 202 {
@@ -162,7 +162,7 @@ func (c client) submit(t *testing.T, body string) job {
 	return j
 }
 
-func (c client) get(t *testing.T, id string) job {
+func (c client) get(t testing.TB, id string) job {
 	t.Helper()
 	code, b := c.req(t, "GET", "/v1/jobs/"+id, "")
 	if code != 200 {
@@ -173,7 +173,7 @@ func (c client) get(t *testing.T, id string) job {
 	return j
 }
 
-func (c client) waitFor(t *testing.T, id string, timeout time.Duration, ok func(job) bool) job {
+func (c client) waitFor(t testing.TB, id string, timeout time.Duration, ok func(job) bool) job {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -191,7 +191,7 @@ func (c client) waitFor(t *testing.T, id string, timeout time.Duration, ok func(
 func final(j job) bool { return j.State == "succeeded" || j.State == "failed" || j.State == "cancelled" }
 
 // checkResult downloads the result, checks its SHA-256, and reads it back.
-func (c client) checkResult(t *testing.T, j job, wantN int) {
+func (c client) checkResult(t testing.TB, j job, wantN int) {
 	t.Helper()
 	code, body := c.req(t, "GET", j.Result.URL, "")
 	if code != 200 {
@@ -218,7 +218,7 @@ func (c client) checkResult(t *testing.T, j job, wantN int) {
 }
 
 // streamStates follows the SSE stream of a job until it ends, returning the states.
-func (c client) streamStates(t *testing.T, id string) []string {
+func (c client) streamStates(t testing.TB, id string) []string {
 	t.Helper()
 	resp, err := http.Get(c.base + "/v1/jobs/" + id + "/events")
 	if err != nil {
@@ -283,7 +283,7 @@ func TestSQLiteEmbedded(t *testing.T) {
 }
 
 // workerOf returns the pid encoded in the worker id holding a run.
-func workerOf(t *testing.T, db *sql.DB, id string) int {
+func workerOf(t testing.TB, db *sql.DB, id string) int {
 	t.Helper()
 	var w sql.NullString
 	if err := db.QueryRow(`SELECT worker_id FROM runs WHERE id = $1`, id).Scan(&w); err != nil {

@@ -106,7 +106,7 @@ func New(cfg Config) (*Service, error) {
 		RescueStuckJobsAfter: maxKindTimeout + time.Hour,
 		RetryPolicy:          retryPolicy{},
 		FetchPollInterval:    cfg.FetchPollInterval,
-		FetchCooldown:        min(cfg.FetchPollInterval, 100*time.Millisecond),
+		FetchCooldown:        10 * time.Millisecond,
 	}
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
@@ -297,12 +297,12 @@ func (s *Service) inputPath(ctx context.Context, id string) (string, error) {
 
 // Get returns a run.
 func (s *Service) Get(ctx context.Context, id string) (*storage.Run, error) {
-	return storage.GetRun(ctx, s.db.SQL, id)
+	return storage.GetRun(ctx, s.db.Read, id)
 }
 
 // List lists runs, newest first.
 func (s *Service) List(ctx context.Context, f storage.RunFilter) ([]*storage.Run, error) {
-	return storage.ListRuns(ctx, s.db.SQL, f)
+	return storage.ListRuns(ctx, s.db.Read, f)
 }
 
 // Cancel cancels a queued run at once, or asks a running one to stop: its worker's

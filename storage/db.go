@@ -35,7 +35,12 @@ const (
 // adapter for PostgreSQL), so the River client type is river.Client[*sql.Tx] in both
 // deployments and the same SQL text serves both.
 type DB struct {
-	SQL     *sql.DB
+	// SQL is the read-write handle (one connection on SQLite: one writer).
+	SQL *sql.DB
+	// Read serves queries that only read. On SQLite it is a separate pool of
+	// read-only connections, which WAL lets run beside the writer; on PostgreSQL
+	// it is SQL itself.
+	Read    *sql.DB
 	Dialect Dialect
 	// path is the SQLite file (empty for PostgreSQL).
 	path string
@@ -80,7 +85,14 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 	}
-	return &DB{SQL: db, Dialect: SQLite, path: path}, nil
+	// The writer's first connection has switched the file to WAL; readers follow.
+	read, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(20000)&_pragma=query_only(1)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: open sqlite %s for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(4)
+	return &DB{SQL: db, Read: read, Dialect: SQLite, path: path}, nil
 }
 
 func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
@@ -99,7 +111,8 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("storage: connect %s: %w", redact(rawURL), err)
 	}
-	return &DB{SQL: stdlib.OpenDBFromPool(pool), Dialect: Postgres, pool: pool}, nil
+	db := stdlib.OpenDBFromPool(pool)
+	return &DB{SQL: db, Read: db, Dialect: Postgres, pool: pool}, nil
 }
 
 // RiverDriver returns the River driver over this database.
@@ -116,6 +129,9 @@ func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 // Close closes the database.
 func (db *DB) Close() error {
 	err := db.SQL.Close()
+	if db.Read != db.SQL {
+		db.Read.Close()
+	}
 	if db.pool != nil {
 		db.pool.Close()
 	}
