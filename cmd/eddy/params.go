@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// listFlag collects the values of a repeatable flag (-p, -i).
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// buildParams merges the params of a submission, later sources overriding earlier
+// ones: the JSON object in file (or standard input for "-"), then the JSON object
+// text, then each key=value pair. A value is taken as JSON when it parses as JSON
+// (numbers, true/false, null, arrays, objects, quoted strings) and as a string
+// otherwise; a dotted key ("a.b=1") sets a field of a nested object.
+func buildParams(file, text string, pairs []string, stdin io.Reader) (json.RawMessage, error) {
+	params := map[string]any{}
+	if file != "" {
+		var (
+			b   []byte
+			err error
+		)
+		if file == "-" {
+			b, err = io.ReadAll(stdin)
+		} else {
+			b, err = os.ReadFile(file)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--params-file: %v", err)
+		}
+		if err := mergeObject(params, b); err != nil {
+			return nil, fmt.Errorf("--params-file %s: %v", file, err)
+		}
+	}
+	if text != "" {
+		if err := mergeObject(params, []byte(text)); err != nil {
+			return nil, fmt.Errorf("--params: %v", err)
+		}
+	}
+	for _, p := range pairs {
+		key, value, ok := strings.Cut(p, "=")
+		if !ok || key == "" {
+			return nil, fmt.Errorf("-p %q: want key=value", p)
+		}
+		if err := setPath(params, key, paramValue(value)); err != nil {
+			return nil, fmt.Errorf("-p %q: %v", p, err)
+		}
+	}
+	return json.Marshal(params)
+}
+
+// paramValue is value as JSON if it is JSON, else value as a JSON string.
+func paramValue(value string) json.RawMessage {
+	if t := strings.TrimSpace(value); t != "" && json.Valid([]byte(t)) {
+		return json.RawMessage(t)
+	}
+	b, _ := json.Marshal(value)
+	return b
+}
+
+// mergeObject decodes a JSON object (numbers kept exactly as written) and merges
+// it into dst, nested objects field by field.
+func mergeObject(dst map[string]any, b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var src map[string]any
+	if err := dec.Decode(&src); err != nil {
+		return fmt.Errorf("not a JSON object: %v", err)
+	}
+	if dec.More() {
+		return fmt.Errorf("unexpected data after the JSON object")
+	}
+	if src == nil {
+		return fmt.Errorf("not a JSON object")
+	}
+	mergeInto(dst, src)
+	return nil
+}
+
+func mergeInto(dst, src map[string]any) {
+	for k, v := range src {
+		if sv, ok := v.(map[string]any); ok {
+			if dv, ok := dst[k].(map[string]any); ok {
+				mergeInto(dv, sv)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+}
+
+// setPath sets the dotted key in m, creating nested objects on the way.
+func setPath(m map[string]any, key string, v json.RawMessage) error {
+	parts := strings.Split(key, ".")
+	for i, part := range parts[:len(parts)-1] {
+		if part == "" {
+			return fmt.Errorf("empty name in key %q", key)
+		}
+		next, ok := m[part].(map[string]any)
+		if !ok {
+			if _, exists := m[part]; exists {
+				return fmt.Errorf("%s is not an object", strings.Join(parts[:i+1], "."))
+			}
+			next = map[string]any{}
+			m[part] = next
+		}
+		m = next
+	}
+	last := parts[len(parts)-1]
+	if last == "" {
+		return fmt.Errorf("empty name in key %q", key)
+	}
+	m[last] = v
+	return nil
+}
+
+// buildInputs turns name=id pairs into the inputs map of a submission.
+func buildInputs(pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	in := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		name, id, ok := strings.Cut(p, "=")
+		if !ok || name == "" || id == "" {
+			return nil, fmt.Errorf("-i %q: want name=upload_or_job_id", p)
+		}
+		if _, dup := in[name]; dup {
+			return nil, fmt.Errorf("-i: input %q given twice", name)
+		}
+		in[name] = id
+	}
+	return in, nil
+}
