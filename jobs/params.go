@@ -159,6 +159,13 @@ func structSchema(v reflect.Value) map[string]any {
 		if name == "-" {
 			continue
 		}
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && name == "" {
+			// An embedded struct's fields are promoted, as encoding/json does.
+			for k, v := range structSchema(v.Field(i))["properties"].(map[string]any) {
+				props[k] = v
+			}
+			continue
+		}
 		if name == "" {
 			name = f.Name
 		}
@@ -220,3 +227,23 @@ func fieldSchema(f reflect.StructField, v reflect.Value) map[string]any {
 // DecodeError describes an encoding/json decoding error of a request body as a
 // field error with the offending path.
 func DecodeError(err error) FieldError { return jsonFieldError("", err) }
+
+// FailFrom records the field errors found in err, a library's validation error
+// (possibly joined with errors.Join): field maps one error to its params field and
+// message; errors it does not recognise are recorded against the params object.
+func (c *Checker) FailFrom(err error, field func(error) (name, msg string, ok bool)) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			c.FailFrom(e, field)
+		}
+		return
+	}
+	if name, msg, ok := field(err); ok {
+		c.Fail("/"+name, "%s", msg)
+		return
+	}
+	c.Fail("", "%v", err)
+}

@@ -1,0 +1,150 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"eddy/solvers/gphm"
+)
+
+// GPParams are the params of gp.solve: the solver's Config, whose json names are
+// the API. A preset supplies the defaults of every field it fixes.
+type GPParams struct {
+	gphm.Config
+}
+
+// UnmarshalJSON starts from the named preset's configuration (or, for a problem
+// given by expressions, from the defaults without a preset), then applies the
+// given fields, refusing unknown ones.
+func (p *GPParams) UnmarshalJSON(b []byte) error {
+	var peek struct {
+		Preset   string `json:"preset"`
+		Exact    string `json:"exact"`
+		Source   string `json:"source"`
+		Boundary string `json:"boundary"`
+	}
+	_ = json.Unmarshal(b, &peek) // type errors are reported by the decode below
+	switch {
+	case peek.Preset != "":
+		if c, err := gphm.PresetConfig(peek.Preset); err == nil {
+			p.Config = c
+		}
+	case peek.Exact != "" || peek.Source != "" || peek.Boundary != "":
+		p.Config.Preset = ""
+	}
+	type plain gphm.Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode((*plain)(&p.Config))
+}
+
+// Validate checks the configuration, expressions included, and the job's size.
+func (p *GPParams) Validate(c *Checker) {
+	err := p.Config.Validate()
+	c.FailFrom(err, func(e error) (string, string, bool) {
+		var fe *gphm.FieldError
+		var xe *gphm.ExprError
+		switch {
+		case errors.As(e, &xe):
+			if xe.Pos >= 0 {
+				return xe.Field, fmt.Sprintf("at character %d: %v", xe.Pos, xe.Err), true
+			}
+			return xe.Field, xe.Err.Error(), true
+		case errors.As(e, &fe):
+			return fe.Field, fe.Msg, true
+		}
+		return "", "", false
+	})
+	if err != nil {
+		return
+	}
+	if bytes, _ := p.Config.Estimate(); bytes > maxJobBytes {
+		c.Fail("/n", "needs about %.1f GiB, more than the %d GiB a job may use", float64(bytes)/(1<<30), maxJobBytes>>30)
+	}
+}
+
+func init() {
+	Register(Spec[*GPParams]{
+		Name:  "gp.solve",
+		Title: "GP-HM: Gaussian-process solver for high-frequency and multi-scale PDEs",
+		Description: "Solves 1-D/2-D Poisson, Allen–Cahn and 1-D advection with a Gaussian process whose " +
+			"spectral-mixture kernel is learned on a Kronecker-structured grid (Fang et al., ICLR 2024); " +
+			"problems from the paper's presets or from expressions (exact solution, or source and boundary).",
+		Defaults:    func() *GPParams { return &GPParams{gphm.DefaultConfig()} },
+		Outputs:     []string{"u", "u_exact", "x", "y", "loss", "spectrum/<axis>/weights", "spectrum/<axis>/frequencies", "spectrum/<axis>/length_scales"},
+		Timeout:     10 * time.Hour,
+		MaxAttempts: 2,
+		Run:         runGP,
+	})
+}
+
+func runGP(ctx context.Context, p *GPParams, env *Env) error {
+	res, err := gphm.Solve(ctx, p.Config, env.Progress)
+	if err != nil {
+		return err
+	}
+	axes := []string{"x"}
+	shape := []int{len(res.X)}
+	if res.Y != nil {
+		second := "y"
+		if p.Config.PDE == "advection" {
+			second = "t"
+		}
+		axes = append(axes, second)
+		shape = append(shape, len(res.Y))
+	}
+	dims := axes[0]
+	if len(axes) == 2 {
+		dims += "," + axes[1]
+	}
+	w := env.Out
+	if err := w.WriteFloat64("u", res.U, shape, dims, ""); err != nil {
+		return err
+	}
+	if res.UExact != nil {
+		if err := w.WriteFloat64("u_exact", res.UExact, shape, dims, ""); err != nil {
+			return err
+		}
+	}
+	if err := w.WriteFloat64("x", res.X, []int{len(res.X)}, "x", ""); err != nil {
+		return err
+	}
+	if res.Y != nil {
+		if err := w.WriteFloat64("y", res.Y, []int{len(res.Y)}, axes[1], ""); err != nil {
+			return err
+		}
+	}
+	if err := w.WriteFloat64("loss", res.Loss, []int{len(res.Loss)}, "iteration", ""); err != nil {
+		return err
+	}
+	for i, sp := range res.Spectra {
+		g := "/spectrum/" + axes[i]
+		q := []int{len(sp.Weights)}
+		for _, d := range []struct {
+			name  string
+			data  []float64
+			units string
+		}{{"weights", sp.Weights, ""}, {"frequencies", sp.Frequencies, "cycles per unit length"}, {"length_scales", sp.LengthScales, "length"}} {
+			if err := w.WriteFloat64(g+"/"+d.name, d.data, q, "component", d.units); err != nil {
+				return err
+			}
+		}
+		env.Metrics["active_components_"+axes[i]] = sp.Active
+	}
+	if !math.IsNaN(res.RelL2) {
+		env.Metrics["rel_l2"] = res.RelL2
+		env.Metrics["rel_l2_grid"] = res.RelL2Grid
+	}
+	env.Metrics["path"] = res.Path
+	env.Metrics["iterations"] = res.Iterations
+	env.Metrics["loss_every"] = res.LossEvery
+	env.Metrics["tau_boundary"] = res.Tau[0]
+	env.Metrics["tau_residual"] = res.Tau[1]
+	env.Metrics["seconds"] = res.Seconds
+	return nil
+}

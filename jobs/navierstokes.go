@@ -1,0 +1,99 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"eddy/pde/navierstokes"
+)
+
+// NavierStokesParams are the params of navier_stokes.simulate: the solver's
+// Config, whose json names are the API.
+type NavierStokesParams struct {
+	navierstokes.Config
+}
+
+// Validate checks the configuration and refuses runs too large for one job.
+func (p *NavierStokesParams) Validate(c *Checker) {
+	err := p.Config.Validate()
+	c.FailFrom(err, func(e error) (string, string, bool) {
+		var fe *navierstokes.FieldError
+		if errors.As(e, &fe) {
+			return fe.Field, fe.Message, true
+		}
+		return "", "", false
+	})
+	if err != nil {
+		return
+	}
+	est := p.Config.Estimate(2)
+	if est.MemoryBytes() > maxJobBytes {
+		c.Fail("/samples", "the output and work arrays need about %.1f GiB, more than the %d GiB a job may use; reduce n, samples or the number of snapshots",
+			float64(est.MemoryBytes())/(1<<30), maxJobBytes>>30)
+	}
+	if est.Steps > 2e9 {
+		c.Fail("/dt", "%d time steps in all is more than one job may run", est.Steps)
+	}
+}
+
+func init() {
+	Register(Spec[*NavierStokesParams]{
+		Name:  "navier_stokes.simulate",
+		Title: "2-D incompressible Navier–Stokes (pseudo-spectral, vorticity form)",
+		Description: "Trajectories of the periodic 2-D Navier–Stokes equations in vorticity–streamfunction form " +
+			"on [0, L)², pseudo-spectral with 2/3 dealiasing and IMEX time stepping (Euler–CN, RK2–CN, RK4–CN); " +
+			"Gaussian random field, McWilliams or Taylor–Green initial data; FNO or Kolmogorov forcing.",
+		Defaults:    func() *NavierStokesParams { return &NavierStokesParams{navierstokes.DefaultConfig()} },
+		Outputs:     []string{"vorticity", "t", "energy", "enstrophy", "max_cfl", "wavenumber", "spectrum"},
+		Timeout:     10 * time.Hour,
+		MaxAttempts: 2,
+		Run:         runNavierStokes,
+	})
+}
+
+func runNavierStokes(ctx context.Context, p *NavierStokesParams, env *Env) error {
+	start := time.Now()
+	tr, err := navierstokes.Simulate(ctx, p.Config, env.Progress)
+	if err != nil {
+		return err
+	}
+	n, s, f := tr.N, tr.Samples, tr.Frames
+	w := env.Out
+	for _, d := range []struct {
+		name, dims, units string
+		data              []float64
+		shape             []int
+	}{
+		{"vorticity", "sample,t,y,x", "1/time", tr.Vorticity, []int{s, f, n, n}},
+		{"t", "t", "time", tr.T, []int{f}},
+		{"energy", "sample,t", "length^2/time^2", tr.Energy, []int{s, f}},
+		{"enstrophy", "sample,t", "1/time^2", tr.Enstrophy, []int{s, f}},
+		{"max_cfl", "sample", "", tr.MaxCFL, []int{s}},
+		{"wavenumber", "k", "waves per side", tr.Wavenumbers, []int{len(tr.Wavenumbers)}},
+		{"spectrum", "sample,k", "", tr.Spectrum, []int{s, len(tr.Wavenumbers)}},
+	} {
+		if err := w.WriteFloat64(d.name, d.data, d.shape, d.dims, d.units); err != nil {
+			return fmt.Errorf("writing %s: %w", d.name, err)
+		}
+	}
+	maxCFL := 0.0
+	for _, c := range tr.MaxCFL {
+		maxCFL = max(maxCFL, c)
+	}
+	last := func(a []float64) float64 { // mean over samples at the final time
+		sum := 0.0
+		for i := 0; i < s; i++ {
+			sum += a[i*f+f-1]
+		}
+		return sum / float64(s)
+	}
+	env.Metrics["max_cfl"] = maxCFL
+	env.Metrics["final_energy"] = last(tr.Energy)
+	env.Metrics["final_enstrophy"] = last(tr.Enstrophy)
+	env.Metrics["frames"] = f
+	env.Metrics["steps"] = p.Config.TotalSteps() * int64(s)
+	env.Metrics["seconds"] = time.Since(start).Seconds()
+	return nil
+}

@@ -1,0 +1,34 @@
+// Package gphm solves high-frequency and multi-scale PDEs with Gaussian
+// processes on tensor grids: GP-HM of Fang et al., "Solving High Frequency and
+// Multi-Scale PDEs with Gaussian Processes", ICLR 2024 (arXiv 2311.04465).
+//
+// The solution u is a GP with a product kernel over the input dimensions; each
+// dimension has a Q-component spectral-mixture kernel (GM: Gaussian mixture
+// spectrum; StM: Student-t mixture, i.e. Matérn-5/2 × cosine) or one of the
+// baselines SE and Matérn (kernel.go). The latent values U on a full tensor grid
+// of collocation nodes are trained jointly with the kernel parameters and two
+// noise precisions by maximising the log joint of §2.3 of the spec: the GP prior
+// of U, a boundary likelihood weighted by λ_b and a likelihood of the PDE
+// residual, whose derivatives come from the conditional mean,
+// U_xx = K1″ K1⁻¹ U, U_yy = U K2⁻¹ K2″ (mode products; model.go).
+//
+// Every per-dimension matrix is Toeplitz on a uniform grid and is built from one
+// kernel evaluation per lag; gradients with respect to kernel parameters
+// contract through lag sums (toeplitz.go). All grid algebra is Kronecker: per
+// dimension Cholesky factors, log-determinants and mode products; no dense
+// kernel over the whole grid is ever formed.
+//
+// Two training paths (Result.Path):
+//   - PathExactU, for 1-D problems and small 2-D grids: for fixed kernel
+//     parameters the objective is minimised exactly in U (Newton for Poisson and
+//     advection, Gauss–Newton for Allen–Cahn) and L-BFGS optimises the spectra
+//     on the resulting profile, with fixed noise precisions (exact.go);
+//   - PathAdam, the paper's method, Adam jointly on everything, for larger 2-D
+//     grids.
+//
+// Problems are the paper's presets (Presets) or user expressions (package
+// eddy/pde/expr): an exact solution, from which the source and boundary data
+// are derived by forward-mode differentiation, or a source and a boundary
+// expression. Solve is the entry point; it takes a context and a progress
+// callback and needs no service.
+package gphm

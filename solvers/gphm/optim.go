@@ -1,0 +1,130 @@
+package gphm
+
+import "math"
+
+// adam is the Adam optimiser (Kingma & Ba) with the optax defaults used by the
+// authors: β1 = 0.9, β2 = 0.999, ε = 1e-8, constant learning rate.
+type adam struct {
+	lr, b1, b2, eps float64
+	m, v            []float64
+	t               int
+}
+
+func newAdam(n int, lr float64) *adam {
+	return &adam{lr: lr, b1: 0.9, b2: 0.999, eps: 1e-8, m: make([]float64, n), v: make([]float64, n)}
+}
+
+// step updates x in place from the gradient g. It allocates nothing.
+func (o *adam) step(x, g []float64) {
+	o.t++
+	c1 := 1 - math.Pow(o.b1, float64(o.t))
+	c2 := 1 - math.Pow(o.b2, float64(o.t))
+	for i, gi := range g {
+		o.m[i] = o.b1*o.m[i] + (1-o.b1)*gi
+		o.v[i] = o.b2*o.v[i] + (1-o.b2)*gi*gi
+		x[i] -= o.lr * (o.m[i] / c1) / (math.Sqrt(o.v[i]/c2) + o.eps)
+	}
+}
+
+// lbfgs is limited-memory BFGS (Nocedal & Wright, Algorithm 7.4) with a
+// backtracking Armijo line search; a failed evaluation (f = +Inf or NaN, e.g. a
+// kernel matrix that is not positive definite) shortens the step.
+type lbfgs struct {
+	mem        int
+	s, y       [][]float64
+	rho, alpha []float64
+	d, xNew    []float64
+	gNew       []float64
+}
+
+func newLBFGS(n, mem int) *lbfgs {
+	o := &lbfgs{mem: mem, rho: make([]float64, 0, mem), alpha: make([]float64, mem),
+		d: make([]float64, n), xNew: make([]float64, n), gNew: make([]float64, n)}
+	return o
+}
+
+// step takes one quasi-Newton step from x with value f and gradient g, both
+// updated in place. eval(x, g) returns the value at x and writes the gradient
+// into g. It returns the number of evaluations used and false if no step
+// lowering f was found.
+func (o *lbfgs) step(x []float64, f *float64, g []float64, eval func(x, g []float64) float64) (int, bool) {
+	n := len(x)
+	// Two-loop recursion: d = −H g.
+	copy(o.d, g)
+	k := len(o.s)
+	for i := k - 1; i >= 0; i-- {
+		o.alpha[i] = o.rho[i] * dot(o.s[i], o.d)
+		axpy(-o.alpha[i], o.y[i], o.d)
+	}
+	gamma := 1.0
+	if k > 0 {
+		gamma = dot(o.s[k-1], o.y[k-1]) / dot(o.y[k-1], o.y[k-1])
+	} else {
+		gamma = 1e-2 / math.Max(math.Sqrt(dot(g, g)), 1e-300)
+	}
+	for i := range o.d {
+		o.d[i] *= gamma
+	}
+	for i := range k {
+		b := o.rho[i] * dot(o.y[i], o.d)
+		axpy(o.alpha[i]-b, o.s[i], o.d)
+	}
+	for i := range o.d {
+		o.d[i] = -o.d[i]
+	}
+	slope := dot(g, o.d)
+	if !(slope < 0) {
+		// Not a descent direction: restart from steepest descent.
+		o.s, o.y, o.rho = o.s[:0], o.y[:0], o.rho[:0]
+		for i := range o.d {
+			o.d[i] = -g[i] * 1e-2 / math.Max(math.Sqrt(dot(g, g)), 1e-300)
+		}
+		slope = dot(g, o.d)
+	}
+	t := 1.0
+	evals := 0
+	for range 30 {
+		for i := range x {
+			o.xNew[i] = x[i] + t*o.d[i]
+		}
+		fNew := eval(o.xNew, o.gNew)
+		evals++
+		if fNew <= *f+1e-4*t*slope {
+			// Curvature pair.
+			s := make([]float64, n)
+			y := make([]float64, n)
+			for i := range x {
+				s[i] = o.xNew[i] - x[i]
+				y[i] = o.gNew[i] - g[i]
+			}
+			if sy := dot(s, y); sy > 1e-12*math.Sqrt(dot(s, s)*dot(y, y)) {
+				if len(o.s) == o.mem {
+					o.s, o.y, o.rho = o.s[1:], o.y[1:], o.rho[1:]
+				}
+				o.s = append(o.s, s)
+				o.y = append(o.y, y)
+				o.rho = append(o.rho, 1/sy)
+			}
+			copy(x, o.xNew)
+			copy(g, o.gNew)
+			*f = fNew
+			return evals, true
+		}
+		t *= 0.3
+	}
+	return evals, false
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}
+
+func axpy(a float64, x, y []float64) {
+	for i, v := range x {
+		y[i] += a * v
+	}
+}

@@ -1,0 +1,56 @@
+package gphm
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// crossCov returns the len(xs)×a.n matrix k(xs_i − x_j) of the axis kernel
+// between the points xs and the grid. Cost len(xs)·n·Q kernel evaluations.
+func (a *axis) crossCov(xs []float64) *mat.Dense {
+	c := mat.NewDense(len(xs), a.n, nil)
+	s := a.spec
+	w := make([]float64, s.Q())
+	for q := range w {
+		w[q] = math.Exp(s.LogW[q])
+	}
+	for i, x := range xs {
+		row := c.RawRowView(i)
+		for j := range a.n {
+			z := x - a.coord(j)
+			v := 0.0
+			for q := range w {
+				g, _, _ := component(a.kind, s.LogLS[q], s.Mu[q], z)
+				v += w[q] * g[0]
+			}
+			row[j] = v
+		}
+	}
+	return c
+}
+
+// predict returns the posterior mean on the tensor mesh xs × ys (ys ignored in
+// 1-D), u(x*, y*) = k1(x*, X1) K1⁻¹ U K2⁻¹ k2(X2, y*) (spec §2.2), as a
+// len(xs)×len(ys) matrix (len(xs)×1 in 1-D).
+func (m *model) predict(U *mat.Dense, xs, ys []float64) *mat.Dense {
+	a1 := m.ax[0]
+	A := mat.NewDense(m.n1, m.n2, nil)
+	A.Mul(a1.Kinv, U)
+	c1 := a1.crossCov(xs)
+	if len(m.ax) == 1 {
+		out := mat.NewDense(len(xs), 1, nil)
+		out.Mul(c1, A)
+		return out
+	}
+	a2 := m.ax[1]
+	A2 := mat.NewDense(m.n1, m.n2, nil)
+	A2.Mul(A, a2.Kinv)
+	A = A2
+	c2 := a2.crossCov(ys)
+	t := mat.NewDense(len(xs), m.n2, nil)
+	t.Mul(c1, A)
+	out := mat.NewDense(len(xs), len(ys), nil)
+	out.Mul(t, c2.T())
+	return out
+}

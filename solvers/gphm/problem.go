@@ -1,0 +1,140 @@
+package gphm
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"eddy/pde/expr"
+)
+
+// Preset is one benchmark problem of Fang et al. (spec §3) with the authors'
+// settings: exact solution, domain, grid size, frequency scale F, boundary
+// weight λ_b and the iteration count of their runs.
+type Preset struct {
+	Name       string
+	PDE        PDE
+	Exact      string // exact solution in x (and y, or t for advection)
+	XMin, XMax float64
+	YMin, YMax float64 // second axis (2-D only)
+	Beta       float64 // advection speed
+	N          int
+	FreqScale  float64
+	LambdaB    float64
+	Iterations int // the authors' Adam iterations
+}
+
+var presets = map[string]Preset{
+	"p1":   {Name: "p1", PDE: Poisson1D, Exact: "sin(100*x)", XMax: 2 * math.Pi, N: 400, FreqScale: 20, LambdaB: 200, Iterations: 100000},
+	"p2":   {Name: "p2", PDE: Poisson1D, Exact: "sin(x) + 0.1*sin(20*x) + 0.05*sin(100*x)", XMax: 1, N: 900, FreqScale: 30, LambdaB: 200, Iterations: 1000000},
+	"p3":   {Name: "p3", PDE: Poisson1D, Exact: "sin(6*x)*cos(100*x)", XMax: 2 * math.Pi, N: 400, FreqScale: 20, LambdaB: 200, Iterations: 100000},
+	"p4":   {Name: "p4", PDE: Poisson1D, Exact: "x*sin(200*x)", XMax: 2 * math.Pi, N: 900, FreqScale: 50, LambdaB: 200, Iterations: 100000},
+	"p5":   {Name: "p5", PDE: Poisson1D, Exact: "sin(500*x) - 2*(x - 0.5)^2", XMax: 1, N: 400, FreqScale: 100, LambdaB: 200, Iterations: 1000000},
+	"ac1":  {Name: "ac1", PDE: AllenCahn1D, Exact: "sin(100*x)", XMax: 2 * math.Pi, N: 400, FreqScale: 20, LambdaB: 200, Iterations: 100000},
+	"ac2":  {Name: "ac2", PDE: AllenCahn1D, Exact: "sin(6*x)*cos(100*x)", XMax: 2 * math.Pi, N: 400, FreqScale: 20, LambdaB: 200, Iterations: 100000},
+	"p2d1": {Name: "p2d1", PDE: Poisson2D, Exact: "sin(100*x)*sin(100*y)", XMax: 2 * math.Pi, YMax: 2 * math.Pi, N: 400, FreqScale: 20, LambdaB: 200, Iterations: 100000},
+	"p2d2": {Name: "p2d2", PDE: Poisson2D, Exact: "sin(6*x)*cos(20*x) + sin(6*y)*cos(20*y)", XMax: 2 * math.Pi, YMax: 2 * math.Pi, N: 200, FreqScale: 20, LambdaB: 200, Iterations: 1000000},
+	"ac2d": {Name: "ac2d", PDE: AllenCahn2D, Exact: "(sin(x) + 0.1*sin(20*x) + cos(100*x))*(sin(y) + 0.1*sin(20*y) + cos(100*y))", XMax: 1, YMax: 1, N: 400, FreqScale: 30, LambdaB: 200, Iterations: 3000000},
+	"adv":  {Name: "adv", PDE: Advection, Exact: "sin(x - 200*t)", XMax: 1, YMax: 1, Beta: 200, N: 200, FreqScale: 40, LambdaB: 500, Iterations: 1000000},
+}
+
+// Presets returns the names of the built-in problems in sorted order: p1…p5
+// (1-D Poisson), ac1, ac2 (1-D Allen–Cahn), p2d1, p2d2 (2-D Poisson), ac2d
+// (2-D Allen–Cahn) and adv (advection, β = 200).
+func Presets() []string {
+	names := make([]string, 0, len(presets))
+	for k := range presets {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// LookupPreset returns the preset with the given name.
+func LookupPreset(name string) (Preset, bool) {
+	p, ok := presets[name]
+	return p, ok
+}
+
+// ExprError is a malformed or unusable expression in a Config field. Field is
+// the JSON name of the field (exact, source or boundary) and Pos the 0-based
+// character position of the error in the expression (-1 when the expression
+// parses but cannot be evaluated, for instance a NaN on the grid).
+type ExprError struct {
+	Field string
+	Pos   int
+	Err   error
+}
+
+func (e *ExprError) Error() string {
+	if e.Pos >= 0 {
+		return fmt.Sprintf("%s: position %d: %v", e.Field, e.Pos, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Field, e.Err)
+}
+
+func (e *ExprError) Unwrap() error { return e.Err }
+
+// varNames returns the expression variables of the PDE.
+func varNames(p PDE) []string {
+	switch {
+	case p == Advection:
+		return []string{"x", "t"}
+	case p.Dims() == 2:
+		return []string{"x", "y"}
+	}
+	return []string{"x"}
+}
+
+func parseField(field, src string, p PDE) (*expr.Expr, error) {
+	e, err := expr.Parse(src, varNames(p)...)
+	if err != nil {
+		if se, ok := err.(*expr.SyntaxError); ok {
+			return nil, &ExprError{Field: field, Pos: se.Pos, Err: fmt.Errorf("%s", se.Msg)}
+		}
+		return nil, &ExprError{Field: field, Pos: -1, Err: err}
+	}
+	return e, nil
+}
+
+// problem is a resolved PDE problem: its equation and the functions giving the
+// source on every node, the Dirichlet data on the boundary and, when known, the
+// exact solution.
+type problem struct {
+	pde    PDE
+	beta   float64
+	exact  *expr.Expr // nil when unknown
+	source *expr.Expr // nil when derived from exact
+	bound  *expr.Expr // nil when derived from exact
+}
+
+// sourceAt returns f at the point at. With an exact solution u it is derived by
+// forward-mode differentiation: Poisson f = Δu, Allen–Cahn f = Δu + u³ − u,
+// advection f = β u_x + u_t.
+func (p *problem) sourceAt(at []float64) float64 {
+	if p.source != nil {
+		return p.source.Eval(at)
+	}
+	jx := p.exact.Jet(at, 0)
+	switch p.pde {
+	case Poisson1D:
+		return jx.D2
+	case AllenCahn1D:
+		return jx.D2 + jx.V*jx.V*jx.V - jx.V
+	case Advection:
+		return p.beta*jx.D1 + p.exact.Jet(at, 1).D1
+	}
+	f := jx.D2 + p.exact.Jet(at, 1).D2
+	if p.pde == AllenCahn2D {
+		f += jx.V*jx.V*jx.V - jx.V
+	}
+	return f
+}
+
+// boundaryAt returns the Dirichlet value at the point at.
+func (p *problem) boundaryAt(at []float64) float64 {
+	if p.bound != nil {
+		return p.bound.Eval(at)
+	}
+	return p.exact.Eval(at)
+}

@@ -1,0 +1,331 @@
+package gphm
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func long(t *testing.T) {
+	if os.Getenv("EDDY_LONG") != "1" {
+		t.Skip("set EDDY_LONG=1 for the paper-sized case")
+	}
+}
+
+func solve(t *testing.T, c Config) *Result {
+	t.Helper()
+	res, err := Solve(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s %s n=%d: path %s, %d iterations, rel_l2 %.3e (grid %.3e), %.1f s, active %d",
+		c.Preset+c.Exact, c.Kernel, c.N, res.Path, res.Iterations, res.RelL2, res.RelL2Grid, res.Seconds, res.Spectra[0].Active)
+	return res
+}
+
+func presetConfig(t *testing.T, name, kernel string, iterations int) Config {
+	t.Helper()
+	c, err := PresetConfig(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Kernel = kernel
+	c.Iterations = iterations
+	return c
+}
+
+// TestPoissonSin100 is acceptance case P1 of the issue: u = sin(100x) on
+// [0, 2π], N = 400. The paper's logged errors are 4.0e-7 (GM) and 6.5e-7 (StM)
+// after 1e5 Adam steps; the issue asks for ≤ 1e-5 with GM and StM and for GP-SE
+// at the same budget to be at least 100× worse (the paper logs 2.7e-2 for SE).
+func TestPoissonSin100(t *testing.T) {
+	gm := solve(t, presetConfig(t, "p1", "gm", 40))
+	if gm.RelL2 > 1e-5 {
+		t.Errorf("GP-HM-GM rel_l2 = %.3e, want ≤ 1e-5", gm.RelL2)
+	}
+	se := solve(t, presetConfig(t, "p1", "se", 40))
+	if !(se.RelL2 >= 100*gm.RelL2) {
+		t.Errorf("GP-SE rel_l2 = %.3e, want ≥ 100 × GM's %.3e", se.RelL2, gm.RelL2)
+	}
+	if gm.Path != PathExactU {
+		t.Errorf("path %q, want %q", gm.Path, PathExactU)
+	}
+}
+
+// TestPoissonSin100StM is the StM half of acceptance case P1. At the default
+// budget the StM kernel converges more slowly than GM on the exact-U path; the
+// default run checks the error it reliably reaches, the long run the issue's
+// target.
+func TestPoissonSin100StM(t *testing.T) {
+	if os.Getenv("EDDY_LONG") != "1" {
+		r := solve(t, presetConfig(t, "p1", "stm", 30))
+		if r.RelL2 > 2e-3 {
+			t.Errorf("GP-HM-StM rel_l2 = %.3e after 30 iterations, want ≤ 2e-3", r.RelL2)
+		}
+		return
+	}
+	r := solve(t, presetConfig(t, "p1", "stm", 1000))
+	if r.RelL2 > 1e-5 {
+		t.Errorf("GP-HM-StM rel_l2 = %.3e, want ≤ 1e-5", r.RelL2)
+	}
+}
+
+// TestPoissonMultiScale is acceptance case P3: u = sin(6x)cos(100x) on [0, 2π],
+// N = 400, target ≤ 1e-4 (paper: 1.5e-6 GM, 5.5e-6 StM).
+func TestPoissonMultiScale(t *testing.T) {
+	r := solve(t, presetConfig(t, "p3", "gm", 40))
+	if r.RelL2 > 1e-4 {
+		t.Errorf("rel_l2 = %.3e, want ≤ 1e-4", r.RelL2)
+	}
+}
+
+// TestAllenCahnSin100 is acceptance case AC1: u_xx + u(u² − 1) = f with
+// u = sin(100x) on [0, 2π], N = 400, target ≤ 1e-4 (paper: 7.7e-7 GM).
+func TestAllenCahnSin100(t *testing.T) {
+	r := solve(t, presetConfig(t, "ac1", "gm", 30))
+	if r.RelL2 > 1e-4 {
+		t.Errorf("rel_l2 = %.3e, want ≤ 1e-4", r.RelL2)
+	}
+}
+
+// TestPoisson2D is acceptance case T1d of the spec: u = sin(20x) sin(20y) on
+// [0, 1]², 48² nodes, F = 8, target ≤ 1e-3. Its dense Gauss–Newton matrix
+// (2304² entries) makes one evaluation cost about two seconds on two cores, so
+// the default run solves sin(6x) sin(6y) at 24² nodes (F = 3), and EDDY_LONG=1
+// runs the issue's setting.
+func TestPoisson2D(t *testing.T) {
+	c := Config{PDE: "poisson2d", Exact: "sin(6*x)*sin(6*y)", XMax: 1, YMax: 1, N: 24, Kernel: "gm",
+		Components: 30, FreqScale: 3, Iterations: 40, LR: 0.01, LambdaB: 200}
+	if os.Getenv("EDDY_LONG") == "1" {
+		c.Exact, c.N, c.FreqScale, c.Iterations = "sin(20*x)*sin(20*y)", 48, 8, 60
+	}
+	r := solve(t, c)
+	if r.RelL2 > 1e-3 {
+		t.Errorf("rel_l2 = %.3e, want ≤ 1e-3", r.RelL2)
+	}
+}
+
+// TestAdamPath runs the paper's joint Adam path on a 2-D advection grid too
+// large for the exact-U path and checks that it runs, records its history and
+// moves the solution towards the exact one from U = 0 (error 1). Adam needs
+// 1e5–1e6 steps to converge (spec §2.5), so accuracy is not asserted here; the
+// joint objective is not monotone under Adam because log τ grows while U
+// adapts.
+func TestAdamPath(t *testing.T) {
+	c := Config{PDE: "advection", Exact: "sin(x - 2*t)", XMax: 1, YMax: 1, Beta: 2, N: 70, Kernel: "stm",
+		Components: 10, FreqScale: 2, Iterations: 300, LR: 0.01, LambdaB: 500}
+	r := solve(t, c)
+	if r.Path != PathAdam {
+		t.Fatalf("path %q, want %q", r.Path, PathAdam)
+	}
+	if r.Iterations != c.Iterations || len(r.Loss) != c.Iterations {
+		t.Errorf("%d iterations, %d losses, want %d", r.Iterations, len(r.Loss), c.Iterations)
+	}
+	if !(r.RelL2Grid < 1) {
+		t.Errorf("grid error %.4f, want < 1", r.RelL2Grid)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Solve(ctx, presetConfig(t, "p1", "gm", 10), nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(*Config)
+		field string
+		pos   int // expression position, or -1 for a FieldError
+	}{
+		{"n", func(c *Config) { c.N = 3 }, "n", -1},
+		{"kernel", func(c *Config) { c.Kernel = "rbf" }, "kernel", -1},
+		{"preset", func(c *Config) { c.Preset = "p9" }, "preset", -1},
+		{"lr", func(c *Config) { c.LR = 0 }, "lr", -1},
+		{"domain", func(c *Config) { c.Preset = ""; c.PDE = "poisson1d"; c.Exact = "x"; c.XMin, c.XMax = 1, 0 }, "x_max", -1},
+		{"exact", func(c *Config) { c.Preset = ""; c.PDE = "poisson1d"; c.Exact = "sin(100*x"; c.XMax = 1 }, "exact", 9},
+		{"source", func(c *Config) {
+			c.Preset = ""
+			c.PDE = "poisson2d"
+			c.Source = "x*y + z"
+			c.Boundary = "0"
+			c.XMax, c.YMax = 1, 1
+		}, "source", 6},
+	} {
+		c := DefaultConfig()
+		tc.edit(&c)
+		err := c.Validate()
+		if tc.pos >= 0 {
+			var ee *ExprError
+			if !errors.As(err, &ee) || ee.Field != tc.field || ee.Pos != tc.pos {
+				t.Errorf("%s: error %v, want an ExprError in %s at %d", tc.name, err, tc.field, tc.pos)
+			}
+			continue
+		}
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("%s: error %v, want a FieldError on %s", tc.name, err, tc.field)
+		}
+	}
+	for _, name := range Presets() {
+		c, err := PresetConfig(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("preset %s: %v", name, err)
+		}
+	}
+}
+
+// TestSourceDerivation checks that sources derived from an exact solution by
+// forward-mode differentiation equal the closed forms of spec §3.
+func TestSourceDerivation(t *testing.T) {
+	c := DefaultConfig()
+	for _, tc := range []struct {
+		preset string
+		at     []float64
+		want   func(x []float64) float64
+	}{
+		{"p1", []float64{0.3}, func(x []float64) float64 { return -1e4 * math.Sin(100*x[0]) }},
+		{"p3", []float64{0.3}, func(x []float64) float64 {
+			return -10036*math.Sin(6*x[0])*math.Cos(100*x[0]) - 1200*math.Cos(6*x[0])*math.Sin(100*x[0])
+		}},
+		{"p4", []float64{0.3}, func(x []float64) float64 { return 400*math.Cos(200*x[0]) - 4e4*x[0]*math.Sin(200*x[0]) }},
+		{"p5", []float64{0.3}, func(x []float64) float64 { return -2.5e5*math.Sin(500*x[0]) - 4 }},
+		{"p2d1", []float64{0.3, 0.7}, func(x []float64) float64 { return -2e4 * math.Sin(100*x[0]) * math.Sin(100*x[1]) }},
+		{"adv", []float64{0.3, 0.7}, func(x []float64) float64 { return 0 }},
+	} {
+		c.Preset = tc.preset
+		c.PDE = ""
+		r, err := c.resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := r.prob.sourceAt(tc.at)
+		want := tc.want(tc.at)
+		if math.Abs(got-want) > 1e-10*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s: f(%v) = %v, want %v", tc.preset, tc.at, got, want)
+		}
+	}
+}
+
+// TestKroneckerVsDense checks the Kronecker-structured quadratic form, log
+// determinant and mode products against dense K1⊗K2 on a 5×7 grid.
+func TestKroneckerVsDense(t *testing.T) {
+	m, _, U := randomModel(t, Poisson2D, StM, 5, 7, 3, 5)
+	n1, n2 := 5, 7
+	a1, a2 := m.ax[0], m.ax[1]
+	M := n1 * n2
+	C := mat.NewSymDense(M, nil)
+	for p := range M {
+		for q := range M {
+			C.SetSym(p, q, a1.K.At(p/n2, q/n2)*a2.K.At(p%n2, q%n2))
+		}
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(C) {
+		t.Fatal("dense C not positive definite")
+	}
+	u := mat.NewVecDense(M, append([]float64(nil), U.RawMatrix().Data...))
+	var cu mat.VecDense
+	if err := ch.SolveVecTo(&cu, u); err != nil {
+		t.Fatal(err)
+	}
+	denseQuad := mat.Dot(u, &cu)
+	denseLogdet := ch.LogDet()
+
+	m.residual(U)
+	kronQuad := frob(U, m.a)
+	kronLogdet := float64(n2)*a1.logdet + float64(n1)*a2.logdet
+	// Both are computed stably from Cholesky factors of matrices with
+	// κ ≲ 1e4, so 1e-10 relative is ample.
+	if math.Abs(kronQuad-denseQuad) > 1e-10*math.Abs(denseQuad) {
+		t.Errorf("quadratic form: Kronecker %v, dense %v", kronQuad, denseQuad)
+	}
+	if math.Abs(kronLogdet-denseLogdet) > 1e-10*math.Abs(denseLogdet) {
+		t.Errorf("log det: Kronecker %v, dense %v", kronLogdet, denseLogdet)
+	}
+	// Residual: R = D1 U + U D2ᵀ − F against (D1⊗I + I⊗D2) vec U − vec F.
+	var D1, D2 mat.Dense
+	D1.Solve(a1.K, a1.Kd.T()) // D1ᵀ = K1⁻¹ Kd1ᵀ
+	D2.Solve(a2.K, a2.Kd.T())
+	L := mat.NewDense(M, M, nil)
+	for p := range M {
+		for q := range M {
+			i, j, k, l := p/n2, p%n2, q/n2, q%n2
+			v := 0.0
+			if j == l {
+				v += D1.At(k, i)
+			}
+			if i == k {
+				v += D2.At(l, j)
+			}
+			L.Set(p, q, v)
+		}
+	}
+	var lu mat.VecDense
+	lu.MulVec(L, u)
+	for p := range M {
+		want := lu.AtVec(p) - m.F.At(p/n2, p%n2)
+		got := m.r.At(p/n2, p%n2)
+		if math.Abs(got-want) > 1e-8*(1+math.Abs(want)) {
+			t.Fatalf("residual at %d: Kronecker %v, dense %v", p, got, want)
+		}
+	}
+}
+
+// TestToeplitzVsDirect checks the Toeplitz builds against direct kernel
+// evaluation k(x_i − x_j) at every pair.
+func TestToeplitzVsDirect(t *testing.T) {
+	for _, order := range []int{1, 2} {
+		a := newAxis(StM, 13, -0.5, 2, order)
+		s := NewSpectrum(StM, 4, 3)
+		s.LogLS[1] = 0.7
+		if err := a.update(s); err != nil {
+			t.Fatal(err)
+		}
+		for i := range a.n {
+			for j := range a.n {
+				g := [3]float64{}
+				for q := range 4 {
+					c, _, _ := component(StM, s.LogLS[q], s.Mu[q], a.coord(i)-a.coord(j))
+					for d := range 3 {
+						g[d] += math.Exp(s.LogW[q]) * c[d]
+					}
+				}
+				k0 := g[0]
+				if i == j {
+					k0 += jitter
+				}
+				if math.Abs(a.K.At(i, j)-k0) > 1e-12 || math.Abs(a.Kd.At(i, j)-g[order]) > 1e-9*(1+math.Abs(g[order])) {
+					t.Fatalf("order %d (%d,%d): Toeplitz (%v, %v), direct (%v, %v)", order, i, j, a.K.At(i, j), a.Kd.At(i, j), k0, g[order])
+				}
+			}
+		}
+	}
+}
+
+// TestPredictInterpolates checks that the posterior mean reproduces the grid
+// values at the nodes up to the jitter: k(X, X) K⁻¹ U = U − ε K⁻¹ U.
+func TestPredictInterpolates(t *testing.T) {
+	m, _, U := randomModel(t, Poisson2D, GM, 9, 6, 3, 9)
+	p := m.predict(U, coords(m.ax[0]), coords(m.ax[1]))
+	s := &session{m: m, U: U}
+	want := s.gridMean()
+	for i := range 9 {
+		for j := range 6 {
+			if math.Abs(p.At(i, j)-want.At(i, j)) > 1e-9 {
+				t.Fatalf("(%d,%d): predicted %v, grid mean %v", i, j, p.At(i, j), want.At(i, j))
+			}
+		}
+	}
+}
