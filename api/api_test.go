@@ -586,6 +586,21 @@ func TestUploads(t *testing.T) {
 			t.Errorf("%s: %d %s", c.name, resp.StatusCode, b)
 		}
 	}
+	// A shipped MATLAB v5 scene is accepted and its variables listed.
+	if mat, err := os.ReadFile(filepath.Join("..", "..", "shared", "data", "unmixing", "M0_jasperRidge_init.mat")); err == nil {
+		big := start(t, "sqlite")
+		resp, b := big.do(t, "POST", "/v1/uploads", "application/octet-stream", bytes.NewReader(mat))
+		if resp.StatusCode != 201 || !strings.Contains(string(b), `"format": "mat"`) || !strings.Contains(string(b), `"name": "M0"`) ||
+			!strings.Contains(string(b), "198,\n        4") && !strings.Contains(string(b), "198,") {
+			t.Errorf("MAT upload: %d %s", resp.StatusCode, b)
+		}
+		resp, b = big.do(t, "POST", "/v1/uploads", "application/octet-stream", bytes.NewReader(mat[:200]))
+		if resp.StatusCode != 422 {
+			t.Errorf("truncated MAT upload: %d %s", resp.StatusCode, b)
+		}
+	} else if os.Getenv("CI") != "" {
+		t.Fatalf("shipped data missing: %v", err)
+	}
 	// An upload is an acceptable input id only for kinds that take inputs.
 	code, _, p := e.submit(t, `{"kind":"poisson.solve","inputs":{"cube":"`+u.ID+`"}}`)
 	if code != 422 || p.Errors[0].Path != "/inputs/cube" {
