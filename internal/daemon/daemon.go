@@ -109,9 +109,16 @@ func Open(ctx context.Context, c *Config) (*storage.DB, error) {
 	return db, nil
 }
 
-// signalContext is cancelled on SIGINT or SIGTERM.
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+// openForRun returns a context cancelled on SIGINT or SIGTERM and the migrated
+// database.
+func openForRun(c *Config) (context.Context, context.CancelFunc, *storage.DB, error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	db, err := Open(ctx, c)
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return ctx, stop, db, nil
 }
 
 // RunAPI serves the HTTP API; with c.Workers > 0 it also runs jobs in-process.
@@ -120,12 +127,11 @@ func RunAPI(c *Config) error {
 	if err := api.CheckAuthConfig(c.Addr, c.Tokens); err != nil {
 		return err
 	}
-	ctx, stop := signalContext()
-	defer stop()
-	db, err := Open(ctx, c)
+	ctx, stop, db, err := openForRun(c)
 	if err != nil {
 		return err
 	}
+	defer stop()
 	defer db.Close()
 	if db.Dialect == storage.SQLite && c.Workers == 0 {
 		log.Warn("SQLite with no in-process workers: submitted jobs will wait forever")
@@ -174,12 +180,11 @@ func RunWorker(c *Config) error {
 	if c.Workers < 1 {
 		return fmt.Errorf("worker: -workers must be at least 1, got %d", c.Workers)
 	}
-	ctx, stop := signalContext()
-	defer stop()
-	db, err := Open(ctx, c)
+	ctx, stop, db, err := openForRun(c)
 	if err != nil {
 		return err
 	}
+	defer stop()
 	defer db.Close()
 	svc, _, err := newService(db, c, log)
 	if err != nil {
@@ -213,12 +218,11 @@ func RunWorker(c *Config) error {
 
 // Migrate applies the migrations and exits.
 func Migrate(c *Config) error {
-	ctx, stop := signalContext()
-	defer stop()
-	db, err := Open(ctx, c)
+	_, stop, db, err := openForRun(c)
 	if err != nil {
 		return err
 	}
+	defer stop()
 	return db.Close()
 }
 

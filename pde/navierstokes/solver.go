@@ -16,16 +16,17 @@ var (
 	rk4Gamma = [5]float64{0.1496590219993, 0.3792103129999, 0.8229550293869, 0.6994504559488, 0.1530572479681}
 )
 
-// Solver advances one vorticity field in time. Its state is the dealiased half
-// spectrum ω̂ (n rows m_y, n/2+1 columns m_x ≥ 0). It is not safe for
-// concurrent use.
+// Solver advances one vorticity field in time by the scheme of its Config
+// (see the package documentation). Its state is the dealiased half spectrum ω̂
+// (n rows m_y, n/2+1 columns m_x ≥ 0, unnormalised DFT). A step costs 5·S real
+// 2-D FFTs of n² points for S evaluations of F (S = 1, 2, 5 for imex_euler_cn,
+// rk2_cn, rk4_cn), about 80% of its time, plus O(n²) pointwise work, and
+// allocates nothing. A Solver is not safe for concurrent use.
 type Solver struct {
 	n, h int // grid side, half-spectrum width n/2+1
 	hs   int // n·h
 	L    float64
 	dt   float64
-	nu   float64
-	mu   float64 // drag
 	sch  Scheme
 
 	plan *fft.Real
@@ -85,7 +86,7 @@ func NewSolver(c Config) (*Solver, error) {
 	}
 	n := c.N
 	h := n/2 + 1
-	s := &Solver{n: n, h: h, hs: n * h, L: c.Length, dt: c.Dt, nu: c.Viscosity, mu: c.Drag, sch: c.Scheme}
+	s := &Solver{n: n, h: h, hs: n * h, L: c.Length, dt: c.Dt, sch: c.Scheme}
 	s.plan = fft.NewReal(n, n)
 	hs := s.hs
 	s.kx = make([]float64, hs)
