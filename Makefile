@@ -8,7 +8,7 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 export CGO_ENABLED := 1
 GO ?= go
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libhdf5-dev pkg-config gcc
+APT_PACKAGES := libhdf5-dev pkg-config gcc libopenblas0-pthread
 
 .PHONY: all deps deps-test build run test bench vet clean
 
@@ -17,7 +17,7 @@ all: build
 # System packages: HDF5 for the cgo binding, and PostgreSQL for the service tests.
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is required (https://go.dev/doc/install)"; exit 1; }
-	@if ! pkg-config --exists hdf5 2>/dev/null || ! command -v gcc >/dev/null; then \
+	@if ! pkg-config --exists hdf5 2>/dev/null || ! command -v gcc >/dev/null || ! ls /usr/lib/*/libopenblas.so.0 >/dev/null 2>&1; then \
 		echo "installing $(APT_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
 	fi

@@ -25,12 +25,22 @@ type Params interface {
 	Validate(c *Checker)
 }
 
+// Referencer is implemented by params that name uploads or earlier jobs' results
+// among their fields. References maps each such field's JSON Pointer (relative to
+// the params object, e.g. "/cube") to the id it holds; empty ids are skipped. Submit
+// checks that every id exists, and Env.Resolve turns it into a file at run time.
+type Referencer interface {
+	References() map[string]string
+}
+
 // Env is what a running kind gets besides its params.
 type Env struct {
 	// RunID is the job's id.
 	RunID string
 	// Inputs maps input names to local file paths (uploads or earlier results).
 	Inputs map[string]string
+	// Resolve returns the local file of an upload id or of a succeeded job's result.
+	Resolve func(id string) (string, error)
 	// Progress reports progress; it is throttled and persisted by the runner.
 	Progress progress.Func
 	// Out is the result file, with the root attributes already written. The kind

@@ -115,7 +115,8 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	}
 	start := time.Now()
 	env := &Env{RunID: a.RunID, Inputs: inputs, Out: out, Metrics: map[string]any{},
-		Progress: s.progressWriter(bg, a)}
+		Progress: s.progressWriter(bg, a),
+		Resolve:  func(id string) (string, error) { return s.inputPath(ctx, id) }}
 	err = writeRootAttrs(out, k.Name(), a.RunID, string(run.Params))
 	if err == nil {
 		err = runKind(runCtx, k, params, env)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -171,8 +172,11 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 		}
 		return nil, false, ValidationError{{Path: "/kind", Message: fmt.Sprintf("unknown job kind %q (GET /v1/kinds lists them)", req.Kind)}}
 	}
-	params, _, err := k.Decode(req.Params)
+	params, typed, err := k.Decode(req.Params)
 	if err != nil {
+		return nil, false, err
+	}
+	if err := s.checkReferences(ctx, typed); err != nil {
 		return nil, false, err
 	}
 	if err := s.checkInputs(ctx, k, req.Inputs); err != nil {
@@ -270,6 +274,28 @@ func (s *Service) checkInputs(ctx context.Context, k Kind, inputs map[string]str
 		}
 	}
 	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// checkReferences checks the upload and job ids named by params fields.
+func (s *Service) checkReferences(ctx context.Context, params any) error {
+	ref, ok := params.(Referencer)
+	if !ok {
+		return nil
+	}
+	var errs ValidationError
+	for ptr, id := range ref.References() {
+		if id == "" {
+			continue
+		}
+		if _, err := s.inputPath(ctx, id); err != nil {
+			errs = append(errs, FieldError{Path: "/params" + ptr, Message: err.Error()})
+		}
+	}
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
 		return errs
 	}
 	return nil

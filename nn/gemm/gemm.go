@@ -1,0 +1,159 @@
+// Package gemm is the dense matrix-multiply engine of package nn:
+// C = α·op(A)·op(B) + β·C on row-major float64 and float32 matrices.
+//
+// Two implementations exist. When the program is built with cgo and the
+// shared library libopenblas.so.0 can be loaded at start-up, the calls go to
+// OpenBLAS's cblas_dgemm/cblas_sgemm, single-threaded per call (callers such
+// as nn's data-parallel trainer run several calls at once, one per core).
+// Otherwise, or when built with the tag noopenblas, they go to gonum's
+// pure-Go BLAS. Engine reports which one is in use.
+//
+// OpenBLAS is loaded with dlopen rather than linked, for two reasons: the
+// program builds and runs without it (pure-Go fallback at run time), and
+// OPENBLAS_CORETYPE can be set before the library initialises. Debian's
+// DYNAMIC_ARCH build of OpenBLAS 0.3.21 does not recognise some virtualised
+// CPUs and falls back to its generic SSE3 ("Prescott") kernels, which were
+// 4.4× slower than its AVX-512 kernels on the development machine. Unless
+// the environment already sets OPENBLAS_CORETYPE, the loader selects
+// SkylakeX on CPUs with AVX-512 F/BW/DQ/VL and Haswell on CPUs with AVX2 and
+// FMA. OPENBLAS_NUM_THREADS defaults to 1 for the same reason as above.
+// Setting the environment variable EDDY_GEMM=gonum selects the pure-Go path
+// even when OpenBLAS is present.
+package gemm
+
+import (
+	"fmt"
+	"runtime"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Engine returns a short description of the implementation in use, for
+// example "openblas (SkylakeX)" or "gonum".
+func Engine() string {
+	if openblasReady {
+		return "openblas (" + openblasCore + ")"
+	}
+	return "gonum"
+}
+
+// slots bounds the number of engine calls running at once to the number of
+// cores Go may use. cgo calls do not count against GOMAXPROCS, so without it
+// many goroutines calling at once would oversubscribe the cores (and could
+// exhaust OpenBLAS's fixed table of per-call buffers).
+var slots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// Dgemm computes C = α·op(A)·op(B) + β·C where op(A) is m×k, op(B) is k×n and
+// C is m×n, all row-major with leading dimensions lda, ldb and ldc. op(X) is
+// Xᵀ when the corresponding trans flag is true. A stored matrix with r rows
+// and c columns must satisfy ld ≥ max(1, c) and len ≥ (r−1)·ld + c. When
+// β = 0, C need not be initialised. Cost 2·m·n·k flops.
+//
+// Dgemm panics on inconsistent dimensions.
+func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	checkShapes(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleD(m, n, beta, c, ldc)
+		return
+	}
+	slots <- struct{}{}
+	if openblasReady {
+		openblasDgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	} else {
+		GonumDgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+	<-slots
+}
+
+// Sgemm is Dgemm for float32 matrices.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkShapes(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				if beta == 0 {
+					row[j] = 0
+				} else {
+					row[j] *= beta
+				}
+			}
+		}
+		return
+	}
+	slots <- struct{}{}
+	if openblasReady {
+		openblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	} else {
+		GonumSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+	<-slots
+}
+
+// GonumDgemm is Dgemm computed by gonum's pure-Go BLAS, whatever Engine
+// reports. It exists for comparison benchmarks and for tests of the engine.
+func GonumDgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	gonum.Implementation{}.Dgemm(trans(transA), trans(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GonumSgemm is Sgemm computed by gonum's pure-Go BLAS.
+func GonumSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gonum.Implementation{}.Sgemm(trans(transA), trans(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+func scaleD(m, n int, beta float64, c []float64, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// checkShapes panics unless the stored matrices are large enough. The C
+// library trusts its arguments, so this check is what keeps a shape error a
+// Go panic instead of memory corruption.
+func checkShapes(transA, transB bool, m, n, k, na, lda, nb, ldb, nc, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	check := func(name string, rows, cols, length, ld int) {
+		if ld < max(1, cols) {
+			panic(fmt.Sprintf("gemm: %s is %d×%d but leading dimension is %d", name, rows, cols, ld))
+		}
+		if rows > 0 && cols > 0 && length < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("gemm: %s is %d×%d with leading dimension %d but has only %d elements", name, rows, cols, ld, length))
+		}
+	}
+	if m > 0 && n > 0 && k > 0 {
+		check("A", ar, ac, na, lda)
+		check("B", br, bc, nb, ldb)
+	}
+	check("C", m, n, nc, ldc)
+}
