@@ -39,6 +39,7 @@ test: deps-test
 	$(GO) test -count=1 -timeout 25m ./...
 
 bench: deps-test
+	@pkg-config --exists fftw3 2>/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libfftw3-dev libopenblas-dev; }
 	./bench/run.sh
 
 clean:

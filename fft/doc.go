@@ -26,7 +26,8 @@
 // Every plan transforms a batch: a slice holding b consecutive grids (b ≥ 1,
 // leading axes of the array) is transformed grid by grid, and b is inferred from
 // the slice length. With SetWorkers(w) a plan splits the work of one call
-// (rows, column blocks, batch members) over w goroutines; the result is
+// (rows, column blocks, batch members) over up to w goroutines, one per
+// 16384 values at least (smaller passes run on the caller); the result is
 // bit-identical for every w.
 //
 // # Cost and memory

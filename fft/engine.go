@@ -110,7 +110,7 @@ func (e *engine) axis(l *line, dst, src []complex128, shape []int, batch, a int,
 	default:
 		tasks = outer * ((inner + v - 1) / v)
 	}
-	parallel(e.workers, tasks, e.passFn, &e.wg)
+	parallel(workersFor(e.workers, outer*shape[a]*inner), tasks, e.passFn, &e.wg)
 	e.pass.dst, e.pass.src = nil, nil
 }
 

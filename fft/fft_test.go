@@ -346,7 +346,8 @@ func TestGoDSP2D(t *testing.T) {
 
 func TestWorkersBitIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
-	for _, shape := range [][]int{{64, 64}, {45, 30}, {16, 24, 20}} {
+	// Large enough that every pass is split (see minChunk).
+	for _, shape := range [][]int{{128, 128}, {180, 120}, {32, 48, 40}} {
 		r := NewReal(shape...)
 		x := randReal(rng, 5*r.Len())
 		var ref []complex128
@@ -376,7 +377,7 @@ func TestWorkersBitIdentical(t *testing.T) {
 }
 
 func TestNoAllocations(t *testing.T) {
-	r := NewReal(64, 64)
+	r := NewReal(128, 128)
 	r.SetWorkers(2)
 	x := randReal(rand.New(rand.NewPCG(1, 1)), 4*r.Len())
 	S := make([]complex128, 4*r.SpectrumLen())
@@ -385,7 +386,7 @@ func TestNoAllocations(t *testing.T) {
 	if a := testing.AllocsPerRun(20, func() { r.Forward(S, x); r.Inverse(x, S) }); a != 0 {
 		t.Errorf("Real forward+inverse allocates %v times per call", a)
 	}
-	c := NewComplex(12, 1009)
+	c := NewComplex(40, 1009)
 	c.SetWorkers(2)
 	z := randComplex(rand.New(rand.NewPCG(1, 2)), c.Len())
 	c.Forward(z, z)

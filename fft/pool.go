@@ -34,6 +34,16 @@ func startPool() {
 	}
 }
 
+// minChunk is the least number of values a worker is handed in one pass:
+// waking another goroutine costs microseconds (far more on a busy machine),
+// about the time a transform pass spends on this many values.
+const minChunk = 1 << 14
+
+// workersFor returns how many of workers a pass over size values should use.
+func workersFor(workers, size int) int {
+	return max(1, min(workers, size/minChunk))
+}
+
 // parallel runs run(w, lo, hi) over [0, n) split into at most workers
 // contiguous chunks, the first on the calling goroutine, and waits for all.
 // run must be a function value created once (a stored method value), so that

@@ -120,7 +120,7 @@ func (p *Real) Forward(dst []complex128, src []float64) {
 	}
 	d := len(p.shape)
 	p.rows = rowPass{re: src, spec: dst, count: batch * p.size / p.shape[d-1]}
-	parallel(p.workers, p.rowTasks(p.rows.count), p.rowFwdFn, &p.wg)
+	parallel(workersFor(p.workers, len(src)), p.rowTasks(p.rows.count), p.rowFwdFn, &p.wg)
 	p.rows = rowPass{}
 	for a := d - 2; a >= 0; a-- {
 		p.axis(p.lines[a], dst, dst, p.half, batch, a, false, 1, p.cols)
@@ -166,7 +166,7 @@ func (p *Real) Inverse(dst []float64, src []complex128) {
 		}
 	}
 	p.rows = rowPass{re: dst, spec: spec, scale: 1 / float64(p.size), count: batch * p.size / p.shape[d-1]}
-	parallel(p.workers, p.rowTasks(p.rows.count), p.rowInvFn, &p.wg)
+	parallel(workersFor(p.workers, len(dst)), p.rowTasks(p.rows.count), p.rowInvFn, &p.wg)
 	p.rows = rowPass{}
 }
 

@@ -293,10 +293,10 @@ func (c Config) Estimate(concurrent int) Estimate {
 	concurrent = max(1, min(concurrent, c.Samples))
 	out := 8 * (s*frames*n*n + 3*s*frames + s*(n/2+1) + frames + n/2 + 1)
 	steps := c.TotalSteps() * s
-	// Per F evaluation: 5 real 2-D FFTs of ≈ 2.5 n² log2(n²) flops and ≈ 40
+	// Per F evaluation: 4 real 2-D FFTs of ≈ 2.5 n² log2(n²) flops and ≈ 30
 	// flops per grid point of pointwise work.
 	nn := float64(n * n)
-	perF := 5*2.5*nn*math.Log2(nn) + 40*nn
+	perF := 4*2.5*nn*math.Log2(nn) + 30*nn
 	return Estimate{
 		OutputBytes: out,
 		WorkBytes:   int64(concurrent) * solverBytes(c.N),

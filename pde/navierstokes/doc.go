@@ -28,13 +28,14 @@
 //
 // # Time stepping
 //
-// The linear term G is treated implicitly (Crank–Nicolson, exact for the
-// diagonal G up to the CN rational approximation), F explicitly:
+// The linear term G, diagonal in Fourier space, is treated implicitly by
+// Crank–Nicolson, F explicitly:
 //   - imex_euler_cn: ω̂ⁿ⁺¹ = [(1 + ½ΔtG)ω̂ⁿ + Δt F(ω̂ⁿ)]/(1 − ½ΔtG), first order;
 //   - rk2_cn: Heun predictor–corrector with CN (Chandler & Kerswell 2013), second order;
 //   - rk4_cn: the five-stage low-storage RK4 of Carpenter & Kennedy for F with a
 //     CN step per stage for G (as in jax-cfd and torch-cfd); fourth order in F,
 //     second order overall because of CN.
 //
-// Each evaluation of F costs four inverse and one forward real 2-D FFT.
+// Each evaluation of F costs two inverse and two forward real 2-D FFTs (the
+// advection term in the form of Basdevant 1983, see Solver.Nonlinear).
 package navierstokes

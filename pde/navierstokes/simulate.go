@@ -44,7 +44,7 @@ func (tr *Trajectories) Frame(s, f int) []float64 {
 
 // Simulate runs c.Samples independent simulations of c and returns their
 // snapshots. Samples run concurrently, min(GOMAXPROCS, samples) at a time;
-// a single sample at n ≥ 128 uses all of GOMAXPROCS inside each step. The result is
+// a single sample shares each step over GOMAXPROCS goroutines. The result is
 // bit-identical for a given c whatever the parallelism. fn receives the
 // fraction of time steps done and the simulated time reached (metrics "t",
 // "samples_done", "max_cfl"). It returns ctx.Err() when ctx is cancelled,
@@ -75,10 +75,10 @@ func Simulate(ctx context.Context, c Config, fn progress.Func) (*Trajectories, e
 
 	procs := runtime.GOMAXPROCS(0)
 	conc := min(procs, samples)
-	// One sample: parallel transforms, unless the grid is so small that
-	// handing work to other goroutines costs more than it saves.
+	// One sample: parallel steps (the solver keeps small passes on one
+	// goroutine).
 	fftWorkers := 1
-	if conc == 1 && n >= 128 {
+	if conc == 1 {
 		fftWorkers = procs
 	}
 	steps := c.TotalSteps()

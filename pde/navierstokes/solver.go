@@ -18,10 +18,10 @@ var (
 
 // Solver advances one vorticity field in time by the scheme of its Config
 // (see the package documentation). Its state is the dealiased half spectrum ω̂
-// (n rows m_y, n/2+1 columns m_x ≥ 0, unnormalised DFT). A step costs 5·S real
+// (n rows m_y, n/2+1 columns m_x ≥ 0, unnormalised DFT). A step costs 4·S real
 // 2-D FFTs of n² points for S evaluations of F (S = 1, 2, 5 for imex_euler_cn,
-// rk2_cn, rk4_cn), about 80% of its time, plus O(n²) pointwise work, and
-// allocates nothing. A Solver is not safe for concurrent use.
+// rk2_cn, rk4_cn), most of its time, plus O(n²) pointwise work, and allocates
+// nothing. A Solver is not safe for concurrent use.
 type Solver struct {
 	n, h int // grid side, half-spectrum width n/2+1
 	hs   int // n·h
@@ -37,17 +37,17 @@ type Solver struct {
 	kx, ky []float64
 	invK2  []float64
 	keep   []bool
+	cxy    []float64 // −ξ_xξ_y on retained modes, else 0
+	cdd    []float64 // ξ_y² − ξ_x² on retained modes, else 0
 	cnA    [][]float64
 	cnB    [][]float64
 	fhat   []complex128
 
 	w    []complex128 // state ω̂
 	w0   []complex128 // RK2: ω̂ⁿ
-	f0   []complex128 // F at the first stage / RK4 h
-	f1   []complex128 // F at later stages
-	spec []complex128 // 4·hs: û, v̂, ω̂_x, ω̂_y
-	grid []float64    // 4·n²: u, v, ω_x, ω_y
-	prod []float64    // n²
+	f0   []complex128 // RK2: F(ω̂ⁿ); RK4: h
+	spec []complex128 // 2·hs: û, v̂, then (v²−u²)^, (uv)^
+	grid []float64    // 2·n²: u, v, then v²−u², uv
 
 	t       float64
 	steps   int64
@@ -59,7 +59,6 @@ type Solver struct {
 	team                      *fft.Workers
 	spd                       []float64 // per-worker max(|u|+|v|)
 	argW, argDst              []complex128
-	argForce                  bool
 	argStage                  int
 	prepFn, prodFn, finFn     func(w, lo, hi int)
 	eulerFn, heun1Fn, heun2Fn func(w, lo, hi int)
@@ -70,10 +69,10 @@ type Solver struct {
 func solverBytes(n int) int64 {
 	nn := int64(n)
 	hs := nn * (nn/2 + 1)
-	// complex: w, w0, f0, f1, fhat, spec(4) = 9·hs; plan spectrum buffer 4·hs.
-	// float: kx, ky, invK2, cnA+cnB (≤ 10) = 13·hs; grid 4n², prod n².
-	// Plan scratch ≈ 4·hs complex per worker (estimate, 2 workers).
-	return 16*(9*hs+4*hs+8*hs) + 8*(13*hs+5*nn*nn) + hs
+	// complex: w, w0, f0, fhat, spec(2) = 6·hs; plan spectrum buffer 2·hs.
+	// float: kx, ky, invK2, cxy, cdd, cnA+cnB (≤ 10) = 15·hs; grid 2n².
+	// Plan scratch: 3 blocks of ≤ 8192 values per worker (4 workers).
+	return 16*(9*hs+4*3*8192) + 8*(15*hs+2*nn*nn) + hs
 }
 
 // NewSolver returns a solver for the grid, physics and time stepping of c
@@ -93,6 +92,8 @@ func NewSolver(c Config) (*Solver, error) {
 	s.ky = make([]float64, hs)
 	s.invK2 = make([]float64, hs)
 	s.keep = make([]bool, hs)
+	s.cxy = make([]float64, hs)
+	s.cdd = make([]float64, hs)
 	g := make([]float64, hs) // G = −ν|ξ|² − μ
 	c0 := 2 * math.Pi / c.Length
 	for r := range n {
@@ -106,6 +107,10 @@ func NewSolver(c Config) (*Solver, error) {
 			s.keep[i] = fft.Retained(my, n) && fft.Retained(k, n)
 			if s.keep[i] && k2 > 0 {
 				s.invK2[i] = 1 / k2
+			}
+			if s.keep[i] {
+				s.cxy[i] = -xx * yy
+				s.cdd[i] = yy*yy - xx*xx
 			}
 		}
 	}
@@ -142,10 +147,8 @@ func NewSolver(c Config) (*Solver, error) {
 	s.w = make([]complex128, hs)
 	s.w0 = make([]complex128, hs)
 	s.f0 = make([]complex128, hs)
-	s.f1 = make([]complex128, hs)
-	s.spec = make([]complex128, 4*hs)
-	s.grid = make([]float64, 4*n*n)
-	s.prod = make([]float64, n*n)
+	s.spec = make([]complex128, 2*hs)
+	s.grid = make([]float64, 2*n*n)
 	if f := forcingField(c); f != nil {
 		s.plan.Forward(s.fhat, f)
 		s.project(s.fhat)
@@ -183,9 +186,15 @@ func forcingField(c Config) []float64 {
 
 // SetWorkers sets the number of goroutines (≥ 1) that share the transforms
 // and the pointwise work of each step.
+// The transforms split only passes large enough to pay for the hand-off, and
+// the pointwise loops are split only from n ≈ 180 on, for the same reason.
 func (s *Solver) SetWorkers(w int) {
 	s.plan.SetWorkers(w)
-	s.team = fft.NewWorkers(w)
+	if s.hs < 1<<14 {
+		s.team = fft.NewWorkers(1)
+	} else {
+		s.team = fft.NewWorkers(w)
+	}
 	for len(s.spd) < w {
 		s.spd = append(s.spd, 0)
 	}
@@ -237,17 +246,30 @@ func (s *Solver) Spectrum() []complex128 { return s.w }
 
 // Nonlinear sets dst to the dealiased advection term P(u·∇ω)^ of the half
 // spectrum w (both n×(n/2+1)); w must be mean-free and dealiased. It costs
-// four inverse and one forward real 2-D FFT, and records max(|u|+|v|) for CFL.
+// two inverse and two forward real 2-D FFTs, and records max(|u|+|v|) for
+// CFL.
 func (s *Solver) Nonlinear(dst, w []complex128) {
 	if len(dst) != s.hs || len(w) != s.hs {
 		panic(fmt.Sprintf("navierstokes: Nonlinear: len(dst) = %d, len(w) = %d, want %d", len(dst), len(w), s.hs))
 	}
-	s.advection(dst, w, false)
+	s.argDst = dst
+	s.evaluate(w, s.finFn)
+	s.argDst = nil
 }
 
-// advection sets dst to −P(u·∇ω)^ + f̂ when force, else to P(u·∇ω)^.
-func (s *Solver) advection(dst, w []complex128, force bool) {
-	s.argW, s.argDst, s.argForce = w, dst, force
+// evaluate computes the advection term of w and hands it to finish, run
+// over the half-spectrum rows: the products of the form of Basdevant (1983)
+// for divergence-free u in 2-D,
+//
+//	u·∇ω = ∂x∂y(v² − u²) + (∂x² − ∂y²)(uv),
+//
+// which needs two inverse and two forward transforms instead of the five of
+// u ω_x + v ω_y, are left transformed in spec; finish forms
+// N̂ = −ξ_xξ_y (v²−u²)^ + (ξ_y² − ξ_x²)(uv)^ row by row (nl) and uses it. Both
+// products are exact on the retained modes (2/3 rule), so N̂ is the same
+// Galerkin term as the advective form's up to rounding.
+func (s *Solver) evaluate(w []complex128, finish func(w, lo, hi int)) {
+	s.argW = w
 	s.team.Run(s.n, s.prepFn)
 	s.plan.Inverse(s.grid, s.spec)
 	clear(s.spd)
@@ -255,47 +277,47 @@ func (s *Solver) advection(dst, w []complex128, force bool) {
 	for _, v := range s.spd {
 		s.maxSpd = max(s.maxSpd, v)
 	}
-	s.plan.Forward(dst, s.prod)
-	s.team.Run(s.n, s.finFn)
-	s.argW, s.argDst = nil, nil
+	s.plan.Forward(s.spec, s.grid)
+	s.team.Run(s.n, finish)
+	s.argW = nil
 }
 
-// prepRows forms, for half-spectrum rows [lo, hi), ψ̂ = ω̂/|ξ|² and
-// û = iξ_y ψ̂, v̂ = −iξ_x ψ̂, ω̂_x = iξ_x ω̂, ω̂_y = iξ_y ω̂.
+// nl returns the views of the transformed products and their coefficients
+// on half-spectrum elements [a, b).
+func (s *Solver) nl(a, b int) (p1, p2 []complex128, c1, c2 []float64) {
+	return s.spec[a:b], s.spec[s.hs+a : s.hs+b], s.cxy[a:b], s.cdd[a:b]
+}
+
+// prepRows forms, for half-spectrum rows [lo, hi), ψ̂ = ω̂/|ξ|²,
+// û = iξ_y ψ̂ and v̂ = −iξ_x ψ̂.
 func (s *Solver) prepRows(_, lo, hi int) {
 	hs := s.hs
 	a, b := lo*s.h, hi*s.h
 	w := s.argW[a:b]
 	uh := s.spec[a:b]
 	vh := s.spec[hs+a : hs+b]
-	wx := s.spec[2*hs+a : 2*hs+b]
-	wy := s.spec[3*hs+a : 3*hs+b]
 	kx, ky, ik := s.kx[a:b], s.ky[a:b], s.invK2[a:b]
 	for i, z := range w {
 		// i ω̂ = (−Im ω̂, Re ω̂), times real factors.
 		zr, zi := -imag(z), real(z)
-		x, y := kx[i], ky[i]
-		a, b := y*ik[i], -x*ik[i]
-		uh[i] = complex(a*zr, a*zi)
-		vh[i] = complex(b*zr, b*zi)
-		wx[i] = complex(x*zr, x*zi)
-		wy[i] = complex(y*zr, y*zi)
+		p, q := ky[i]*ik[i], -kx[i]*ik[i]
+		uh[i] = complex(p*zr, p*zi)
+		vh[i] = complex(q*zr, q*zi)
 	}
 }
 
-// prodRows forms u ω_x + v ω_y on grid rows [lo, hi) and the largest |u|+|v|.
+// prodRows replaces u, v on grid rows [lo, hi) by v² − u² and uv, and
+// records the largest |u|+|v|.
 func (s *Solver) prodRows(worker, lo, hi int) {
 	nn := s.n * s.n
 	a, b := lo*s.n, hi*s.n
 	u := s.grid[a:b]
 	v := s.grid[nn+a : nn+b]
-	ox := s.grid[2*nn+a : 2*nn+b]
-	oy := s.grid[3*nn+a : 3*nn+b]
-	prod := s.prod[a:b]
 	spd := s.spd[worker]
-	for i := range prod {
-		x, y := u[i], v[i]
-		prod[i] = x*ox[i] + y*oy[i]
+	for i, x := range u {
+		y := v[i]
+		u[i] = y*y - x*x
+		v[i] = x * y
 		if sp := math.Abs(x) + math.Abs(y); sp > spd {
 			spd = sp
 		}
@@ -303,61 +325,34 @@ func (s *Solver) prodRows(worker, lo, hi int) {
 	s.spd[worker] = spd
 }
 
-// finishRows dealiases the transformed product on half-spectrum rows
-// [lo, hi), and turns it into f̂ − N̂ when a forcing is wanted.
+// finishRows writes N̂ on half-spectrum rows [lo, hi) to argDst.
 func (s *Solver) finishRows(_, lo, hi int) {
 	a, b := lo*s.h, hi*s.h
 	d := s.argDst[a:b]
-	keep := s.keep[a:b]
-	if s.argForce {
-		f := s.fhat[a:b]
-		for i, z := range d {
-			if keep[i] {
-				d[i] = f[i] - z
-			} else {
-				d[i] = 0
-			}
-		}
-		return
-	}
-	for i := range d {
-		if !keep[i] {
-			d[i] = 0
-		}
+	p1, p2, c1, c2 := s.nl(a, b)
+	for i, z := range p1 {
+		d[i] = axpby(c1[i], z, c2[i], p2[i])
 	}
 }
 
-// Step advances the state by one time step Δt.
+// Step advances the state by one time step Δt. Each update is fused with the
+// last pass of its evaluation of F = f̂ − N̂.
 func (s *Solver) Step() {
 	switch s.sch {
 	case SchemeEulerCN:
-		s.advection(s.f0, s.w, true)
-		s.team.Run(s.n, s.eulerFn)
+		s.evaluate(s.w, s.eulerFn)
 	case SchemeRK2CN:
 		// Predictor ω* = A ωⁿ + B F(ωⁿ); corrector ωⁿ⁺¹ = A ωⁿ + B (F(ωⁿ) + F(ω*))/2.
-		s.advection(s.f0, s.w, true)
-		s.team.Run(s.n, s.heun1Fn)
-		s.advection(s.f1, s.w, true)
-		s.team.Run(s.n, s.heun2Fn)
+		s.evaluate(s.w, s.heun1Fn)
+		s.evaluate(s.w, s.heun2Fn)
 	case SchemeRK4CN:
 		for st := range 5 {
-			s.advection(s.f1, s.w, true)
 			s.argStage = st
-			s.team.Run(s.n, s.rk4Fn)
+			s.evaluate(s.w, s.rk4Fn)
 		}
 	}
 	s.steps++
 	s.t = float64(s.steps) * s.dt
-}
-
-// eulerRows: ω̂ ← A ω̂ + B F on half-spectrum rows [lo, hi).
-func (s *Solver) eulerRows(_, lo, hi int) {
-	a, b := lo*s.h, hi*s.h
-	w, f := s.w[a:b], s.f0[a:b]
-	ca, cb := s.cnA[0][a:b], s.cnB[0][a:b]
-	for i, z := range w {
-		w[i] = axpby(ca[i], z, cb[i], f[i])
-	}
 }
 
 // axpby returns a·x + b·y for real a, b.
@@ -365,24 +360,41 @@ func axpby(a float64, x complex128, b float64, y complex128) complex128 {
 	return complex(a*real(x)+b*real(y), a*imag(x)+b*imag(y))
 }
 
-// heun1Rows saves ωⁿ and forms the predictor.
+// eulerRows: ω̂ ← A ω̂ + B F on half-spectrum rows [lo, hi).
+func (s *Solver) eulerRows(_, lo, hi int) {
+	a, b := lo*s.h, hi*s.h
+	w, f := s.w[a:b], s.fhat[a:b]
+	ca, cb := s.cnA[0][a:b], s.cnB[0][a:b]
+	p1, p2, c1, c2 := s.nl(a, b)
+	for i, z := range w {
+		F := f[i] - axpby(c1[i], p1[i], c2[i], p2[i])
+		w[i] = axpby(ca[i], z, cb[i], F)
+	}
+}
+
+// heun1Rows keeps ωⁿ and F(ωⁿ) and forms the predictor.
 func (s *Solver) heun1Rows(_, lo, hi int) {
 	a, b := lo*s.h, hi*s.h
-	w, w0, f := s.w[a:b], s.w0[a:b], s.f0[a:b]
+	w, w0, f0, f := s.w[a:b], s.w0[a:b], s.f0[a:b], s.fhat[a:b]
 	ca, cb := s.cnA[0][a:b], s.cnB[0][a:b]
+	p1, p2, c1, c2 := s.nl(a, b)
 	for i, z := range w {
+		F := f[i] - axpby(c1[i], p1[i], c2[i], p2[i])
+		f0[i] = F
 		w0[i] = z
-		w[i] = axpby(ca[i], z, cb[i], f[i])
+		w[i] = axpby(ca[i], z, cb[i], F)
 	}
 }
 
 // heun2Rows forms the corrector.
 func (s *Solver) heun2Rows(_, lo, hi int) {
 	a, b := lo*s.h, hi*s.h
-	w, w0, f0, f1 := s.w[a:b], s.w0[a:b], s.f0[a:b], s.f1[a:b]
+	w, w0, f0, f := s.w[a:b], s.w0[a:b], s.f0[a:b], s.fhat[a:b]
 	ca, cb := s.cnA[0][a:b], s.cnB[0][a:b]
+	p1, p2, c1, c2 := s.nl(a, b)
 	for i, z := range w0 {
-		w[i] = axpby(ca[i], z, 0.5*cb[i], f0[i]+f1[i])
+		F := f[i] - axpby(c1[i], p1[i], c2[i], p2[i])
+		w[i] = axpby(ca[i], z, 0.5*cb[i], f0[i]+F)
 	}
 }
 
@@ -391,19 +403,21 @@ func (s *Solver) heun2Rows(_, lo, hi int) {
 func (s *Solver) rk4Rows(_, lo, hi int) {
 	st := s.argStage
 	a, b := lo*s.h, hi*s.h
-	w, f, hb := s.w[a:b], s.f1[a:b], s.f0[a:b]
+	w, hb, f := s.w[a:b], s.f0[a:b], s.fhat[a:b]
 	ca, cb := s.cnA[st][a:b], s.cnB[st][a:b]
+	p1, p2, c1, c2 := s.nl(a, b)
 	beta := rk4Beta[st]
 	if st == 0 {
 		for i, z := range w {
-			hh := f[i]
+			hh := f[i] - axpby(c1[i], p1[i], c2[i], p2[i])
 			hb[i] = hh
 			w[i] = axpby(ca[i], z, cb[i], hh)
 		}
 		return
 	}
 	for i, z := range w {
-		hh := axpby(1, f[i], beta, hb[i])
+		F := f[i] - axpby(c1[i], p1[i], c2[i], p2[i])
+		hh := axpby(1, F, beta, hb[i])
 		hb[i] = hh
 		w[i] = axpby(ca[i], z, cb[i], hh)
 	}
