@@ -258,6 +258,28 @@ func TestSQLiteEmbedded(t *testing.T) {
 	j = c.get(t, j.ID)
 	c.checkResult(t, j, 32)
 
+	// The Navier–Stokes data set of the issue: 16 GRF samples at 64², t = 0 … 10.
+	ns := c.submit(t, `{"kind":"navier_stokes.simulate","params":{"samples":16,"n":64,"t_end":10}}`)
+	ns = c.waitFor(t, ns.ID, 5*time.Minute, final)
+	if ns.State != "succeeded" {
+		t.Fatalf("navier_stokes.simulate: %+v", ns)
+	}
+	code, body := c.req(t, "GET", ns.Result.URL, "")
+	if code != 200 {
+		t.Fatalf("result: %d", code)
+	}
+	nsPath := filepath.Join(t.TempDir(), "ns.h5")
+	os.WriteFile(nsPath, body, 0o644)
+	f, err := hdf5io.Open(nsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, shape, err := f.ReadFloat64("vorticity")
+	f.Close()
+	if err != nil || fmt.Sprint(shape) != "[16 51 64 64]" {
+		t.Fatalf("vorticity shape %v: %v", shape, err)
+	}
+
 	long := c.submit(t, longJob)
 	c.waitFor(t, long.ID, 30*time.Second, func(j job) bool { return j.State == "running" && j.Progress != nil })
 	if code, b := c.req(t, "POST", "/v1/jobs/"+long.ID+"/cancel", ""); code != 202 {
