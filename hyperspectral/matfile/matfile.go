@@ -96,8 +96,6 @@ type Var struct {
 	Real []float64
 	// Imag holds the imaginary part when Complex is set, else nil.
 	Imag []float64
-
-	decoded bool
 }
 
 // Len returns the number of elements, the product of Dims.
@@ -112,9 +110,10 @@ func (v *Var) Len() int {
 	return n
 }
 
-// HasData reports whether the contents of v were decoded (numeric, logical and
-// char arrays), as opposed to skipped (cell, struct, object, sparse, opaque).
-func (v *Var) HasData() bool { return v.decoded }
+// HasData reports whether v holds decoded contents (numeric, logical and char
+// arrays, Real non-nil even when empty), as opposed to skipped ones (cell,
+// struct, object, sparse, opaque).
+func (v *Var) HasData() bool { return v.Real != nil }
 
 // At returns the real part of the element at the given 0-based subscripts,
 // one per dimension, in column-major order. It panics if the number of
@@ -124,7 +123,7 @@ func (v *Var) At(sub ...int) float64 {
 	if len(sub) != len(v.Dims) {
 		panic(fmt.Sprintf("matfile: %d subscripts for a %d-dimensional variable %q", len(sub), len(v.Dims), v.Name))
 	}
-	if !v.decoded {
+	if v.Real == nil {
 		panic(fmt.Sprintf("matfile: variable %q of class %v holds no decoded data", v.Name, v.Class))
 	}
 	idx, stride := 0, 1
@@ -141,7 +140,7 @@ func (v *Var) At(sub ...int) float64 {
 // Text returns the contents of a char array as a string (the characters in
 // column-major order) and true, or "" and false if v is not a char array.
 func (v *Var) Text() (string, bool) {
-	if v.Class != ClassChar || !v.decoded {
+	if v.Class != ClassChar || v.Real == nil {
 		return "", false
 	}
 	r := make([]rune, len(v.Real))
@@ -297,6 +296,10 @@ func decode(buf []byte) (map[string]*Var, error) {
 			}
 			return nil, &FormatError{Offset: int64(off), Msg: fmt.Sprintf("%d trailing bytes are too few for an element tag", len(rest))}
 		}
+		if skip := p.padding(buf, off); skip > 0 {
+			off += skip
+			continue
+		}
 		el, err := p.element(rest, int64(off))
 		if err != nil {
 			return nil, err
@@ -370,6 +373,25 @@ func inflate(data []byte, off int64) ([]byte, error) {
 
 type parser struct {
 	order binary.ByteOrder
+}
+
+// padding returns the number of zero bytes to skip at off: MATLAB does not
+// pad compressed elements, but some writers pad them to 8 bytes. Zeros up to
+// the next multiple of 8 are skipped when no element starts at off and one
+// starts after them.
+func (p *parser) padding(buf []byte, off int) int {
+	pad := (8 - off%8) % 8
+	if pad == 0 || off+pad+8 > len(buf) || !allZero(buf[off:off+pad]) {
+		return 0
+	}
+	topLevel := func(at int) bool {
+		t := p.order.Uint32(buf[at:])
+		return t == miMATRIX || t == miCOMPRESSED
+	}
+	if topLevel(off) || !topLevel(off+pad) {
+		return 0
+	}
+	return pad
 }
 
 // element is one data element: its type, its data bytes, the offset of the
@@ -518,7 +540,6 @@ func (p *parser) matrix(b []byte, off int64) (*Var, error) {
 			return nil, err
 		}
 	}
-	v.decoded = true
 	return v, nil
 }
 

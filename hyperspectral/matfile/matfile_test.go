@@ -261,6 +261,28 @@ func TestComplexLogicalCharAndSkipped(t *testing.T) {
 	}
 }
 
+// TestPaddedCompressedElements: a writer that pads compressed elements to 8
+// bytes (MATLAB does not) must still be read.
+func TestPaddedCompressedElements(t *testing.T) {
+	for _, order := range []byteOrder{binary.LittleEndian, binary.BigEndian} {
+		enc := encoder{order: order, compress: true}
+		a := testVar{name: "a", class: ClassDouble, dims: []int32{1, 3}, typ: miUINT8, re: []float64{1, 2, 3}}
+		b := testVar{name: "b", class: ClassDouble, dims: []int32{1, 1}, typ: miDOUBLE, re: []float64{4}}
+		first := enc.file(a)
+		if len(first)%8 == 0 {
+			t.Fatalf("%v: the test needs an unaligned compressed element", order)
+		}
+		for len(first)%8 != 0 {
+			first = append(first, 0)
+		}
+		second := enc.file(b)[headerLen:]
+		vars, err := Read(bytes.NewReader(append(first, second...)))
+		if err != nil || len(vars) != 2 || vars["b"].Real[0] != 4 {
+			t.Errorf("%v: %v, %v", order, vars, err)
+		}
+	}
+}
+
 // TestMalformed checks that damaged input gives a *FormatError and never a
 // panic: every truncation of a small valid file, every single-byte
 // corruption of it, and a few handcrafted cases.
