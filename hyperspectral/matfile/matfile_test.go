@@ -10,7 +10,7 @@ import (
 	"slices"
 	"testing"
 
-	"eddy/hyperspectral/internal/testdata"
+	"eddy/hyperspectral/internal/shipped"
 )
 
 // neumaierSum is a compensated sum, accurate to about one rounding of the
@@ -32,7 +32,7 @@ func neumaierSum(x []float64) float64 {
 
 func readShipped(t *testing.T, name string) map[string]*Var {
 	t.Helper()
-	dir, err := testdata.UnmixingDir()
+	dir, err := shipped.UnmixingDir()
 	if err != nil {
 		t.Skipf("shipped unmixing data not available: %v", err)
 	}

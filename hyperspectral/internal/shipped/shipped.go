@@ -1,7 +1,7 @@
-// Package testdata locates the data shipped beside the repository for the
+// Package shipped locates the data shipped beside the repository for the
 // tests and benchmarks of the hyperspectral packages: the folder
 // shared/data/unmixing next to the module root.
-package testdata
+package shipped
 
 import (
 	"errors"
@@ -25,13 +25,13 @@ func UnmixingDir() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("testdata: no go.mod above the working directory")
+			return "", errors.New("shipped: no go.mod above the working directory")
 		}
 		dir = parent
 	}
 	data := filepath.Join(dir, "..", "shared", "data", "unmixing")
 	if st, err := os.Stat(data); err != nil || !st.IsDir() {
-		return "", fmt.Errorf("testdata: shipped unmixing data not found at %s", data)
+		return "", fmt.Errorf("shipped: shipped unmixing data not found at %s", data)
 	}
 	return data, nil
 }

@@ -1,0 +1,200 @@
+package hyperspectral
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// The benchmarks of this file measure speed (time per iteration and to
+// convergence on Jasper Ridge: L = 198 bands, N = 10⁴ pixels, K = 4) and
+// produce the specification's comparison table (§6.3) for every method. Run
+//
+//	go test -run '^$' -bench . -cpu 1 -benchtime 1x ./hyperspectral/
+//
+// for the table (printed with the benchmark log); the per-iteration timings
+// want a longer -benchtime.
+
+// BenchmarkIterationJasper times one iteration of each iterative method on
+// Jasper Ridge, from the shipped initialisation.
+func BenchmarkIterationJasper(b *testing.B) {
+	y, _, m0 := jasperSetup(b)
+	a0, err := FCLS(b.Context(), y, m0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lambda := DefaultConfig().Lambda * SparsenessEstimate(y)
+	for _, c := range []struct {
+		name string
+		opt  mmOptions
+	}{
+		{"nmf", mmOptions{p: 0.5}},
+		{"l21nmf", mmOptions{robust: true, p: 0.5}},
+		{"l12nmf", mmOptions{p: 0.5, lambda: lambda, guidance: guidanceOnes}},
+		{"rrlbs", mmOptions{robust: true, p: 0.5, lambda: lambda, guidance: guidanceLearned}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s := newMMSolver(y, m0, a0, c.opt)
+			b.ReportAllocs()
+			for b.Loop() {
+				s.iterate()
+			}
+		})
+	}
+}
+
+// BenchmarkConvergenceJasper runs each method from the shipped
+// initialisation until the relative decrease of the objective falls below
+// the default tolerance (1e-5), reporting the iterations and the time.
+func BenchmarkConvergenceJasper(b *testing.B) {
+	y, truth, m0 := jasperSetup(b)
+	for _, method := range []Method{MethodNMF, MethodL21NMF, MethodL12NMF, MethodRRLbS} {
+		b.Run(string(method), func(b *testing.B) {
+			cfg := jasperConfig(method, m0, truth, nil)
+			cfg.Iterations = 5000
+			cfg.Tol = DefaultConfig().Tol
+			var res *Result
+			for b.Loop() {
+				var err error
+				if res, err = Unmix(b.Context(), y, cfg, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(res.Iterations), "iterations")
+			b.ReportMetric(res.Metrics.MeanSAD, "meanSAD")
+			b.ReportMetric(res.Metrics.MeanRMSE, "meanRMSE")
+		})
+	}
+}
+
+func BenchmarkFCLSJasper(b *testing.B) {
+	y, _, m0 := jasperSetup(b)
+	for b.Loop() {
+		if _, err := FCLS(b.Context(), y, m0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVCAJasper(b *testing.B) {
+	y, _, _ := jasperSetup(b)
+	for b.Loop() {
+		if _, _, err := VCA(b.Context(), y, 4, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// tableRow is one row of the specification's table (§6.3).
+type tableRow struct {
+	name       string
+	y          *mat.Dense
+	truth      *Truth
+	names      []string   // endmember names, in the truth's order
+	init       *mat.Dense // shipped initial endmembers, or nil for VCA
+	seed       uint64
+	iterations int
+	outliers   []int
+}
+
+func tableRows(b *testing.B) []tableRow {
+	samson := loadScene(b, "samson_dataset.mat")
+	jy, jtruth, m0 := jasperSetup(b)
+	jasperNames := []string{"Tree", "Water", "Soil", "Road"}
+	jo := mat.DenseCopyOf(jy)
+	jbands := InjectOutlierBands(jo, 198/10, 0.01, 0.3, 7)
+
+	m := jasperEndmembers(b)
+	sy, sa := Synthetic(m, 60, 60, 0.4, 30, 1)
+	struth := &Truth{Endmembers: m, Abundances: sa}
+	hot1 := mat.DenseCopyOf(sy)
+	hot1.Scale(1/mat.Max(hot1), hot1)
+	hot1Bands := InjectOutlierBands(hot1, 20, 0.01, 1, 7)
+	hot03 := mat.DenseCopyOf(sy)
+	hot03.Scale(1/mat.Max(hot03), hot03)
+	hot03Bands := InjectOutlierBands(hot03, 20, 0.01, 0.3, 7)
+
+	samsonNames := []string{"Soil", "Tree", "Water"}
+	return []tableRow{
+		{"Samson, VCA seed 0, 1000 it", samson.Y, samson.Truth, samsonNames, nil, 0, 1000, nil},
+		{"Samson, shipped M1 + FCLS, 1000 it", samson.Y, samson.Truth, samsonNames, samson.Init, 0, 1000, nil},
+		{"Jasper, VCA seed 0, 500 it", jy, jtruth, jasperNames, nil, 0, 500, nil},
+		{"Jasper + 10% outlier bands, VCA seed 0, 500 it", jo, jtruth, jasperNames, nil, 0, 500, jbands},
+		{"Jasper, shipped M0, 300 it", jy, jtruth, jasperNames, m0, 0, 300, nil},
+		{"Jasper + 10% outlier bands, shipped M0, 300 it", jo, jtruth, jasperNames, m0, 0, 300, jbands},
+		{"Synthetic clean, 500 it", sy, struth, jasperNames, nil, 1, 500, nil},
+		{"Synthetic + 20 outlier bands (hot σ = 1), 500 it", hot1, struth, jasperNames, nil, 1, 500, hot1Bands},
+		{"Synthetic + 20 outlier bands (hot σ = 0.3), 300 it", hot03, struth, jasperNames, nil, 1, 300, hot03Bands},
+	}
+}
+
+// BenchmarkTable runs every method on every row of the specification's
+// table and logs SAD and RMSE per endmember and their means, in the paper's
+// layout (endmembers down, methods across). Each row's methods share one
+// initialisation. The time reported is for the whole table.
+func BenchmarkTable(b *testing.B) {
+	rows := tableRows(b)
+	for b.Loop() {
+		var out strings.Builder
+		for _, r := range rows {
+			var mets []*Metrics
+			var times []time.Duration
+			for _, method := range Methods {
+				cfg := DefaultConfig()
+				_, k := r.truth.Endmembers.Dims()
+				cfg.Endmembers = k
+				cfg.Method = method
+				cfg.Seed = r.seed
+				cfg.Iterations = r.iterations
+				cfg.Tol = 0
+				cfg.Truth = r.truth
+				cfg.OutlierBands = r.outliers
+				if r.init != nil {
+					cfg.Init = InitUpload
+					cfg.InitEndmembers = r.init
+				}
+				start := time.Now()
+				res, err := Unmix(b.Context(), r.y, cfg, nil)
+				if err != nil {
+					b.Fatalf("%s, %s: %v", r.name, method, err)
+				}
+				times = append(times, time.Since(start))
+				mets = append(mets, res.Metrics)
+			}
+			fmt.Fprintf(&out, "\n%s\n", r.name)
+			writeTable(&out, "SAD", r.names, mets, func(m *Metrics) ([]float64, float64) { return m.SAD, m.MeanSAD })
+			writeTable(&out, "RMSE", r.names, mets, func(m *Metrics) ([]float64, float64) { return m.RMSE, m.MeanRMSE })
+			fmt.Fprintf(&out, "%-10s", "time")
+			for _, d := range times {
+				fmt.Fprintf(&out, " %9s", d.Round(time.Millisecond))
+			}
+			fmt.Fprintln(&out)
+		}
+		b.Log(out.String())
+	}
+}
+
+// writeTable writes one block of the table: a header of method names, a row
+// per endmember and a row of means, values taken from each method's metrics.
+func writeTable(out *strings.Builder, title string, names []string, mets []*Metrics, get func(*Metrics) ([]float64, float64)) {
+	fmt.Fprintf(out, "%-10s", title)
+	for _, m := range Methods {
+		fmt.Fprintf(out, " %9s", m)
+	}
+	for i, name := range names {
+		fmt.Fprintf(out, "\n%-10s", name)
+		for _, met := range mets {
+			v, _ := get(met)
+			fmt.Fprintf(out, " %9.4f", v[i])
+		}
+	}
+	fmt.Fprintf(out, "\n%-10s", "mean")
+	for _, met := range mets {
+		_, mean := get(met)
+		fmt.Fprintf(out, " %9.4f", mean)
+	}
+	fmt.Fprintln(out)
+}

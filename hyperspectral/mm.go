@@ -1,0 +1,435 @@
+package hyperspectral
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Constants of the update rules.
+const (
+	// epsilon floors abundances, endmembers, denominators and channel errors.
+	epsilon = 1e-9
+	// blockPixels is the number of pixels whose columns of Y are used twice
+	// while in cache: once for the A-step numerator, once for Y·Aᵀ.
+	blockPixels = 512
+)
+
+// guidanceMode says how the per-pixel sparsity weights h are set.
+type guidanceMode int
+
+const (
+	guidanceNone    guidanceMode = iota // no sparsity term
+	guidanceOnes                        // h ≡ 1 (L1/2-NMF)
+	guidanceFixed                       // a map given by the caller
+	guidanceLearned                     // the h-step of RRLbS
+)
+
+// mmOptions select one member of the family of objectives
+//
+//	F(M, A, h) = Σ_l ρ(‖yˡ − mˡA‖₂) + λ Σ_n h_n ‖a_n‖_p^p [+ (λβ/2)‖h‖²]
+//
+// over M ≥ 0, A ≥ 0 with 1ᵀa_n = 1, with ρ(r) = r (robust: the ℓ2,1 norm of
+// E = Y − MA over channels) or ρ(r) = r²/2 (Frobenius), and the last term
+// present only when h is learned (on {h ≥ 0, Σh = N}).
+type mmOptions struct {
+	robust   bool
+	lambda   float64
+	p        float64
+	guidance guidanceMode
+	fixedH   []float64 // for guidanceFixed, length N
+}
+
+// mmSolver holds the state and the work buffers of the majorisation–
+// minimisation iterations; one iteration allocates nothing. Matrices are
+// row-major slices: y is L×N, m L×K, a K×N.
+type mmSolver struct {
+	l, n, k int
+	opt     mmOptions
+	sparse  bool
+
+	y   []float64 // L×N, the scaled data
+	yy  []float64 // L: ‖yˡ‖²
+	m   []float64 // L×K
+	a   []float64 // K×N, every column on the simplex, entries ≥ ε
+	apm []float64 // K×N: A^(p−1) (sparse only)
+	h   []float64 // N
+	c   []float64 // N: ‖a_n‖_p^p (sparse only)
+	r   []float64 // L: ‖eˡ‖₂ at the current (M, A)
+	d   []float64 // L: channel weights of the current majoriser
+
+	pm   []float64 // L×K: Y·Aᵀ for the current A
+	g    []float64 // K×K: A·Aᵀ for the current A
+	mg   []float64 // L×K: M·G
+	w    []float64 // L×K: D·M
+	cm   []float64 // K×K: Mᵀ D M
+	bblk []float64 // K×blockPixels: a block of (D M)ᵀ Y
+	tmpN []float64 // N
+
+	beta float64 // β of the h-regulariser
+}
+
+// newMMSolver prepares the iterations from the scaled data y and the initial
+// m0 and a0 (copied; every column of a0 is projected onto the simplex with
+// entries ≥ ε). It computes every derived quantity, so that objective() is F
+// at the initial point.
+func newMMSolver(y, m0, a0 *mat.Dense, opt mmOptions) *mmSolver {
+	l, n := y.Dims()
+	_, k := m0.Dims()
+	if y.RawMatrix().Stride != n {
+		panic("hyperspectral: internal: data matrix is not contiguous")
+	}
+	s := &mmSolver{
+		l: l, n: n, k: k, opt: opt,
+		sparse: opt.lambda > 0 && opt.guidance != guidanceNone,
+		y:      y.RawMatrix().Data,
+		yy:     make([]float64, l),
+		m:      make([]float64, l*k),
+		a:      make([]float64, k*n),
+		h:      make([]float64, n),
+		c:      make([]float64, n),
+		r:      make([]float64, l),
+		d:      make([]float64, l),
+		pm:     make([]float64, l*k),
+		g:      make([]float64, k*k),
+		mg:     make([]float64, l*k),
+		w:      make([]float64, l*k),
+		cm:     make([]float64, k*k),
+		bblk:   make([]float64, k*blockPixels),
+		tmpN:   make([]float64, n),
+	}
+	if s.sparse {
+		s.apm = make([]float64, k*n)
+	}
+	for i := range l {
+		row := s.y[i*n : (i+1)*n]
+		s.yy[i] = floats.Dot(row, row)
+		for j := range k {
+			s.m[i*k+j] = max(m0.At(i, j), epsilon)
+		}
+	}
+	var u, b, out [MaxEndmembers]float64
+	for p := range n {
+		for j := range k {
+			u[j], b[j] = 1, a0.At(j, p)
+		}
+		// Euclidean projection: max(ε, a − τ) with Σ = 1.
+		projectShifted(out[:k], u[:k], b[:k])
+		for j := range k {
+			s.a[j*n+p] = out[j]
+		}
+	}
+	switch opt.guidance {
+	case guidanceFixed:
+		copy(s.h, opt.fixedH)
+	default:
+		for i := range s.h {
+			s.h[i] = 1
+		}
+	}
+
+	s.sweep(false)
+	s.rowNorms()
+	if opt.guidance == guidanceLearned {
+		lo, hi := floats.Min(s.c), floats.Max(s.c)
+		s.beta = hi - lo
+		if !(s.beta > 1e-12) {
+			s.beta = 1 // all pixels equally mixed: any positive scale will do
+		}
+	}
+	return s
+}
+
+// iterate performs one iteration: M-step, reweighting, A-step, h-step.
+// Each step does not increase F.
+func (s *mmSolver) iterate() {
+	s.mStep()
+	s.rowNorms()
+	s.reweight()
+	s.prepareAStep()
+	s.sweep(true)
+	if s.sparse && s.opt.guidance == guidanceLearned {
+		s.hStep()
+	}
+	s.rowNorms()
+}
+
+// mStep is the multiplicative update M ← M ⊙ (Y Aᵀ) ⊘ (M A Aᵀ), floored at ε.
+// It is the Lee–Seung update of every row of M for its own squared error
+// ‖eˡ‖², so it decreases every channel error and hence both the ℓ2,1 and the
+// Frobenius loss; the channel weights play no role (the problem separates by
+// rows).
+func (s *mmSolver) mStep() {
+	l, k := s.l, s.k
+	// M·G, L×K×K: a loop (BLAS would start goroutines for this shape).
+	for i := range l {
+		mi := s.m[i*k : (i+1)*k]
+		for j := range k {
+			var v float64
+			for q, mq := range mi {
+				v += mq * s.g[q*k+j]
+			}
+			s.mg[i*k+j] = v
+		}
+	}
+	for i := range s.m {
+		s.m[i] = max(epsilon, s.m[i]*s.pm[i]/max(s.mg[i], epsilon))
+	}
+}
+
+// rowNorms computes r_l = ‖yˡ − mˡA‖₂ from Y·Aᵀ and A·Aᵀ without forming E:
+// r_l² = ‖yˡ‖² − 2 mˡ·(Y Aᵀ)ˡ + mˡ (A Aᵀ) mˡᵀ, O(L K²).
+func (s *mmSolver) rowNorms() {
+	k := s.k
+	for i := range s.l {
+		mi := s.m[i*k : (i+1)*k]
+		pi := s.pm[i*k : (i+1)*k]
+		var cross, quad float64
+		for j := range k {
+			cross += mi[j] * pi[j]
+			var gm float64
+			for q := range k {
+				gm += s.g[j*k+q] * mi[q]
+			}
+			quad += mi[j] * gm
+		}
+		s.r[i] = math.Sqrt(max(0, s.yy[i]-2*cross+quad))
+	}
+}
+
+// reweight sets the channel weights of the majoriser at the current point:
+// d_l = 1/(2 max(r_l, ε)) for the ℓ2,1 loss, since
+// √x ≤ x/(2√x₀) + √x₀/2 (Nie et al. 2010); d_l = ½ for the Frobenius loss.
+func (s *mmSolver) reweight() {
+	for i := range s.d {
+		if s.opt.robust {
+			s.d[i] = 1 / (2 * max(s.r[i], epsilon))
+		} else {
+			s.d[i] = 0.5
+		}
+	}
+}
+
+// prepareAStep forms W = D M and C = Mᵀ D M.
+func (s *mmSolver) prepareAStep() {
+	k := s.k
+	for i := range s.l {
+		for j := range k {
+			s.w[i*k+j] = s.d[i] * s.m[i*k+j]
+		}
+	}
+	// Mᵀ·W, K×L×K: a loop (BLAS would start goroutines for this shape).
+	clear(s.cm)
+	for i := range s.l {
+		mi := s.m[i*k : (i+1)*k]
+		wi := s.w[i*k : (i+1)*k]
+		for j, mj := range mi {
+			for q, wq := range wi {
+				s.cm[j*k+q] += mj * wq
+			}
+		}
+	}
+}
+
+// sweep passes once over the pixels in blocks. With update set it applies
+// the A-step (aStepBlock) to each block; with or without, it then
+// accumulates Y·Aᵀ, A·Aᵀ, A^(p−1) and c for the new abundances while the
+// block of Y is still in cache.
+func (s *mmSolver) sweep(update bool) {
+	l, n, k := s.l, s.n, s.k
+	impl := blas64.Implementation()
+	clear(s.pm)
+	clear(s.g)
+	for n0 := 0; n0 < n; n0 += blockPixels {
+		bs := min(blockPixels, n-n0)
+		if update {
+			for j := range k {
+				// Row j of the block of (D M)ᵀ Y.
+				impl.Dgemv(blas.Trans, l, bs, 1, s.y[n0:], n, s.w[j:], k, 0, s.bblk[j*blockPixels:j*blockPixels+bs], 1)
+			}
+			s.aStepBlock(n0, bs)
+		}
+		for p := n0; p < n0+bs; p++ {
+			var cp float64
+			for j := range k {
+				v := s.a[j*n+p]
+				if s.sparse {
+					if !update {
+						s.apm[j*n+p] = s.powm1(v)
+					}
+					cp += v * s.apm[j*n+p] // A^p = A·A^(p−1)
+				}
+				for q := 0; q <= j; q++ {
+					s.g[j*k+q] += v * s.a[q*n+p]
+				}
+			}
+			s.c[p] = cp
+		}
+		for i := range l {
+			impl.Dgemv(blas.NoTrans, k, bs, 1, s.a[n0:], n, s.y[i*n+n0:i*n+n0+bs], 1, 1, s.pm[i*k:i*k+k], 1)
+		}
+	}
+	for j := range k {
+		for q := 0; q < j; q++ {
+			s.g[q*k+j] = s.g[j*k+q]
+		}
+	}
+}
+
+// aStepBlock applies the A-step to the pixels [n0, n0+bs), for which s.bblk
+// holds b = (D M)ᵀ y_n.
+//
+// Per pixel, with the channel weights fixed, the ℓ2,1 (or Frobenius) loss is
+// majorised by aᵀCa − 2bᵀa + const (C = MᵀDM) and the concave ℓp term by its
+// tangent, whose slope is 2s with s = (λp/2) h_n a₀^(p−1). With
+// q = Ca₀ + s, the Lee–Seung bound (C ≥ 0 elementwise, a₀ > 0) gives the
+// separable majoriser
+//
+//	Σ_k (q_k/a₀ₖ)(a_k − a₀ₖ)² + 2(q_k − b_k)(a_k − a₀ₖ),
+//
+// whose minimiser without constraints is the multiplicative update
+// a₀ ⊙ b ⊘ q. Its minimiser over the simplex {a ≥ ε, 1ᵀa = 1} is
+//
+//	a_k = max(ε, a₀ₖ (b_k − τ) / q_k),
+//
+// with the multiplier τ of the sum-to-one constraint chosen so that 1ᵀa = 1
+// (projectShifted). The new a does not increase the majoriser, hence not F,
+// and satisfies the constraints exactly. Pixels are independent given M, D
+// and h, so the loop over pixels is innermost: consecutive pixels do not
+// wait for each other.
+func (s *mmSolver) aStepBlock(n0, bs int) {
+	n, k := s.n, s.k
+	lp2 := s.opt.lambda * s.opt.p / 2
+	a := s.a[:k*n]
+	cm := s.cm[:k*k]
+	var u, b, out [MaxEndmembers]float64
+	for p := n0; p < n0+bs; p++ {
+		hp := 0.0
+		if s.sparse {
+			hp = lp2 * s.h[p]
+		}
+		for j := range k {
+			var q float64
+			row := cm[j*k : j*k+k]
+			for i, c := range row {
+				q += c * a[i*n+p]
+			}
+			if s.sparse {
+				q += hp * s.apm[j*n+p]
+			}
+			u[j] = a[j*n+p] / max(q, epsilon)
+			b[j] = s.bblk[j*blockPixels+p-n0]
+		}
+		projectShifted(out[:k], u[:k], b[:k])
+		for j := range k {
+			a[j*n+p] = out[j]
+		}
+		if s.sparse {
+			if s.opt.p == 0.5 {
+				for j := range k {
+					s.apm[j*n+p] = 1 / math.Sqrt(out[j])
+				}
+			} else {
+				for j := range k {
+					s.apm[j*n+p] = s.powm1(out[j])
+				}
+			}
+		}
+	}
+}
+
+// projectShifted stores in out the point a_k = max(ε, u_k (b_k − τ)), u > 0,
+// whose entries sum to 1: the minimiser of Σ_k (a_k − u_k b_k)²/u_k over the
+// simplex {a ≥ ε, 1ᵀa = 1}. The multiplier τ is found as in Michelot's
+// algorithm: on the current free set S, τ = (Σ_S u_k b_k + (K − |S|)ε − 1) /
+// Σ_S u_k; entries that fall to the floor leave S, until S is stable (at most
+// K passes of O(K)). It needs Kε < 1.
+func projectShifted(out, u, b []float64) {
+	k := len(u)
+	var num, den float64
+	for j := range k {
+		num += u[j] * b[j]
+		den += u[j]
+	}
+	tau := (num - 1) / den
+	free := k
+	for range k {
+		num, den = 0, 0
+		nfree := 0
+		for j := range k {
+			if u[j]*(b[j]-tau) > epsilon {
+				num += u[j] * b[j]
+				den += u[j]
+				nfree++
+			}
+		}
+		if nfree == free || nfree == 0 {
+			break
+		}
+		free = nfree
+		tau = (num + float64(k-nfree)*epsilon - 1) / den
+	}
+	for j := range k {
+		out[j] = max(epsilon, u[j]*(b[j]-tau))
+	}
+}
+
+// powm1 returns v^(p−1).
+func (s *mmSolver) powm1(v float64) float64 {
+	switch s.opt.p {
+	case 0.5:
+		return 1 / math.Sqrt(v)
+	case 1:
+		return 1
+	}
+	return math.Pow(v, s.opt.p-1)
+}
+
+// hStep minimises λ Σ h_n c_n + (λβ/2)‖h‖² over {h ≥ 0, Σh = N}: h is the
+// projection of −c/β onto that simplex.
+func (s *mmSolver) hStep() {
+	for i, v := range s.c {
+		s.tmpN[i] = -v / s.beta
+	}
+	ProjectSimplex(s.h, s.tmpN, float64(s.n))
+}
+
+// objective returns F at the current (M, A, h); see mmOptions.
+func (s *mmSolver) objective() float64 {
+	var f float64
+	for _, r := range s.r {
+		if s.opt.robust {
+			f += r
+		} else {
+			f += r * r / 2
+		}
+	}
+	if s.sparse {
+		f += s.opt.lambda * floats.Dot(s.h, s.c)
+		if s.opt.guidance == guidanceLearned {
+			f += s.opt.lambda * s.beta / 2 * floats.Dot(s.h, s.h)
+		}
+	}
+	return f
+}
+
+// channelWeights returns the current channel weights scaled to mean 1.
+func (s *mmSolver) channelWeights() []float64 {
+	s.reweight()
+	out := make([]float64, s.l)
+	copy(out, s.d)
+	floats.Scale(float64(s.l)/floats.Sum(out), out)
+	return out
+}
+
+// endmembers and abundances return copies of M and A as matrices.
+func (s *mmSolver) endmembers() *mat.Dense {
+	return mat.NewDense(s.l, s.k, append([]float64(nil), s.m...))
+}
+
+func (s *mmSolver) abundances() *mat.Dense {
+	return mat.NewDense(s.k, s.n, append([]float64(nil), s.a...))
+}
