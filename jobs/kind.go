@@ -17,6 +17,7 @@ import (
 
 	"eddy/hdf5io"
 	"eddy/progress"
+	"eddy/storage"
 )
 
 // Params is what every kind's params struct implements. Validate reports problems
@@ -31,6 +32,14 @@ type Params interface {
 // checks that every id exists, and Env.Resolve turns it into a file at run time.
 type Referencer interface {
 	References() map[string]string
+}
+
+// UploadChecker is implemented by Referencer params that can check, before the
+// job is queued, that the uploads they name hold what they need (a dataset of the
+// right rank, say). uploads maps a field's JSON Pointer to its upload; fields that
+// name an earlier job's result are absent.
+type UploadChecker interface {
+	CheckUploads(c *Checker, uploads map[string]*storage.Upload)
 }
 
 // Env is what a running kind gets besides its params.

@@ -138,7 +138,7 @@ func jsonTypeName(t reflect.Type) string {
 }
 
 // Schema returns the JSON Schema (2020-12) of a params struct, built from its json
-// tags, its default values and the tags doc:"…", enum:"a,b", min:"…", max:"…".
+// tags, its default values and the tags doc:"…", enum:"a|b", min:"…", max:"…".
 func Schema(defaults any) map[string]any {
 	v := reflect.ValueOf(defaults)
 	for v.Kind() == reflect.Pointer {
@@ -202,7 +202,7 @@ func fieldSchema(f reflect.StructField, v reflect.Value) map[string]any {
 	}
 	if e := f.Tag.Get("enum"); e != "" {
 		var vals []any
-		for _, x := range strings.Split(e, ",") {
+		for _, x := range strings.Split(e, "|") {
 			if n, err := strconv.Atoi(x); err == nil && s["type"] == "integer" {
 				vals = append(vals, n)
 			} else {

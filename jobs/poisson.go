@@ -12,11 +12,11 @@ import (
 
 // PoissonParams are the params of poisson.solve.
 type PoissonParams struct {
-	Dim     int     `json:"dim" doc:"spatial dimension" enum:"2,3"`
+	Dim     int     `json:"dim" doc:"spatial dimension" enum:"2|3"`
 	N       int     `json:"n" doc:"cells per side of the unit square or cube" min:"2" max:"8192"`
 	Tol     float64 `json:"tol" doc:"relative residual tolerance ‖r‖/‖b‖" min:"1e-15" max:"0.5"`
 	MaxIter int     `json:"max_iter" doc:"iteration limit; 0 means 10·n" min:"0" max:"10000000"`
-	Method  string  `json:"method" doc:"solver" enum:"cg,pcg-jacobi"`
+	Method  string  `json:"method" doc:"solver" enum:"cg|pcg-jacobi"`
 }
 
 // maxJobBytes bounds the memory estimate of a single job.

@@ -286,12 +286,24 @@ func (s *Service) checkReferences(ctx context.Context, params any) error {
 		return nil
 	}
 	var errs ValidationError
+	uploads := map[string]*storage.Upload{}
 	for ptr, id := range ref.References() {
 		if id == "" {
 			continue
 		}
 		if _, err := s.inputPath(ctx, id); err != nil {
 			errs = append(errs, FieldError{Path: "/params" + ptr, Message: err.Error()})
+			continue
+		}
+		if u, err := storage.GetUpload(ctx, s.db.Read, id); err == nil {
+			uploads[ptr] = u
+		}
+	}
+	if uc, ok := params.(UploadChecker); ok && len(errs) == 0 {
+		var c Checker
+		uc.CheckUploads(&c, uploads)
+		if err := prefixPaths("/params", c.Err()); err != nil {
+			return err
 		}
 	}
 	if len(errs) > 0 {

@@ -1,0 +1,366 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"eddy/hdf5io"
+	"eddy/hyperspectral"
+	"eddy/hyperspectral/matfile"
+	"eddy/storage"
+)
+
+// UnmixParams are the params of unmix. The cube, the initial endmembers and the
+// ground truth are uploads (HDF5 or MATLAB v5 MAT-files) named by id.
+type UnmixParams struct {
+	Cube     string `json:"cube" doc:"upload id of the cube (HDF5 or MATLAB v5 MAT-file)"`
+	Variable string `json:"variable" doc:"dataset (HDF5) or variable (MAT) holding the cube"`
+	Layout   string `json:"layout" doc:"axis order of the cube: bands,pixels (pixel n = row + col·rows, MATLAB order) or rows,cols,bands" enum:"bands,pixels|rows,cols,bands"`
+	hyperspectral.Config
+	InitEndmembers string `json:"init_endmembers" doc:"upload id of initial endmembers (bands×K), with init = upload"`
+	InitScale      string `json:"init_scale" doc:"none: initial endmembers are in the cube's units; data: rescale them to the data (mean band maximum / their maximum), for reflectance libraries" enum:"none|data"`
+	Truth          string `json:"truth" doc:"upload id of ground truth: MAT (M or GT endmembers, A abundances) or HDF5 (endmembers bands×K, abundances K×rows×cols); enables SAD and RMSE"`
+}
+
+// References names the uploads of the job.
+func (p *UnmixParams) References() map[string]string {
+	return map[string]string{"/cube": p.Cube, "/init_endmembers": p.InitEndmembers, "/truth": p.Truth}
+}
+
+// Validate checks the params; the uploads are checked by CheckUploads.
+func (p *UnmixParams) Validate(c *Checker) {
+	if p.Cube == "" {
+		c.Fail("/cube", "is required: the upload id of the cube")
+	}
+	c.OneOf("/layout", p.Layout, string(hyperspectral.LayoutBandsPixels), string(hyperspectral.LayoutRowsColsBands))
+	c.OneOf("/init_scale", p.InitScale, "none", "data")
+	cfg := p.Config
+	if p.InitEndmembers != "" { // stands in for the matrix, checked against the data at run time
+		cfg.InitEndmembers = mat.NewDense(1, max(cfg.Endmembers, 1), nil)
+	}
+	c.FailFrom(cfg.Validate(), func(e error) (string, string, bool) {
+		var ve *hyperspectral.ValidationError
+		if errors.As(e, &ve) && len(ve.Fields) > 0 {
+			for _, f := range ve.Fields[1:] {
+				c.Fail("/"+f.Field, "%s", f.Message)
+			}
+			return ve.Fields[0].Field, ve.Fields[0].Message, true
+		}
+		return "", "", false
+	})
+}
+
+// findDataset returns the dataset of u named name (with or without a leading "/").
+func findDataset(u *storage.Upload, name string) *storage.Dataset {
+	for i, d := range u.Datasets {
+		if strings.TrimPrefix(d.Name, "/") == strings.TrimPrefix(name, "/") {
+			return &u.Datasets[i]
+		}
+	}
+	return nil
+}
+
+// CheckUploads checks that the cube's variable exists with the rank of the layout
+// and enough bands and pixels.
+func (p *UnmixParams) CheckUploads(c *Checker, uploads map[string]*storage.Upload) {
+	u := uploads["/cube"]
+	if u == nil {
+		return
+	}
+	d := findDataset(u, p.Variable)
+	if d == nil {
+		var names []string
+		for _, x := range u.Datasets {
+			names = append(names, x.Name)
+		}
+		c.Fail("/variable", "upload %s has no dataset or variable %q (it has %s)", p.Cube, p.Variable, strings.Join(names, ", "))
+		return
+	}
+	want := 2
+	if p.Layout == string(hyperspectral.LayoutRowsColsBands) {
+		want = 3
+	}
+	if len(d.Shape) != want {
+		c.Fail("/layout", "layout %s needs a %d-D array; %s has shape %v", p.Layout, want, d.Name, d.Shape)
+		return
+	}
+	bands, pixels := d.Shape[0], d.Shape[1]
+	if want == 3 {
+		bands, pixels = d.Shape[2], d.Shape[0]*d.Shape[1]
+	}
+	if p.Endmembers > bands {
+		c.Fail("/endmembers", "%d endmembers need at least as many bands; the cube has %d", p.Endmembers, bands)
+	}
+	if p.Rows > 0 && p.Rows*p.Cols != pixels {
+		c.Fail("/rows", "rows×cols = %d×%d does not match the cube's %d pixels", p.Rows, p.Cols, pixels)
+	}
+	if mem := int64(bands) * int64(pixels) * 8 * 6; mem > maxJobBytes {
+		c.Fail("/cube", "a cube of %d bands × %d pixels needs about %.1f GiB, more than a job may use", bands, pixels, float64(mem)/(1<<30))
+	}
+}
+
+func init() {
+	Register(Spec[*UnmixParams]{
+		Name:  "unmix",
+		Title: "Robust hyperspectral unmixing (RRLbS: ℓ2,1 error, learned per-pixel ℓp sparsity) and baselines",
+		Description: "Unmixes an uploaded hyperspectral cube into endmember spectra and abundance maps with RRLbS " +
+			"(Zhu et al., arXiv 1409.0685), ℓ2,1-NMF, L1/2-NMF, NMF or VCA+FCLS; with ground truth, reports SAD " +
+			"per endmember (Hungarian-matched) and abundance RMSE.",
+		Defaults: func() *UnmixParams {
+			return &UnmixParams{Variable: "Y", Layout: string(hyperspectral.LayoutBandsPixels),
+				Config: hyperspectral.DefaultConfig(), InitScale: "none"}
+		},
+		Outputs:     []string{"endmembers", "abundances", "guidance_map", "channel_weights", "objective_history"},
+		Timeout:     6 * time.Hour,
+		MaxAttempts: 2,
+		Run:         runUnmix,
+	})
+}
+
+// openUpload reads an uploaded file: a MAT-file's variables, or nil and an open
+// HDF5 file.
+func openUpload(path string) (map[string]*matfile.Var, *hdf5io.File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if bytes.HasPrefix(b, []byte("MATLAB 5.0 MAT-file")) {
+		vars, err := matfile.Read(bytes.NewReader(b))
+		if err != nil {
+			return nil, nil, Permanent(err)
+		}
+		return vars, nil, nil
+	}
+	f, err := hdf5io.Open(path)
+	if err != nil {
+		return nil, nil, Permanent(err)
+	}
+	return nil, f, nil
+}
+
+// readMatrixFrom reads a 2-D array named by one of names (bands×K or K×pixels,
+// row-major as given) from a MAT variable map or an HDF5 file.
+func readMatrixFrom(vars map[string]*matfile.Var, f *hdf5io.File, names ...string) (*mat.Dense, string, error) {
+	for _, name := range names {
+		if vars != nil {
+			if v := vars[name]; v != nil {
+				m, err := hyperspectral.MatrixFromVar(v)
+				return m, name, err
+			}
+			continue
+		}
+		data, shape, err := f.ReadFloat64(name)
+		if errors.Is(err, hdf5io.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, name, err
+		}
+		if len(shape) != 2 {
+			return nil, name, fmt.Errorf("%s has shape %v, want a matrix", name, shape)
+		}
+		return mat.NewDense(shape[0], shape[1], data), name, nil
+	}
+	return nil, "", nil
+}
+
+func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
+	cubePath, err := env.Resolve(p.Cube)
+	if err != nil {
+		return Permanent(err)
+	}
+	vars, f, err := openUpload(cubePath)
+	if err != nil {
+		return fmt.Errorf("cube: %w", err)
+	}
+	var y *mat.Dense
+	var rows, cols int
+	layout := hyperspectral.Layout(p.Layout)
+	if vars != nil {
+		v := vars[p.Variable]
+		if v == nil {
+			return Permanent(fmt.Errorf("cube: the MAT-file has no variable %q", p.Variable))
+		}
+		y, rows, cols, err = hyperspectral.CubeFromVar(v, layout)
+	} else {
+		var data []float64
+		var dims []int
+		data, dims, err = f.ReadFloat64(p.Variable)
+		f.Close()
+		if err == nil {
+			y, rows, cols, err = hyperspectral.CubeFromRowMajor(data, dims, layout)
+		}
+	}
+	if err != nil {
+		return Permanent(fmt.Errorf("cube: %w", err))
+	}
+	cfg := p.Config
+	if rows > 0 && cfg.Rows == 0 {
+		cfg.Rows, cfg.Cols = rows, cols
+	}
+	if cfg.Rows == 0 && vars != nil { // a scene file knows its image shape
+		if sc, err := hyperspectral.SceneFromVars(vars); err == nil {
+			if r, _ := sc.Y.Dims(); r == bandsOf(y) {
+				cfg.Rows, cfg.Cols = sc.Rows, sc.Cols
+			}
+		}
+	}
+
+	if p.InitEndmembers != "" {
+		path, err := env.Resolve(p.InitEndmembers)
+		if err != nil {
+			return Permanent(err)
+		}
+		ivars, ifile, err := openUpload(path)
+		if err != nil {
+			return fmt.Errorf("init_endmembers: %w", err)
+		}
+		m, _, err := readMatrixFrom(ivars, ifile, "M0", "M1", "M", "endmembers", "/endmembers")
+		if ifile != nil {
+			ifile.Close()
+		}
+		if err != nil || m == nil {
+			return Permanent(fmt.Errorf("init_endmembers: no endmember matrix (M0, M1, M or endmembers) in upload %s: %v", p.InitEndmembers, err))
+		}
+		if r, _ := m.Dims(); r != bandsOf(y) {
+			return Permanent(fmt.Errorf("init_endmembers: %d bands, the cube has %d", r, bandsOf(y)))
+		}
+		if p.InitScale == "data" {
+			m = hyperspectral.ScaleToData(m, y)
+		}
+		cfg.InitEndmembers = m
+	}
+	if p.Truth != "" {
+		truth, err := readTruth(env, p.Truth, y, cfg.Rows, cfg.Cols)
+		if err != nil {
+			return Permanent(fmt.Errorf("truth: %w", err))
+		}
+		cfg.Truth = truth
+	}
+
+	res, err := hyperspectral.Unmix(ctx, y, cfg, env.Progress)
+	var ve *hyperspectral.ValidationError
+	if errors.As(err, &ve) {
+		return Permanent(err)
+	}
+	if err != nil {
+		return err
+	}
+	w := env.Out
+	bands, k := res.Endmembers.Dims()
+	write := func(name string, data []float64, shape []int, dims string) {
+		if err == nil {
+			err = w.WriteFloat64(name, data, shape, dims, "")
+		}
+	}
+	write("endmembers", mat.DenseCopyOf(res.Endmembers).RawMatrix().Data, []int{bands, k}, "band,endmember")
+	write("abundances", res.AbundanceCube(), []int{k, res.Rows, res.Cols}, "endmember,row,col")
+	if g := res.GuidanceImage(); g != nil {
+		write("guidance_map", g, []int{res.Rows, res.Cols}, "row,col")
+	}
+	write("channel_weights", res.ChannelWeights, []int{len(res.ChannelWeights)}, "band")
+	write("objective_history", res.ObjectiveHistory, []int{len(res.ObjectiveHistory)}, "iteration")
+	if err != nil {
+		return err
+	}
+	env.Metrics["iterations"] = res.Iterations
+	env.Metrics["converged"] = res.Converged
+	env.Metrics["lambda"] = res.Lambda
+	env.Metrics["scale"] = res.Scale
+	if m := res.Metrics; m != nil {
+		env.Metrics["mean_sad"] = m.MeanSAD
+		env.Metrics["sad"] = m.SAD
+		if m.RMSE != nil {
+			env.Metrics["mean_rmse"] = m.MeanRMSE
+			env.Metrics["rmse"] = m.RMSE
+		}
+		match := make([]float64, len(m.Match))
+		for i, j := range m.Match {
+			match[i] = float64(j)
+		}
+		env.Metrics["match"] = match
+		env.Metrics["sad_bands"] = m.Bands
+	}
+	return nil
+}
+
+// readTruth reads ground truth from a MAT scene (M or GT, A) or from HDF5
+// datasets endmembers (bands×K) and abundances (K×rows×cols, row-major, or
+// K×pixels in the cube's pixel order).
+func readTruth(env *Env, id string, y *mat.Dense, rows, cols int) (*hyperspectral.Truth, error) {
+	path, err := env.Resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	vars, f, err := openUpload(path)
+	if err != nil {
+		return nil, err
+	}
+	bands, pixels := y.Dims()
+	if vars != nil {
+		m, name, err := readMatrixFrom(vars, nil, "M", "GT")
+		if err != nil || m == nil {
+			return nil, fmt.Errorf("no true endmembers (M, bands×K, or GT, K×bands): %v", err)
+		}
+		if name == "GT" {
+			m = mat.DenseCopyOf(m.T())
+		}
+		t := &hyperspectral.Truth{Endmembers: m}
+		if a, _, err := readMatrixFrom(vars, nil, "A"); err == nil && a != nil {
+			t.Abundances = a
+		}
+		return checkTruth(t, bands, pixels)
+	}
+	defer f.Close()
+	m, _, err := readMatrixFrom(nil, f, "endmembers")
+	if err != nil || m == nil {
+		return nil, fmt.Errorf("no dataset endmembers (bands×K): %v", err)
+	}
+	t := &hyperspectral.Truth{Endmembers: m}
+	data, shape, err := f.ReadFloat64("abundances")
+	switch {
+	case errors.Is(err, hdf5io.ErrNotFound):
+	case err != nil:
+		return nil, err
+	case len(shape) == 2:
+		t.Abundances = mat.NewDense(shape[0], shape[1], data)
+	case len(shape) == 3 && shape[1] == rows && shape[2] == cols:
+		a := mat.NewDense(shape[0], rows*cols, nil)
+		for k := 0; k < shape[0]; k++ {
+			for r := 0; r < rows; r++ {
+				for c := 0; c < cols; c++ {
+					a.Set(k, r+c*rows, data[(k*rows+r)*cols+c])
+				}
+			}
+		}
+		t.Abundances = a
+	default:
+		return nil, fmt.Errorf("abundances have shape %v; want K×pixels or K×%d×%d", shape, rows, cols)
+	}
+	return checkTruth(t, bands, pixels)
+}
+
+func checkTruth(t *hyperspectral.Truth, bands, pixels int) (*hyperspectral.Truth, error) {
+	r, k := t.Endmembers.Dims()
+	if r != bands {
+		return nil, fmt.Errorf("true endmembers have %d bands, the cube %d", r, bands)
+	}
+	if t.Abundances != nil {
+		if ak, an := t.Abundances.Dims(); ak != k || an != pixels {
+			return nil, fmt.Errorf("true abundances are %d×%d, want %d×%d", ak, an, k, pixels)
+		}
+	}
+	return t, nil
+}
+
+func bandsOf(y *mat.Dense) int {
+	r, _ := y.Dims()
+	return r
+}
