@@ -43,7 +43,8 @@ for t in "${selected[@]}"; do
     echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     echo '```'
-    grep -E '^(goos|goarch|pkg|cpu|Benchmark|ok|PASS|FAIL|---)' "$log" || true
+    # Benchmark lines, and the tables benchmarks print with b.Log (indented).
+    grep -E '^(goos|goarch|pkg|cpu|Benchmark|ok|PASS|FAIL|--- |    )' "$log" || true
     echo '```'
   } > "$out/$t.md"
   rm -f "$log"
