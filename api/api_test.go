@@ -487,7 +487,7 @@ func TestListFiltersAndCursor(t *testing.T) {
 			t.Fatalf("list: %d %s", resp.StatusCode, b)
 		}
 		var page struct {
-			Jobs []job  `json:"jobs"`
+			Jobs []job   `json:"jobs"`
 			Next *string `json:"next_cursor"`
 		}
 		json.Unmarshal(b, &page)

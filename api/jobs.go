@@ -106,7 +106,8 @@ func readJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 		writeProblem(w, http.StatusBadRequest, "malformed request body: "+fe.Message, fe)
 		return false
 	}
-	if dec.More() {
+	// More is false before a stray "}" or "]": only the end of input is clean.
+	if _, err := dec.Token(); err != io.EOF {
 		writeProblem(w, http.StatusBadRequest, "unexpected data after the JSON object")
 		return false
 	}
@@ -185,7 +186,7 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 	}
 	if c := q.Get("cursor"); c != "" {
 		id, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || len(id) == 0 {
+		if err != nil || len(id) == 0 || !storage.ValidText(string(id)) {
 			errs = append(errs, jobs.FieldError{Path: "/query/cursor", Message: "not a cursor returned by this API"})
 		}
 		f.BeforeID = string(id)
@@ -248,6 +249,8 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-r.Context().Done():
+			return
+		case <-s.cfg.Closing:
 			return
 		case <-keepAlive.C:
 			fmt.Fprint(w, ": keep-alive\n\n")

@@ -33,6 +33,9 @@ type Config struct {
 	Logger         *slog.Logger
 	// EventPoll is how often an event stream looks for changes (default 250 ms).
 	EventPoll time.Duration
+	// Closing, when closed, ends the event streams: the server is shutting down
+	// and waits for the requests in flight.
+	Closing <-chan struct{}
 }
 
 // maxJSONBody bounds a JSON request body.
@@ -95,6 +98,7 @@ func New(cfg Config) http.Handler {
 		r.Post("/jobs/{id}/cancel", s.cancelJob)
 		r.Get("/jobs/{id}/events", s.events)
 		r.Get("/jobs/{id}/result", s.result)
+		r.Head("/jobs/{id}/result", s.result)
 		r.Post("/uploads", s.upload)
 		r.Get("/uploads/{id}", s.getUpload)
 	})
@@ -131,8 +135,9 @@ func (s *server) auth(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if ok {
+		// The scheme is case-insensitive (RFC 9110 §11.1).
+		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
 			for _, t := range s.cfg.Tokens {
 				if subtle.ConstantTimeCompare([]byte(got), []byte(t)) == 1 {
 					next.ServeHTTP(w, r)

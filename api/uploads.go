@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -43,6 +44,7 @@ func uploadViewOf(u *storage.Upload) uploadView {
 // it opens as HDF5 (or reads as a MATLAB v5 MAT-file), and reports its datasets.
 func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
+	r.Body = body // the multipart reader reads r.Body: the limit must hold there too
 	var (
 		src      io.Reader = body
 		filename string
@@ -66,7 +68,8 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if part.FormName() == "file" {
-				src, filename = part, part.FileName()
+				// The name is the client's: keep it storable as text.
+				src, filename = part, strings.ReplaceAll(strings.ToValidUTF8(part.FileName(), "\uFFFD"), "\x00", "")
 				break
 			}
 		}

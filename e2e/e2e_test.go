@@ -188,7 +188,9 @@ func (c client) waitFor(t testing.TB, id string, timeout time.Duration, ok func(
 	}
 }
 
-func final(j job) bool { return j.State == "succeeded" || j.State == "failed" || j.State == "cancelled" }
+func final(j job) bool {
+	return j.State == "succeeded" || j.State == "failed" || j.State == "cancelled"
+}
 
 // checkResult downloads the result, checks its SHA-256, and reads it back.
 func (c client) checkResult(t testing.TB, j job, wantN int) {

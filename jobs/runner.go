@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/riverqueue/river/riverdriver"
+	"math"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -56,7 +57,11 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	a := job.Args
 	log := s.log.With("run", a.RunID, "kind", a.JobKind, "lease", a.Lease, "attempt", job.Attempt)
-	held, err := storage.ClaimRun(ctx, s.db.SQL, a.RunID, a.Lease, s.workerID, time.Now())
+	now, err := s.db.Now(ctx)
+	if err != nil {
+		return err
+	}
+	held, err := storage.ClaimRun(ctx, s.db.SQL, a.RunID, a.Lease, s.workerID, now)
 	if err != nil {
 		return err
 	}
@@ -76,10 +81,22 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		finish(storage.Failed, "unknown job kind "+a.JobKind)
 		return river.JobCancel(fmt.Errorf("unknown kind %q", a.JobKind))
 	}
+	// fail ends an attempt that produced no result: a permanent error, or the
+	// last attempt, fails the run; any other error puts it back in the queue for
+	// River to retry.
+	fail := func(err error) error {
+		var perm *PermanentError
+		if errors.As(err, &perm) || job.Attempt >= job.MaxAttempts {
+			finish(storage.Failed, err.Error())
+			observeRun(k.Name(), storage.Failed, 0)
+			return river.JobCancel(err)
+		}
+		finish(storage.Queued, fmt.Sprintf("attempt %d failed, retrying: %v", job.Attempt, err))
+		return err
+	}
 	run, err := storage.GetRun(ctx, s.db.SQL, a.RunID)
 	if err != nil {
-		finish(storage.Queued, "loading the run failed: "+err.Error())
-		return err
+		return fail(fmt.Errorf("loading the run failed: %w", err))
 	}
 	_, params, err := k.Decode(run.Params)
 	if err != nil {
@@ -105,13 +122,11 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	key := fmt.Sprintf("results/%s/lease%d-attempt%d.h5", a.RunID, a.Lease, job.Attempt)
 	outPath, err := s.artifacts.LocalPath(key)
 	if err != nil {
-		finish(storage.Queued, err.Error())
-		return err
+		return fail(err)
 	}
 	out, err := hdf5io.Create(outPath)
 	if err != nil {
-		finish(storage.Queued, err.Error())
-		return err
+		return fail(err)
 	}
 	start := time.Now()
 	env := &Env{RunID: a.RunID, Inputs: inputs, Out: out, Metrics: map[string]any{},
@@ -129,7 +144,11 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 			out.Abort()
 		}
 		if err == nil {
-			return s.succeed(bg, job, k, key, outPath, env.Metrics, start)
+			// A result that cannot be recorded is a failed attempt like any other:
+			// the run must not stay "running" with nobody holding it.
+			if err = s.succeed(bg, job, k, key, outPath, env.Metrics, start); err == nil {
+				return nil
+			}
 		}
 	} else {
 		out.Abort()
@@ -151,14 +170,34 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	case errors.Is(runCtx.Err(), context.DeadlineExceeded):
 		err = fmt.Errorf("timed out after %v", k.Timeout())
 	}
-	var perm *PermanentError
-	if errors.As(err, &perm) || job.Attempt >= job.MaxAttempts {
-		finish(storage.Failed, err.Error())
-		observeRun(k.Name(), storage.Failed, 0)
-		return river.JobCancel(err)
+	return fail(err)
+}
+
+// jsonMetrics returns the metrics as the job's JSON shows them: non-finite
+// numbers, which JSON cannot carry, become null (the HDF5 file keeps them).
+func jsonMetrics(m map[string]any) map[string]any {
+	finite := func(x float64) any {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return x
 	}
-	finish(storage.Queued, fmt.Sprintf("attempt %d failed, retrying: %v", job.Attempt, err))
-	return err
+	out := make(map[string]any, len(m))
+	for name, v := range m {
+		switch x := v.(type) {
+		case float64:
+			out[name] = finite(x)
+		case []float64:
+			vals := make([]any, len(x))
+			for i, e := range x {
+				vals[i] = finite(e)
+			}
+			out[name] = vals
+		default:
+			out[name] = v
+		}
+	}
+	return out
 }
 
 // runKind runs the kind, turning a panic into an error.
@@ -177,10 +216,12 @@ func (s *Service) succeed(ctx context.Context, job *river.Job[RunArgs], k Kind, 
 	a := job.Args
 	size, sum, err := storage.FileDigest(path)
 	if err != nil {
+		s.artifacts.Remove(key)
 		return err
 	}
 	infos, err := hdf5io.Inspect(path)
 	if err != nil {
+		s.artifacts.Remove(key)
 		return err
 	}
 	var names []string
@@ -191,7 +232,7 @@ func (s *Service) succeed(ctx context.Context, job *river.Job[RunArgs], k Kind, 
 			names = append(names, d.Name)
 		}
 	}
-	res := &storage.Result{Bytes: size, SHA256: sum, Datasets: names, Metrics: metrics}
+	res := &storage.Result{Bytes: size, SHA256: sum, Datasets: names, Metrics: jsonMetrics(metrics)}
 	won := false
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		ok, err := storage.Finish(ctx, tx, a.RunID, a.Lease, storage.Succeeded, "", res, key, time.Now())
@@ -227,7 +268,11 @@ func (s *Service) heartbeat(ctx context.Context, cancel context.CancelCauseFunc,
 			return
 		case <-t.C:
 		}
-		held, cancelReq, err := storage.Heartbeat(ctx, s.db.SQL, a.RunID, a.Lease, s.workerID, time.Now())
+		now, err := s.db.Now(ctx)
+		held, cancelReq := true, false
+		if err == nil {
+			held, cancelReq, err = storage.Heartbeat(ctx, s.db.SQL, a.RunID, a.Lease, s.workerID, now)
+		}
 		switch {
 		case err != nil:
 			if ctx.Err() == nil {

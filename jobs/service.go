@@ -128,7 +128,11 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.workers == 0 {
 		return nil
 	}
-	if err := s.client.Start(ctx); err != nil {
+	// River runs jobs under the context given to Start: cancelling it would
+	// cancel every running job before Stop has marked the service as stopping,
+	// and the interrupted jobs would count as failed attempts instead of going
+	// back to the queue. Only Stop ends the work.
+	if err := s.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start river: %w", err)
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -185,6 +189,9 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 	if len(req.IdempotencyKey) > 200 {
 		return nil, false, ValidationError{{Path: "/idempotency_key", Message: "must be at most 200 characters"}}
 	}
+	if !storage.ValidText(req.IdempotencyKey) {
+		return nil, false, ValidationError{{Path: "/idempotency_key", Message: "must not contain NUL characters"}}
+	}
 	if req.IdempotencyKey != "" {
 		if prev, err := s.sameRequest(ctx, req, params); prev != nil || err != nil {
 			return prev, false, err
@@ -202,7 +209,7 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 		if err := storage.InsertRun(ctx, tx, r); err != nil {
 			return err
 		}
-		return s.insertJobTx(ctx, tx, r.ID, k, r.Lease)
+		return s.insertJobTx(ctx, tx, r.ID, k, r.Lease, 0)
 	})
 	if err != nil {
 		if req.IdempotencyKey != "" {
@@ -217,9 +224,11 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 	return run, true, err
 }
 
-func (s *Service) insertJobTx(ctx context.Context, tx *sql.Tx, runID string, k Kind, lease int64) error {
+// insertJobTx inserts the River job carrying run runID under lease, with the
+// attempts the run has left (attempts under earlier leases count).
+func (s *Service) insertJobTx(ctx context.Context, tx *sql.Tx, runID string, k Kind, lease int64, attemptsUsed int) error {
 	res, err := s.client.InsertTx(ctx, tx, RunArgs{RunID: runID, JobKind: k.Name(), Lease: lease},
-		&river.InsertOpts{MaxAttempts: k.MaxAttempts()})
+		&river.InsertOpts{MaxAttempts: max(k.MaxAttempts()-attemptsUsed, 1)})
 	if err != nil {
 		return fmt.Errorf("insert river job: %w", err)
 	}
@@ -393,7 +402,10 @@ func (s *Service) reapLoop(ctx context.Context) {
 // it has no attempts left or was to be cancelled. Several processes may reap at
 // once: each step is conditional on the run still being stale under the old lease.
 func (s *Service) reap(ctx context.Context) error {
-	now := time.Now()
+	now, err := s.db.Now(ctx)
+	if err != nil {
+		return err
+	}
 	cutoff := now.Add(-staleAfter)
 	stale, err := storage.StaleRuns(ctx, s.db.SQL, cutoff)
 	if err != nil {
@@ -414,7 +426,7 @@ func (s *Service) reap(ctx context.Context) error {
 					return err
 				}
 				s.log.Info("re-queued run of a lost worker", "run", r.ID, "lease", r.Lease+1)
-				return s.insertJobTx(ctx, tx, r.ID, k, r.Lease+1)
+				return s.insertJobTx(ctx, tx, r.ID, k, r.Lease+1, r.Attempt)
 			})
 		}
 		if err != nil {

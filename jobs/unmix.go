@@ -43,7 +43,8 @@ func (p *UnmixParams) Validate(c *Checker) {
 	c.OneOf("/init_scale", p.InitScale, "none", "data")
 	cfg := p.Config
 	if p.InitEndmembers != "" { // stands in for the matrix, checked against the data at run time
-		cfg.InitEndmembers = mat.NewDense(1, max(cfg.Endmembers, 1), nil)
+		// Its width is bounded so that an absurd endmembers value is reported, not allocated.
+		cfg.InitEndmembers = mat.NewDense(1, min(max(cfg.Endmembers, 1), hyperspectral.MaxEndmembers), nil)
 	}
 	c.FailFrom(cfg.Validate(), func(e error) (string, string, bool) {
 		var ve *hyperspectral.ValidationError

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -148,4 +149,19 @@ func redact(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// Now returns the database's clock. Heartbeats and the staleness test that reads
+// them use it, so that workers on machines whose clocks disagree still agree on
+// which runs are stale. On SQLite, which is embedded, it is this machine's clock.
+func (db *DB) Now(ctx context.Context) (time.Time, error) {
+	if db.Dialect != Postgres {
+		return time.Now(), nil
+	}
+	var us int64
+	err := db.SQL.QueryRowContext(ctx, `SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint`).Scan(&us)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("storage: database clock: %w", err)
+	}
+	return time.UnixMicro(us), nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // State is a run's state. queued and running are live; the others are final.
@@ -194,8 +195,15 @@ func SetRiverJobID(ctx context.Context, q Querier, id string, jobID int64) error
 	return err
 }
 
+// ValidText reports whether s can be stored in and compared with a text column of
+// both databases: PostgreSQL refuses invalid UTF-8 and NUL characters outright.
+func ValidText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
 // GetRun returns the run with the given id, or ErrNotFound.
 func GetRun(ctx context.Context, q Querier, id string) (*Run, error) {
+	if !ValidText(id) {
+		return nil, ErrNotFound // no stored id is such a string
+	}
 	r, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -205,6 +213,9 @@ func GetRun(ctx context.Context, q Querier, id string) (*Run, error) {
 
 // GetRunByIdempotencyKey returns the run submitted with key, or ErrNotFound.
 func GetRunByIdempotencyKey(ctx context.Context, q Querier, key string) (*Run, error) {
+	if !ValidText(key) {
+		return nil, ErrNotFound
+	}
 	r, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE idempotency_key = $1`, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -310,8 +321,11 @@ func SetProgress(ctx context.Context, q Querier, id string, lease int64, p Progr
 
 // Finish moves a run held under lease to a final state, or back to queued when
 // state is Queued (a failed attempt that River will retry, or a worker shutting
-// down). It reports false when the lease is no longer held: another worker's result
-// was, or will be, committed instead, and the caller's result must be discarded.
+// down). A run whose cancellation was requested is not queued again: it ends
+// cancelled, since nothing would ever run it (it can no longer be claimed, and
+// River cancels a job that was asked to cancel instead of retrying it). It reports
+// false when the lease is no longer held: another worker's result was, or will
+// be, committed instead, and the caller's result must be discarded.
 func Finish(ctx context.Context, q Querier, id string, lease int64, state State, errMsg string, result *Result, resultPath string, now time.Time) (bool, error) {
 	res, err := jsonText(result)
 	if err != nil {
@@ -324,8 +338,11 @@ func Finish(ctx context.Context, q Querier, id string, lease int64, state State,
 	if state.Final() {
 		finished = now.UnixMicro()
 	}
-	out, err := q.ExecContext(ctx, `UPDATE runs SET state = $3, error = $4, result_json = $5,
-		result_path = $6, finished_at = $7, updated_at = $8, worker_id = NULL
+	out, err := q.ExecContext(ctx, `UPDATE runs SET
+		state = CASE WHEN $3 = 'queued' AND cancel_requested THEN 'cancelled' ELSE $3 END,
+		error = CASE WHEN $3 = 'queued' AND cancel_requested THEN 'cancelled by request' ELSE $4 END,
+		finished_at = CASE WHEN $3 = 'queued' AND cancel_requested THEN CAST($8 AS BIGINT) ELSE CAST($7 AS BIGINT) END,
+		result_json = $5, result_path = $6, updated_at = $8, worker_id = NULL
 		WHERE id = $1 AND lease = $2 AND state = 'running'`,
 		id, lease, string(state), nullString(errMsg), res, nullString(resultPath), finished, now.UnixMicro())
 	if err != nil {
@@ -339,22 +356,34 @@ func Finish(ctx context.Context, q Querier, id string, lease int64, state State,
 // A queued run is cancelled at once; a running one is flagged, and its worker ends
 // it as cancelled. Final runs are returned unchanged.
 func RequestCancel(ctx context.Context, q Querier, id string, now time.Time) (*Run, error) {
-	r, err := GetRun(ctx, q, id)
-	if err != nil {
-		return nil, err
+	// The run may change between the read and the conditional update (a worker
+	// claims it, a reaper re-queues it): then the update matches nothing and the
+	// run is read again, so that the request is never silently dropped.
+	for {
+		r, err := GetRun(ctx, q, id)
+		if err != nil {
+			return nil, err
+		}
+		var res sql.Result
+		switch r.State {
+		case Queued:
+			res, err = q.ExecContext(ctx, `UPDATE runs SET state = 'cancelled', cancel_requested = TRUE,
+				finished_at = $2, updated_at = $2 WHERE id = $1 AND state = 'queued' AND lease = $3`, id, now.UnixMicro(), r.Lease)
+		case Running:
+			res, err = q.ExecContext(ctx, `UPDATE runs SET cancel_requested = TRUE, updated_at = $2
+				WHERE id = $1 AND state = 'running' AND lease = $3`, id, now.UnixMicro(), r.Lease)
+		default:
+			return r, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("storage: cancel run %s: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("storage: cancel run %s: %w", id, err)
+		} else if n == 1 {
+			return r, nil
+		}
 	}
-	switch r.State {
-	case Queued:
-		_, err = q.ExecContext(ctx, `UPDATE runs SET state = 'cancelled', cancel_requested = TRUE,
-			finished_at = $2, updated_at = $2 WHERE id = $1 AND state = 'queued'`, id, now.UnixMicro())
-	case Running:
-		_, err = q.ExecContext(ctx, `UPDATE runs SET cancel_requested = TRUE, updated_at = $2
-			WHERE id = $1 AND state = 'running'`, id, now.UnixMicro())
-	}
-	if err != nil {
-		return nil, fmt.Errorf("storage: cancel run %s: %w", id, err)
-	}
-	return r, nil
 }
 
 // StaleRun is a running run whose worker stopped heartbeating.
@@ -388,11 +417,12 @@ func StaleRuns(ctx context.Context, q Querier, cutoff time.Time) ([]StaleRun, er
 
 // Requeue takes a stale run away from its worker by moving it to a new lease
 // (lease+1) in state queued. It reports false when the run changed meanwhile (it
-// heartbeated, finished, or another process re-queued it first).
+// heartbeated, finished, another process re-queued it first, or a cancel was
+// requested: such a run is to be ended, see FailStale, not queued again).
 func Requeue(ctx context.Context, q Querier, s StaleRun, cutoff, now time.Time, reason string) (bool, error) {
 	res, err := q.ExecContext(ctx, `UPDATE runs SET state = 'queued', lease = lease + 1, worker_id = NULL,
 		error = $4, updated_at = $5
-		WHERE id = $1 AND lease = $2 AND state = 'running' AND heartbeat_at < $3`,
+		WHERE id = $1 AND lease = $2 AND state = 'running' AND heartbeat_at < $3 AND NOT cancel_requested`,
 		s.ID, s.Lease, cutoff.UnixMicro(), reason, now.UnixMicro())
 	if err != nil {
 		return false, fmt.Errorf("storage: requeue run %s: %w", s.ID, err)

@@ -45,6 +45,9 @@ func InsertUpload(ctx context.Context, q Querier, u *Upload) error {
 
 // GetUpload returns the upload with the given id, or ErrNotFound.
 func GetUpload(ctx context.Context, q Querier, id string) (*Upload, error) {
+	if !ValidText(id) {
+		return nil, ErrNotFound // no stored id is such a string
+	}
 	var (
 		u       Upload
 		ds      string

@@ -353,13 +353,22 @@ func allZero(b []byte) bool {
 	return true
 }
 
+// MaxInflated bounds the decompressed size of one compressed element (8 GiB).
+// Variables larger than that are not read.
+var MaxInflated int64 = 8 << 30
+
 // inflate decompresses the zlib stream of a miCOMPRESSED element at file offset off.
 func inflate(data []byte, off int64) ([]byte, error) {
 	zr, err := zlib.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, &FormatError{Offset: off, Msg: fmt.Sprintf("compressed element: %v", err)}
 	}
-	out, err := io.ReadAll(zr)
+	// A small stream can expand without bound (a "zip bomb"): stop at
+	// MaxInflated bytes per element.
+	out, err := io.ReadAll(io.LimitReader(zr, MaxInflated+1))
+	if err == nil && int64(len(out)) > MaxInflated {
+		return nil, &FormatError{Offset: off, Msg: fmt.Sprintf("compressed element expands beyond %d bytes", int64(MaxInflated))}
+	}
 	if err != nil {
 		// MATLAB writes complete streams; a checksum or truncation error is a
 		// damaged file.

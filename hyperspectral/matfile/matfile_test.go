@@ -2,12 +2,14 @@ package matfile
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"eddy/hyperspectral/internal/shipped"
@@ -391,4 +393,24 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A compressed element that expands beyond MaxInflated is refused, not read.
+func TestInflateBound(t *testing.T) {
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(make([]byte, 1<<20)) // 1 MiB of zeros compresses to about 1 KiB
+	zw.Close()
+	old := MaxInflated
+	MaxInflated = 1 << 16
+	defer func() { MaxInflated = old }()
+	_, err := inflate(z.Bytes(), 128)
+	var fe *FormatError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Msg, "expands beyond") {
+		t.Fatalf("got %v", err)
+	}
+	MaxInflated = 1 << 21
+	if out, err := inflate(z.Bytes(), 128); err != nil || len(out) != 1<<20 {
+		t.Fatalf("within the bound: %d bytes, %v", len(out), err)
+	}
 }

@@ -123,15 +123,21 @@ func openForRun(c *Config) (context.Context, context.CancelFunc, *storage.DB, er
 
 // RunAPI serves the HTTP API; with c.Workers > 0 it also runs jobs in-process.
 func RunAPI(c *Config) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runAPI(ctx, c)
+}
+
+// runAPI serves until ctx is cancelled, then shuts down in order.
+func runAPI(ctx context.Context, c *Config) error {
 	log := c.Logger()
 	if err := api.CheckAuthConfig(c.Addr, c.Tokens); err != nil {
 		return err
 	}
-	ctx, stop, db, err := openForRun(c)
+	db, err := Open(ctx, c)
 	if err != nil {
 		return err
 	}
-	defer stop()
 	defer db.Close()
 	if db.Dialect == storage.SQLite && c.Workers == 0 {
 		log.Warn("SQLite with no in-process workers: submitted jobs will wait forever")
@@ -143,14 +149,18 @@ func RunAPI(c *Config) error {
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
+	// Shutdown waits for requests in flight but does not cancel them: event
+	// streams, which last as long as their job, are ended through closing.
+	closing := make(chan struct{})
 	handler := api.New(api.Config{Jobs: svc, DB: db, Artifacts: art, Tokens: c.Tokens,
-		MaxUploadBytes: c.MaxUploadBytes, Logger: log})
+		MaxUploadBytes: c.MaxUploadBytes, Logger: log, Closing: closing})
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		svc.Stop(context.Background())
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(func() { close(closing) })
 	log.Info("eddy api listening", "addr", ln.Addr().String(), "database", string(db.Dialect),
 		"workers", c.Workers, "data_dir", c.DataDir, "auth", len(c.Tokens) > 0)
 	errc := make(chan error, 1)
