@@ -1,10 +1,12 @@
 package gphm
 
 import (
-	"errors"
 	"fmt"
+	"math"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -14,8 +16,15 @@ const jitter = 1e-6
 // axis is one dimension of the collocation grid, x_i = x0 + i h, i = 0..n−1, with
 // the matrices of its kernel factor: K = k(X, X) + jitter·I, the derivative
 // cross-covariance Kd = ∂^order k/∂x^order (X, X) (K″, symmetric, for order 2;
-// K′, antisymmetric, for order 1), the Cholesky factor and inverse of K and
-// log det K. All are Toeplitz and built from n lag evaluations (toeplitz.go).
+// K′, antisymmetric, for order 1), the upper Cholesky factor R of K = RᵀR and
+// log det K. All kernel matrices are Toeplitz and built from n lag evaluations
+// (toeplitz.go).
+//
+// K is badly conditioned (its smallest eigenvalues are the jitter, its largest
+// up to n·k(0)), so K⁻¹ is only ever applied through triangular solves with R,
+// which are backward stable: the computed result is exact for K + δK with
+// ‖δK‖ ≈ 1e-16‖K‖, far below the jitter. The explicit inverse Kinv is kept only
+// for the lag sums of the log-determinant gradient.
 type axis struct {
 	n     int
 	x0, h float64
@@ -24,13 +33,19 @@ type axis struct {
 	spec  Spectrum // the spectrum the matrices were built from
 
 	k0, kd []float64 // lag tables of k and of its order-th derivative
-	sym    *mat.SymDense
-	chol   mat.Cholesky
-	inv    *mat.SymDense
-	Kd     *mat.Dense
-	Kinv   *mat.Dense
 	K      *mat.Dense
+	Kd     *mat.Dense
+	r      blas64.Triangular // upper Cholesky factor of K
+	Kinv   *mat.Dense
 	logdet float64
+
+	// Whitened coordinates (whiten): K = T Tᵀ and Kd = T Ω Tᵀ, so that for grid
+	// values u = T z the prior is uᵀK⁻¹u = ‖z‖² and the derivative of the
+	// conditional mean is Kd K⁻¹ u = T Ω z. For order 2, T = Rᵀ W and
+	// Ω = diag(Lam) with W Lam Wᵀ the eigendecomposition of S = R⁻ᵀ Kd R⁻¹
+	// (generalised eigenvectors of (Kd, K)); for order 1, T = Rᵀ and Ω = S.
+	T, Om, W *mat.Dense // W is nil for order 1
+	Lam      []float64
 }
 
 func newAxis(kind Kernel, n int, x0, x1 float64, order int) *axis {
@@ -43,8 +58,8 @@ func newAxis(kind Kernel, n int, x0, x1 float64, order int) *axis {
 	return &axis{
 		n: n, x0: x0, h: (x1 - x0) / float64(n-1), order: order, kind: kind,
 		k0: make([]float64, n), kd: make([]float64, n),
-		sym: mat.NewSymDense(n, nil), inv: mat.NewSymDense(n, nil),
-		Kd: mat.NewDense(n, n, nil), Kinv: mat.NewDense(n, n, nil), K: mat.NewDense(n, n, nil),
+		K: mat.NewDense(n, n, nil), Kd: mat.NewDense(n, n, nil), Kinv: mat.NewDense(n, n, nil),
+		r: blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Stride: n, Data: make([]float64, n*n)},
 	}
 }
 
@@ -59,36 +74,123 @@ func (a *axis) coord(i int) float64 {
 	return a.x0 + a.h*float64(i)
 }
 
-// update rebuilds every matrix of a for the spectrum s. Cost O(nQ) kernel
-// evaluations, O(n²) fills, and n³/3 + 2n³/3 flops for the Cholesky factor and
-// the inverse. It returns an error if K is not numerically positive definite.
+// length returns the length of the axis interval.
+func (a *axis) length() float64 { return a.h * float64(a.n-1) }
+
+// update rebuilds every matrix of a for the spectrum s and drops the whitened
+// coordinates. Cost O(nQ) kernel evaluations, O(n²) fills, n³/3 flops for the
+// Cholesky factor and 2n³/3 for the inverse. It returns an error if K is not
+// numerically positive definite.
 func (a *axis) update(s Spectrum) error {
 	a.spec = s
+	a.T, a.Om, a.W, a.Lam = nil, nil, nil, nil
 	if a.order == 2 {
 		lagTable(a.kind, s, a.h, a.k0, nil, a.kd)
 	} else {
 		lagTable(a.kind, s, a.h, a.k0, a.kd, nil)
 	}
-	raw := a.sym.RawSymmetric()
-	fillToeplitz(generalView(raw.Data, a.n, raw.Stride), a.k0, true, jitter)
-	fillToeplitz(a.Kd.RawMatrix(), a.kd, a.even(), 0)
-	fillToeplitz(a.K.RawMatrix(), a.k0, true, jitter)
-	if ok := a.chol.Factorize(a.sym); !ok {
-		return fmt.Errorf("kernel matrix of %d points is not positive definite", a.n)
-	}
-	a.logdet = a.chol.LogDet()
-	if err := a.chol.InverseTo(a.inv); err != nil {
-		// A mat.Condition error only warns of a large condition number; the
-		// jitter bounds it by about n·k(0)/1e-6, which double precision handles.
-		var c mat.Condition
-		if !errors.As(err, &c) {
-			return fmt.Errorf("inverting the kernel matrix of %d points: %w", a.n, err)
+	for _, v := range a.k0 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("kernel of %d points is not finite", a.n)
 		}
 	}
-	a.Kinv.Copy(a.inv)
+	fillToeplitz(a.K.RawMatrix(), a.k0, true, jitter)
+	fillToeplitz(a.Kd.RawMatrix(), a.kd, a.even(), 0)
+	copy(a.r.Data, a.K.RawMatrix().Data)
+	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: a.n, Stride: a.n, Data: a.r.Data}); !ok {
+		return fmt.Errorf("kernel matrix of %d points is not positive definite", a.n)
+	}
+	a.logdet = 0
+	for i := range a.n {
+		v := a.r.Data[i*a.n+i]
+		a.logdet += 2 * math.Log(v)
+		for j := range i {
+			a.r.Data[i*a.n+j] = 0 // keep the lower triangle clean for dense use
+		}
+	}
+	inv := a.Kinv.RawMatrix()
+	copy(inv.Data, a.r.Data)
+	if _, ok := lapack64.Potri(blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: a.n, Stride: a.n, Data: inv.Data}); !ok {
+		return fmt.Errorf("inverting the kernel matrix of %d points failed", a.n)
+	}
+	for i := range a.n {
+		for j := range i {
+			inv.Data[i*a.n+j] = inv.Data[j*a.n+i]
+		}
+	}
 	return nil
 }
 
-func generalView(data []float64, n, stride int) blas64.General {
-	return blas64.General{Rows: n, Cols: n, Stride: stride, Data: data}
+// solveLeft sets x to K⁻¹x (x has n rows) by two triangular solves.
+func (a *axis) solveLeft(x *mat.Dense) {
+	lapack64.Potrs(a.r, x.RawMatrix())
+}
+
+// solveRight sets x to x K⁻¹ (x has n columns): x R⁻¹ R⁻ᵀ.
+func (a *axis) solveRight(x *mat.Dense) {
+	g := x.RawMatrix()
+	blas64.Trsm(blas.Right, blas.NoTrans, 1, a.r, g)
+	blas64.Trsm(blas.Right, blas.Trans, 1, a.r, g)
+}
+
+// whiten computes the whitened coordinates T, Ω (see axis) for the current
+// factors, if not yet done. With eig false, or for order 1, it takes T = Rᵀ and
+// Ω = S; with eig true and order 2 it diagonalises S. Cost: 2n³ for S, and for
+// the eigendecomposition about 10n³ more.
+func (a *axis) whiten(eig bool) {
+	if a.T != nil && (a.W != nil || !eig || !a.even()) {
+		return
+	}
+	n := a.n
+	S := mat.DenseCopyOf(a.Kd)
+	sr := S.RawMatrix()
+	blas64.Trsm(blas.Left, blas.Trans, 1, a.r, sr)
+	blas64.Trsm(blas.Right, blas.NoTrans, 1, a.r, sr)
+	sign := 1.0
+	if !a.even() {
+		sign = -1
+	}
+	for i := range n {
+		for j := range i {
+			v := 0.5 * (sr.Data[i*sr.Stride+j] + sign*sr.Data[j*sr.Stride+i])
+			sr.Data[i*sr.Stride+j] = v
+			sr.Data[j*sr.Stride+i] = sign * v
+		}
+		if !a.even() {
+			sr.Data[i*sr.Stride+i] = 0
+		}
+	}
+	T := mat.NewDense(n, n, nil)
+	var es mat.EigenSym
+	if !a.even() || !eig || !es.Factorize(mat.NewSymDense(n, sr.Data), true) {
+		// T = Rᵀ, Ω = S; also when the QR iteration of the eigendecomposition
+		// did not converge, which leaves valid but less convenient coordinates.
+		tr := T.RawMatrix()
+		for i := range n {
+			for j := i; j < n; j++ {
+				tr.Data[j*tr.Stride+i] = a.r.Data[i*n+j]
+			}
+		}
+		a.T, a.Om = T, S
+		return
+	}
+	a.Lam = es.Values(nil)
+	es.VectorsTo(T)
+	a.W = mat.DenseCopyOf(T)
+	blas64.Trmm(blas.Left, blas.Trans, 1, a.r, T.RawMatrix())
+	Om := mat.NewDense(n, n, nil)
+	for i, l := range a.Lam {
+		Om.Set(i, i, l)
+	}
+	a.T, a.Om = T, Om
+}
+
+// toWhite sets x (n rows) to T⁻¹x = Wᵀ R⁻ᵀ x, the whitened coordinates of grid
+// values x along this axis.
+func (a *axis) toWhite(x *mat.Dense) {
+	blas64.Trsm(blas.Left, blas.Trans, 1, a.r, x.RawMatrix())
+	if a.W != nil {
+		t := mat.DenseCopyOf(x)
+		x.Mul(a.W.T(), t)
+	}
 }

@@ -18,13 +18,25 @@
 // dimension Cholesky factors, log-determinants and mode products; no dense
 // kernel over the whole grid is ever formed.
 //
-// Two training paths (Result.Path):
-//   - PathExactU, for 1-D problems and small 2-D grids: for fixed kernel
-//     parameters the objective is minimised exactly in U (Newton for Poisson and
-//     advection, Gauss–Newton for Allen–Cahn) and L-BFGS optimises the spectra
-//     on the resulting profile, with fixed noise precisions (exact.go);
-//   - PathAdam, the paper's method, Adam jointly on everything, for larger 2-D
-//     grids.
+// Training paths (Result.Path); the first two go beyond the paper:
+//   - PathExactU, for 1-D problems: for fixed kernel parameters the objective
+//     is minimised exactly in U (Newton for Poisson, Gauss–Newton for
+//     Allen–Cahn) with a dense factorisation, and L-BFGS optimises the spectra
+//     on the resulting profile, with fixed noise precisions (exact.go). The U
+//     solve works in whitened coordinates U = T1 Z T2ᵀ with K_j = T_j T_jᵀ
+//     (generalised eigenvectors of (K_j″, K_j)), where the prior is ‖Z‖² and no
+//     inverse of the badly conditioned K_j is formed;
+//   - PathKronCG, for 2-D problems: the same, with the Newton systems solved
+//     matrix-free by Kronecker-structured preconditioned conjugate gradients
+//     (kroncg.go);
+//   - PathAdam, the paper's method, Adam jointly on everything; kept for
+//     comparison, not chosen by Solve.
+//
+// K_j has eigenvalues down to the jitter (1e-6) and up to n·k(0), so K_j⁻¹ is
+// applied only through triangular solves with its Cholesky factor. An error of
+// the grid values along the eigenvectors of K_j near the jitter is invisible
+// at the nodes but amplified by up to √(k(0)/jitter) per axis between them, so
+// the accuracy of the mean off the grid, the paper's metric, depends on it.
 //
 // Problems are the paper's presets (Presets) or user expressions (package
 // eddy/pde/expr): an exact solution, from which the source and boundary data

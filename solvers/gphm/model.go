@@ -145,22 +145,24 @@ func (m *model) update(specs []Spectrum) error {
 }
 
 // residual computes R (into m.r) and the helpers at1 = K1⁻¹U, at2 = U K2⁻¹ and
-// A = K1⁻¹ U K2⁻¹ (into m.a) for the current factors.
+// A = K1⁻¹ U K2⁻¹ (into m.a) for the current factors. K⁻¹ is applied by
+// triangular solves with the Cholesky factors.
 func (m *model) residual(U *mat.Dense) {
 	a1 := m.ax[0]
-	m.at1.Mul(a1.Kinv, U)
+	m.at1.Copy(U)
+	a1.solveLeft(m.at1)
 	m.r.Mul(a1.Kd, m.at1)
 	if m.c1 != 1 {
 		m.r.Scale(m.c1, m.r)
 	}
+	m.a.Copy(m.at1)
 	if len(m.ax) == 2 {
 		a2 := m.ax[1]
-		m.at2.Mul(U, a2.Kinv)
+		m.at2.Copy(U)
+		a2.solveRight(m.at2)
 		m.v.Mul(m.at2, a2.Kd.T())
 		m.r.Add(m.r, m.v)
-		m.a.Mul(m.at1, a2.Kinv)
-	} else {
-		m.a.Copy(m.at1)
+		a2.solveRight(m.a)
 	}
 	m.r.Sub(m.r, m.F)
 	if !m.pde.Linear() {
@@ -218,13 +220,13 @@ func (m *model) objective(U *mat.Dense, lt [2]float64, gU *mat.Dense, gSpec [][]
 		return val
 	}
 	a1 := m.ax[0]
-	// P1 = K1⁻¹ Kd1ᵀ R (uses p2 as scratch).
-	m.p2.Mul(a1.Kd.T(), m.r)
-	m.p1.Mul(a1.Kinv, m.p2)
+	// P1 = K1⁻¹ Kd1ᵀ R, P2 = R Kd2 K2⁻¹.
+	m.p1.Mul(a1.Kd.T(), m.r)
+	a1.solveLeft(m.p1)
 	if len(m.ax) == 2 {
 		a2 := m.ax[1]
-		m.v.Mul(m.r, a2.Kd)
-		m.p2.Mul(m.v, a2.Kinv)
+		m.p2.Mul(m.r, a2.Kd)
+		a2.solveRight(m.p2)
 	}
 	if gU != nil {
 		gU.Copy(m.a)

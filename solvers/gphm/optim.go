@@ -35,6 +35,10 @@ type lbfgs struct {
 	rho, alpha []float64
 	d, xNew    []float64
 	gNew       []float64
+	// scale, if set, is the diagonal of the initial inverse Hessian up to a
+	// factor (a metric on the variables); the factor is chosen as usual from
+	// the latest curvature pair.
+	scale []float64
 }
 
 func newLBFGS(n, mem int) *lbfgs {
@@ -56,14 +60,28 @@ func (o *lbfgs) step(x []float64, f *float64, g []float64, eval func(x, g []floa
 		o.alpha[i] = o.rho[i] * dot(o.s[i], o.d)
 		axpy(-o.alpha[i], o.y[i], o.d)
 	}
+	sc := func(i int) float64 {
+		if o.scale == nil {
+			return 1
+		}
+		return o.scale[i]
+	}
 	gamma := 1.0
 	if k > 0 {
-		gamma = dot(o.s[k-1], o.y[k-1]) / dot(o.y[k-1], o.y[k-1])
+		yy := 0.0
+		for i, v := range o.y[k-1] {
+			yy += v * v * sc(i)
+		}
+		gamma = dot(o.s[k-1], o.y[k-1]) / yy
 	} else {
-		gamma = 1e-2 / math.Max(math.Sqrt(dot(g, g)), 1e-300)
+		gg := 0.0
+		for i, v := range g {
+			gg += v * v * sc(i)
+		}
+		gamma = 1e-2 / math.Max(math.Sqrt(gg), 1e-300)
 	}
 	for i := range o.d {
-		o.d[i] *= gamma
+		o.d[i] *= gamma * sc(i)
 	}
 	for i := range k {
 		b := o.rho[i] * dot(o.y[i], o.d)
@@ -81,16 +99,16 @@ func (o *lbfgs) step(x []float64, f *float64, g []float64, eval func(x, g []floa
 		}
 		slope = dot(g, o.d)
 	}
+	// Backtracking line search with the Armijo condition.
 	t := 1.0
 	evals := 0
-	for range 30 {
+	for range 12 {
 		for i := range x {
 			o.xNew[i] = x[i] + t*o.d[i]
 		}
 		fNew := eval(o.xNew, o.gNew)
 		evals++
-		if fNew <= *f+1e-4*t*slope {
-			// Curvature pair.
+		if fNew < *f && fNew <= *f+1e-4*t*slope {
 			s := make([]float64, n)
 			y := make([]float64, n)
 			for i := range x {
@@ -128,3 +146,11 @@ func axpy(a float64, x, y []float64) {
 		y[i] += a * v
 	}
 }
+
+// reset forgets the curvature pairs (restart from a scaled gradient step).
+func (o *lbfgs) reset() { o.s, o.y, o.rho = o.s[:0], o.y[:0], o.rho[:0] }
+
+// empty reports whether no curvature pairs are stored.
+func (o *lbfgs) empty() bool { return len(o.s) == 0 }
+
+var maxGrow = 4

@@ -18,8 +18,13 @@ const (
 	PathAdam = "adam"
 	// PathExactU eliminates U: for fixed kernel parameters the objective is
 	// minimised exactly in U (one Newton step for linear PDEs, Gauss–Newton for
-	// Allen–Cahn) and L-BFGS optimises the spectra on the resulting profile.
+	// Allen–Cahn) with a dense factorisation, and L-BFGS optimises the spectra
+	// on the resulting profile.
 	PathExactU = "exact-u+lbfgs"
+	// PathKronCG is PathExactU for large 2-D grids: the Newton (Gauss–Newton)
+	// systems in U are solved matrix-free by Kronecker-structured
+	// preconditioned conjugate gradients (kroncg.go).
+	PathKronCG = "kron-cg+lbfgs"
 )
 
 // exactLogTau is log τ1 = log τ2 on the exact-U path. With U eliminated the
@@ -28,11 +33,6 @@ const (
 // The balance of prior and residual is invariant under scaling of the data, so
 // one value serves all amplitudes.
 const exactLogTau = 16
-
-// MaxExactNodes2D is the largest 2-D grid (n1·n2 nodes) solved on the exact-U
-// path; its dense Gauss–Newton matrix has (n1 n2)² entries. Larger 2-D grids
-// take the Adam path.
-const MaxExactNodes2D = 4096
 
 // ActiveWeight is the weight above which a mixture component counts as active
 // (the authors' diagnostic; components are never deleted).
@@ -77,7 +77,7 @@ type Result struct {
 	// when there were more than 10000.
 	Loss      []float64
 	LossEvery int
-	// Path is PathAdam or PathExactU; Iterations the number run.
+	// Path is PathExactU, PathKronCG or PathAdam; Iterations the number run.
 	Path       string
 	Iterations int
 	Seconds    float64
@@ -86,10 +86,17 @@ type Result struct {
 // Solve runs GP-HM on the problem of cfg and returns the final iterate. It
 // checks ctx every iteration and returns ctx.Err() when cancelled; fn receives
 // the iteration, the loss and, when the exact solution is known, the current
-// relative error on the grid. 1-D problems take the exact-U path, 2-D problems
-// the paper's Adam path. Cost per iteration: O(n³) in 1-D, O(n³) per axis plus
-// O(n1 n2 (n1 + n2)) mode products in 2-D; never a dense kernel over the grid.
+// relative error on the grid. 1-D problems take PathExactU, 2-D problems
+// PathKronCG. Cost per iteration: O(n³) in 1-D; in 2-D O(n³) per axis plus
+// O(n1 n2 (n1 + n2)) per conjugate-gradient iteration (mode products); never a
+// dense kernel over the grid.
 func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
+	return solvePath(ctx, cfg, fn, "")
+}
+
+// solvePath is Solve with the training path forced (PathExactU, PathKronCG or
+// PathAdam), or chosen by grid size if path is empty.
+func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (*Result, error) {
 	start := time.Now()
 	r, err := cfg.resolve()
 	if err != nil {
@@ -157,11 +164,15 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 		specs[j] = NewSpectrum(r.kernel, rc.Components, rc.FreqScale)
 	}
 	s := &session{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations}
-	res := &Result{}
-	if len(axes) == 1 || n1*n2 <= MaxExactNodes2D {
+	res := &Result{Path: path}
+	switch {
+	case path == "" && len(axes) == 1, path == PathExactU:
 		res.Path = PathExactU
-		err = s.runExactU(ctx)
-	} else {
+		err = s.runProfile(ctx, newExactU(n1, n2))
+	case path == "", path == PathKronCG:
+		res.Path = PathKronCG
+		err = s.runProfile(ctx, newKronCG(n1, n2))
+	default:
 		res.Path = PathAdam
 		err = s.runAdam(ctx, rc.LR)
 	}
@@ -251,14 +262,29 @@ func (s *session) unpack(x []float64) {
 	}
 }
 
-// runExactU is the exact-U path: L-BFGS on the spectrum, U re-solved at
-// every evaluation. By the envelope theorem the gradient of the profile
-// objective is the partial gradient at the optimal U.
-func (s *session) runExactU(ctx context.Context) error {
+// uSolver minimises −L over the grid values for fixed kernels and precisions,
+// in the whitened coordinates Z of exactU: exactU with a dense factorisation,
+// kronCG with conjugate gradients.
+type uSolver interface {
+	// setup prepares the solver after a kernel update.
+	setup(m *model, lt [2]float64)
+	// fromU sets Z to the whitened coordinates of grid values U.
+	fromU(m *model, U, Z *mat.Dense)
+	// solve overwrites Z with the minimiser of Φ (at most maxSteps Newton
+	// steps) and returns Φ there.
+	solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (float64, error)
+	// grid returns the grid values U = T1 Z T2ᵀ of the last solve.
+	grid() *mat.Dense
+}
+
+// runProfile is the exact-U path: L-BFGS on the spectra, with U re-solved
+// exactly by e at every evaluation, warm-started from the last accepted grid
+// values. By the envelope theorem the gradient of the profile objective is the
+// partial gradient at the optimal U.
+func (s *session) runProfile(ctx context.Context, e uSolver) error {
 	n1, n2 := s.m.n1, s.m.n2
 	s.lt = [2]float64{exactLogTau, exactLogTau}
-	e := newExactU(n1, n2)
-	steps := 2
+	steps := 3
 	if !s.m.pde.Linear() {
 		steps = 30
 	}
@@ -269,8 +295,9 @@ func (s *session) runExactU(ctx context.Context) error {
 	for j := range gs {
 		gs[j] = make([]float64, 3*s.q)
 	}
-	best := s.U
+	best := s.U // grid values at the accepted point
 	trial := mat.NewDense(n1, n2, nil)
+	Z := mat.NewDense(n1, n2, nil)
 	var evalErr error
 	eval := func(x, g []float64) float64 {
 		s.unpack(x)
@@ -278,16 +305,19 @@ func (s *session) runExactU(ctx context.Context) error {
 			evalErr = err
 			return math.Inf(1)
 		}
-		trial.Copy(best)
-		if _, err := e.solve(s.m, trial, s.lt, steps); err != nil {
+		e.setup(s.m, s.lt)
+		e.fromU(s.m, best, Z)
+		phi, err := e.solve(s.m, Z, s.lt, steps)
+		if err != nil {
 			evalErr = err
 			return math.Inf(1)
 		}
-		v := s.m.objective(trial, s.lt, nil, gs, nil)
+		trial.Copy(e.grid())
+		s.m.objective(trial, s.lt, nil, gs, nil)
 		for j := range gs {
 			copy(g[j*3*s.q:], gs[j])
 		}
-		return v
+		return phi + s.constant()
 	}
 	g := make([]float64, np)
 	f := eval(x, g)
@@ -296,25 +326,73 @@ func (s *session) runExactU(ctx context.Context) error {
 	}
 	best.Copy(trial)
 	o := newLBFGS(np, 10)
+	o.scale = make([]float64, np)
 	for it := range s.iters {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		s.metric(o.scale)
 		_, ok := o.step(x, &f, g, eval)
 		if ok {
-			best.Copy(trial) // the accepted point is always the last one evaluated
+			best.Copy(trial) // the accepted point is the last one evaluated
 		}
 		s.record(it, f)
 		if !ok {
-			break // no further decrease: converged to rounding
+			if o.empty() {
+				break // no decrease even along the scaled gradient: converged
+			}
+			o.reset()
 		}
 	}
 	s.unpack(x)
 	if err := s.m.update(s.specs); err != nil {
 		return err
 	}
-	_, err := e.solve(s.m, s.U, s.lt, steps)
-	return err
+	e.setup(s.m, s.lt)
+	e.fromU(s.m, best, Z)
+	if _, err := e.solve(s.m, Z, s.lt, steps); err != nil {
+		return err
+	}
+	s.U.Copy(e.grid())
+	return nil
+}
+
+// metric writes into w (layout of pack) a diagonal metric for the spectrum
+// parameters: 1 for the log weights and log lengthscales, and for each
+// frequency μ_q the square of the width of its spectral bump in cycles per unit
+// length, (rate_q + 1/L)/(2π), where rate_q is the decay rate of the envelope
+// (c = √5 e^{LogLS} for the Matérn envelopes, √(2 e^{LogLS}) for the
+// Gaussian ones) and L the length of the axis. The objective varies with μ_q
+// on that scale, which shrinks as the envelope lengthens, so without the metric
+// a quasi-Newton method creeps along the curved valley in (μ_q, LogLS_q).
+func (s *session) metric(w []float64) {
+	for j, sp := range s.specs {
+		L := s.m.ax[j].length()
+		o := j * 3 * s.q
+		for q := range s.q {
+			var rate float64
+			switch s.m.kind {
+			case StM, Matern:
+				rate = math.Sqrt(5) * math.Exp(sp.LogLS[q])
+			default:
+				rate = math.Sqrt(2 * math.Exp(sp.LogLS[q]))
+			}
+			width := (rate + 1/L) / (2 * math.Pi)
+			w[o+q], w[o+s.q+q], w[o+2*s.q+q] = 1, 1, width*width
+		}
+	}
+}
+
+// constant returns the terms of −L that do not depend on U: the log
+// determinants and the log τ terms.
+func (s *session) constant() float64 {
+	m := s.m
+	M := float64(m.nodes())
+	v := 0.0
+	for _, a := range m.ax {
+		v += 0.5 * M / float64(a.n) * a.logdet
+	}
+	return v - 0.5*m.lambdaB*float64(len(m.bIdx))*s.lt[0] - 0.5*M*s.lt[1]
 }
 
 // runAdam is the paper's path: Adam on all of U, the spectra and log τ.
@@ -363,13 +441,13 @@ func (s *session) runAdam(ctx context.Context, lr float64) error {
 // factors: k(X, X) K⁻¹ U per axis, i.e. (I − εK1⁻¹) U (I − εK2⁻¹).
 func (s *session) gridMean() *mat.Dense {
 	m := s.m
-	out := mat.NewDense(m.n1, m.n2, nil)
-	out.Mul(m.ax[0].Kinv, s.U)
+	out := mat.DenseCopyOf(s.U)
+	m.ax[0].solveLeft(out)
 	out.Scale(-jitter, out)
 	out.Add(out, s.U)
 	if len(m.ax) == 2 {
-		t := mat.NewDense(m.n1, m.n2, nil)
-		t.Mul(out, m.ax[1].Kinv)
+		t := mat.DenseCopyOf(out)
+		m.ax[1].solveRight(t)
 		t.Scale(-jitter, t)
 		out.Add(out, t)
 	}

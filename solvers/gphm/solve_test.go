@@ -56,19 +56,20 @@ func TestPoissonSin100(t *testing.T) {
 	}
 }
 
-// TestPoissonSin100StM is the StM half of acceptance case P1. At the default
-// budget the StM kernel converges more slowly than GM on the exact-U path; the
-// default run checks the error it reliably reaches, the long run the issue's
-// target.
+// TestPoissonSin100StM is the StM half of acceptance case P1. The StM kernel
+// reaches the target only once one component has become a nearly pure cosine
+// (Matérn envelope rate c ≈ 1e-3, i.e. LogLS ≈ −7), which takes L-BFGS a few
+// hundred iterations along a curved valley; the default run checks the error
+// after 40 iterations and the long run the target.
 func TestPoissonSin100StM(t *testing.T) {
 	if os.Getenv("EDDY_LONG") != "1" {
-		r := solve(t, presetConfig(t, "p1", "stm", 30))
-		if r.RelL2 > 2e-3 {
-			t.Errorf("GP-HM-StM rel_l2 = %.3e after 30 iterations, want ≤ 2e-3", r.RelL2)
+		r := solve(t, presetConfig(t, "p1", "stm", 40))
+		if r.RelL2 > 1e-3 {
+			t.Errorf("GP-HM-StM rel_l2 = %.3e after 40 iterations, want ≤ 1e-3", r.RelL2)
 		}
 		return
 	}
-	r := solve(t, presetConfig(t, "p1", "stm", 1000))
+	r := solve(t, presetConfig(t, "p1", "stm", 300))
 	if r.RelL2 > 1e-5 {
 		t.Errorf("GP-HM-StM rel_l2 = %.3e, want ≤ 1e-5", r.RelL2)
 	}
@@ -92,25 +93,60 @@ func TestAllenCahnSin100(t *testing.T) {
 	}
 }
 
-// TestPoisson2D is acceptance case T1d of the spec: u = sin(20x) sin(20y) on
-// [0, 1]², 48² nodes, F = 8, target ≤ 1e-3. Its dense Gauss–Newton matrix
-// (2304² entries) makes one evaluation cost about two seconds on two cores, so
-// the default run solves sin(6x) sin(6y) at 24² nodes (F = 3), and EDDY_LONG=1
-// runs the setting.
+// TestPoisson2D is acceptance case T1d of the spec and the 2-D case:
+// u = sin(20x) sin(20y) on [0, 1]², 48² nodes, F = 8, target ≤ 1e-3 on the
+// paper's metric (300×300 points, boundary included). The mean between the
+// nodes must be as accurate as on them: errors of the grid values along
+// eigenvectors of K near the jitter are invisible at the nodes but amplified
+// between them, which is what a solve in U with K⁻¹ formed explicitly produced
+// (3e-3 off the grid against 3e-5 on it). The long run adds T2b of the spec,
+// u = sin(100x) sin(100y) on [0, 1]² at 100² nodes, F = 20.
 func TestPoisson2D(t *testing.T) {
-	c := Config{PDE: "poisson2d", Exact: "sin(6*x)*sin(6*y)", XMax: 1, YMax: 1, N: 24, Kernel: "gm",
-		Components: 30, FreqScale: 3, Iterations: 40, LR: 0.01, LambdaB: 200}
+	c := Config{PDE: "poisson2d", Exact: "sin(20*x)*sin(20*y)", XMax: 1, YMax: 1, N: 48, Kernel: "gm",
+		Components: 30, FreqScale: 8, Iterations: 20, LR: 0.01, LambdaB: 200}
+	cases := []Config{c}
 	if os.Getenv("EDDY_LONG") == "1" {
-		c.Exact, c.N, c.FreqScale, c.Iterations = "sin(20*x)*sin(20*y)", 48, 8, 60
+		c.Exact, c.N, c.FreqScale, c.Iterations = "sin(100*x)*sin(100*y)", 100, 20, 30
+		cases = append(cases, c)
 	}
-	r := solve(t, c)
-	if r.RelL2 > 1e-3 {
-		t.Errorf("rel_l2 = %.3e, want ≤ 1e-3", r.RelL2)
+	for _, c := range cases {
+		r := solve(t, c)
+		if r.Path != PathKronCG {
+			t.Errorf("path %q, want %q", r.Path, PathKronCG)
+		}
+		if r.RelL2 > 1e-3 {
+			t.Errorf("%s: rel_l2 = %.3e, want ≤ 1e-3", c.Exact, r.RelL2)
+		}
+		if r.RelL2 > 10*r.RelL2Grid {
+			t.Errorf("%s: rel_l2 = %.3e off the grid, %.3e on it: the mean between the nodes is inaccurate", c.Exact, r.RelL2, r.RelL2Grid)
+		}
 	}
 }
 
-// TestAdamPath runs the paper's joint Adam path on a 2-D advection grid too
-// large for the exact-U path and checks that it runs, records its history and
+// TestKronCGPath runs the Kronecker-CG path on the two other 2-D equations at
+// CI size: Allen–Cahn (Gauss–Newton around the conjugate gradients) with
+// u = sin(20x) sin(20y), and advection β u_x + u_t = 0 with β = 20,
+// u = sin(x − 20t), both on [0, 1]² at 48² nodes; target ≤ 1e-3 (the issue's
+// 2-D target).
+func TestKronCGPath(t *testing.T) {
+	for _, c := range []Config{
+		{PDE: "allen_cahn2d", Exact: "sin(20*x)*sin(20*y)", XMax: 1, YMax: 1, N: 48, Kernel: "gm",
+			Components: 30, FreqScale: 8, Iterations: 20, LR: 0.01, LambdaB: 200},
+		{PDE: "advection", Exact: "sin(x - 20*t)", XMax: 1, YMax: 1, Beta: 20, N: 48, Kernel: "gm",
+			Components: 30, FreqScale: 8, Iterations: 20, LR: 0.01, LambdaB: 500},
+	} {
+		r := solve(t, c)
+		if r.Path != PathKronCG {
+			t.Errorf("%s: path %q, want %q", c.PDE, r.Path, PathKronCG)
+		}
+		if r.RelL2 > 1e-3 {
+			t.Errorf("%s: rel_l2 = %.3e, want ≤ 1e-3", c.PDE, r.RelL2)
+		}
+	}
+}
+
+// TestAdamPath runs the paper's joint Adam path (not chosen by Solve) on a 2-D
+// advection grid and checks that it runs, records its history and
 // moves the solution towards the exact one from U = 0 (error 1). Adam needs
 // 1e5–1e6 steps to converge (spec §2.5), so accuracy is not asserted here; the
 // joint objective is not monotone under Adam because log τ grows while U
@@ -118,7 +154,10 @@ func TestPoisson2D(t *testing.T) {
 func TestAdamPath(t *testing.T) {
 	c := Config{PDE: "advection", Exact: "sin(x - 2*t)", XMax: 1, YMax: 1, Beta: 2, N: 70, Kernel: "stm",
 		Components: 10, FreqScale: 2, Iterations: 300, LR: 0.01, LambdaB: 500}
-	r := solve(t, c)
+	r, err := solvePath(context.Background(), c, nil, PathAdam)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r.Path != PathAdam {
 		t.Fatalf("path %q, want %q", r.Path, PathAdam)
 	}
