@@ -21,7 +21,7 @@ var paperGM = map[string]struct{ relL2, seconds float64 }{
 // the 1-D and 200² cases to converge, and a bounded share of an hour for the
 // 400² grids, where one evaluation takes several hundred conjugate-gradient
 // iterations.
-var presetBudget = map[string]int{"p2d1": 15, "ac2d": 8, "p2d2": 40, "adv": 40}
+var presetBudget = map[string]int{"p2d1": 10, "ac2d": 4, "p2d2": 40, "adv": 40}
 
 // BenchmarkPresets runs every preset of spec §3 at the paper's grid size with
 // GP-HM-GM on the default path (exact U and L-BFGS in 1-D, Kronecker CG and

@@ -374,3 +374,12 @@ func (e *exactU) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 
 func (e *exactU) setup(m *model, _ [2]float64) { e.prepare(m) }
 func (e *exactU) grid() *mat.Dense             { return e.u }
+
+// maxSteps: Newton refines the linear solve twice; Gauss–Newton for
+// Allen–Cahn, warm-started from the last grid values, rarely needs ten steps.
+func (e *exactU) maxSteps(linear bool) int {
+	if linear {
+		return 3
+	}
+	return 30
+}

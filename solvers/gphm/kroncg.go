@@ -259,7 +259,7 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 // Tolerance and iteration cap of each conjugate-gradient solve.
 const (
 	kronTol     = 1e-10
-	kronMaxIter = 4000
+	kronMaxIter = 2000
 )
 
 // addBoundary adds c Tᵀ Bᵀ B T v to out, where B picks the boundary rows and
@@ -310,4 +310,14 @@ func (k *kronCG) addBoundary(v, out *mat.Dense, c float64) {
 			}
 		}
 	}
+}
+
+// maxSteps: one Newton step solves a linear problem (the iteration already
+// converges to the tolerance); Gauss–Newton is capped lower than in exactU
+// because each step is a full conjugate-gradient solve.
+func (k *kronCG) maxSteps(linear bool) int {
+	if linear {
+		return 1
+	}
+	return 8
 }

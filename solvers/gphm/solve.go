@@ -275,6 +275,8 @@ type uSolver interface {
 	solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (float64, error)
 	// grid returns the grid values U = T1 Z T2ᵀ of the last solve.
 	grid() *mat.Dense
+	// maxSteps is the cap on Newton (Gauss–Newton) steps per solve.
+	maxSteps(linear bool) int
 }
 
 // runProfile is the exact-U path: L-BFGS on the spectra, with U re-solved
@@ -284,10 +286,7 @@ type uSolver interface {
 func (s *session) runProfile(ctx context.Context, e uSolver) error {
 	n1, n2 := s.m.n1, s.m.n2
 	s.lt = [2]float64{exactLogTau, exactLogTau}
-	steps := 3
-	if !s.m.pde.Linear() {
-		steps = 30
-	}
+	steps := e.maxSteps(s.m.pde.Linear())
 	np := 3 * s.q * len(s.specs)
 	x := make([]float64, np)
 	s.pack(x)
