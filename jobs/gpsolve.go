@@ -141,6 +141,7 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 		env.Metrics["rel_l2_grid"] = res.RelL2Grid
 	}
 	env.Metrics["path"] = res.Path
+	env.Metrics["nugget"] = res.Nugget
 	env.Metrics["iterations"] = res.Iterations
 	env.Metrics["loss_every"] = res.LossEvery
 	env.Metrics["tau_boundary"] = res.Tau[0]

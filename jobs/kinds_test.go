@@ -104,9 +104,10 @@ func TestNavierStokesKind(t *testing.T) {
 
 func TestGPSolveKind(t *testing.T) {
 	// A low-frequency 1-D Poisson problem from an exact-solution expression:
-	// small enough for a quick run, and the GP must still be accurate.
+	// small enough for a quick run, and the GP must still be accurate. Its
+	// polynomial part needs the absolute nugget (gphm.Config.Nugget).
 	r, f := runKindToEnd(t, "gp.solve",
-		`{"pde": "poisson1d", "exact": "sin(3*x) + x^2", "x_min": 0, "x_max": 2, "n": 60, "freq_scale": 2, "components": 8, "iterations": 20}`)
+		`{"pde": "poisson1d", "exact": "sin(3*x) + x^2", "x_min": 0, "x_max": 2, "n": 60, "freq_scale": 2, "components": 8, "iterations": 20, "nugget": "absolute"}`)
 	u, shape, err := f.ReadFloat64("u")
 	if err != nil || len(shape) != 1 || shape[0] != 60 {
 		t.Fatalf("u %v %v", shape, err)
@@ -118,6 +119,9 @@ func TestGPSolveKind(t *testing.T) {
 	rel := r.Result.Metrics["rel_l2"].(float64)
 	if rel > 1e-3 {
 		t.Errorf("rel_l2 %g", rel)
+	}
+	if r.Result.Metrics["nugget"] != "absolute" {
+		t.Errorf("nugget %v, want absolute", r.Result.Metrics["nugget"])
 	}
 	if _, _, err := f.ReadFloat64("/spectrum/x/weights"); err != nil {
 		t.Error(err)

@@ -23,6 +23,7 @@ import (
 
 	"eddy/api"
 	"eddy/jobs"
+	"eddy/nn/gemm"
 	"eddy/storage"
 )
 
@@ -242,6 +243,11 @@ func newService(db *storage.DB, c *Config, log *slog.Logger) (*jobs.Service, sto
 		return nil, nil, err
 	}
 	riverLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: max(c.LogLevel, slog.LevelWarn)}))
+	if c.Workers > 0 {
+		// The solvers' dense linear algebra goes through gonum's BLAS.
+		gemm.UseInGonum()
+		log.Info("matrix products", "engine", gemm.Engine())
+	}
 	svc, err := jobs.New(jobs.Config{DB: db, Artifacts: art, Workers: c.Workers, Logger: log,
 		RiverLogger: riverLog, FetchPollInterval: 200 * time.Millisecond})
 	return svc, art, err

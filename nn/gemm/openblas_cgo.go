@@ -12,12 +12,18 @@ typedef void (*eddy_dgemm_fn)(int, int, int, int, int, int, double, const double
 	const double*, int, double, double*, int);
 typedef void (*eddy_sgemm_fn)(int, int, int, int, int, int, float, const float*, int,
 	const float*, int, float, float*, int);
+typedef void (*eddy_dtrsm_fn)(int, int, int, int, int, int, int, double, const double*, int,
+	double*, int);
+typedef void (*eddy_dsyevd_fn)(const char*, const char*, const int*, double*, const int*, double*,
+	double*, const int*, int*, const int*, int*, size_t, size_t);
 typedef char* (*eddy_corename_fn)(void);
 typedef void (*eddy_threads_fn)(int);
 
 static eddy_dgemm_fn eddy_dgemm_p;
 static eddy_sgemm_fn eddy_sgemm_p;
 static eddy_corename_fn eddy_corename_p;
+static eddy_dtrsm_fn eddy_dtrsm_p;
+static eddy_dsyevd_fn eddy_dsyevd_p;
 
 // eddy_openblas_load opens libopenblas.so.0 after choosing its kernel set.
 // It returns 0 on success.
@@ -42,6 +48,8 @@ static int eddy_openblas_load(void) {
 	eddy_dgemm_p = (eddy_dgemm_fn)dlsym(h, "cblas_dgemm");
 	eddy_sgemm_p = (eddy_sgemm_fn)dlsym(h, "cblas_sgemm");
 	eddy_corename_p = (eddy_corename_fn)dlsym(h, "openblas_get_corename");
+	eddy_dtrsm_p = (eddy_dtrsm_fn)dlsym(h, "cblas_dtrsm");
+	eddy_dsyevd_p = (eddy_dsyevd_fn)dlsym(h, "dsyevd_");
 	eddy_threads_fn threads = (eddy_threads_fn)dlsym(h, "openblas_set_num_threads");
 	if (eddy_dgemm_p == NULL || eddy_sgemm_p == NULL) {
 		return 2;
@@ -65,6 +73,25 @@ static void eddy_sgemm(int ta, int tb, int m, int n, int k, float alpha, const f
 	const float *b, int ldb, float beta, float *c, int ldc) {
 	eddy_sgemm_p(101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+// eddy_dtrsm solves op(A) X = αB (side 0) or X op(A) = αB (side 1) in place,
+// row-major; upper, trans and unit are 0 or 1.
+static void eddy_dtrsm(int side, int upper, int trans, int unit, int m, int n, double alpha,
+	const double *a, int lda, double *b, int ldb) {
+	eddy_dtrsm_p(101, side ? 142 : 141, upper ? 121 : 122, trans ? 112 : 111, unit ? 132 : 131,
+		m, n, alpha, a, lda, b, ldb);
+}
+
+static int eddy_have_lapack(void) { return eddy_dtrsm_p != NULL && eddy_dsyevd_p != NULL; }
+
+// eddy_dsyevd is LAPACK's divide-and-conquer symmetric eigensolver on a
+// column-major matrix; lwork = liwork = -1 queries the workspace sizes.
+static int eddy_dsyevd(int vectors, int upper, int n, double *a, int lda, double *w,
+	double *work, int lwork, int *iwork, int liwork) {
+	int info = 0;
+	eddy_dsyevd_p(vectors ? "V" : "N", upper ? "U" : "L", &n, a, &lda, w, work, &lwork, iwork,
+		&liwork, &info, 1, 1);
+	return info;
+}
 */
 import "C"
 
@@ -76,6 +103,7 @@ import (
 var (
 	openblasReady bool
 	openblasCore  string
+	lapackReady   bool
 )
 
 func init() {
@@ -87,6 +115,7 @@ func init() {
 	}
 	openblasReady = true
 	openblasCore = C.GoString(C.eddy_openblas_core())
+	lapackReady = C.eddy_have_lapack() != 0
 }
 
 func cbool(t bool) C.int {
@@ -114,4 +143,30 @@ func openblasSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 	checkInt32(m, n, k, lda, ldb, ldc)
 	C.eddy_sgemm(cbool(transA), cbool(transB), C.int(m), C.int(n), C.int(k), C.float(alpha),
 		(*C.float)(&a[0]), C.int(lda), (*C.float)(&b[0]), C.int(ldb), C.float(beta), (*C.float)(&c[0]), C.int(ldc))
+}
+
+func cb(t bool) C.int { return cbool(t) }
+
+func openblasDtrsm(right, upper, trans, unit bool, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) {
+	checkInt32(m, n, 0, lda, ldb, 0)
+	C.eddy_dtrsm(cb(right), cb(upper), cb(trans), cb(unit), C.int(m), C.int(n), C.double(alpha),
+		(*C.double)(&a[0]), C.int(lda), (*C.double)(&b[0]), C.int(ldb))
+}
+
+// openblasDsyevd overwrites the column-major n×n matrix a (leading
+// dimension lda; triangle upper or lower) with its eigenvectors when vectors
+// is set and w with its eigenvalues in ascending order. It reports whether
+// the iteration converged.
+func openblasDsyevd(vectors, upper bool, n int, a []float64, lda int, w []float64) bool {
+	checkInt32(n, lda, 0, 0, 0, 0)
+	var qw [1]C.double
+	var qi [1]C.int
+	if C.eddy_dsyevd(cb(vectors), cb(upper), C.int(n), (*C.double)(&a[0]), C.int(lda), (*C.double)(&w[0]),
+		&qw[0], -1, &qi[0], -1) != 0 {
+		return false
+	}
+	work := make([]C.double, int(qw[0])+1)
+	iwork := make([]C.int, int(qi[0])+1)
+	return C.eddy_dsyevd(cb(vectors), cb(upper), C.int(n), (*C.double)(&a[0]), C.int(lda), (*C.double)(&w[0]),
+		&work[0], C.int(len(work)), &iwork[0], C.int(len(iwork))) == 0
 }

@@ -5,6 +5,7 @@ package gemm
 const (
 	openblasReady = false
 	openblasCore  = ""
+	lapackReady   = false
 )
 
 func openblasDgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
@@ -12,5 +13,13 @@ func openblasDgemm(transA, transB bool, m, n, k int, alpha float64, a []float64,
 }
 
 func openblasSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	panic("gemm: OpenBLAS is not available in this build")
+}
+
+func openblasDtrsm(right, upper, trans, unit bool, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) {
+	panic("gemm: OpenBLAS is not available in this build")
+}
+
+func openblasDsyevd(vectors, upper bool, n int, a []float64, lda int, w []float64) bool {
 	panic("gemm: OpenBLAS is not available in this build")
 }

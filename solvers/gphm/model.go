@@ -291,6 +291,12 @@ func (m *model) lagGrad(j int, grad []float64) {
 	} else {
 		lagGradient(m.kind, a.spec, a.h, m.s0[j], m.sd[j], nil, grad)
 	}
+	if !a.absNugget {
+		// The nugget jitter·Σw sits on lag 0: ∂/∂LogW_q = jitter·w_q.
+		for q, lw := range a.spec.LogW {
+			grad[q] += m.s0[j][0] * jitter * math.Exp(lw)
+		}
+	}
 }
 
 // scaled sets dst = c·src and returns dst.

@@ -34,8 +34,10 @@ const (
 // one value serves all amplitudes.
 const exactLogTau = 16
 
-// ActiveWeight is the weight above which a mixture component counts as active
-// (the authors' diagnostic; components are never deleted).
+// ActiveWeight is the share of the total weight Σ_q w_q = k(0) above which a
+// mixture component counts as active (the authors' diagnostic, w_q > 1e-2,
+// made relative like the nugget: the kernel's overall scale is free;
+// components are never deleted).
 const ActiveWeight = 1e-2
 
 // maxHistory bounds the length of Result.Loss.
@@ -51,7 +53,7 @@ type SpectrumResult struct {
 	// gm and se (ℓ = 1/√(2ρ²)), and the Matérn-5/2 function of √5|z|/ℓ for stm
 	// and matern (ℓ = exp(−LogLS)).
 	LengthScales []float64 `json:"length_scales"`
-	// Active is the number of components with w_q > ActiveWeight.
+	// Active is the number of components with w_q > ActiveWeight·Σ_q w_q.
 	Active int `json:"active"`
 }
 
@@ -77,6 +79,8 @@ type Result struct {
 	// when there were more than 10000.
 	Loss      []float64
 	LossEvery int
+	// Nugget is the nugget mode used (NuggetRelative or NuggetAbsolute).
+	Nugget string
 	// Path is PathExactU, PathKronCG or PathAdam; Iterations the number run.
 	Path       string
 	Iterations int
@@ -107,6 +111,9 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 	axes := []*axis{newAxis(r.kernel, rc.N, rc.XMin, rc.XMax, order)}
 	if r.pde.Dims() == 2 {
 		axes = append(axes, newAxis(r.kernel, rc.N, rc.YMin, rc.YMax, order))
+	}
+	for _, a := range axes {
+		a.absNugget = rc.Nugget == NuggetAbsolute
 	}
 	n1, n2 := rc.N, 1
 	if len(axes) == 2 {
@@ -164,7 +171,10 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 		specs[j] = NewSpectrum(r.kernel, rc.Components, rc.FreqScale)
 	}
 	s := &session{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations}
-	res := &Result{Path: path}
+	res := &Result{Path: path, Nugget: NuggetRelative}
+	if rc.Nugget == NuggetAbsolute {
+		res.Nugget = NuggetAbsolute
+	}
 	switch {
 	case path == "" && len(axes) == 1, path == PathExactU:
 		res.Path = PathExactU
@@ -442,12 +452,12 @@ func (s *session) gridMean() *mat.Dense {
 	m := s.m
 	out := mat.DenseCopyOf(s.U)
 	m.ax[0].solveLeft(out)
-	out.Scale(-jitter, out)
+	out.Scale(-m.ax[0].jit, out)
 	out.Add(out, s.U)
 	if len(m.ax) == 2 {
 		t := mat.DenseCopyOf(out)
 		m.ax[1].solveRight(t)
-		t.Scale(-jitter, t)
+		t.Scale(-m.ax[1].jit, t)
 		out.Add(out, t)
 	}
 	return out
@@ -512,9 +522,13 @@ func relErr(a, b *mat.Dense) float64 {
 func spectrumResult(k Kernel, s Spectrum) SpectrumResult {
 	q := s.Q()
 	r := SpectrumResult{Weights: make([]float64, q), Frequencies: make([]float64, q), LengthScales: make([]float64, q)}
+	total := 0.0
 	for i := range q {
 		r.Weights[i] = math.Exp(s.LogW[i])
-		if r.Weights[i] > ActiveWeight {
+		total += r.Weights[i]
+	}
+	for i := range q {
+		if r.Weights[i] > ActiveWeight*total {
 			r.Active++
 		}
 		if k.Modulated() {

@@ -10,12 +10,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-func long(t *testing.T) {
-	if os.Getenv("EDDY_LONG") != "1" {
-		t.Skip("set EDDY_LONG=1 for the paper-sized case")
-	}
-}
-
 func solve(t *testing.T, c Config) *Result {
 	t.Helper()
 	res, err := Solve(context.Background(), c, nil)
@@ -58,20 +52,33 @@ func TestPoissonSin100(t *testing.T) {
 
 // TestPoissonSin100StM is the StM half of acceptance case P1. The StM kernel
 // reaches the target only once one component has become a nearly pure cosine
-// (Matérn envelope rate c ≈ 1e-3, i.e. LogLS ≈ −7), which takes L-BFGS a few
-// hundred iterations along a curved valley; the default run checks the error
-// after 40 iterations and the long run the target.
+// (a long Matérn envelope), which L-BFGS reaches after a few hundred
+// iterations along a curved valley: the error was 1.1e-4 after 40, 1.8e-5
+// after 300 and 5.5e-14 when L-BFGS stopped on its own after 571.
 func TestPoissonSin100StM(t *testing.T) {
-	if os.Getenv("EDDY_LONG") != "1" {
-		r := solve(t, presetConfig(t, "p1", "stm", 40))
-		if r.RelL2 > 1e-3 {
-			t.Errorf("GP-HM-StM rel_l2 = %.3e after 40 iterations, want ≤ 1e-3", r.RelL2)
-		}
-		return
-	}
-	r := solve(t, presetConfig(t, "p1", "stm", 300))
+	r := solve(t, presetConfig(t, "p1", "stm", 600))
 	if r.RelL2 > 1e-5 {
 		t.Errorf("GP-HM-StM rel_l2 = %.3e, want ≤ 1e-5", r.RelL2)
+	}
+}
+
+// TestNuggetModes runs a solution with a polynomial part, u = sin(3x) + x²
+// on [0, 2] (N = 60, Q = 8, F = 2, 20 iterations), with both nuggets. The
+// absolute nugget reaches 1.2e-4 here (target ≤ 1e-3) by letting the weights
+// grow; the relative one stalls near 2.5e-2 because x² needs eigen-directions
+// of K far below 1e-6·k(0) (spec §4.2: the paper's P2 and P5, whose solutions
+// have low-order parts, stall at 1e-2 too without an extra GP).
+func TestNuggetModes(t *testing.T) {
+	c := Config{PDE: "poisson1d", Exact: "sin(3*x) + x^2", XMax: 2, N: 60, Kernel: "gm", Components: 8,
+		FreqScale: 2, Iterations: 20, LR: 0.01, LambdaB: 200}
+	rel := solve(t, c)
+	c.Nugget = NuggetAbsolute
+	abs := solve(t, c)
+	if rel.Nugget != NuggetRelative || abs.Nugget != NuggetAbsolute {
+		t.Errorf("nugget reported %q and %q", rel.Nugget, abs.Nugget)
+	}
+	if abs.RelL2 > 1e-3 {
+		t.Errorf("absolute nugget: rel_l2 %.3e, want ≤ 1e-3", abs.RelL2)
 	}
 }
 
@@ -189,6 +196,7 @@ func TestValidate(t *testing.T) {
 		{"kernel", func(c *Config) { c.Kernel = "rbf" }, "kernel", -1},
 		{"preset", func(c *Config) { c.Preset = "p9" }, "preset", -1},
 		{"lr", func(c *Config) { c.LR = 0 }, "lr", -1},
+		{"nugget", func(c *Config) { c.Nugget = "fixed" }, "nugget", -1},
 		{"domain", func(c *Config) { c.Preset = ""; c.PDE = "poisson1d"; c.Exact = "x"; c.XMin, c.XMax = 1, 0 }, "x_max", -1},
 		{"exact", func(c *Config) { c.Preset = ""; c.PDE = "poisson1d"; c.Exact = "sin(100*x"; c.XMax = 1 }, "exact", 9},
 		{"source", func(c *Config) {
@@ -329,6 +337,7 @@ func TestToeplitzVsDirect(t *testing.T) {
 		a := newAxis(StM, 13, -0.5, 2, order)
 		s := NewSpectrum(StM, 4, 3)
 		s.LogLS[1] = 0.7
+		s.LogW[2] = 1.3 // k(0) ≠ 1, so that the nugget is checked relative
 		if err := a.update(s); err != nil {
 			t.Fatal(err)
 		}
@@ -343,7 +352,7 @@ func TestToeplitzVsDirect(t *testing.T) {
 				}
 				k0 := g[0]
 				if i == j {
-					k0 += jitter
+					k0 += jitter * (math.Exp(s.LogW[0]) + math.Exp(s.LogW[1]) + math.Exp(s.LogW[2]) + math.Exp(s.LogW[3]))
 				}
 				if math.Abs(a.K.At(i, j)-k0) > 1e-12 || math.Abs(a.Kd.At(i, j)-g[order]) > 1e-9*(1+math.Abs(g[order])) {
 					t.Fatalf("order %d (%d,%d): Toeplitz (%v, %v), direct (%v, %v)", order, i, j, a.K.At(i, j), a.Kd.At(i, j), k0, g[order])
