@@ -142,6 +142,7 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 	}
 	env.Metrics["path"] = res.Path
 	env.Metrics["nugget"] = res.Nugget
+	env.Metrics["nugget_share"] = res.NuggetShare
 	env.Metrics["iterations"] = res.Iterations
 	env.Metrics["loss_every"] = res.LossEvery
 	env.Metrics["tau_boundary"] = res.Tau[0]

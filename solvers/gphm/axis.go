@@ -202,17 +202,21 @@ func (a *axis) toWhite(x *mat.Dense) {
 	}
 }
 
-// nugget returns the jitter added to K for spectrum s: jitter·k(0), with
-// k(0) = Σ_q w_q (NuggetRelative), or the paper's jitter alone
-// (NuggetAbsolute). With the absolute nugget the optimiser drives the weight
-// of the component that matches the solution up (to 4e4 on preset p1), K's
-// condition number n·k(0)/1e-6 with it, and the rounding error of uᵀK⁻¹u —
-// about 1e-16·‖K‖·‖K⁻¹u‖² — until the objective is noise (changes of ±10 to
-// 100 for steps of 1e-11 were measured), where L-BFGS stops wherever the
-// noise happened to set in. The relative nugget keeps the conditioning, and
-// the noise, fixed. Its cost: the GP can no longer shrink the nugget relative
-// to the signal by growing the weights, which solutions with a polynomial
-// part (x², which needs eigen-directions of K far below 1e-6·k(0)) exploit.
+// nugget returns the jitter added to K for spectrum s: jitter·k(0) with
+// k(0) = Σ_q w_q (NuggetRelative, the default), or the paper's jitter alone
+// (NuggetAbsolute). The two agree at the initial spectrum (k(0) = 1).
+//
+// With the absolute nugget the optimiser drives the weight of the component
+// that matches the solution up (to 4e4 on preset p1), K's condition number
+// n·k(0)/1e-6 with it, and the rounding error of uᵀK⁻¹u — about
+// 1e-16·‖K‖·‖K⁻¹u‖² — until the objective is noise (changes of ±10 to 100 for
+// steps of 1e-11 were measured), where L-BFGS stops wherever the noise
+// happened to set in. The relative nugget keeps the conditioning, and the
+// noise, fixed. Its costs: the GP can no longer shrink the nugget relative to
+// the signal by growing the weights, which solutions with a polynomial part
+// exploit (x² needs eigen-directions of K far below 1e-6·k(0)); and the
+// overall kernel scale is free, so that −L is unbounded below as it shrinks,
+// which the profile path guards against (minAmplitude).
 func (a *axis) nugget(s Spectrum) float64 {
 	if a.absNugget {
 		return jitter

@@ -32,8 +32,8 @@
 //   - PathAdam, the paper's method, Adam jointly on everything; kept for
 //     comparison, not chosen by Solve.
 //
-// K_j has eigenvalues down to the jitter (1e-6·k(0); relative, unlike the
-// paper's absolute 1e-6, see nugget) and up to n·k(0), so K_j⁻¹ is
+// K_j has eigenvalues down to the jitter (by default about 1e-6·k(0), unlike
+// the paper's absolute 1e-6; see axis.nugget) and up to n·k(0), so K_j⁻¹ is
 // applied only through triangular solves with its Cholesky factor. An error of
 // the grid values along the eigenvectors of K_j near the jitter is invisible
 // at the nodes but amplified by up to √(1/jitter) per axis between them, so
