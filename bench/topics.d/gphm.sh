@@ -1,1 +1,1 @@
-topics[gphm]="go test -run ^$ -bench 'Presets|KronCGIteration' -benchtime 1x -timeout 300m ./solvers/gphm/"
+topics[gphm]="go test -v -run ^$ -bench 'Presets|KronCGIteration' -benchtime 1x -timeout 300m ./solvers/gphm/"
