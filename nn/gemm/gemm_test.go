@@ -32,6 +32,21 @@ func naive(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int
 	}
 }
 
+// operands returns random A, B and C for C = op(A)·op(B) with m×k op(A), k×n
+// op(B) and m×n C, stored with leading dimensions padded by pad.
+func operands(r *rand.Rand, m, n, k int, ta, tb bool, pad [3]int) (a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	ar, ac := m, k
+	if ta {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tb {
+		br, bc = n, k
+	}
+	lda, ldb, ldc = ac+pad[0], bc+pad[1], n+pad[2]
+	return randSlice(r, ar*lda), lda, randSlice(r, br*ldb), ldb, randSlice(r, m*ldc), ldc
+}
+
 func randSlice(r *rand.Rand, n int) []float64 {
 	s := make([]float64, n)
 	for i := range s {
@@ -51,18 +66,7 @@ func TestDgemm(t *testing.T) {
 		m, n, k := sz[0], sz[1], sz[2]
 		for _, ta := range []bool{false, true} {
 			for _, tb := range []bool{false, true} {
-				ar, ac := m, k
-				if ta {
-					ar, ac = k, m
-				}
-				br, bc := k, n
-				if tb {
-					br, bc = n, k
-				}
-				lda, ldb, ldc := ac+2, bc+1, n+3
-				a := randSlice(r, ar*lda)
-				b := randSlice(r, br*ldb)
-				c := randSlice(r, m*ldc)
+				a, lda, b, ldb, c, ldc := operands(r, m, n, k, ta, tb, [3]int{2, 1, 3})
 				want := append([]float64(nil), c...)
 				naive(ta, tb, m, n, k, 0.7, a, lda, b, ldb, -0.3, want, ldc)
 				got := append([]float64(nil), c...)

@@ -23,18 +23,7 @@ func TestFloat64Dgemm(t *testing.T) {
 		m, n, k := sz[0], sz[1], sz[2]
 		for _, ta := range []bool{false, true} {
 			for _, tb := range []bool{false, true} {
-				ar, ac := m, k
-				if ta {
-					ar, ac = k, m
-				}
-				br, bc := k, n
-				if tb {
-					br, bc = n, k
-				}
-				lda, ldb, ldc := ac+3, bc+1, n+2
-				a := randSlice(r, ar*lda)
-				b := randSlice(r, br*ldb)
-				c := randSlice(r, m*ldc)
+				a, lda, b, ldb, c, ldc := operands(r, m, n, k, ta, tb, [3]int{3, 1, 2})
 				want := append([]float64(nil), c...)
 				naive(ta, tb, m, n, k, 1.3, a, lda, b, ldb, 0.4, want, ldc)
 				got := append([]float64(nil), c...)
