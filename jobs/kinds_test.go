@@ -39,6 +39,7 @@ func TestLibraryParamsValidation(t *testing.T) {
 		{"gp.solve", `{"preset": "nope"}`, "/params/preset "},
 		{"gp.solve", `{"pde": "poisson1d", "exact": "sin(100*x"}`, "/params/exact at character"},
 		{"gp.solve", `{"kernel": "rbf"}`, "/params/kernel "},
+		{"gp.solve", `{"preset": "p1", "nugget": "fixed"}`, "/params/nugget "},
 		{"gp.solve", `{"preset": "p1", "colour": 1}`, "/params/colour "},
 	}
 	for _, c := range cases {
