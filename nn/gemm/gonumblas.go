@@ -43,36 +43,35 @@ func (f Float64) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []fl
 		return
 	}
 	checkShapes(ta, tb, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	var wg sync.WaitGroup
 	if m >= n {
 		// Rows of C: rows of op(A), that is rows of A or columns of Aᵀ.
-		for p := range parts {
-			r0, r1 := p*m/parts, (p+1)*m/parts
-			if r0 == r1 {
-				continue
-			}
+		inParts(m, parts, func(r0, r1 int) {
 			off := r0 * lda
 			if ta {
 				off = r0
 			}
-			wg.Go(func() {
-				Dgemm(ta, tb, r1-r0, n, k, alpha, a[off:], lda, b, ldb, beta, c[r0*ldc:], ldc)
-			})
+			Dgemm(ta, tb, r1-r0, n, k, alpha, a[off:], lda, b, ldb, beta, c[r0*ldc:], ldc)
+		})
+		return
+	}
+	// Columns of C: columns of op(B), that is columns of B or rows of Bᵀ.
+	inParts(n, parts, func(c0, c1 int) {
+		off := c0
+		if tb {
+			off = c0 * ldb
 		}
-	} else {
-		// Columns of C: columns of op(B), that is columns of B or rows of Bᵀ.
-		for p := range parts {
-			c0, c1 := p*n/parts, (p+1)*n/parts
-			if c0 == c1 {
-				continue
-			}
-			off := c0
-			if tb {
-				off = c0 * ldb
-			}
-			wg.Go(func() {
-				Dgemm(ta, tb, m, c1-c0, k, alpha, a, lda, b[off:], ldb, beta, c[c0:], ldc)
-			})
+		Dgemm(ta, tb, m, c1-c0, k, alpha, a, lda, b[off:], ldb, beta, c[c0:], ldc)
+	})
+}
+
+// inParts runs f(lo, hi) at once on each of parts contiguous, non-empty
+// shares of [0, total) and waits for them.
+func inParts(total, parts int, f func(lo, hi int)) {
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*total/parts, (p+1)*total/parts
+		if lo < hi {
+			wg.Go(func() { f(lo, hi) })
 		}
 	}
 	wg.Wait()
@@ -111,31 +110,19 @@ func (f Float64) Dtrsm(s blas.Side, ul blas.Uplo, tA blas.Transpose, d blas.Diag
 	if m*n*k < gemmSplitFlops {
 		parts = 1
 	}
-	var wg sync.WaitGroup
-	for p := range parts {
-		if right {
-			r0, r1 := p*m/parts, (p+1)*m/parts
-			if r0 == r1 {
-				continue
-			}
-			wg.Go(func() {
-				slots <- struct{}{}
-				openblasDtrsm(right, upper, trans, unit, r1-r0, n, alpha, a, lda, b[r0*ldb:], ldb)
-				<-slots
-			})
-		} else {
-			c0, c1 := p*n/parts, (p+1)*n/parts
-			if c0 == c1 {
-				continue
-			}
-			wg.Go(func() {
-				slots <- struct{}{}
-				openblasDtrsm(right, upper, trans, unit, m, c1-c0, alpha, a, lda, b[c0:], ldb)
-				<-slots
-			})
-		}
+	if right {
+		inParts(m, parts, func(r0, r1 int) {
+			slots <- struct{}{}
+			openblasDtrsm(right, upper, trans, unit, r1-r0, n, alpha, a, lda, b[r0*ldb:], ldb)
+			<-slots
+		})
+		return
 	}
-	wg.Wait()
+	inParts(n, parts, func(c0, c1 int) {
+		slots <- struct{}{}
+		openblasDtrsm(right, upper, trans, unit, m, c1-c0, alpha, a, lda, b[c0:], ldb)
+		<-slots
+	})
 }
 
 // Dsyev computes the eigenvalues and optionally the eigenvectors of the

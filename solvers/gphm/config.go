@@ -221,7 +221,9 @@ func (c Config) resolve() (*resolved, error) {
 		bad("lambda_b", "must be > 0, got %g", c.LambdaB)
 	}
 	switch c.Nugget {
-	case "", NuggetRelative, NuggetAbsolute:
+	case "":
+		r.cfg.Nugget = NuggetRelative
+	case NuggetRelative, NuggetAbsolute:
 	default:
 		bad("nugget", "unknown nugget %q (want %s or %s)", c.Nugget, NuggetRelative, NuggetAbsolute)
 	}

@@ -175,10 +175,7 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 		specs[j] = NewSpectrum(r.kernel, rc.Components, rc.FreqScale)
 	}
 	s := &session{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations}
-	res := &Result{Path: path, Nugget: NuggetRelative}
-	if rc.Nugget == NuggetAbsolute {
-		res.Nugget = NuggetAbsolute
-	}
+	res := &Result{Path: path, Nugget: rc.Nugget}
 	switch {
 	case path == "" && len(axes) == 1, path == PathExactU:
 		res.Path = PathExactU
@@ -197,7 +194,7 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 		return nil, fmt.Errorf("final iterate: %w", err)
 	}
 	mean := s.gridMean()
-	res.NuggetShare = nuggetShare(m, s.U)
+	res.NuggetShare = nuggetShare(s.U, mean)
 	res.U = append([]float64(nil), mean.RawMatrix().Data...)
 	res.X = coords(axes[0])
 	if len(axes) == 2 {
@@ -388,15 +385,15 @@ func (s *session) runProfile(ctx context.Context, e uSolver) error {
 // (relative errors of 3e-5 on p1 and 6e-3 on p2d1).
 const minAmplitude = 1e-2
 
-// nuggetShare returns ‖U − mean(U)‖/‖U‖ for the current factors of m (0 for
-// U = 0).
-func nuggetShare(m *model, U *mat.Dense) float64 {
+// nuggetShare returns ‖U − mean‖/‖U‖ for grid values U and their posterior
+// mean on the grid (0 for U = 0).
+func nuggetShare(U, mean *mat.Dense) float64 {
 	uu := frob(U, U)
 	if uu == 0 {
 		return 0
 	}
 	var d mat.Dense
-	d.Sub(U, m.gridMean(U))
+	d.Sub(U, mean)
 	return math.Sqrt(frob(&d, &d) / uu)
 }
 
