@@ -14,26 +14,50 @@
 // As in ordinary notation -x^2 = -(x^2). Numbers are decimal with an optional
 // exponent (1e-3, .5, 2.). Whitespace is ignored.
 //
+// Limits. A source longer than MaxLen bytes is refused before it is parsed, and
+// so is one whose parentheses nest deeper than MaxDepth levels. Signs and
+// exponents nest too: every parenthesis (of a group or a function call), every
+// unary sign and every "^" opens one level, so "((x))", "--x", "2^2^x" and
+// "sin(-x)" are each two levels deep, and the parser refuses the token that
+// would open level MaxDepth+1. Parsing costs time and memory linear in the
+// length of the source; the tree of a parsed expression is at most
+// 4·(MaxDepth+1) nodes deep (sums and products are stored flat), so one Eval or
+// Jet costs time linear in the length of the source and bounded recursion.
+// Every malformed or over-limit source gives a *SyntaxError, never a panic.
+//
 // Besides plain evaluation, an expression evaluates to a second-order Taylor jet
 // along one coordinate direction (forward-mode automatic differentiation), which
 // gives u, ∂u/∂x_d and ∂²u/∂x_d² exactly — up to rounding — at one point. This is
 // how source terms and boundary data are derived from an exact solution without
 // finite differences.
 //
-// A parsed Expr is immutable and safe for concurrent use; evaluation allocates
-// nothing.
+// Subexpressions without variables are evaluated once, when parsed, and enter
+// jets as constants. A parsed Expr is immutable and safe for concurrent use;
+// evaluation allocates nothing.
 package expr
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+)
+
+const (
+	// MaxLen is the longest source Parse accepts, in bytes.
+	MaxLen = 4096
+	// MaxDepth is the deepest nesting Parse accepts: the number of
+	// parentheses, signs and exponents that may enclose a subexpression.
+	MaxDepth = 64
 )
 
 // SyntaxError reports a malformed expression. Pos is the 0-based byte offset in
 // Expr of the first character that could not be accepted (len(Expr) when the
-// expression ended too early).
+// expression ended too early). For a source over a limit it is where the limit
+// was crossed: MaxLen for one that is too long, the parenthesis, sign or "^"
+// that opens level MaxDepth+1 for one nested too deeply.
 type SyntaxError struct {
 	Expr string
 	Pos  int
@@ -50,10 +74,8 @@ const (
 	opNum op = iota
 	opVar
 	opNeg
-	opAdd
-	opSub
-	opMul
-	opDiv
+	opSum  // t0 ± t1 ± … ± tk, evaluated left to right
+	opProd // t0 ∗ t1 ∗ … ∗ tk with ∗ one of × and ÷, evaluated left to right
 	opPow  // general power a^b = exp(b log a)
 	opPowC // power with an exponent that does not depend on the variables
 	opSin
@@ -68,11 +90,22 @@ var funcs = map[string]op{
 	"sin": opSin, "cos": opCos, "exp": opExp, "log": opLog, "sqrt": opSqrt, "tanh": opTanh,
 }
 
+// node is one operation of the expression tree. A subtree without variables is
+// folded into an opNum as soon as it is built, so a node depends on the
+// variables exactly when its op is not opNum, which is known without walking
+// the subtree.
+//
+// A sum or product t0 ∘ t1 ∘ … ∘ tk is one node, not a left-leaning chain of k
+// binary nodes, so that long sums do not make the tree deep: a is t0, the
+// terms are linked through next, and inv marks a term that is subtracted (in
+// a sum) or divided by (in a product). A node is a term of at most one chain.
 type node struct {
 	op   op
 	val  float64 // opNum: the number; opPowC: the exponent
 	v    int     // opVar: index of the variable
-	a, b *node
+	a, b *node   // operands; opSum, opProd: a is the first term
+	next *node   // the next term of the chain this node is a term of
+	inv  bool    // this node is subtracted or divided by in its chain
 }
 
 // Expr is a parsed expression in a fixed list of variables.
@@ -84,10 +117,24 @@ type Expr struct {
 }
 
 // Parse parses src as an expression in the named variables. Every identifier in
-// src must be one of vars, "pi" or a function name. A malformed src gives a
-// *SyntaxError. Parse panics if a variable name is empty, repeated, or clashes
-// with "pi" or a function name (a programmer error).
+// src must be one of vars, "pi" or a function name. A malformed src, one longer
+// than MaxLen bytes or one nested deeper than MaxDepth levels gives a
+// *SyntaxError. Parse takes time linear in len(src). It panics if a variable
+// name is empty, repeated, or clashes with "pi" or a function name (a
+// programmer error).
 func Parse(src string, vars ...string) (*Expr, error) {
+	e, _, err := parse(src, vars)
+	return e, err
+}
+
+// work is what one parse cost: steps counts bytes pre-scanned, tokens read,
+// nodes built and operands folded, nodes the nodes built (each one heap
+// allocation). Both are at most linear in the length of the source.
+type work struct {
+	steps, nodes int
+}
+
+func parse(src string, vars []string) (*Expr, work, error) {
 	for i, v := range vars {
 		if v == "" || v == "pi" || funcs[v] != 0 {
 			panic(fmt.Sprintf("expr: invalid variable name %q", v))
@@ -98,38 +145,28 @@ func Parse(src string, vars ...string) (*Expr, error) {
 			}
 		}
 	}
-	p := parser{src: src, vars: vars}
+	p := parser{src: src, vars: vars, uses: make([]bool, len(vars))}
+	if err := p.checkLimits(); err != nil {
+		return nil, p.work, err
+	}
 	p.next()
 	if p.err != nil {
-		return nil, p.err
+		return nil, p.work, p.err
 	}
 	if p.tok.kind == tokEOF {
-		return nil, p.errAt(p.tok.pos, "empty expression")
+		return nil, p.work, p.errAt(p.tok.pos, "empty expression")
 	}
 	root, err := p.expr()
 	if err != nil {
-		return nil, err
+		return nil, p.work, err
 	}
 	if p.err != nil {
-		return nil, p.err
+		return nil, p.work, p.err
 	}
 	if p.tok.kind != tokEOF {
-		return nil, p.errAt(p.tok.pos, fmt.Sprintf("unexpected %s", p.tok.describe()))
+		return nil, p.work, p.errAt(p.tok.pos, fmt.Sprintf("unexpected %s", p.tok.describe()))
 	}
-	e := &Expr{src: src, vars: append([]string(nil), vars...), root: root, uses: make([]bool, len(vars))}
-	markUses(root, e.uses)
-	return e, nil
-}
-
-func markUses(n *node, uses []bool) {
-	if n == nil {
-		return
-	}
-	if n.op == opVar {
-		uses[n.v] = true
-	}
-	markUses(n.a, uses)
-	markUses(n.b, uses)
+	return &Expr{src: src, vars: append([]string(nil), vars...), root: root, uses: p.uses}, p.work, nil
 }
 
 // String returns the source text of e.
@@ -180,14 +217,26 @@ func eval(n *node, at []float64) float64 {
 		return at[n.v]
 	case opNeg:
 		return -eval(n.a, at)
-	case opAdd:
-		return eval(n.a, at) + eval(n.b, at)
-	case opSub:
-		return eval(n.a, at) - eval(n.b, at)
-	case opMul:
-		return eval(n.a, at) * eval(n.b, at)
-	case opDiv:
-		return eval(n.a, at) / eval(n.b, at)
+	case opSum:
+		s := eval(n.a, at)
+		for t := n.a.next; t != nil; t = t.next {
+			if t.inv {
+				s -= eval(t, at)
+			} else {
+				s += eval(t, at)
+			}
+		}
+		return s
+	case opProd:
+		s := eval(n.a, at)
+		for t := n.a.next; t != nil; t = t.next {
+			if t.inv {
+				s /= eval(t, at)
+			} else {
+				s *= eval(t, at)
+			}
+		}
+		return s
 	case opPow:
 		return math.Pow(eval(n.a, at), eval(n.b, at))
 	case opPowC:
@@ -225,18 +274,28 @@ func jet(n *node, at []float64, dir int) Jet {
 	case opNeg:
 		a := jet(n.a, at, dir)
 		return Jet{-a.V, -a.D1, -a.D2}
-	case opAdd:
-		a, b := jet(n.a, at, dir), jet(n.b, at, dir)
-		return Jet{a.V + b.V, a.D1 + b.D1, a.D2 + b.D2}
-	case opSub:
-		a, b := jet(n.a, at, dir), jet(n.b, at, dir)
-		return Jet{a.V - b.V, a.D1 - b.D1, a.D2 - b.D2}
-	case opMul:
-		return mul(jet(n.a, at, dir), jet(n.b, at, dir))
-	case opDiv:
-		a, b := jet(n.a, at, dir), jet(n.b, at, dir)
-		inv := 1 / b.V
-		return mul(a, chain(b, inv, -inv*inv, 2*inv*inv*inv))
+	case opSum:
+		s := jet(n.a, at, dir)
+		for t := n.a.next; t != nil; t = t.next {
+			b := jet(t, at, dir)
+			if t.inv {
+				s = Jet{s.V - b.V, s.D1 - b.D1, s.D2 - b.D2}
+			} else {
+				s = Jet{s.V + b.V, s.D1 + b.D1, s.D2 + b.D2}
+			}
+		}
+		return s
+	case opProd:
+		s := jet(n.a, at, dir)
+		for t := n.a.next; t != nil; t = t.next {
+			b := jet(t, at, dir)
+			if t.inv {
+				inv := 1 / b.V
+				b = chain(b, inv, -inv*inv, 2*inv*inv*inv)
+			}
+			s = mul(s, b)
+		}
+		return s
 	case opPow:
 		// a^b = exp(b log a), valid for a > 0.
 		a, b := jet(n.a, at, dir), jet(n.b, at, dir)
@@ -315,28 +374,71 @@ func (t token) describe() string {
 	case tokEOF:
 		return "end of expression"
 	case tokNum:
-		return "number " + t.text
+		return "number " + clip(t.text)
 	case tokIdent:
-		return "name " + strconv.Quote(t.text)
+		return "name " + strconv.Quote(clip(t.text))
 	}
 	return strconv.Quote(t.text)
 }
 
+// clip shortens a token of the source for an error message: a number or a
+// name may be up to MaxLen bytes long.
+func clip(text string) string {
+	const keep = 24
+	if len(text) <= keep {
+		return text
+	}
+	return text[:keep] + "…"
+}
+
 type parser struct {
-	src  string
-	vars []string
-	off  int
-	tok  token
-	err  error
+	src   string
+	vars  []string
+	uses  []bool // uses[i]: variable i occurs in src
+	off   int
+	tok   token
+	err   error // the first lexical error
+	depth int   // nesting level of the construct being parsed, at most MaxDepth
+	work
 }
 
 func (p *parser) errAt(pos int, msg string) error {
 	return &SyntaxError{Expr: p.src, Pos: pos, Msg: msg}
 }
 
+func (p *parser) depthErr(pos int) error {
+	return p.errAt(pos, fmt.Sprintf("nesting deeper than %d levels", MaxDepth))
+}
+
+// checkLimits refuses, before any parsing, a source longer than MaxLen bytes
+// and one whose parentheses nest deeper than MaxDepth, in one pass over the
+// bytes. The parser bounds the nesting of signs and exponents as it goes.
+func (p *parser) checkLimits() error {
+	s := p.src
+	if len(s) > MaxLen {
+		return p.errAt(MaxLen, fmt.Sprintf("expression is %d bytes long; at most %d are allowed", len(s), MaxLen))
+	}
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		p.steps++
+		switch s[i] {
+		case '(':
+			depth++
+			if depth > MaxDepth {
+				return p.depthErr(i)
+			}
+		case ')':
+			// An unmatched ")" is the parser's to report.
+			depth = max(depth-1, 0)
+		}
+	}
+	return nil
+}
+
 // next advances to the next token; a lexical error is kept in p.err and
 // surfaces as the token kind tokEOF with p.err set.
 func (p *parser) next() {
+	p.steps++
 	s := p.src
 	for p.off < len(s) && (s[p.off] == ' ' || s[p.off] == '\t' || s[p.off] == '\n' || s[p.off] == '\r') {
 		p.off++
@@ -368,7 +470,11 @@ func (p *parser) next() {
 		text := s[start:i]
 		v, err := strconv.ParseFloat(text, 64)
 		if err != nil {
-			p.err = p.errAt(start, fmt.Sprintf("malformed number %q", text))
+			msg := fmt.Sprintf("malformed number %q", clip(text))
+			if errors.Is(err, strconv.ErrRange) {
+				msg = fmt.Sprintf("number %s is out of range", clip(text))
+			}
+			p.err = p.errAt(start, msg)
 			p.tok = token{kind: tokEOF, pos: start}
 			return
 		}
@@ -385,70 +491,97 @@ func (p *parser) next() {
 		p.off++
 		p.tok = token{kind: tokOp, pos: start, text: s[start:p.off]}
 	default:
-		p.err = p.errAt(start, fmt.Sprintf("unexpected character %q", rune(c)))
+		msg := fmt.Sprintf("unexpected byte 0x%02x", c)
+		if r, _ := utf8.DecodeRuneInString(s[start:]); r != utf8.RuneError {
+			msg = fmt.Sprintf("unexpected character %q", r)
+		}
+		p.err = p.errAt(start, msg)
 		p.tok = token{kind: tokEOF, pos: start}
 	}
 }
 
 func (p *parser) isOp(text string) bool { return p.tok.kind == tokOp && p.tok.text == text }
 
-func (p *parser) expr() (*node, error) {
-	a, err := p.term()
-	if err != nil {
-		return nil, err
-	}
-	for p.isOp("+") || p.isOp("-") {
-		o := opAdd
-		if p.tok.text == "-" {
-			o = opSub
-		}
-		p.next()
-		b, err := p.term()
-		if err != nil {
-			return nil, err
-		}
-		a = &node{op: o, a: a, b: b}
-	}
-	return a, nil
+// build returns a new node with the contents of n.
+func (p *parser) build(n node) *node {
+	p.steps++
+	p.nodes++
+	return &n
 }
 
-func (p *parser) term() (*node, error) {
-	a, err := p.unary()
+// fold replaces n, whose operands are all numbers (terms of them for a chain),
+// by its value.
+func (p *parser) fold(n *node, operands int) {
+	p.steps += operands
+	*n = node{op: opNum, val: eval(n, nil)}
+}
+
+// nested consumes the current token, a parenthesis, a sign or "^", and parses
+// what follows it with parse one nesting level deeper. The token that would
+// open level MaxDepth+1 is refused, so the parser's recursion and the tree's
+// depth stay bounded.
+func (p *parser) nested(parse func() (*node, error)) (*node, error) {
+	if p.depth >= MaxDepth {
+		return nil, p.depthErr(p.tok.pos)
+	}
+	p.depth++
+	p.next()
+	n, err := parse()
+	p.depth--
+	return n, err
+}
+
+func (p *parser) expr() (*node, error) { return p.chain(opSum, "+", "-", p.term) }
+
+func (p *parser) term() (*node, error) { return p.chain(opProd, "*", "/", p.unary) }
+
+// chain parses operand { (fwd | inv) operand } into one node of kind o whose
+// terms are linked in order; a single operand is returned as it is, and a
+// chain of numbers is folded.
+func (p *parser) chain(o op, fwd, inv string, operand func() (*node, error)) (*node, error) {
+	first, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isOp("*") || p.isOp("/") {
-		o := opMul
-		if p.tok.text == "/" {
-			o = opDiv
-		}
+	if !p.isOp(fwd) && !p.isOp(inv) {
+		return first, nil
+	}
+	head := p.build(node{op: o, a: first})
+	last, terms, constant := first, 1, first.op == opNum
+	for p.isOp(fwd) || p.isOp(inv) {
+		neg := p.tok.text == inv
 		p.next()
-		b, err := p.unary()
+		t, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		a = &node{op: o, a: a, b: b}
+		t.inv = neg
+		last.next, last = t, t
+		terms++
+		constant = constant && t.op == opNum
 	}
-	return a, nil
+	if constant {
+		p.fold(head, terms)
+	}
+	return head, nil
 }
 
 func (p *parser) unary() (*node, error) {
-	if p.isOp("-") || p.isOp("+") {
-		neg := p.tok.text == "-"
-		p.next()
-		a, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
-		if !neg {
-			return a, nil
-		}
-		if a.op == opNum {
-			return &node{op: opNum, val: -a.val}, nil
-		}
-		return &node{op: opNeg, a: a}, nil
+	if !p.isOp("-") && !p.isOp("+") {
+		return p.power()
 	}
-	return p.power()
+	neg := p.tok.text == "-"
+	a, err := p.nested(p.unary)
+	switch {
+	case err != nil:
+		return nil, err
+	case !neg:
+		return a, nil
+	case a.op == opNum:
+		a.val = -a.val
+		return a, nil
+	}
+	return p.build(node{op: opNeg, a: a}), nil
 }
 
 func (p *parser) power() (*node, error) {
@@ -459,26 +592,17 @@ func (p *parser) power() (*node, error) {
 	if !p.isOp("^") {
 		return a, nil
 	}
-	p.next()
-	b, err := p.unary()
-	if err != nil {
+	b, err := p.nested(p.unary)
+	switch {
+	case err != nil:
 		return nil, err
+	case b.op != opNum:
+		return p.build(node{op: opPow, a: a, b: b}), nil
+	case a.op == opNum:
+		a.val = math.Pow(a.val, b.val)
+		return a, nil
 	}
-	if !dependsOnVars(b) {
-		c := eval(b, nil)
-		if a.op == opNum {
-			return &node{op: opNum, val: math.Pow(a.val, c)}, nil
-		}
-		return &node{op: opPowC, val: c, a: a}, nil
-	}
-	return &node{op: opPow, a: a, b: b}, nil
-}
-
-func dependsOnVars(n *node) bool {
-	if n == nil {
-		return false
-	}
-	return n.op == opVar || dependsOnVars(n.a) || dependsOnVars(n.b)
+	return p.build(node{op: opPowC, val: b.val, a: a}), nil
 }
 
 func (p *parser) primary() (*node, error) {
@@ -491,7 +615,7 @@ func (p *parser) primary() (*node, error) {
 		return nil, p.errAt(t.pos, "unexpected end of expression")
 	case tokNum:
 		p.next()
-		return &node{op: opNum, val: t.num}, nil
+		return p.build(node{op: opNum, val: t.num}), nil
 	case tokIdent:
 		p.next()
 		if f, ok := funcs[t.text]; ok {
@@ -501,45 +625,47 @@ func (p *parser) primary() (*node, error) {
 				}
 				return nil, p.errAt(p.tok.pos, fmt.Sprintf("expected ( after %s", t.text))
 			}
-			open := p.tok.pos
-			p.next()
-			a, err := p.expr()
+			a, err := p.group()
 			if err != nil {
 				return nil, err
 			}
-			if !p.isOp(")") {
-				return nil, p.closeErr(open)
-			}
-			p.next()
+			n := p.build(node{op: f, a: a})
 			if a.op == opNum {
-				return &node{op: opNum, val: eval(&node{op: f, a: a}, nil)}, nil
+				p.fold(n, 1)
 			}
-			return &node{op: f, a: a}, nil
+			return n, nil
 		}
 		if t.text == "pi" {
-			return &node{op: opNum, val: math.Pi}, nil
+			return p.build(node{op: opNum, val: math.Pi}), nil
 		}
 		for i, v := range p.vars {
 			if v == t.text {
-				return &node{op: opVar, v: i}, nil
+				p.uses[i] = true
+				return p.build(node{op: opVar, v: i}), nil
 			}
 		}
-		return nil, p.errAt(t.pos, fmt.Sprintf("unknown name %q (allowed: %s)", t.text, p.allowed()))
+		return nil, p.errAt(t.pos, fmt.Sprintf("unknown name %q (allowed: %s)", clip(t.text), p.allowed()))
 	case tokOp:
 		if t.text == "(" {
-			p.next()
-			a, err := p.expr()
-			if err != nil {
-				return nil, err
-			}
-			if !p.isOp(")") {
-				return nil, p.closeErr(t.pos)
-			}
-			p.next()
-			return a, nil
+			return p.group()
 		}
 	}
 	return nil, p.errAt(t.pos, fmt.Sprintf("unexpected %s", t.describe()))
+}
+
+// group parses "(" expr ")", the current token being the "(", one nesting
+// level deeper.
+func (p *parser) group() (*node, error) {
+	open := p.tok.pos
+	a, err := p.nested(p.expr)
+	if err != nil {
+		return nil, err
+	}
+	if !p.isOp(")") {
+		return nil, p.closeErr(open)
+	}
+	p.next()
+	return a, nil
 }
 
 func (p *parser) closeErr(open int) error {

@@ -92,7 +92,8 @@ type Result struct {
 }
 
 // Solve runs GP-HM on the problem of cfg and returns the final iterate. It
-// checks ctx every iteration and returns ctx.Err() when cancelled; fn receives
+// checks ctx every iteration, and once per grid row while it evaluates the
+// problem's expressions, and returns ctx.Err() when cancelled; fn receives
 // the iteration, the loss and, when the exact solution is known, the current
 // relative error on the grid. 1-D problems take PathExactU, 2-D problems
 // PathKronCG. Cost per iteration: O(n³) in 1-D; in 2-D O(n³) per axis plus
@@ -123,51 +124,10 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 	if len(axes) == 2 {
 		n2 = rc.N
 	}
-	F := mat.NewDense(n1, n2, nil)
-	var uex *mat.Dense
-	if r.prob.exact != nil {
-		uex = mat.NewDense(n1, n2, nil)
-	}
-	at := make([]float64, len(axes))
-	for i := range n1 {
-		for j := range n2 {
-			at[0] = axes[0].coord(i)
-			if len(axes) == 2 {
-				at[1] = axes[1].coord(j)
-			}
-			f := r.prob.sourceAt(at)
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				field := "source"
-				if r.prob.source == nil {
-					field = "exact"
-				}
-				return nil, &ExprError{Field: field, Pos: -1, Err: fmt.Errorf("source is %v at %v", f, at)}
-			}
-			F.Set(i, j, f)
-			if uex != nil {
-				v := r.prob.exact.Eval(at)
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return nil, &ExprError{Field: "exact", Pos: -1, Err: fmt.Errorf("value %v at %v", v, at)}
-				}
-				uex.Set(i, j, v)
-			}
-		}
-	}
 	bIdx := boundaryIndex(n1, n2, len(axes))
-	g := make([]float64, len(bIdx))
-	for k, idx := range bIdx {
-		at[0] = axes[0].coord(idx / n2)
-		if len(axes) == 2 {
-			at[1] = axes[1].coord(idx % n2)
-		}
-		g[k] = r.prob.boundaryAt(at)
-		if math.IsNaN(g[k]) || math.IsInf(g[k], 0) {
-			field := "boundary"
-			if r.prob.bound == nil {
-				field = "exact"
-			}
-			return nil, &ExprError{Field: field, Pos: -1, Err: fmt.Errorf("boundary value %v at %v", g[k], at)}
-		}
+	F, uex, g, err := sample(ctx, &r.prob, axes, bIdx)
+	if err != nil {
+		return nil, err
 	}
 	m := newModel(r.pde, r.kernel, axes, F, bIdx, g, rc.Beta, rc.LambdaB)
 	specs := make([]Spectrum, len(axes))
@@ -204,7 +164,9 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 	if uex != nil {
 		res.UExact = append([]float64(nil), uex.RawMatrix().Data...)
 		res.RelL2Grid = relErr(mean, uex)
-		res.RelL2 = s.testError(r.prob.exact)
+		if res.RelL2, err = s.testError(ctx, r.prob.exact); err != nil {
+			return nil, err
+		}
 	}
 	for j := range axes {
 		res.Spectra = append(res.Spectra, spectrumResult(r.kernel, specs[j]))
@@ -214,6 +176,74 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 	res.Iterations = s.done
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// sample evaluates the problem data on the grid of axes: the source F and,
+// when the exact solution is known, its values uex on every node (n1×n2, row i
+// along axes[0]; n2 = 1 in 1-D), and the Dirichlet values g on the boundary
+// nodes bIdx (row-major indices). A value costs one evaluation, or up to two
+// jets, of an expression of up to expr.MaxLen bytes, so a grid of 10⁶ nodes
+// can take a minute: sample checks ctx once per grid row and once per n2
+// boundary nodes and returns ctx.Err() when cancelled. A value that is not
+// finite gives an *ExprError naming the field it comes from.
+func sample(ctx context.Context, prob *problem, axes []*axis, bIdx []int) (F, uex *mat.Dense, g []float64, err error) {
+	n1, n2 := axes[0].n, 1
+	if len(axes) == 2 {
+		n2 = axes[1].n
+	}
+	F = mat.NewDense(n1, n2, nil)
+	if prob.exact != nil {
+		uex = mat.NewDense(n1, n2, nil)
+	}
+	at := make([]float64, len(axes))
+	for i := range n1 {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, nil, err
+		}
+		for j := range n2 {
+			at[0] = axes[0].coord(i)
+			if len(axes) == 2 {
+				at[1] = axes[1].coord(j)
+			}
+			f := prob.sourceAt(at)
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				field := "source"
+				if prob.source == nil {
+					field = "exact"
+				}
+				return nil, nil, nil, &ExprError{Field: field, Pos: -1, Err: fmt.Errorf("source is %v at %v", f, at)}
+			}
+			F.Set(i, j, f)
+			if uex != nil {
+				v := prob.exact.Eval(at)
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return nil, nil, nil, &ExprError{Field: "exact", Pos: -1, Err: fmt.Errorf("value %v at %v", v, at)}
+				}
+				uex.Set(i, j, v)
+			}
+		}
+	}
+	g = make([]float64, len(bIdx))
+	for k, idx := range bIdx {
+		if k%n2 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		at[0] = axes[0].coord(idx / n2)
+		if len(axes) == 2 {
+			at[1] = axes[1].coord(idx % n2)
+		}
+		g[k] = prob.boundaryAt(at)
+		if math.IsNaN(g[k]) || math.IsInf(g[k], 0) {
+			field := "boundary"
+			if prob.bound == nil {
+				field = "exact"
+			}
+			return nil, nil, nil, &ExprError{Field: field, Pos: -1, Err: fmt.Errorf("boundary value %v at %v", g[k], at)}
+		}
+	}
+	return F, uex, g, nil
 }
 
 // session holds the state of one optimisation.
@@ -498,8 +528,9 @@ func (m *model) gridMean(U *mat.Dense) *mat.Dense {
 }
 
 // testError is the paper's metric: relative L2 error of the posterior mean on
-// 300 uniform points per axis, end points included.
-func (s *session) testError(exact interface{ Eval([]float64) float64 }) float64 {
+// 300 uniform points per axis, end points included. It checks ctx once per
+// row of 300 points (one point in 1-D) and returns ctx.Err() when cancelled.
+func (s *session) testError(ctx context.Context, exact interface{ Eval([]float64) float64 }) (float64, error) {
 	const nt = 300
 	m := s.m
 	xs := linspace(m.ax[0].x0, m.ax[0].coord(m.ax[0].n-1), nt)
@@ -511,6 +542,9 @@ func (s *session) testError(exact interface{ Eval([]float64) float64 }) float64 
 	var num, den float64
 	at := make([]float64, len(m.ax))
 	for i, x := range xs {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 		at[0] = x
 		if ys == nil {
 			u := exact.Eval(at)
@@ -527,7 +561,7 @@ func (s *session) testError(exact interface{ Eval([]float64) float64 }) float64 
 			den += u * u
 		}
 	}
-	return math.Sqrt(num / den)
+	return math.Sqrt(num / den), nil
 }
 
 func linspace(a, b float64, n int) []float64 {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"math"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -375,5 +377,50 @@ func TestPredictInterpolates(t *testing.T) {
 				t.Fatalf("(%d,%d): predicted %v, grid mean %v", i, j, p.At(i, j), want.At(i, j))
 			}
 		}
+	}
+}
+
+// TestSampleCancelled checks that the grid loops that evaluate expressions
+// return the context's error: sample (source, exact solution, boundary) and
+// testError (exact solution on 300×300 points).
+func TestSampleCancelled(t *testing.T) {
+	c := Config{PDE: "poisson2d", Exact: "sin(x)*cos(y)", XMax: 1, YMax: 1, N: 20, Kernel: "gm", Components: 2,
+		FreqScale: 2, Iterations: 1, LR: 0.01, LambdaB: 200}
+	r, err := c.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	axes := []*axis{newAxis(GM, 20, 0, 1, 2), newAxis(GM, 20, 0, 1, 2)}
+	if _, _, _, err := sample(ctx, &r.prob, axes, boundaryIndex(20, 20, 2)); !errors.Is(err, context.Canceled) {
+		t.Errorf("sample: error %v, want %v", err, context.Canceled)
+	}
+	m, _, U := randomModel(t, Poisson2D, GM, 9, 6, 3, 9)
+	s := &session{m: m, U: U}
+	if _, err := s.testError(ctx, r.prob.exact); !errors.Is(err, context.Canceled) {
+		t.Errorf("testError: error %v, want %v", err, context.Canceled)
+	}
+}
+
+// TestSolveDeadlineWhileSampling gives Solve an exact solution of about
+// expr.MaxLen bytes on a 500×500 grid: two jets per node cost about 0.1 ms
+// here, so evaluating the source on the grid alone takes about half a minute.
+// With a 100 ms deadline Solve must stop within a grid row (about 50 ms); 5 s
+// leaves room for a loaded machine and is still far below the full loop.
+func TestSolveDeadlineWhileSampling(t *testing.T) {
+	src := strings.Repeat("sin(x)*cos(y)+", 290) + "x"
+	c := Config{PDE: "poisson2d", Exact: src, XMax: 1, YMax: 1, N: 500, Kernel: "gm", Components: 2,
+		FreqScale: 2, Iterations: 1, LR: 0.01, LambdaB: 200}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := Solve(ctx, c, nil)
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v, want %v", err, context.DeadlineExceeded)
+	}
+	if elapsed > 5*time.Second {
+		t.Errorf("Solve returned after %v, want ≤ 5 s", elapsed)
 	}
 }
