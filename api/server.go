@@ -30,7 +30,11 @@ type Config struct {
 	Tokens []string
 	// MaxUploadBytes bounds an upload's size.
 	MaxUploadBytes int64
-	Logger         *slog.Logger
+	// MaxInflatedBytes bounds the total size to which the compressed variables
+	// of an uploaded MAT-file expand; larger files are refused with 413. The
+	// default, and the largest value used, is MaxUploadBytes.
+	MaxInflatedBytes int64
+	Logger           *slog.Logger
 	// EventPoll is how often an event stream looks for changes (default 250 ms).
 	EventPoll time.Duration
 	// Closing, when closed, ends the event streams: the server is shutting down

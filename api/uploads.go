@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,20 +9,15 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
-	"eddy/hdf5io"
+	"eddy/fileformat"
 	"eddy/storage"
-)
-
-// File signatures of the accepted upload formats.
-var (
-	hdf5Magic = []byte("\x89HDF\r\n\x1a\n")
-	matMagic  = []byte("MATLAB 5.0 MAT-file")
 )
 
 type uploadView struct {
@@ -40,8 +34,24 @@ func uploadViewOf(u *storage.Upload) uploadView {
 	return uploadView{u.ID, u.Filename, u.Format, u.Bytes, u.SHA256, u.Datasets, u.CreatedAt}
 }
 
-// upload stores a raw HDF5 body, or the multipart field "file", after checking that
-// it opens as HDF5 (or reads as a MATLAB v5 MAT-file), and reports its datasets.
+// uploadExt is the file extension of a stored upload of each format.
+var uploadExt = map[fileformat.Format]string{fileformat.HDF5: "h5", fileformat.MAT: "mat"}
+
+// maxInflated is the bound on the total size to which the compressed
+// variables of an uploaded MAT-file expand: MaxInflatedBytes, by default and
+// at most MaxUploadBytes.
+func (s *server) maxInflated() int64 {
+	if m := s.cfg.MaxInflatedBytes; m > 0 && m < s.cfg.MaxUploadBytes {
+		return m
+	}
+	return s.cfg.MaxUploadBytes
+}
+
+// upload stores a raw body, or the multipart field "file", after checking that
+// it is an HDF5 file or a MATLAB v5 MAT-file whose arrays can be listed (see
+// fileformat.Inspect), and reports its datasets. A file refused for its
+// contents is a 422 (413 when a MAT-file expands beyond the bound), with a
+// message that names what is wrong and nothing of the server.
 func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
 	r.Body = body // the multipart reader reads r.Body: the limit must hold there too
@@ -81,25 +91,21 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 
 	id := uuid.NewString()
-	tmpKey := "uploads/" + id + ".part"
-	tmpPath, err := s.cfg.Artifacts.LocalPath(tmpKey)
+	tmpPath, err := s.cfg.Artifacts.LocalPath("uploads/" + id + ".part")
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, err.Error())
+		s.internalError(w, r, err)
 		return
 	}
 	defer os.Remove(tmpPath)
-	f, err := os.Create(tmpPath)
-	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), src)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	var tooBig *http.MaxBytesError
+	n, sum, err := receive(tmpPath, src)
+	var (
+		stored *storeError
+		tooBig *http.MaxBytesError
+	)
 	switch {
+	case errors.As(err, &stored):
+		s.internalError(w, r, fmt.Errorf("storing upload %s: %w", id, stored.err))
+		return
 	case errors.As(err, &tooBig):
 		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload exceeds the limit of %d bytes", s.cfg.MaxUploadBytes))
 		return
@@ -111,57 +117,99 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	format, datasets, err := inspectUpload(tmpPath)
-	if err != nil {
-		writeProblem(w, http.StatusUnprocessableEntity, err.Error())
+	format, datasets, err := fileformat.Inspect(r.Context(), tmpPath, fileformat.Limits{MaxInflated: s.maxInflated()})
+	var refused *fileformat.Error
+	switch {
+	case errors.As(err, &refused):
+		s.log.Info("upload refused", "upload", id, "reason", refused.Msg, "cause", refused.Cause)
+		status := http.StatusUnprocessableEntity
+		if errors.Is(err, fileformat.ErrTooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		writeProblem(w, status, refused.Msg)
+		return
+	case err != nil && r.Context().Err() != nil:
+		// The client left, or the time to answer ran out.
+		s.log.Info("upload inspection interrupted", "upload", id, "err", err)
+		writeProblem(w, http.StatusServiceUnavailable, "the upload could not be inspected in time")
+		return
+	case err != nil:
+		s.internalError(w, r, fmt.Errorf("inspecting upload %s: %w", id, err))
 		return
 	}
-	key := "uploads/" + id + "." + map[string]string{"hdf5": "h5", "mat": "mat"}[format]
+
+	key := "uploads/" + id + "." + uploadExt[format]
 	finalPath, err := s.cfg.Artifacts.LocalPath(key)
 	if err == nil {
 		err = os.Rename(tmpPath, finalPath)
 	}
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, err.Error())
+		s.internalError(w, r, fmt.Errorf("storing upload %s: %w", id, err))
 		return
 	}
-	u := &storage.Upload{ID: id, Filename: filename, Format: format, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil)),
-		Datasets: datasets, Path: key, CreatedAt: time.Now().UTC()}
+	// Make the rename durable; not every file system supports it.
+	if d, err := os.Open(filepath.Dir(finalPath)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	ds := make([]storage.Dataset, len(datasets))
+	for i, d := range datasets {
+		ds[i] = storage.Dataset{Name: d.Name, Shape: d.Shape, Dtype: d.Dtype}
+	}
+	u := &storage.Upload{ID: id, Filename: filename, Format: string(format), Bytes: n, SHA256: sum,
+		Datasets: ds, Path: key, CreatedAt: time.Now().UTC()}
 	if err := storage.InsertUpload(r.Context(), s.cfg.DB.SQL, u); err != nil {
 		s.cfg.Artifacts.Remove(key)
-		writeProblem(w, http.StatusInternalServerError, err.Error())
+		s.internalError(w, r, fmt.Errorf("recording upload %s: %w", id, err))
 		return
 	}
 	w.Header().Set("Location", "/v1/uploads/"+id)
 	writeJSON(w, http.StatusCreated, uploadViewOf(u))
 }
 
-// inspectUpload recognises the file's format and lists its arrays.
-func inspectUpload(path string) (string, []storage.Dataset, error) {
-	head := make([]byte, 128)
-	f, err := os.Open(path)
+// storeError is a failure to write the received file: the server's, not the
+// client's.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+
+// fileWriter writes to f and keeps its first error as a *storeError.
+type fileWriter struct {
+	f   *os.File
+	err error
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil && w.err == nil {
+		w.err = &storeError{err}
+	}
+	return n, err
+}
+
+// receive streams src into a new file at path, synced to stable storage, and
+// returns its size and SHA-256. Errors of the file are *storeError; other
+// errors are the client's (a body that breaks off or exceeds the limit).
+func receive(path string, src io.Reader) (int64, string, error) {
+	f, err := os.Create(path)
 	if err != nil {
-		return "", nil, err
+		return 0, "", &storeError{err}
 	}
-	n, _ := io.ReadFull(f, head)
-	f.Close()
-	head = head[:n]
-	switch {
-	case bytes.HasPrefix(head, hdf5Magic):
-		infos, err := hdf5io.Inspect(path)
-		if err != nil {
-			return "", nil, fmt.Errorf("not a readable HDF5 file: %v", err)
-		}
-		out := make([]storage.Dataset, len(infos))
-		for i, d := range infos {
-			out[i] = storage.Dataset{Name: d.Name, Shape: d.Shape, Dtype: d.Dtype}
-		}
-		return "hdf5", out, nil
-	case bytes.HasPrefix(head, matMagic):
-		return inspectMAT(path)
-	default:
-		return "", nil, errors.New("unrecognised file: expected HDF5 (signature \\x89HDF) or a MATLAB v5 MAT-file")
+	h := sha256.New()
+	out := &fileWriter{f: f}
+	n, err := io.Copy(io.MultiWriter(out, h), src)
+	if out.err != nil {
+		err = out.err
 	}
+	if err == nil {
+		if serr := f.Sync(); serr != nil {
+			err = &storeError{serr}
+		}
+	}
+	if cerr := f.Close(); cerr != nil && err == nil {
+		err = &storeError{cerr}
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), err
 }
 
 func (s *server) getUpload(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +219,7 @@ func (s *server) getUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, uploadViewOf(u))

@@ -1,16 +1,15 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
+	"eddy/fileformat"
 	"eddy/hdf5io"
 	"eddy/hyperspectral"
 	"eddy/hyperspectral/matfile"
@@ -126,24 +125,33 @@ func init() {
 }
 
 // openUpload reads an uploaded file: a MAT-file's variables, or nil and an open
-// HDF5 file.
+// HDF5 file. A MAT-file's compressed variables may expand to
+// fileformat.DefaultMaxInflated bytes in all, the bound under which the API
+// accepts uploads by default.
 func openUpload(path string) (map[string]*matfile.Var, *hdf5io.File, error) {
-	b, err := os.ReadFile(path)
+	format, err := fileformat.SniffFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	if bytes.HasPrefix(b, []byte("MATLAB 5.0 MAT-file")) {
-		vars, err := matfile.Read(bytes.NewReader(b))
+	switch format {
+	case fileformat.MAT:
+		vars, err := fileformat.ReadMAT(path, fileformat.Limits{})
+		var fe *matfile.FormatError
+		if errors.As(err, &fe) {
+			return nil, nil, Permanent(err)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return vars, nil, nil
+	case fileformat.HDF5:
+		f, err := hdf5io.Open(path)
 		if err != nil {
 			return nil, nil, Permanent(err)
 		}
-		return vars, nil, nil
+		return nil, f, nil
 	}
-	f, err := hdf5io.Open(path)
-	if err != nil {
-		return nil, nil, Permanent(err)
-	}
-	return nil, f, nil
+	return nil, nil, Permanent(errors.New("the upload is neither HDF5 nor a MATLAB v5 MAT-file"))
 }
 
 // readMatrixFrom reads a 2-D array named by one of names (bands×K or K×pixels,

@@ -19,17 +19,19 @@
 //
 // MAT-files of version 7.3 are HDF5 files; Read reports them as unsupported.
 // Malformed input of any kind yields a *FormatError; Read never panics.
+//
+// The input is read as a stream, one element at a time: compressed elements
+// are inflated as they are read, never held whole. The total size to which
+// the compressed elements of one file expand is bounded (Options.MaxInflated),
+// and a variable whose declared size exceeds what is left of the bound is
+// refused from its header, before its data are inflated. Scan lists the
+// variables (name, class, dimensions) with the same checks as Read but keeps
+// none of the data: its memory is a few small buffers whatever the file.
 package matfile
 
 import (
-	"bytes"
-	"compress/zlib"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"math"
-	"unicode/utf8"
 )
 
 // Class is the MATLAB array class of a variable (the mxCLASS codes of the format).
@@ -150,7 +152,8 @@ func (v *Var) Text() (string, bool) {
 	return string(r), true
 }
 
-// FormatError reports malformed or unsupported MAT-file input.
+// FormatError reports malformed or unsupported MAT-file input, or input that
+// exceeds the inflate bound (then Err is ErrTooLarge).
 type FormatError struct {
 	// Offset is the byte offset of the problem: in the file, or for data inside
 	// a compressed element, in that element's decompressed stream.
@@ -158,6 +161,9 @@ type FormatError struct {
 	// Var names the variable being decoded, when known.
 	Var string
 	Msg string
+	// Err is ErrTooLarge when the file is refused for the size of its
+	// compressed data rather than for being malformed; else nil.
+	Err error
 }
 
 func (e *FormatError) Error() string {
@@ -165,6 +171,50 @@ func (e *FormatError) Error() string {
 		return fmt.Sprintf("matfile: variable %q at offset %d: %s", e.Var, e.Offset, e.Msg)
 	}
 	return fmt.Sprintf("matfile: offset %d: %s", e.Offset, e.Msg)
+}
+
+// Unwrap returns Err, so that errors.Is(err, ErrTooLarge) holds for a file
+// refused for its size.
+func (e *FormatError) Unwrap() error { return e.Err }
+
+// ErrTooLarge is the Err of a *FormatError for a file whose compressed
+// elements expand, or declare that they expand, beyond Options.MaxInflated.
+var ErrTooLarge = errors.New("matfile: compressed data exceed the inflate bound")
+
+// DefaultMaxInflated is the inflate bound of Read and of a zero
+// Options.MaxInflated: 2 GiB in all for the compressed elements of one file.
+const DefaultMaxInflated int64 = 2 << 30
+
+// Options configure ReadWithOptions and Scan.
+type Options struct {
+	// MaxInflated bounds the total number of bytes to which the compressed
+	// (miCOMPRESSED) elements of one file expand, summed over all of them;
+	// 0 means DefaultMaxInflated. Uncompressed elements are not counted: they
+	// are no larger than the file.
+	MaxInflated int64
+}
+
+func (o Options) maxInflated() int64 {
+	if o.MaxInflated <= 0 {
+		return DefaultMaxInflated
+	}
+	return o.MaxInflated
+}
+
+// Header describes one variable of a MAT-file without its data: what Scan
+// reports for each variable, and what Var.Header returns.
+type Header struct {
+	Name  string
+	Class Class
+	// Dims are MATLAB's dimensions, as in Var.Dims.
+	Dims    []int
+	Logical bool
+	Complex bool
+}
+
+// Header returns the name, class, dimensions and flags of v.
+func (v *Var) Header() Header {
+	return Header{Name: v.Name, Class: v.Class, Dims: v.Dims, Logical: v.Logical, Complex: v.Complex}
 }
 
 // DataType is the type of a data element (the miTYPE codes of the format).
@@ -238,396 +288,4 @@ func elemSize(t uint32) int {
 		return 8
 	}
 	return 0
-}
-
-const headerLen = 128
-
-// maxElements bounds the number of elements of one array (2⁴⁰), far above
-// anything that fits in memory, so that products of dimensions cannot overflow.
-const maxElements = 1 << 40
-
-// Read decodes every variable of a level-5 MAT-file and returns them by name.
-// Variables with an empty name (MATLAB's hidden subsystem data) are left out;
-// a name that occurs twice is an error. The whole input is read into memory.
-// Errors in the data are *FormatError; errors of r are returned as they are.
-func Read(r io.Reader) (map[string]*Var, error) {
-	buf, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("matfile: reading input: %w", err)
-	}
-	return decode(buf)
-}
-
-func decode(buf []byte) (map[string]*Var, error) {
-	if len(buf) < headerLen {
-		if bytes.HasPrefix(buf, []byte("\x89HDF")) {
-			return nil, &FormatError{Msg: "an HDF5 file (MAT-file v7.3?) is not a level-5 MAT-file; read it as HDF5"}
-		}
-		return nil, &FormatError{Offset: int64(len(buf)), Msg: fmt.Sprintf("file of %d bytes is shorter than the %d-byte MAT-file header", len(buf), headerLen)}
-	}
-	var order binary.ByteOrder
-	switch string(buf[126:128]) {
-	case "IM":
-		order = binary.LittleEndian
-	case "MI":
-		order = binary.BigEndian
-	default:
-		if bytes.HasPrefix(buf, []byte("\x89HDF")) {
-			return nil, &FormatError{Msg: "an HDF5 file (MAT-file v7.3?) is not a level-5 MAT-file; read it as HDF5"}
-		}
-		return nil, &FormatError{Offset: 126, Msg: fmt.Sprintf("endian indicator %q is neither \"IM\" nor \"MI\": not a level-5 MAT-file", buf[126:128])}
-	}
-	switch v := order.Uint16(buf[124:126]); v {
-	case 0x0100:
-	case 0x0200:
-		return nil, &FormatError{Offset: 124, Msg: "MAT-file version 7.3 is HDF5-based and not supported here; read it as HDF5"}
-	default:
-		return nil, &FormatError{Offset: 124, Msg: fmt.Sprintf("unsupported MAT-file version 0x%04x (want 0x0100)", v)}
-	}
-
-	vars := make(map[string]*Var)
-	p := parser{order: order}
-	off := headerLen
-	for off < len(buf) {
-		rest := buf[off:]
-		if len(rest) < 8 {
-			if allZero(rest) {
-				break // trailing padding
-			}
-			return nil, &FormatError{Offset: int64(off), Msg: fmt.Sprintf("%d trailing bytes are too few for an element tag", len(rest))}
-		}
-		if skip := p.padding(buf, off); skip > 0 {
-			off += skip
-			continue
-		}
-		el, err := p.element(rest, int64(off))
-		if err != nil {
-			return nil, err
-		}
-		var v *Var
-		switch el.typ {
-		case miCOMPRESSED:
-			inner, err := inflate(el.data, int64(off))
-			if err != nil {
-				return nil, err
-			}
-			iel, err := p.element(inner, 0)
-			if err != nil {
-				return nil, err
-			}
-			if iel.typ != miMATRIX {
-				return nil, &FormatError{Offset: int64(off), Msg: fmt.Sprintf("compressed element holds data type %d, want miMATRIX (14)", iel.typ)}
-			}
-			v, err = p.matrix(iel.data, 8)
-			if err != nil {
-				return nil, err
-			}
-			// A compressed element is not padded: the next one follows at once.
-			off += el.dataOff + len(el.data)
-		case miMATRIX:
-			v, err = p.matrix(el.data, int64(off+el.dataOff))
-			if err != nil {
-				return nil, err
-			}
-			off += el.next
-		default:
-			return nil, &FormatError{Offset: int64(off), Msg: fmt.Sprintf("top-level element of data type %d; want miMATRIX (14) or miCOMPRESSED (15)", el.typ)}
-		}
-		if v.Name == "" {
-			continue
-		}
-		if _, dup := vars[v.Name]; dup {
-			return nil, &FormatError{Offset: int64(off), Var: v.Name, Msg: "variable occurs twice"}
-		}
-		vars[v.Name] = v
-	}
-	return vars, nil
-}
-
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// MaxInflated bounds the decompressed size of one compressed element (8 GiB).
-// Variables larger than that are not read.
-var MaxInflated int64 = 8 << 30
-
-// inflate decompresses the zlib stream of a miCOMPRESSED element at file offset off.
-func inflate(data []byte, off int64) ([]byte, error) {
-	zr, err := zlib.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, &FormatError{Offset: off, Msg: fmt.Sprintf("compressed element: %v", err)}
-	}
-	// A small stream can expand without bound (a "zip bomb"): stop at
-	// MaxInflated bytes per element.
-	out, err := io.ReadAll(io.LimitReader(zr, MaxInflated+1))
-	if err == nil && int64(len(out)) > MaxInflated {
-		return nil, &FormatError{Offset: off, Msg: fmt.Sprintf("compressed element expands beyond %d bytes", int64(MaxInflated))}
-	}
-	if err != nil {
-		// MATLAB writes complete streams; a checksum or truncation error is a
-		// damaged file.
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, &FormatError{Offset: off, Msg: "compressed element is truncated"}
-		}
-		return nil, &FormatError{Offset: off, Msg: fmt.Sprintf("compressed element: %v", err)}
-	}
-	return out, nil
-}
-
-type parser struct {
-	order binary.ByteOrder
-}
-
-// padding returns the number of zero bytes to skip at off: MATLAB does not
-// pad compressed elements, but some writers pad them to 8 bytes. Zeros up to
-// the next multiple of 8 are skipped when no element starts at off and one
-// starts after them.
-func (p *parser) padding(buf []byte, off int) int {
-	pad := (8 - off%8) % 8
-	if pad == 0 || off+pad+8 > len(buf) || !allZero(buf[off:off+pad]) {
-		return 0
-	}
-	topLevel := func(at int) bool {
-		t := p.order.Uint32(buf[at:])
-		return t == miMATRIX || t == miCOMPRESSED
-	}
-	if topLevel(off) || !topLevel(off+pad) {
-		return 0
-	}
-	return pad
-}
-
-// element is one data element: its type, its data bytes, the offset of the
-// data from the start of the tag, and the offset of the next element (after
-// padding to 8 bytes).
-type element struct {
-	typ     uint32
-	data    []byte
-	dataOff int
-	next    int
-}
-
-// element parses the element whose tag starts at b[0]; off is the offset of
-// b[0] for error messages.
-func (p *parser) element(b []byte, off int64) (element, error) {
-	if len(b) < 8 {
-		return element{}, &FormatError{Offset: off, Msg: "truncated element tag"}
-	}
-	w := p.order.Uint32(b[0:4])
-	if w>>16 != 0 {
-		// Small data element: 2-byte length, 2-byte type, up to 4 data bytes.
-		var n, t uint32
-		if p.order == binary.LittleEndian {
-			n, t = w>>16, w&0xffff
-		} else {
-			n, t = w&0xffff, w>>16
-		}
-		if n > 4 {
-			return element{}, &FormatError{Offset: off, Msg: fmt.Sprintf("small data element of %d bytes (at most 4)", n)}
-		}
-		return element{typ: t, data: b[4 : 4+n], dataOff: 4, next: 8}, nil
-	}
-	t := w
-	n := uint64(p.order.Uint32(b[4:8]))
-	if n > uint64(len(b)-8) {
-		return element{}, &FormatError{Offset: off, Msg: fmt.Sprintf("element of type %d claims %d bytes but only %d remain", t, n, len(b)-8)}
-	}
-	next := 8 + int(n)
-	if pad := next % 8; pad != 0 && t != miCOMPRESSED {
-		next += 8 - pad
-		if next > len(b) {
-			// Tolerate missing padding at the very end of a stream.
-			next = len(b)
-		}
-	}
-	return element{typ: t, data: b[8 : 8+n], dataOff: 8, next: next}, nil
-}
-
-// matrix decodes the contents of a miMATRIX element (without its tag); off is
-// the offset of b[0] for error messages.
-func (p *parser) matrix(b []byte, off int64) (*Var, error) {
-	v := &Var{}
-	pos := 0
-	sub := func(what string) (element, error) {
-		if pos >= len(b) {
-			return element{}, &FormatError{Offset: off + int64(pos), Var: v.Name, Msg: "missing " + what}
-		}
-		el, err := p.element(b[pos:], off+int64(pos))
-		if err != nil {
-			return element{}, err
-		}
-		el.dataOff += pos
-		pos += el.next
-		return el, nil
-	}
-	if len(b) == 0 {
-		// MATLAB writes empty miMATRIX elements for empty cell entries.
-		return v, nil
-	}
-
-	flags, err := sub("array flags")
-	if err != nil {
-		return nil, err
-	}
-	if flags.typ != miUINT32 || len(flags.data) != 8 {
-		return nil, &FormatError{Offset: off, Msg: fmt.Sprintf("array flags of type %d and %d bytes, want miUINT32 (6) and 8 bytes", flags.typ, len(flags.data))}
-	}
-	fw := p.order.Uint32(flags.data[0:4])
-	v.Class = Class(fw & 0xff)
-	v.Complex = fw&0x0800 != 0
-	v.Logical = fw&0x0200 != 0
-	if v.Class < ClassCell || v.Class > ClassOpaque {
-		return nil, &FormatError{Offset: off, Msg: fmt.Sprintf("unknown array class %d", uint8(v.Class))}
-	}
-
-	if v.Class == ClassOpaque {
-		// Opaque values have no dimensions subelement: flags, name, then
-		// the object's own encoding, which is skipped.
-		name, err := sub("array name")
-		if err != nil {
-			return nil, err
-		}
-		v.Name, err = p.name(name, off)
-		return v, err
-	}
-
-	dimsEl, err := sub("dimensions")
-	if err != nil {
-		return nil, err
-	}
-	if dimsEl.typ != miINT32 || len(dimsEl.data)%4 != 0 || len(dimsEl.data) < 8 {
-		return nil, &FormatError{Offset: off + int64(dimsEl.dataOff), Msg: fmt.Sprintf("dimensions of type %d and %d bytes, want at least two miINT32 (5)", dimsEl.typ, len(dimsEl.data))}
-	}
-	nd := len(dimsEl.data) / 4
-	v.Dims = make([]int, nd)
-	total := int64(1)
-	for i := range nd {
-		d := int32(p.order.Uint32(dimsEl.data[4*i:]))
-		if d < 0 {
-			return nil, &FormatError{Offset: off + int64(dimsEl.dataOff), Msg: fmt.Sprintf("negative dimension %d", d)}
-		}
-		v.Dims[i] = int(d)
-		if d > 0 && total > maxElements/int64(d) {
-			return nil, &FormatError{Offset: off + int64(dimsEl.dataOff), Msg: fmt.Sprintf("dimensions %v exceed %d elements", v.Dims[:i+1], int64(maxElements))}
-		}
-		total *= int64(d)
-	}
-
-	nameEl, err := sub("array name")
-	if err != nil {
-		return nil, err
-	}
-	if v.Name, err = p.name(nameEl, off); err != nil {
-		return nil, err
-	}
-
-	switch v.Class {
-	case ClassCell, ClassStruct, ClassObject, ClassSparse, ClassFunction:
-		return v, nil // contents skipped
-	}
-
-	re, err := sub("real part")
-	if err != nil {
-		return nil, err
-	}
-	if v.Real, err = p.values(re, v, int(total), off); err != nil {
-		return nil, err
-	}
-	v.Stored = DataType(re.typ)
-	if v.Complex {
-		im, err := sub("imaginary part")
-		if err != nil {
-			return nil, err
-		}
-		if v.Imag, err = p.values(im, v, int(total), off); err != nil {
-			return nil, err
-		}
-	}
-	return v, nil
-}
-
-func (p *parser) name(el element, off int64) (string, error) {
-	if el.typ != miINT8 && el.typ != miUINT8 && el.typ != miUTF8 {
-		return "", &FormatError{Offset: off + int64(el.dataOff), Msg: fmt.Sprintf("array name of data type %d, want miINT8 (1)", el.typ)}
-	}
-	if !utf8.Valid(el.data) {
-		return "", &FormatError{Offset: off + int64(el.dataOff), Msg: "array name is not valid text"}
-	}
-	return string(el.data), nil
-}
-
-// values converts the numeric data element el to n float64 values.
-func (p *parser) values(el element, v *Var, n int, off int64) ([]float64, error) {
-	at := off + int64(el.dataOff)
-	if v.Class == ClassChar && el.typ == miUTF8 {
-		if !utf8.Valid(el.data) {
-			return nil, &FormatError{Offset: at, Var: v.Name, Msg: "char data is not valid UTF-8"}
-		}
-		out := make([]float64, 0, n)
-		for _, r := range string(el.data) {
-			out = append(out, float64(r))
-		}
-		if len(out) != n {
-			return nil, &FormatError{Offset: at, Var: v.Name, Msg: fmt.Sprintf("%d characters for dimensions %v", len(out), v.Dims)}
-		}
-		return out, nil
-	}
-	size := elemSize(el.typ)
-	if size == 0 || el.typ == miUTF8 {
-		return nil, &FormatError{Offset: at, Var: v.Name, Msg: fmt.Sprintf("data of type %d is not numeric", el.typ)}
-	}
-	if len(el.data) != n*size {
-		return nil, &FormatError{Offset: at, Var: v.Name, Msg: fmt.Sprintf("%d data bytes of type %d for dimensions %v (want %d)", len(el.data), el.typ, v.Dims, n*size)}
-	}
-	out := make([]float64, n)
-	b, o := el.data, p.order
-	switch el.typ {
-	case miINT8:
-		for i := range out {
-			out[i] = float64(int8(b[i]))
-		}
-	case miUINT8:
-		for i := range out {
-			out[i] = float64(b[i])
-		}
-	case miINT16:
-		for i := range out {
-			out[i] = float64(int16(o.Uint16(b[2*i:])))
-		}
-	case miUINT16, miUTF16:
-		for i := range out {
-			out[i] = float64(o.Uint16(b[2*i:]))
-		}
-	case miINT32:
-		for i := range out {
-			out[i] = float64(int32(o.Uint32(b[4*i:])))
-		}
-	case miUINT32, miUTF32:
-		for i := range out {
-			out[i] = float64(o.Uint32(b[4*i:]))
-		}
-	case miSINGLE:
-		for i := range out {
-			out[i] = float64(math.Float32frombits(o.Uint32(b[4*i:])))
-		}
-	case miDOUBLE:
-		for i := range out {
-			out[i] = math.Float64frombits(o.Uint64(b[8*i:]))
-		}
-	case miINT64:
-		for i := range out {
-			out[i] = float64(int64(o.Uint64(b[8*i:])))
-		}
-	case miUINT64:
-		for i := range out {
-			out[i] = float64(o.Uint64(b[8*i:]))
-		}
-	}
-	return out, nil
 }

@@ -2,14 +2,12 @@ package matfile
 
 import (
 	"bytes"
-	"compress/zlib"
 	"encoding/binary"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"eddy/hyperspectral/internal/shipped"
@@ -299,6 +297,7 @@ func TestMalformed(t *testing.T) {
 		}
 		for n := 0; n < len(file); n++ {
 			vars, err := Read(bytes.NewReader(file[:n]))
+			checkScanAgrees(t, file[:n], Options{}, vars, err)
 			var fe *FormatError
 			if n == headerLen || n == boundary {
 				// Cut between elements: a valid file with fewer variables.
@@ -315,7 +314,8 @@ func TestMalformed(t *testing.T) {
 			for _, x := range []byte{0x01, 0x80, 0xff} {
 				bad := slices.Clone(file)
 				bad[i] ^= x
-				_, err := Read(bytes.NewReader(bad)) // must not panic
+				vars, err := Read(bytes.NewReader(bad)) // must not panic
+				checkScanAgrees(t, bad, Options{}, vars, err)
 				var fe *FormatError
 				if err != nil && !errors.As(err, &fe) {
 					t.Errorf("corrupted byte %d: error %T, want *FormatError", i, err)
@@ -350,7 +350,8 @@ func TestMalformed(t *testing.T) {
 		"bad zlib": append(header(0x0100, "IM"), encoder{order: binary.LittleEndian}.element(miCOMPRESSED, []byte("not zlib at all"))...),
 	}
 	for name, b := range cases {
-		_, err := Read(bytes.NewReader(b))
+		vars, err := Read(bytes.NewReader(b))
+		checkScanAgrees(t, b, Options{}, vars, err)
 		var fe *FormatError
 		if !errors.As(err, &fe) {
 			t.Errorf("%s: error %v, want *FormatError", name, err)
@@ -358,8 +359,9 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
-// FuzzRead checks that no input makes Read panic, and that whatever it
-// accepts is self-consistent. The seed corpus holds valid files of the test
+// FuzzRead checks that no input makes Read panic, that whatever it accepts
+// is self-consistent and listed alike by Scan, that Scan refuses what it
+// refuses, and that no input inflates beyond the bound. The seed corpus holds valid files of the test
 // encoder and, under testdata/fuzz/FuzzRead, inputs found while fuzzing.
 func FuzzRead(f *testing.F) {
 	for _, order := range []byteOrder{binary.LittleEndian, binary.BigEndian} {
@@ -373,7 +375,16 @@ func FuzzRead(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		vars, err := Read(bytes.NewReader(data))
+		d := newDecoder(bytes.NewReader(data), fuzzOptions, true)
+		vars := make(map[string]*Var)
+		err := d.file(func(v *Var) { vars[v.Name] = v })
+		if d.inflated() > fuzzOptions.MaxInflated {
+			t.Fatalf("inflated %d bytes with a bound of %d", d.inflated(), fuzzOptions.MaxInflated)
+		}
+		if err != nil {
+			vars = nil
+		}
+		checkScanAgrees(t, data, fuzzOptions, vars, err)
 		if err != nil {
 			var fe *FormatError
 			if !errors.As(err, &fe) {
@@ -393,24 +404,4 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
-}
-
-// A compressed element that expands beyond MaxInflated is refused, not read.
-func TestInflateBound(t *testing.T) {
-	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
-	zw.Write(make([]byte, 1<<20)) // 1 MiB of zeros compresses to about 1 KiB
-	zw.Close()
-	old := MaxInflated
-	MaxInflated = 1 << 16
-	defer func() { MaxInflated = old }()
-	_, err := inflate(z.Bytes(), 128)
-	var fe *FormatError
-	if !errors.As(err, &fe) || !strings.Contains(fe.Msg, "expands beyond") {
-		t.Fatalf("got %v", err)
-	}
-	MaxInflated = 1 << 21
-	if out, err := inflate(z.Bytes(), 128); err != nil || len(out) != 1<<20 {
-		t.Fatalf("within the bound: %d bytes, %v", len(out), err)
-	}
 }
