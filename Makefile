@@ -10,7 +10,7 @@ GO ?= go
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libhdf5-dev pkg-config gcc libopenblas0-pthread
 
-.PHONY: all deps deps-test build run test bench vet clean
+.PHONY: all deps deps-test build run test fuzz-short bench vet clean
 
 all: build
 
@@ -37,6 +37,23 @@ run: build
 test: deps-test
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+# A short run of every fuzz target (func Fuzz… in any _test.go), each on its own:
+# the committed corpora under testdata/fuzz are replayed by the plain test run
+# above; this explores beyond them for FUZZTIME per target.
+FUZZTIME ?= 5s
+fuzz-short:
+	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$f); \
+		for name in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
+			echo "fuzz $$dir $$name for $(FUZZTIME)"; \
+			log=$$(mktemp); \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$dir >$$log 2>&1 \
+				|| { cat $$log; rm -f $$log; exit 1; }; \
+			rm -f $$log; \
+		done; \
+	done
 
 bench: deps-test
 	@pkg-config --exists fftw3 2>/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libfftw3-dev libopenblas-dev; }

@@ -114,8 +114,9 @@ func readJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 	return true
 }
 
-// writeErr maps service errors to problems.
-func writeErr(w http.ResponseWriter, err error) {
+// writeErr maps service errors to problems; anything unexpected is a logged 500
+// whose body carries only an error id.
+func (s *server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	var verr jobs.ValidationError
 	switch {
 	case errors.As(err, &verr):
@@ -125,7 +126,7 @@ func writeErr(w http.ResponseWriter, err error) {
 	case errors.Is(err, storage.ErrNotFound):
 		writeProblem(w, http.StatusNotFound, "no such job")
 	default:
-		writeProblem(w, http.StatusInternalServerError, err.Error())
+		s.internalError(w, r, err)
 	}
 }
 
@@ -136,7 +137,7 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	run, created, err := s.cfg.Jobs.Submit(r.Context(), req)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/v1/jobs/"+run.ID)
@@ -150,7 +151,7 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
 	run, err := s.cfg.Jobs.Get(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, viewOf(run))
@@ -159,7 +160,7 @@ func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
 func (s *server) cancelJob(w http.ResponseWriter, r *http.Request) {
 	run, err := s.cfg.Jobs.Cancel(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, viewOf(run))
@@ -197,7 +198,7 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 	}
 	runs, err := s.cfg.Jobs.List(r.Context(), f)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	views := make([]jobView, len(runs))
@@ -213,17 +214,32 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 }
 
 // events streams the job as server-sent events: one "job" event per change, until
-// the job is final or the client goes away.
+// the job is final or the client goes away. Changes come from the process's one
+// change feed; past the stream caps the answer is 429.
 func (s *server) events(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
-	run, err := s.cfg.Jobs.Get(r.Context(), id)
-	if err != nil {
-		writeErr(w, err)
+	if _, err := s.cfg.Jobs.Get(r.Context(), id); err != nil {
+		s.writeErr(w, r, err)
 		return
 	}
 	flusher, ok := w.(http.Flusher)
 	if !ok {
-		writeProblem(w, http.StatusInternalServerError, "streaming unsupported")
+		s.internalError(w, r, errors.New("response writer cannot stream"))
+		return
+	}
+	sub, err := s.feed.subscribe(id, clientKey(r))
+	if err != nil {
+		w.Header().Set("Retry-After", "10")
+		writeProblem(w, http.StatusTooManyRequests, fmt.Sprintf(
+			"too many open event streams (at most %d per client, %d in all); close one, or poll GET /v1/jobs/%s",
+			s.cfg.MaxStreamsPerClient, s.cfg.MaxStreams, id))
+		return
+	}
+	defer s.feed.unsubscribe(sub)
+	// Read the run after subscribing: a change made in between is delivered too.
+	run, err := s.cfg.Jobs.Get(r.Context(), id)
+	if err != nil {
+		s.writeErr(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -232,8 +248,6 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	var last []byte
 	seq := 0
-	tick := time.NewTicker(s.cfg.EventPoll)
-	defer tick.Stop()
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
 	for {
@@ -255,11 +269,11 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		case <-keepAlive.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()
-			continue
-		case <-tick.C:
-		}
-		if run, err = s.cfg.Jobs.Get(r.Context(), id); err != nil {
-			return
+		case next := <-sub.ch:
+			// The feed may hand over a version read before the one shown.
+			if !next.UpdatedAt.Before(run.UpdatedAt) {
+				run = next
+			}
 		}
 	}
 }
@@ -268,7 +282,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 func (s *server) result(w http.ResponseWriter, r *http.Request) {
 	run, err := s.cfg.Jobs.Get(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	if run.State != storage.Succeeded || run.Result == nil {
@@ -277,7 +291,8 @@ func (s *server) result(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := s.cfg.Artifacts.Open(run.ResultPath)
 	if err != nil {
-		writeProblem(w, http.StatusGone, "result file is missing: "+err.Error())
+		s.log.Error("result file unreadable", "run", run.ID, "err", err)
+		writeProblem(w, http.StatusGone, "the result file of this job is no longer available")
 		return
 	}
 	defer f.Close()

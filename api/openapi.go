@@ -43,8 +43,10 @@ func atoi(s string) int {
 	return n
 }
 
+// op describes an operation; every operation may answer a generic 500 whose
+// problem carries only an error_id (the details are in the server's log).
 func op(summary string, responses map[string]any, extra map[string]any) map[string]any {
-	o := map[string]any{"summary": summary, "responses": responses}
+	o := map[string]any{"summary": summary, "responses": merge(problems("500"), responses)}
 	for k, v := range extra {
 		o[k] = v
 	}
@@ -85,6 +87,7 @@ func OpenAPI() map[string]any {
 	schemas := map[string]any{
 		"Problem": map[string]any{"type": "object", "properties": map[string]any{
 			"type": str, "title": str, "status": map[string]any{"type": "integer"}, "detail": str,
+			"error_id": map[string]any{"type": "string", "description": "names a server failure (5xx) in the server's log"},
 			"errors": map[string]any{"type": "array", "items": map[string]any{"type": "object",
 				"properties": map[string]any{"path": str, "message": str}}}}},
 		"Progress": map[string]any{"type": []string{"object", "null"}, "properties": map[string]any{
@@ -139,7 +142,7 @@ func OpenAPI() map[string]any {
 		"/v1/jobs/{id}/cancel": map[string]any{"post": op("Cancel a queued or running job",
 			merge(map[string]any{"202": resp("cancellation recorded", ref("Job"))}, problems("404")), map[string]any{"parameters": idParam})},
 		"/v1/jobs/{id}/events": map[string]any{"get": op("Server-sent events: one `job` event per change until final",
-			merge(map[string]any{"200": map[string]any{"description": "event stream", "content": map[string]any{"text/event-stream": map[string]any{}}}}, problems("404")),
+			merge(map[string]any{"200": map[string]any{"description": "event stream", "content": map[string]any{"text/event-stream": map[string]any{}}}}, problems("404", "429")),
 			map[string]any{"parameters": idParam})},
 		"/v1/jobs/{id}/result": map[string]any{"get": op("Download the result HDF5 (Range supported; X-Content-SHA256 header)",
 			merge(map[string]any{"200": map[string]any{"description": "HDF5 file", "content": map[string]any{"application/x-hdf5": map[string]any{}}},

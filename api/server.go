@@ -35,8 +35,14 @@ type Config struct {
 	// default, and the largest value used, is MaxUploadBytes.
 	MaxInflatedBytes int64
 	Logger           *slog.Logger
-	// EventPoll is how often an event stream looks for changes (default 250 ms).
+	// EventPoll is how often the change feed behind the event streams reads the
+	// runs changed since its last poll (default 250 ms): one query per interval
+	// however many streams are open.
 	EventPoll time.Duration
+	// MaxStreams caps the event streams open in this process (default 1000), and
+	// MaxStreamsPerClient those of one client, a bearer token or else an IP address
+	// (default 32); past either the answer is 429.
+	MaxStreams, MaxStreamsPerClient int
 	// Closing, when closed, ends the event streams: the server is shutting down
 	// and waits for the requests in flight.
 	Closing <-chan struct{}
@@ -46,8 +52,9 @@ type Config struct {
 const maxJSONBody = 1 << 20
 
 type server struct {
-	cfg Config
-	log *slog.Logger
+	cfg  Config
+	log  *slog.Logger
+	feed *changeFeed
 }
 
 // CheckAuthConfig refuses to serve without tokens on anything but a loopback
@@ -80,7 +87,14 @@ func New(cfg Config) http.Handler {
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 2 << 30
 	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = 1000
+	}
+	if cfg.MaxStreamsPerClient <= 0 {
+		cfg.MaxStreamsPerClient = 32
+	}
 	s := &server{cfg: cfg, log: cfg.Logger}
+	s.feed = newChangeFeed(cfg.DB.Read, cfg.EventPoll, cfg.MaxStreams, cfg.MaxStreamsPerClient, cfg.Logger)
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, s.recoverer, instrument)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -89,29 +103,40 @@ func New(cfg Config) http.Handler {
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path)
 	})
-	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	r.Get("/readyz", s.readyz)
-	r.Get("/openapi.json", s.openapi)
-	r.Handle("/metrics", s.metricsHandler())
+	r.Group(func(r chi.Router) {
+		r.Use(bounded)
+		r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+		r.Get("/readyz", s.readyz)
+		r.Get("/openapi.json", s.openapi)
+		r.Handle("/metrics", s.metricsHandler())
+	})
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.auth)
-		r.Get("/kinds", s.listKinds)
-		r.Post("/jobs", s.submit)
-		r.Get("/jobs", s.listJobs)
-		r.Get("/jobs/{id}", s.getJob)
-		r.Post("/jobs/{id}/cancel", s.cancelJob)
-		r.Get("/jobs/{id}/events", s.events)
-		r.Get("/jobs/{id}/result", s.result)
-		r.Head("/jobs/{id}/result", s.result)
-		r.Post("/uploads", s.upload)
-		r.Get("/uploads/{id}", s.getUpload)
+		r.Group(func(r chi.Router) {
+			r.Use(bounded)
+			r.Get("/kinds", s.listKinds)
+			r.Post("/jobs", s.submit)
+			r.Get("/jobs", s.listJobs)
+			r.Get("/jobs/{id}", s.getJob)
+			r.Post("/jobs/{id}/cancel", s.cancelJob)
+			r.Get("/uploads/{id}", s.getUpload)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(streaming)
+			r.Get("/jobs/{id}/events", s.events)
+			r.Get("/jobs/{id}/result", s.result)
+			r.Head("/jobs/{id}/result", s.result)
+		})
+		r.With(uploading).Post("/uploads", s.upload)
 	})
 	return r
 }
 
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.DB.Ping(r.Context()); err != nil {
-		writeProblem(w, http.StatusServiceUnavailable, "database not reachable: "+err.Error())
+		s.log.Warn("readiness: database not reachable", "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeProblem(w, http.StatusServiceUnavailable, "the database is not reachable")
 		return
 	}
 	writeJSON(w, 200, map[string]string{"status": "ready"})
@@ -125,8 +150,7 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.log.Error("handler panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
-				writeProblem(w, http.StatusInternalServerError, "internal error")
+				s.internalError(w, r, fmt.Errorf("handler panic: %v\n%s", p, debug.Stack()))
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -462,3 +462,63 @@ func CountRuns(ctx context.Context, q Querier) (map[[2]string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// RunsChangedSince returns the runs whose row changed at or after since (state,
+// progress, result, cancellation; heartbeats do not count), oldest change first,
+// at most limit of them.
+func RunsChangedSince(ctx context.Context, q Querier, since time.Time, limit int) ([]*Run, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE updated_at >= $1
+		ORDER BY updated_at LIMIT $2`, since.UnixMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: changed runs: %w", err)
+	}
+	defer rows.Close()
+	var out []*Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// HeldRuns lists the running runs held by worker.
+func HeldRuns(ctx context.Context, q Querier, worker string) ([]StaleRun, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, lease, attempt, max_attempts, cancel_requested
+		FROM runs WHERE state = 'running' AND worker_id = $1`, worker)
+	if err != nil {
+		return nil, fmt.Errorf("storage: runs held by %s: %w", worker, err)
+	}
+	defer rows.Close()
+	var out []StaleRun
+	for rows.Next() {
+		var s StaleRun
+		if err := rows.Scan(&s.ID, &s.Kind, &s.Lease, &s.Attempt, &s.MaxAttempts, &s.CancelRequested); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Release hands a run that worker still holds back to the queue under a new lease
+// (lease+1) without counting the interrupted attempt: the worker is shutting down
+// and abandons a job that did not stop in time. A run whose cancellation was
+// requested ends cancelled instead. It reports false when the run changed
+// meanwhile (finished, or no longer held by worker under s.Lease).
+func Release(ctx context.Context, q Querier, s StaleRun, worker string, now time.Time, reason string) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE runs SET
+		state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END,
+		lease = lease + 1, worker_id = NULL, attempt = CASE WHEN attempt > 0 THEN attempt - 1 ELSE 0 END,
+		error = CASE WHEN cancel_requested THEN 'cancelled by request' ELSE $4 END,
+		finished_at = CASE WHEN cancel_requested THEN $5 ELSE finished_at END, updated_at = $5
+		WHERE id = $1 AND lease = $2 AND state = 'running' AND worker_id = $3`,
+		s.ID, s.Lease, worker, reason, now.UnixMicro())
+	if err != nil {
+		return false, fmt.Errorf("storage: release run %s: %w", s.ID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
