@@ -190,6 +190,21 @@ func Unmix(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func) (*Re
 	return res, nil
 }
 
+// UnmixMemory returns the memory, in bytes, that Unmix allocates for a cube
+// of the given bands and pixels and K = endmembers: the scaled copy of the
+// data and VCA's centred copy (two bands×pixels arrays, alive together), at
+// most three K×pixels arrays at once (VCA's projections, or the initial
+// abundances, the iterated ones and their p-th powers) and four per-pixel
+// vectors. The cube itself, which the caller holds, is not included. Sizes
+// too large for an int64 give math.MaxInt64.
+func UnmixMemory(bands, pixels, endmembers int) int64 {
+	b := 8 * float64(pixels) * (2*float64(bands) + 3*float64(endmembers) + 4)
+	if b >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(b)
+}
+
 // initialise returns the initial endmembers (in the units of the scaled data
 // ys), the initial abundances, and the VCA vertex pixels (nil for upload).
 func initialise(ctx context.Context, ys *mat.Dense, scale float64, cfg *Config) (m0, a0 *mat.Dense, pixels []int, err error) {

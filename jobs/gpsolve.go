@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"eddy/solvers/gphm"
+	"eddy/storage"
 )
 
 // GPParams are the params of gp.solve: the solver's Config, whose json names are
@@ -43,7 +44,7 @@ func (p *GPParams) UnmarshalJSON(b []byte) error {
 	return dec.Decode((*plain)(&p.Config))
 }
 
-// Validate checks the configuration, expressions included, and the job's size.
+// Validate checks the configuration, expressions included.
 func (p *GPParams) Validate(c *Checker) {
 	err := p.Config.Validate()
 	c.FailFrom(err, func(e error) (string, string, bool) {
@@ -60,12 +61,12 @@ func (p *GPParams) Validate(c *Checker) {
 		}
 		return "", "", false
 	})
-	if err != nil {
-		return
-	}
-	if bytes, _ := p.Config.Estimate(); bytes > maxJobBytes {
-		c.Fail("/n", "needs about %.1f GiB, more than the %d GiB a job may use", float64(bytes)/(1<<30), maxJobBytes>>30)
-	}
+}
+
+// memory is the peak memory of a solve as gphm.Config.Estimate counts it.
+func (p *GPParams) memory(map[string]*storage.Upload) int64 {
+	bytes, _ := p.Config.Estimate()
+	return bytes
 }
 
 func init() {
@@ -80,6 +81,8 @@ func init() {
 		Timeout:     10 * time.Hour,
 		MaxAttempts: 2,
 		Run:         runGP,
+		Memory:      (*GPParams).memory,
+		MemoryParam: "/n",
 	})
 }
 

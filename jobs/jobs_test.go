@@ -40,7 +40,7 @@ func TestDecodeAndValidatePoissonParams(t *testing.T) {
 		`{"dim": 1}`:            "/params/dim",
 		`{"n": true}`:           "/params/n",
 		`{"bogus": 1}`:          "/params/bogus",
-		`{"dim": 3, "n": 2000}`: "/params/n",
+		`{"dim": 3, "n": 4096}`: "/params/n",
 	} {
 		_, _, err := k.Decode(json.RawMessage(raw))
 		verr, ok := err.(ValidationError)

@@ -77,6 +77,15 @@ type Spec[P Params] struct {
 	MaxAttempts int
 	// Run does the work.
 	Run func(ctx context.Context, p P, env *Env) error
+	// Memory estimates the peak memory, in bytes, of one run with params p:
+	// the arrays it holds at once, its work buffers and the copies it makes
+	// to write the result. uploads holds the uploads p names, by field
+	// pointer, as for UploadChecker. Submit refuses a run whose estimate
+	// exceeds the service's MaxJobMemory. Nil means the kind needs little.
+	Memory func(p P, uploads map[string]*storage.Upload) int64
+	// MemoryParam is the JSON Pointer, relative to the params, of the param
+	// that drives the estimate ("/n"): a refusal is reported there.
+	MemoryParam string
 }
 
 // Kind is a registered kind, with its params type erased.
@@ -93,6 +102,9 @@ type Kind interface {
 	// filled in) as JSON and as the typed value.
 	Decode(raw json.RawMessage) (json.RawMessage, any, error)
 	run(ctx context.Context, params any, env *Env) error
+	// memory returns the kind's memory estimate for decoded params (see
+	// Spec.Memory) and the param that drives it.
+	memory(params any, uploads map[string]*storage.Upload) (bytes int64, param string)
 }
 
 type kind[P Params] struct{ s Spec[P] }
@@ -107,6 +119,13 @@ func (k kind[P]) Timeout() time.Duration { return k.s.Timeout }
 func (k kind[P]) MaxAttempts() int       { return k.s.MaxAttempts }
 func (k kind[P]) run(ctx context.Context, p any, env *Env) error {
 	return k.s.Run(ctx, p.(P), env)
+}
+
+func (k kind[P]) memory(p any, uploads map[string]*storage.Upload) (int64, string) {
+	if k.s.Memory == nil {
+		return 0, ""
+	}
+	return k.s.Memory(p.(P), uploads), k.s.MemoryParam
 }
 
 func (k kind[P]) Decode(raw json.RawMessage) (json.RawMessage, any, error) {
@@ -147,6 +166,9 @@ func Register[P Params](s Spec[P]) {
 	}
 	if s.Timeout > maxKindTimeout {
 		panic(fmt.Sprintf("jobs: kind %s timeout %v exceeds the limit %v", s.Name, s.Timeout, maxKindTimeout))
+	}
+	if s.Memory != nil && s.MemoryParam == "" {
+		panic(fmt.Sprintf("jobs: kind %s has a memory estimate but no MemoryParam", s.Name))
 	}
 	if _, dup := registry[s.Name]; dup {
 		panic("jobs: kind registered twice: " + s.Name)

@@ -35,7 +35,6 @@ func TestLibraryParamsValidation(t *testing.T) {
 		{"navier_stokes.simulate", `{"n": 3}`, "/params/n "},
 		{"navier_stokes.simulate", `{"scheme": "rk3"}`, "/params/scheme "},
 		{"navier_stokes.simulate", `{"viscosity": -1}`, "/params/viscosity "},
-		{"navier_stokes.simulate", `{"n": 4096, "samples": 1000, "snapshot_dt": 0.01}`, "/params/samples "},
 		{"gp.solve", `{"preset": "nope"}`, "/params/preset "},
 		{"gp.solve", `{"pde": "poisson1d", "exact": "sin(100*x"}`, "/params/exact at character"},
 		{"gp.solve", `{"kernel": "rbf"}`, "/params/kernel "},

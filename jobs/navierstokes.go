@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"eddy/pde/navierstokes"
+	"eddy/storage"
 )
 
 // NavierStokesParams are the params of navier_stokes.simulate: the solver's
@@ -15,7 +17,8 @@ type NavierStokesParams struct {
 	navierstokes.Config
 }
 
-// Validate checks the configuration and refuses runs too large for one job.
+// Validate checks the configuration and refuses runs of too many time steps
+// for one job.
 func (p *NavierStokesParams) Validate(c *Checker) {
 	err := p.Config.Validate()
 	c.FailFrom(err, func(e error) (string, string, bool) {
@@ -28,14 +31,16 @@ func (p *NavierStokesParams) Validate(c *Checker) {
 	if err != nil {
 		return
 	}
-	est := p.Config.Estimate(2)
-	if est.MemoryBytes() > maxJobBytes {
-		c.Fail("/samples", "the output and work arrays need about %.1f GiB, more than the %d GiB a job may use; reduce n, samples or the number of snapshots",
-			float64(est.MemoryBytes())/(1<<30), maxJobBytes>>30)
+	if steps := p.Config.TotalSteps() * int64(p.Samples); steps > 2e9 {
+		c.Fail("/dt", "%d time steps in all is more than one job may run", steps)
 	}
-	if est.Steps > 2e9 {
-		c.Fail("/dt", "%d time steps in all is more than one job may run", est.Steps)
-	}
+}
+
+// memory is the peak memory of a simulation: the trajectories it returns
+// (written to the result without a copy) and the working memory of the
+// solvers running at once, one per CPU of this process up to the samples.
+func (p *NavierStokesParams) memory(map[string]*storage.Upload) int64 {
+	return p.Config.Estimate(runtime.GOMAXPROCS(0)).MemoryBytes()
 }
 
 func init() {
@@ -50,6 +55,8 @@ func init() {
 		Timeout:     10 * time.Hour,
 		MaxAttempts: 2,
 		Run:         runNavierStokes,
+		Memory:      (*NavierStokesParams).memory,
+		MemoryParam: "/samples",
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"eddy/pde/poisson"
 	"eddy/progress"
 	"eddy/solvers/krylov"
+	"eddy/storage"
 )
 
 // PoissonParams are the params of poisson.solve.
@@ -19,10 +20,7 @@ type PoissonParams struct {
 	Method  string  `json:"method" doc:"solver" enum:"cg|pcg-jacobi"`
 }
 
-// maxJobBytes bounds the memory estimate of a single job.
-const maxJobBytes = 8 << 30
-
-// Validate checks ranges and the memory estimate.
+// Validate checks the ranges and that the grid can be built.
 func (p *PoissonParams) Validate(c *Checker) {
 	if p.Dim != 2 && p.Dim != 3 {
 		c.Fail("/dim", "must be 2 or 3, got %d", p.Dim)
@@ -33,13 +31,26 @@ func (p *PoissonParams) Validate(c *Checker) {
 	c.Int("/max_iter", p.MaxIter, 0, 10_000_000)
 	c.OneOf("/method", p.Method, "cg", "pcg-jacobi")
 	if p.N >= 2 && p.N <= 8192 {
-		mem, err := poisson.MemoryEstimate(p.Dim, p.N)
-		if err != nil {
+		if _, err := poisson.NewGrid(p.Dim, p.N); err != nil {
 			c.Fail("/n", "%v", err)
-		} else if mem > maxJobBytes {
-			c.Fail("/n", "needs about %.1f GiB, more than the %d GiB a job may use", float64(mem)/(1<<30), maxJobBytes>>30)
 		}
 	}
+}
+
+// maxIter is the iteration limit of the solve: MaxIter, or 10·n if it is 0.
+func (p *PoissonParams) maxIter() int {
+	if p.MaxIter == 0 {
+		return 10 * p.N
+	}
+	return p.MaxIter
+}
+
+// memory is the peak memory of a solve: the grid vectors that
+// poisson.MemoryEstimate counts (problem, solution, solver work) and the
+// residual history that the solver reserves.
+func (p *PoissonParams) memory(map[string]*storage.Upload) int64 {
+	vectors, _ := poisson.MemoryEstimate(p.Dim, p.N)
+	return vectors + krylov.HistoryBytes(p.maxIter())
 }
 
 func init() {
@@ -54,6 +65,8 @@ func init() {
 		Timeout:     2 * time.Hour,
 		MaxAttempts: 3,
 		Run:         runPoisson,
+		Memory:      (*PoissonParams).memory,
+		MemoryParam: "/n",
 	})
 }
 
@@ -67,10 +80,7 @@ func runPoisson(ctx context.Context, p *PoissonParams, env *Env) error {
 	b := make([]float64, g.Len())
 	lap.RHS(b, f)
 	x := make([]float64, g.Len())
-	opts := krylov.Options{Tol: p.Tol, MaxIter: p.MaxIter}
-	if opts.MaxIter == 0 {
-		opts.MaxIter = 10 * p.N
-	}
+	opts := krylov.Options{Tol: p.Tol, MaxIter: p.maxIter()}
 	start := time.Now()
 	var res krylov.Result
 	switch p.Method {

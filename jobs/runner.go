@@ -103,6 +103,10 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		finish(storage.Failed, "stored params no longer valid: "+err.Error())
 		return river.JobCancel(err)
 	}
+	// The process that accepted the run may allow more memory than this one.
+	if need, _, over := s.overBudget(k, params, s.referencedUploads(ctx, params)); over {
+		return fail(Permanent(errors.New(s.budgetMessage(need, "worker"))))
+	}
 	inputs := map[string]string{}
 	for name, id := range run.Inputs {
 		p, err := s.inputPath(ctx, id)

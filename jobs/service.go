@@ -58,6 +58,11 @@ type Config struct {
 	RiverLogger *slog.Logger
 	// Fast shortens River's polling for tests and small deployments.
 	FetchPollInterval time.Duration
+	// MaxJobMemory is the memory, in bytes, one job may need by its kind's
+	// estimate (Spec.Memory): Submit refuses a job that needs more, and a
+	// worker refuses to run one. Zero means DefaultMaxJobMemory(Workers);
+	// NoMemoryLimit turns the check off.
+	MaxJobMemory int64
 }
 
 // Service submits, runs and cancels jobs.
@@ -71,6 +76,9 @@ type Service struct {
 	stopping  atomic.Bool
 	reapDone  chan struct{}
 	cancel    context.CancelFunc
+
+	// maxJobMemory is the memory budget of one job, negative for none.
+	maxJobMemory int64
 }
 
 // RunArgs is the River job that carries a run. Lease is the run's fencing token at
@@ -97,6 +105,10 @@ func New(cfg Config) (*Service, error) {
 		id = host + "-" + strconv.Itoa(os.Getpid()) + "-" + uuid.NewString()[:8]
 	}
 	s := &Service{db: cfg.DB, artifacts: cfg.Artifacts, workerID: id, workers: cfg.Workers, log: log}
+	s.maxJobMemory = cfg.MaxJobMemory
+	if s.maxJobMemory == 0 {
+		s.maxJobMemory = DefaultMaxJobMemory(cfg.Workers)
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &runWorker{svc: s})
 	rc := &river.Config{
@@ -180,8 +192,12 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 	if err != nil {
 		return nil, false, err
 	}
-	if err := s.checkReferences(ctx, typed); err != nil {
+	uploads, err := s.checkReferences(ctx, typed)
+	if err != nil {
 		return nil, false, err
+	}
+	if need, param, over := s.overBudget(k, typed, uploads); over {
+		return nil, false, ValidationError{{Path: "/params" + param, Message: s.budgetMessage(need, "server")}}
 	}
 	if err := s.checkInputs(ctx, k, req.Inputs); err != nil {
 		return nil, false, err
@@ -288,38 +304,55 @@ func (s *Service) checkInputs(ctx context.Context, k Kind, inputs map[string]str
 	return nil
 }
 
-// checkReferences checks the upload and job ids named by params fields.
-func (s *Service) checkReferences(ctx context.Context, params any) error {
+// checkReferences checks the upload and job ids named by params fields and
+// returns the uploads among them, by field pointer.
+func (s *Service) checkReferences(ctx context.Context, params any) (map[string]*storage.Upload, error) {
 	ref, ok := params.(Referencer)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	var errs ValidationError
-	uploads := map[string]*storage.Upload{}
 	for ptr, id := range ref.References() {
 		if id == "" {
 			continue
 		}
 		if _, err := s.inputPath(ctx, id); err != nil {
 			errs = append(errs, FieldError{Path: "/params" + ptr, Message: err.Error()})
+		}
+	}
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
+		return nil, errs
+	}
+	uploads := s.referencedUploads(ctx, params)
+	if uc, ok := params.(UploadChecker); ok {
+		var c Checker
+		uc.CheckUploads(&c, uploads)
+		if err := prefixPaths("/params", c.Err()); err != nil {
+			return nil, err
+		}
+	}
+	return uploads, nil
+}
+
+// referencedUploads returns the uploads that params name (see Referencer), by
+// field pointer; ids of other jobs' results, and uploads that cannot be read,
+// are left out.
+func (s *Service) referencedUploads(ctx context.Context, params any) map[string]*storage.Upload {
+	uploads := map[string]*storage.Upload{}
+	ref, ok := params.(Referencer)
+	if !ok {
+		return uploads
+	}
+	for ptr, id := range ref.References() {
+		if id == "" {
 			continue
 		}
 		if u, err := storage.GetUpload(ctx, s.db.Read, id); err == nil {
 			uploads[ptr] = u
 		}
 	}
-	if uc, ok := params.(UploadChecker); ok && len(errs) == 0 {
-		var c Checker
-		uc.CheckUploads(&c, uploads)
-		if err := prefixPaths("/params", c.Err()); err != nil {
-			return err
-		}
-	}
-	if len(errs) > 0 {
-		sort.Slice(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
-		return errs
-	}
-	return nil
+	return uploads
 }
 
 // inputPath resolves an upload id or a succeeded job id to a local file.

@@ -91,19 +91,51 @@ func (p *UnmixParams) CheckUploads(c *Checker, uploads map[string]*storage.Uploa
 		c.Fail("/layout", "layout %s needs a %d-D array; %s has shape %v", p.Layout, want, d.Name, d.Shape)
 		return
 	}
-	bands, pixels := d.Shape[0], d.Shape[1]
-	if want == 3 {
-		bands, pixels = d.Shape[2], d.Shape[0]*d.Shape[1]
-	}
+	bands, pixels := cubeSize(d.Shape)
 	if p.Endmembers > bands {
 		c.Fail("/endmembers", "%d endmembers need at least as many bands; the cube has %d", p.Endmembers, bands)
 	}
 	if p.Rows > 0 && p.Rows*p.Cols != pixels {
 		c.Fail("/rows", "rows×cols = %d×%d does not match the cube's %d pixels", p.Rows, p.Cols, pixels)
 	}
-	if mem := int64(bands) * int64(pixels) * 8 * 6; mem > maxJobBytes {
-		c.Fail("/cube", "a cube of %d bands × %d pixels needs about %.1f GiB, more than a job may use", bands, pixels, float64(mem)/(1<<30))
+}
+
+// cubeSize returns the bands and pixels of a cube of the given shape, (L, N)
+// or (R, C, L).
+func cubeSize(shape []int) (bands, pixels int) {
+	if len(shape) == 3 {
+		return shape[2], shape[0] * shape[1]
 	}
+	return shape[0], shape[1]
+}
+
+// memory is the peak memory of an unmixing: what hyperspectral.UnmixMemory
+// counts, the cube Y it works on, which runUnmix holds, and for a MAT-file
+// the decoded variable, which is kept while a scene's image shape is read
+// from it and was measured still in the heap when Unmix peaks; with ground
+// truth, its abundances as read and as a matrix. (While the cube is read,
+// the decoded array and Y make two copies, fewer than during Unmix.) It is 0
+// while the cube's shape is unknown: an upload that is not there or of the
+// wrong rank, which CheckUploads reports.
+func (p *UnmixParams) memory(uploads map[string]*storage.Upload) int64 {
+	u := uploads["/cube"]
+	if u == nil {
+		return 0
+	}
+	d := findDataset(u, p.Variable)
+	if d == nil || len(d.Shape) != 2 && len(d.Shape) != 3 {
+		return 0
+	}
+	bands, pixels := cubeSize(d.Shape)
+	cubes := 1.0
+	if u.Format == "mat" {
+		cubes = 2
+	}
+	mem := cubes*8*float64(bands)*float64(pixels) + float64(hyperspectral.UnmixMemory(bands, pixels, p.Endmembers))
+	if p.Truth != "" {
+		mem += 2 * 8 * float64(p.Endmembers) * float64(pixels)
+	}
+	return saturatedBytes(mem)
 }
 
 func init() {
@@ -121,6 +153,8 @@ func init() {
 		Timeout:     6 * time.Hour,
 		MaxAttempts: 2,
 		Run:         runUnmix,
+		Memory:      (*UnmixParams).memory,
+		MemoryParam: "/cube",
 	})
 }
 

@@ -38,7 +38,11 @@ type Config struct {
 	MetricsAddr    string
 	LogLevel       slog.Level
 
+	// MaxJobMemory is the memory one job may need, in bytes (jobs.Config).
+	MaxJobMemory int64
+
 	tokens, level string
+	maxJobMemory  string
 }
 
 func env(name, def string) string {
@@ -69,6 +73,9 @@ func Flags(fs *flag.FlagSet, workersDefault int) *Config {
 	fs.StringVar(&c.tokens, "tokens", env("EDDY_TOKENS", ""), "comma-separated bearer tokens (EDDY_TOKENS)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", envInt("EDDY_MAX_UPLOAD_BYTES", 2<<30), "largest accepted upload in bytes (EDDY_MAX_UPLOAD_BYTES)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("EDDY_METRICS_ADDR", ""), "worker only: serve /metrics and /healthz on this address (EDDY_METRICS_ADDR)")
+	fs.StringVar(&c.maxJobMemory, "max-job-memory", env("EDDY_MAX_JOB_MEMORY", ""), "memory one job may need by its kind's estimate, e.g. 512MiB, 4GiB or 2G; 0 for no limit "+
+		"(EDDY_MAX_JOB_MEMORY; default: 80% of the machine's memory divided by -workers; an API without workers, "+
+		"which cannot see the workers' machines, allows the whole 80%, so set it on every worker too)")
 	fs.StringVar(&c.level, "log-level", env("EDDY_LOG_LEVEL", "info"), "debug, info, warn or error (EDDY_LOG_LEVEL)")
 	return c
 }
@@ -88,6 +95,16 @@ func (c *Config) Resolve() error {
 		if !strings.HasPrefix(c.DatabaseURL, "sqlite://") {
 			c.Workers = 0
 		}
+	}
+	switch n, err := jobs.ParseMemorySize(c.maxJobMemory); {
+	case c.maxJobMemory == "":
+		c.MaxJobMemory = jobs.DefaultMaxJobMemory(c.Workers)
+	case err != nil:
+		return fmt.Errorf("-max-job-memory: %w", err)
+	case n == 0:
+		c.MaxJobMemory = jobs.NoMemoryLimit
+	default:
+		c.MaxJobMemory = n
 	}
 	return c.LogLevel.UnmarshalText([]byte(c.level))
 }
@@ -249,6 +266,7 @@ func newService(db *storage.DB, c *Config, log *slog.Logger) (*jobs.Service, sto
 		log.Info("matrix products", "engine", gemm.Engine())
 	}
 	svc, err := jobs.New(jobs.Config{DB: db, Artifacts: art, Workers: c.Workers, Logger: log,
-		RiverLogger: riverLog, FetchPollInterval: 200 * time.Millisecond})
+		RiverLogger: riverLog, FetchPollInterval: 200 * time.Millisecond, MaxJobMemory: c.MaxJobMemory})
+	log.Info("memory budget per job", "bytes", c.MaxJobMemory)
 	return svc, art, err
 }

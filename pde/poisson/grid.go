@@ -86,8 +86,9 @@ const vectorsPerSolve = 9
 // set up and solve the manufactured problem on the grid NewGrid(dim, n) with
 // CG or Jacobi-preconditioned CG: nine float64 vectors of n^dim entries
 // (f, exact solution, right-hand side, iterate, four solver work vectors and
-// the preconditioner's diagonal). The residual history adds 8 bytes per
-// iteration and is not included. It returns the same errors as NewGrid.
+// the preconditioner's diagonal); plain CG needs seven of them. The residual
+// history (krylov.HistoryBytes) is not included. It returns the same errors
+// as NewGrid.
 func MemoryEstimate(dim, n int) (int64, error) {
 	if err := checkSize(dim, n); err != nil {
 		return 0, err

@@ -35,6 +35,14 @@ const (
 	maxHistoryPrealloc = 1 << 20
 )
 
+// HistoryBytes returns the memory, in bytes, that CG and PCG reserve up front
+// for Result.History with the iteration limit maxIter (after defaults):
+// min(maxIter, 2^20) + 1 float64s. A run of more than 2^20 iterations grows
+// the history beyond that by appending.
+func HistoryBytes(maxIter int) int64 {
+	return 8 * int64(min(max(maxIter, 0), maxHistoryPrealloc)+1)
+}
+
 // Result describes a finished (or interrupted) solve.
 type Result struct {
 	// Iterations is the number of iterations done (matrix–vector products
