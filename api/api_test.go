@@ -58,7 +58,9 @@ func start(t *testing.T, dialect string, opts ...func(*api.Config)) *env {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := jobs.New(jobs.Config{DB: db, Artifacts: art, Workers: 2, FetchPollInterval: 50 * time.Millisecond, Logger: quiet})
+	// A fixed memory budget, so that the refusals tested do not depend on the machine.
+	svc, err := jobs.New(jobs.Config{DB: db, Artifacts: art, Workers: 2, FetchPollInterval: 50 * time.Millisecond, Logger: quiet,
+		MaxJobMemory: 4 << 30})
 	if err != nil {
 		t.Fatal(err)
 	}

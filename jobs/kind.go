@@ -15,6 +15,7 @@ import (
 	"sort"
 	"time"
 
+	"eddy/fileformat"
 	"eddy/hdf5io"
 	"eddy/progress"
 	"eddy/storage"
@@ -58,6 +59,8 @@ type Env struct {
 	// Metrics are the run's scalar results: written as attributes of /metrics and
 	// shown in the job's JSON.
 	Metrics map[string]any
+	// Limits bound what reading an uploaded file may cost (see fileformat).
+	Limits fileformat.Limits
 }
 
 // Spec declares a job kind with params type P.
@@ -112,6 +115,7 @@ type kind[P Params] struct{ s Spec[P] }
 func (k kind[P]) Name() string           { return k.s.Name }
 func (k kind[P]) Title() string          { return k.s.Title }
 func (k kind[P]) Description() string    { return k.s.Description }
+func (k kind[P]) defaults() any          { return k.s.Defaults() }
 func (k kind[P]) Schema() map[string]any { return Schema(k.s.Defaults()) }
 func (k kind[P]) InputNames() []string   { return k.s.Inputs }
 func (k kind[P]) OutputNames() []string  { return k.s.Outputs }

@@ -88,7 +88,9 @@ func decodeParams(raw json.RawMessage, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return ValidationError{jsonFieldError("", err)}
+		fe := jsonFieldError("", err)
+		fe.Path = jsonPointer(reflect.TypeOf(dst), fe.Path)
+		return ValidationError{fe}
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return ValidationError{{Path: "", Message: "unexpected data after the params object"}}
@@ -117,6 +119,61 @@ func jsonFieldError(prefix string, err error) FieldError {
 	default:
 		return FieldError{Path: prefix, Message: err.Error()}
 	}
+}
+
+// jsonPointer rewrites a path built from encoding/json's dotted field path, which
+// names embedded structs by their Go type ("/Config/samples"), into the JSON
+// Pointer of the request ("/samples"): a segment naming an embedded struct
+// without a json name of its own is dropped.
+func jsonPointer(t reflect.Type, path string) string {
+	if path == "" {
+		return path
+	}
+	var out []string
+	for _, seg := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			out, t = append(out, seg), nil
+			continue
+		}
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous && jsonName(f) == "" {
+			t = f.Type
+			continue
+		}
+		out = append(out, seg)
+		t = fieldByJSONName(t, seg)
+	}
+	return "/" + strings.Join(out, "/")
+}
+
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name
+}
+
+// fieldByJSONName returns the type of the field of struct t (or of a struct it
+// embeds) that JSON calls name, or nil.
+func fieldByJSONName(t reflect.Type, name string) reflect.Type {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		switch n := jsonName(f); {
+		case n == name, n == "" && f.Name == name:
+			return f.Type
+		case n == "" && f.Anonymous:
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if found := fieldByJSONName(ft, name); found != nil {
+					return found
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func jsonTypeName(t reflect.Type) string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"eddy/fileformat"
 	"eddy/hdf5io"
 	"eddy/progress"
 	"eddy/storage"
@@ -134,6 +135,7 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	}
 	start := time.Now()
 	env := &Env{RunID: a.RunID, Inputs: inputs, Out: out, Metrics: map[string]any{},
+		Limits:   fileformat.Limits{MaxInflated: s.maxInflated},
 		Progress: s.progressWriter(bg, a),
 		Resolve:  func(id string) (string, error) { return s.inputPath(ctx, id) }}
 	err = writeRootAttrs(out, k.Name(), a.RunID, string(run.Params))

@@ -56,6 +56,10 @@ type Config struct {
 	Logger   *slog.Logger
 	// RiverLogger receives River's own logs (default: Logger).
 	RiverLogger *slog.Logger
+	// MaxInflatedBytes bounds the total size to which the compressed variables of
+	// an uploaded MAT-file may expand when a job reads it; 0 means
+	// fileformat.DefaultMaxInflated. Set it like the API's bound.
+	MaxInflatedBytes int64
 	// Fast shortens River's polling for tests and small deployments.
 	FetchPollInterval time.Duration
 	// MaxJobMemory is the memory, in bytes, one job may need by its kind's
@@ -74,8 +78,10 @@ type Service struct {
 	workers   int
 	log       *slog.Logger
 	stopping  atomic.Bool
-	reapDone  chan struct{}
-	cancel    context.CancelFunc
+	// maxInflated is Config.MaxInflatedBytes.
+	maxInflated int64
+	reapDone    chan struct{}
+	cancel      context.CancelFunc
 
 	// maxJobMemory is the memory budget of one job, negative for none.
 	maxJobMemory int64
@@ -104,7 +110,8 @@ func New(cfg Config) (*Service, error) {
 		host, _ := os.Hostname()
 		id = host + "-" + strconv.Itoa(os.Getpid()) + "-" + uuid.NewString()[:8]
 	}
-	s := &Service{db: cfg.DB, artifacts: cfg.Artifacts, workerID: id, workers: cfg.Workers, log: log}
+	s := &Service{db: cfg.DB, artifacts: cfg.Artifacts, workerID: id, workers: cfg.Workers, log: log,
+		maxInflated: cfg.MaxInflatedBytes}
 	s.maxJobMemory = cfg.MaxJobMemory
 	if s.maxJobMemory == 0 {
 		s.maxJobMemory = DefaultMaxJobMemory(cfg.Workers)
@@ -155,8 +162,10 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Stop interrupts running jobs and returns them to the queue (without using an
-// attempt), then stops. Runs it cannot hand back in time are re-queued by the other
-// workers once their heartbeats go stale.
+// attempt), then stops. It keeps the last part of ctx's budget (releaseMargin) for
+// the jobs that ignore their context: they are abandoned, and their runs are put
+// back in the queue under a new lease, so that their late results are refused and
+// another worker (or this one, restarted) runs them again.
 func (s *Service) Stop(ctx context.Context) error {
 	if s.workers == 0 {
 		return nil
@@ -166,7 +175,57 @@ func (s *Service) Stop(ctx context.Context) error {
 		s.cancel()
 		<-s.reapDone
 	}
-	return s.client.StopAndCancel(ctx)
+	stopCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) > 2*releaseMargin {
+		var cancel context.CancelFunc
+		stopCtx, cancel = context.WithDeadline(ctx, deadline.Add(-releaseMargin))
+		defer cancel()
+	}
+	err := s.client.StopAndCancel(stopCtx)
+	if err == nil {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseMargin)
+	defer cancel()
+	ids, rerr := s.releaseHeld(rctx)
+	if rerr != nil {
+		return fmt.Errorf("jobs: stopping: %w; re-queueing the runs still held: %w", err, rerr)
+	}
+	s.log.Warn("jobs that ignored their cancellation were abandoned and re-queued", "runs", ids)
+	return nil
+}
+
+// releaseMargin is the part of the shutdown budget kept for re-queueing the runs
+// of jobs that did not stop.
+const releaseMargin = 2 * time.Second
+
+// releaseHeld hands every run this process still holds back to the queue under a
+// new lease, with a new River job.
+func (s *Service) releaseHeld(ctx context.Context) ([]string, error) {
+	held, err := storage.HeldRuns(ctx, s.db.SQL, s.workerID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, r := range held {
+		k, ok := Lookup(r.Kind)
+		if !ok {
+			continue
+		}
+		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+			now := time.Now()
+			ok, err := storage.Release(ctx, tx, r, s.workerID, now, "interrupted by a worker shutdown; re-queued")
+			if err != nil || !ok || r.CancelRequested {
+				return err
+			}
+			ids = append(ids, r.ID)
+			return s.insertJobTx(ctx, tx, r.ID, k, r.Lease+1, max(r.Attempt-1, 0))
+		})
+		if err != nil {
+			return ids, err
+		}
+	}
+	return ids, nil
 }
 
 // SubmitRequest is a job submission.

@@ -159,17 +159,16 @@ func init() {
 }
 
 // openUpload reads an uploaded file: a MAT-file's variables, or nil and an open
-// HDF5 file. A MAT-file's compressed variables may expand to
-// fileformat.DefaultMaxInflated bytes in all, the bound under which the API
-// accepts uploads by default.
-func openUpload(path string) (map[string]*matfile.Var, *hdf5io.File, error) {
+// HDF5 file. A MAT-file's compressed variables may expand to lim.MaxInflated
+// bytes in all, the bound under which the API accepted the upload.
+func openUpload(path string, lim fileformat.Limits) (map[string]*matfile.Var, *hdf5io.File, error) {
 	format, err := fileformat.SniffFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	switch format {
 	case fileformat.MAT:
-		vars, err := fileformat.ReadMAT(path, fileformat.Limits{})
+		vars, err := fileformat.ReadMAT(path, lim)
 		var fe *matfile.FormatError
 		if errors.As(err, &fe) {
 			return nil, nil, Permanent(err)
@@ -219,7 +218,7 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	if err != nil {
 		return Permanent(err)
 	}
-	vars, f, err := openUpload(cubePath)
+	vars, f, err := openUpload(cubePath, env.Limits)
 	if err != nil {
 		return fmt.Errorf("cube: %w", err)
 	}
@@ -261,7 +260,7 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 		if err != nil {
 			return Permanent(err)
 		}
-		ivars, ifile, err := openUpload(path)
+		ivars, ifile, err := openUpload(path, env.Limits)
 		if err != nil {
 			return fmt.Errorf("init_endmembers: %w", err)
 		}
@@ -270,7 +269,7 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 			ifile.Close()
 		}
 		if err != nil || m == nil {
-			return Permanent(fmt.Errorf("init_endmembers: no endmember matrix (M0, M1, M or endmembers) in upload %s: %v", p.InitEndmembers, err))
+			return Permanent(fmt.Errorf("init_endmembers: no endmember matrix (M0, M1, M or endmembers) in upload %s%s", p.InitEndmembers, because(err)))
 		}
 		if r, _ := m.Dims(); r != bandsOf(y) {
 			return Permanent(fmt.Errorf("init_endmembers: %d bands, the cube has %d", r, bandsOf(y)))
@@ -334,6 +333,14 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	return nil
 }
 
+// because is ": err" to end a message with its cause, or nothing when there is none.
+func because(err error) string {
+	if err == nil {
+		return ""
+	}
+	return ": " + err.Error()
+}
+
 // readTruth reads ground truth from a MAT scene (M or GT, A) or from HDF5
 // datasets endmembers (bands×K) and abundances (K×rows×cols, row-major, or
 // K×pixels in the cube's pixel order).
@@ -342,7 +349,7 @@ func readTruth(env *Env, id string, y *mat.Dense, rows, cols int) (*hyperspectra
 	if err != nil {
 		return nil, err
 	}
-	vars, f, err := openUpload(path)
+	vars, f, err := openUpload(path, env.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +357,7 @@ func readTruth(env *Env, id string, y *mat.Dense, rows, cols int) (*hyperspectra
 	if vars != nil {
 		m, name, err := readMatrixFrom(vars, nil, "M", "GT")
 		if err != nil || m == nil {
-			return nil, fmt.Errorf("no true endmembers (M, bands×K, or GT, K×bands): %v", err)
+			return nil, fmt.Errorf("no true endmembers (M, bands×K, or GT, K×bands)%s", because(err))
 		}
 		if name == "GT" {
 			m = mat.DenseCopyOf(m.T())
@@ -364,7 +371,7 @@ func readTruth(env *Env, id string, y *mat.Dense, rows, cols int) (*hyperspectra
 	defer f.Close()
 	m, _, err := readMatrixFrom(nil, f, "endmembers")
 	if err != nil || m == nil {
-		return nil, fmt.Errorf("no dataset endmembers (bands×K): %v", err)
+		return nil, fmt.Errorf("no dataset endmembers (bands×K)%s", because(err))
 	}
 	t := &hyperspectral.Truth{Endmembers: m}
 	data, shape, err := f.ReadFloat64("abundances")

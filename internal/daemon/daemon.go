@@ -35,8 +35,19 @@ type Config struct {
 	Workers        int
 	Tokens         []string
 	MaxUploadBytes int64
-	MetricsAddr    string
-	LogLevel       slog.Level
+	// MaxInflatedBytes bounds the total size to which an uploaded MAT-file's
+	// compressed variables may expand, in the API and in the workers; 0 means
+	// MaxUploadBytes, and it is never more than that.
+	MaxInflatedBytes int64
+	MetricsAddr      string
+	LogLevel         slog.Level
+	// MaxStreams and MaxStreamsPerClient cap the open event streams (see api.Config).
+	MaxStreams, MaxStreamsPerClient int
+	// HTTPShutdown and WorkerShutdown are the separate budgets of an orderly
+	// shutdown: requests in flight may finish within the first, running jobs are
+	// handed back to the queue within the second (a job that ignores its
+	// cancellation is abandoned and re-queued when it runs out).
+	HTTPShutdown, WorkerShutdown time.Duration
 
 	// MaxJobMemory is the memory one job may need, in bytes (jobs.Config).
 	MaxJobMemory int64
@@ -61,6 +72,15 @@ func envInt(name string, def int64) int64 {
 	return def
 }
 
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
 // Flags registers the common flags on fs, with environment variables as defaults.
 // A negative workers default means 2 on SQLite and 0 (insert only) on PostgreSQL.
 // Call Config.Resolve after fs.Parse.
@@ -72,7 +92,12 @@ func Flags(fs *flag.FlagSet, workersDefault int) *Config {
 	fs.IntVar(&c.Workers, "workers", int(envInt("EDDY_WORKERS", int64(workersDefault))), "jobs run at once by this process (EDDY_WORKERS)")
 	fs.StringVar(&c.tokens, "tokens", env("EDDY_TOKENS", ""), "comma-separated bearer tokens (EDDY_TOKENS)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", envInt("EDDY_MAX_UPLOAD_BYTES", 2<<30), "largest accepted upload in bytes (EDDY_MAX_UPLOAD_BYTES)")
+	fs.Int64Var(&c.MaxInflatedBytes, "max-inflated-bytes", envInt("EDDY_MAX_INFLATED_BYTES", 0), "largest total size an uploaded MAT-file's compressed variables may expand to; 0 = the upload limit (EDDY_MAX_INFLATED_BYTES)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("EDDY_METRICS_ADDR", ""), "worker only: serve /metrics and /healthz on this address (EDDY_METRICS_ADDR)")
+	fs.IntVar(&c.MaxStreams, "max-event-streams", int(envInt("EDDY_MAX_EVENT_STREAMS", 1000)), "open event streams allowed in all (EDDY_MAX_EVENT_STREAMS)")
+	fs.IntVar(&c.MaxStreamsPerClient, "max-event-streams-per-client", int(envInt("EDDY_MAX_EVENT_STREAMS_PER_CLIENT", 32)), "open event streams allowed per token or IP address (EDDY_MAX_EVENT_STREAMS_PER_CLIENT)")
+	fs.DurationVar(&c.HTTPShutdown, "http-shutdown", envDuration("EDDY_HTTP_SHUTDOWN", 10*time.Second), "on SIGTERM, how long requests in flight may take to finish (EDDY_HTTP_SHUTDOWN)")
+	fs.DurationVar(&c.WorkerShutdown, "worker-shutdown", envDuration("EDDY_WORKER_SHUTDOWN", 15*time.Second), "on SIGTERM, how long running jobs get to hand themselves back to the queue (EDDY_WORKER_SHUTDOWN)")
 	fs.StringVar(&c.maxJobMemory, "max-job-memory", env("EDDY_MAX_JOB_MEMORY", ""), "memory one job may need by its kind's estimate, e.g. 512MiB, 4GiB or 2G; 0 for no limit "+
 		"(EDDY_MAX_JOB_MEMORY; default: 80% of the machine's memory divided by -workers; an API without workers, "+
 		"which cannot see the workers' machines, allows the whole 80%, so set it on every worker too)")
@@ -82,6 +107,9 @@ func Flags(fs *flag.FlagSet, workersDefault int) *Config {
 
 // Resolve derives the settings that depend on others.
 func (c *Config) Resolve() error {
+	if c.MaxInflatedBytes <= 0 || c.MaxInflatedBytes > c.MaxUploadBytes {
+		c.MaxInflatedBytes = c.MaxUploadBytes
+	}
 	for _, t := range strings.Split(c.tokens, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			c.Tokens = append(c.Tokens, t)
@@ -171,13 +199,14 @@ func runAPI(ctx context.Context, c *Config) error {
 	// streams, which last as long as their job, are ended through closing.
 	closing := make(chan struct{})
 	handler := api.New(api.Config{Jobs: svc, DB: db, Artifacts: art, Tokens: c.Tokens,
-		MaxUploadBytes: c.MaxUploadBytes, Logger: log, Closing: closing})
+		MaxUploadBytes: c.MaxUploadBytes, MaxInflatedBytes: c.MaxInflatedBytes, Logger: log, Closing: closing,
+		MaxStreams: c.MaxStreams, MaxStreamsPerClient: c.MaxStreamsPerClient})
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		svc.Stop(context.Background())
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: api.ServerTimeouts.ReadHeader, IdleTimeout: api.ServerTimeouts.Idle}
 	srv.RegisterOnShutdown(func() { close(closing) })
 	log.Info("eddy api listening", "addr", ln.Addr().String(), "database", string(db.Dialect),
 		"workers", c.Workers, "data_dir", c.DataDir, "auth", len(c.Tokens) > 0)
@@ -188,17 +217,37 @@ func runAPI(ctx context.Context, c *Config) error {
 	case <-ctx.Done():
 		log.Info("shutting down")
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	// Event streams end with the server; jobs are handed back to the queue.
-	srv.Shutdown(sctx)
-	if serr := svc.Stop(sctx); serr != nil {
-		log.Warn("stopping workers", "err", serr)
-	}
+	shutdown(log, srv, svc, c)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// shutdown stops the HTTP server and the workers at once, each within its own
+// budget, so that a slow client cannot eat the time the jobs need to hand
+// themselves back to the queue, nor the reverse. Event streams end with the
+// server (through its shutdown hook).
+func shutdown(log *slog.Logger, srv *http.Server, svc *jobs.Service, c *Config) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if srv == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.HTTPShutdown)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Warn("requests still in flight at the end of the shutdown budget were cut off", "budget", c.HTTPShutdown)
+			srv.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), c.WorkerShutdown)
+	defer cancel()
+	if err := svc.Stop(ctx); err != nil {
+		log.Warn("stopping workers", "err", err)
+	}
+	<-done
 }
 
 // RunWorker runs jobs until SIGINT/SIGTERM, then interrupts the running ones and
@@ -236,12 +285,8 @@ func RunWorker(c *Config) error {
 	log.Info("eddy worker started", "id", svc.WorkerID(), "workers", c.Workers, "database", string(db.Dialect))
 	<-ctx.Done()
 	log.Info("shutting down: interrupting running jobs and re-queueing them")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if srv != nil {
-		srv.Shutdown(sctx)
-	}
-	return svc.Stop(sctx)
+	shutdown(log, srv, svc, c)
+	return nil
 }
 
 // Migrate applies the migrations and exits.
@@ -266,7 +311,8 @@ func newService(db *storage.DB, c *Config, log *slog.Logger) (*jobs.Service, sto
 		log.Info("matrix products", "engine", gemm.Engine())
 	}
 	svc, err := jobs.New(jobs.Config{DB: db, Artifacts: art, Workers: c.Workers, Logger: log,
-		RiverLogger: riverLog, FetchPollInterval: 200 * time.Millisecond, MaxJobMemory: c.MaxJobMemory})
+		RiverLogger: riverLog, FetchPollInterval: 200 * time.Millisecond, MaxJobMemory: c.MaxJobMemory,
+		MaxInflatedBytes: c.MaxInflatedBytes})
 	log.Info("memory budget per job", "bytes", c.MaxJobMemory)
 	return svc, art, err
 }
