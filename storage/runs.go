@@ -403,6 +403,12 @@ func StaleRuns(ctx context.Context, q Querier, cutoff time.Time) ([]StaleRun, er
 	if err != nil {
 		return nil, fmt.Errorf("storage: stale runs: %w", err)
 	}
+	return scanStaleRuns(rows)
+}
+
+// scanStaleRuns reads rows of (id, kind, lease, attempt, max_attempts,
+// cancel_requested) and closes them.
+func scanStaleRuns(rows *sql.Rows) ([]StaleRun, error) {
 	defer rows.Close()
 	var out []StaleRun
 	for rows.Next() {
@@ -491,16 +497,7 @@ func HeldRuns(ctx context.Context, q Querier, worker string) ([]StaleRun, error)
 	if err != nil {
 		return nil, fmt.Errorf("storage: runs held by %s: %w", worker, err)
 	}
-	defer rows.Close()
-	var out []StaleRun
-	for rows.Next() {
-		var s StaleRun
-		if err := rows.Scan(&s.ID, &s.Kind, &s.Lease, &s.Attempt, &s.MaxAttempts, &s.CancelRequested); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return scanStaleRuns(rows)
 }
 
 // Release hands a run that worker still holds back to the queue under a new lease
