@@ -357,6 +357,18 @@ func (f *File) AttrInt64(objPath, name string) (int64, error) {
 	return v, err
 }
 
+// AttrDtype returns the element type of the attribute name of the object at
+// objPath, named as in DatasetInfo.Dtype ("float64", "int64", "uint8",
+// "string", …).
+func (f *File) AttrDtype(objPath, name string) (string, error) {
+	var t string
+	err := f.attr(objPath, name, func(a hid, d desc) error {
+		t = d.dtype()
+		return nil
+	})
+	return t, err
+}
+
 // single checks that an attribute holds one element of an accepted type.
 func single(d desc, accept bool) error {
 	if !accept {

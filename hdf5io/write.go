@@ -363,6 +363,16 @@ func (w *Writer) SetAttrInt64(objPath, name string, v int64) error {
 	})
 }
 
+// SetAttrUint8 sets the attribute name of the object at objPath to a scalar
+// uint8, replacing any attribute of that name. Eddy stores booleans this way,
+// as 0 or 1.
+func (w *Writer) SetAttrUint8(objPath, name string, v uint8) error {
+	return w.setAttr(objPath, name, func(obj hid) error {
+		t := hid(hdf5.T_NATIVE_UINT8.ID())
+		return writeNumAttr(obj, name, t, t, 0, 1, unsafe.Pointer(&v))
+	})
+}
+
 // SetAttrFloat64s sets the attribute name of the object at objPath to a
 // one-dimensional float64 array of len(v) elements (possibly none),
 // replacing any attribute of that name.
