@@ -153,9 +153,18 @@ func TestStaleRunIsTakenOverAndOldAttemptDiscarded(t *testing.T) {
 	if final.State != storage.Succeeded || final.Attempt != 2 || final.Lease != 2 {
 		t.Fatalf("final run: state %s attempt %d lease %d error %q", final.State, final.Attempt, final.Lease, final.Error)
 	}
-	files, _ := filepath.Glob(filepath.Join(dataDir, "results", run.ID, "*"))
-	if len(files) != 1 || filepath.Base(files[0]) != filepath.Base(final.ResultPath) {
-		t.Fatalf("result files %v, want only %s", files, final.ResultPath)
+	// The first worker learns at its next heartbeat that the run moved on, stops
+	// and removes its unfinished file: wait for that.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		files, _ := filepath.Glob(filepath.Join(dataDir, "results", run.ID, "*"))
+		if len(files) == 1 && filepath.Base(files[0]) == filepath.Base(final.ResultPath) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("result files %v, want only %s", files, final.ResultPath)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
