@@ -75,6 +75,11 @@ func (e *ExprError) Error() string {
 
 func (e *ExprError) Unwrap() error { return e.Err }
 
+// Permanent reports true: an expression that cannot be parsed, or is not
+// finite on the grid, fails the same way on every attempt (a job service
+// does not retry it).
+func (e *ExprError) Permanent() bool { return true }
+
 // varNames returns the expression variables of the PDE.
 func varNames(p PDE) []string {
 	switch {

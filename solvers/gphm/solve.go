@@ -89,7 +89,19 @@ type Result struct {
 	Path       string
 	Iterations int
 	Seconds    float64
+	// FinalLoss is −L at the last iteration. LossChange is its relative
+	// change over the last tenth of the iterations (at least one),
+	// |L_k − L_{k−w}| / max(|L_k|, 1); NaN when fewer were run.
+	FinalLoss, LossChange float64
+	// Converged reports whether the optimiser stopped improving: L-BFGS found
+	// no step that lowers −L even along the scaled gradient (a stationary
+	// point to working precision), or LossChange is at most ConvergedTol.
+	Converged bool
 }
+
+// ConvergedTol is the relative change of −L over the last tenth of the
+// iterations below which a run counts as converged (Result.Converged).
+const ConvergedTol = 1e-6
 
 // Solve runs GP-HM on the problem of cfg and returns the final iterate. It
 // checks ctx every iteration, and once per grid row while it evaluates the
@@ -174,6 +186,8 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 	res.Tau = [2]float64{math.Exp(s.lt[0]), math.Exp(s.lt[1])}
 	res.Loss, res.LossEvery = s.loss, s.lossEvery
 	res.Iterations = s.done
+	res.FinalLoss, res.LossChange = s.last, s.lossChange()
+	res.Converged = s.stalled || res.LossChange <= ConvergedTol
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
@@ -259,6 +273,23 @@ type session struct {
 	done      int
 	loss      []float64
 	lossEvery int
+	last      float64 // the loss of the last iteration
+	// stalled is set when L-BFGS found no step lowering the objective.
+	stalled bool
+}
+
+// lossChange returns |L_k − L_{k−w}| / max(|L_k|, 1) for the last iteration
+// k and w a tenth of the iterations run (at least one), taking L_{k−w} from
+// the recorded history (the nearest recorded iteration at or before k−w);
+// NaN when fewer than two iterations were run.
+func (s *session) lossChange() float64 {
+	k := s.done - 1
+	w := max(1, s.done/10)
+	if k-w < 0 || s.lossEvery == 0 {
+		return math.NaN()
+	}
+	ref := s.loss[(k-w)/s.lossEvery]
+	return math.Abs(s.last-ref) / math.Max(math.Abs(s.last), 1)
 }
 
 // record appends the loss of iteration it (0-based) and reports progress.
@@ -270,6 +301,7 @@ func (s *session) record(it int, loss float64) {
 		s.loss = append(s.loss, loss)
 	}
 	s.done = it + 1
+	s.last = loss
 	every := max(1, s.iters/200)
 	if s.fn == nil || (it%every != 0 && it != s.iters-1) {
 		return
@@ -386,6 +418,7 @@ func (s *session) runProfile(ctx context.Context, e uSolver) error {
 		s.record(it, f)
 		if !ok {
 			if o.empty() {
+				s.stalled = true
 				break // no decrease even along the scaled gradient: converged
 			}
 			o.reset()

@@ -1,0 +1,56 @@
+package gphm
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+)
+
+// A run reports whether it converged, with its final loss: a small 1-D
+// problem given many iterations stops improving; the same problem cut off
+// after two iterations has not.
+func TestConvergedAndFinalLoss(t *testing.T) {
+	c := Config{PDE: "poisson1d", Exact: "sin(3*x) + x^2", XMax: 2, N: 40, Kernel: "gm", Components: 4,
+		FreqScale: 2, Iterations: 400, LR: 0.01, LambdaB: 200, Nugget: NuggetAbsolute}
+	long, err := Solve(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d iterations, loss %g, change %g", long.Iterations, long.FinalLoss, long.LossChange)
+	if !long.Converged {
+		t.Errorf("%d iterations: converged %v, loss change %g", long.Iterations, long.Converged, long.LossChange)
+	}
+	if last := long.Loss[len(long.Loss)-1]; long.LossEvery == 1 && long.FinalLoss != last {
+		t.Errorf("final loss %g, last of the history %g", long.FinalLoss, last)
+	}
+
+	c.Iterations = 2
+	short, err := Solve(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if short.Converged || !(short.LossChange > ConvergedTol) {
+		t.Errorf("2 iterations: converged %v, loss change %g", short.Converged, short.LossChange)
+	}
+	if math.IsNaN(short.FinalLoss) || short.FinalLoss != short.Loss[1] {
+		t.Errorf("final loss %g, history %v", short.FinalLoss, short.Loss)
+	}
+}
+
+// A source that is not finite on the grid is a data error: it says which
+// field is at fault, and that retrying cannot help.
+func TestNonFiniteSourceIsPermanent(t *testing.T) {
+	c := DefaultConfig()
+	c.Preset, c.PDE, c.Exact = "", "poisson1d", ""
+	c.Source, c.Boundary = "1/(x-x)", "0"
+	c.N, c.Iterations = 20, 1
+	_, err := Solve(context.Background(), c, nil)
+	if err == nil {
+		t.Fatal("a NaN source was solved")
+	}
+	var p interface{ Permanent() bool }
+	if !errors.As(err, &p) || !p.Permanent() {
+		t.Fatalf("error %v (%T) is not marked permanent", err, err)
+	}
+}
