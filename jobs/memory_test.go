@@ -18,9 +18,9 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"eddy/blas"
 	"eddy/hdf5io"
 	"eddy/hyperspectral"
-	"eddy/nn/gemm"
 	"eddy/storage"
 )
 
@@ -118,7 +118,7 @@ func TestMemoryEstimatesMatchMeasuredPeaks(t *testing.T) {
 		t.Skip("runs every kind at sizes of tens of MB")
 	}
 	// gp.solve runs with the BLAS the worker installs, as in production.
-	gemm.UseInGonum()
+	blas.UseInGonum()
 	gp1 := `{"pde": "poisson1d", "exact": "sin(3*x)", "x_min": 0, "x_max": 2, "n": %d, "freq_scale": 2, "components": 8, "iterations": 0}`
 	gp2 := `{"pde": "poisson2d", "exact": "sin(3*x)*sin(2*y)", "x_min": 0, "x_max": 2, "y_min": 0, "y_max": 2, "n": %d, "freq_scale": 2, "components": 8, "iterations": 0}`
 	unmix := `{"cube": "cube", "endmembers": %d, "iterations": 3, "layout": %q}`

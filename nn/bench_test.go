@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"eddy/nn/gemm"
+	"eddy/blas"
 )
 
 // cpuTime returns the user + system CPU time of the process. Benchmarks
@@ -26,7 +26,7 @@ func cpuTime() time.Duration {
 var referenceFNO = FNOConfig{In: 3, Out: 1, Width: 32, Modes: []int{12, 12}, Layers: 4, ProjWidth: 128, Activation: ActGELU}
 
 func benchFNOStep(b *testing.B, cfg FNOConfig, workers int) {
-	b.Logf("gemm engine: %s, workers %d", gemm.Engine(), workers)
+	b.Logf("gemm engine: %s, workers %d", blas.Engine(), workers)
 	r := rand.New(rand.NewPCG(60, 1))
 	dp := NewDataParallel(workers, func() Layer {
 		m, err := NewFNO(cfg, rand.New(rand.NewPCG(61, 1)))
@@ -72,11 +72,11 @@ func gemmPeak(b *testing.B) float64 {
 	const n = 512
 	r := rand.New(rand.NewPCG(62, 1))
 	a, c := randTensor(r, n, n), NewTensor(n, n)
-	gemm.Dgemm(false, false, n, n, n, 1, a.Data, n, a.Data, n, 0, c.Data, n)
+	blas.Dgemm(false, false, n, n, n, 1, a.Data, n, a.Data, n, 0, c.Data, n)
 	best := 0.0
 	for range 5 {
 		t0 := time.Now()
-		gemm.Dgemm(false, false, n, n, n, 1, a.Data, n, a.Data, n, 0, c.Data, n)
+		blas.Dgemm(false, false, n, n, n, 1, a.Data, n, a.Data, n, 0, c.Data, n)
 		best = max(best, 2*n*n*n/time.Since(t0).Seconds()/1e9)
 	}
 	return best

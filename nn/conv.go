@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"eddy/nn/gemm"
+	"eddy/blas"
 )
 
 // Conv is the stride-1 convolution with zero "same" padding over 1, 2 or 3
@@ -131,7 +131,7 @@ func (c *Conv) Forward(x *Tensor) *Tensor {
 			nr := min(g.rows, g.d*g.h-r0)
 			p := nr * g.w
 			im2col(c.cols[:g.ck*p], xi, c.In, g, r0, nr)
-			gemm.Dgemm(false, false, c.Out, p, g.ck, 1, w, g.ck, c.cols, p, 0, yi[r0*g.w:], s)
+			blas.Dgemm(false, false, c.Out, p, g.ck, 1, w, g.ck, c.cols, p, 0, yi[r0*g.w:], s)
 		}
 	}
 	if c.B != nil {
@@ -185,10 +185,10 @@ func (c *Conv) Backward(dy *Tensor) *Tensor {
 			p := nr * g.w
 			if slowW {
 				im2col(c.cols[:g.ck*p], xi, c.In, g, r0, nr)
-				gemm.Dgemm(false, true, c.Out, g.ck, p, 1, gi[r0*g.w:], s, c.cols, p, 1, c.W.Grad.Data, g.ck)
+				blas.Dgemm(false, true, c.Out, g.ck, p, 1, gi[r0*g.w:], s, c.cols, p, 1, c.W.Grad.Data, g.ck)
 			}
 			if !fastX {
-				gemm.Dgemm(true, false, g.ck, p, c.Out, 1, w, g.ck, gi[r0*g.w:], s, 0, c.dcols, p)
+				blas.Dgemm(true, false, g.ck, p, c.Out, 1, w, g.ck, gi[r0*g.w:], s, 0, c.dcols, p)
 				col2im(dxi, c.dcols[:g.ck*p], c.In, g, r0, nr)
 			}
 		}

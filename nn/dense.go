@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"eddy/nn/gemm"
+	"eddy/blas"
 )
 
 // Dense is the affine map over the channel axis, applied at every spatial
@@ -64,10 +64,10 @@ func (d *Dense) Forward(x *Tensor) *Tensor {
 	d.y = reuse(d.y, shape...)
 	w, y := d.W.Value.Data, d.y.Data
 	if s == 1 {
-		gemm.Dgemm(false, true, n, d.Out, d.In, 1, x.Data, d.In, w, d.In, 0, y, d.Out)
+		blas.Dgemm(false, true, n, d.Out, d.In, 1, x.Data, d.In, w, d.In, 0, y, d.Out)
 	} else {
 		for i := 0; i < n; i++ {
-			gemm.Dgemm(false, false, d.Out, s, d.In, 1, w, d.In, x.Data[i*d.In*s:], s, 0, y[i*d.Out*s:], s)
+			blas.Dgemm(false, false, d.Out, s, d.In, 1, w, d.In, x.Data[i*d.In*s:], s, 0, y[i*d.Out*s:], s)
 		}
 	}
 	if d.B != nil {
@@ -84,10 +84,10 @@ func (d *Dense) Backward(dy *Tensor) *Tensor {
 	if !d.W.Frozen {
 		dw := d.W.Grad.Data
 		if s == 1 {
-			gemm.Dgemm(true, false, d.Out, d.In, n, 1, g, d.Out, x, d.In, 1, dw, d.In)
+			blas.Dgemm(true, false, d.Out, d.In, n, 1, g, d.Out, x, d.In, 1, dw, d.In)
 		} else {
 			for i := 0; i < n; i++ {
-				gemm.Dgemm(false, true, d.Out, d.In, s, 1, g[i*d.Out*s:], s, x[i*d.In*s:], s, 1, dw, d.In)
+				blas.Dgemm(false, true, d.Out, d.In, s, 1, g[i*d.Out*s:], s, x[i*d.In*s:], s, 1, dw, d.In)
 			}
 		}
 	}
@@ -97,10 +97,10 @@ func (d *Dense) Backward(dy *Tensor) *Tensor {
 	d.dx = reuse(d.dx, d.x.Shape...)
 	w := d.W.Value.Data
 	if s == 1 {
-		gemm.Dgemm(false, false, n, d.In, d.Out, 1, g, d.Out, w, d.In, 0, d.dx.Data, d.In)
+		blas.Dgemm(false, false, n, d.In, d.Out, 1, g, d.Out, w, d.In, 0, d.dx.Data, d.In)
 	} else {
 		for i := 0; i < n; i++ {
-			gemm.Dgemm(true, false, d.In, s, d.Out, 1, w, d.In, g[i*d.Out*s:], s, 0, d.dx.Data[i*d.In*s:], s)
+			blas.Dgemm(true, false, d.In, s, d.Out, 1, w, d.In, g[i*d.Out*s:], s, 0, d.dx.Data[i*d.In*s:], s)
 		}
 	}
 	return d.dx

@@ -28,13 +28,13 @@
 // benchmarks). OpenBLAS's float32 GEMM is about twice as fast as its
 // float64 GEMM, but half of the step is outside GEMM (activations with erf
 // and exp, biases, permutations, the optimiser), so float32 would buy well
-// under 2× at the price of a second code path; gemm.Sgemm is there if a
+// under 2× at the price of a second code path; blas.Sgemm is there if a
 // caller needs it.
 //
 // # Kernels
 //
 // Dense layers and the spectral convolution's truncated DFT matrices
-// multiply through package nn/gemm (OpenBLAS when it can be loaded, gonum
+// multiply through package blas (OpenBLAS when it can be loaded, gonum
 // otherwise). Convolutions whose channel counts and last grid axis are
 // multiples of 8 (4 and 6 for the weight gradient) use hand-written AVX-512
 // direct-convolution kernels (55–59 GFLOP/s for 16→16 channels, about 80%

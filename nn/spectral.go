@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"eddy/nn/gemm"
+	"eddy/blas"
 )
 
 // SpectralConv is the spectral convolution of Fourier neural operators
@@ -418,9 +418,9 @@ func (st *dftStep) forward(src []float64, idx []int) {
 		src = st.pbuf
 	}
 	if st.left {
-		gemm.Dgemm(false, false, st.m, st.n, st.k, 1, st.mat, st.k, src, st.n, 0, st.obuf, st.n)
+		blas.Dgemm(false, false, st.m, st.n, st.k, 1, st.mat, st.k, src, st.n, 0, st.obuf, st.n)
 	} else {
-		gemm.Dgemm(false, false, st.m, st.n, st.k, 1, src, st.k, st.mat, st.n, 0, st.obuf, st.n)
+		blas.Dgemm(false, false, st.m, st.n, st.k, 1, src, st.k, st.mat, st.n, 0, st.obuf, st.n)
 	}
 }
 
@@ -432,9 +432,9 @@ func (st *dftStep) backward(g []float64, idx []int) []float64 {
 		dst = st.gp
 	}
 	if st.left {
-		gemm.Dgemm(true, false, st.k, st.n, st.m, 1, st.mat, st.k, g, st.n, 0, dst, st.n)
+		blas.Dgemm(true, false, st.k, st.n, st.m, 1, st.mat, st.k, g, st.n, 0, dst, st.n)
 	} else {
-		gemm.Dgemm(false, true, st.m, st.k, st.n, 1, g, st.n, st.mat, st.n, 0, dst, st.k)
+		blas.Dgemm(false, true, st.m, st.k, st.n, 1, g, st.n, st.mat, st.n, 0, dst, st.k)
 	}
 	if st.perm != nil {
 		permute(st.gin, st.gp, st.pshape, st.invPerm, idx)
@@ -470,7 +470,7 @@ func (s *SpectralConv) Forward(x *Tensor) *Tensor {
 	} else {
 		s.buildBlocks(modes)
 		for q := 0; q < modes; q++ {
-			gemm.Dgemm(false, false, n, co, ci, 1, mx.pbuf[q*n*ci:], ci, s.wb[q*ci*co:], co, 0, p.mixOut[q*n*co:], co)
+			blas.Dgemm(false, false, n, co, ci, 1, mx.pbuf[q*n*ci:], ci, s.wb[q*ci*co:], co, 0, p.mixOut[q*n*co:], co)
 		}
 	}
 	if s.Bre != nil {
@@ -558,11 +558,11 @@ func (s *SpectralConv) Backward(dy *Tensor) *Tensor {
 	}
 	for q := 0; q < modes; q++ {
 		gq := g[q*n*co:]
-		gemm.Dgemm(false, true, n, ci, co, 1, gq, co, s.wb[q*ci*co:], co, 0, mx.gp[q*n*ci:], ci)
+		blas.Dgemm(false, true, n, ci, co, 1, gq, co, s.wb[q*ci*co:], co, 0, mx.gp[q*n*ci:], ci)
 		if !trainRe && !trainIm {
 			continue
 		}
-		gemm.Dgemm(true, false, ci, co, n, 1, mx.pbuf[q*n*ci:], ci, gq, co, 0, s.gbuf, co)
+		blas.Dgemm(true, false, ci, co, n, 1, mx.pbuf[q*n*ci:], ci, gq, co, 0, s.gbuf, co)
 		dwr := s.Wre.Grad.Data[q*s.In*s.Out : (q+1)*s.In*s.Out]
 		dwi := s.Wim.Grad.Data[q*s.In*s.Out : (q+1)*s.In*s.Out]
 		for i := 0; i < s.In; i++ {

@@ -1,1 +1,1 @@
-topics[nn]="go test -run ^$ -bench . -benchtime 3x -timeout 30m ./nn/..."
+topics[nn]="go test -run ^$ -bench . -benchtime 3x -timeout 30m ./nn/... ./blas/"

@@ -22,8 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"eddy/api"
+	"eddy/blas"
 	"eddy/jobs"
-	"eddy/nn/gemm"
 	"eddy/storage"
 )
 
@@ -307,8 +307,8 @@ func newService(db *storage.DB, c *Config, log *slog.Logger) (*jobs.Service, sto
 	riverLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: max(c.LogLevel, slog.LevelWarn)}))
 	if c.Workers > 0 {
 		// The solvers' dense linear algebra goes through gonum's BLAS.
-		gemm.UseInGonum()
-		log.Info("matrix products", "engine", gemm.Engine())
+		blas.UseInGonum()
+		log.Info("matrix products", "engine", blas.Engine())
 	}
 	svc, err := jobs.New(jobs.Config{DB: db, Artifacts: art, Workers: c.Workers, Logger: log,
 		RiverLogger: riverLog, FetchPollInterval: 200 * time.Millisecond, MaxJobMemory: c.MaxJobMemory,

@@ -4,11 +4,11 @@ import (
 	"os"
 	"testing"
 
-	"eddy/nn/gemm"
+	"eddy/blas"
 )
 
 // TestMain runs the tests and benchmarks with the BLAS the worker uses.
 func TestMain(m *testing.M) {
-	gemm.UseInGonum()
+	blas.UseInGonum()
 	os.Exit(m.Run())
 }

@@ -1,25 +1,4 @@
-// Package gemm is the dense matrix-multiply engine of package nn:
-// C = α·op(A)·op(B) + β·C on row-major float64 and float32 matrices.
-//
-// Two implementations exist. When the program is built with cgo and the
-// shared library libopenblas.so.0 can be loaded at start-up, the calls go to
-// OpenBLAS's cblas_dgemm/cblas_sgemm, single-threaded per call (callers such
-// as nn's data-parallel trainer run several calls at once, one per core).
-// Otherwise, or when built with the tag noopenblas, they go to gonum's
-// pure-Go BLAS. Engine reports which one is in use.
-//
-// OpenBLAS is loaded with dlopen rather than linked, for two reasons: the
-// program builds and runs without it (pure-Go fallback at run time), and
-// OPENBLAS_CORETYPE can be set before the library initialises. Debian's
-// DYNAMIC_ARCH build of OpenBLAS 0.3.21 does not recognise some virtualised
-// CPUs and falls back to its generic SSE3 ("Prescott") kernels, which were
-// 4.4× slower than its AVX-512 kernels on the development machine. Unless
-// the environment already sets OPENBLAS_CORETYPE, the loader selects
-// SkylakeX on CPUs with AVX-512 F/BW/DQ/VL and Haswell on CPUs with AVX2 and
-// FMA. OPENBLAS_NUM_THREADS defaults to 1 for the same reason as above.
-// Setting the environment variable EDDY_GEMM=gonum selects the pure-Go path
-// even when OpenBLAS is present.
-package gemm
+package blas
 
 import (
 	"fmt"
@@ -133,7 +112,7 @@ func scaleD(m, n int, beta float64, c []float64, ldc int) {
 // Go panic instead of memory corruption.
 func checkShapes(transA, transB bool, m, n, k, na, lda, nb, ldb, nc, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+		panic(fmt.Sprintf("blas: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
 	ar, ac := m, k
 	if transA {
@@ -145,10 +124,10 @@ func checkShapes(transA, transB bool, m, n, k, na, lda, nb, ldb, nc, ldc int) {
 	}
 	check := func(name string, rows, cols, length, ld int) {
 		if ld < max(1, cols) {
-			panic(fmt.Sprintf("gemm: %s is %d×%d but leading dimension is %d", name, rows, cols, ld))
+			panic(fmt.Sprintf("blas: %s is %d×%d but leading dimension is %d", name, rows, cols, ld))
 		}
 		if rows > 0 && cols > 0 && length < (rows-1)*ld+cols {
-			panic(fmt.Sprintf("gemm: %s is %d×%d with leading dimension %d but has only %d elements", name, rows, cols, ld, length))
+			panic(fmt.Sprintf("blas: %s is %d×%d with leading dimension %d but has only %d elements", name, rows, cols, ld, length))
 		}
 	}
 	if m > 0 && n > 0 && k > 0 {

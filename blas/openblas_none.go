@@ -1,6 +1,6 @@
 //go:build !cgo || noopenblas
 
-package gemm
+package blas
 
 const (
 	openblasReady = false
@@ -9,17 +9,17 @@ const (
 )
 
 func openblasDgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	panic("gemm: OpenBLAS is not available in this build")
+	panic("blas: OpenBLAS is not available in this build")
 }
 
 func openblasSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	panic("gemm: OpenBLAS is not available in this build")
+	panic("blas: OpenBLAS is not available in this build")
 }
 
 func openblasDtrsm(right, upper, trans, unit bool, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) {
-	panic("gemm: OpenBLAS is not available in this build")
+	panic("blas: OpenBLAS is not available in this build")
 }
 
 func openblasDsyevd(vectors, upper bool, n int, a []float64, lda int, w []float64) bool {
-	panic("gemm: OpenBLAS is not available in this build")
+	panic("blas: OpenBLAS is not available in this build")
 }

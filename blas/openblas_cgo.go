@@ -1,6 +1,6 @@
 //go:build cgo && !noopenblas
 
-package gemm
+package blas
 
 /*
 #cgo LDFLAGS: -ldl
@@ -128,7 +128,7 @@ func cbool(t bool) C.int {
 func checkInt32(m, n, k, lda, ldb, ldc int) {
 	for _, v := range [...]int{m, n, k, lda, ldb, ldc} {
 		if v > math.MaxInt32 {
-			panic("gemm: dimension exceeds the 32-bit range of the BLAS interface")
+			panic("blas: dimension exceeds the 32-bit range of the BLAS interface")
 		}
 	}
 }

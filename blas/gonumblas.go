@@ -1,4 +1,4 @@
-package gemm
+package blas
 
 import (
 	"runtime"
@@ -102,7 +102,7 @@ func (f Float64) Dtrsm(s blas.Side, ul blas.Uplo, tA blas.Transpose, d blas.Diag
 	}
 	right, upper, trans, unit := s == blas.Right, ul == blas.Upper, tA != blas.NoTrans, d == blas.Unit
 	if lda < max(1, k) || len(a) < (k-1)*lda+k || ldb < max(1, n) || len(b) < (m-1)*ldb+n {
-		panic("gemm: Dtrsm: inconsistent dimensions")
+		panic("blas: Dtrsm: inconsistent dimensions")
 	}
 	// The columns of B are independent systems for a left solve, the rows
 	// for a right one.
@@ -138,7 +138,7 @@ func (l Lapack) Dsyev(jobz lapack.EVJob, uplo blas.Uplo, n int, a []float64, lda
 		return true
 	}
 	if lda < n || len(a) < (n-1)*lda+n || len(w) < n {
-		panic("gemm: Dsyev: inconsistent dimensions")
+		panic("blas: Dsyev: inconsistent dimensions")
 	}
 	vectors := jobz == lapack.EVCompute
 	// The row-major buffer read column-major is Aᵀ: the other triangle.

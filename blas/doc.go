@@ -1,0 +1,33 @@
+// Package blas is the dense linear-algebra engine shared by Eddy's numerical
+// packages. It provides
+//
+//   - Dgemm and Sgemm: C = α·op(A)·op(B) + β·C on row-major float64 and
+//     float32 matrices, called directly by nn's layers;
+//   - Float64 and Lapack: gonum's pure-Go BLAS and LAPACK with the matrix
+//     product, the triangular solve (Dtrsm) and the symmetric eigensolver
+//     (Dsyev) replaced by this engine. UseInGonum installs them for the whole
+//     program, so that every gonum mat.Dense product, Cholesky factorisation
+//     and mat.EigenSym (solvers/gphm, hyperspectral) uses them. A program
+//     calls it once at start-up (the daemon does); a library never does.
+//
+// Two implementations exist. When the program is built with cgo and the
+// shared library libopenblas.so.0 can be loaded at start-up, the calls go to
+// OpenBLAS's cblas_dgemm/cblas_sgemm/cblas_dtrsm and LAPACK dsyevd,
+// single-threaded per call (callers such as nn's data-parallel trainer run
+// several calls at once, one per core; Float64 splits a large product or
+// solve across the cores itself). Otherwise, or when built with the tag
+// noopenblas, they go to gonum's pure-Go BLAS and LAPACK. Engine reports
+// which one is in use.
+//
+// OpenBLAS is loaded with dlopen rather than linked, for two reasons: the
+// program builds and runs without it (pure-Go fallback at run time), and
+// OPENBLAS_CORETYPE can be set before the library initialises. Debian's
+// DYNAMIC_ARCH build of OpenBLAS 0.3.21 does not recognise some virtualised
+// CPUs and falls back to its generic SSE3 ("Prescott") kernels, which were
+// 4.4× slower than its AVX-512 kernels on the development machine. Unless
+// the environment already sets OPENBLAS_CORETYPE, the loader selects
+// SkylakeX on CPUs with AVX-512 F/BW/DQ/VL and Haswell on CPUs with AVX2 and
+// FMA. OPENBLAS_NUM_THREADS defaults to 1 for the same reason as above.
+// Setting the environment variable EDDY_GEMM=gonum selects the pure-Go path
+// even when OpenBLAS is present.
+package blas
