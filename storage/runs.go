@@ -54,6 +54,9 @@ type Result struct {
 	SHA256   string         `json:"sha256"`
 	Datasets []string       `json:"datasets"`
 	Metrics  map[string]any `json:"metrics"`
+	// Warnings say what a user should know about the result (a solver that
+	// did not converge, say); the API shows them at the top of the job.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Run is one submitted job: the durable record that outlives River's job rows.
@@ -349,6 +352,26 @@ func Finish(ctx context.Context, q Querier, id string, lease int64, state State,
 		return false, fmt.Errorf("storage: finish run %s: %w", id, err)
 	}
 	n, err := out.RowsAffected()
+	return n == 1, err
+}
+
+// Interrupt puts a run held under lease back in the queue without counting
+// the interrupted attempt: its worker is shutting down, and the same River job,
+// snoozed, carries the run again. A run whose cancellation was requested ends
+// cancelled instead. It reports false when the lease is no longer held.
+func Interrupt(ctx context.Context, q Querier, id string, lease int64, now time.Time, reason string) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE runs SET
+		state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END,
+		attempt = CASE WHEN cancel_requested OR attempt = 0 THEN attempt ELSE attempt - 1 END,
+		error = CASE WHEN cancel_requested THEN 'cancelled by request' ELSE $3 END,
+		finished_at = CASE WHEN cancel_requested THEN $4 ELSE finished_at END,
+		worker_id = NULL, updated_at = $4
+		WHERE id = $1 AND lease = $2 AND state = 'running'`,
+		id, lease, reason, now.UnixMicro())
+	if err != nil {
+		return false, fmt.Errorf("storage: interrupt run %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
 	return n == 1, err
 }
 
