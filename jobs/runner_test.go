@@ -110,7 +110,7 @@ func TestRunWithoutRoomForResultFails(t *testing.T) {
 	svc, _ := newIdleService(t, noResults{dir})
 	startService(t, svc, context.Background())
 	id := submitKind(t, svc, "test.block", `{}`)
-	r := waitState(t, svc, id, 4*time.Second, storage.Failed, storage.Succeeded, storage.Cancelled)
+	r := waitState(t, svc, id, time.Minute, storage.Failed, storage.Succeeded, storage.Cancelled)
 	if r.State != storage.Failed || !strings.Contains(r.Error, "no space left") {
 		t.Fatalf("run %s, error %q", r.State, r.Error)
 	}
@@ -123,7 +123,7 @@ func TestNonFiniteMetricIsNullInJSON(t *testing.T) {
 	svc, _ := newIdleService(t, nil)
 	startService(t, svc, context.Background())
 	id := submitKind(t, svc, "test.nan_metric", `{}`)
-	r := waitState(t, svc, id, 4*time.Second, storage.Failed, storage.Succeeded, storage.Cancelled)
+	r := waitState(t, svc, id, time.Minute, storage.Failed, storage.Succeeded, storage.Cancelled)
 	if r.State != storage.Succeeded || r.Attempt != 1 {
 		t.Fatalf("run %s attempt %d, error %q", r.State, r.Attempt, r.Error)
 	}
@@ -140,7 +140,7 @@ func TestStartContextCancelledBeforeStopRequeues(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	startService(t, svc, ctx)
 	id := submitKind(t, svc, "test.block", `{}`)
-	waitState(t, svc, id, 4*time.Second, storage.Running)
+	waitState(t, svc, id, time.Minute, storage.Running)
 	cancel() // SIGTERM
 	deadline := time.Now().Add(500 * time.Millisecond)
 	for time.Now().Before(deadline) {
@@ -175,7 +175,7 @@ func TestAttemptsOfEarlierLeasesCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	startService(t, svc, ctx)
-	r := waitState(t, svc, id, 4*time.Second, storage.Failed, storage.Succeeded)
+	r := waitState(t, svc, id, time.Minute, storage.Failed, storage.Succeeded)
 	if r.State != storage.Failed || r.Attempt != 3 || r.Lease != 2 {
 		t.Fatalf("run %s after attempt %d of %d (lease %d)", r.State, r.Attempt, r.MaxAttempts, r.Lease)
 	}
@@ -188,7 +188,7 @@ func TestShutdownAfterCancelRequestEndsCancelled(t *testing.T) {
 	svc, db := newIdleService(t, nil)
 	startService(t, svc, context.Background())
 	id := submitKind(t, svc, "test.block", `{}`)
-	waitState(t, svc, id, 4*time.Second, storage.Running)
+	waitState(t, svc, id, time.Minute, storage.Running)
 	// The request as Cancel records it, before the heartbeat or River carries it.
 	if _, err := db.SQL.Exec(`UPDATE runs SET cancel_requested = TRUE WHERE id = $1`, id); err != nil {
 		t.Fatal(err)
