@@ -69,13 +69,18 @@ var idParam = []any{map[string]any{"name": "id", "in": "path", "required": true,
 func OpenAPI() map[string]any {
 	var submitVariants []any
 	for _, k := range jobs.Kinds() {
+		params := k.Schema()
+		required := []string{"kind"}
+		if _, ok := params["required"]; ok {
+			required = append(required, "params") // a kind with required params cannot run on defaults
+		}
 		submitVariants = append(submitVariants, map[string]any{
 			"type":     "object",
 			"title":    k.Name(),
-			"required": []string{"kind"},
+			"required": required,
 			"properties": map[string]any{
 				"kind":            map[string]any{"const": k.Name()},
-				"params":          k.Schema(),
+				"params":          params,
 				"inputs":          map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
 				"idempotency_key": map[string]any{"type": "string", "maxLength": 200},
 			},

@@ -1,11 +1,9 @@
 package hyperspectral
 
 import (
-	"fmt"
-	"math"
-	"strings"
-
 	"gonum.org/v1/gonum/mat"
+
+	"eddy/field"
 )
 
 // Method names an unmixing method. The names are API (the `method` param).
@@ -46,40 +44,42 @@ const (
 )
 
 // Config holds the parameters of Unmix. JSON names are those of the `unmix`
-// job's params; matrices that the job resolves from uploads are not
-// serialised. Start from DefaultConfig and set Endmembers.
+// job's params, and the tags declare each parameter's description, range and
+// allowed values (see package field): Validate enforces them and the job's
+// JSON Schema publishes them. Matrices that the job resolves from uploads are
+// not serialised. Start from DefaultConfig and set Endmembers.
 type Config struct {
 	// Endmembers is K, the number of endmembers (≥ 2).
-	Endmembers int `json:"endmembers"`
+	Endmembers int `json:"endmembers" required:"true" min:"2" max:"64" doc:"number K of endmembers (pure materials) to find, at most the number of bands; there is no default. The per-pixel abundance updates cost O(K³)"`
 	// Method is the unmixing method (default rrlbs).
-	Method Method `json:"method"`
+	Method Method `json:"method" enum:"vca_fcls|nmf|l21nmf|l12nmf|rrlbs" doc:"unmixing method: rrlbs, ℓ2,1 error with per-pixel ℓp sparsity weighted by a learned guidance map (Zhu et al.); l21nmf, ℓ2,1 error without sparsity (robust to noisy bands); l12nmf, Frobenius error with ℓ1/2 sparsity (Qian et al.); nmf, Frobenius error (Lee and Seung); vca_fcls, the initial endmembers with fully constrained least-squares abundances, no iterations"`
 	// Init is the initialisation (default fcls).
-	Init Init `json:"init"`
+	Init Init `json:"init" enum:"vca|fcls|upload" doc:"initialisation: fcls, endmembers by VCA (seeded by seed) and abundances by FCLS for them; vca, endmembers by VCA and flat abundances 1/K; upload, the endmembers of init_endmembers and abundances by FCLS"`
 	// InitEndmembers (bands×K, in the units of Y) is required with
 	// Init = upload and not allowed otherwise; the job resolves it from the
 	// `init_endmembers` upload.
 	InitEndmembers *mat.Dense `json:"-"`
 	// P is the exponent of the ℓp sparsity, 0 < p ≤ 1 (default ½).
-	P float64 `json:"p"`
+	P float64 `json:"p" gt:"0" max:"1" doc:"exponent p of the ℓp sparsity of the abundances (rrlbs; l12nmf uses ½), dimensionless: smaller p favours fewer materials per pixel"`
 	// Lambda is κ, the weight of the sparsity term relative to Qian's
 	// sparseness estimate of the data: λ = κ·λ_Q (default 0.05). Result.Lambda
 	// reports the λ used. 0 switches sparsity off.
-	Lambda float64 `json:"lambda"`
+	Lambda float64 `json:"lambda" min:"0" max:"1000" doc:"weight κ of the sparsity term relative to Qian's sparseness estimate λ_Q of the data (λ = κ·λ_Q, reported as the metric lambda), dimensionless; 0 switches sparsity off, larger values give sparser abundances"`
 	// Iterations bounds the number of iterations (default 500).
-	Iterations int `json:"iterations"`
+	Iterations int `json:"iterations" min:"1" max:"100000" doc:"limit on the number of iterations of the iterative methods; a run that reaches it before tol reports converged = false"`
 	// Tol stops the iterations when the relative decrease of the objective,
 	// (F_{t−1} − F_t)/F_{t−1}, falls below it (default 1e-5; 0 runs every
 	// iteration).
-	Tol float64 `json:"tol"`
+	Tol float64 `json:"tol" min:"0" lt:"1" doc:"the iterations stop when the relative decrease of the objective (F_{t−1} − F_t)/F_{t−1} falls below tol, dimensionless; 0 runs every iteration"`
 	// Seed seeds VCA's random directions.
-	Seed uint64 `json:"seed"`
+	Seed uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"seed of VCA's random projections (init vca or fcls); the same seed gives the same endmembers"`
 	// Rows and Cols give the image shape, Rows·Cols = pixels; both 0 means a
 	// single column (Rows = pixels, Cols = 1).
-	Rows int `json:"rows"`
-	Cols int `json:"cols"`
+	Rows int `json:"rows" min:"0" max:"1048576" doc:"image rows, with rows·cols = pixels, for the abundance maps and the guidance map's neighbourhoods; 0 with cols = 0 takes the shape from the cube (rows,cols,bands layout or a scene file), else a single column"`
+	Cols int `json:"cols" min:"0" max:"1048576" doc:"image columns (pixel n is at row n mod rows, column n div rows, MATLAB order); 0 together with rows = 0"`
 	// OutlierBands lists 0-based bands left out of the SAD metric (bands known
 	// to be corrupted). They are not removed from the unmixing.
-	OutlierBands []int `json:"outlier_bands,omitempty"`
+	OutlierBands []int `json:"outlier_bands,omitempty" min:"0" max:"1048575" doc:"0-based indices of bands known to be corrupted, left out of the SAD metric (they still take part in the unmixing); distinct"`
 	// Truth, when set, makes Unmix evaluate its result (Result.Metrics); the
 	// job resolves it from the `truth` upload or the scene's own.
 	Truth *Truth `json:"-"`
@@ -101,90 +101,39 @@ func DefaultConfig() Config {
 	}
 }
 
-// FieldError is one invalid parameter: Field is its JSON name.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// ValidationError lists every invalid parameter of a Config.
-type ValidationError struct {
-	Fields []FieldError
-}
-
-func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		parts[i] = f.Field + ": " + f.Message
-	}
-	return "hyperspectral: invalid config: " + strings.Join(parts, "; ")
-}
-
-// MaxEndmembers bounds K (the per-pixel FCLS costs O(K³)).
+// MaxEndmembers bounds K (the per-pixel FCLS costs O(K³)); it is the bound
+// that Config's tags declare for Endmembers.
 const MaxEndmembers = 64
 
-// MaxIterations bounds Iterations.
-const MaxIterations = 100000
-
-// Validate checks every parameter on its own and against the others, without
-// the data; Unmix checks the rest (shapes against the cube). The error, a
-// *ValidationError, names each invalid field.
+// Validate checks every parameter on its own (field.Check of the declared
+// ranges and values) and, when those hold, against the others, without the
+// data; Unmix checks the rest (shapes against the cube). The error,
+// field.Errors, names each invalid parameter by its JSON Pointer ("/p").
 func (c *Config) Validate() error {
-	var errs []FieldError
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
-	if c.Endmembers < 2 || c.Endmembers > MaxEndmembers {
-		bad("endmembers", "must be between 2 and %d, got %d", MaxEndmembers, c.Endmembers)
-	}
-	switch c.Method {
-	case MethodRRLbS, MethodL21NMF, MethodL12NMF, MethodNMF, MethodVCAFCLS:
-	default:
-		bad("method", "must be one of rrlbs, l21nmf, l12nmf, nmf, vca_fcls, got %q", c.Method)
+	errs := field.Check(c)
+	if len(errs) > 0 {
+		return errs
 	}
 	switch c.Init {
 	case InitVCA, InitFCLS:
 		if c.InitEndmembers != nil {
-			bad("init_endmembers", "given, but init is %q; use init \"upload\"", c.Init)
+			errs.Add("/init_endmembers", "given, but init is %q; use init \"upload\"", c.Init)
 		}
 	case InitUpload:
 		if c.InitEndmembers == nil {
-			bad("init_endmembers", "required with init \"upload\"")
+			errs.Add("/init_endmembers", "required with init \"upload\"")
 		} else if _, k := c.InitEndmembers.Dims(); k != c.Endmembers {
-			bad("init_endmembers", "has %d columns (endmembers), want endmembers = %d", k, c.Endmembers)
+			errs.Add("/init_endmembers", "has %d columns (endmembers), want endmembers = %d", k, c.Endmembers)
 		}
-	default:
-		bad("init", "must be one of vca, fcls, upload, got %q", c.Init)
 	}
-	if !(c.P > 0 && c.P <= 1) {
-		bad("p", "must be in (0, 1], got %v", c.P)
-	}
-	if !(c.Lambda >= 0) || math.IsInf(c.Lambda, 0) {
-		bad("lambda", "must be finite and ≥ 0, got %v", c.Lambda)
-	}
-	if c.Iterations < 1 || c.Iterations > MaxIterations {
-		bad("iterations", "must be between 1 and %d, got %d", MaxIterations, c.Iterations)
-	}
-	if !(c.Tol >= 0 && c.Tol < 1) {
-		bad("tol", "must be in [0, 1), got %v", c.Tol)
-	}
-	if c.Rows < 0 || c.Cols < 0 || (c.Rows == 0) != (c.Cols == 0) {
-		bad("rows", "rows = %d and cols = %d must both be positive, or both 0", c.Rows, c.Cols)
-	}
-	for _, b := range c.OutlierBands {
-		if b < 0 {
-			bad("outlier_bands", "band index %d is negative (indices are 0-based)", b)
-			break
-		}
+	if (c.Rows == 0) != (c.Cols == 0) {
+		errs.Add("/rows", "rows = %d and cols = %d must both be positive, or both 0", c.Rows, c.Cols)
 	}
 	if !distinct(c.OutlierBands) {
-		bad("outlier_bands", "contains duplicates")
+		errs.Add("/outlier_bands", "contains duplicates")
 	}
 	if c.FixedGuidance != nil && c.Method != MethodRRLbS {
-		bad("method", "a fixed guidance map needs method rrlbs, got %q", c.Method)
+		errs.Add("/method", "a fixed guidance map needs method rrlbs, got %q", c.Method)
 	}
-	if len(errs) > 0 {
-		return &ValidationError{Fields: errs}
-	}
-	return nil
+	return errs.Err()
 }

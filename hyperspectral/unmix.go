@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"eddy/field"
 	"eddy/progress"
 )
 
@@ -129,7 +130,7 @@ func (r *Result) GuidanceImage() []float64 {
 // Unmix reports progress after iterations (at most about 200 reports in all)
 // with the iteration and the objective, checks ctx every iteration and
 // returns ctx.Err() when it is done. Invalid parameters, and parameters that
-// do not fit the data, give a *ValidationError; non-finite data give an error.
+// do not fit the data, give field.Errors; non-finite data give an error.
 func Unmix(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -216,7 +217,7 @@ func initialise(ctx context.Context, ys *mat.Dense, scale float64, cfg *Config) 
 		for i := range l {
 			for j := range k {
 				if v := m0.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
-					return nil, nil, nil, &ValidationError{[]FieldError{{"init_endmembers", fmt.Sprintf("non-finite value at band %d, endmember %d", i, j)}}}
+					return nil, nil, nil, field.Errors{{Path: "/init_endmembers", Message: fmt.Sprintf("non-finite value at band %d, endmember %d", i, j)}}
 				}
 				m0.Set(i, j, max(m0.At(i, j), 0))
 			}
@@ -300,10 +301,8 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 // checkData checks the parameters that depend on the shape of the cube
 // (L bands, N pixels).
 func (c *Config) checkData(l, n int) error {
-	var errs []FieldError
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
+	var errs field.Errors
+	bad := func(name, format string, args ...any) { errs.Add("/"+name, format, args...) }
 	if c.Endmembers > l || c.Endmembers > n {
 		bad("endmembers", "%d endmembers for a cube of %d bands and %d pixels", c.Endmembers, l, n)
 	}
@@ -351,10 +350,7 @@ func (c *Config) checkData(l, n int) error {
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return &ValidationError{Fields: errs}
-	}
-	return nil
+	return errs.Err()
 }
 
 // SparsenessEstimate returns Qian's estimate of the sparsity weight of the

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"math"
 	"time"
 
@@ -41,26 +39,23 @@ func (p *GPParams) UnmarshalJSON(b []byte) error {
 	type plain gphm.Config
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	return dec.Decode((*plain)(&p.Config))
+	if err := dec.Decode((*plain)(&p.Config)); err != nil {
+		return err
+	}
+	// Values that mean "the default" are spelled out, so that the normalised
+	// params decode to themselves.
+	if pr, ok := gphm.LookupPreset(p.Preset); ok && p.PDE == "" {
+		p.PDE = pr.PDE.String()
+	}
+	if p.Nugget == "" {
+		p.Nugget = gphm.NuggetRelative
+	}
+	return nil
 }
 
-// Validate checks the configuration, expressions included.
+// Validate checks the parameters against each other, expressions included.
 func (p *GPParams) Validate(c *Checker) {
-	err := p.Config.Validate()
-	c.FailFrom(err, func(e error) (string, string, bool) {
-		var fe *gphm.FieldError
-		var xe *gphm.ExprError
-		switch {
-		case errors.As(e, &xe):
-			if xe.Pos >= 0 {
-				return xe.Field, fmt.Sprintf("at character %d: %v", xe.Pos, xe.Err), true
-			}
-			return xe.Field, xe.Err.Error(), true
-		case errors.As(e, &fe):
-			return fe.Field, fe.Msg, true
-		}
-		return "", "", false
-	})
+	c.Add(p.Config.Validate())
 }
 
 // memory is the peak memory of a solve as gphm.Config.Estimate counts it.

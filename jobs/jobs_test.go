@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"eddy/field"
 	"eddy/storage"
 )
 
@@ -54,7 +55,7 @@ func TestDecodeAndValidatePoissonParams(t *testing.T) {
 }
 
 func TestSchemaFromStruct(t *testing.T) {
-	s := Schema(&PoissonParams{Dim: 2, N: 64, Tol: 1e-10, Method: "cg"})
+	s := field.Schema(&PoissonParams{Dim: 2, N: 64, Tol: 1e-10, Method: "cg"})
 	props := s["properties"].(map[string]any)
 	dim := props["dim"].(map[string]any)
 	if dim["type"] != "integer" || dim["default"] != 2 {

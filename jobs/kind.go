@@ -15,14 +15,20 @@ import (
 	"sort"
 	"time"
 
+	"eddy/field"
 	"eddy/fileformat"
 	"eddy/hdf5io"
 	"eddy/progress"
 	"eddy/storage"
 )
 
-// Params is what every kind's params struct implements. Validate reports problems
-// through a Checker with paths relative to the params object.
+// Params is what every kind's params struct implements. Its fields are declared
+// once, in struct tags (see package field): name, description, default (the
+// value Spec.Defaults gives), enum, bounds, required, reference. Decoding, the
+// checks of each field, the JSON Schema of GET /v1/kinds and the CLI help all
+// derive from that declaration. Validate adds the checks that involve several
+// fields, reporting through a Checker with paths relative to the params
+// object; it runs only on params whose fields passed their own checks.
 type Params interface {
 	Validate(c *Checker)
 }
@@ -116,7 +122,7 @@ func (k kind[P]) Name() string           { return k.s.Name }
 func (k kind[P]) Title() string          { return k.s.Title }
 func (k kind[P]) Description() string    { return k.s.Description }
 func (k kind[P]) defaults() any          { return k.s.Defaults() }
-func (k kind[P]) Schema() map[string]any { return Schema(k.s.Defaults()) }
+func (k kind[P]) Schema() map[string]any { return field.Schema(k.s.Defaults()) }
 func (k kind[P]) InputNames() []string   { return k.s.Inputs }
 func (k kind[P]) OutputNames() []string  { return k.s.Outputs }
 func (k kind[P]) Timeout() time.Duration { return k.s.Timeout }
@@ -151,11 +157,7 @@ func (k kind[P]) Decode(raw json.RawMessage) (json.RawMessage, any, error) {
 
 func prefixPaths(prefix string, err error) error {
 	if v, ok := err.(ValidationError); ok {
-		out := make(ValidationError, len(v))
-		for i, e := range v {
-			out[i] = FieldError{Path: prefix + e.Path, Message: e.Message}
-		}
-		return out
+		return v.Prefix(prefix)
 	}
 	return err
 }
@@ -177,6 +179,7 @@ func Register[P Params](s Spec[P]) {
 	if _, dup := registry[s.Name]; dup {
 		panic("jobs: kind registered twice: " + s.Name)
 	}
+	field.Schema(s.Defaults()) // a malformed params declaration panics here, at init
 	registry[s.Name] = kind[P]{s}
 }
 

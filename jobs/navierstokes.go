@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -20,15 +19,8 @@ type NavierStokesParams struct {
 // Validate checks the configuration and refuses runs of too many time steps
 // for one job.
 func (p *NavierStokesParams) Validate(c *Checker) {
-	err := p.Config.Validate()
-	c.FailFrom(err, func(e error) (string, string, bool) {
-		var fe *navierstokes.FieldError
-		if errors.As(e, &fe) {
-			return fe.Field, fe.Message, true
-		}
-		return "", "", false
-	})
-	if err != nil {
+	if err := p.Config.Validate(); err != nil {
+		c.Add(err)
 		return
 	}
 	if steps := p.Config.TotalSteps() * int64(p.Samples); steps > 2e9 {

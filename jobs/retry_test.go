@@ -13,11 +13,11 @@ import (
 
 // Kinds that exist only in this test binary, to drive the runner's failure paths.
 type flakyParams struct {
-	FailTimes int  `json:"fail_times"`
-	Permanent bool `json:"permanent"`
+	FailTimes int  `json:"fail_times" min:"0" max:"10" doc:"attempts that fail before one succeeds"`
+	Permanent bool `json:"permanent" doc:"fail with a permanent error"`
 }
 
-func (p *flakyParams) Validate(c *Checker) { c.Int("/fail_times", p.FailTimes, 0, 10) }
+func (p *flakyParams) Validate(c *Checker) {}
 
 type sleepParams struct{}
 

@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"eddy/field"
 	"eddy/fileformat"
 	"eddy/hdf5io"
 	"eddy/hyperspectral"
@@ -19,42 +20,26 @@ import (
 // UnmixParams are the params of unmix. The cube, the initial endmembers and the
 // ground truth are uploads (HDF5 or MATLAB v5 MAT-files) named by id.
 type UnmixParams struct {
-	Cube     string `json:"cube" doc:"upload id of the cube (HDF5 or MATLAB v5 MAT-file)"`
-	Variable string `json:"variable" doc:"dataset (HDF5) or variable (MAT) holding the cube"`
-	Layout   string `json:"layout" doc:"axis order of the cube: bands,pixels (pixel n = row + col·rows, MATLAB order) or rows,cols,bands" enum:"bands,pixels|rows,cols,bands"`
+	Cube     string `json:"cube" required:"true" ref:"upload" doc:"upload id of the hyperspectral cube, an HDF5 file or a MATLAB v5 MAT-file (a scene file such as Jasper Ridge's also gives the image shape)"`
+	Variable string `json:"variable" format:"eddy-dataset" doc:"name of the dataset (HDF5) or variable (MAT) of the upload that holds the cube"`
+	Layout   string `json:"layout" enum:"bands,pixels|rows,cols,bands" doc:"axis order of the cube: bands,pixels is a bands×pixels matrix with pixel n = row + col·rows (MATLAB order); rows,cols,bands is an image of spectra, which also gives rows and cols"`
 	hyperspectral.Config
-	InitEndmembers string `json:"init_endmembers" doc:"upload id of initial endmembers (bands×K), with init = upload"`
-	InitScale      string `json:"init_scale" doc:"none: initial endmembers are in the cube's units; data: rescale them to the data (mean band maximum / their maximum), for reflectance libraries" enum:"none|data"`
-	Truth          string `json:"truth" doc:"upload id of ground truth: MAT (M or GT endmembers, A abundances) or HDF5 (endmembers bands×K, abundances K×rows×cols); enables SAD and RMSE"`
+	InitEndmembers string `json:"init_endmembers,omitempty" ref:"upload" doc:"upload id of the initial endmembers, a bands×K matrix (variable or dataset M0, M1, M or endmembers) in the cube's units; required with init = upload, not allowed otherwise"`
+	InitScale      string `json:"init_scale" enum:"none|data" doc:"units of init_endmembers: none, the cube's; data, rescale them by (mean band maximum of the cube)/(their maximum), for reflectance libraries"`
+	Truth          string `json:"truth,omitempty" ref:"upload" doc:"upload id of the ground truth, MAT (M bands×K or GT K×bands endmembers, A abundances) or HDF5 (endmembers bands×K, abundances K×rows×cols): enables the SAD and RMSE metrics"`
 }
 
 // References names the uploads of the job.
-func (p *UnmixParams) References() map[string]string {
-	return map[string]string{"/cube": p.Cube, "/init_endmembers": p.InitEndmembers, "/truth": p.Truth}
-}
+func (p *UnmixParams) References() map[string]string { return field.Refs(p) }
 
-// Validate checks the params; the uploads are checked by CheckUploads.
+// Validate checks the params against each other; the uploads are checked by
+// CheckUploads.
 func (p *UnmixParams) Validate(c *Checker) {
-	if p.Cube == "" {
-		c.Fail("/cube", "is required: the upload id of the cube")
-	}
-	c.OneOf("/layout", p.Layout, string(hyperspectral.LayoutBandsPixels), string(hyperspectral.LayoutRowsColsBands))
-	c.OneOf("/init_scale", p.InitScale, "none", "data")
 	cfg := p.Config
 	if p.InitEndmembers != "" { // stands in for the matrix, checked against the data at run time
-		// Its width is bounded so that an absurd endmembers value is reported, not allocated.
-		cfg.InitEndmembers = mat.NewDense(1, min(max(cfg.Endmembers, 1), hyperspectral.MaxEndmembers), nil)
+		cfg.InitEndmembers = mat.NewDense(1, cfg.Endmembers, nil)
 	}
-	c.FailFrom(cfg.Validate(), func(e error) (string, string, bool) {
-		var ve *hyperspectral.ValidationError
-		if errors.As(e, &ve) && len(ve.Fields) > 0 {
-			for _, f := range ve.Fields[1:] {
-				c.Fail("/"+f.Field, "%s", f.Message)
-			}
-			return ve.Fields[0].Field, ve.Fields[0].Message, true
-		}
-		return "", "", false
-	})
+	c.Add(cfg.Validate())
 }
 
 // findDataset returns the dataset of u named name (with or without a leading "/").
@@ -288,8 +273,8 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	}
 
 	res, err := hyperspectral.Unmix(ctx, y, cfg, env.Progress)
-	var ve *hyperspectral.ValidationError
-	if errors.As(err, &ve) {
+	var fe field.Errors
+	if errors.As(err, &fe) {
 		return Permanent(err)
 	}
 	if err != nil {

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // printJob writes a human summary of the job, one "label value" line per field
@@ -99,8 +102,10 @@ func jobDetail(j *Job) string {
 	return ""
 }
 
-// printKind describes a job kind and its params (name, type, default, allowed
-// values, meaning), nested params as dotted names as -p accepts them.
+// printKind describes a job kind and its params, nested params as dotted
+// names as -p accepts them: a line per param with its name, type, default
+// ("required" when it has none) and allowed values (enum or range), then its
+// description, indented.
 func printKind(w io.Writer, k Kind) {
 	fmt.Fprintf(w, "%s  %s\n", k.Name, k.Title)
 	if k.Description != "" {
@@ -109,15 +114,23 @@ func printKind(w io.Writer, k Kind) {
 		}
 	}
 	fmt.Fprintln(w, "  params:")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	rows := paramRows("", k.ParamsSchema)
 	if len(rows) == 0 {
-		fmt.Fprintln(tw, "    (none)")
+		fmt.Fprintln(w, "    (none)")
 	}
+	var width [3]int
 	for _, r := range rows {
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\n", r[0], r[1], r[2], r[3], r[4])
+		for i := range width {
+			width[i] = max(width[i], utf8.RuneCountInString(r[i]))
+		}
 	}
-	tw.Flush()
+	pad := func(s string, n int) string { return s + strings.Repeat(" ", n-utf8.RuneCountInString(s)+2) }
+	for _, r := range rows {
+		fmt.Fprintln(w, strings.TrimRight("    "+pad(r[0], width[0])+pad(r[1], width[1])+pad(r[2], width[2])+r[3], " "))
+		for _, l := range wrap(r[4], 70) {
+			fmt.Fprintln(w, "        "+l)
+		}
+	}
 	list := func(s []string) string {
 		if len(s) == 0 {
 			return "none"
@@ -132,9 +145,19 @@ func printKind(w io.Writer, k Kind) {
 }
 
 // paramRows flattens a JSON Schema object into rows of name, type, default,
-// allowed values and description.
+// allowed values and description. References, expressions and dataset names
+// show as types of their own (upload-id, expression, dataset), and a
+// required param's default as "required".
 func paramRows(prefix string, schema map[string]any) [][5]string {
 	props, _ := schema["properties"].(map[string]any)
+	required := map[string]bool{}
+	if req, ok := schema["required"].([]any); ok {
+		for _, r := range req {
+			if name, ok := r.(string); ok {
+				required[name] = true
+			}
+		}
+	}
 	var rows [][5]string
 	for _, name := range sortedKeys(props) {
 		p, _ := props[name].(map[string]any)
@@ -145,15 +168,16 @@ func paramRows(prefix string, schema map[string]any) [][5]string {
 			rows = append(rows, paramRows(prefix+name+".", p)...)
 			continue
 		}
-		typ, _ := p["type"].(string)
+		typ := paramType(p)
 		if items, ok := p["items"].(map[string]any); ok && typ == "array" {
-			if it, ok := items["type"].(string); ok {
-				typ = "array of " + it
-			}
+			typ = "array of " + paramType(items)
+			p = merged(p, items)
 		}
 		def := "-"
 		if v, ok := p["default"]; ok {
 			def = formatValue(v)
+		} else if required[name] {
+			def = "required"
 		}
 		desc, _ := p["description"].(string)
 		rows = append(rows, [5]string{prefix + name, typ, def, allowedValues(p), desc})
@@ -161,7 +185,46 @@ func paramRows(prefix string, schema map[string]any) [][5]string {
 	return rows
 }
 
-// allowedValues renders a property's enum or its minimum and maximum.
+// paramType names the type of a property: its JSON type, or for a string of
+// a known format what it holds.
+func paramType(p map[string]any) string {
+	typ, _ := p["type"].(string)
+	switch p["format"] {
+	case "eddy-ref":
+		var accepts []string
+		if r, ok := p["x-eddy-ref"].(map[string]any); ok {
+			if a, ok := r["accepts"].([]any); ok {
+				for _, x := range a {
+					accepts = append(accepts, fmt.Sprint(x))
+				}
+			}
+		}
+		if len(accepts) == 0 {
+			return "id"
+		}
+		return strings.Join(accepts, "|") + "-id"
+	case "eddy-expression":
+		return "expression"
+	case "eddy-dataset":
+		return "dataset"
+	}
+	return typ
+}
+
+// merged returns the keys of a and of b, b's winning.
+func merged(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// allowedValues renders a property's enum or its range: lo..hi when both
+// bounds are inclusive, else in interval notation, "(0..1]".
 func allowedValues(p map[string]any) string {
 	if enum, ok := p["enum"].([]any); ok {
 		vals := make([]string, len(enum))
@@ -171,14 +234,49 @@ func allowedValues(p map[string]any) string {
 		return strings.Join(vals, "|")
 	}
 	lo, hasLo := p["minimum"]
+	xlo, hasXlo := p["exclusiveMinimum"]
 	hi, hasHi := p["maximum"]
+	xhi, hasXhi := p["exclusiveMaximum"]
+	// Integral bounds in full (a seed's 2^53 − 1), others compactly.
+	bound := func(v any) string {
+		if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) <= 1<<53 {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+		return formatValue(v)
+	}
+	var left, right string
 	switch {
-	case hasLo && hasHi:
-		return formatValue(lo) + ".." + formatValue(hi)
 	case hasLo:
-		return ">= " + formatValue(lo)
+		left = bound(lo)
+	case hasXlo:
+		left = bound(xlo)
+	}
+	switch {
 	case hasHi:
-		return "<= " + formatValue(hi)
+		right = bound(hi)
+	case hasXhi:
+		right = bound(xhi)
+	}
+	switch {
+	case left != "" && right != "" && hasLo && hasHi:
+		return left + ".." + right
+	case left != "" && right != "":
+		open, closed := "[", "]"
+		if hasXlo {
+			open = "("
+		}
+		if hasXhi {
+			closed = ")"
+		}
+		return open + left + ".." + right + closed
+	case hasLo:
+		return ">= " + left
+	case hasXlo:
+		return "> " + left
+	case hasHi:
+		return "<= " + right
+	case hasXhi:
+		return "< " + right
 	}
 	return ""
 }

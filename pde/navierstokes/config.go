@@ -1,9 +1,9 @@
 package navierstokes
 
 import (
-	"errors"
-	"fmt"
 	"math"
+
+	"eddy/field"
 )
 
 // Forcing names a vorticity forcing f.
@@ -62,42 +62,45 @@ func (s Scheme) stages() int {
 }
 
 // Config describes a batch of simulations. Its JSON names are the parameter
-// names of the job kind navier_stokes.simulate.
+// names of the job kind navier_stokes.simulate, and its tags declare each
+// parameter's description, range and allowed values (see package field):
+// Validate enforces them and the job's JSON Schema publishes them. Lengths are
+// in the units of L and times in the units of t; vorticity is in 1/time.
 type Config struct {
 	// N is the number of grid points per side.
-	N int `json:"n"`
+	N int `json:"n" min:"8" max:"8192" doc:"grid points per side of the periodic square; the 2/3 rule keeps the Fourier modes |m| < n/3 in each direction. Memory and time grow as n² and n² log n per step"`
 	// Length is the side L of the periodic square [0, L)².
-	Length float64 `json:"length"`
+	Length float64 `json:"length" gt:"0" max:"1e6" doc:"side L of the periodic square [0, L)², in length units: 1 for the FNO data sets, 2π for McWilliams and Kolmogorov flows"`
 	// Viscosity is ν ≥ 0.
-	Viscosity float64 `json:"viscosity"`
+	Viscosity float64 `json:"viscosity" min:"0" max:"1000" doc:"kinematic viscosity ν in ∂t ω + u·∇ω = ν Δω − μ ω + f, in length²/time (the inverse Reynolds number when L and the velocity scale are 1); 0 gives the inviscid equations"`
 	// Forcing is the vorticity forcing.
-	Forcing Forcing `json:"forcing"`
+	Forcing Forcing `json:"forcing" enum:"none|fno|kolmogorov" doc:"vorticity forcing f: none (f = 0, decaying flow); fno, f = 0.1(sin 2π(x+y)/L + cos 2π(x+y)/L) as in the FNO data sets; kolmogorov, f = −κ cos κy with κ = 2π·wavenumber/L, the curl of the body force (sin κy, 0)"`
 	// Drag is the linear drag coefficient μ ≥ 0 (term −μω).
-	Drag float64 `json:"drag"`
+	Drag float64 `json:"drag" min:"0" max:"1000" doc:"linear drag coefficient μ of the term −μω, in 1/time; 0 for none. Kolmogorov flows usually need some to reach a steady state"`
 	// Initial is the initial condition.
-	Initial Initial `json:"initial"`
+	Initial Initial `json:"initial" enum:"grf|mcwilliams|taylor_green" doc:"initial vorticity: grf, a Gaussian random field N(0, C), C ∝ (−Δ + τ²)^(−α) (FNO convention); mcwilliams, McWilliams' (1984) decaying-turbulence field with peak wavenumber k0; taylor_green, the Taylor–Green vortex of the given wavenumber, an exact solution when f = 0"`
 	// Alpha and Tau are the GRF exponent α > 1 and inverse length τ > 0.
-	Alpha float64 `json:"alpha"`
-	Tau   float64 `json:"tau"`
+	Alpha float64 `json:"alpha" gt:"1" max:"20" doc:"exponent α of the GRF covariance (−Δ + τ²)^(−α), dimensionless: larger α gives smoother initial fields (α > 1 for finite variance in 2-D); used with initial = grf"`
+	Tau   float64 `json:"tau" gt:"0" max:"10000" doc:"inverse length scale τ of the GRF covariance (−Δ + τ²)^(−α), in 1/length: the field is correlated over lengths of about 1/τ; used with initial = grf"`
 	// K0 is the McWilliams peak wavenumber, in waves per side L (the
 	// angular wavenumber when L = 2π).
-	K0 float64 `json:"k0"`
+	K0 float64 `json:"k0" gt:"0" max:"4096" doc:"peak wavenumber of the McWilliams energy spectrum, in waves per side L (the angular wavenumber when L = 2π); used with initial = mcwilliams"`
 	// Wavenumber is the integer k of the Taylor–Green vortex and of the
 	// Kolmogorov forcing, in waves per side L.
-	Wavenumber int `json:"wavenumber"`
+	Wavenumber int `json:"wavenumber" min:"1" max:"2730" doc:"integer wavenumber k, in waves per side L, of the Taylor–Green vortex and of the Kolmogorov forcing; it must stay below n/3 (kept by the 2/3 rule) when either is used"`
 	// Scheme is the time stepper and Dt its step.
-	Scheme Scheme  `json:"scheme"`
-	Dt     float64 `json:"dt"`
+	Scheme Scheme  `json:"scheme" enum:"imex_euler_cn|rk2_cn|rk4_cn" doc:"time stepper, all treating ν Δω − μ ω implicitly by Crank–Nicolson: imex_euler_cn, first order; rk2_cn, Heun predictor–corrector, second order; rk4_cn, low-storage RK4 for the advection, second order overall, the most stable"`
+	Dt     float64 `json:"dt" gt:"0" max:"1000" doc:"time step Δt, in time units; t_warmup and snapshot_dt must be integer multiples of it. Too large a step for the flow (CFL number u_max Δt n/L well above 1) makes the solution blow up"`
 	// Snapshots are taken at TWarmup, TWarmup + SnapshotDt, …, TEnd (the
 	// first one included); TWarmup, SnapshotDt and TEnd − TWarmup must be
 	// integer multiples of Dt and SnapshotDt respectively.
-	TWarmup    float64 `json:"t_warmup"`
-	TEnd       float64 `json:"t_end"`
-	SnapshotDt float64 `json:"snapshot_dt"`
+	TWarmup    float64 `json:"t_warmup" min:"0" max:"1e9" doc:"time simulated before the first snapshot, in time units (an integer multiple of dt); 0 records the initial condition"`
+	TEnd       float64 `json:"t_end" min:"0" max:"1e9" doc:"time of the last snapshot, in time units; t_end − t_warmup must be an integer multiple of snapshot_dt"`
+	SnapshotDt float64 `json:"snapshot_dt" gt:"0" max:"1e9" doc:"time between two snapshots, in time units (an integer multiple of dt); the result holds (t_end − t_warmup)/snapshot_dt + 1 frames per sample"`
 	// Samples is the number of trajectories; sample i draws its initial
 	// condition from a generator seeded with Seed + i.
-	Samples int    `json:"samples"`
-	Seed    uint64 `json:"seed"`
+	Samples int    `json:"samples" min:"1" max:"1048576" doc:"number of independent trajectories; sample i draws its initial condition with seed + i. Memory grows as samples × frames × n²"`
+	Seed    uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"seed of the random initial conditions (grf, mcwilliams); the same seed gives bit-identical trajectories"`
 }
 
 // DefaultConfig returns the forced "FNO" data set of the paper (ν = 1e-3,
@@ -125,25 +128,9 @@ func DefaultConfig() Config {
 	}
 }
 
-// Limits enforced by Validate. Memory is the caller's limit to set from
-// Estimate.
-const (
-	MinN       = 8
-	MaxN       = 8192
-	MaxSamples = 1 << 20
-	MaxSteps   = 1 << 40
-)
-
-// FieldError is a validation failure of one Config field, named by its JSON
-// name.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-func (e *FieldError) Error() string {
-	return fmt.Sprintf("navierstokes: %s: %s", e.Field, e.Message)
-}
+// MaxSteps bounds the time steps of a simulation over all samples; Validate
+// enforces it. Memory is the caller's limit to set from Estimate.
+const MaxSteps = 1 << 40
 
 // ratio returns the integer q with a ≈ q·b, and whether a/b is an integer to
 // within a relative 1e-9.
@@ -156,94 +143,39 @@ func ratio(a, b float64) (int64, bool) {
 	return int64(q), math.Abs(r-q) <= 1e-9*math.Max(1, q)
 }
 
-// Validate checks c and returns nil or the joined *FieldError of every
-// invalid field.
+// Validate checks c and returns nil or field.Errors naming every invalid
+// parameter by its JSON Pointer ("/n"): each parameter against its declared
+// range and values (field.Check), then, when those hold, the times against
+// each other and the wavenumber against the grid.
 func (c Config) Validate() error {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	errs := field.Check(c)
+	if len(errs) > 0 {
+		return errs
 	}
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	if c.N < MinN || c.N > MaxN {
-		bad("n", "must be in [%d, %d], got %d", MinN, MaxN, c.N)
+	if (c.Forcing == ForcingKolmogorov || c.Initial == InitialTaylorGreen) && 3*c.Wavenumber >= c.N {
+		errs.Add("/wavenumber", "must be below n/3 (kept by the 2/3 rule), got %d with n = %d", c.Wavenumber, c.N)
 	}
-	if !(c.Length > 0) || !finite(c.Length) {
-		bad("length", "must be a positive number, got %v", c.Length)
+	if _, ok := ratio(c.TWarmup, c.Dt); !ok {
+		errs.Add("/t_warmup", "must be an integer multiple of dt = %v, got %v", c.Dt, c.TWarmup)
 	}
-	if !(c.Viscosity >= 0) || !finite(c.Viscosity) {
-		bad("viscosity", "must be ≥ 0, got %v", c.Viscosity)
+	snapOK := true
+	if q, ok := ratio(c.SnapshotDt, c.Dt); !ok || q < 1 {
+		errs.Add("/snapshot_dt", "must be an integer multiple of dt = %v, got %v", c.Dt, c.SnapshotDt)
+		snapOK = false
 	}
-	if !(c.Drag >= 0) || !finite(c.Drag) {
-		bad("drag", "must be ≥ 0, got %v", c.Drag)
-	}
-	needK := false
-	switch c.Forcing {
-	case ForcingNone, ForcingFNO:
-	case ForcingKolmogorov:
-		needK = true
-	default:
-		bad("forcing", "must be one of none, fno, kolmogorov, got %q", c.Forcing)
-	}
-	switch c.Initial {
-	case InitialGRF:
-		if !(c.Alpha > 1) || !finite(c.Alpha) {
-			bad("alpha", "must be > 1 (finite variance in 2-D), got %v", c.Alpha)
-		}
-		if !(c.Tau > 0) || !finite(c.Tau) {
-			bad("tau", "must be > 0, got %v", c.Tau)
-		}
-	case InitialMcWilliams:
-		if !(c.K0 > 0) || !finite(c.K0) {
-			bad("k0", "must be > 0, got %v", c.K0)
-		}
-	case InitialTaylorGreen:
-		needK = true
-	default:
-		bad("initial", "must be one of grf, mcwilliams, taylor_green, got %q", c.Initial)
-	}
-	if needK && (c.Wavenumber < 1 || 3*c.Wavenumber >= c.N) {
-		bad("wavenumber", "must be ≥ 1 and below n/3 (kept by the 2/3 rule), got %d with n = %d", c.Wavenumber, c.N)
-	}
-	switch c.Scheme {
-	case SchemeEulerCN, SchemeRK2CN, SchemeRK4CN:
-	default:
-		bad("scheme", "must be one of imex_euler_cn, rk2_cn, rk4_cn, got %q", c.Scheme)
-	}
-	dtOK := c.Dt > 0 && finite(c.Dt)
-	if !dtOK {
-		bad("dt", "must be > 0, got %v", c.Dt)
-	}
-	if !(c.TWarmup >= 0) || !finite(c.TWarmup) {
-		bad("t_warmup", "must be ≥ 0, got %v", c.TWarmup)
-	} else if dtOK {
-		if _, ok := ratio(c.TWarmup, c.Dt); !ok {
-			bad("t_warmup", "must be an integer multiple of dt = %v, got %v", c.Dt, c.TWarmup)
-		}
-	}
-	snapOK := c.SnapshotDt > 0 && finite(c.SnapshotDt)
-	if !snapOK {
-		bad("snapshot_dt", "must be > 0, got %v", c.SnapshotDt)
-	} else if dtOK {
-		if q, ok := ratio(c.SnapshotDt, c.Dt); !ok || q < 1 {
-			bad("snapshot_dt", "must be an integer multiple of dt = %v, got %v", c.Dt, c.SnapshotDt)
-		}
-	}
-	if !(c.TEnd >= c.TWarmup) || !finite(c.TEnd) {
-		bad("t_end", "must be ≥ t_warmup = %v, got %v", c.TWarmup, c.TEnd)
+	if !(c.TEnd >= c.TWarmup) {
+		errs.Add("/t_end", "must be ≥ t_warmup = %v, got %v", c.TWarmup, c.TEnd)
 	} else if snapOK {
 		if _, ok := ratio(c.TEnd-c.TWarmup, c.SnapshotDt); !ok {
-			bad("t_end", "t_end − t_warmup must be an integer multiple of snapshot_dt = %v, got %v", c.SnapshotDt, c.TEnd-c.TWarmup)
+			errs.Add("/t_end", "t_end − t_warmup must be an integer multiple of snapshot_dt = %v, got %v", c.SnapshotDt, c.TEnd-c.TWarmup)
 		}
-	}
-	if c.Samples < 1 || c.Samples > MaxSamples {
-		bad("samples", "must be in [1, %d], got %d", MaxSamples, c.Samples)
 	}
 	if len(errs) == 0 {
 		if s := c.TotalSteps(); s*int64(c.Samples) > MaxSteps {
-			bad("t_end", "%d steps × %d samples exceed the limit %d", s, c.Samples, int64(MaxSteps))
+			errs.Add("/t_end", "%d steps × %d samples exceed the limit %d", s, c.Samples, int64(MaxSteps))
 		}
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 // Frames returns the number of snapshots per sample; c must be valid.

@@ -52,7 +52,7 @@ func (tr *Trajectories) Frame(s, f int) []float64 {
 // (time step too large for the flow).
 func Simulate(ctx context.Context, c Config, fn progress.Func) (*Trajectories, error) {
 	if err := c.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("navierstokes: %w", err)
 	}
 	n, frames, samples := c.N, c.Frames(), c.Samples
 	h := n/2 + 1

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"eddy/field"
 	"eddy/progress"
 )
 
@@ -179,17 +180,17 @@ func TestConfigValidate(t *testing.T) {
 		c := DefaultConfig()
 		tc.edit(&c)
 		err := c.Validate()
-		var fe *FieldError
-		if !errors.As(err, &fe) || fe.Field != tc.field {
-			t.Errorf("%s: err = %v, want a FieldError for %q", tc.field, err, tc.field)
+		var fe field.Errors
+		if !errors.As(err, &fe) || !fe.Has("/"+tc.field) {
+			t.Errorf("%s: err = %v, want a field error at /%s", tc.field, err, tc.field)
 		}
 	}
 	// Several bad fields are all reported.
 	c := DefaultConfig()
 	c.N, c.Dt = 2, -1
 	err := c.Validate()
-	if u, ok := err.(interface{ Unwrap() []error }); !ok || len(u.Unwrap()) != 2 {
-		t.Errorf("want two joined errors, got %v", err)
+	if fe, ok := err.(field.Errors); !ok || len(fe) != 2 {
+		t.Errorf("want two field errors, got %v", err)
 	}
 }
 

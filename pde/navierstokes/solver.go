@@ -81,7 +81,7 @@ func solverBytes(n int) int64 {
 // returns the validation error of c, if any.
 func NewSolver(c Config) (*Solver, error) {
 	if err := c.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("navierstokes: %w", err)
 	}
 	n := c.N
 	h := n/2 + 1

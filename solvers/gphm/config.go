@@ -1,55 +1,63 @@
 package gphm
 
 import (
-	"errors"
 	"fmt"
-	"math"
+	"strings"
+
+	"eddy/field"
+	"eddy/pde/expr"
 )
 
 // Config is the request for one solve. JSON names are the job parameters of
-// gp.solve. A problem is given by exactly one of: Preset; Exact (source and
-// boundary data derived from it); or Source and Boundary.
+// gp.solve, and the tags declare each parameter's description, range and
+// allowed values (see package field): Validate enforces them and the job's
+// JSON Schema publishes them. A problem is given by exactly one of: Preset;
+// Exact (source and boundary data derived from it); or Source and Boundary.
+//
+// Sign convention (Fang et al.): the source f is the right-hand side of
+// u_xx = f (1-D Poisson), Δu = f (2-D), Δu + u³ − u = f (Allen–Cahn) and
+// β u_x + u_t = f (advection) — not −Δu = f as in package poisson.
 type Config struct {
 	// PDE is poisson1d, poisson2d, allen_cahn1d, allen_cahn2d or advection.
 	// With a preset it may be empty; otherwise it must match the preset.
-	PDE string `json:"pde"`
+	PDE string `json:"pde,omitempty" enum:"poisson1d|poisson2d|allen_cahn1d|allen_cahn2d|advection" doc:"the equation, on a grid of x (and y, or t for advection): poisson1d u_xx = f; poisson2d u_xx + u_yy = f; allen_cahn1d u_xx + u³ − u = f; allen_cahn2d Δu + u³ − u = f; advection β u_x + u_t = f. With a preset it may be left out (it must match the preset's)"`
 	// Preset names a built-in problem (see Presets). It fixes the PDE and the
 	// exact solution, and supplies the domain and β where those are zero.
-	Preset string `json:"preset,omitempty"`
+	Preset string `json:"preset,omitempty" enum:"ac1|ac2|ac2d|adv|p1|p2|p2d1|p2d2|p3|p4|p5" doc:"a benchmark problem of Fang et al. (ICLR 2024) with the authors' grid, frequency scale and boundary weight: p1–p5, 1-D Poisson (p1: u = sin(100x) on [0, 2π]); ac1, ac2, 1-D Allen–Cahn; p2d1, p2d2, 2-D Poisson; ac2d, 2-D Allen–Cahn; adv, advection with β = 200. It fixes the PDE and the exact solution; leave it out to give exact, or source and boundary"`
 	// Exact is the exact solution as an expression in x (1-D), x and y (2-D),
 	// or x and t (advection).
-	Exact string `json:"exact,omitempty"`
+	Exact string `json:"exact,omitempty" format:"eddy-expression" doc:"exact solution u as an expression in x (1-D), x and y (2-D) or x and t (advection), e.g. sin(3*x) + x^2: the source and the boundary values are derived from it, and the relative L2 error of the solution is reported. Give it, or source and boundary, when there is no preset"`
 	// Source is f, the right-hand side of the PDE, in the same variables.
-	Source string `json:"source,omitempty"`
+	Source string `json:"source,omitempty" format:"eddy-expression" doc:"right-hand side f of the PDE as an expression in the variables of exact, with the paper's sign convention: u_xx = f for poisson1d (so u = sin(x) has f = −sin(x); poisson.solve instead solves −Δu = f), Δu = f for poisson2d, Δu + u³ − u = f for Allen–Cahn, β u_x + u_t = f for advection. Give it with boundary"`
 	// Boundary gives the Dirichlet values, evaluated on the boundary nodes.
-	Boundary string `json:"boundary,omitempty"`
+	Boundary string `json:"boundary,omitempty" format:"eddy-expression" doc:"Dirichlet values of u as an expression in the variables of exact, evaluated on the boundary nodes of the grid: both ends in 1-D, the four sides of the rectangle in 2-D and for advection (x–t). Give it with source"`
 	// Domain [XMin, XMax] × [YMin, YMax]; the second axis is t for advection
 	// and unused in 1-D.
-	XMin float64 `json:"x_min"`
-	XMax float64 `json:"x_max"`
-	YMin float64 `json:"y_min"`
-	YMax float64 `json:"y_max"`
+	XMin float64 `json:"x_min" min:"-1e6" max:"1e6" doc:"left end of the x interval, in the length unit of the expressions; with a preset, x_min = x_max = 0 means the preset's interval"`
+	XMax float64 `json:"x_max" min:"-1e6" max:"1e6" doc:"right end of the x interval; it must exceed x_min"`
+	YMin float64 `json:"y_min" min:"-1e6" max:"1e6" doc:"lower end of the second axis (y in 2-D, t for advection; unused in 1-D); with a preset, y_min = y_max = 0 means the preset's interval"`
+	YMax float64 `json:"y_max" min:"-1e6" max:"1e6" doc:"upper end of the second axis; in 2-D and for advection it must exceed y_min"`
 	// Beta is the advection speed in β u_x + u_t = 0.
-	Beta float64 `json:"beta"`
+	Beta float64 `json:"beta" min:"-1e6" max:"1e6" doc:"advection speed β in β u_x + u_t = f, in x units per t unit; nonzero for advection, unused otherwise. With a preset, 0 means the preset's"`
 	// N is the number of grid points per axis, end points included.
-	N int `json:"n"`
+	N int `json:"n" min:"8" max:"2000" doc:"grid points per axis, end points included (n² nodes in 2-D; at most 1000 there). Memory grows as n² and the work per iteration as n³"`
 	// Kernel is gm, stm (GP-HM), se or matern (baselines).
-	Kernel string `json:"kernel"`
+	Kernel string `json:"kernel" enum:"gm|stm|se|matern" doc:"covariance of the GP on each axis: gm, a Gaussian spectral mixture (GP-HM-GM); stm, a Student-t spectral mixture (GP-HM-StM); se and matern, the baselines' scale mixtures of squared-exponential and Matérn-5/2 kernels (no learned frequencies)"`
 	// Components is Q, the number of mixture components per dimension.
-	Components int `json:"components"`
+	Components int `json:"components" min:"1" max:"200" doc:"number Q of mixture components per axis; the learned spectrum keeps the components the solution needs. Work grows about linearly with Q"`
 	// FreqScale is F: the initial frequencies are μ_q = F q/(Q−1), in cycles per
 	// unit length; about 1.25–2× the largest frequency of the solution.
-	FreqScale float64 `json:"freq_scale"`
+	FreqScale float64 `json:"freq_scale" min:"0" max:"1e6" doc:"frequency scale F, in cycles per unit length: the initial frequencies are μ_q = F q/(Q − 1). Choose about 1.25–2× the largest frequency of the solution; too small a value misses high-frequency components"`
 	// Iterations is the number of optimiser iterations: L-BFGS iterations on
 	// the spectra (the exact-U path in 1-D, the Kronecker-CG path in 2-D;
 	// L-BFGS stops earlier when no step lowers the objective).
-	Iterations int `json:"iterations"`
+	Iterations int `json:"iterations" min:"0" max:"10000000" doc:"number of L-BFGS iterations on the kernel spectra (U is eliminated exactly in 1-D and by Kronecker conjugate gradients in 2-D); L-BFGS stops earlier when no step lowers the objective"`
 	// LR is the Adam learning rate of the paper's joint optimisation; the
 	// default paths eliminate U exactly and do not use it.
-	LR float64 `json:"lr"`
+	LR float64 `json:"lr" gt:"0" max:"10" doc:"Adam learning rate of the paper's joint optimisation of U and the spectra; the default solution paths eliminate U exactly and do not use it"`
 	// LambdaB weights the boundary log-likelihood (200 in the paper, 500 for
 	// advection).
-	LambdaB float64 `json:"lambda_b"`
+	LambdaB float64 `json:"lambda_b" gt:"0" max:"1e9" doc:"weight λ_b of the boundary log-likelihood against the PDE residual's (200 in the paper, 500 for advection): larger values fit the boundary values more tightly"`
 	// Nugget is the jitter on the diagonal of each kernel matrix K_j:
 	// "relative" (default when empty), 1e-6·k_j(0), or "absolute", the
 	// paper's 1e-6. The relative nugget keeps the objective free of rounding
@@ -58,10 +66,10 @@ type Config struct {
 	// 6e-5); the absolute one lets the weights shrink the nugget relative to
 	// the signal, which suits solutions with a polynomial part (for
 	// sin(3x) + x² on [0, 2], N = 60: 1e-4 instead of 1e-2).
-	Nugget string `json:"nugget,omitempty"`
+	Nugget string `json:"nugget,omitempty" enum:"relative|absolute" doc:"jitter on the diagonal of each kernel matrix: relative, 1e-6·k(0), keeps the objective free of rounding noise and suits the high-frequency presets; absolute, the paper's 1e-6, suits solutions with a polynomial part (sin(3x) + x² on [0, 2]: error 1e-4 instead of 1e-2)"`
 	// Seed is recorded for reproducibility. The method itself is
 	// deterministic: the initialisation (spec §1.4) uses no random numbers.
-	Seed uint64 `json:"seed"`
+	Seed uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"recorded with the result for reproducibility; the method is deterministic (its initialisation draws no random numbers), so the seed does not change the solution"`
 }
 
 // Values of Config.Nugget.
@@ -70,13 +78,9 @@ const (
 	NuggetAbsolute = "absolute"
 )
 
-// Limits the API may rely on; Validate enforces them.
-const (
-	MaxN1D        = 2000
-	MaxN2D        = 1000
-	MaxComponents = 200
-	MaxIterations = 10_000_000
-)
+// MaxN2D bounds N in 2-D, where the grid has N² nodes; Validate enforces it
+// (the bound in 1-D and the others are declared in Config's tags).
+const MaxN2D = 1000
 
 // DefaultConfig returns the settings of preset p1 (1-D Poisson, u = sin(100x)
 // on [0, 2π], N = 400, GP-HM-GM) with the exact-U path's default budget.
@@ -97,7 +101,7 @@ func PresetConfig(name string) (Config, error) {
 	c := Config{
 		PDE: p.PDE.String(), Preset: name, XMin: p.XMin, XMax: p.XMax, YMin: p.YMin, YMax: p.YMax,
 		Beta: p.Beta, N: p.N, Kernel: "gm", Components: 30, FreqScale: p.FreqScale,
-		Iterations: p.Iterations, LR: 0.01, LambdaB: p.LambdaB,
+		Iterations: p.Iterations, LR: 0.01, LambdaB: p.LambdaB, Nugget: NuggetRelative,
 	}
 	c.Iterations = 300
 	if p.PDE.Dims() == 2 {
@@ -105,14 +109,6 @@ func PresetConfig(name string) (Config, error) {
 	}
 	return c, nil
 }
-
-// FieldError is a Config field with an invalid value; Field is its JSON name.
-type FieldError struct {
-	Field string
-	Msg   string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // resolved is a validated Config turned into typed values.
 type resolved struct {
@@ -122,137 +118,88 @@ type resolved struct {
 	prob   problem
 }
 
-// Validate checks c and returns nil or an error joining a *FieldError or
-// *ExprError per bad field (errors.Join; use errors.As to inspect them).
+// Validate checks c and returns nil or field.Errors naming every invalid
+// parameter by its JSON Pointer ("/n"): each parameter against its declared
+// range and values (field.Check), then, when those hold, the parameters
+// against each other and the expressions (a syntax error is reported with
+// its character position).
 func (c Config) Validate() error {
 	_, err := c.resolve()
 	return err
 }
 
 func (c Config) resolve() (*resolved, error) {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	errs := field.Check(c)
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	r := &resolved{cfg: c}
-	var pdeOK bool
 	if c.Preset != "" {
-		p, ok := presets[c.Preset]
-		if !ok {
-			bad("preset", "unknown preset %q (want one of %v)", c.Preset, Presets())
-		} else {
-			if c.PDE != "" && c.PDE != p.PDE.String() {
-				bad("pde", "preset %s is %s, not %s", p.Name, p.PDE, c.PDE)
-			}
-			if c.Exact != "" || c.Source != "" || c.Boundary != "" {
-				bad("preset", "give either a preset or exact/source/boundary expressions, not both")
-			}
-			r.pde, pdeOK = p.PDE, true
-			r.cfg.PDE = p.PDE.String()
-			r.cfg.Exact = p.Exact
-			if c.XMin == 0 && c.XMax == 0 {
-				r.cfg.XMin, r.cfg.XMax = p.XMin, p.XMax
-			}
-			if c.YMin == 0 && c.YMax == 0 {
-				r.cfg.YMin, r.cfg.YMax = p.YMin, p.YMax
-			}
-			if c.Beta == 0 {
-				r.cfg.Beta = p.Beta
-			}
+		p := presets[c.Preset]
+		if c.PDE != "" && c.PDE != p.PDE.String() {
+			errs.Add("/pde", "preset %s is %s, not %s", p.Name, p.PDE, c.PDE)
+		}
+		if c.Exact != "" || c.Source != "" || c.Boundary != "" {
+			errs.Add("/preset", "give either a preset or exact/source/boundary expressions, not both")
+		}
+		r.pde = p.PDE
+		r.cfg.PDE = p.PDE.String()
+		r.cfg.Exact = p.Exact
+		if c.XMin == 0 && c.XMax == 0 {
+			r.cfg.XMin, r.cfg.XMax = p.XMin, p.XMax
+		}
+		if c.YMin == 0 && c.YMax == 0 {
+			r.cfg.YMin, r.cfg.YMax = p.YMin, p.YMax
+		}
+		if c.Beta == 0 {
+			r.cfg.Beta = p.Beta
 		}
 	} else {
-		p, err := ParsePDE(c.PDE)
+		pde, err := ParsePDE(c.PDE)
 		if err != nil {
-			bad("pde", "%v", err)
-		} else {
-			r.pde, pdeOK = p, true
+			errs.Add("/pde", "is required without a preset (one of %s)", strings.Join(pdeNames[:], ", "))
 		}
+		r.pde = pde
 		switch {
 		case c.Exact != "" && (c.Source != "" || c.Boundary != ""):
-			bad("exact", "give either exact or source and boundary, not both")
+			errs.Add("/exact", "give either exact or source and boundary, not both")
 		case c.Exact == "" && (c.Source == "" || c.Boundary == ""):
-			bad("exact", "give a preset, an exact solution, or both source and boundary")
-		}
-	}
-	k, err := ParseKernel(c.Kernel)
-	if err != nil {
-		bad("kernel", "%v", err)
-	}
-	r.kernel = k
-	rc := r.cfg
-	finite := func(field string, v float64) bool {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			bad(field, "must be finite")
-			return false
-		}
-		return true
-	}
-	if finite("x_min", rc.XMin) && finite("x_max", rc.XMax) && !(rc.XMax > rc.XMin) {
-		bad("x_max", "must exceed x_min (got [%g, %g])", rc.XMin, rc.XMax)
-	}
-	if pdeOK && r.pde.Dims() == 2 {
-		if finite("y_min", rc.YMin) && finite("y_max", rc.YMax) && !(rc.YMax > rc.YMin) {
-			bad("y_max", "must exceed y_min (got [%g, %g])", rc.YMin, rc.YMax)
-		}
-	}
-	if pdeOK && r.pde == Advection && finite("beta", rc.Beta) && rc.Beta == 0 {
-		bad("beta", "must be nonzero for advection")
-	}
-	maxN := MaxN1D
-	if pdeOK && r.pde.Dims() == 2 {
-		maxN = MaxN2D
-	}
-	if c.N < 8 || c.N > maxN {
-		bad("n", "must be in [8, %d], got %d", maxN, c.N)
-	}
-	if c.Components < 1 || c.Components > MaxComponents {
-		bad("components", "must be in [1, %d], got %d", MaxComponents, c.Components)
-	}
-	if finite("freq_scale", c.FreqScale) && c.FreqScale < 0 {
-		bad("freq_scale", "must be ≥ 0, got %g", c.FreqScale)
-	}
-	if c.Iterations < 0 || c.Iterations > MaxIterations {
-		bad("iterations", "must be in [0, %d], got %d", MaxIterations, c.Iterations)
-	}
-	if finite("lr", c.LR) && !(c.LR > 0) {
-		bad("lr", "must be > 0, got %g", c.LR)
-	}
-	if finite("lambda_b", c.LambdaB) && !(c.LambdaB > 0) {
-		bad("lambda_b", "must be > 0, got %g", c.LambdaB)
-	}
-	switch c.Nugget {
-	case "":
-		r.cfg.Nugget = NuggetRelative
-	case NuggetRelative, NuggetAbsolute:
-	default:
-		bad("nugget", "unknown nugget %q (want %s or %s)", c.Nugget, NuggetRelative, NuggetAbsolute)
-	}
-	if pdeOK {
-		r.prob = problem{pde: r.pde, beta: rc.Beta}
-		if rc.Exact != "" {
-			e, err := parseField("exact", rc.Exact, r.pde)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			r.prob.exact = e
-		}
-		if rc.Source != "" {
-			e, err := parseField("source", rc.Source, r.pde)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			r.prob.source = e
-		}
-		if rc.Boundary != "" {
-			e, err := parseField("boundary", rc.Boundary, r.pde)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			r.prob.bound = e
+			errs.Add("/exact", "give a preset, an exact solution, or both source and boundary")
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, errs
+	}
+	r.kernel, _ = ParseKernel(c.Kernel) // the enum of Kernel admits only known names
+	if r.cfg.Nugget == "" {
+		r.cfg.Nugget = NuggetRelative
+	}
+	rc := r.cfg
+	if !(rc.XMax > rc.XMin) {
+		errs.Add("/x_max", "must exceed x_min (got [%g, %g])", rc.XMin, rc.XMax)
+	}
+	if r.pde.Dims() == 2 && !(rc.YMax > rc.YMin) {
+		errs.Add("/y_max", "must exceed y_min (got [%g, %g])", rc.YMin, rc.YMax)
+	}
+	if r.pde == Advection && rc.Beta == 0 {
+		errs.Add("/beta", "must be nonzero for advection")
+	}
+	if r.pde.Dims() == 2 && c.N > MaxN2D {
+		errs.Add("/n", "must be at most %d for a 2-D problem (n² grid nodes), got %d", MaxN2D, c.N)
+	}
+	r.prob = problem{pde: r.pde, beta: rc.Beta}
+	for _, e := range []struct {
+		name, src string
+		dst       **expr.Expr
+	}{{"exact", rc.Exact, &r.prob.exact}, {"source", rc.Source, &r.prob.source}, {"boundary", rc.Boundary, &r.prob.bound}} {
+		if e.src != "" {
+			x, err := parseField(e.name, e.src, r.pde)
+			errs.Append(err)
+			*e.dst = x
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	return r, nil
 }

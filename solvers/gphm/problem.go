@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"eddy/field"
 	"eddy/pde/expr"
 )
 
@@ -56,30 +57,6 @@ func LookupPreset(name string) (Preset, bool) {
 	return p, ok
 }
 
-// ExprError is a malformed or unusable expression in a Config field. Field is
-// the JSON name of the field (exact, source or boundary) and Pos the 0-based
-// character position of the error in the expression (-1 when the expression
-// parses but cannot be evaluated, for instance a NaN on the grid).
-type ExprError struct {
-	Field string
-	Pos   int
-	Err   error
-}
-
-func (e *ExprError) Error() string {
-	if e.Pos >= 0 {
-		return fmt.Sprintf("%s: position %d: %v", e.Field, e.Pos, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", e.Field, e.Err)
-}
-
-func (e *ExprError) Unwrap() error { return e.Err }
-
-// Permanent reports true: an expression that cannot be parsed, or is not
-// finite on the grid, fails the same way on every attempt (a job service
-// does not retry it).
-func (e *ExprError) Permanent() bool { return true }
-
 // varNames returns the expression variables of the PDE.
 func varNames(p PDE) []string {
 	switch {
@@ -91,13 +68,16 @@ func varNames(p PDE) []string {
 	return []string{"x"}
 }
 
-func parseField(field, src string, p PDE) (*expr.Expr, error) {
+// parseField parses the expression src of the Config field name in the
+// variables of p; a malformed one gives field.Errors at that field, with the
+// character position of a syntax error.
+func parseField(name, src string, p PDE) (*expr.Expr, error) {
 	e, err := expr.Parse(src, varNames(p)...)
 	if err != nil {
 		if se, ok := err.(*expr.SyntaxError); ok {
-			return nil, &ExprError{Field: field, Pos: se.Pos, Err: fmt.Errorf("%s", se.Msg)}
+			return nil, field.Errors{{Path: "/" + name, Message: fmt.Sprintf("at character %d: %s", se.Pos, se.Msg)}}
 		}
-		return nil, &ExprError{Field: field, Pos: -1, Err: err}
+		return nil, field.Errors{{Path: "/" + name, Message: err.Error()}}
 	}
 	return e, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"eddy/field"
 	"eddy/progress"
 )
 
@@ -199,7 +200,8 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 // jets, of an expression of up to expr.MaxLen bytes, so a grid of 10⁶ nodes
 // can take a minute: sample checks ctx once per grid row and once per n2
 // boundary nodes and returns ctx.Err() when cancelled. A value that is not
-// finite gives an *ExprError naming the field it comes from.
+// finite gives field.Errors at the field it comes from (/exact, /source or
+// /boundary).
 func sample(ctx context.Context, prob *problem, axes []*axis, bIdx []int) (F, uex *mat.Dense, g []float64, err error) {
 	n1, n2 := axes[0].n, 1
 	if len(axes) == 2 {
@@ -221,17 +223,17 @@ func sample(ctx context.Context, prob *problem, axes []*axis, bIdx []int) (F, ue
 			}
 			f := prob.sourceAt(at)
 			if math.IsNaN(f) || math.IsInf(f, 0) {
-				field := "source"
+				name := "source"
 				if prob.source == nil {
-					field = "exact"
+					name = "exact"
 				}
-				return nil, nil, nil, &ExprError{Field: field, Pos: -1, Err: fmt.Errorf("source is %v at %v", f, at)}
+				return nil, nil, nil, field.Errors{{Path: "/" + name, Message: fmt.Sprintf("the source f is %v at %v", f, at)}}
 			}
 			F.Set(i, j, f)
 			if uex != nil {
 				v := prob.exact.Eval(at)
 				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return nil, nil, nil, &ExprError{Field: "exact", Pos: -1, Err: fmt.Errorf("value %v at %v", v, at)}
+					return nil, nil, nil, field.Errors{{Path: "/exact", Message: fmt.Sprintf("is %v at %v", v, at)}}
 				}
 				uex.Set(i, j, v)
 			}
@@ -250,11 +252,11 @@ func sample(ctx context.Context, prob *problem, axes []*axis, bIdx []int) (F, ue
 		}
 		g[k] = prob.boundaryAt(at)
 		if math.IsNaN(g[k]) || math.IsInf(g[k], 0) {
-			field := "boundary"
+			name := "boundary"
 			if prob.bound == nil {
-				field = "exact"
+				name = "exact"
 			}
-			return nil, nil, nil, &ExprError{Field: field, Pos: -1, Err: fmt.Errorf("boundary value %v at %v", g[k], at)}
+			return nil, nil, nil, field.Errors{{Path: "/" + name, Message: fmt.Sprintf("the boundary value is %v at %v", g[k], at)}}
 		}
 	}
 	return F, uex, g, nil

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
+
+	"eddy/field"
 )
 
 func solve(t *testing.T, c Config) *Result {
@@ -189,39 +192,35 @@ func TestCancel(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		edit  func(*Config)
-		field string
-		pos   int // expression position, or -1 for a FieldError
+		name    string
+		edit    func(*Config)
+		field   string
+		message string // what the message starts with, if it matters
 	}{
-		{"n", func(c *Config) { c.N = 3 }, "n", -1},
-		{"kernel", func(c *Config) { c.Kernel = "rbf" }, "kernel", -1},
-		{"preset", func(c *Config) { c.Preset = "p9" }, "preset", -1},
-		{"lr", func(c *Config) { c.LR = 0 }, "lr", -1},
-		{"nugget", func(c *Config) { c.Nugget = "fixed" }, "nugget", -1},
-		{"domain", func(c *Config) { c.Preset = ""; c.PDE = "poisson1d"; c.Exact = "x"; c.XMin, c.XMax = 1, 0 }, "x_max", -1},
-		{"exact", func(c *Config) { c.Preset = ""; c.PDE = "poisson1d"; c.Exact = "sin(100*x"; c.XMax = 1 }, "exact", 9},
+		{"n", func(c *Config) { c.N = 3 }, "n", ""},
+		{"n2d", func(c *Config) { c.Preset = "p2d1"; c.PDE = ""; c.N = 1500 }, "n", "must be at most 1000"},
+		{"kernel", func(c *Config) { c.Kernel = "rbf" }, "kernel", ""},
+		{"preset", func(c *Config) { c.Preset = "p9" }, "preset", ""},
+		{"lr", func(c *Config) { c.LR = 0 }, "lr", ""},
+		{"lambda_b", func(c *Config) { c.LambdaB = math.Inf(1) }, "lambda_b", "must be a finite number"},
+		{"nugget", func(c *Config) { c.Nugget = "fixed" }, "nugget", ""},
+		{"pde", func(c *Config) { c.Preset = ""; c.PDE = ""; c.Exact = "x" }, "pde", "is required without a preset"},
+		{"domain", func(c *Config) { c.Preset = ""; c.PDE = "poisson1d"; c.Exact = "x"; c.XMin, c.XMax = 1, 0 }, "x_max", ""},
+		{"exact", func(c *Config) { c.Preset = ""; c.PDE = "poisson1d"; c.Exact = "sin(100*x"; c.XMax = 1 }, "exact", "at character 9:"},
 		{"source", func(c *Config) {
 			c.Preset = ""
 			c.PDE = "poisson2d"
 			c.Source = "x*y + z"
 			c.Boundary = "0"
 			c.XMax, c.YMax = 1, 1
-		}, "source", 6},
+		}, "source", "at character 6:"},
 	} {
 		c := DefaultConfig()
 		tc.edit(&c)
 		err := c.Validate()
-		if tc.pos >= 0 {
-			var ee *ExprError
-			if !errors.As(err, &ee) || ee.Field != tc.field || ee.Pos != tc.pos {
-				t.Errorf("%s: error %v, want an ExprError in %s at %d", tc.name, err, tc.field, tc.pos)
-			}
-			continue
-		}
-		var fe *FieldError
-		if !errors.As(err, &fe) || fe.Field != tc.field {
-			t.Errorf("%s: error %v, want a FieldError on %s", tc.name, err, tc.field)
+		var fe field.Errors
+		if !errors.As(err, &fe) || len(fe) == 0 || fe[0].Path != "/"+tc.field || !strings.HasPrefix(fe[0].Message, tc.message) {
+			t.Errorf("%s: error %v, want one at /%s starting %q", tc.name, err, tc.field, tc.message)
 		}
 	}
 	for _, name := range Presets() {
@@ -231,6 +230,50 @@ func TestValidate(t *testing.T) {
 		}
 		if err := c.Validate(); err != nil {
 			t.Errorf("preset %s: %v", name, err)
+		}
+	}
+}
+
+// TestDeclaredNames checks that the values Config's tags declare for pde,
+// preset and kernel are the names this package knows.
+func TestDeclaredNames(t *testing.T) {
+	props := field.Schema(DefaultConfig())["properties"].(map[string]any)
+	enum := func(name string) []string {
+		var out []string
+		for _, v := range props[name].(map[string]any)["enum"].([]any) {
+			out = append(out, v.(string))
+		}
+		return out
+	}
+	if got, want := enum("preset"), Presets(); !slices.Equal(got, want) {
+		t.Errorf("declared presets %v, want %v", got, want)
+	}
+	if got, want := enum("pde"), pdeNames[:]; !slices.Equal(got, want) {
+		t.Errorf("declared PDEs %v, want %v", got, want)
+	}
+	if got, want := enum("kernel"), kernelNames[:]; !slices.Equal(got, want) {
+		t.Errorf("declared kernels %v, want %v", got, want)
+	}
+}
+
+// TestNonFiniteData checks that an expression that is not finite on the grid
+// is refused at its field.
+func TestNonFiniteData(t *testing.T) {
+	for _, tc := range []struct {
+		name, field string
+		edit        func(*Config)
+	}{
+		{"exact", "exact", func(c *Config) { c.Exact = "1/(x-x)" }},
+		{"source", "source", func(c *Config) { c.Source, c.Boundary = "sqrt(-1-x)", "0" }},
+		{"boundary", "boundary", func(c *Config) { c.Source, c.Boundary = "1", "log(x-x)" }},
+	} {
+		c := DefaultConfig()
+		c.Preset, c.N, c.Iterations, c.XMin, c.XMax = "", 16, 1, 0, 1
+		tc.edit(&c)
+		_, err := Solve(context.Background(), c, nil)
+		var fe field.Errors
+		if !errors.As(err, &fe) || !fe.Has("/"+tc.field) {
+			t.Errorf("%s: error %v, want one at /%s", tc.name, err, tc.field)
 		}
 	}
 }
