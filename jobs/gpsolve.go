@@ -53,9 +53,14 @@ func (p *GPParams) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Validate checks the parameters against each other, expressions included.
+// Validate checks the parameters against each other, expressions included,
+// and that the expressions are finite on the grid (gphm.Config.CheckData).
 func (p *GPParams) Validate(c *Checker) {
-	c.Add(p.Config.Validate())
+	if err := p.Config.Validate(); err != nil {
+		c.Add(err)
+		return
+	}
+	c.Add(p.Config.CheckData(context.Background()))
 }
 
 // memory is the peak memory of a solve as gphm.Config.Estimate counts it.

@@ -40,6 +40,15 @@ func TestLibraryParamsValidation(t *testing.T) {
 		{"gp.solve", `{"kernel": "rbf"}`, "/params/kernel "},
 		{"gp.solve", `{"preset": "p1", "nugget": "fixed"}`, "/params/nugget "},
 		{"gp.solve", `{"preset": "p1", "colour": 1}`, "/params/colour "},
+		{"gp.solve", `{"pde": "poisson1d", "exact": "1/(x-x)"}`, "/params/exact the source f derived from it is NaN"},
+		{"gp.solve", `{"pde": "poisson1d", "source": "sqrt(-1-x)", "boundary": "0"}`, "/params/source is NaN"},
+		{"gp.solve", `{"pde": "poisson1d", "source": "1", "boundary": "log(x-x)"}`, "/params/boundary is -Inf"},
+		{"gp.solve", `{"n": null}`, "/params/n must be an integer, not null"},
+		{"navier_stokes.simulate", `{"dt": 0.5, "snapshot_dt": 0.5, "t_end": 1}`, "/params/dt the initial CFL number"},
+		{"navier_stokes.simulate", `{"dt": null}`, "/params/dt must be a number, not null"},
+		{"unmix", `{}`, "/params/cube is required"},
+		{"unmix", `{"cube": "c"}`, "/params/endmembers is required"},
+		{"unmix", `{"cube": "c", "endmembers": 4, "outlier_bands": [1, -1]}`, "/params/outlier_bands/1 must be between 0"},
 	}
 	for _, c := range cases {
 		paths := decodeErrPaths(t, c.kind, c.raw)

@@ -16,8 +16,9 @@ type NavierStokesParams struct {
 	navierstokes.Config
 }
 
-// Validate checks the configuration and refuses runs of too many time steps
-// for one job.
+// Validate checks the configuration, refuses runs of too many time steps for
+// one job and a time step that the initial flow would make blow up
+// (navierstokes.Config.CheckCFL).
 func (p *NavierStokesParams) Validate(c *Checker) {
 	if err := p.Config.Validate(); err != nil {
 		c.Add(err)
@@ -25,7 +26,9 @@ func (p *NavierStokesParams) Validate(c *Checker) {
 	}
 	if steps := p.Config.TotalSteps() * int64(p.Samples); steps > 2e9 {
 		c.Fail("/dt", "%d time steps in all is more than one job may run", steps)
+		return
 	}
+	c.Add(p.Config.CheckCFL())
 }
 
 // memory is the peak memory of a simulation: the trajectories it returns

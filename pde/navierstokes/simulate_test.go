@@ -230,3 +230,51 @@ func TestEstimate(t *testing.T) {
 		t.Errorf("estimate %+v", e)
 	}
 }
+
+// TestInitialCFL checks the estimate against the CFL number Simulate reports
+// for its first step, and that CheckCFL refuses only time steps that blow up.
+func TestInitialCFL(t *testing.T) {
+	for _, init := range []Initial{InitialGRF, InitialMcWilliams} {
+		c := DefaultConfig()
+		c.N, c.Initial, c.Viscosity, c.Forcing, c.Scheme = 64, init, 1e-4, ForcingNone, SchemeRK4CN
+		c.Dt, c.SnapshotDt, c.TEnd = 0.01, 0.01, 0.01
+		est := c.InitialCFL()
+		tr, err := Simulate(context.Background(), c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first step's stages see the initial field and, within one
+		// step, fields close to it.
+		if got := tr.MaxCFL[0]; est > got*(1+1e-9) || est < 0.9*got {
+			t.Errorf("%s: InitialCFL %.4g, first step's CFL %.4g", init, est, got)
+		}
+		if err := c.CheckCFL(); err != nil {
+			t.Errorf("%s: dt = %g refused: %v", init, c.Dt, err)
+		}
+		// A step 10% beyond the bound is refused, and would have blown up.
+		c.Dt *= 1.1 * c.Scheme.maxStableCFL() / est
+		c.SnapshotDt, c.TEnd = c.Dt*10, c.Dt*100
+		var fe field.Errors
+		if err := c.CheckCFL(); !errors.As(err, &fe) || !fe.Has("/dt") {
+			t.Errorf("%s: dt = %g (CFL %.3g) accepted: %v", init, c.Dt, c.InitialCFL(), err)
+		}
+		if _, err := Simulate(context.Background(), c, nil); err == nil {
+			t.Errorf("%s: dt = %g refused by CheckCFL, yet Simulate succeeds", init, c.Dt)
+		}
+	}
+	// On a large grid the estimate comes from a 256² field: about n/256
+	// times that of the 256² grid itself.
+	c := DefaultConfig()
+	small := c
+	small.N = 256
+	c.N = 2048
+	if got, want := c.InitialCFL(), small.InitialCFL()*8; math.Abs(got-want) > 1e-9*want {
+		t.Errorf("n = 2048: InitialCFL %g, want %g", got, want)
+	}
+	// The Taylor–Green vortex is never refused: its advection term vanishes.
+	c = DefaultConfig()
+	c.Initial, c.Forcing, c.Dt, c.SnapshotDt, c.TEnd = InitialTaylorGreen, ForcingNone, 1, 1, 1
+	if err := c.CheckCFL(); err != nil {
+		t.Errorf("Taylor–Green: %v", err)
+	}
+}

@@ -1,7 +1,9 @@
 package gphm
 
 import (
+	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"eddy/field"
@@ -202,6 +204,73 @@ func (c Config) resolve() (*resolved, error) {
 		return nil, errs
 	}
 	return r, nil
+}
+
+// checkBytes bounds the work of CheckData: grid nodes evaluated times the
+// length of the expressions, about a quarter of a second of evaluation.
+const checkBytes = 1 << 23
+
+// CheckData evaluates the problem's data where Solve does — the source f
+// (derived from exact when that is given) and the exact solution on the grid
+// nodes, the Dirichlet values on the boundary nodes — and returns
+// field.Errors at the field (/exact, /source or /boundary) whose value is not
+// finite at a node, or nil; c must be valid. A preset's data are finite and
+// are not evaluated. The whole grid is evaluated when its nodes times the
+// length of the expressions stay within 2²³ bytes; a larger grid on a subgrid
+// of evenly spread rows and columns, end points included, so that a value
+// that is not finite elsewhere is found only by Solve. It returns ctx.Err()
+// when ctx is done first.
+func (c Config) CheckData(ctx context.Context) error {
+	if c.Preset != "" {
+		return nil
+	}
+	r, err := c.resolve()
+	if err != nil {
+		return err
+	}
+	rc := r.cfg
+	dims := r.pde.Dims()
+	axes := []*axis{{n: rc.N, x0: rc.XMin, h: (rc.XMax - rc.XMin) / float64(rc.N-1)}}
+	if dims == 2 {
+		axes = append(axes, &axis{n: rc.N, x0: rc.YMin, h: (rc.YMax - rc.YMin) / float64(rc.N-1)})
+	}
+	nodes := max(checkBytes/max(len(rc.Exact)+len(rc.Source)+len(rc.Boundary), 1), 4)
+	per := nodes // nodes per axis
+	if dims == 2 {
+		per = int(math.Sqrt(float64(nodes)))
+	}
+	idx := make([][]int, dims)
+	for d, a := range axes {
+		m := min(a.n, max(per, 2))
+		for j := range m {
+			idx[d] = append(idx[d], int(math.Round(float64(j)*float64(a.n-1)/float64(m-1))))
+		}
+	}
+	if dims == 1 {
+		idx = append(idx, []int{0})
+	}
+	at := make([]float64, dims)
+	for _, i := range idx[0] {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, j := range idx[1] {
+			at[0] = axes[0].coord(i)
+			if dims == 2 {
+				at[1] = axes[1].coord(j)
+			}
+			if _, _, err := r.prob.interiorAt(at); err != nil {
+				return err
+			}
+			onBoundary := i == 0 || i == axes[0].n-1 || dims == 2 && (j == 0 || j == axes[1].n-1)
+			if onBoundary {
+				if _, err := r.prob.dirichletAt(at); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Estimate returns the memory in bytes and the floating-point work of a solve

@@ -116,6 +116,39 @@ func (p *problem) sourceAt(at []float64) float64 {
 	return f
 }
 
+// interiorAt returns the source f at the point at and, when the exact
+// solution is known, its value u there (0 otherwise). A value that is not
+// finite gives field.Errors at the Config field it comes from.
+func (p *problem) interiorAt(at []float64) (f, u float64, err error) {
+	f = p.sourceAt(at)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		if p.source == nil {
+			return 0, 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("the source f derived from it is %v at %v", f, at)}}
+		}
+		return 0, 0, field.Errors{{Path: "/source", Message: fmt.Sprintf("is %v at %v", f, at)}}
+	}
+	if p.exact != nil {
+		u = p.exact.Eval(at)
+		if math.IsNaN(u) || math.IsInf(u, 0) {
+			return 0, 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("is %v at %v", u, at)}}
+		}
+	}
+	return f, u, nil
+}
+
+// dirichletAt returns the Dirichlet value at the point at; a value that is
+// not finite gives field.Errors at the Config field it comes from.
+func (p *problem) dirichletAt(at []float64) (float64, error) {
+	g := p.boundaryAt(at)
+	if math.IsNaN(g) || math.IsInf(g, 0) {
+		if p.bound == nil {
+			return 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("is %v at the boundary point %v", g, at)}}
+		}
+		return 0, field.Errors{{Path: "/boundary", Message: fmt.Sprintf("is %v at %v", g, at)}}
+	}
+	return g, nil
+}
+
 // boundaryAt returns the Dirichlet value at the point at.
 func (p *problem) boundaryAt(at []float64) float64 {
 	if p.bound != nil {

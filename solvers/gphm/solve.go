@@ -8,7 +8,6 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"eddy/field"
 	"eddy/progress"
 )
 
@@ -221,21 +220,13 @@ func sample(ctx context.Context, prob *problem, axes []*axis, bIdx []int) (F, ue
 			if len(axes) == 2 {
 				at[1] = axes[1].coord(j)
 			}
-			f := prob.sourceAt(at)
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				name := "source"
-				if prob.source == nil {
-					name = "exact"
-				}
-				return nil, nil, nil, field.Errors{{Path: "/" + name, Message: fmt.Sprintf("the source f is %v at %v", f, at)}}
+			f, u, err := prob.interiorAt(at)
+			if err != nil {
+				return nil, nil, nil, err
 			}
 			F.Set(i, j, f)
 			if uex != nil {
-				v := prob.exact.Eval(at)
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return nil, nil, nil, field.Errors{{Path: "/exact", Message: fmt.Sprintf("is %v at %v", v, at)}}
-				}
-				uex.Set(i, j, v)
+				uex.Set(i, j, u)
 			}
 		}
 	}
@@ -250,13 +241,8 @@ func sample(ctx context.Context, prob *problem, axes []*axis, bIdx []int) (F, ue
 		if len(axes) == 2 {
 			at[1] = axes[1].coord(idx % n2)
 		}
-		g[k] = prob.boundaryAt(at)
-		if math.IsNaN(g[k]) || math.IsInf(g[k], 0) {
-			name := "boundary"
-			if prob.bound == nil {
-				name = "exact"
-			}
-			return nil, nil, nil, field.Errors{{Path: "/" + name, Message: fmt.Sprintf("the boundary value is %v at %v", g[k], at)}}
+		if g[k], err = prob.dirichletAt(at); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	return F, uex, g, nil

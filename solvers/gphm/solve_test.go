@@ -257,24 +257,44 @@ func TestDeclaredNames(t *testing.T) {
 }
 
 // TestNonFiniteData checks that an expression that is not finite on the grid
-// is refused at its field.
+// is refused at its field, by CheckData before a solve and by Solve.
 func TestNonFiniteData(t *testing.T) {
 	for _, tc := range []struct {
 		name, field string
 		edit        func(*Config)
 	}{
 		{"exact", "exact", func(c *Config) { c.Exact = "1/(x-x)" }},
+		{"exact at one node", "exact", func(c *Config) { c.Exact = "1/(x-0.5)"; c.N = 11 }},
 		{"source", "source", func(c *Config) { c.Source, c.Boundary = "sqrt(-1-x)", "0" }},
 		{"boundary", "boundary", func(c *Config) { c.Source, c.Boundary = "1", "log(x-x)" }},
+		{"boundary at an end", "boundary", func(c *Config) { c.Source, c.Boundary = "1", "1/x" }},
+		{"2-D source", "source", func(c *Config) { c.PDE, c.YMax, c.Source, c.Boundary = "poisson2d", 1, "log(y-1)", "0" }},
 	} {
 		c := DefaultConfig()
 		c.Preset, c.N, c.Iterations, c.XMin, c.XMax = "", 16, 1, 0, 1
 		tc.edit(&c)
-		_, err := Solve(context.Background(), c, nil)
-		var fe field.Errors
-		if !errors.As(err, &fe) || !fe.Has("/"+tc.field) {
-			t.Errorf("%s: error %v, want one at /%s", tc.name, err, tc.field)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
 		}
+		var fe field.Errors
+		if err := c.CheckData(context.Background()); !errors.As(err, &fe) || !fe.Has("/"+tc.field) {
+			t.Errorf("%s: CheckData: %v, want an error at /%s", tc.name, err, tc.field)
+		}
+		_, err := Solve(context.Background(), c, nil)
+		if !errors.As(err, &fe) || !fe.Has("/"+tc.field) {
+			t.Errorf("%s: Solve: %v, want an error at /%s", tc.name, err, tc.field)
+		}
+	}
+	// Finite data pass, on a grid evaluated whole and on a subgrid.
+	for _, n := range []int{16, 1000} {
+		c := DefaultConfig()
+		c.Preset, c.PDE, c.Exact, c.N, c.XMax, c.YMax = "", "poisson2d", strings.Repeat("sin(x)*cos(y)+", 100)+"1/(x+1)", n, 1, 1
+		if err := c.CheckData(context.Background()); err != nil {
+			t.Errorf("n = %d: %v", n, err)
+		}
+	}
+	if err := DefaultConfig().CheckData(context.Background()); err != nil {
+		t.Errorf("preset: %v", err)
 	}
 }
 
