@@ -31,16 +31,21 @@ type jobView struct {
 	StartedAt  *time.Time        `json:"started_at"`
 	FinishedAt *time.Time        `json:"finished_at"`
 	Result     *resultView       `json:"result"`
+	// Warnings say what a user should know about the result; [] when none.
+	Warnings []string `json:"warnings"`
 }
 
 type resultView struct {
-	URL string `json:"url"`
-	storage.Result
+	URL      string         `json:"url"`
+	Bytes    int64          `json:"bytes"`
+	SHA256   string         `json:"sha256"`
+	Datasets []string       `json:"datasets"`
+	Metrics  map[string]any `json:"metrics"`
 }
 
 func viewOf(r *storage.Run) jobView {
 	v := jobView{ID: r.ID, Kind: r.Kind, State: r.State, Params: r.Params, Inputs: r.Inputs,
-		Attempt: r.Attempt, Progress: r.Progress, CreatedAt: r.CreatedAt}
+		Attempt: r.Attempt, Progress: r.Progress, CreatedAt: r.CreatedAt, Warnings: []string{}}
 	if r.Error != "" {
 		v.Error = &r.Error
 	}
@@ -51,7 +56,12 @@ func viewOf(r *storage.Run) jobView {
 		v.FinishedAt = &r.FinishedAt
 	}
 	if r.State == storage.Succeeded && r.Result != nil {
-		v.Result = &resultView{URL: "/v1/jobs/" + r.ID + "/result", Result: *r.Result}
+		res := r.Result
+		v.Result = &resultView{URL: "/v1/jobs/" + r.ID + "/result", Bytes: res.Bytes, SHA256: res.SHA256,
+			Datasets: res.Datasets, Metrics: res.Metrics}
+		if res.Warnings != nil {
+			v.Warnings = res.Warnings
+		}
 	}
 	return v
 }
@@ -64,13 +74,20 @@ func (s *server) listKinds(w http.ResponseWriter, r *http.Request) {
 		Params      map[string]any `json:"params_schema"`
 		Inputs      []string       `json:"inputs"`
 		Outputs     []string       `json:"outputs"`
-		Timeout     float64        `json:"timeout_seconds"`
-		MaxAttempts int            `json:"max_attempts"`
+		// Metrics documents result.metrics (and the file's /metrics) by
+		// name, as "type: meaning".
+		Metrics     map[string]string `json:"metrics"`
+		Timeout     float64           `json:"timeout_seconds"`
+		MaxAttempts int               `json:"max_attempts"`
 	}
 	var out []kindView
 	for _, k := range jobs.Kinds() {
+		metrics := k.MetricDocs()
+		if metrics == nil {
+			metrics = map[string]string{}
+		}
 		out = append(out, kindView{k.Name(), k.Title(), k.Description(), k.Schema(),
-			nonNil(k.InputNames()), nonNil(k.OutputNames()), k.Timeout().Seconds(), k.MaxAttempts()})
+			nonNil(k.InputNames()), nonNil(k.OutputNames()), metrics, k.Timeout().Seconds(), k.MaxAttempts()})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"kinds": out})
 }
@@ -123,6 +140,8 @@ func (s *server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, http.StatusUnprocessableEntity, verr.Error(), verr...)
 	case errors.Is(err, jobs.ErrConflict):
 		writeProblem(w, http.StatusConflict, err.Error(), jobs.FieldError{Path: "/idempotency_key", Message: err.Error()})
+	case errors.Is(err, jobs.ErrFinal):
+		writeProblem(w, http.StatusConflict, err.Error()+"; only a queued or running job can be cancelled")
 	case errors.Is(err, storage.ErrNotFound):
 		writeProblem(w, http.StatusNotFound, "no such job")
 	default:

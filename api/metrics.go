@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -59,6 +61,39 @@ func instrument(next http.Handler) http.Handler {
 			rec.status = http.StatusOK
 		}
 		httpDuration.WithLabelValues(r.Method, route, strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
+	})
+}
+
+// logRequests logs one line per request when it ends: method, chi route
+// pattern, status, duration, and the job or upload id of routes that name one
+// (for a submission, the id of the job it created or found).
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		if route == "" {
+			route = "unmatched"
+		}
+		attrs := []any{"method", r.Method, "route", route, "status", status,
+			"duration", time.Since(start), "request_id", middleware.GetReqID(r.Context())}
+		id := chi.URLParam(r, "id")
+		switch {
+		case id != "" && strings.HasPrefix(route, "/v1/jobs/"):
+			attrs = append(attrs, "job_id", id)
+		case id != "" && strings.HasPrefix(route, "/v1/uploads/"):
+			attrs = append(attrs, "upload_id", id)
+		case route == "/v1/jobs" && r.Method == http.MethodPost:
+			if loc, ok := strings.CutPrefix(rec.Header().Get("Location"), "/v1/jobs/"); ok {
+				attrs = append(attrs, "job_id", loc)
+			}
+		}
+		s.log.Info("request", attrs...)
 	})
 }
 

@@ -112,6 +112,8 @@ func OpenAPI() map[string]any {
 			"result": map[string]any{"type": []string{"object", "null"}, "properties": map[string]any{
 				"url": str, "bytes": map[string]any{"type": "integer"}, "sha256": str,
 				"datasets": map[string]any{"type": "array", "items": str}, "metrics": map[string]any{"type": "object"}}},
+			"warnings": map[string]any{"type": "array", "items": str,
+				"description": "what a user should know about the result (a solver that did not converge, say); [] when none"},
 		}},
 		"SubmitRequest": map[string]any{"oneOf": submitVariants},
 		"Upload": map[string]any{"type": "object", "properties": map[string]any{
@@ -145,7 +147,7 @@ func OpenAPI() map[string]any {
 		"/v1/jobs/{id}": map[string]any{"get": op("Get a job", merge(map[string]any{"200": resp("the job", ref("Job"))}, problems("404")),
 			map[string]any{"parameters": idParam})},
 		"/v1/jobs/{id}/cancel": map[string]any{"post": op("Cancel a queued or running job",
-			merge(map[string]any{"202": resp("cancellation recorded", ref("Job"))}, problems("404")), map[string]any{"parameters": idParam})},
+			merge(map[string]any{"202": resp("cancellation recorded", ref("Job"))}, problems("404", "409")), map[string]any{"parameters": idParam})},
 		"/v1/jobs/{id}/events": map[string]any{"get": op("Server-sent events: one `job` event per change until final",
 			merge(map[string]any{"200": map[string]any{"description": "event stream", "content": map[string]any{"text/event-stream": map[string]any{}}}}, problems("404", "429")),
 			map[string]any{"parameters": idParam})},

@@ -96,7 +96,9 @@ func New(cfg Config) http.Handler {
 	s := &server{cfg: cfg, log: cfg.Logger}
 	s.feed = newChangeFeed(cfg.DB.Read, cfg.EventPoll, cfg.MaxStreams, cfg.MaxStreamsPerClient, cfg.Logger)
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.recoverer, instrument)
+	// The recoverer sits inside the latency and log middleware, so that a
+	// handler's panic is measured and logged as the 500 it becomes.
+	r.Use(middleware.RequestID, instrument, s.logRequests, s.recoverer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"time"
 
@@ -76,8 +77,25 @@ func init() {
 		Description: "Solves 1-D/2-D Poisson, Allen–Cahn and 1-D advection with a Gaussian process whose " +
 			"spectral-mixture kernel is learned on a Kronecker-structured grid (Fang et al., ICLR 2024); " +
 			"problems from the paper's presets or from expressions (exact solution, or source and boundary).",
-		Defaults:    func() *GPParams { return &GPParams{gphm.DefaultConfig()} },
-		Outputs:     []string{"u", "u_exact", "x", "y", "loss", "spectrum/<axis>/weights", "spectrum/<axis>/frequencies", "spectrum/<axis>/length_scales"},
+		Defaults: func() *GPParams { return &GPParams{gphm.DefaultConfig()} },
+		Outputs:  []string{"u", "u_exact", "x", "y", "loss", "spectrum/<axis>/weights", "spectrum/<axis>/frequencies", "spectrum/<axis>/length_scales"},
+		Metrics: map[string]string{
+			"converged": fmt.Sprintf("bool: the optimiser stopped improving: L-BFGS found no step lowering the loss, "+
+				"or loss_change is at most %g", gphm.ConvergedTol),
+			"loss":                     "float64: final loss −L (the negative log joint probability, up to a constant)",
+			"loss_change":              "float64: relative change of the loss over the last tenth of the iterations, |L_k − L_{k−w}| / max(|L_k|, 1); absent with fewer than two iterations",
+			"iterations":               "int64: optimiser iterations run",
+			"loss_every":               "int64: the loss dataset holds every loss_every-th iteration",
+			"rel_l2":                   "float64: relative L2 error against the exact solution on 300 points per axis (only when the exact solution is known)",
+			"rel_l2_grid":              "float64: the same on the grid nodes (only when the exact solution is known)",
+			"path":                     "string: training path: exact-u+lbfgs, kron-cg+lbfgs or adam",
+			"nugget":                   "string: nugget mode used: relative or absolute",
+			"nugget_share":             "float64: ‖U − mean‖/‖U‖ on the grid, the part of the grid values the nugget accounts for",
+			"active_components_<axis>": "int64: mixture components of that axis with weight above 1% of the total",
+			"tau_boundary":             "float64: noise precision τ1 of the boundary term",
+			"tau_residual":             "float64: noise precision τ2 of the residual term",
+			"seconds":                  "float64: wall time of the solve, in seconds",
+		},
 		Timeout:     10 * time.Hour,
 		MaxAttempts: 2,
 		Run:         runGP,
@@ -147,6 +165,15 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 	env.Metrics["nugget"] = res.Nugget
 	env.Metrics["nugget_share"] = res.NuggetShare
 	env.Metrics["iterations"] = res.Iterations
+	env.Metrics["converged"] = res.Converged
+	env.Metrics["loss"] = res.FinalLoss
+	if !math.IsNaN(res.LossChange) {
+		env.Metrics["loss_change"] = res.LossChange
+	}
+	if !res.Converged {
+		env.Warn("did not converge: the loss changed by %.3g (relative) over the last tenth of %d iterations, tol %g",
+			res.LossChange, res.Iterations, gphm.ConvergedTol)
+	}
 	env.Metrics["loss_every"] = res.LossEvery
 	env.Metrics["tau_boundary"] = res.Tau[0]
 	env.Metrics["tau_residual"] = res.Tau[1]

@@ -192,7 +192,7 @@ func TestStopRequeuesRunningJob(t *testing.T) {
 	svc2, _ := newTestService(t, dbURL, dataDir)
 	defer svc2.Stop(ctx)
 	final := waitState(t, svc2, run.ID, 60*time.Second, storage.Succeeded, storage.Failed)
-	if final.State != storage.Succeeded || final.Attempt != 2 {
+	if final.State != storage.Succeeded || final.Attempt != 1 {
 		t.Fatalf("final: %s attempt %d %q", final.State, final.Attempt, final.Error)
 	}
 }

@@ -6,6 +6,12 @@
 // A kind is a params struct with defaults and a Validate method, plus a Run
 // function that fills the result file; one file per kind registers it with
 // Register.
+//
+// A failed attempt is retried, up to the kind's MaxAttempts, unless its error
+// will repeat: an error is permanent when an error in its chain has a method
+// Permanent() bool that returns true (see IsPermanent). Permanent(err) marks
+// one in a kind; numerical packages mark their data errors (a source that is
+// not finite on the grid, say) with that method, without importing jobs.
 package jobs
 
 import (
@@ -13,6 +19,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"eddy/field"
@@ -67,6 +74,26 @@ type Env struct {
 	Metrics map[string]any
 	// Limits bound what reading an uploaded file may cost (see fileformat).
 	Limits fileformat.Limits
+
+	mu       sync.Mutex
+	warnings []string
+}
+
+// Warn records what a user should know about the result (a solver that did
+// not converge, say). The runner stores the warnings with the result: the
+// job's JSON lists them under "warnings", and the result file holds them as
+// the root attribute warnings (a JSON array).
+func (e *Env) Warn(format string, args ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.warnings = append(e.warnings, fmt.Sprintf(format, args...))
+}
+
+// Warnings returns the warnings recorded so far.
+func (e *Env) Warnings() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.warnings...)
 }
 
 // Spec declares a job kind with params type P.
@@ -80,6 +107,10 @@ type Spec[P Params] struct {
 	Inputs []string
 	// Outputs names the datasets of the result file.
 	Outputs []string
+	// Metrics documents the scalar results (Env.Metrics) by name, each as
+	// "type: meaning" with type float64, int64, bool (stored as uint8 0/1) or
+	// string; GET /v1/kinds shows it.
+	Metrics map[string]string
 	// Timeout bounds one attempt; it must stay below the rescue window.
 	Timeout time.Duration
 	// MaxAttempts is how often a failing run is tried in all.
@@ -105,6 +136,8 @@ type Kind interface {
 	Schema() map[string]any
 	InputNames() []string
 	OutputNames() []string
+	// MetricDocs documents the metrics of a result (see Spec.Metrics).
+	MetricDocs() map[string]string
 	Timeout() time.Duration
 	MaxAttempts() int
 	// Decode decodes and validates raw params, returning them normalised (defaults
@@ -125,6 +158,9 @@ func (k kind[P]) defaults() any          { return k.s.Defaults() }
 func (k kind[P]) Schema() map[string]any { return field.Schema(k.s.Defaults()) }
 func (k kind[P]) InputNames() []string   { return k.s.Inputs }
 func (k kind[P]) OutputNames() []string  { return k.s.Outputs }
+func (k kind[P]) MetricDocs() map[string]string {
+	return k.s.Metrics
+}
 func (k kind[P]) Timeout() time.Duration { return k.s.Timeout }
 func (k kind[P]) MaxAttempts() int       { return k.s.MaxAttempts }
 func (k kind[P]) run(ctx context.Context, p any, env *Env) error {

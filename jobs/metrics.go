@@ -22,15 +22,21 @@ var (
 
 func init() { prometheus.MustRegister(runDuration, runsEnded) }
 
-// observeRun counts an ended attempt; an empty state counts it as retried or
-// interrupted, and a positive duration of a success feeds the histogram.
-func observeRun(kind string, state storage.State, d time.Duration) {
-	outcome := string(state)
-	if outcome == "" {
-		return
-	}
+// Outcomes of an attempt, the outcome label of eddy_job_attempts_total. An
+// attempt interrupted by a worker shutdown is not counted: it is no attempt.
+const (
+	outcomeSucceeded = string(storage.Succeeded)
+	outcomeFailed    = string(storage.Failed)
+	outcomeCancelled = string(storage.Cancelled)
+	// outcomeRetried is a failed attempt after which the run was queued again.
+	outcomeRetried = "retried"
+)
+
+// observeRun counts an ended attempt; the duration of a success feeds the
+// histogram.
+func observeRun(kind, outcome string, d time.Duration) {
 	runsEnded.WithLabelValues(kind, outcome).Inc()
-	if state == storage.Succeeded {
+	if outcome == outcomeSucceeded {
 		runDuration.WithLabelValues(kind).Observe(d.Seconds())
 	}
 }

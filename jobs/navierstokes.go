@@ -45,8 +45,16 @@ func init() {
 		Description: "Trajectories of the periodic 2-D Navier–Stokes equations in vorticity–streamfunction form " +
 			"on [0, L)², pseudo-spectral with 2/3 dealiasing and IMEX time stepping (Euler–CN, RK2–CN, RK4–CN); " +
 			"Gaussian random field, McWilliams or Taylor–Green initial data; FNO or Kolmogorov forcing.",
-		Defaults:    func() *NavierStokesParams { return &NavierStokesParams{navierstokes.DefaultConfig()} },
-		Outputs:     []string{"vorticity", "t", "energy", "enstrophy", "max_cfl", "wavenumber", "spectrum"},
+		Defaults: func() *NavierStokesParams { return &NavierStokesParams{navierstokes.DefaultConfig()} },
+		Outputs:  []string{"vorticity", "t", "energy", "enstrophy", "max_cfl", "wavenumber", "spectrum"},
+		Metrics: map[string]string{
+			"max_cfl":         "float64: largest CFL number of any step of any sample",
+			"final_energy":    "float64: kinetic energy at the final time, mean over samples",
+			"final_enstrophy": "float64: enstrophy at the final time, mean over samples",
+			"frames":          "int64: snapshots per sample",
+			"steps":           "int64: time steps in all samples",
+			"seconds":         "float64: wall time of the simulation, in seconds",
+		},
 		Timeout:     10 * time.Hour,
 		MaxAttempts: 2,
 		Run:         runNavierStokes,

@@ -51,8 +51,16 @@ func init() {
 		Description: "Solves −Δu = f on the unit square or cube with homogeneous Dirichlet walls, " +
 			"cell-centred 5/7-point finite volumes, for a manufactured smooth solution; reports the " +
 			"iteration count, the residual and the discretisation error against the exact solution.",
-		Defaults:    func() *PoissonParams { return &PoissonParams{Dim: 2, N: 64, Tol: 1e-10, Method: "cg"} },
-		Outputs:     []string{"solution", "rhs", "exact", "residual_history"},
+		Defaults: func() *PoissonParams { return &PoissonParams{Dim: 2, N: 64, Tol: 1e-10, Method: "cg"} },
+		Outputs:  []string{"solution", "rhs", "exact", "residual_history"},
+		Metrics: map[string]string{
+			"converged":     "bool: the relative residual reached tol within max_iter iterations",
+			"rel_residual":  "float64: final relative residual ‖b − A x‖/‖b‖, recomputed from x",
+			"iterations":    "int64: iterations run",
+			"error_l2":      "float64: relative L2 error of x against the manufactured exact solution",
+			"h":             "float64: cell side 1/n",
+			"solve_seconds": "float64: wall time of the solve, in seconds",
+		},
 		Timeout:     2 * time.Hour,
 		MaxAttempts: 3,
 		Run:         runPoisson,
@@ -116,6 +124,9 @@ func runPoisson(ctx context.Context, p *PoissonParams, env *Env) error {
 	env.Metrics["iterations"] = res.Iterations
 	env.Metrics["rel_residual"] = res.TrueRelResidual
 	env.Metrics["converged"] = res.Converged
+	if !res.Converged {
+		env.Warn("did not converge: relative residual %.3g after %d iterations, tol %g", res.RelResidual, res.Iterations, p.Tol)
+	}
 	env.Metrics["error_l2"] = errL2
 	env.Metrics["h"] = g.H()
 	env.Metrics["solve_seconds"] = elapsed.Seconds()

@@ -3,15 +3,16 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/riverqueue/river/riverdriver"
 	"math"
 	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 
 	"eddy/fileformat"
 	"eddy/hdf5io"
@@ -32,8 +33,21 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
+// Permanent reports true: see IsPermanent.
+func (e *PermanentError) Permanent() bool { return true }
+
 // Permanent wraps err as a PermanentError.
 func Permanent(err error) error { return &PermanentError{Err: err} }
+
+// IsPermanent reports whether err will repeat on another attempt: some error
+// in its chain has a method Permanent() bool that returns true. Such a failure
+// ends the run on its first attempt. Kinds mark one with Permanent(err); the
+// numerical packages give their data errors (values that are not finite,
+// inputs of the wrong shape) the method itself, since they do not import jobs.
+func IsPermanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
+}
 
 type runWorker struct {
 	river.WorkerDefaults[RunArgs]
@@ -57,7 +71,9 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 // one transaction. A result whose lease was lost meanwhile is discarded.
 func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	a := job.Args
-	log := s.log.With("run", a.RunID, "kind", a.JobKind, "lease", a.Lease, "attempt", job.Attempt)
+	// The job's id in logs is the run's, as the API shows it; River's own logs
+	// name River's job id.
+	log := s.log.With("job_id", a.RunID, "kind", a.JobKind, "lease", a.Lease, "attempt", job.Attempt)
 	now, err := s.db.Now(ctx)
 	if err != nil {
 		return err
@@ -79,6 +95,7 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	}
 	k, ok := Lookup(a.JobKind)
 	if !ok {
+		log.Error("job failed: unknown kind")
 		finish(storage.Failed, "unknown job kind "+a.JobKind)
 		return river.JobCancel(fmt.Errorf("unknown kind %q", a.JobKind))
 	}
@@ -86,13 +103,15 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	// last attempt, fails the run; any other error puts it back in the queue for
 	// River to retry.
 	fail := func(err error) error {
-		var perm *PermanentError
-		if errors.As(err, &perm) || job.Attempt >= job.MaxAttempts {
+		if perm := IsPermanent(err); perm || job.Attempt >= job.MaxAttempts {
+			log.Error("job failed", "permanent", perm, "max_attempts", job.MaxAttempts, "err", err)
 			finish(storage.Failed, err.Error())
-			observeRun(k.Name(), storage.Failed, 0)
+			observeRun(k.Name(), outcomeFailed, 0)
 			return river.JobCancel(err)
 		}
+		log.Warn("attempt failed; retrying", "max_attempts", job.MaxAttempts, "err", err)
 		finish(storage.Queued, fmt.Sprintf("attempt %d failed, retrying: %v", job.Attempt, err))
+		observeRun(k.Name(), outcomeRetried, 0)
 		return err
 	}
 	run, err := storage.GetRun(ctx, s.db.SQL, a.RunID)
@@ -101,8 +120,7 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	}
 	_, params, err := k.Decode(run.Params)
 	if err != nil {
-		finish(storage.Failed, "stored params no longer valid: "+err.Error())
-		return river.JobCancel(err)
+		return fail(Permanent(fmt.Errorf("stored params no longer valid: %w", err)))
 	}
 	// The process that accepted the run may allow more memory than this one.
 	if need, _, over := s.overBudget(k, params, s.referencedUploads(ctx, params)); over {
@@ -112,8 +130,7 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	for name, id := range run.Inputs {
 		p, err := s.inputPath(ctx, id)
 		if err != nil {
-			finish(storage.Failed, fmt.Sprintf("input %s: %v", name, err))
-			return river.JobCancel(err)
+			return fail(Permanent(fmt.Errorf("input %s: %w", name, err)))
 		}
 		inputs[name] = p
 	}
@@ -134,16 +151,21 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		return fail(err)
 	}
 	start := time.Now()
+	prog := s.newProgressWriter(bg, a)
 	env := &Env{RunID: a.RunID, Inputs: inputs, Out: out, Metrics: map[string]any{},
 		Limits:   fileformat.Limits{MaxInflated: s.maxInflated},
-		Progress: s.progressWriter(bg, a),
+		Progress: prog.report,
 		Resolve:  func(id string) (string, error) { return s.inputPath(ctx, id) }}
 	err = writeRootAttrs(out, k.Name(), a.RunID, string(run.Params))
 	if err == nil {
 		err = runKind(runCtx, k, params, env)
 	}
 	if err == nil && runCtx.Err() == nil {
+		warnings := env.Warnings()
 		err = writeMetrics(out, env.Metrics)
+		if err == nil {
+			err = writeWarnings(out, warnings)
+		}
 		if err == nil {
 			err = out.Close()
 		} else {
@@ -152,14 +174,14 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		if err == nil {
 			// A result that cannot be recorded is a failed attempt like any other:
 			// the run must not stay "running" with nobody holding it.
-			if err = s.succeed(bg, job, k, key, outPath, env.Metrics, start); err == nil {
+			res := outcome{key: key, path: outPath, metrics: env.Metrics, warnings: warnings, progress: prog.final()}
+			if err = s.succeed(bg, job, k, res, start); err == nil {
 				return nil
 			}
 		}
 	} else {
 		out.Abort()
 	}
-	observeRun(k.Name(), "", time.Since(start))
 
 	cause := context.Cause(runCtx)
 	switch {
@@ -167,11 +189,17 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		log.Warn("run was taken over by another worker; discarding this attempt")
 		return nil
 	case errors.Is(cause, errCancelRequested) || errors.Is(cause, river.ErrJobCancelledRemotely):
+		log.Info("job cancelled by request")
 		finish(storage.Cancelled, "cancelled by request")
-		observeRun(k.Name(), storage.Cancelled, 0)
+		observeRun(k.Name(), outcomeCancelled, 0)
 		return river.JobCancel(errCancelRequested)
 	case s.stopping.Load() && runCtx.Err() != nil:
-		finish(storage.Queued, "interrupted by a worker shutdown; re-queued")
+		// Not an attempt: River's snooze does not count one, and neither does
+		// the run, so that attempt never exceeds max_attempts.
+		log.Info("job interrupted by a worker shutdown; re-queued")
+		if _, err := storage.Interrupt(bg, s.db.SQL, a.RunID, a.Lease, time.Now(), "interrupted by a worker shutdown; re-queued"); err != nil {
+			log.Error("re-queueing an interrupted run failed", "err", err)
+		}
 		return river.JobSnooze(0)
 	case errors.Is(runCtx.Err(), context.DeadlineExceeded):
 		err = fmt.Errorf("timed out after %v", k.Timeout())
@@ -216,16 +244,27 @@ func runKind(ctx context.Context, k Kind, params any, env *Env) (err error) {
 	return k.run(ctx, params, env)
 }
 
+// outcome is what a successful attempt produced.
+type outcome struct {
+	key, path string // the result file's artifact key and local path
+	metrics   map[string]any
+	warnings  []string
+	// progress is the run's final progress: fraction 1 and the kind's last
+	// message, which throttling may have kept from the runs row.
+	progress storage.Progress
+}
+
 // succeed publishes the result and finishes the run and its River job in one
 // transaction; if the lease was lost meanwhile the result is removed instead.
-func (s *Service) succeed(ctx context.Context, job *river.Job[RunArgs], k Kind, key, path string, metrics map[string]any, start time.Time) error {
+func (s *Service) succeed(ctx context.Context, job *river.Job[RunArgs], k Kind, o outcome, start time.Time) error {
 	a := job.Args
-	size, sum, err := storage.FileDigest(path)
+	key := o.key
+	size, sum, err := storage.FileDigest(o.path)
 	if err != nil {
 		s.artifacts.Remove(key)
 		return err
 	}
-	infos, err := hdf5io.Inspect(path)
+	infos, err := hdf5io.Inspect(o.path)
 	if err != nil {
 		s.artifacts.Remove(key)
 		return err
@@ -238,10 +277,14 @@ func (s *Service) succeed(ctx context.Context, job *river.Job[RunArgs], k Kind, 
 			names = append(names, d.Name)
 		}
 	}
-	res := &storage.Result{Bytes: size, SHA256: sum, Datasets: names, Metrics: jsonMetrics(metrics)}
+	res := &storage.Result{Bytes: size, SHA256: sum, Datasets: names, Metrics: jsonMetrics(o.metrics), Warnings: o.warnings}
 	won := false
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		ok, err := storage.Finish(ctx, tx, a.RunID, a.Lease, storage.Succeeded, "", res, key, time.Now())
+		now := time.Now()
+		if err := storage.SetProgress(ctx, tx, a.RunID, a.Lease, o.progress, now); err != nil {
+			return err
+		}
+		ok, err := storage.Finish(ctx, tx, a.RunID, a.Lease, storage.Succeeded, "", res, key, now)
 		if err != nil || !ok {
 			return err
 		}
@@ -254,11 +297,11 @@ func (s *Service) succeed(ctx context.Context, job *river.Job[RunArgs], k Kind, 
 		return fmt.Errorf("jobs: finishing run %s: %w", a.RunID, err)
 	}
 	if !won {
-		s.log.Warn("result discarded: the run's lease moved to another worker", "run", a.RunID)
+		s.log.Warn("result discarded: the run's lease moved to another worker", "job_id", a.RunID)
 		s.artifacts.Remove(key)
 		return nil
 	}
-	observeRun(k.Name(), storage.Succeeded, time.Since(start))
+	observeRun(k.Name(), outcomeSucceeded, time.Since(start))
 	return nil
 }
 
@@ -282,7 +325,7 @@ func (s *Service) heartbeat(ctx context.Context, cancel context.CancelCauseFunc,
 		switch {
 		case err != nil:
 			if ctx.Err() == nil {
-				s.log.Warn("heartbeat failed", "run", a.RunID, "err", err)
+				s.log.Warn("heartbeat failed", "job_id", a.RunID, "err", err)
 			}
 		case !held:
 			cancel(errLeaseLost)
@@ -294,26 +337,59 @@ func (s *Service) heartbeat(ctx context.Context, cancel context.CancelCauseFunc,
 	}
 }
 
-// progressWriter returns a progress.Func that stores the latest update at most every
-// progressEvery (and always the first one), so that a kind may report freely.
-func (s *Service) progressWriter(ctx context.Context, a RunArgs) progress.Func {
-	var (
-		mu   sync.Mutex
-		last time.Time
-	)
-	return func(u progress.Update) {
-		mu.Lock()
-		defer mu.Unlock()
-		now := time.Now()
-		if now.Sub(last) < progressEvery && u.Fraction < 1 {
-			return
-		}
-		last = now
-		p := storage.Progress{Fraction: u.Fraction, Message: u.Message, Metrics: u.Metrics}
-		if err := storage.SetProgress(ctx, s.db.SQL, a.RunID, a.Lease, p, now); err != nil {
-			s.log.Warn("progress not recorded", "run", a.RunID, "err", err)
+// progressWriter stores a run's latest progress update at most every
+// progressEvery (and always the first one, and any of fraction 1), so that a
+// kind may report freely; it remembers the latest update for the final
+// progress of a run that succeeds.
+type progressWriter struct {
+	s      *Service
+	ctx    context.Context
+	a      RunArgs
+	mu     sync.Mutex
+	stored time.Time
+	latest progress.Update
+}
+
+func (s *Service) newProgressWriter(ctx context.Context, a RunArgs) *progressWriter {
+	return &progressWriter{s: s, ctx: ctx, a: a}
+}
+
+// report is the run's progress.Func.
+func (w *progressWriter) report(u progress.Update) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.latest = u
+	now := time.Now()
+	if now.Sub(w.stored) < progressEvery && u.Fraction < 1 {
+		return
+	}
+	w.stored = now
+	p := storage.Progress{Fraction: u.Fraction, Message: u.Message, Metrics: u.Metrics}
+	if err := storage.SetProgress(w.ctx, w.s.db.SQL, w.a.RunID, w.a.Lease, p, now); err != nil {
+		w.s.log.Warn("progress not recorded", "job_id", w.a.RunID, "err", err)
+	}
+}
+
+// final returns the progress of a run that succeeded: fraction 1, with the
+// message and the finite metrics of the latest update ("done" if there was
+// none).
+func (w *progressWriter) final() storage.Progress {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	msg := w.latest.Message
+	if msg == "" {
+		msg = "done"
+	}
+	var metrics map[string]float64
+	for name, v := range w.latest.Metrics {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			if metrics == nil {
+				metrics = map[string]float64{}
+			}
+			metrics[name] = v
 		}
 	}
+	return storage.Progress{Fraction: 1, Message: msg, Metrics: metrics}
 }
 
 func writeRootAttrs(w *hdf5io.Writer, kind, id, params string) error {
@@ -325,7 +401,19 @@ func writeRootAttrs(w *hdf5io.Writer, kind, id, params string) error {
 	return nil
 }
 
-// writeMetrics writes the scalar results as attributes of the group /metrics.
+// writeWarnings writes the warnings as the root attribute warnings, a JSON
+// array of strings ("[]" when there are none).
+func writeWarnings(w *hdf5io.Writer, warnings []string) error {
+	text, err := json.Marshal(append([]string{}, warnings...))
+	if err != nil {
+		return err
+	}
+	return w.SetAttrString("/", "warnings", string(text))
+}
+
+// writeMetrics writes the scalar results as attributes of the group /metrics:
+// float64 and []float64 as float64, int and int64 as int64, bool as uint8 0 or
+// 1, string as string.
 func writeMetrics(w *hdf5io.Writer, m map[string]any) error {
 	if err := w.CreateGroup("/metrics"); err != nil {
 		return err
@@ -340,11 +428,11 @@ func writeMetrics(w *hdf5io.Writer, m map[string]any) error {
 		case int64:
 			err = w.SetAttrInt64("/metrics", name, x)
 		case bool:
-			b := int64(0)
+			var b uint8
 			if x {
 				b = 1
 			}
-			err = w.SetAttrInt64("/metrics", name, b)
+			err = w.SetAttrUint8("/metrics", name, b)
 		case string:
 			err = w.SetAttrString("/metrics", name, x)
 		case []float64:

@@ -444,9 +444,13 @@ func (s *Service) List(ctx context.Context, f storage.RunFilter) ([]*storage.Run
 	return storage.ListRuns(ctx, s.db.Read, f)
 }
 
+// ErrFinal is returned by Cancel for a run that has already ended.
+var ErrFinal = errors.New("job has already ended")
+
 // Cancel cancels a queued run at once, or asks a running one to stop: its worker's
 // context is cancelled (River's remote cancel, and the next heartbeat) and it ends
-// cancelled. Final runs are returned unchanged.
+// cancelled. A run that has ended is returned unchanged with an error wrapping
+// ErrFinal.
 func (s *Service) Cancel(ctx context.Context, id string) (*storage.Run, error) {
 	var before *storage.Run
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -465,9 +469,13 @@ func (s *Service) Cancel(ctx context.Context, id string) (*storage.Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if before.State.Final() {
+		return before, fmt.Errorf("%w: it is %s", ErrFinal, before.State)
+	}
+	s.log.Info("cancel requested", "job_id", id, "state", before.State)
 	if before.State == storage.Running && before.RiverJobID != 0 {
 		if _, err := s.client.JobCancel(ctx, before.RiverJobID); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
-			s.log.Warn("remote cancel failed; the heartbeat will carry it", "run", id, "err", err)
+			s.log.Warn("remote cancel failed; the heartbeat will carry it", "job_id", id, "err", err)
 		}
 	}
 	return storage.GetRun(ctx, s.db.SQL, id)
@@ -505,21 +513,35 @@ func (s *Service) reap(ctx context.Context) error {
 	}
 	for _, r := range stale {
 		k, ok := Lookup(r.Kind)
+		log := s.log.With("job_id", r.ID, "kind", r.Kind, "attempt", r.Attempt, "max_attempts", r.MaxAttempts)
+		var ended bool
 		switch {
 		case r.CancelRequested:
-			_, err = storage.FailStale(ctx, s.db.SQL, r, storage.Cancelled, cutoff, now, "cancelled by request")
+			ended, err = storage.FailStale(ctx, s.db.SQL, r, storage.Cancelled, cutoff, now, "cancelled by request")
+			if ended {
+				log.Info("job cancelled by request; its worker stopped responding")
+				observeRun(r.Kind, outcomeCancelled, 0)
+			}
 		case !ok || r.Attempt >= r.MaxAttempts:
-			_, err = storage.FailStale(ctx, s.db.SQL, r, storage.Failed, cutoff, now,
-				fmt.Sprintf("its worker stopped responding on attempt %d of %d", r.Attempt, r.MaxAttempts))
+			msg := fmt.Sprintf("its worker stopped responding on attempt %d of %d", r.Attempt, r.MaxAttempts)
+			ended, err = storage.FailStale(ctx, s.db.SQL, r, storage.Failed, cutoff, now, msg)
+			if ended {
+				log.Error("job failed: " + msg)
+				observeRun(r.Kind, outcomeFailed, 0)
+			}
 		default:
 			err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 				ok, err := storage.Requeue(ctx, tx, r, cutoff, now, "worker stopped responding; re-queued")
 				if err != nil || !ok {
 					return err
 				}
-				s.log.Info("re-queued run of a lost worker", "run", r.ID, "lease", r.Lease+1)
+				ended = true
 				return s.insertJobTx(ctx, tx, r.ID, k, r.Lease+1, r.Attempt)
 			})
+			if ended && err == nil {
+				log.Warn("attempt lost with its worker; re-queued", "lease", r.Lease+1)
+				observeRun(r.Kind, outcomeRetried, 0)
+			}
 		}
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -134,7 +135,22 @@ func init() {
 			return &UnmixParams{Variable: "Y", Layout: string(hyperspectral.LayoutBandsPixels),
 				Config: hyperspectral.DefaultConfig(), InitScale: "none"}
 		},
-		Outputs:     []string{"endmembers", "abundances", "guidance_map", "channel_weights", "objective_history"},
+		Outputs: []string{"endmembers", "abundances", "guidance_map", "channel_weights", "objective_history"},
+		Metrics: map[string]string{
+			"converged":    "bool: the relative decrease of the objective fell below tol (always true for vca_fcls, which does not iterate)",
+			"stop_reason":  "string: tol, max_iterations, or direct (vca_fcls)",
+			"objective":    "float64: final objective F, for the data scaled to maximum 1 (iterative methods)",
+			"rel_decrease": "float64: relative decrease of the objective in the last iteration (iterative methods)",
+			"iterations":   "int64: iterations run (0 for vca_fcls)",
+			"lambda":       "float64: weight λ of the sparsity term used",
+			"scale":        "float64: factor by which the cube was divided (its maximum)",
+			"mean_sad":     "float64: mean spectral angle to the true endmembers, in radians (with truth)",
+			"sad":          "float64 array: spectral angle per true endmember, in radians (with truth)",
+			"mean_rmse":    "float64: mean abundance RMSE (with true abundances)",
+			"rmse":         "float64 array: abundance RMSE per true endmember (with true abundances)",
+			"match":        "float64 array: index of the estimated endmember matched to each true one (with truth)",
+			"sad_bands":    "int64: bands over which SAD was computed (with truth)",
+		},
 		Timeout:     6 * time.Hour,
 		MaxAttempts: 2,
 		Run:         runUnmix,
@@ -298,7 +314,7 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 		return err
 	}
 	env.Metrics["iterations"] = res.Iterations
-	env.Metrics["converged"] = res.Converged
+	unmixConvergence(env, cfg, res)
 	env.Metrics["lambda"] = res.Lambda
 	env.Metrics["scale"] = res.Scale
 	if m := res.Metrics; m != nil {
@@ -316,6 +332,34 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 		env.Metrics["sad_bands"] = m.Bands
 	}
 	return nil
+}
+
+// unmixConvergence reports how the run ended: converged, stop_reason, the
+// final objective and its last relative decrease, and a warning when an
+// iterative method stopped at its iteration limit.
+func unmixConvergence(env *Env, cfg hyperspectral.Config, res *hyperspectral.Result) {
+	h := res.ObjectiveHistory
+	if cfg.Method == hyperspectral.MethodVCAFCLS || len(h) == 0 {
+		env.Metrics["converged"] = true
+		env.Metrics["stop_reason"] = "direct"
+		return
+	}
+	f := h[len(h)-1]
+	env.Metrics["objective"] = f
+	decrease := math.NaN()
+	if len(h) >= 2 {
+		prev := h[len(h)-2]
+		decrease = (prev - f) / math.Abs(prev)
+		env.Metrics["rel_decrease"] = decrease
+	}
+	env.Metrics["converged"] = res.Converged
+	if res.Converged {
+		env.Metrics["stop_reason"] = "tol"
+		return
+	}
+	env.Metrics["stop_reason"] = "max_iterations"
+	env.Warn("did not converge: relative decrease of the objective %.3g after %d iterations, tol %g",
+		decrease, res.Iterations, cfg.Tol)
 }
 
 // because is ": err" to end a message with its cause, or nothing when there is none.
