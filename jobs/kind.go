@@ -10,8 +10,9 @@
 // A failed attempt is retried, up to the kind's MaxAttempts, unless its error
 // will repeat: an error is permanent when an error in its chain has a method
 // Permanent() bool that returns true (see IsPermanent). Permanent(err) marks
-// one in a kind; numerical packages mark their data errors (a source that is
-// not finite on the grid, say) with that method, without importing jobs.
+// one in a kind; numerical packages report their data errors (a source that
+// is not finite on the grid, say) as field.Errors, which has that method, or
+// with a type of their own that has it, without importing jobs.
 package jobs
 
 import (

@@ -42,8 +42,9 @@ func Permanent(err error) error { return &PermanentError{Err: err} }
 // IsPermanent reports whether err will repeat on another attempt: some error
 // in its chain has a method Permanent() bool that returns true. Such a failure
 // ends the run on its first attempt. Kinds mark one with Permanent(err); the
-// numerical packages give their data errors (values that are not finite,
-// inputs of the wrong shape) the method itself, since they do not import jobs.
+// numerical packages report their data errors (values that are not finite,
+// inputs of the wrong shape) as field.Errors, which has the method, since
+// they do not import jobs.
 func IsPermanent(err error) bool {
 	var p interface{ Permanent() bool }
 	return errors.As(err, &p) && p.Permanent()
