@@ -110,7 +110,9 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload exceeds the limit of %d bytes", s.cfg.MaxUploadBytes))
 		return
 	case err != nil:
-		writeProblem(w, http.StatusBadRequest, "reading upload: "+err.Error())
+		// The connection's error names the server's address: keep it in the log.
+		s.log.Info("upload broke off", "upload", id, "bytes", n, "err", err)
+		writeProblem(w, http.StatusBadRequest, fmt.Sprintf("the upload broke off after %d bytes", n))
 		return
 	case n == 0:
 		writeProblem(w, http.StatusBadRequest, "empty upload")
