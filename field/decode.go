@@ -7,18 +7,17 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 )
 
 // Decode decodes the JSON object raw onto dst, a pointer to a struct holding
 // the defaults, so that parameters left out keep them. Empty input and null
-// mean "all defaults". It refuses, as Errors located at the value at fault:
-// malformed JSON, unknown names, values of the wrong type, null for a
-// parameter that is not a pointer ("must be an integer, not null": null
-// never means the default) and data after the object. It does not Check the
-// values.
+// mean "all defaults". It refuses, as Errors located at the value at fault,
+// every unknown name, value of the wrong type and null for a parameter that
+// is not a pointer ("must be an integer, not null": null never means the
+// default), or else malformed JSON or data after the object. It does not
+// Check the values.
 func Decode(raw []byte, dst any) error {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || string(trimmed) == "null" {
@@ -27,6 +26,13 @@ func Decode(raw []byte, dst any) error {
 	t := reflect.TypeOf(dst)
 	if t.Kind() != reflect.Pointer {
 		panic(fmt.Sprintf("field: Decode into a %T, want a pointer", dst))
+	}
+	if json.Valid(trimmed) {
+		var errs Errors
+		scan(&errs, "", t, trimmed)
+		if len(errs) > 0 {
+			return errs
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -38,14 +44,15 @@ func Decode(raw []byte, dst any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return Errors{{Message: "unexpected data after the params object"}}
 	}
-	var errs Errors
-	nulls(&errs, "", t, trimmed)
-	return errs.Err()
+	return nil
 }
 
-// nulls records every null in raw at a place of type t that is not a pointer
-// or an interface, where encoding/json would silently keep the old value.
-func nulls(errs *Errors, path string, t reflect.Type, raw json.RawMessage) {
+// scan records, in document order, what encoding/json would refuse in the
+// valid JSON raw decoded into a value of type t — unknown names and values
+// of the wrong type — and the nulls it would silently skip (at a place that
+// is not a pointer or an interface), each at its JSON Pointer, which
+// encoding/json does not give for array elements and nested names.
+func scan(errs *Errors, path string, t reflect.Type, raw json.RawMessage) {
 	if string(raw) == "null" {
 		if k := t.Kind(); k != reflect.Pointer && k != reflect.Interface {
 			errs.Add(path, "must be %s, not null", jsonType(t))
@@ -57,28 +64,79 @@ func nulls(errs *Errors, path string, t reflect.Type, raw json.RawMessage) {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(raw, &obj) != nil {
+		members, ok := objectMembers(raw)
+		if !ok {
+			errs.Add(path, "must be an object, got %s", jsonKind(raw))
 			return
 		}
-		names := make([]string, 0, len(obj))
-		for name := range obj {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			if ft := fieldByJSONName(t, name); ft != nil {
-				nulls(errs, Pointer(path, name), ft, obj[name])
+		for _, m := range members {
+			name, ft := fieldByJSONName(t, m.name)
+			if ft == nil {
+				errs.Add(Pointer(path, m.name), "unknown parameter")
+				continue
 			}
+			scan(errs, Pointer(path, name), ft, m.value)
 		}
 	case reflect.Slice, reflect.Array:
 		var arr []json.RawMessage
 		if json.Unmarshal(raw, &arr) != nil {
+			errs.Add(path, "must be an array, got %s", jsonKind(raw))
 			return
 		}
 		for i, x := range arr {
-			nulls(errs, path+"/"+strconv.Itoa(i), t.Elem(), x)
+			scan(errs, path+"/"+strconv.Itoa(i), t.Elem(), x)
 		}
+	case reflect.Map, reflect.Interface:
+	default:
+		if json.Unmarshal(raw, reflect.New(t).Interface()) != nil {
+			errs.Add(path, "must be %s, got %s", jsonType(t), jsonKind(raw))
+		}
+	}
+}
+
+// member is a name and value of a JSON object.
+type member struct {
+	name  string
+	value json.RawMessage
+}
+
+// objectMembers returns the members of the JSON object raw in document
+// order, or false if raw is not an object.
+func objectMembers(raw json.RawMessage) ([]member, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var out []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		name, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		out = append(out, member{name, v})
+	}
+	return out, true
+}
+
+// jsonKind describes a JSON value as encoding/json's errors do: "string",
+// "number 1.5", "bool", "array" or "object".
+func jsonKind(raw json.RawMessage) string {
+	switch c := raw[0]; {
+	case c == '"':
+		return "string"
+	case c == '{':
+		return "object"
+	case c == '[':
+		return "array"
+	case c == 't' || c == 'f':
+		return "bool"
+	default:
+		return "number " + string(raw)
 	}
 }
 
@@ -130,7 +188,7 @@ func jsonPointer(t reflect.Type, path string) string {
 			continue
 		}
 		out = append(out, seg)
-		t = fieldByJSONName(t, seg)
+		_, t = fieldByJSONName(t, seg)
 	}
 	return "/" + strings.Join(out, "/")
 }
@@ -140,35 +198,38 @@ func jsonName(f reflect.StructField) string {
 	return name
 }
 
-// fieldByJSONName returns the type of the field of struct t (or of a struct it
-// embeds) that JSON calls name, or nil. Like encoding/json, it prefers an
-// exact match and otherwise matches without regard to case.
-func fieldByJSONName(t reflect.Type, name string) reflect.Type {
-	if ft := findField(t, name, false); ft != nil {
-		return ft
+// fieldByJSONName returns the JSON name and the type of the field of struct
+// t (or of a struct it embeds) that the key name selects, or a nil type. Like
+// encoding/json, it prefers an exact match and otherwise matches without
+// regard to case ("N" selects the field n).
+func fieldByJSONName(t reflect.Type, name string) (string, reflect.Type) {
+	if n, ft := findField(t, name, false); ft != nil {
+		return n, ft
 	}
 	return findField(t, name, true)
 }
 
-func findField(t reflect.Type, name string, fold bool) reflect.Type {
+func findField(t reflect.Type, name string, fold bool) (string, reflect.Type) {
 	match := func(n string) bool { return n == name || fold && strings.EqualFold(n, name) }
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		switch n := jsonName(f); {
 		case n == "-":
-		case match(n), n == "" && !f.Anonymous && match(f.Name):
-			return f.Type
+		case match(n):
+			return n, f.Type
+		case n == "" && !f.Anonymous && match(f.Name):
+			return f.Name, f.Type
 		case n == "" && f.Anonymous:
 			ft := f.Type
 			if ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				if found := findField(ft, name, fold); found != nil {
-					return found
+				if n, found := findField(ft, name, fold); found != nil {
+					return n, found
 				}
 			}
 		}
 	}
-	return nil
+	return "", nil
 }

@@ -136,6 +136,15 @@ func TestDecode(t *testing.T) {
 		{`{"n": "8"}`, field.Error{Path: "/n", Message: "must be an integer, got string"}},
 		{`{"alpha": "x"}`, field.Error{Path: "/alpha", Message: "must be a number, got string"}},
 		{`{"colour": 1}`, field.Error{Path: "/colour", Message: "unknown parameter"}},
+		{`{"nested": {"colour": 1}}`, field.Error{Path: "/nested/colour", Message: "unknown parameter"}},
+		{`{"bands": [1, "x"]}`, field.Error{Path: "/bands/1", Message: "must be an integer, got string"}},
+		{`{"bands": 3}`, field.Error{Path: "/bands", Message: "must be an array, got number 3"}},
+		{`{"n": 1.5}`, field.Error{Path: "/n", Message: "must be an integer, got number 1.5"}},
+		{`{"N": "8"}`, field.Error{Path: "/n", Message: "must be an integer, got string"}},
+		{`{"seed": -1}`, field.Error{Path: "/seed", Message: "must be an integer, got number -1"}},
+		{`{"dt": 1e400}`, field.Error{Path: "/dt", Message: "must be a number, got number 1e400"}},
+		{`{"nested": []}`, field.Error{Path: "/nested", Message: "must be an object, got array"}},
+		{`[1]`, field.Error{Message: "must be an object, got array"}},
 		{`{"n": 8} {}`, field.Error{Message: "unexpected data after the params object"}},
 		{`{"n": `, field.Error{Message: "truncated JSON"}},
 	} {
@@ -145,6 +154,13 @@ func TestDecode(t *testing.T) {
 		if !ok || len(errs) != 1 || errs[0] != tc.want {
 			t.Errorf("%s: %v, want %v", tc.raw, err, tc.want)
 		}
+	}
+	// Every problem is reported, in document order.
+	p0 := valid()
+	err := field.Decode([]byte(`{"n": null, "colour": 1, "mode": 2}`), &p0)
+	want := field.Errors{{"/n", "must be an integer, not null"}, {"/colour", "unknown parameter"}, {"/mode", "must be a string, got number 2"}}
+	if !reflect.DeepEqual(err, want) {
+		t.Errorf("three problems: %v, want %v", err, want)
 	}
 	for _, raw := range []string{``, ` `, `null`, `{}`} {
 		p := valid()

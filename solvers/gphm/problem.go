@@ -123,14 +123,14 @@ func (p *problem) interiorAt(at []float64) (f, u float64, err error) {
 	f = p.sourceAt(at)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		if p.source == nil {
-			return 0, 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("the source f derived from it is %v at %v", f, at)}}
+			return 0, 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("the source f derived from it is %v at %s", f, p.point(at))}}
 		}
-		return 0, 0, field.Errors{{Path: "/source", Message: fmt.Sprintf("is %v at %v", f, at)}}
+		return 0, 0, field.Errors{{Path: "/source", Message: fmt.Sprintf("is %v at %s", f, p.point(at))}}
 	}
 	if p.exact != nil {
 		u = p.exact.Eval(at)
 		if math.IsNaN(u) || math.IsInf(u, 0) {
-			return 0, 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("is %v at %v", u, at)}}
+			return 0, 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("is %v at %s", u, p.point(at))}}
 		}
 	}
 	return f, u, nil
@@ -142,11 +142,21 @@ func (p *problem) dirichletAt(at []float64) (float64, error) {
 	g := p.boundaryAt(at)
 	if math.IsNaN(g) || math.IsInf(g, 0) {
 		if p.bound == nil {
-			return 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("is %v at the boundary point %v", g, at)}}
+			return 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("is %v at the boundary point %s", g, p.point(at))}}
 		}
-		return 0, field.Errors{{Path: "/boundary", Message: fmt.Sprintf("is %v at %v", g, at)}}
+		return 0, field.Errors{{Path: "/boundary", Message: fmt.Sprintf("is %v at %s", g, p.point(at))}}
 	}
 	return g, nil
+}
+
+// point names the point at in the variables of the PDE: "x = 0.5" or
+// "(x, t) = (0, 0.25)".
+func (p *problem) point(at []float64) string {
+	names := varNames(p.pde)
+	if len(at) == 1 {
+		return fmt.Sprintf("%s = %g", names[0], at[0])
+	}
+	return fmt.Sprintf("(%s, %s) = (%g, %g)", names[0], names[1], at[0], at[1])
 }
 
 // boundaryAt returns the Dirichlet value at the point at.
