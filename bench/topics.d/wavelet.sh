@@ -1,0 +1,1 @@
+topics[wavelet]="GOMAXPROCS=1 go test -run ^$ -bench . -benchtime 2s -timeout 30m ./codec/wavelet/ && for b in Packet2D/f32/512x512/RGB/J=3 Packet1D/f32/stereo/L=65536; do GOMAXPROCS=1 go test -tags purego -run ^$ -bench \$b -benchtime 2s ./codec/wavelet/; done"
