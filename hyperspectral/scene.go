@@ -148,18 +148,25 @@ func ReadMatrix(r io.Reader, name string) (*mat.Dense, error) {
 // sum-to-one abundances can fit. This is the rule the specification uses for
 // the shipped Jasper Ridge initialisation.
 func ScaleToData(m, y *mat.Dense) *mat.Dense {
+	out := mat.DenseCopyOf(m)
+	out.Scale(DataScale(m, y), out)
+	return out
+}
+
+// DataScale is the factor ScaleToData multiplies the endmembers m (bands×K) by:
+// the mean over the bands of the data y's (bands×pixels) band maxima, divided by
+// the largest entry of m. A factor far from 1 says that m and y are in different
+// units.
+func DataScale(m, y *mat.Dense) float64 {
 	l, _ := y.Dims()
 	if r, _ := m.Dims(); r != l {
-		panic(fmt.Sprintf("hyperspectral: ScaleToData: endmembers have %d bands, data %d", r, l))
+		panic(fmt.Sprintf("hyperspectral: DataScale: endmembers have %d bands, data %d", r, l))
 	}
 	var bandMax float64
 	for i := range l {
 		bandMax += floats.Max(y.RawRowView(i))
 	}
-	bandMax /= float64(l)
-	out := mat.DenseCopyOf(m)
-	out.Scale(bandMax/mat.Max(m), out)
-	return out
+	return bandMax / float64(l) / mat.Max(m)
 }
 
 // scalar returns a 1×1 numeric variable as a positive int.

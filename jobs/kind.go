@@ -126,7 +126,10 @@ type Spec[P Params] struct {
 	Memory func(p P, uploads map[string]*storage.Upload) int64
 	// MemoryParam is the JSON Pointer, relative to the params, of the param
 	// that drives the estimate ("/n"): a refusal is reported there.
-	MemoryParam string
+	// MemoryParamOf, when set, chooses it from the params instead, for kinds
+	// whose size depends on more than one param.
+	MemoryParam   string
+	MemoryParamOf func(p P) string
 }
 
 // Kind is a registered kind, with its params type erased.
@@ -172,7 +175,11 @@ func (k kind[P]) memory(p any, uploads map[string]*storage.Upload) (int64, strin
 	if k.s.Memory == nil {
 		return 0, ""
 	}
-	return k.s.Memory(p.(P), uploads), k.s.MemoryParam
+	at := k.s.MemoryParam
+	if k.s.MemoryParamOf != nil {
+		at = k.s.MemoryParamOf(p.(P))
+	}
+	return k.s.Memory(p.(P), uploads), at
 }
 
 func (k kind[P]) Decode(raw json.RawMessage) (json.RawMessage, any, error) {
@@ -210,7 +217,7 @@ func Register[P Params](s Spec[P]) {
 	if s.Timeout > maxKindTimeout {
 		panic(fmt.Sprintf("jobs: kind %s timeout %v exceeds the limit %v", s.Name, s.Timeout, maxKindTimeout))
 	}
-	if s.Memory != nil && s.MemoryParam == "" {
+	if s.Memory != nil && s.MemoryParam == "" && s.MemoryParamOf == nil {
 		panic(fmt.Sprintf("jobs: kind %s has a memory estimate but no MemoryParam", s.Name))
 	}
 	if _, dup := registry[s.Name]; dup {

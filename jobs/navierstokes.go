@@ -25,7 +25,7 @@ func (p *NavierStokesParams) Validate(c *Checker) {
 		return
 	}
 	if steps := p.Config.TotalSteps() * int64(p.Samples); steps > 2e9 {
-		c.Fail("/dt", "%d time steps in all is more than one job may run", steps)
+		c.Fail("/dt", "dt = %v takes %d time steps in all (t_end = %v, %d samples), more than one job may run (2e9); raise dt, or lower t_end or samples", p.Dt, steps, p.TEnd, p.Samples)
 		return
 	}
 	c.Add(p.Config.CheckCFL())
@@ -59,7 +59,13 @@ func init() {
 		MaxAttempts: 2,
 		Run:         runNavierStokes,
 		Memory:      (*NavierStokesParams).memory,
-		MemoryParam: "/samples",
+		// One trajectory too large is the grid's fault; several, the count's.
+		MemoryParamOf: func(p *NavierStokesParams) string {
+			if p.Samples > 1 {
+				return "/samples"
+			}
+			return "/n"
+		},
 	})
 }
 

@@ -53,8 +53,10 @@ func findDataset(u *storage.Upload, name string) *storage.Dataset {
 	return nil
 }
 
-// CheckUploads checks that the cube's variable exists with the rank of the layout
-// and enough bands and pixels.
+// CheckUploads checks, before the job is queued, that the cube's variable exists
+// with the rank of the layout and enough bands and pixels, that outlier bands are
+// bands of the cube, and that the ground truth and the initial endmembers hold
+// endmember matrices with the cube's bands and K = endmembers.
 func (p *UnmixParams) CheckUploads(c *Checker, uploads map[string]*storage.Upload) {
 	u := uploads["/cube"]
 	if u == nil {
@@ -62,11 +64,7 @@ func (p *UnmixParams) CheckUploads(c *Checker, uploads map[string]*storage.Uploa
 	}
 	d := findDataset(u, p.Variable)
 	if d == nil {
-		var names []string
-		for _, x := range u.Datasets {
-			names = append(names, x.Name)
-		}
-		c.Fail("/variable", "upload %s has no dataset or variable %q (it has %s)", p.Cube, p.Variable, strings.Join(names, ", "))
+		c.Fail("/variable", "upload %s has no dataset or variable %q (it has %s)", p.Cube, p.Variable, datasetNames(u))
 		return
 	}
 	want := 2
@@ -84,6 +82,79 @@ func (p *UnmixParams) CheckUploads(c *Checker, uploads map[string]*storage.Uploa
 	if p.Rows > 0 && p.Rows*p.Cols != pixels {
 		c.Fail("/rows", "rows×cols = %d×%d does not match the cube's %d pixels", p.Rows, p.Cols, pixels)
 	}
+	for i, b := range p.OutlierBands {
+		if b >= bands {
+			c.Fail(fmt.Sprintf("/outlier_bands/%d", i), "band %d does not exist: the cube has bands 0 to %d", b, bands-1)
+		}
+	}
+	if t := uploads["/truth"]; t != nil {
+		m, ok := endmembersIn(t, truthEndmembers)
+		switch {
+		case !ok:
+			c.Fail("/truth", "upload %s holds no true endmembers (a variable M, bands×K, or GT, K×bands, or a dataset endmembers, bands×K); it has %s", p.Truth, datasetNames(t))
+		case m.bands != bands:
+			c.Fail("/truth", "the true endmembers %s have %d bands; the cube has %d", m.name, m.bands, bands)
+		case m.k != p.Endmembers:
+			c.Fail("/endmembers", "is %d, but the ground truth holds K = %d endmembers (%s), which SAD and RMSE match one to one", p.Endmembers, m.k, m.name)
+		}
+	}
+	if ie := uploads["/init_endmembers"]; ie != nil {
+		m, ok := endmembersIn(ie, initEndmembers)
+		switch {
+		case !ok:
+			c.Fail("/init_endmembers", "upload %s holds no endmember matrix (a variable or dataset M0, M1, M or endmembers, bands×K); it has %s", p.InitEndmembers, datasetNames(ie))
+		case m.bands != bands:
+			c.Fail("/init_endmembers", "the initial endmembers %s have %d bands; the cube has %d", m.name, m.bands, bands)
+		case m.k != p.Endmembers:
+			c.Fail("/endmembers", "is %d, but the initial endmembers %s are %d", p.Endmembers, m.name, m.k)
+		}
+	}
+}
+
+// Where endmember matrices are looked for in an upload, in order, and whether
+// each is stored bands×K (else K×bands).
+var (
+	truthEndmembers = []endmemberName{{"M", true}, {"GT", false}, {"endmembers", true}}
+	initEndmembers  = []endmemberName{{"M0", true}, {"M1", true}, {"M", true}, {"endmembers", true}}
+)
+
+type endmemberName struct {
+	name       string
+	bandsFirst bool
+}
+
+// endmemberShape is the size of an endmember matrix found in an upload.
+type endmemberShape struct {
+	name     string
+	bands, k int
+}
+
+// endmembersIn finds the first of the named matrices in u (MAT variables keep
+// MATLAB's dimensions, HDF5 datasets their row-major shape: either way the
+// first dimension is the first of the stated order).
+func endmembersIn(u *storage.Upload, names []endmemberName) (endmemberShape, bool) {
+	for _, n := range names {
+		d := findDataset(u, n.name)
+		if d == nil || len(d.Shape) != 2 {
+			continue
+		}
+		if n.bandsFirst {
+			return endmemberShape{n.name, d.Shape[0], d.Shape[1]}, true
+		}
+		return endmemberShape{n.name, d.Shape[1], d.Shape[0]}, true
+	}
+	return endmemberShape{}, false
+}
+
+func datasetNames(u *storage.Upload) string {
+	var names []string
+	for _, x := range u.Datasets {
+		names = append(names, x.Name)
+	}
+	if len(names) == 0 {
+		return "nothing"
+	}
+	return strings.Join(names, ", ")
 }
 
 // cubeSize returns the bands and pixels of a cube of the given shape, (L, N)
@@ -275,8 +346,12 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 		if r, _ := m.Dims(); r != bandsOf(y) {
 			return Permanent(fmt.Errorf("init_endmembers: %d bands, the cube has %d", r, bandsOf(y)))
 		}
-		if p.InitScale == "data" {
+		switch f := hyperspectral.DataScale(m, y); {
+		case p.InitScale == "data":
 			m = hyperspectral.ScaleToData(m, y)
+		case f > 100 || f < 0.01:
+			env.Warn("the initial endmembers are in other units than the cube: their largest value is %.3g, "+
+				"the cube's mean band maximum %.3g times that; init_scale: data rescales them", mat.Max(m), f)
 		}
 		cfg.InitEndmembers = m
 	}

@@ -52,7 +52,8 @@ func TestUnmixKindOnJasper(t *testing.T) {
 	dataDir := t.TempDir()
 	svc, db := newTestService(t, "sqlite://"+t.TempDir()+"/eddy.db", dataDir)
 	defer svc.Stop(ctx)
-	addUpload(t, db, dataDir, "jasper", scene, []storage.Dataset{{Name: "Y", Shape: []int{198, 10000}, Dtype: "uint16"}})
+	addUpload(t, db, dataDir, "jasper", scene, []storage.Dataset{{Name: "Y", Shape: []int{198, 10000}, Dtype: "uint16"},
+		{Name: "M", Shape: []int{198, 4}, Dtype: "float64"}, {Name: "A", Shape: []int{4, 10000}, Dtype: "float64"}})
 	addUpload(t, db, dataDir, "m0", init, []storage.Dataset{{Name: "M0", Shape: []int{198, 4}, Dtype: "float64"}})
 
 	bad := map[string]string{

@@ -172,7 +172,7 @@ func (c Config) Validate() error {
 	}
 	if len(errs) == 0 {
 		if s := c.TotalSteps(); s*int64(c.Samples) > MaxSteps {
-			errs.Add("/t_end", "%d steps × %d samples exceed the limit %d", s, c.Samples, int64(MaxSteps))
+			errs.Add("/dt", "dt = %v takes %d steps to t_end = %v, × %d samples: more than the limit %d; raise dt or lower t_end", c.Dt, s, c.TEnd, c.Samples, int64(MaxSteps))
 		}
 	}
 	return errs.Err()
