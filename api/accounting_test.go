@@ -116,10 +116,16 @@ func (e *env) resultFile(t *testing.T, id string) *hdf5io.File {
 // /metrics (0 when absent).
 func (e *env) attemptsCounted(t *testing.T, kind, outcome string) float64 {
 	t.Helper()
+	return e.metric(t, `eddy_job_attempts_total{kind="`+kind+`",outcome="`+outcome+`"}`)
+}
+
+// metric reads one sample, named with its labels as /metrics writes it, from
+// /metrics (0 when absent).
+func (e *env) metric(t *testing.T, sample string) float64 {
+	t.Helper()
 	_, b := e.do(t, "GET", "/metrics", "", nil)
-	prefix := `eddy_job_attempts_total{kind="` + kind + `",outcome="` + outcome + `"} `
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, prefix); ok {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -76,17 +75,7 @@ func (e *env) openStream(t *testing.T, id string) (*stream, int) {
 // feedQueries reads the change feed's query counter from /metrics.
 func (e *env) feedQueries(t *testing.T) float64 {
 	t.Helper()
-	_, b := e.do(t, "GET", "/metrics", "", nil)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "eddy_event_feed_queries_total "); ok {
-			n, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	return 0
+	return e.metric(t, "eddy_event_feed_queries_total")
 }
 
 // 200 clients follow jobs while jobs are being submitted: the database sees one
