@@ -104,8 +104,13 @@ func WriteLatents(w io.Writer, h Header, q []int8) error {
 		buf = encodeRange(buf, q, int(k), int(rows), int(cols), audio)
 	}
 	p := len(buf) - headerLen
-	if p > math.MaxUint32 {
+	if uint64(p) > math.MaxUint32 {
 		return fmt.Errorf("walloc: payload of %d bytes exceeds the format's 4 GiB", p)
+	}
+	if err := checkPayloadLen(h, int64(p)); err != nil {
+		// Cannot happen: the bounds hold for every encoder output. Checked
+		// so that a file this package writes is always one it reads.
+		return fmt.Errorf("walloc: writing: %w", err)
 	}
 	binary.LittleEndian.PutUint32(buf[offPayload:], uint32(p))
 	buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, castagnoli))

@@ -127,6 +127,13 @@ func (e *rangeEncoder) encode(c *prob, bit int) {
 		e.rng -= bound
 	}
 	c.update(bit)
+	if e.rng < topByte {
+		e.normalize()
+	}
+}
+
+// normalize shifts bytes out until rng ≥ 2^24 again.
+func (e *rangeEncoder) normalize() {
 	for e.rng < topByte {
 		e.rng <<= 8
 		e.shiftLow()
@@ -205,9 +212,16 @@ func (d *rangeDecoder) decode(c *prob) int {
 		bit = 1
 	}
 	c.update(bit)
+	if d.rng < topByte {
+		d.normalize()
+	}
+	return bit
+}
+
+// normalize reads bytes in until rng ≥ 2^24 again.
+func (d *rangeDecoder) normalize() {
 	for d.rng < topByte {
 		d.rng <<= 8
 		d.code = d.code<<8 | uint32(d.next())
 	}
-	return bit
 }
