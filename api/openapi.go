@@ -115,6 +115,13 @@ func OpenAPI() map[string]any {
 			"warnings": map[string]any{"type": "array", "items": str,
 				"description": "what a user should know about the result (a solver that did not converge, say); [] when none"},
 		}},
+		"ProgressHistory": map[string]any{"type": "object", "properties": map[string]any{
+			"progress": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{
+				"at": map[string]any{"type": "string", "format": "date-time"},
+				"kind": map[string]any{"enum": []string{"progress", "stage", "warning"},
+					"description": "progress: an update as stored while running (at most one per 250 ms; a long run's history is thinned to at most 10,000, evenly); stage and warning: events of the attempt, with the fraction reached"},
+				"fraction": map[string]any{"type": "number"}, "message": str,
+				"metrics": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "number"}}}}}}},
 		"SubmitRequest": map[string]any{"oneOf": submitVariants},
 		"Upload": map[string]any{"type": "object", "properties": map[string]any{
 			"id": str, "filename": str, "format": map[string]any{"enum": []string{"hdf5", "mat"}},
@@ -145,6 +152,9 @@ func OpenAPI() map[string]any {
 					map[string]any{"name": "cursor", "in": "query", "schema": str}}}),
 		},
 		"/v1/jobs/{id}": map[string]any{"get": op("Get a job", merge(map[string]any{"200": resp("the job", ref("Job"))}, problems("404")),
+			map[string]any{"parameters": idParam})},
+		"/v1/jobs/{id}/progress": map[string]any{"get": op("The progress history of the job's current attempt, for drawing a live curve",
+			merge(map[string]any{"200": resp("entries in order", ref("ProgressHistory"))}, problems("404")),
 			map[string]any{"parameters": idParam})},
 		"/v1/jobs/{id}/cancel": map[string]any{"post": op("Cancel a queued or running job",
 			merge(map[string]any{"202": resp("cancellation recorded", ref("Job"))}, problems("404", "409")), map[string]any{"parameters": idParam})},

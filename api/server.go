@@ -120,6 +120,7 @@ func New(cfg Config) http.Handler {
 			r.Post("/jobs", s.submit)
 			r.Get("/jobs", s.listJobs)
 			r.Get("/jobs/{id}", s.getJob)
+			r.Get("/jobs/{id}/progress", s.progressHistory)
 			r.Post("/jobs/{id}/cancel", s.cancelJob)
 			r.Get("/uploads/{id}", s.getUpload)
 		})

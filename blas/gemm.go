@@ -17,6 +17,17 @@ func Engine() string {
 	return "gonum"
 }
 
+// ThreadsPerCall returns the threads one engine call runs on: 1 with
+// OpenBLAS, which is loaded single-threaded (Float64 splits a large product
+// across up to GOMAXPROCS calls instead), and 0, unknown, with gonum's
+// pure-Go BLAS, which splits a product across goroutines itself.
+func ThreadsPerCall() int {
+	if openblasReady {
+		return 1
+	}
+	return 0
+}
+
 // slots bounds the number of engine calls running at once to the number of
 // cores Go may use. cgo calls do not count against GOMAXPROCS, so without it
 // many goroutines calling at once would oversubscribe the cores (and could

@@ -78,16 +78,50 @@ type Env struct {
 
 	mu       sync.Mutex
 	warnings []string
+	seed     *uint64
+	// log, when set, adds a stage or a warning to the run's progress history.
+	log func(kind, msg string)
 }
 
 // Warn records what a user should know about the result (a solver that did
 // not converge, say). The runner stores the warnings with the result: the
 // job's JSON lists them under "warnings", and the result file holds them as
-// the root attribute warnings (a JSON array).
+// the root attribute warnings (a JSON array). The warning also enters the
+// run's progress history (GET /v1/jobs/{id}/progress) at once.
 func (e *Env) Warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	e.mu.Lock()
+	e.warnings = append(e.warnings, msg)
+	e.mu.Unlock()
+	if e.log != nil {
+		e.log(storage.PointWarning, msg)
+	}
+}
+
+// Stage marks the start of a stage of the run ("reading the cube") in the
+// run's progress history.
+func (e *Env) Stage(format string, args ...any) {
+	if e.log != nil {
+		e.log(storage.PointStage, fmt.Sprintf(format, args...))
+	}
+}
+
+// UseSeed records the seed that the run's random numbers were actually drawn
+// from: a kind with a seed param calls it when it draws any (and, if it ever
+// derives a seed from a seed of 0, with the derived one). The result's
+// lineage records it as environment.seed; a run that never calls it drew no
+// random numbers, and its lineage has no seed.
+func (e *Env) UseSeed(seed uint64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.warnings = append(e.warnings, fmt.Sprintf(format, args...))
+	e.seed = &seed
+}
+
+// usedSeed returns the seed recorded by UseSeed, nil if none.
+func (e *Env) usedSeed() *uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.seed
 }
 
 // Warnings returns the warnings recorded so far.

@@ -71,6 +71,9 @@ func init() {
 
 func runNavierStokes(ctx context.Context, p *NavierStokesParams, env *Env) error {
 	start := time.Now()
+	if p.Initial == navierstokes.InitialGRF || p.Initial == navierstokes.InitialMcWilliams {
+		env.UseSeed(p.Seed) // sample i draws from seed + i
+	}
 	tr, err := navierstokes.Simulate(ctx, p.Config, env.Progress)
 	if err != nil {
 		return err

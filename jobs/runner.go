@@ -155,15 +155,18 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	prog := s.newProgressWriter(bg, a)
 	env := &Env{RunID: a.RunID, Inputs: inputs, Out: out, Metrics: map[string]any{},
 		Limits:   fileformat.Limits{MaxInflated: s.maxInflated},
-		Progress: prog.report,
-		Resolve:  func(id string) (string, error) { return s.inputPath(ctx, id) }}
+		Progress: prog.report, log: prog.log,
+		Resolve: func(id string) (string, error) { return s.inputPath(ctx, id) }}
 	err = writeRootAttrs(out, k.Name(), a.RunID, string(run.Params))
 	if err == nil {
 		err = runKind(runCtx, k, params, env)
 	}
 	if err == nil && runCtx.Err() == nil {
 		warnings := env.Warnings()
-		err = writeMetrics(out, env.Metrics)
+		err = s.writeLineage(ctx, out, params, run.Inputs, env)
+		if err == nil {
+			err = writeMetrics(out, env.Metrics)
+		}
 		if err == nil {
 			err = writeWarnings(out, warnings)
 		}
@@ -176,6 +179,7 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 			// A result that cannot be recorded is a failed attempt like any other:
 			// the run must not stay "running" with nobody holding it.
 			res := outcome{key: key, path: outPath, metrics: env.Metrics, warnings: warnings, progress: prog.final()}
+			res.point = prog.finalPoint(res.progress)
 			if err = s.succeed(bg, job, k, res, start); err == nil {
 				return nil
 			}
@@ -253,6 +257,8 @@ type outcome struct {
 	// progress is the run's final progress: fraction 1 and the kind's last
 	// message, which throttling may have kept from the runs row.
 	progress storage.Progress
+	// point is progress as the last entry of the progress history.
+	point storage.ProgressPoint
 }
 
 // succeed publishes the result and finishes the run and its River job in one
@@ -283,6 +289,9 @@ func (s *Service) succeed(ctx context.Context, job *river.Job[RunArgs], k Kind, 
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := time.Now()
 		if err := storage.SetProgress(ctx, tx, a.RunID, a.Lease, o.progress, now); err != nil {
+			return err
+		}
+		if err := storage.AppendProgress(ctx, tx, a.RunID, a.Lease, o.point); err != nil {
 			return err
 		}
 		ok, err := storage.Finish(ctx, tx, a.RunID, a.Lease, storage.Succeeded, "", res, key, now)
@@ -342,6 +351,17 @@ func (s *Service) heartbeat(ctx context.Context, cancel context.CancelCauseFunc,
 // progressEvery (and always the first one, and any of fraction 1), so that a
 // kind may report freely; it remembers the latest update for the final
 // progress of a run that succeeds.
+//
+// It also keeps the attempt's progress history (storage.ProgressPoint, served
+// by GET /v1/jobs/{id}/progress): every update it stores in the runs row, the
+// stages and warnings of the attempt, and the final update of a run that
+// succeeds. A new attempt starts a new history. The history is bounded: when
+// it holds maxHistoryPoints progress updates, every other one is deleted and
+// from then on only every other update (every 4th after the next halving, …)
+// is kept, so that a long run keeps its whole curve at a coarser spacing;
+// updates of fraction 1 are always kept. At most maxHistoryLog stages and
+// warnings are kept; a last stage says when more were left out (the result
+// lists every warning).
 type progressWriter struct {
 	s      *Service
 	ctx    context.Context
@@ -349,10 +369,101 @@ type progressWriter struct {
 	mu     sync.Mutex
 	stored time.Time
 	latest progress.Update
+
+	seq     int64 // next entry's sequence number
+	offered int64 // progress updates stored in the runs row so far
+	stride  int64 // only every stride-th of them enters the history
+	points  int   // progress updates in the history
+	logged  int   // stages and warnings in the history
 }
 
+// Bounds of a run's progress history (see progressWriter).
+const (
+	maxHistoryPoints = 10000
+	maxHistoryLog    = 1000
+)
+
+// newProgressWriter returns the writer of a run's attempt, whose history
+// starts empty with the stage "started".
 func (s *Service) newProgressWriter(ctx context.Context, a RunArgs) *progressWriter {
-	return &progressWriter{s: s, ctx: ctx, a: a}
+	w := &progressWriter{s: s, ctx: ctx, a: a, stride: 1}
+	if err := storage.ClearProgress(ctx, s.db.SQL, a.RunID); err != nil {
+		s.log.Warn("progress history of an earlier attempt not cleared", "job_id", a.RunID, "err", err)
+	}
+	w.log(storage.PointStage, "started on worker "+s.workerID)
+	return w
+}
+
+// appendLocked adds an entry to the history; w.mu is held.
+func (w *progressWriter) appendLocked(kind string, fraction float64, msg string, metrics map[string]float64, at time.Time) {
+	p := storage.ProgressPoint{Seq: w.seq, At: at, Kind: kind, Fraction: fraction, Message: msg, Metrics: finiteMetrics(metrics)}
+	w.seq++
+	if err := storage.AppendProgress(w.ctx, w.s.db.SQL, w.a.RunID, w.a.Lease, p); err != nil {
+		w.s.log.Warn("progress history not recorded", "job_id", w.a.RunID, "err", err)
+	}
+}
+
+// history adds a stored progress update to the history, thinning it when
+// full; w.mu is held.
+func (w *progressWriter) history(u progress.Update, at time.Time) {
+	n := w.offered
+	w.offered++
+	if n%w.stride != 0 && u.Fraction < 1 {
+		return
+	}
+	if w.points >= maxHistoryPoints {
+		deleted, err := storage.ThinProgress(w.ctx, w.s.db.SQL, w.a.RunID)
+		if err != nil {
+			w.s.log.Warn("progress history not thinned", "job_id", w.a.RunID, "err", err)
+			return
+		}
+		w.points -= deleted
+		w.stride *= 2
+		if n%w.stride != 0 && u.Fraction < 1 {
+			return
+		}
+	}
+	w.points++
+	w.appendLocked(storage.PointProgress, u.Fraction, u.Message, u.Metrics, at)
+}
+
+// log adds a stage or a warning to the history, with the latest fraction.
+func (w *progressWriter) log(kind, msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.logged > maxHistoryLog:
+		return
+	case w.logged == maxHistoryLog:
+		kind, msg = storage.PointStage, fmt.Sprintf("more than %d stages and warnings: the rest are not recorded here", maxHistoryLog)
+	}
+	w.logged++
+	w.appendLocked(kind, max(w.latest.Fraction, 0), msg, nil, time.Now())
+}
+
+// finalPoint returns the history's last entry for a run that succeeded: the
+// final progress (see final).
+func (w *progressWriter) finalPoint(p storage.Progress) storage.ProgressPoint {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	pt := storage.ProgressPoint{Seq: w.seq, At: time.Now(), Kind: storage.PointProgress,
+		Fraction: p.Fraction, Message: p.Message, Metrics: p.Metrics}
+	w.seq++
+	return pt
+}
+
+// finiteMetrics returns the finite metrics of m, nil if there are none.
+func finiteMetrics(m map[string]float64) map[string]float64 {
+	var out map[string]float64
+	for name, v := range m {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			if out == nil {
+				out = map[string]float64{}
+			}
+			out[name] = v
+		}
+	}
+	return out
 }
 
 // report is the run's progress.Func.
@@ -368,7 +479,9 @@ func (w *progressWriter) report(u progress.Update) {
 	p := storage.Progress{Fraction: u.Fraction, Message: u.Message, Metrics: u.Metrics}
 	if err := storage.SetProgress(w.ctx, w.s.db.SQL, w.a.RunID, w.a.Lease, p, now); err != nil {
 		w.s.log.Warn("progress not recorded", "job_id", w.a.RunID, "err", err)
+		return
 	}
+	w.history(u, now)
 }
 
 // final returns the progress of a run that succeeded: fraction 1, with the
@@ -381,16 +494,7 @@ func (w *progressWriter) final() storage.Progress {
 	if msg == "" {
 		msg = "done"
 	}
-	var metrics map[string]float64
-	for name, v := range w.latest.Metrics {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			if metrics == nil {
-				metrics = map[string]float64{}
-			}
-			metrics[name] = v
-		}
-	}
-	return storage.Progress{Fraction: 1, Message: msg, Metrics: metrics}
+	return storage.Progress{Fraction: 1, Message: msg, Metrics: finiteMetrics(w.latest.Metrics)}
 }
 
 func writeRootAttrs(w *hdf5io.Writer, kind, id, params string) error {

@@ -363,6 +363,11 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 		cfg.Truth = truth
 	}
 
+	if cfg.Init != hyperspectral.InitUpload {
+		env.UseSeed(cfg.Seed) // VCA's random projections
+	}
+	bands, pixels := y.Dims()
+	env.Stage("unmixing %d pixels of %d bands into %d endmembers", pixels, bands, cfg.Endmembers)
 	res, err := hyperspectral.Unmix(ctx, y, cfg, env.Progress)
 	var fe field.Errors
 	if errors.As(err, &fe) {
