@@ -33,6 +33,9 @@ type jobView struct {
 	Result     *resultView       `json:"result"`
 	// Warnings say what a user should know about the result; [] when none.
 	Warnings []string `json:"warnings"`
+	// WaitingFor lists the unfinished jobs whose results a queued job waits
+	// for before it is handed to a worker.
+	WaitingFor []string `json:"waiting_for,omitempty"`
 }
 
 type resultView struct {
@@ -51,6 +54,9 @@ func viewOf(r *storage.Run) jobView {
 	}
 	if !r.StartedAt.IsZero() {
 		v.StartedAt = &r.StartedAt
+	}
+	if r.State == storage.Queued {
+		v.WaitingFor = r.WaitingFor
 	}
 	if !r.FinishedAt.IsZero() {
 		v.FinishedAt = &r.FinishedAt
@@ -134,7 +140,10 @@ func readJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 // writeErr maps service errors to problems; anything unexpected is a logged 500
 // whose body carries only an error id.
 func (s *server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
-	var verr jobs.ValidationError
+	var (
+		verr  jobs.ValidationError
+		inUse *jobs.InUseError
+	)
 	switch {
 	case errors.As(err, &verr):
 		writeProblem(w, http.StatusUnprocessableEntity, verr.Error(), verr...)
@@ -142,6 +151,10 @@ func (s *server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, http.StatusConflict, err.Error(), jobs.FieldError{Path: "/idempotency_key", Message: err.Error()})
 	case errors.Is(err, jobs.ErrFinal):
 		writeProblem(w, http.StatusConflict, err.Error()+"; only a queued or running job can be cancelled")
+	case errors.As(err, &inUse):
+		writeProblem(w, http.StatusConflict, err.Error())
+	case errors.Is(err, jobs.ErrLive):
+		writeProblem(w, http.StatusConflict, err.Error()+"; cancel it first, or wait until it ends")
 	case errors.Is(err, storage.ErrNotFound):
 		writeProblem(w, http.StatusNotFound, "no such job")
 	default:
@@ -183,6 +196,17 @@ func (s *server) cancelJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, viewOf(run))
+}
+
+// deleteJob removes a job that has ended, and its result file, unless a
+// queued or running job needs its result (409, naming that job); a queued
+// or running job must be cancelled first (409).
+func (s *server) deleteJob(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Jobs.DeleteJob(r.Context(), chi.URLParam(r, "id")); err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {

@@ -114,6 +114,8 @@ func OpenAPI() map[string]any {
 				"datasets": map[string]any{"type": "array", "items": str}, "metrics": map[string]any{"type": "object"}}},
 			"warnings": map[string]any{"type": "array", "items": str,
 				"description": "what a user should know about the result (a solver that did not converge, say); [] when none"},
+			"waiting_for": map[string]any{"type": "array", "items": str,
+				"description": "a queued job's unfinished parents: the jobs named by its params whose results it waits for; absent when none. If one fails or is cancelled, the job fails with an error starting parent_failed:"},
 		}},
 		"ProgressHistory": map[string]any{"type": "object", "properties": map[string]any{
 			"progress": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{
@@ -151,8 +153,11 @@ func OpenAPI() map[string]any {
 					map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
 					map[string]any{"name": "cursor", "in": "query", "schema": str}}}),
 		},
-		"/v1/jobs/{id}": map[string]any{"get": op("Get a job", merge(map[string]any{"200": resp("the job", ref("Job"))}, problems("404")),
-			map[string]any{"parameters": idParam})},
+		"/v1/jobs/{id}": map[string]any{
+			"get": op("Get a job", merge(map[string]any{"200": resp("the job", ref("Job"))}, problems("404")),
+				map[string]any{"parameters": idParam}),
+			"delete": op("Delete a job that has ended, and its result file; 409 while it is queued or running (cancel it first) or while a queued or running job references it",
+				merge(map[string]any{"204": resp("deleted", nil)}, problems("404", "409")), map[string]any{"parameters": idParam})},
 		"/v1/jobs/{id}/progress": map[string]any{"get": op("The progress history of the job's current attempt, for drawing a live curve",
 			merge(map[string]any{"200": resp("entries in order", ref("ProgressHistory"))}, problems("404")),
 			map[string]any{"parameters": idParam})},
@@ -169,8 +174,11 @@ func OpenAPI() map[string]any {
 			map[string]any{"requestBody": map[string]any{"required": true, "content": map[string]any{
 				"application/x-hdf5":  map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
 				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}}}}})},
-		"/v1/uploads/{id}": map[string]any{"get": op("Get an upload's description", merge(map[string]any{"200": resp("the upload", ref("Upload"))}, problems("404")),
-			map[string]any{"parameters": idParam})},
+		"/v1/uploads/{id}": map[string]any{
+			"get": op("Get an upload's description", merge(map[string]any{"200": resp("the upload", ref("Upload"))}, problems("404")),
+				map[string]any{"parameters": idParam}),
+			"delete": op("Delete an upload and its file; 409 while a queued or running job references it",
+				merge(map[string]any{"204": resp("deleted", nil)}, problems("404", "409")), map[string]any{"parameters": idParam})},
 	}
 	return map[string]any{
 		"openapi": "3.1.0",

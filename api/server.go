@@ -123,6 +123,8 @@ func New(cfg Config) http.Handler {
 			r.Get("/jobs/{id}/progress", s.progressHistory)
 			r.Post("/jobs/{id}/cancel", s.cancelJob)
 			r.Get("/uploads/{id}", s.getUpload)
+			r.Delete("/jobs/{id}", s.deleteJob)
+			r.Delete("/uploads/{id}", s.deleteUpload)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(streaming)

@@ -226,3 +226,18 @@ func (s *server) getUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, uploadViewOf(u))
 }
+
+// deleteUpload removes an upload, its record and its file, unless a queued or
+// running job references it (409, naming that job).
+func (s *server) deleteUpload(w http.ResponseWriter, r *http.Request) {
+	err := s.cfg.Jobs.DeleteUpload(r.Context(), chi.URLParam(r, "id"))
+	if errors.Is(err, storage.ErrNotFound) {
+		writeProblem(w, http.StatusNotFound, "no such upload")
+		return
+	}
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -25,9 +25,17 @@
 //   - enum: the allowed values, separated by "|" (strings or integers).
 //   - required: "true" if the parameter has no default: its zero value is
 //     refused with "is required" and the schema lists it under required.
-//   - ref: the parameter is the id of something stored by the service, of the
-//     kinds listed ("upload", "job"); the schema marks it with format
-//     "eddy-ref" and lists what it accepts under "x-eddy-ref".
+//   - ref: the parameter is the id of something stored by the service: the
+//     entries, separated by "|", are "upload", "job" (the result of a job of
+//     any kind) or "job:<kind>" (of a job of that kind only), as in
+//     ref:"upload|job:navier_stokes.simulate". The schema marks it with
+//     format "eddy-ref" and lists under "x-eddy-ref" what it accepts
+//     ("accepts": ["upload", "navier_stokes.simulate"]) and the datasets it
+//     needs. References returns them with their ids, for the service to
+//     check at submit and to wait for the jobs they name.
+//   - datasets: with ref, the arrays the referenced file must hold, separated
+//     by ",", each a name with an optional ":rank" (datasets:"vorticity:4,t:1");
+//     published as "datasets": [{"name": "vorticity", "rank": 4}, …].
 //   - format: the JSON Schema format of a string that is not a closed set
 //     ("eddy-expression" for a formula, "eddy-dataset" for the name of an
 //     array in a file); it documents and does not check, which the code

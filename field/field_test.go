@@ -209,14 +209,45 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-func TestRefs(t *testing.T) {
+func TestReferences(t *testing.T) {
 	p := valid()
-	if got := field.Refs(&p); !reflect.DeepEqual(got, map[string]string{"/cube": "c1"}) {
-		t.Errorf("Refs = %v", got)
+	want := []field.Ref{{Path: "/cube", ID: "c1", Accepts: []string{"upload"}}}
+	if got := field.References(&p); !reflect.DeepEqual(got, want) {
+		t.Errorf("References = %+v, want %+v", got, want)
 	}
 	p.Cube = ""
-	if got := field.Refs(p); len(got) != 0 {
-		t.Errorf("Refs of no reference = %v", got)
+	if got := field.References(p); len(got) != 0 {
+		t.Errorf("References of no reference = %v", got)
+	}
+
+	type chained struct {
+		Flow string `json:"flow" ref:"upload|job:navier_stokes.simulate" datasets:"vorticity:4,t" doc:"a flow"`
+		Any  string `json:"any,omitempty" ref:"job" doc:"any result"`
+	}
+	c := chained{Flow: "j1", Any: "j2"}
+	got := field.References(c)
+	if len(got) != 2 || got[0].Path != "/any" || got[1].Path != "/flow" {
+		t.Fatalf("References = %+v", got)
+	}
+	flow := got[1]
+	if !reflect.DeepEqual(flow.Accepts, []string{"upload", "navier_stokes.simulate"}) ||
+		!reflect.DeepEqual(flow.Datasets, []field.RefDataset{{Name: "vorticity", Rank: 4}, {Name: "t"}}) {
+		t.Errorf("flow declared as %+v", flow)
+	}
+	if !flow.AcceptsUpload() || !flow.AcceptsJob("navier_stokes.simulate") || flow.AcceptsJob("unmix") {
+		t.Errorf("flow accepts wrongly: %+v", flow)
+	}
+	if got[0].AcceptsUpload() || !got[0].AcceptsJob("unmix") {
+		t.Errorf("any accepts wrongly: %+v", got[0])
+	}
+	if text := flow.AcceptedText(); text != "an upload or a navier_stokes.simulate job" {
+		t.Errorf("AcceptedText = %q", text)
+	}
+	schema := field.Schema(c)["properties"].(map[string]any)["flow"].(map[string]any)
+	wantRef := map[string]any{"accepts": []string{"upload", "navier_stokes.simulate"},
+		"datasets": []field.RefDataset{{Name: "vorticity", Rank: 4}, {Name: "t"}}}
+	if schema["format"] != "eddy-ref" || !reflect.DeepEqual(schema["x-eddy-ref"], wantRef) {
+		t.Errorf("schema of flow %v", schema)
 	}
 }
 
@@ -242,6 +273,21 @@ func TestMalformedDeclarationsPanic(t *testing.T) {
 		}{},
 		"reference to number": struct {
 			X int `ref:"upload"`
+		}{},
+		"reference to an unknown thing": struct {
+			X string `ref:"upload|model"`
+		}{},
+		"reference to an unnamed kind": struct {
+			X string `ref:"job:"`
+		}{},
+		"datasets without ref": struct {
+			X string `datasets:"u:2"`
+		}{},
+		"dataset rank not a number": struct {
+			X string `ref:"upload" datasets:"u:two"`
+		}{},
+		"dataset without a name": struct {
+			X string `ref:"upload" datasets:"u:2,:3"`
 		}{},
 		"format of a number": struct {
 			X int `format:"eddy-expression"`

@@ -109,25 +109,7 @@ func valueSchema(s *spec, t reflect.Type, v reflect.Value) map[string]any {
 	}
 	if len(s.ref) > 0 {
 		out["format"] = "eddy-ref"
-		out["x-eddy-ref"] = map[string]any{"accepts": s.ref}
-	}
-	return out
-}
-
-// Refs returns the values of the reference parameters (tag ref) of the struct
-// v, by JSON Pointer, skipping empty ones.
-func Refs(v any) map[string]string {
-	rv := reflect.ValueOf(v)
-	for rv.Kind() == reflect.Pointer {
-		rv = rv.Elem()
-	}
-	out := map[string]string{}
-	for _, p := range params(rv.Type()) {
-		if len(p.ref) > 0 {
-			if id := rv.FieldByIndex(p.index).String(); id != "" {
-				out[Pointer("", p.name)] = id
-			}
-		}
+		out["x-eddy-ref"] = refSchema(s)
 	}
 	return out
 }

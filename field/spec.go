@@ -19,8 +19,9 @@ type spec struct {
 	gt, lt    bound // exclusive bounds
 	enum      []string
 	required  bool
-	ref       []string
-	format    string // of a string that is not a closed set
+	ref       []string     // what a reference accepts, see parseRef
+	datasets  []RefDataset // what a referenced file must hold
+	format    string       // of a string that is not a closed set
 }
 
 // bound is a numeric bound as written in its tag and as a number.
@@ -139,11 +140,8 @@ func parseSpec(name, opts string, f reflect.StructField) (spec, error) {
 		}
 		s.format = fm
 	}
-	if r, ok := f.Tag.Lookup("ref"); ok {
-		if f.Type.Kind() != reflect.String || r == "" {
-			return s, fmt.Errorf("ref:%q on a %v", r, f.Type)
-		}
-		s.ref = strings.Split(r, "|")
+	if err := parseRef(&s, f); err != nil {
+		return s, err
 	}
 	return s, nil
 }

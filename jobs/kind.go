@@ -42,17 +42,23 @@ type Params interface {
 }
 
 // Referencer is implemented by params that name uploads or earlier jobs' results
-// among their fields. References maps each such field's JSON Pointer (relative to
-// the params object, e.g. "/cube") to the id it holds; empty ids are skipped. Submit
-// checks that every id exists, and Env.Resolve turns it into a file at run time.
+// among their fields (tag ref, see package field). References maps each such
+// field's JSON Pointer (relative to the params object, e.g. "/cube") to the id
+// it holds; empty ids are skipped. It is field.Refs of the params, which Submit
+// reads through field.References, with each field's declaration.
 type Referencer interface {
 	References() map[string]string
 }
 
-// UploadChecker is implemented by Referencer params that can check, before the
-// job is queued, that the uploads they name hold what they need (a dataset of the
-// right rank, say). uploads maps a field's JSON Pointer to its upload; fields that
-// name an earlier job's result are absent.
+// UploadChecker is implemented by params with reference fields (tag ref, see
+// package field) that can check, before the job is queued, what the tags
+// cannot declare: that the uploads they name fit the other params and each
+// other (the cube's bands, say). uploads maps a field's JSON Pointer to its
+// upload; fields that name an earlier job's result are absent. Submit has
+// already checked each reference against its declaration: that it exists, is
+// of a kind the field accepts and holds the datasets it declares; a reference
+// to a queued or running job makes the new job wait for it, and Env.Resolve
+// turns a reference into a file at run time.
 type UploadChecker interface {
 	CheckUploads(c *Checker, uploads map[string]*storage.Upload)
 }

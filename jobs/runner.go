@@ -90,7 +90,10 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	// From here on, every exit must move the run out of "running".
 	bg := context.WithoutCancel(ctx)
 	finish := func(state storage.State, msg string) {
-		if _, err := storage.Finish(bg, s.db.SQL, a.RunID, a.Lease, state, msg, nil, "", time.Now()); err != nil {
+		end := func(tx *sql.Tx) (bool, error) {
+			return storage.Finish(bg, tx, a.RunID, a.Lease, state, msg, nil, "", time.Now())
+		}
+		if _, err := s.endRun(bg, a.RunID, end); err != nil {
 			log.Error("recording the end of a run failed", "state", state, "err", err)
 		}
 	}
@@ -202,7 +205,10 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		// Not an attempt: River's snooze does not count one, and neither does
 		// the run, so that attempt never exceeds max_attempts.
 		log.Info("job interrupted by a worker shutdown; re-queued")
-		if _, err := storage.Interrupt(bg, s.db.SQL, a.RunID, a.Lease, time.Now(), "interrupted by a worker shutdown; re-queued"); err != nil {
+		interrupt := func(tx *sql.Tx) (bool, error) {
+			return storage.Interrupt(bg, tx, a.RunID, a.Lease, time.Now(), "interrupted by a worker shutdown; re-queued")
+		}
+		if _, err := s.endRun(bg, a.RunID, interrupt); err != nil {
 			log.Error("re-queueing an interrupted run failed", "err", err)
 		}
 		return river.JobSnooze(0)
@@ -299,6 +305,9 @@ func (s *Service) succeed(ctx context.Context, job *river.Job[RunArgs], k Kind, 
 			return err
 		}
 		won = true
+		if err := s.settleTx(ctx, tx, a.RunID); err != nil {
+			return err
+		}
 		_, err = river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx, job)
 		return err
 	})

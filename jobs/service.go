@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +20,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"eddy/field"
+	"eddy/hdf5io"
 	"eddy/storage"
 )
 
@@ -215,7 +219,11 @@ func (s *Service) releaseHeld(ctx context.Context) ([]string, error) {
 		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 			now := time.Now()
 			ok, err := storage.Release(ctx, tx, r, s.workerID, now, "interrupted by a worker shutdown; re-queued")
-			if err != nil || !ok || r.CancelRequested {
+			if err != nil || !ok {
+				return err
+			}
+			// A run whose cancellation was requested ended cancelled.
+			if err := s.settleTx(ctx, tx, r.ID); err != nil || r.CancelRequested {
 				return err
 			}
 			ids = append(ids, r.ID)
@@ -251,11 +259,11 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 	if err != nil {
 		return nil, false, err
 	}
-	uploads, err := s.checkReferences(ctx, typed)
+	refs, err := s.checkReferences(ctx, typed)
 	if err != nil {
 		return nil, false, err
 	}
-	if need, param, over := s.overBudget(k, typed, uploads); over {
+	if need, param, over := s.overBudget(k, typed, refs.uploads); over {
 		return nil, false, ValidationError{{Path: "/params" + param, Message: s.budgetMessage(need, "server")}}
 	}
 	if err := s.checkInputs(ctx, k, req.Inputs); err != nil {
@@ -280,9 +288,23 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 		ID: id.String(), Kind: k.Name(), State: storage.Queued, Params: params, Inputs: req.Inputs,
 		IdempotencyKey: req.IdempotencyKey, Lease: 1, MaxAttempts: k.MaxAttempts(), CreatedAt: time.Now(),
 	}
+	for name, id := range req.Inputs {
+		refs.refs = append(refs.refs, storage.RunRef{RefID: id, Path: "/inputs/" + name})
+	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		waiting, err := s.lockReferencesTx(ctx, tx, refs.refs)
+		if err != nil {
+			return err
+		}
+		r.WaitingFor = waiting
 		if err := storage.InsertRun(ctx, tx, r); err != nil {
 			return err
+		}
+		if err := storage.InsertRunRefs(ctx, tx, r.ID, refs.refs); err != nil {
+			return err
+		}
+		if len(waiting) > 0 {
+			return nil // settleTx inserts the River job once they have succeeded
 		}
 		return s.insertJobTx(ctx, tx, r.ID, k, r.Lease, 0)
 	})
@@ -363,52 +385,183 @@ func (s *Service) checkInputs(ctx context.Context, k Kind, inputs map[string]str
 	return nil
 }
 
-// checkReferences checks the upload and job ids named by params fields and
-// returns the uploads among them, by field pointer.
-func (s *Service) checkReferences(ctx context.Context, params any) (map[string]*storage.Upload, error) {
-	ref, ok := params.(Referencer)
-	if !ok {
-		return nil, nil
-	}
+// references are the uploads and jobs a submission names, checked.
+type references struct {
+	// uploads holds the uploads among them, by param pointer ("/cube").
+	uploads map[string]*storage.Upload
+	// refs lists every reference with its path in the request ("/params/cube",
+	// "/inputs/model"), as recorded in run_refs.
+	refs []storage.RunRef
+}
+
+// checkReferences checks the reference params of params (see field.References)
+// against what they name: it must exist and be of a kind the param accepts
+// (an upload, or a job of an accepted kind that has not failed), and it must
+// hold the datasets the param declares — an upload its recorded datasets, a
+// succeeded job its result's, an unfinished job its kind's outputs. Then the
+// kind's UploadChecker checks the uploads. Problems are reported at the
+// param's path.
+func (s *Service) checkReferences(ctx context.Context, params any) (*references, error) {
+	out := &references{uploads: map[string]*storage.Upload{}}
 	var errs ValidationError
-	for ptr, id := range ref.References() {
-		if id == "" {
+	for _, ref := range field.References(params) {
+		path := "/params" + ref.Path
+		out.refs = append(out.refs, storage.RunRef{RefID: ref.ID, Path: path})
+		u, err := storage.GetUpload(ctx, s.db.SQL, ref.ID)
+		if err == nil {
+			if !ref.AcceptsUpload() {
+				errs = append(errs, FieldError{Path: path, Message: fmt.Sprintf("%s is an upload; this param takes %s", ref.ID, ref.AcceptedText())})
+				continue
+			}
+			if msg := missingDataset(ref.Datasets, "upload "+ref.ID, uploadRanks(u)); msg != "" {
+				errs = append(errs, FieldError{Path: path, Message: msg})
+				continue
+			}
+			out.uploads[ref.Path] = u
 			continue
 		}
-		if _, err := s.inputPath(ctx, id); err != nil {
-			errs = append(errs, FieldError{Path: "/params" + ptr, Message: err.Error()})
+		if !errors.Is(err, storage.ErrNotFound) {
+			return nil, err
+		}
+		msg, err := s.checkJobReference(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if msg != "" {
+			errs = append(errs, FieldError{Path: path, Message: msg})
 		}
 	}
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Path < errs[j].Path })
 		return nil, errs
 	}
-	uploads := s.referencedUploads(ctx, params)
 	if uc, ok := params.(UploadChecker); ok {
 		var c Checker
-		uc.CheckUploads(&c, uploads)
+		uc.CheckUploads(&c, out.uploads)
 		if err := prefixPaths("/params", c.Err()); err != nil {
 			return nil, err
 		}
 	}
-	return uploads, nil
+	return out, nil
 }
 
-// referencedUploads returns the uploads that params name (see Referencer), by
-// field pointer; ids of other jobs' results, and uploads that cannot be read,
-// are left out.
+// checkJobReference checks a reference that names no upload: it must name a
+// job of an accepted kind that has succeeded, with the declared datasets in
+// its result, or is queued or running, with them among its kind's outputs.
+// It returns what is wrong, or "".
+func (s *Service) checkJobReference(ctx context.Context, ref field.Ref) (string, error) {
+	r, err := storage.GetRun(ctx, s.db.SQL, ref.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Sprintf("no upload or job with id %q", ref.ID), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if !ref.AcceptsJob(r.Kind) {
+		return fmt.Sprintf("job %s is a %s job; this param takes %s", r.ID, r.Kind, ref.AcceptedText()), nil
+	}
+	switch r.State {
+	case storage.Succeeded:
+		ranks := map[string]int{}
+		if path, err := s.artifacts.LocalPath(r.ResultPath); err == nil {
+			if infos, err := hdf5io.Inspect(path); err == nil {
+				for _, d := range infos {
+					ranks[strings.TrimPrefix(d.Name, "/")] = len(d.Shape)
+				}
+			}
+		}
+		if len(ranks) == 0 {
+			return fmt.Sprintf("the result of job %s can no longer be read", r.ID), nil
+		}
+		return missingDataset(ref.Datasets, "the result of job "+r.ID, ranks), nil
+	case storage.Queued, storage.Running:
+		k, ok := Lookup(r.Kind)
+		if !ok {
+			return fmt.Sprintf("job %s is of an unknown kind %s", r.ID, r.Kind), nil
+		}
+		ranks := map[string]int{}
+		for _, name := range k.OutputNames() {
+			ranks[name] = 0 // not known before the job has run
+		}
+		return missingDataset(ref.Datasets, "a "+r.Kind+" job's result", ranks), nil
+	}
+	return fmt.Sprintf("job %s is %s; it has no result", r.ID, r.State), nil
+}
+
+// uploadRanks returns the rank of each dataset of u, by name without a
+// leading "/".
+func uploadRanks(u *storage.Upload) map[string]int {
+	out := map[string]int{}
+	for _, d := range u.Datasets {
+		out[strings.TrimPrefix(d.Name, "/")] = len(d.Shape)
+	}
+	return out
+}
+
+// missingDataset returns what is missing from a file (named by what, for the
+// message) whose datasets have the given ranks (0: not known yet) for it to
+// hold the datasets want, or "".
+func missingDataset(want []field.RefDataset, what string, ranks map[string]int) string {
+	for _, d := range want {
+		rank, ok := ranks[d.Name]
+		switch {
+		case !ok:
+			have := make([]string, 0, len(ranks))
+			for name := range ranks {
+				have = append(have, name)
+			}
+			sort.Strings(have)
+			return fmt.Sprintf("%s has no dataset %q, which this param needs (it has %s)", what, d.Name, strings.Join(have, ", "))
+		case d.Rank != 0 && rank != 0 && rank != d.Rank:
+			return fmt.Sprintf("dataset %q of %s has %d dimensions; this param needs %d", d.Name, what, rank, d.Rank)
+		}
+	}
+	return ""
+}
+
+// lockReferencesTx reads again, in the transaction that inserts a run, what
+// its references name, holding them (see storage.DB.LockTargets) until the
+// run is committed, and returns the unfinished jobs among them, for which the
+// run waits. A reference whose target has gone or failed since it was checked
+// is refused as at the check.
+func (s *Service) lockReferencesTx(ctx context.Context, tx *sql.Tx, refs []storage.RunRef) ([]string, error) {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.RefID
+	}
+	targets, err := s.db.LockTargets(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var waiting []string
+	var errs ValidationError
+	for _, ref := range refs {
+		t := targets[ref.RefID]
+		switch {
+		case t.Upload:
+		case t.Run == nil:
+			errs = append(errs, FieldError{Path: ref.Path, Message: fmt.Sprintf("no upload or job with id %q", ref.RefID)})
+		case t.Run.State == storage.Succeeded:
+		case t.Run.State.Final():
+			errs = append(errs, FieldError{Path: ref.Path, Message: fmt.Sprintf("job %s is %s; it has no result", ref.RefID, t.Run.State)})
+		case !slices.Contains(waiting, ref.RefID):
+			waiting = append(waiting, ref.RefID)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return waiting, nil
+}
+
+// referencedUploads returns the uploads that params name (see
+// field.References), by field pointer; ids of other jobs' results, and uploads
+// that cannot be read, are left out.
 func (s *Service) referencedUploads(ctx context.Context, params any) map[string]*storage.Upload {
 	uploads := map[string]*storage.Upload{}
-	ref, ok := params.(Referencer)
-	if !ok {
-		return uploads
-	}
-	for ptr, id := range ref.References() {
-		if id == "" {
-			continue
-		}
-		if u, err := storage.GetUpload(ctx, s.db.Read, id); err == nil {
-			uploads[ptr] = u
+	for _, ref := range field.References(params) {
+		if u, err := storage.GetUpload(ctx, s.db.Read, ref.ID); err == nil {
+			uploads[ref.Path] = u
 		}
 	}
 	return uploads
@@ -459,12 +612,15 @@ func (s *Service) Cancel(ctx context.Context, id string) (*storage.Run, error) {
 			return err
 		}
 		before = r
-		if r.State == storage.Queued && r.RiverJobID != 0 {
+		if r.State != storage.Queued {
+			return nil
+		}
+		if r.RiverJobID != 0 {
 			if _, err := s.client.JobCancelTx(ctx, tx, r.RiverJobID); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
 				return fmt.Errorf("cancel river job: %w", err)
 			}
 		}
-		return nil
+		return s.settleTx(ctx, tx, id)
 	})
 	if err != nil {
 		return nil, err
@@ -517,14 +673,18 @@ func (s *Service) reap(ctx context.Context) error {
 		var ended bool
 		switch {
 		case r.CancelRequested:
-			ended, err = storage.FailStale(ctx, s.db.SQL, r, storage.Cancelled, cutoff, now, "cancelled by request")
+			ended, err = s.endRun(ctx, r.ID, func(tx *sql.Tx) (bool, error) {
+				return storage.FailStale(ctx, tx, r, storage.Cancelled, cutoff, now, "cancelled by request")
+			})
 			if ended {
 				log.Info("job cancelled by request; its worker stopped responding")
 				observeRun(r.Kind, outcomeCancelled, 0)
 			}
 		case !ok || r.Attempt >= r.MaxAttempts:
 			msg := fmt.Sprintf("its worker stopped responding on attempt %d of %d", r.Attempt, r.MaxAttempts)
-			ended, err = storage.FailStale(ctx, s.db.SQL, r, storage.Failed, cutoff, now, msg)
+			ended, err = s.endRun(ctx, r.ID, func(tx *sql.Tx) (bool, error) {
+				return storage.FailStale(ctx, tx, r, storage.Failed, cutoff, now, msg)
+			})
 			if ended {
 				log.Error("job failed: " + msg)
 				observeRun(r.Kind, outcomeFailed, 0)

@@ -19,13 +19,14 @@ import (
 )
 
 // UnmixParams are the params of unmix. The cube, the initial endmembers and the
-// ground truth are uploads (HDF5 or MATLAB v5 MAT-files) named by id.
+// ground truth are uploads (HDF5 or MATLAB v5 MAT-files) named by id; the
+// initial endmembers may also be another unmix job's result.
 type UnmixParams struct {
 	Cube     string `json:"cube" required:"true" ref:"upload" doc:"upload id of the hyperspectral cube, an HDF5 file or a MATLAB v5 MAT-file (a scene file such as Jasper Ridge's also gives the image shape)"`
 	Variable string `json:"variable" format:"eddy-dataset" doc:"name of the dataset (HDF5) or variable (MAT) of the upload that holds the cube"`
 	Layout   string `json:"layout" enum:"bands,pixels|rows,cols,bands" doc:"axis order of the cube: bands,pixels is a bands×pixels matrix with pixel n = row + col·rows (MATLAB order); rows,cols,bands is an image of spectra, which also gives rows and cols"`
 	hyperspectral.Config
-	InitEndmembers string `json:"init_endmembers,omitempty" ref:"upload" doc:"upload id of the initial endmembers, a bands×K matrix (variable or dataset M0, M1, M or endmembers) in the cube's units; required with init = upload, not allowed otherwise"`
+	InitEndmembers string `json:"init_endmembers,omitempty" ref:"upload|job:unmix" doc:"upload id of the initial endmembers, a bands×K matrix (variable or dataset M0, M1, M or endmembers) in the cube's units, or the id of an unmix job whose endmembers start this one (a queued or running one is waited for); required with init = upload, not allowed otherwise"`
 	InitScale      string `json:"init_scale" enum:"none|data" doc:"units of init_endmembers: none, the cube's; data, rescale them by (mean band maximum of the cube)/(their maximum), for reflectance libraries"`
 	Truth          string `json:"truth,omitempty" ref:"upload" doc:"upload id of the ground truth, MAT (M bands×K or GT K×bands endmembers, A abundances) or HDF5 (endmembers bands×K, abundances K×rows×cols): enables the SAD and RMSE metrics"`
 }

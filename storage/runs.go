@@ -78,10 +78,13 @@ type Run struct {
 	Progress        *Progress
 	Result          *Result
 	ResultPath      string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	StartedAt       time.Time
-	FinishedAt      time.Time
+	// WaitingFor lists the unfinished jobs whose results a queued run waits
+	// for; its River job is inserted once they have all succeeded.
+	WaitingFor []string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
 }
 
 // Querier is what both *sql.DB and *sql.Tx offer.
@@ -128,7 +131,7 @@ func jsonText(v any) (any, error) {
 
 const runColumns = `id, kind, state, params_json, inputs_json, idempotency_key, lease, river_job_id,
 	attempt, max_attempts, worker_id, heartbeat_at, cancel_requested, error, progress_json,
-	result_json, result_path, created_at, updated_at, started_at, finished_at`
+	result_json, result_path, created_at, updated_at, started_at, finished_at, waiting_for`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -137,12 +140,13 @@ func scanRun(s scanner) (*Run, error) {
 		r                                       Run
 		params, inputs                          string
 		idem, worker, errText, prog, res, rpath sql.NullString
+		waiting                                 sql.NullString
 		riverID, hb, created, updated, started  sql.NullInt64
 		finished                                sql.NullInt64
 	)
 	err := s.Scan(&r.ID, &r.Kind, &r.State, &params, &inputs, &idem, &r.Lease, &riverID,
 		&r.Attempt, &r.MaxAttempts, &worker, &hb, &r.CancelRequested, &errText, &prog,
-		&res, &rpath, &created, &updated, &started, &finished)
+		&res, &rpath, &created, &updated, &started, &finished, &waiting)
 	if err != nil {
 		return nil, err
 	}
@@ -166,26 +170,37 @@ func scanRun(s scanner) (*Run, error) {
 			return nil, fmt.Errorf("storage: run %s result: %w", r.ID, err)
 		}
 	}
+	if waiting.Valid {
+		if err := json.Unmarshal([]byte(waiting.String), &r.WaitingFor); err != nil {
+			return nil, fmt.Errorf("storage: run %s waiting_for: %w", r.ID, err)
+		}
+	}
 	r.HeartbeatAt, r.CreatedAt, r.UpdatedAt = fromMicros(hb), fromMicros(created), fromMicros(updated)
 	r.StartedAt, r.FinishedAt = fromMicros(started), fromMicros(finished)
 	return &r, nil
 }
 
 // InsertRun inserts r (state queued) through q, usually the transaction that also
-// inserts its River job.
+// inserts its River job, or records what it waits for (r.WaitingFor).
 func InsertRun(ctx context.Context, q Querier, r *Run) error {
 	inputs, err := jsonText(r.Inputs)
 	if err != nil {
 		return err
 	}
+	var waiting any
+	if len(r.WaitingFor) > 0 {
+		if waiting, err = jsonText(r.WaitingFor); err != nil {
+			return err
+		}
+	}
 	if inputs == nil {
 		inputs = "{}"
 	}
 	_, err = q.ExecContext(ctx, `INSERT INTO runs (id, kind, state, params_json, inputs_json,
-		idempotency_key, lease, attempt, max_attempts, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9)`,
+		idempotency_key, lease, attempt, max_attempts, created_at, updated_at, waiting_for)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9, $10)`,
 		r.ID, r.Kind, string(r.State), string(r.Params), inputs, nullString(r.IdempotencyKey),
-		r.Lease, r.MaxAttempts, r.CreatedAt.UnixMicro())
+		r.Lease, r.MaxAttempts, r.CreatedAt.UnixMicro(), waiting)
 	if err != nil {
 		return fmt.Errorf("storage: insert run %s: %w", r.ID, err)
 	}
@@ -391,7 +406,7 @@ func RequestCancel(ctx context.Context, q Querier, id string, now time.Time) (*R
 		switch r.State {
 		case Queued:
 			res, err = q.ExecContext(ctx, `UPDATE runs SET state = 'cancelled', cancel_requested = TRUE,
-				finished_at = $2, updated_at = $2 WHERE id = $1 AND state = 'queued' AND lease = $3`, id, now.UnixMicro(), r.Lease)
+				finished_at = $2, updated_at = $2, waiting_for = NULL WHERE id = $1 AND state = 'queued' AND lease = $3`, id, now.UnixMicro(), r.Lease)
 		case Running:
 			res, err = q.ExecContext(ctx, `UPDATE runs SET cancel_requested = TRUE, updated_at = $2
 				WHERE id = $1 AND state = 'running' AND lease = $3`, id, now.UnixMicro(), r.Lease)
