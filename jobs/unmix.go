@@ -88,27 +88,27 @@ func (p *UnmixParams) CheckUploads(c *Checker, uploads map[string]*storage.Uploa
 			c.Fail(fmt.Sprintf("/outlier_bands/%d", i), "band %d does not exist: the cube has bands 0 to %d", b, bands-1)
 		}
 	}
-	if t := uploads["/truth"]; t != nil {
-		m, ok := endmembersIn(t, truthEndmembers)
-		switch {
-		case !ok:
-			c.Fail("/truth", "upload %s holds no true endmembers (a variable M, bands×K, or GT, K×bands, or a dataset endmembers, bands×K); it has %s", p.Truth, datasetNames(t))
-		case m.bands != bands:
-			c.Fail("/truth", "the true endmembers %s have %d bands; the cube has %d", m.name, m.bands, bands)
-		case m.k != p.Endmembers:
-			c.Fail("/endmembers", "is %d, but the ground truth holds K = %d endmembers (%s), which SAD and RMSE match one to one", p.Endmembers, m.k, m.name)
-		}
+	p.checkEndmembers(c, "/truth", uploads["/truth"], truthEndmembers, bands,
+		"true endmembers (a variable M, bands×K, or GT, K×bands, or a dataset endmembers, bands×K)",
+		"true endmembers")
+	p.checkEndmembers(c, "/init_endmembers", uploads["/init_endmembers"], initEndmembers, bands,
+		"endmember matrix (a variable or dataset M0, M1, M or endmembers, bands×K)", "initial endmembers")
+}
+
+// checkEndmembers checks that upload u, named by the param at path, holds one
+// of the named endmember matrices, with the cube's bands and K = endmembers.
+func (p *UnmixParams) checkEndmembers(c *Checker, path string, u *storage.Upload, names []endmemberName, bands int, what, role string) {
+	if u == nil {
+		return
 	}
-	if ie := uploads["/init_endmembers"]; ie != nil {
-		m, ok := endmembersIn(ie, initEndmembers)
-		switch {
-		case !ok:
-			c.Fail("/init_endmembers", "upload %s holds no endmember matrix (a variable or dataset M0, M1, M or endmembers, bands×K); it has %s", p.InitEndmembers, datasetNames(ie))
-		case m.bands != bands:
-			c.Fail("/init_endmembers", "the initial endmembers %s have %d bands; the cube has %d", m.name, m.bands, bands)
-		case m.k != p.Endmembers:
-			c.Fail("/endmembers", "is %d, but the initial endmembers %s are %d", p.Endmembers, m.name, m.k)
-		}
+	m, ok := endmembersIn(u, names)
+	switch {
+	case !ok:
+		c.Fail(path, "upload %s holds no %s; it has %s", u.ID, what, datasetNames(u))
+	case m.bands != bands:
+		c.Fail(path, "the %s (%q) have %d bands; the cube has %d", role, m.name, m.bands, bands)
+	case m.k != p.Endmembers:
+		c.Fail("/endmembers", "is %d, but the %s (%q) are K = %d", p.Endmembers, role, m.name, m.k)
 	}
 }
 
