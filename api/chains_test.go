@@ -1,14 +1,11 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -159,25 +156,8 @@ func (e *env) mixtureUpload(t *testing.T) string {
 			}
 		}
 	}
-	p := filepath.Join(t.TempDir(), "cube.h5")
-	w, err := hdf5io.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteFloat64("Y", y, []int{bands, pixels}, "band,pixel", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	resp, body := e.do(t, "POST", "/v1/uploads", "application/x-hdf5", bytes.NewReader(b))
-	if resp.StatusCode != 201 {
-		t.Fatalf("upload: %d %s", resp.StatusCode, body)
-	}
-	var u struct{ ID string }
-	json.Unmarshal(body, &u)
-	return u.ID
+	id, _ := e.uploadArrays(t, map[string]array{"Y": {y, []int{bands, pixels}}})
+	return id
 }
 
 // A chain submitted in one burst, without waiting in between, runs to its

@@ -1,13 +1,10 @@
 package api_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -32,27 +29,7 @@ func (e *env) cubeUpload(t *testing.T) (id, sha string) {
 		}
 	}
 	y, _ := hyperspectral.Synthetic(m, 4, 5, 0.2, 40, 3)
-	p := filepath.Join(t.TempDir(), "cube.h5")
-	w, err := hdf5io.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteFloat64("Y", mat.DenseCopyOf(y).RawMatrix().Data, []int{10, 20}, "band,pixel", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	resp, body := e.do(t, "POST", "/v1/uploads", "application/x-hdf5", bytes.NewReader(b))
-	if resp.StatusCode != 201 {
-		t.Fatalf("upload: %d %s", resp.StatusCode, body)
-	}
-	var u struct{ ID, SHA256 string }
-	if err := json.Unmarshal(body, &u); err != nil || u.ID == "" || len(u.SHA256) != 64 {
-		t.Fatalf("upload answer %s (%v)", body, err)
-	}
-	return u.ID, u.SHA256
+	return e.uploadArrays(t, map[string]array{"Y": {mat.DenseCopyOf(y).RawMatrix().Data, []int{10, 20}}})
 }
 
 // lineageOf reads and decodes the root attribute lineage of a job's result.
@@ -74,11 +51,8 @@ func (e *env) lineageOf(t *testing.T, id string) jobs.Lineage {
 // succeeded submits body and waits for the job to succeed.
 func (e *env) succeeded(t *testing.T, body string) string {
 	t.Helper()
-	code, j, p := e.submit(t, body)
-	if code != 202 {
-		t.Fatalf("submit %s: %d %+v", body, code, p)
-	}
-	if j = e.wait(t, j.ID, 5*time.Minute, "succeeded", "failed", "cancelled"); j.State != "succeeded" {
+	j := e.wait(t, e.mustSubmit(t, body), 5*time.Minute, "succeeded", "failed", "cancelled")
+	if j.State != "succeeded" {
 		t.Fatalf("job %s: %s, error %v", body, j.State, *j.Error)
 	}
 	return j.ID

@@ -12,15 +12,17 @@ import (
 	"eddy/hdf5io"
 )
 
-// h5Upload writes an HDF5 file with the given float64 datasets (name → shape,
-// filled with a ramp) and uploads it, returning the upload's id.
+// array is a row-major float64 array to upload.
+type array struct {
+	data  []float64
+	shape []int
+}
+
+// h5Upload uploads an HDF5 file with the given datasets (name → shape), each
+// filled with a ramp, and returns the upload's id.
 func (e *env) h5Upload(t *testing.T, datasets map[string][]int) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "in.h5")
-	w, err := hdf5io.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	arrays := map[string]array{}
 	for name, shape := range datasets {
 		n := 1
 		for _, d := range shape {
@@ -30,7 +32,23 @@ func (e *env) h5Upload(t *testing.T, datasets map[string][]int) string {
 		for i := range data {
 			data[i] = 0.1 + float64(i%7)/10
 		}
-		if err := w.WriteFloat64(name, data, shape, "", ""); err != nil {
+		arrays[name] = array{data, shape}
+	}
+	id, _ := e.uploadArrays(t, arrays)
+	return id
+}
+
+// uploadArrays writes the arrays into an HDF5 file, uploads it and returns the
+// upload's id and SHA-256.
+func (e *env) uploadArrays(t *testing.T, arrays map[string]array) (id, sha256 string) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "in.h5")
+	w, err := hdf5io.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, a := range arrays {
+		if err := w.WriteFloat64(name, a.data, a.shape, "", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -42,9 +60,11 @@ func (e *env) h5Upload(t *testing.T, datasets map[string][]int) string {
 	if resp.StatusCode != 201 {
 		t.Fatalf("upload: %d %s", resp.StatusCode, body)
 	}
-	var u struct{ ID string }
-	json.Unmarshal(body, &u)
-	return u.ID
+	var u struct{ ID, SHA256 string }
+	if err := json.Unmarshal(body, &u); err != nil || u.ID == "" || len(u.SHA256) != 64 {
+		t.Fatalf("upload answer %s (%v)", body, err)
+	}
+	return u.ID, u.SHA256
 }
 
 // Submissions that used to be accepted with 202 and then failed (or succeeded

@@ -81,16 +81,7 @@ func Parents(ctx context.Context, q Querier, id string) ([]*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: parents of run %s: %w", id, err)
 	}
-	defer rows.Close()
-	var out []*Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanRuns(rows)
 }
 
 // SetWaiting records the jobs a waiting run still waits for; with none, the

@@ -279,16 +279,7 @@ func ListRuns(ctx context.Context, q Querier, f RunFilter) ([]*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: list runs: %w", err)
 	}
-	defer rows.Close()
-	var out []*Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanRuns(rows)
 }
 
 // ClaimRun marks run id as running under lease for worker, counting an attempt. It
@@ -444,6 +435,20 @@ func StaleRuns(ctx context.Context, q Querier, cutoff time.Time) ([]StaleRun, er
 	return scanStaleRuns(rows)
 }
 
+// scanRuns reads rows of runColumns and closes them.
+func scanRuns(rows *sql.Rows) ([]*Run, error) {
+	defer rows.Close()
+	var out []*Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // scanStaleRuns reads rows of (id, kind, lease, attempt, max_attempts,
 // cancel_requested) and closes them.
 func scanStaleRuns(rows *sql.Rows) ([]StaleRun, error) {
@@ -516,16 +521,7 @@ func RunsChangedSince(ctx context.Context, q Querier, since time.Time, limit int
 	if err != nil {
 		return nil, fmt.Errorf("storage: changed runs: %w", err)
 	}
-	defer rows.Close()
-	var out []*Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanRuns(rows)
 }
 
 // HeldRuns lists the running runs held by worker.
