@@ -80,6 +80,9 @@ func (s *server) listKinds(w http.ResponseWriter, r *http.Request) {
 		Params      map[string]any `json:"params_schema"`
 		Inputs      []string       `json:"inputs"`
 		Outputs     []string       `json:"outputs"`
+		// Class is the job class, which names the queue the kind's runs
+		// wait in ("solve" or "train").
+		Class string `json:"class"`
 		// Metrics documents result.metrics (and the file's /metrics) by
 		// name, as "type: meaning".
 		Metrics     map[string]string `json:"metrics"`
@@ -93,7 +96,7 @@ func (s *server) listKinds(w http.ResponseWriter, r *http.Request) {
 			metrics = map[string]string{}
 		}
 		out = append(out, kindView{k.Name(), k.Title(), k.Description(), k.Schema(),
-			nonNil(k.InputNames()), nonNil(k.OutputNames()), metrics, k.Timeout().Seconds(), k.MaxAttempts()})
+			nonNil(k.InputNames()), nonNil(k.OutputNames()), k.Class(), metrics, k.Timeout().Seconds(), k.MaxAttempts()})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"kinds": out})
 }

@@ -14,6 +14,7 @@ import (
 // kindDoc is an entry of GET /v1/kinds as a client reads it.
 type kindDoc struct {
 	Name   string         `json:"name"`
+	Class  string         `json:"class"`
 	Params map[string]any `json:"params_schema"`
 }
 
@@ -33,6 +34,9 @@ func realKinds(t *testing.T, e *env) []kindDoc {
 	}
 	var kinds []kindDoc
 	for _, k := range out.Kinds {
+		if k.Class != "solve" && k.Class != "train" {
+			t.Errorf("kind %s has class %q, want solve or train", k.Name, k.Class)
+		}
 		if !strings.HasPrefix(k.Name, "test.") {
 			kinds = append(kinds, k)
 		}

@@ -16,9 +16,11 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -152,6 +154,10 @@ type Spec[P Params] struct {
 	// "type: meaning" with type float64, int64, bool (stored as uint8 0/1) or
 	// string; GET /v1/kinds shows it.
 	Metrics map[string]string
+	// Class is the queue the kind's runs wait in: ClassSolve (the default when
+	// empty) or ClassTrain. Each class has its own workers (Config.ClassWorkers),
+	// so that a long training run never holds up a short solve.
+	Class string
 	// Timeout bounds one attempt; it must stay below the rescue window.
 	Timeout time.Duration
 	// MaxAttempts is how often a failing run is tried in all.
@@ -180,6 +186,8 @@ type Kind interface {
 	Schema() map[string]any
 	InputNames() []string
 	OutputNames() []string
+	// Class is the kind's job class, which names its queue (see Spec.Class).
+	Class() string
 	// MetricDocs documents the metrics of a result (see Spec.Metrics).
 	MetricDocs() map[string]string
 	Timeout() time.Duration
@@ -205,6 +213,7 @@ func (k kind[P]) OutputNames() []string  { return k.s.Outputs }
 func (k kind[P]) MetricDocs() map[string]string {
 	return k.s.Metrics
 }
+func (k kind[P]) Class() string          { return cmp.Or(k.s.Class, ClassSolve) }
 func (k kind[P]) Timeout() time.Duration { return k.s.Timeout }
 func (k kind[P]) MaxAttempts() int       { return k.s.MaxAttempts }
 func (k kind[P]) run(ctx context.Context, p any, env *Env) error {
@@ -246,6 +255,18 @@ func prefixPaths(prefix string, err error) error {
 	return err
 }
 
+// The job classes. Each is a River queue of the same name, with its own
+// number of workers in each process (Config.ClassWorkers).
+const (
+	// ClassSolve is the class of short jobs: solves, simulations, predictions.
+	ClassSolve = "solve"
+	// ClassTrain is the class of long training runs.
+	ClassTrain = "train"
+)
+
+// Classes returns the job classes, ClassSolve first.
+func Classes() []string { return []string{ClassSolve, ClassTrain} }
+
 var registry = map[string]Kind{}
 
 // Register adds a kind; it panics on a duplicate name or a missing field, since
@@ -256,6 +277,9 @@ func Register[P Params](s Spec[P]) {
 	}
 	if s.Timeout > maxKindTimeout {
 		panic(fmt.Sprintf("jobs: kind %s timeout %v exceeds the limit %v", s.Name, s.Timeout, maxKindTimeout))
+	}
+	if s.Class != "" && !slices.Contains(Classes(), s.Class) {
+		panic(fmt.Sprintf("jobs: kind %s has class %q; want one of %v", s.Name, s.Class, Classes()))
 	}
 	if s.Memory != nil && s.MemoryParam == "" && s.MemoryParamOf == nil {
 		panic(fmt.Sprintf("jobs: kind %s has a memory estimate but no MemoryParam", s.Name))

@@ -51,9 +51,16 @@ var ErrConflict = errors.New("idempotency key already used for a different job")
 type Config struct {
 	DB        *storage.DB
 	Artifacts storage.Artifacts
-	// Workers is how many jobs this process runs at once; 0 makes an insert-only
-	// client (the API in front of separate worker processes).
+	// Workers is how many jobs this process runs at once, in all classes; 0 (with
+	// ClassWorkers nil or all zero) makes an insert-only client (the API in front
+	// of separate worker processes). When ClassWorkers is nil, Workers is read as
+	// a plain count and split by DefaultClassWorkers; otherwise it must be 0 or
+	// the sum of ClassWorkers.
 	Workers int
+	// ClassWorkers is how many jobs of each class (ClassSolve, ClassTrain) this
+	// process runs at once. A class with no workers is not run by this process;
+	// other processes may run it.
+	ClassWorkers map[string]int
 	// WorkerID names this process in the runs it holds; a default is derived from
 	// the host name and pid.
 	WorkerID string
@@ -68,8 +75,8 @@ type Config struct {
 	FetchPollInterval time.Duration
 	// MaxJobMemory is the memory, in bytes, one job may need by its kind's
 	// estimate (Spec.Memory): Submit refuses a job that needs more, and a
-	// worker refuses to run one. Zero means DefaultMaxJobMemory(Workers);
-	// NoMemoryLimit turns the check off.
+	// worker refuses to run one. Zero means DefaultMaxJobMemory of the
+	// workers of all classes; NoMemoryLimit turns the check off.
 	MaxJobMemory int64
 }
 
@@ -114,11 +121,15 @@ func New(cfg Config) (*Service, error) {
 		host, _ := os.Hostname()
 		id = host + "-" + strconv.Itoa(os.Getpid()) + "-" + uuid.NewString()[:8]
 	}
-	s := &Service{db: cfg.DB, artifacts: cfg.Artifacts, workerID: id, workers: cfg.Workers, log: log,
+	queues, total, err := riverQueues(cfg.Workers, cfg.ClassWorkers)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{db: cfg.DB, artifacts: cfg.Artifacts, workerID: id, workers: total, log: log,
 		maxInflated: cfg.MaxInflatedBytes}
 	s.maxJobMemory = cfg.MaxJobMemory
 	if s.maxJobMemory == 0 {
-		s.maxJobMemory = DefaultMaxJobMemory(cfg.Workers)
+		s.maxJobMemory = DefaultMaxJobMemory(total)
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &runWorker{svc: s})
@@ -132,8 +143,8 @@ func New(cfg Config) (*Service, error) {
 		FetchPollInterval:    cfg.FetchPollInterval,
 		FetchCooldown:        10 * time.Millisecond,
 	}
-	if cfg.Workers > 0 {
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+	if total > 0 {
+		rc.Queues = queues
 	}
 	client, err := river.NewClient(cfg.DB.RiverDriver(), rc)
 	if err != nil {
@@ -141,6 +152,52 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.client = client
 	return s, nil
+}
+
+// DefaultClassWorkers splits a plain worker count n: n workers for ClassSolve
+// and one for ClassTrain, so that solves keep the concurrency they had before
+// classes existed and a training run has a worker of its own; n ≤ 0 gives none
+// (an insert-only process).
+func DefaultClassWorkers(n int) map[string]int {
+	if n <= 0 {
+		return map[string]int{ClassSolve: 0, ClassTrain: 0}
+	}
+	return map[string]int{ClassSolve: n, ClassTrain: 1}
+}
+
+// riverQueues returns River's queues for a process with the given workers
+// (see Config.Workers and Config.ClassWorkers) and their total. Each class
+// with workers gets a queue of its name. River jobs inserted before there
+// were classes wait in River's default queue; a process that runs solves
+// also works that queue, one job at a time, so that they are not stranded.
+func riverQueues(workers int, classWorkers map[string]int) (map[string]river.QueueConfig, int, error) {
+	if classWorkers == nil {
+		classWorkers = DefaultClassWorkers(workers)
+		workers = 0
+	}
+	total := 0
+	for class, n := range classWorkers {
+		if !slices.Contains(Classes(), class) {
+			return nil, 0, fmt.Errorf("jobs: workers for an unknown job class %q; the classes are %v", class, Classes())
+		}
+		if n < 0 {
+			return nil, 0, fmt.Errorf("jobs: %d workers for class %s", n, class)
+		}
+		total += n
+	}
+	if workers != 0 && workers != total {
+		return nil, 0, fmt.Errorf("jobs: Workers is %d but the class workers add up to %d", workers, total)
+	}
+	queues := map[string]river.QueueConfig{}
+	for class, n := range classWorkers {
+		if n > 0 {
+			queues[class] = river.QueueConfig{MaxWorkers: n}
+		}
+	}
+	if classWorkers[ClassSolve] > 0 {
+		queues[river.QueueDefault] = river.QueueConfig{MaxWorkers: 1}
+	}
+	return queues, total, nil
 }
 
 // WorkerID is the name this process puts on the runs it holds.
@@ -322,10 +379,13 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 }
 
 // insertJobTx inserts the River job carrying run runID under lease, with the
-// attempts the run has left (attempts under earlier leases count).
+// attempts the run has left (attempts under earlier leases count), in the
+// queue of its kind's class. Every River job of a run is inserted here:
+// at submission, when a chain's parents have succeeded, and when a run is
+// re-queued after its worker died or stopped.
 func (s *Service) insertJobTx(ctx context.Context, tx *sql.Tx, runID string, k Kind, lease int64, attemptsUsed int) error {
 	res, err := s.client.InsertTx(ctx, tx, RunArgs{RunID: runID, JobKind: k.Name(), Lease: lease},
-		&river.InsertOpts{MaxAttempts: max(k.MaxAttempts()-attemptsUsed, 1)})
+		&river.InsertOpts{Queue: k.Class(), MaxAttempts: max(k.MaxAttempts()-attemptsUsed, 1)})
 	if err != nil {
 		return fmt.Errorf("insert river job: %w", err)
 	}

@@ -29,10 +29,19 @@ import (
 
 // Config is what both daemons are configured with.
 type Config struct {
-	Addr           string
-	DatabaseURL    string
-	DataDir        string
-	Workers        int
+	Addr        string
+	DatabaseURL string
+	DataDir     string
+	// Workers is how many jobs this process runs at once, in all classes: the
+	// sum of ClassWorkers once Resolve has run.
+	Workers int
+	// ClassWorkers is how many jobs of each class (jobs.ClassSolve,
+	// jobs.ClassTrain) this process runs at once, from -workers (EDDY_WORKERS):
+	// a plain number N means jobs.DefaultClassWorkers(N), that is solve:N and
+	// train:1; "solve:2,train:1" names each class, and a class left out gets
+	// no workers in this process. Nil before Resolve, which then derives it
+	// from Workers.
+	ClassWorkers   map[string]int
 	Tokens         []string
 	MaxUploadBytes int64
 	// MaxInflatedBytes bounds the total size to which an uploaded MAT-file's
@@ -53,6 +62,7 @@ type Config struct {
 	MaxJobMemory int64
 
 	tokens, level string
+	workers       string
 	maxJobMemory  string
 }
 
@@ -89,7 +99,8 @@ func Flags(fs *flag.FlagSet, workersDefault int) *Config {
 	fs.StringVar(&c.Addr, "addr", env("EDDY_ADDR", "127.0.0.1:8080"), "listen address (EDDY_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "sqlite://path or postgres://… (DATABASE_URL; default sqlite://<data-dir>/eddy.db)")
 	fs.StringVar(&c.DataDir, "data-dir", env("EDDY_DATA_DIR", "./data"), "folder of results and uploads (EDDY_DATA_DIR)")
-	fs.IntVar(&c.Workers, "workers", int(envInt("EDDY_WORKERS", int64(workersDefault))), "jobs run at once by this process (EDDY_WORKERS)")
+	fs.StringVar(&c.workers, "workers", env("EDDY_WORKERS", strconv.Itoa(workersDefault)), "jobs run at once by this process, per class: "+
+		"N means solve:N,train:1; or e.g. solve:2,train:1, where a class left out is not run by this process (EDDY_WORKERS)")
 	fs.StringVar(&c.tokens, "tokens", env("EDDY_TOKENS", ""), "comma-separated bearer tokens (EDDY_TOKENS)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", envInt("EDDY_MAX_UPLOAD_BYTES", 2<<30), "largest accepted upload in bytes (EDDY_MAX_UPLOAD_BYTES)")
 	fs.Int64Var(&c.MaxInflatedBytes, "max-inflated-bytes", envInt("EDDY_MAX_INFLATED_BYTES", 0), "largest total size an uploaded MAT-file's compressed variables may expand to; 0 = the upload limit (EDDY_MAX_INFLATED_BYTES)")
@@ -118,11 +129,28 @@ func (c *Config) Resolve() error {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite://" + strings.TrimSuffix(c.DataDir, "/") + "/eddy.db"
 	}
-	if c.Workers < 0 {
-		c.Workers = 2
-		if !strings.HasPrefix(c.DatabaseURL, "sqlite://") {
-			c.Workers = 0
+	if c.workers != "" {
+		classes, err := parseWorkers(c.workers)
+		if err != nil {
+			return fmt.Errorf("-workers %q: %w", c.workers, err)
 		}
+		if classes == nil {
+			c.Workers = -1
+		}
+		c.ClassWorkers = classes
+	}
+	if c.ClassWorkers == nil {
+		if c.Workers < 0 {
+			c.Workers = 2
+			if !strings.HasPrefix(c.DatabaseURL, "sqlite://") {
+				c.Workers = 0
+			}
+		}
+		c.ClassWorkers = jobs.DefaultClassWorkers(c.Workers)
+	}
+	c.Workers = 0
+	for _, n := range c.ClassWorkers {
+		c.Workers += n
 	}
 	switch n, err := jobs.ParseMemorySize(c.maxJobMemory); {
 	case c.maxJobMemory == "":
@@ -135,6 +163,45 @@ func (c *Config) Resolve() error {
 		c.MaxJobMemory = n
 	}
 	return c.LogLevel.UnmarshalText([]byte(c.level))
+}
+
+// parseWorkers reads -workers: a plain number N gives
+// jobs.DefaultClassWorkers(N), or nil when N is negative (the default for the
+// database); "class:n,…" gives n workers to each class named and none to the
+// others.
+func parseWorkers(s string) (map[string]int, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 0 {
+			return nil, nil
+		}
+		return jobs.DefaultClassWorkers(n), nil
+	}
+	out := map[string]int{}
+	for _, c := range jobs.Classes() {
+		out[c] = 0
+	}
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		class, count, ok := strings.Cut(strings.TrimSpace(part), ":")
+		class = strings.TrimSpace(class)
+		if !ok {
+			return nil, fmt.Errorf("want a number or class:count pairs such as solve:2,train:1, got %q", part)
+		}
+		if _, known := out[class]; !known {
+			return nil, fmt.Errorf("unknown job class %q; the classes are %s", class, strings.Join(jobs.Classes(), ", "))
+		}
+		if seen[class] {
+			return nil, fmt.Errorf("class %s given twice", class)
+		}
+		seen[class] = true
+		n, err := strconv.Atoi(strings.TrimSpace(count))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("class %s: want a count of 0 or more, got %q", class, count)
+		}
+		out[class] = n
+	}
+	return out, nil
 }
 
 // Logger returns the process logger: text to stderr at the configured level.
@@ -185,8 +252,12 @@ func runAPI(ctx context.Context, c *Config) error {
 		return err
 	}
 	defer db.Close()
-	if db.Dialect == storage.SQLite && c.Workers == 0 {
-		log.Warn("SQLite with no in-process workers: submitted jobs will wait forever")
+	if db.Dialect == storage.SQLite {
+		for _, class := range jobs.Classes() {
+			if c.ClassWorkers[class] == 0 {
+				log.Warn("SQLite with no in-process workers for a job class: its submitted jobs will wait forever", "class", class)
+			}
+		}
 	}
 	svc, art, err := newService(db, c, log)
 	if err != nil {
@@ -209,7 +280,7 @@ func runAPI(ctx context.Context, c *Config) error {
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: api.ServerTimeouts.ReadHeader, IdleTimeout: api.ServerTimeouts.Idle}
 	srv.RegisterOnShutdown(func() { close(closing) })
 	log.Info("eddy api listening", "addr", ln.Addr().String(), "database", string(db.Dialect),
-		"workers", c.Workers, "data_dir", c.DataDir, "auth", len(c.Tokens) > 0)
+		"workers", c.Workers, "class_workers", c.ClassWorkers, "data_dir", c.DataDir, "auth", len(c.Tokens) > 0)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -282,7 +353,7 @@ func RunWorker(c *Config) error {
 			}
 		}()
 	}
-	log.Info("eddy worker started", "id", svc.WorkerID(), "workers", c.Workers, "database", string(db.Dialect))
+	log.Info("eddy worker started", "id", svc.WorkerID(), "workers", c.Workers, "class_workers", c.ClassWorkers, "database", string(db.Dialect))
 	<-ctx.Done()
 	log.Info("shutting down: interrupting running jobs and re-queueing them")
 	shutdown(log, srv, svc, c)
@@ -310,7 +381,7 @@ func newService(db *storage.DB, c *Config, log *slog.Logger) (*jobs.Service, sto
 		blas.UseInGonum()
 		log.Info("matrix products", "engine", blas.Engine())
 	}
-	svc, err := jobs.New(jobs.Config{DB: db, Artifacts: art, Workers: c.Workers, Logger: log,
+	svc, err := jobs.New(jobs.Config{DB: db, Artifacts: art, Workers: c.Workers, ClassWorkers: c.ClassWorkers, Logger: log,
 		RiverLogger: riverLog, FetchPollInterval: 200 * time.Millisecond, MaxJobMemory: c.MaxJobMemory,
 		MaxInflatedBytes: c.MaxInflatedBytes})
 	log.Info("memory budget per job", "bytes", c.MaxJobMemory)
