@@ -289,6 +289,17 @@ func (c *Client) Job(ctx context.Context, id string) (*Job, []byte, error) {
 	return job, raw, nil
 }
 
+// Delete removes an ended job's record and result, or with upload set an upload.
+// The server refuses (409) while a queued or running job needs it.
+func (c *Client) Delete(ctx context.Context, id string, upload bool) error {
+	path := jobPath(id)
+	if upload {
+		path = "/v1/uploads/" + url.PathEscape(id)
+	}
+	_, _, err := c.call(ctx, http.MethodDelete, path, nil, nil, http.StatusNoContent)
+	return err
+}
+
 // Cancel asks the server to cancel the job and returns it as it is right after.
 func (c *Client) Cancel(ctx context.Context, id string) (*Job, error) {
 	job := new(Job)

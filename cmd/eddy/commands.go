@@ -28,6 +28,9 @@ commands:
   list [--kind K] [--state S] [--limit N] [--all] [--json]
                         list jobs, newest first
   cancel ID...          cancel jobs
+  delete [--upload] ID...
+                        delete ended jobs (record and result), or uploads; refused
+                        while a queued or running job needs them
   get ID [-o FILE]      download a job's HDF5 result (FILE "-" is standard output),
                         verify its SHA-256, resume a partial FILE
   upload FILE           upload an HDF5 (or MAT) file to use as a job input
@@ -89,6 +92,7 @@ func init() {
 		"watch":  {(*cli).watch, "ID"},
 		"list":   {(*cli).list, "[--kind K] [--state S] [--limit N] [--cursor C] [--all] [--json]"},
 		"cancel": {(*cli).cancel, "ID..."},
+		"delete": {(*cli).delete, "[--upload] ID..."},
 		"get":    {(*cli).get, "ID [-o FILE]"},
 		"upload": {(*cli).upload, "FILE"},
 		"kinds":  {(*cli).kinds, "[KIND]... [--json]"},
@@ -415,6 +419,24 @@ func (c *cli) cancel(ctx context.Context, args []string) error {
 		default:
 			fmt.Fprintf(c.stdout, "%s already %s\n", id, job.State)
 		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *cli) delete(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("delete")
+	upload := fs.Bool("upload", false, "the ids are uploads, not jobs")
+	pos, cl, err := c.start(fs, args, 1, -1)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range pos {
+		if err := cl.Delete(ctx, id, *upload); err != nil {
+			errs = append(errs, fmt.Errorf("delete %s: %w", id, err))
+			continue
+		}
+		fmt.Fprintf(c.stdout, "%s deleted\n", id)
 	}
 	return errors.Join(errs...)
 }

@@ -368,6 +368,23 @@ func TestCommandLineAgainstAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("delete", func(t *testing.T) {
+		r := ta.eddy(t, nil, "submit", "poisson.solve", "-p", "n=16", "--wait")
+		if r.code != 0 {
+			t.Fatalf("submit: %v", r)
+		}
+		id := firstLine(r.stdout)
+		if r = ta.eddy(t, nil, "delete", id); r.code != 0 || !strings.Contains(r.stdout, id+" deleted") {
+			t.Fatalf("delete of an ended job: %v", r)
+		}
+		if r = ta.eddy(t, nil, "status", id); r.code != 1 {
+			t.Errorf("status of a deleted job: %v", r)
+		}
+		if r = ta.eddy(t, nil, "delete", "--upload", "no-such-upload"); r.code != 1 || !strings.Contains(r.stderr, "no-such-upload") {
+			t.Errorf("delete of an unknown upload: %v", r)
+		}
+	})
+
 	t.Run("list", func(t *testing.T) {
 		r := ta.eddy(t, nil, "list", "--limit", "1")
 		if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); r.code != 0 || len(lines) != 2 || !strings.Contains(r.stderr, "--cursor") {
