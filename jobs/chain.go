@@ -31,7 +31,20 @@ func (s *Service) endRun(ctx context.Context, id string, change func(tx *sql.Tx)
 		changed = true
 		return s.settleTx(ctx, tx, id)
 	})
+	if changed && err == nil {
+		if r, gerr := storage.GetRun(ctx, s.db.SQL, id); gerr == nil && r.State.Final() {
+			s.dropCheckpoint(id)
+		}
+	}
 	return changed, err
+}
+
+// dropCheckpoint deletes the checkpoint of a run that has ended (see
+// Env.Checkpoint).
+func (s *Service) dropCheckpoint(id string) {
+	if err := s.artifacts.Remove(checkpointKey(id)); err != nil {
+		s.log.Warn("checkpoint of an ended run not deleted", "job_id", id, "err", err)
+	}
 }
 
 // settleTx settles the waiting children of run id if the run has ended; see

@@ -87,6 +87,10 @@ type Env struct {
 	mu       sync.Mutex
 	warnings []string
 	seed     *uint64
+	// kind is the kind's name; ckpt, when set, is the run's checkpoint (see
+	// Env.Checkpoint).
+	kind string
+	ckpt *checkpointer
 	// log, when set, adds a stage or a warning to the run's progress history.
 	log func(kind, msg string)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
 	"time"
 
+	"eddy/hdf5io"
 	"eddy/pde/navierstokes"
 	"eddy/storage"
 )
@@ -74,7 +76,7 @@ func runNavierStokes(ctx context.Context, p *NavierStokesParams, env *Env) error
 	if p.Initial == navierstokes.InitialGRF || p.Initial == navierstokes.InitialMcWilliams {
 		env.UseSeed(p.Seed) // sample i draws from seed + i
 	}
-	tr, err := navierstokes.Simulate(ctx, p.Config, env.Progress)
+	tr, err := simulateResumable(ctx, p, env)
 	if err != nil {
 		return err
 	}
@@ -115,4 +117,95 @@ func runNavierStokes(ctx context.Context, p *NavierStokesParams, env *Env) error
 	env.Metrics["steps"] = p.Config.TotalSteps() * int64(s)
 	env.Metrics["seconds"] = time.Since(start).Seconds()
 	return nil
+}
+
+// simulateResumable runs the simulation with checkpoints at sample
+// boundaries: when one is due (Env.CheckpointDue) after a sample completes,
+// the completed samples are saved, and a run that finds a checkpoint of an
+// earlier attempt simulates only the samples it lacks. Samples are
+// independent and seeded, so the result is bit-identical to a run that was
+// never interrupted.
+func simulateResumable(ctx context.Context, p *NavierStokesParams, env *Env) (*navierstokes.Trajectories, error) {
+	tr := navierstokes.NewTrajectories(p.Config)
+	done := make([]bool, p.Samples)
+	resumed, err := env.Resume(func(f *hdf5io.File) error { return loadSamples(f, tr, done) })
+	if err != nil {
+		return nil, err
+	}
+	if resumed {
+		env.Stage("resumed at sample %d of %d from a checkpoint", countDone(done), p.Samples)
+	}
+	opts := navierstokes.Options{Resume: tr, Done: append([]bool(nil), done...),
+		SampleDone: func(i int, tr *navierstokes.Trajectories) error {
+			done[i] = true
+			if k := countDone(done); k < len(done) && env.CheckpointDue() {
+				if err := env.Checkpoint(func(w *hdf5io.Writer) error { return saveSamples(w, tr, done) }); err != nil {
+					// The run goes on; only a resume would start earlier.
+					env.Stage("checkpoint at sample %d not saved: %v", k, err)
+				}
+			}
+			return nil
+		}}
+	return navierstokes.SimulateWith(ctx, p.Config, env.Progress, opts)
+}
+
+// saveSamples writes the completed samples of tr into a checkpoint: the
+// dataset done (uint8, one per sample) and, for each completed sample i, the
+// group /sample<i> with its arrays (navierstokes.Trajectories.SampleArrays).
+func saveSamples(w *hdf5io.Writer, tr *navierstokes.Trajectories, done []bool) error {
+	mask := make([]uint8, len(done))
+	for i, d := range done {
+		if !d {
+			continue
+		}
+		mask[i] = 1
+		for name, a := range tr.SampleArrays(i) {
+			if err := w.WriteFloat64(sampleGroup(i)+"/"+name, a, []int{len(a)}, "value", ""); err != nil {
+				return err
+			}
+		}
+	}
+	return w.WriteUint8("done", mask, []int{len(mask)}, "sample", "")
+}
+
+// loadSamples reads a checkpoint written by saveSamples into tr and done.
+func loadSamples(f *hdf5io.File, tr *navierstokes.Trajectories, done []bool) error {
+	mask, _, err := f.ReadUint8("done")
+	if err != nil {
+		return err
+	}
+	if len(mask) != len(done) {
+		return fmt.Errorf("checkpoint holds %d samples, want %d", len(mask), len(done))
+	}
+	for i, m := range mask {
+		if m == 0 {
+			continue
+		}
+		for name, dst := range tr.SampleArrays(i) {
+			a, _, err := f.ReadFloat64(sampleGroup(i) + "/" + name)
+			if err != nil {
+				return err
+			}
+			if len(a) != len(dst) {
+				return fmt.Errorf("checkpoint: sample %d: %s has %d values, want %d", i, name, len(a), len(dst))
+			}
+			copy(dst, a)
+		}
+	}
+	for i, m := range mask {
+		done[i] = m != 0
+	}
+	return nil
+}
+
+func sampleGroup(i int) string { return "/sample" + strconv.Itoa(i) }
+
+func countDone(done []bool) int {
+	n := 0
+	for _, d := range done {
+		if d {
+			n++
+		}
+	}
+	return n
 }

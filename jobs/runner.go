@@ -155,10 +155,16 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		return fail(err)
 	}
 	start := time.Now()
+	ckptPath, err := s.artifacts.LocalPath(checkpointKey(a.RunID))
+	if err != nil {
+		out.Abort()
+		return fail(err)
+	}
 	prog := s.newProgressWriter(bg, a)
 	env := &Env{RunID: a.RunID, Inputs: inputs, Out: out, Metrics: map[string]any{},
 		Limits:   fileformat.Limits{MaxInflated: s.maxInflated},
-		Progress: prog.report, log: prog.log,
+		Progress: prog.report, log: prog.log, kind: k.Name(),
+		ckpt:    &checkpointer{path: ckptPath, every: s.checkpointEvery, last: start},
 		Resolve: func(id string) (string, error) { return s.inputPath(ctx, id) }}
 	err = writeRootAttrs(out, k.Name(), a.RunID, string(run.Params))
 	if err == nil {
@@ -320,6 +326,7 @@ func (s *Service) succeed(ctx context.Context, job *river.Job[RunArgs], k Kind, 
 		s.artifacts.Remove(key)
 		return nil
 	}
+	s.dropCheckpoint(a.RunID)
 	observeRun(k.Name(), outcomeSucceeded, time.Since(start))
 	return nil
 }

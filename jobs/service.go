@@ -78,6 +78,9 @@ type Config struct {
 	// worker refuses to run one. Zero means DefaultMaxJobMemory of the
 	// workers of all classes; NoMemoryLimit turns the check off.
 	MaxJobMemory int64
+	// CheckpointEvery is how often a long run saves a checkpoint (see
+	// Env.CheckpointDue); 0 means DefaultCheckpointEvery.
+	CheckpointEvery time.Duration
 }
 
 // Service submits, runs and cancels jobs.
@@ -96,6 +99,8 @@ type Service struct {
 
 	// maxJobMemory is the memory budget of one job, negative for none.
 	maxJobMemory int64
+	// checkpointEvery is Config.CheckpointEvery.
+	checkpointEvery time.Duration
 }
 
 // RunArgs is the River job that carries a run. Lease is the run's fencing token at
@@ -128,6 +133,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{db: cfg.DB, artifacts: cfg.Artifacts, workerID: id, workers: total, log: log,
 		maxInflated: cfg.MaxInflatedBytes}
 	s.maxJobMemory = cfg.MaxJobMemory
+	s.checkpointEvery = cmp.Or(cfg.CheckpointEvery, DefaultCheckpointEvery)
 	if s.maxJobMemory == 0 {
 		s.maxJobMemory = DefaultMaxJobMemory(total)
 	}

@@ -60,6 +60,8 @@ type Config struct {
 
 	// MaxJobMemory is the memory one job may need, in bytes (jobs.Config).
 	MaxJobMemory int64
+	// CheckpointEvery is how often long runs save a checkpoint (jobs.Config).
+	CheckpointEvery time.Duration
 
 	tokens, level string
 	workers       string
@@ -108,6 +110,7 @@ func Flags(fs *flag.FlagSet, workersDefault int) *Config {
 	fs.IntVar(&c.MaxStreams, "max-event-streams", int(envInt("EDDY_MAX_EVENT_STREAMS", 1000)), "open event streams allowed in all (EDDY_MAX_EVENT_STREAMS)")
 	fs.IntVar(&c.MaxStreamsPerClient, "max-event-streams-per-client", int(envInt("EDDY_MAX_EVENT_STREAMS_PER_CLIENT", 32)), "open event streams allowed per token or IP address (EDDY_MAX_EVENT_STREAMS_PER_CLIENT)")
 	fs.DurationVar(&c.HTTPShutdown, "http-shutdown", envDuration("EDDY_HTTP_SHUTDOWN", 10*time.Second), "on SIGTERM, how long requests in flight may take to finish (EDDY_HTTP_SHUTDOWN)")
+	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", envDuration("EDDY_CHECKPOINT_EVERY", jobs.DefaultCheckpointEvery), "how often long jobs save a checkpoint to resume from after a crash or a shutdown (EDDY_CHECKPOINT_EVERY)")
 	fs.DurationVar(&c.WorkerShutdown, "worker-shutdown", envDuration("EDDY_WORKER_SHUTDOWN", 15*time.Second), "on SIGTERM, how long running jobs get to hand themselves back to the queue (EDDY_WORKER_SHUTDOWN)")
 	fs.StringVar(&c.maxJobMemory, "max-job-memory", env("EDDY_MAX_JOB_MEMORY", ""), "memory one job may need by its kind's estimate, e.g. 512MiB, 4GiB or 2G; 0 for no limit "+
 		"(EDDY_MAX_JOB_MEMORY; default: 80% of the machine's memory divided by -workers; an API without workers, "+
@@ -383,7 +386,7 @@ func newService(db *storage.DB, c *Config, log *slog.Logger) (*jobs.Service, sto
 	}
 	svc, err := jobs.New(jobs.Config{DB: db, Artifacts: art, Workers: c.Workers, ClassWorkers: c.ClassWorkers, Logger: log,
 		RiverLogger: riverLog, FetchPollInterval: 200 * time.Millisecond, MaxJobMemory: c.MaxJobMemory,
-		MaxInflatedBytes: c.MaxInflatedBytes})
+		MaxInflatedBytes: c.MaxInflatedBytes, CheckpointEvery: c.CheckpointEvery})
 	log.Info("memory budget per job", "bytes", c.MaxJobMemory)
 	return svc, art, err
 }

@@ -42,18 +42,9 @@ func (tr *Trajectories) Frame(s, f int) []float64 {
 	return tr.Vorticity[o : o+nn]
 }
 
-// Simulate runs c.Samples independent simulations of c and returns their
-// snapshots. Samples run concurrently, min(GOMAXPROCS, samples) at a time;
-// a single sample shares each step over GOMAXPROCS goroutines. The result is
-// bit-identical for a given c whatever the parallelism. fn receives the
-// fraction of time steps done and the simulated time reached (metrics "t",
-// "samples_done", "max_cfl"). It returns ctx.Err() when ctx is cancelled,
-// the validation error of c, or an error if a solution stops being finite
-// (time step too large for the flow).
-func Simulate(ctx context.Context, c Config, fn progress.Func) (*Trajectories, error) {
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("navierstokes: %w", err)
-	}
+// NewTrajectories returns the arrays of Simulate's output for c, with T and
+// Wavenumbers filled in and every sample's entries zero. c must be valid.
+func NewTrajectories(c Config) *Trajectories {
 	n, frames, samples := c.N, c.Frames(), c.Samples
 	h := n/2 + 1
 	tr := &Trajectories{
@@ -72,9 +63,88 @@ func Simulate(ctx context.Context, c Config, fn progress.Func) (*Trajectories, e
 	for k := range tr.Wavenumbers {
 		tr.Wavenumbers[k] = float64(k)
 	}
+	return tr
+}
+
+// SampleArrays returns the parts of tr's per-sample arrays that belong to
+// sample i, by array name: "vorticity" (t,y,x: Frames·N² values),
+// "energy" and "enstrophy" (t: Frames), "max_cfl" (one value) and
+// "spectrum" (k: N/2+1). The slices alias tr.
+func (tr *Trajectories) SampleArrays(i int) map[string][]float64 {
+	if i < 0 || i >= tr.Samples {
+		panic(fmt.Sprintf("navierstokes: sample %d of %d", i, tr.Samples))
+	}
+	nn, f, h := tr.N*tr.N, tr.Frames, len(tr.Wavenumbers)
+	return map[string][]float64{
+		"vorticity": tr.Vorticity[i*f*nn : (i+1)*f*nn],
+		"energy":    tr.Energy[i*f : (i+1)*f],
+		"enstrophy": tr.Enstrophy[i*f : (i+1)*f],
+		"max_cfl":   tr.MaxCFL[i : i+1],
+		"spectrum":  tr.Spectrum[i*h : (i+1)*h],
+	}
+}
+
+// Options let a caller of SimulateWith save finished samples as it goes and
+// continue an interrupted simulation: samples are independent (sample i
+// draws its initial field from seed + i), so a resumed simulation gives
+// bit-identical trajectories to one that was never interrupted.
+type Options struct {
+	// Resume, when set, holds the samples of an earlier, interrupted
+	// simulation of the same Config (see NewTrajectories); Done marks those
+	// that were complete. They are kept as they are and not simulated
+	// again; SimulateWith fills the others into Resume and returns it.
+	Resume *Trajectories
+	Done   []bool
+	// SampleDone, when set, is called once sample i is complete, with the
+	// output so far: the entries of completed samples no longer change,
+	// those of other samples may be changing while it runs. Calls are
+	// serialised. An error stops the simulation and is returned.
+	SampleDone func(i int, tr *Trajectories) error
+}
+
+// Simulate runs c.Samples independent simulations of c and returns their
+// snapshots. Samples run concurrently, min(GOMAXPROCS, samples) at a time;
+// a single sample shares each step over GOMAXPROCS goroutines. The result is
+// bit-identical for a given c whatever the parallelism. fn receives the
+// fraction of time steps done and the simulated time reached (metrics "t",
+// "samples_done", "max_cfl"). It returns ctx.Err() when ctx is cancelled,
+// the validation error of c, or an error if a solution stops being finite
+// (time step too large for the flow).
+func Simulate(ctx context.Context, c Config, fn progress.Func) (*Trajectories, error) {
+	return SimulateWith(ctx, c, fn, Options{})
+}
+
+// SimulateWith is Simulate with Options: it skips the samples that o marks
+// done and reports each sample it completes. Fractions reported to fn count
+// the skipped samples as done.
+func SimulateWith(ctx context.Context, c Config, fn progress.Func, o Options) (*Trajectories, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("navierstokes: %w", err)
+	}
+	samples := c.Samples
+	skip := make([]bool, samples)
+	tr := o.Resume
+	if tr == nil {
+		tr = NewTrajectories(c)
+	} else {
+		if tr.N != c.N || tr.Samples != samples || tr.Frames != c.Frames() {
+			panic(fmt.Sprintf("navierstokes: Options.Resume holds %d samples of %d frames on %d², want %d of %d on %d²",
+				tr.Samples, tr.Frames, tr.N, samples, c.Frames(), c.N))
+		}
+		if o.Done != nil && len(o.Done) != samples {
+			panic(fmt.Sprintf("navierstokes: len(Options.Done) = %d, want %d", len(o.Done), samples))
+		}
+		copy(skip, o.Done)
+	}
+	todo := 0
+	for _, d := range skip {
+		if !d {
+			todo++
+		}
+	}
 
 	procs := runtime.GOMAXPROCS(0)
-	conc := min(procs, samples)
+	conc := max(min(procs, todo), 1)
 	// One sample: parallel steps (the solver keeps small passes on one
 	// goroutine).
 	fftWorkers := 1
@@ -92,7 +162,10 @@ func Simulate(ctx context.Context, c Config, fn progress.Func) (*Trajectories, e
 		errMu                sync.Mutex
 		firstErr             error
 		wg                   sync.WaitGroup
+		doneMu               sync.Mutex // serialises o.SampleDone
 	)
+	done.Store(int64(samples-todo) * steps)
+	finished.Store(int64(samples - todo))
 	fail := func(err error) {
 		errMu.Lock()
 		if firstErr == nil {
@@ -115,11 +188,23 @@ func Simulate(ctx context.Context, c Config, fn progress.Func) (*Trajectories, e
 					slotStep[w].Store(steps)
 					return
 				}
+				if skip[i] {
+					continue
+				}
 				if err := runSample(ctx, s, c, i, tr, &done, &slotStep[w]); err != nil {
 					fail(err)
 					return
 				}
 				finished.Add(1)
+				if o.SampleDone != nil {
+					doneMu.Lock()
+					err := o.SampleDone(i, tr)
+					doneMu.Unlock()
+					if err != nil {
+						fail(err)
+						return
+					}
+				}
 			}
 		})
 	}
