@@ -337,25 +337,44 @@ func workerOf(t testing.TB, db *sql.DB, id string) int {
 	return pid
 }
 
-func TestPostgresWithSeparateWorkers(t *testing.T) {
+// pgDeployment is an insert-only API and worker processes on one PostgreSQL
+// database and data folder.
+type pgDeployment struct {
+	c       client
+	workers map[int]*proc // by pid
+	data    string
+	db      *sql.DB
+	env     []string // of every process
+}
+
+// postgresDeployment starts, at once, an insert-only API and two worker
+// processes (one job each) on a fresh PostgreSQL database, with extra
+// environment.
+func postgresDeployment(t *testing.T, extra ...string) pgDeployment {
+	t.Helper()
 	dbURL := pgtest.NewDatabase(t)
 	addr := freeAddr(t)
-	data := t.TempDir()
-	env := []string{"DATABASE_URL=" + dbURL, "EDDY_DATA_DIR=" + data, "EDDY_ADDR=" + addr}
+	d := pgDeployment{data: t.TempDir(), workers: map[int]*proc{}, c: client{"http://" + addr}}
+	d.env = append([]string{"DATABASE_URL=" + dbURL, "EDDY_DATA_DIR=" + d.data, "EDDY_ADDR=" + addr}, extra...)
 	// All three start at once: their migrations must serialise.
-	startProc(t, "api", env)
-	workers := map[int]*proc{}
+	startProc(t, "api", d.env)
 	for i := 0; i < 2; i++ {
-		w := startProc(t, "worker", append(env, "EDDY_WORKERS=1"))
-		workers[w.cmd.Process.Pid] = w
+		w := startProc(t, "worker", append(d.env, "EDDY_WORKERS=1"))
+		d.workers[w.cmd.Process.Pid] = w
 	}
-	c := client{"http://" + addr}
-	c.waitReady(t)
+	d.c.waitReady(t)
 	db, err := sql.Open("pgx", dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	d.db = db
+	return d
+}
+
+func TestPostgresWithSeparateWorkers(t *testing.T) {
+	d := postgresDeployment(t)
+	c, workers, db, env := d.c, d.workers, d.db, d.env
 
 	j := c.submit(t, `{"kind":"poisson.solve","params":{"dim":2,"n":96}}`)
 	j = c.waitFor(t, j.ID, 60*time.Second, final)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"database/sql"
 	"encoding/json"
 	"math"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"eddy/hdf5io"
-	"eddy/internal/pgtest"
 )
 
 // resumableJob is a navier_stokes.simulate run of several independent
@@ -25,23 +23,8 @@ const resumableJob = `{"kind":"navier_stokes.simulate","params":{"n":128,"sample
 // progress history says at which sample, > 0), and the result is
 // bit-identical to an uninterrupted run of the same params.
 func TestKilledWorkerResumesFromCheckpoint(t *testing.T) {
-	dbURL := pgtest.NewDatabase(t)
-	addr := freeAddr(t)
-	data := t.TempDir()
-	env := []string{"DATABASE_URL=" + dbURL, "EDDY_DATA_DIR=" + data, "EDDY_ADDR=" + addr, "EDDY_CHECKPOINT_EVERY=1ms"}
-	startProc(t, "api", env)
-	workers := map[int]*proc{}
-	for i := 0; i < 2; i++ {
-		w := startProc(t, "worker", append(env, "EDDY_WORKERS=1"))
-		workers[w.cmd.Process.Pid] = w
-	}
-	c := client{"http://" + addr}
-	c.waitReady(t)
-	db, err := sql.Open("pgx", dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	d := postgresDeployment(t, "EDDY_CHECKPOINT_EVERY=1ms")
+	c, workers, data, db := d.c, d.workers, d.data, d.db
 
 	j := c.submit(t, resumableJob)
 	ckpt := filepath.Join(data, "checkpoints", j.ID, "latest.h5")

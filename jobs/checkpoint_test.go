@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"math"
 	"os"
 	"regexp"
@@ -16,32 +15,12 @@ import (
 	"eddy/storage"
 )
 
-// newCheckpointingService starts a service on dbURL and dataDir that saves a
-// checkpoint whenever a kind offers one.
+// newCheckpointingService starts a one-worker service on dbURL and dataDir that
+// saves a checkpoint whenever a kind offers one.
 func newCheckpointingService(t *testing.T, dbURL, dataDir string) (*Service, *storage.DB) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := storage.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	art, err := storage.NewDir(dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := New(Config{DB: db, Artifacts: art, Workers: 1, FetchPollInterval: 50 * time.Millisecond,
-		Logger: quiet, CheckpointEvery: time.Nanosecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return svc, db
+	return newTestService(t, dbURL, dataDir, func(c *Config) {
+		c.Workers, c.CheckpointEvery = 1, time.Nanosecond
+	})
 }
 
 // A navier_stokes.simulate run stopped after a checkpoint continues, on the

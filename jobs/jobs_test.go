@@ -75,7 +75,9 @@ func TestSchemaFromStruct(t *testing.T) {
 	}
 }
 
-func newTestService(t *testing.T, dbURL, dataDir string) (*Service, *storage.DB) {
+// newTestService starts a service with two workers on dbURL and dataDir; opts
+// adjust its configuration.
+func newTestService(t *testing.T, dbURL, dataDir string, opts ...func(*Config)) (*Service, *storage.DB) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := storage.Open(ctx, dbURL)
@@ -90,7 +92,11 @@ func newTestService(t *testing.T, dbURL, dataDir string) (*Service, *storage.DB)
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := New(Config{DB: db, Artifacts: art, Workers: 2, FetchPollInterval: 50 * time.Millisecond, Logger: quiet})
+	cfg := Config{DB: db, Artifacts: art, Workers: 2, FetchPollInterval: 50 * time.Millisecond, Logger: quiet}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
