@@ -63,10 +63,14 @@ type changeFeed struct {
 }
 
 // subscription is one stream's mailbox: the newest changed version of its run.
+// last is the change time of the version the stream has (the feed's lookback
+// reads a changed run on several polls; only a version with another change
+// time is handed over).
 type subscription struct {
 	runID  string
 	client string
 	ch     chan *storage.Run
+	last   time.Time
 }
 
 func newChangeFeed(read storage.Querier, poll time.Duration, maxTotal, maxClient int, log *slog.Logger) *changeFeed {
@@ -75,16 +79,19 @@ func newChangeFeed(read storage.Querier, poll time.Duration, maxTotal, maxClient
 		subs: map[string]map[*subscription]struct{}{}, byClient: map[string]int{}}
 }
 
-// subscribe registers a stream of client following run id, or refuses it with
-// errTooManyStreams when the process or the client has reached its cap.
-func (f *changeFeed) subscribe(id, client string) (*subscription, error) {
+// subscribe registers a stream of client following run, as the stream has read
+// it, or refuses it with errTooManyStreams when the process or the client has
+// reached its cap. A change made since that read is delivered: the feed's
+// lookback reaches back past it.
+func (f *changeFeed) subscribe(run *storage.Run, client string) (*subscription, error) {
+	id := run.ID
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.open >= f.maxTotal || f.byClient[client] >= f.maxClient {
 		refusedStreams.Inc()
 		return nil, errTooManyStreams
 	}
-	s := &subscription{runID: id, client: client, ch: make(chan *storage.Run, 1)}
+	s := &subscription{runID: id, client: client, ch: make(chan *storage.Run, 1), last: run.UpdatedAt}
 	if f.subs[id] == nil {
 		f.subs[id] = map[*subscription]struct{}{}
 	}
@@ -150,6 +157,10 @@ func (f *changeFeed) deliver(runs []*storage.Run) {
 	defer f.mu.Unlock()
 	for _, r := range runs {
 		for s := range f.subs[r.ID] {
+			if r.UpdatedAt.Equal(s.last) {
+				continue
+			}
+			s.last = r.UpdatedAt
 			select {
 			case <-s.ch:
 			default:

@@ -264,7 +264,8 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 // change feed; past the stream caps the answer is 429.
 func (s *server) events(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
-	if _, err := s.cfg.Jobs.Get(r.Context(), id); err != nil {
+	run, err := s.cfg.Jobs.Get(r.Context(), id)
+	if err != nil {
 		s.writeErr(w, r, err)
 		return
 	}
@@ -273,7 +274,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, errors.New("response writer cannot stream"))
 		return
 	}
-	sub, err := s.feed.subscribe(id, clientKey(r))
+	sub, err := s.feed.subscribe(run, clientKey(r))
 	if err != nil {
 		w.Header().Set("Retry-After", "10")
 		writeProblem(w, http.StatusTooManyRequests, fmt.Sprintf(
@@ -282,12 +283,6 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.feed.unsubscribe(sub)
-	// Read the run after subscribing: a change made in between is delivered too.
-	run, err := s.cfg.Jobs.Get(r.Context(), id)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 
 	"eddy/jobs"
@@ -37,16 +36,12 @@ func writeProblemDoc(w http.ResponseWriter, p problem) {
 
 // internalError logs err under a fresh error id and answers a generic 500 that
 // carries only that id: server paths, driver and library messages stay in the log.
-func internalError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+func (s *server) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	id := newErrorID()
-	log.Error("internal error", "error_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log.Error("internal error", "error_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 	writeProblemDoc(w, problem{Type: "about:blank", Title: http.StatusText(http.StatusInternalServerError),
 		Status: http.StatusInternalServerError, ErrorID: id,
 		Detail: "internal error " + id + "; the server's log has the details"})
-}
-
-func (s *server) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	internalError(s.log, w, r, err)
 }
 
 func newErrorID() string {

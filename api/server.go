@@ -87,6 +87,9 @@ func New(cfg Config) http.Handler {
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 2 << 30
 	}
+	if cfg.MaxInflatedBytes <= 0 || cfg.MaxInflatedBytes > cfg.MaxUploadBytes {
+		cfg.MaxInflatedBytes = cfg.MaxUploadBytes
+	}
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = 1000
 	}

@@ -37,16 +37,6 @@ func uploadViewOf(u *storage.Upload) uploadView {
 // uploadExt is the file extension of a stored upload of each format.
 var uploadExt = map[fileformat.Format]string{fileformat.HDF5: "h5", fileformat.MAT: "mat"}
 
-// maxInflated is the bound on the total size to which the compressed
-// variables of an uploaded MAT-file expand: MaxInflatedBytes, by default and
-// at most MaxUploadBytes.
-func (s *server) maxInflated() int64 {
-	if m := s.cfg.MaxInflatedBytes; m > 0 && m < s.cfg.MaxUploadBytes {
-		return m
-	}
-	return s.cfg.MaxUploadBytes
-}
-
 // upload stores a raw body, or the multipart field "file", after checking that
 // it is an HDF5 file or a MATLAB v5 MAT-file whose arrays can be listed (see
 // fileformat.Inspect), and reports its datasets. A file refused for its
@@ -119,7 +109,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	format, datasets, err := fileformat.Inspect(r.Context(), tmpPath, fileformat.Limits{MaxInflated: s.maxInflated()})
+	format, datasets, err := fileformat.Inspect(r.Context(), tmpPath, fileformat.Limits{MaxInflated: s.cfg.MaxInflatedBytes})
 	var refused *fileformat.Error
 	switch {
 	case errors.As(err, &refused):

@@ -161,13 +161,3 @@ func References(v any) []Ref {
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }
-
-// Refs returns the ids held by the reference parameters of the struct v, by
-// JSON Pointer, skipping empty ones: References without the declarations.
-func Refs(v any) map[string]string {
-	out := map[string]string{}
-	for _, r := range References(v) {
-		out[r.Path] = r.ID
-	}
-	return out
-}

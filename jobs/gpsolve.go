@@ -54,14 +54,15 @@ func (p *GPParams) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Validate checks the parameters against each other, expressions included,
-// and that the expressions are finite on the grid (gphm.Config.CheckData).
+// Validate checks the parameters against each other, expressions included.
 func (p *GPParams) Validate(c *Checker) {
-	if err := p.Config.Validate(); err != nil {
-		c.Add(err)
-		return
-	}
-	c.Add(p.Config.CheckData(context.Background()))
+	c.Add(p.Config.Validate())
+}
+
+// CheckData refuses, at submit, expressions that are not finite on the grid
+// (gphm.Config.CheckData).
+func (p *GPParams) CheckData(ctx context.Context, c *Checker) {
+	c.Add(p.Config.CheckData(ctx))
 }
 
 // memory is the peak memory of a solve as gphm.Config.Estimate counts it.

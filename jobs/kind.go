@@ -43,13 +43,12 @@ type Params interface {
 	Validate(c *Checker)
 }
 
-// Referencer is implemented by params that name uploads or earlier jobs' results
-// among their fields (tag ref, see package field). References maps each such
-// field's JSON Pointer (relative to the params object, e.g. "/cube") to the id
-// it holds; empty ids are skipped. It is field.Refs of the params, which Submit
-// reads through field.References, with each field's declaration.
-type Referencer interface {
-	References() map[string]string
+// DataChecker is implemented by params whose data can be checked only by
+// evaluating them (expressions on a grid, the initial flow): costly checks
+// that Submit runs once, after Validate, and that the worker does not repeat —
+// the run meets the same data and reports it at the same field.
+type DataChecker interface {
+	CheckData(ctx context.Context, c *Checker)
 }
 
 // UploadChecker is implemented by params with reference fields (tag ref, see

@@ -18,7 +18,7 @@ func decodeErrPaths(t *testing.T, kind, raw string) []string {
 	if !ok {
 		t.Fatalf("%s not registered", kind)
 	}
-	_, _, err := k.Decode(json.RawMessage(raw))
+	_, _, err := decodeAtSubmit(context.Background(), k, json.RawMessage(raw))
 	var paths []string
 	if v, ok := err.(ValidationError); ok {
 		for _, e := range v {

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"eddy/blas"
+	"eddy/field"
 	"eddy/hdf5io"
 	"eddy/storage"
 )
@@ -72,16 +73,13 @@ type LineageEnv struct {
 // inputRef is an id named by a submission, with where it was named.
 type inputRef struct{ ref, id string }
 
-// inputRefs returns the ids named by params (Referencer) and by inputs
-// (SubmitRequest.Inputs), sorted by where they were named.
+// inputRefs returns the ids named by the reference params of params (tag ref,
+// see package field) and by inputs (SubmitRequest.Inputs), sorted by where
+// they were named: the references Submit recorded for the run.
 func inputRefs(params any, inputs map[string]string) []inputRef {
 	var out []inputRef
-	if r, ok := params.(Referencer); ok {
-		for ptr, id := range r.References() {
-			if id != "" {
-				out = append(out, inputRef{"/params" + ptr, id})
-			}
-		}
+	for _, r := range field.References(params) {
+		out = append(out, inputRef{"/params" + r.Path, r.ID})
 	}
 	for name, id := range inputs {
 		out = append(out, inputRef{"/inputs/" + name, id})
@@ -137,13 +135,17 @@ func (s *Service) lineageInputs(ctx context.Context, refs []inputRef, depth int)
 			in.SHA256 = run.Result.SHA256
 		}
 		if depth > 0 {
-			var params any
-			if k, ok := Lookup(run.Kind); ok {
-				if _, p, err := k.Decode(run.Params); err == nil {
-					params = p
-				}
+			// The references Submit recorded for that run: no need to decode
+			// (and validate again) its params.
+			recorded, err := storage.RefsOf(ctx, s.db.SQL, run.ID)
+			if err != nil {
+				return nil, fmt.Errorf("lineage: %s: %w", r.ref, err)
 			}
-			if in.Inputs, err = s.lineageInputs(ctx, inputRefs(params, run.Inputs), depth-1); err != nil {
+			up := make([]inputRef, len(recorded))
+			for i, x := range recorded {
+				up[i] = inputRef{x.Path, x.RefID}
+			}
+			if in.Inputs, err = s.lineageInputs(ctx, up, depth-1); err != nil {
 				return nil, err
 			}
 		}

@@ -18,9 +18,8 @@ type NavierStokesParams struct {
 	navierstokes.Config
 }
 
-// Validate checks the configuration, refuses runs of too many time steps for
-// one job and a time step that the initial flow would make blow up
-// (navierstokes.Config.CheckCFL).
+// Validate checks the configuration and refuses runs of too many time steps
+// for one job.
 func (p *NavierStokesParams) Validate(c *Checker) {
 	if err := p.Config.Validate(); err != nil {
 		c.Add(err)
@@ -28,8 +27,12 @@ func (p *NavierStokesParams) Validate(c *Checker) {
 	}
 	if steps := p.Config.TotalSteps() * int64(p.Samples); steps > 2e9 {
 		c.Fail("/dt", "dt = %v takes %d time steps in all (t_end = %v, %d samples), more than one job may run (2e9); raise dt, or lower t_end or samples", p.Dt, steps, p.TEnd, p.Samples)
-		return
 	}
+}
+
+// CheckData refuses, at submit, a time step that the initial flow would make
+// blow up (navierstokes.Config.CheckCFL).
+func (p *NavierStokesParams) CheckData(ctx context.Context, c *Checker) {
 	c.Add(p.Config.CheckCFL())
 }
 

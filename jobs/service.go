@@ -318,7 +318,7 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 		}
 		return nil, false, ValidationError{{Path: "/kind", Message: fmt.Sprintf("unknown job kind %q (GET /v1/kinds lists them)", req.Kind)}}
 	}
-	params, typed, err := k.Decode(req.Params)
+	params, typed, err := decodeAtSubmit(ctx, k, req.Params)
 	if err != nil {
 		return nil, false, err
 	}
@@ -382,6 +382,23 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 	}
 	run, err = storage.GetRun(ctx, s.db.SQL, r.ID)
 	return run, true, err
+}
+
+// decodeAtSubmit decodes and validates raw params of kind k, then runs the
+// kind's data checks (DataChecker), which only a submission pays for.
+func decodeAtSubmit(ctx context.Context, k Kind, raw json.RawMessage) (json.RawMessage, any, error) {
+	params, typed, err := k.Decode(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dc, ok := typed.(DataChecker); ok {
+		var c Checker
+		dc.CheckData(ctx, &c)
+		if err := prefixPaths("/params", c.Err()); err != nil {
+			return nil, nil, err
+		}
+	}
+	return params, typed, nil
 }
 
 // insertJobTx inserts the River job carrying run runID under lease, with the

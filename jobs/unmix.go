@@ -31,9 +31,6 @@ type UnmixParams struct {
 	Truth          string `json:"truth,omitempty" ref:"upload" doc:"upload id of the ground truth, MAT (M bands×K or GT K×bands endmembers, A abundances) or HDF5 (endmembers bands×K, abundances K×rows×cols): enables the SAD and RMSE metrics"`
 }
 
-// References names the uploads of the job.
-func (p *UnmixParams) References() map[string]string { return field.Refs(p) }
-
 // Validate checks the params against each other; the uploads are checked by
 // CheckUploads.
 func (p *UnmixParams) Validate(c *Checker) {

@@ -27,6 +27,24 @@ func InsertRunRefs(ctx context.Context, q Querier, runID string, refs []RunRef) 
 	return nil
 }
 
+// RefsOf returns the references recorded for run runID, by path.
+func RefsOf(ctx context.Context, q Querier, runID string) ([]RunRef, error) {
+	rows, err := q.QueryContext(ctx, `SELECT ref_id, path FROM run_refs WHERE run_id = $1 ORDER BY path`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: references of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []RunRef
+	for rows.Next() {
+		var r RunRef
+		if err := rows.Scan(&r.RefID, &r.Path); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // Target is what an id names, as LockTargets finds it: an upload, or a run
 // in some state, or nothing (neither field set).
 type Target struct {

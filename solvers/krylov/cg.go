@@ -40,8 +40,12 @@ const (
 // min(maxIter, 2^20) + 1 float64s. A run of more than 2^20 iterations grows
 // the history beyond that by appending.
 func HistoryBytes(maxIter int) int64 {
-	return 8 * int64(min(max(maxIter, 0), maxHistoryPrealloc)+1)
+	return 8 * int64(historyCap(maxIter))
 }
+
+// historyCap is the capacity reserved for the residual history of a solve of
+// at most maxIter iterations.
+func historyCap(maxIter int) int { return min(max(maxIter, 0), maxHistoryPrealloc) + 1 }
 
 // Result describes a finished (or interrupted) solve.
 type Result struct {
@@ -126,7 +130,7 @@ func PCG(ctx context.Context, a Operator, m Preconditioner, b, x []float64, opts
 		return res, nil
 	}
 
-	res := Result{History: make([]float64, 0, min(maxIter, maxHistoryPrealloc)+1)}
+	res := Result{History: make([]float64, 0, historyCap(maxIter))}
 	r := make([]float64, n)
 	p := make([]float64, n)
 	ap := make([]float64, n)
