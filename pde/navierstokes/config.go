@@ -61,14 +61,11 @@ func (s Scheme) stages() int {
 	}
 }
 
-// Config describes a batch of simulations. Its JSON names are the parameter
-// names of the job kind navier_stokes.simulate, and its tags declare each
-// parameter's description, range and allowed values (see package field):
-// Validate enforces them and the job's JSON Schema publishes them. Lengths are
-// in the units of L and times in the units of t; vorticity is in 1/time.
-type Config struct {
-	// N is the number of grid points per side.
-	N int `json:"n" min:"8" max:"8192" doc:"grid points per side of the periodic square; the 2/3 rule keeps the Fourier modes |m| < n/3 in each direction. Memory and time grow as n² and n² log n per step"`
+// Flow is the physics of a flow: the box, the viscosity, the drag and the
+// forcing. It is part of Config, and stands alone where a flow's data come
+// from elsewhere (the residual of a predicted trajectory, say). Its JSON
+// names are those of Config.
+type Flow struct {
 	// Length is the side L of the periodic square [0, L)².
 	Length float64 `json:"length" gt:"0" max:"1e6" doc:"side L of the periodic square [0, L)², in length units: 1 for the FNO data sets, 2π for McWilliams and Kolmogorov flows"`
 	// Viscosity is ν ≥ 0.
@@ -77,6 +74,20 @@ type Config struct {
 	Forcing Forcing `json:"forcing" enum:"none|fno|kolmogorov" doc:"vorticity forcing f: none (f = 0, decaying flow); fno, f = 0.1(sin 2π(x+y)/L + cos 2π(x+y)/L) as in the FNO data sets; kolmogorov, f = −κ cos κy with κ = 2π·wavenumber/L, the curl of the body force (sin κy, 0)"`
 	// Drag is the linear drag coefficient μ ≥ 0 (term −μω).
 	Drag float64 `json:"drag" min:"0" max:"1000" doc:"linear drag coefficient μ of the term −μω, in 1/time; 0 for none. Kolmogorov flows usually need some to reach a steady state"`
+	// Wavenumber is the integer k of the Taylor–Green vortex and of the
+	// Kolmogorov forcing, in waves per side L.
+	Wavenumber int `json:"wavenumber" min:"1" max:"2730" doc:"integer wavenumber k, in waves per side L, of the Taylor–Green vortex and of the Kolmogorov forcing; it must stay below n/3 (kept by the 2/3 rule) when either is used"`
+}
+
+// Config describes a batch of simulations. Its JSON names are the parameter
+// names of the job kind navier_stokes.simulate, and its tags declare each
+// parameter's description, range and allowed values (see package field):
+// Validate enforces them and the job's JSON Schema publishes them. Lengths are
+// in the units of L and times in the units of t; vorticity is in 1/time.
+type Config struct {
+	// N is the number of grid points per side.
+	N int `json:"n" min:"8" max:"8192" doc:"grid points per side of the periodic square; the 2/3 rule keeps the Fourier modes |m| < n/3 in each direction. Memory and time grow as n² and n² log n per step"`
+	Flow
 	// Initial is the initial condition.
 	Initial Initial `json:"initial" enum:"grf|mcwilliams|taylor_green" doc:"initial vorticity: grf, a Gaussian random field N(0, C), C ∝ (−Δ + τ²)^(−α) (FNO convention); mcwilliams, McWilliams' (1984) decaying-turbulence field with peak wavenumber k0; taylor_green, the Taylor–Green vortex of the given wavenumber, an exact solution when f = 0"`
 	// Alpha and Tau are the GRF exponent α > 1 and inverse length τ > 0.
@@ -85,9 +96,6 @@ type Config struct {
 	// K0 is the McWilliams peak wavenumber, in waves per side L (the
 	// angular wavenumber when L = 2π).
 	K0 float64 `json:"k0" gt:"0" max:"4096" doc:"peak wavenumber of the McWilliams energy spectrum, in waves per side L (the angular wavenumber when L = 2π); used with initial = mcwilliams"`
-	// Wavenumber is the integer k of the Taylor–Green vortex and of the
-	// Kolmogorov forcing, in waves per side L.
-	Wavenumber int `json:"wavenumber" min:"1" max:"2730" doc:"integer wavenumber k, in waves per side L, of the Taylor–Green vortex and of the Kolmogorov forcing; it must stay below n/3 (kept by the 2/3 rule) when either is used"`
 	// Scheme is the time stepper and Dt its step.
 	Scheme Scheme  `json:"scheme" enum:"imex_euler_cn|rk2_cn|rk4_cn" doc:"time stepper, all treating ν Δω − μ ω implicitly by Crank–Nicolson: imex_euler_cn, first order; rk2_cn, Heun predictor–corrector, second order; rk4_cn, low-storage RK4 for the advection, second order overall, the most stable"`
 	Dt     float64 `json:"dt" gt:"0" max:"1000" doc:"time step Δt, in time units; t_warmup and snapshot_dt must be integer multiples of it. Too large a step for the flow (CFL number u_max Δt n/L well above 1) makes the solution blow up"`
@@ -109,15 +117,11 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		N:          64,
-		Length:     1,
-		Viscosity:  1e-3,
-		Forcing:    ForcingFNO,
-		Drag:       0,
+		Flow:       Flow{Length: 1, Viscosity: 1e-3, Forcing: ForcingFNO, Drag: 0, Wavenumber: 4},
 		Initial:    InitialGRF,
 		Alpha:      2.5,
 		Tau:        7,
 		K0:         4,
-		Wavenumber: 4,
 		Scheme:     SchemeEulerCN,
 		Dt:         1e-3,
 		TWarmup:    0,
