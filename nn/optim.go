@@ -111,3 +111,51 @@ func (a *Adam) Step() {
 		}
 	}
 }
+
+// AdamState is the state of an Adam optimiser: the number of steps taken and
+// the first and second moments of every parameter of its groups, in group
+// order and within a group in parameter order. A parameter that has not
+// been stepped yet has zero moments. Restoring it with SetState makes the
+// following steps bit-identical to those of the optimiser it came from.
+type AdamState struct {
+	Steps int
+	M, V  [][]float64
+}
+
+// State returns a copy of a's state.
+func (a *Adam) State() AdamState {
+	s := AdamState{Steps: a.t}
+	for _, g := range a.Groups {
+		for _, p := range g.Params {
+			m, v := make([]float64, p.Value.Len()), make([]float64, p.Value.Len())
+			copy(m, a.m[p])
+			copy(v, a.v[p])
+			s.M, s.V = append(s.M, m), append(s.V, v)
+		}
+	}
+	return s
+}
+
+// SetState replaces a's state by s. It returns an error, leaving a
+// unchanged, unless s has one moment pair per parameter of a's groups with
+// the parameters' lengths and a non-negative step count.
+func (a *Adam) SetState(s AdamState) error {
+	var ps []*Param
+	for _, g := range a.Groups {
+		ps = append(ps, g.Params...)
+	}
+	if s.Steps < 0 || len(s.M) != len(ps) || len(s.V) != len(ps) {
+		return fmt.Errorf("nn: Adam state with %d steps and %d/%d moments for %d parameters", s.Steps, len(s.M), len(s.V), len(ps))
+	}
+	for i, p := range ps {
+		if len(s.M[i]) != p.Value.Len() || len(s.V[i]) != p.Value.Len() {
+			return fmt.Errorf("nn: Adam state of parameter %q has %d/%d moments, want %d", p.Name, len(s.M[i]), len(s.V[i]), p.Value.Len())
+		}
+	}
+	a.t = s.Steps
+	for i, p := range ps {
+		a.m[p] = append([]float64(nil), s.M[i]...)
+		a.v[p] = append([]float64(nil), s.V[i]...)
+	}
+	return nil
+}

@@ -34,7 +34,11 @@ func dims(rank int) string {
 
 // Write writes every parameter to w as the dataset /params/<name>. Names
 // must be unique and must not contain "/".
-func Write(w *hdf5io.Writer, params []*nn.Param) error {
+func Write(w *hdf5io.Writer, params []*nn.Param) error { return WriteGroup(w, Group, params) }
+
+// WriteGroup is Write into the group at path group ("/model/params")
+// instead of /params; the group is created with its parents.
+func WriteGroup(w *hdf5io.Writer, group string, params []*nn.Param) error {
 	seen := make(map[string]bool, len(params))
 	for _, p := range params {
 		if p.Name == "" || strings.Contains(p.Name, "/") || seen[p.Name] {
@@ -42,11 +46,11 @@ func Write(w *hdf5io.Writer, params []*nn.Param) error {
 		}
 		seen[p.Name] = true
 	}
-	if err := w.CreateGroup(Group); err != nil {
+	if err := w.CreateGroup(group); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	for _, p := range params {
-		if err := w.WriteFloat64(Group+"/"+p.Name, p.Value.Data, p.Value.Shape, dims(p.Value.Rank()), ""); err != nil {
+		if err := w.WriteFloat64(group+"/"+p.Name, p.Value.Data, p.Value.Shape, dims(p.Value.Rank()), ""); err != nil {
 			return fmt.Errorf("checkpoint: parameter %q: %w", p.Name, err)
 		}
 	}
@@ -57,14 +61,17 @@ func Write(w *hdf5io.Writer, params []*nn.Param) error {
 // Every parameter must be present with its exact shape, and the file must
 // hold no other parameter: a checkpoint of another architecture is an
 // error naming the first difference.
-func Read(f *hdf5io.File, params []*nn.Param) error {
+func Read(f *hdf5io.File, params []*nn.Param) error { return ReadGroup(f, Group, params) }
+
+// ReadGroup is Read from the group at path group instead of /params.
+func ReadGroup(f *hdf5io.File, group string, params []*nn.Param) error {
 	infos, err := f.Datasets()
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	inFile := map[string]hdf5io.DatasetInfo{}
 	for _, d := range infos {
-		if name, ok := strings.CutPrefix(d.Name, Group+"/"); ok {
+		if name, ok := strings.CutPrefix(d.Name, group+"/"); ok && !strings.Contains(name, "/") {
 			inFile[name] = d
 		}
 	}
@@ -82,7 +89,7 @@ func Read(f *hdf5io.File, params []*nn.Param) error {
 		return fmt.Errorf("checkpoint: the file has parameter %q, which the model does not", name)
 	}
 	for _, p := range params {
-		data, _, err := f.ReadFloat64(Group + "/" + p.Name)
+		data, _, err := f.ReadFloat64(group + "/" + p.Name)
 		if err != nil {
 			return fmt.Errorf("checkpoint: parameter %q: %w", p.Name, err)
 		}
