@@ -115,9 +115,11 @@ func newMLP(c Config, r *rand.Rand, prefix string) *mlp {
 	return m
 }
 
-func (m *mlp) forward(x *nn.Tensor) *nn.Tensor  { return m.d2.Forward(m.act.Forward(m.d1.Forward(x))) }
-func (m *mlp) backward(g *nn.Tensor) *nn.Tensor { return m.d1.Backward(m.act.Backward(m.d2.Backward(g))) }
-func (m *mlp) params() []*nn.Param              { return append(m.d1.Params(), m.d2.Params()...) }
+func (m *mlp) forward(x *nn.Tensor) *nn.Tensor { return m.d2.Forward(m.act.Forward(m.d1.Forward(x))) }
+func (m *mlp) backward(g *nn.Tensor) *nn.Tensor {
+	return m.d1.Backward(m.act.Backward(m.d2.Backward(g)))
+}
+func (m *mlp) params() []*nn.Param { return append(m.d1.Params(), m.d2.Params()...) }
 
 // lifting is step 1 of the forward pass.
 type lifting struct {

@@ -68,7 +68,7 @@ type window struct {
 	tOut int
 }
 
-func (w *window) Forward(x *nn.Tensor) *nn.Tensor  { return w.m.Forward(x, w.tOut) }
+func (w *window) Forward(x *nn.Tensor) *nn.Tensor   { return w.m.Forward(x, w.tOut) }
 func (w *window) Backward(dy *nn.Tensor) *nn.Tensor { return w.m.Backward(dy) }
 func (w *window) Params() []*nn.Param               { return w.m.Params() }
 

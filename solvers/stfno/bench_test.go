@@ -1,0 +1,130 @@
+package stfno
+
+import (
+	"context"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"eddy/nn"
+)
+
+// benchShape is one benchmark setting: the network, batch, grid and
+// window.
+type benchShape struct {
+	name      string
+	c         Config
+	batch, n  int
+	tIn, tOut int
+}
+
+func benchShapes() []benchShape {
+	mini := DefaultConfig()
+	mini.Activation = nn.ActGELU
+	ref := Config{Width: 20, ModesX: 12, ModesY: 12, ModesT: 5, Layers: 4, TLat: 10, Expansion: 4,
+		Activation: nn.ActGELU, Beta: 1e-2, Delta: 0.1}
+	return []benchShape{
+		{"fno-mini", mini, 4, 32, 10, 10},
+		{"reference", ref, 4, 64, 10, 40},
+	}
+}
+
+// BenchmarkTrainStep is one training step as Trainer takes it: forward,
+// relative L² loss and backward data-parallel over GOMAXPROCS replicas,
+// then an Adam step. fno-mini: batch 4, 32², width 8, modes (8, 8, 4),
+// T 10 → 10, expansion 4, GELU; reference (spec §2, FNO data): batch 4,
+// 64², width 20, modes (12, 12, 5), T 10 → 40, 4 layers, expansion 4.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, s := range benchShapes() {
+		b.Run(s.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			m, err := New(s.c, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			frames := s.tIn + s.tOut
+			data := make([]float64, s.batch*frames*s.n*s.n)
+			for i := range data {
+				data[i] = r.NormFloat64()
+			}
+			tc := TrainConfig{TIn: s.tIn, TOut: s.tOut, Epochs: 1, Batch: s.batch, LR: 1e-3, Seed: 1}
+			split := Split{Train: []int{0, 1, 2, 3}[:s.batch]}
+			tr, err := NewTrainer(m, data, s.batch, frames, s.n, split, tc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x, y := tr.load(split.Train, make([]int, s.batch))
+			step := func() {
+				if _, err := tr.dp.LossAndGrad(x, y, nn.RelL2{}); err != nil {
+					b.Fatal(err)
+				}
+				tr.adam.Step()
+			}
+			step()
+			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
+			b.ResetTimer()
+			for range b.N {
+				step()
+			}
+		})
+	}
+}
+
+// BenchmarkPredict is one forward pass of a batch, data-parallel.
+func BenchmarkPredict(b *testing.B) {
+	for _, s := range benchShapes() {
+		b.Run(s.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			m, err := New(s.c, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := nn.NewTensor(s.batch, s.tIn, s.n, s.n)
+			x.FillNormal(r, 1)
+			first := true
+			dp := nn.NewDataParallel(runtime.GOMAXPROCS(0), func() nn.Layer {
+				if first {
+					first = false
+					return &window{m, s.tOut}
+				}
+				r, _ := New(s.c, 0)
+				return &window{r, s.tOut}
+			})
+			dp.Predict(x)
+			b.ResetTimer()
+			for range b.N {
+				dp.Predict(x)
+			}
+		})
+	}
+}
+
+// BenchmarkRefineIteration is one Spectral-Refiner iteration of the
+// fno-mini network at 64² (T 10 → 10, widened to modes (22, 22, 6)) with
+// the quadratic stand-in loss, so that it measures the refiner's own
+// cost: output operator forward and backward and the Adam step.
+func BenchmarkRefineIteration(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	m, err := New(DefaultConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const tIn, tOut, n = 10, 10, 64
+	input := bandLimited(r, tIn, n, 8)
+	target := bandLimited(r, tOut, n, 8)
+	ctx := context.Background()
+	rc := RefineConfig{Iterations: 0, BiasLR: 1e-2, WeightLR: 1e-4}
+	r0, err := m.Refine(ctx, input, tIn, tOut, n, quadratic{target}, input, rc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rc.Iterations = 20
+	b.ResetTimer()
+	for range b.N {
+		res, err := m.Refine(ctx, input, tIn, tOut, n, quadratic{target}, input, rc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric((res.Seconds-r0.Seconds)/float64(rc.Iterations)*1e9, "ns/iter")
+	}
+}
