@@ -32,16 +32,27 @@ var Methods = []Method{MethodVCAFCLS, MethodNMF, MethodL21NMF, MethodL12NMF, Met
 // Init names an initialisation. The names are API (the `init` param).
 type Init string
 
-// The initialisations.
+// The initialisations. Every method of a run starts from the same (M₀, A₀).
 const (
-	// InitVCA: endmembers by VCA (seeded by Seed), flat abundances 1/K.
+	// InitVCA: endmembers by VCA (seeded by Seed), abundances by FCLS for
+	// those endmembers (§3 step 2 of the specification). The default.
 	InitVCA Init = "vca"
-	// InitFCLS: endmembers by VCA (seeded by Seed), abundances by FCLS for
-	// those endmembers. The default, as in §3 of the specification.
+	// InitFCLS is another name of InitVCA, kept for existing requests.
 	InitFCLS Init = "fcls"
+	// InitVCAFlat: endmembers by VCA, flat abundances A₀ = 1/K. Only on
+	// request: from flat abundances the first M-step multiplies every
+	// endmember by the same band profile ȳ ⊘ m̄, and Frobenius NMF can settle
+	// on a wrong simplex whose objective is lower than that of the right one.
+	InitVCAFlat Init = "vca_flat"
 	// InitUpload: the given InitEndmembers, abundances by FCLS.
 	InitUpload Init = "upload"
 )
+
+// Inits lists every initialisation, in the order of the `init` enum.
+var Inits = []Init{InitVCA, InitFCLS, InitVCAFlat, InitUpload}
+
+// usesVCA reports whether the initialisation runs VCA.
+func (i Init) usesVCA() bool { return i == InitVCA || i == InitFCLS || i == InitVCAFlat }
 
 // Config holds the parameters of Unmix. JSON names are those of the `unmix`
 // job's params, and the tags declare each parameter's description, range and
@@ -53,8 +64,8 @@ type Config struct {
 	Endmembers int `json:"endmembers" required:"true" min:"2" max:"64" doc:"number K of endmembers (pure materials) to find, at most the number of bands; there is no default. The per-pixel abundance updates cost O(K³)"`
 	// Method is the unmixing method (default rrlbs).
 	Method Method `json:"method" enum:"vca_fcls|nmf|l21nmf|l12nmf|rrlbs" doc:"unmixing method: rrlbs, ℓ2,1 error with per-pixel ℓp sparsity weighted by a learned guidance map (Zhu et al.); l21nmf, ℓ2,1 error without sparsity (robust to noisy bands); l12nmf, Frobenius error with ℓ1/2 sparsity (Qian et al.); nmf, Frobenius error (Lee and Seung); vca_fcls, the initial endmembers with fully constrained least-squares abundances, no iterations"`
-	// Init is the initialisation (default fcls).
-	Init Init `json:"init" enum:"vca|fcls|upload" doc:"initialisation: fcls, endmembers by VCA (seeded by seed) and abundances by FCLS for them; vca, endmembers by VCA and flat abundances 1/K; upload, the endmembers of init_endmembers and abundances by FCLS"`
+	// Init is the initialisation (default vca).
+	Init Init `json:"init" enum:"vca|fcls|vca_flat|upload" doc:"initialisation, shared by every method: vca, endmembers by VCA (seeded by seed) and abundances by fully constrained least squares (FCLS) for them; fcls, the same as vca; vca_flat, VCA endmembers and flat abundances 1/K (not recommended: the first endmember update then distorts every spectrum alike); upload, the endmembers of init_endmembers and abundances by FCLS"`
 	// InitEndmembers (bands×K, in the units of Y) is required with
 	// Init = upload and not allowed otherwise; the job resolves it from the
 	// `init_endmembers` upload.
@@ -65,14 +76,19 @@ type Config struct {
 	// sparseness estimate of the data: λ = κ·λ_Q (default 0.05). Result.Lambda
 	// reports the λ used. 0 switches sparsity off.
 	Lambda float64 `json:"lambda" min:"0" max:"1000" doc:"weight κ of the sparsity term relative to Qian's sparseness estimate λ_Q of the data (λ = κ·λ_Q, reported as the metric lambda), dimensionless; 0 switches sparsity off, larger values give sparser abundances"`
-	// Iterations bounds the number of iterations (default 500).
-	Iterations int `json:"iterations" min:"1" max:"100000" doc:"limit on the number of iterations of the iterative methods; a run that reaches it before tol reports converged = false"`
-	// Tol stops the iterations when the relative decrease of the objective,
-	// (F_{t−1} − F_t)/F_{t−1}, falls below it (default 1e-5; 0 runs every
-	// iteration).
-	Tol float64 `json:"tol" min:"0" lt:"1" doc:"the iterations stop when the relative decrease of the objective (F_{t−1} − F_t)/F_{t−1} falls below tol, dimensionless; 0 runs every iteration"`
+	// Iterations bounds the number of iterations (default 1000).
+	Iterations int `json:"iterations" min:"1" max:"100000" doc:"limit on the number of iterations of the iterative methods; a run that reaches it before the stop rule holds reports converged = false"`
+	// Tol and StopWindow make the stop rule (see Unmix): every StopWindow
+	// iterations, the run stops when over the last StopWindow iterations
+	// both the relative decrease of the objective and the largest spectral
+	// angle by which an endmember turned are below StopWindow·Tol (default
+	// 1e-5 per iteration; 0 runs every iteration).
+	Tol float64 `json:"tol" min:"0" lt:"1" doc:"stop rule, per iteration and dimensionless: every stop_window iterations, the run stops when over the last stop_window iterations the relative decrease of the objective (F_{t−W} − F_t)/F_{t−W} and the largest angle (in radians) by which an endmember turned are both below stop_window·tol; 0 runs every iteration"`
+	// StopWindow is W, the number of iterations over which the stop rule
+	// must hold (default 50); it is also the fewest iterations a run makes.
+	StopWindow int `json:"stop_window" min:"1" max:"100000" doc:"number W of iterations over which the stop rule of tol must hold, and the fewest iterations a run makes (unless iterations is smaller): a single iteration with a small decrease (a plateau of the objective) does not stop the run"`
 	// Seed seeds VCA's random directions.
-	Seed uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"seed of VCA's random projections (init vca or fcls); the same seed gives the same endmembers"`
+	Seed uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"seed of VCA's random projections (init vca, fcls or vca_flat); the same seed gives the same endmembers"`
 	// Rows and Cols give the image shape, Rows·Cols = pixels; both 0 means a
 	// single column (Rows = pixels, Cols = 1).
 	Rows int `json:"rows" min:"0" max:"1048576" doc:"image rows, with rows·cols = pixels, for the abundance maps and the guidance map's neighbourhoods; 0 with cols = 0 takes the shape from the cube (rows,cols,bands layout or a scene file), else a single column"`
@@ -93,11 +109,12 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Method:     MethodRRLbS,
-		Init:       InitFCLS,
+		Init:       InitVCA,
 		P:          0.5,
 		Lambda:     0.05,
-		Iterations: 500,
+		Iterations: 1000,
 		Tol:        1e-5,
+		StopWindow: 50,
 	}
 }
 
@@ -115,7 +132,7 @@ func (c *Config) Validate() error {
 		return errs
 	}
 	switch c.Init {
-	case InitVCA, InitFCLS:
+	case InitVCA, InitFCLS, InitVCAFlat:
 		if c.InitEndmembers != nil {
 			errs.Add("/init_endmembers", "given, but init is %q; use init \"upload\"", c.Init)
 		}

@@ -191,7 +191,7 @@ func TestMethodsAndInits(t *testing.T) {
 	y, a := Synthetic(m, 12, 10, 0.4, 30, 5)
 	truth := &Truth{Endmembers: m, Abundances: a}
 	for _, method := range Methods {
-		for _, init := range []Init{InitVCA, InitFCLS, InitUpload} {
+		for _, init := range Inits {
 			cfg := DefaultConfig()
 			cfg.Endmembers = 4
 			cfg.Method = method

@@ -206,11 +206,12 @@ func init() {
 		},
 		Outputs: []string{"endmembers", "abundances", "guidance_map", "channel_weights", "objective_history"},
 		Metrics: map[string]string{
-			"converged":    "bool: the relative decrease of the objective fell below tol (always true for vca_fcls, which does not iterate)",
-			"stop_reason":  "string: tol, max_iterations, or direct (vca_fcls)",
+			"converged":    "bool: the stop rule of tol held over a window of stop_window iterations (always true for vca_fcls, which does not iterate)",
+			"stopped_by":   "string: what ended the run: tol (the stop rule held over the last stop_window iterations), max_iterations, or direct (vca_fcls)",
+			"stop_reason":  "string: the same as stopped_by (its older name)",
 			"objective":    "float64: final objective F, for the data scaled to maximum 1 (iterative methods)",
-			"rel_decrease": "float64: relative decrease of the objective in the last iteration (iterative methods)",
-			"iterations":   "int64: iterations run (0 for vca_fcls)",
+			"rel_decrease": "float64: relative decrease of the objective over the last stop_window iterations, or over all of them if fewer (iterative methods)",
+			"iterations":   "int64: iterations run, the stop iteration (0 for vca_fcls)",
 			"lambda":       "float64: weight λ of the sparsity term used",
 			"scale":        "float64: factor by which the cube was divided (its maximum)",
 			"mean_sad":     "float64: mean spectral angle to the true endmembers, in radians (with truth)",
@@ -412,32 +413,32 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	return nil
 }
 
-// unmixConvergence reports how the run ended: converged, stop_reason, the
-// final objective and its last relative decrease, and a warning when an
-// iterative method stopped at its iteration limit.
+// unmixConvergence reports how the run ended: converged, stopped_by (and its
+// older name stop_reason), the final objective and its relative decrease over
+// the last stop window, and a warning when an iterative method stopped at its
+// iteration limit.
 func unmixConvergence(env *Env, cfg hyperspectral.Config, res *hyperspectral.Result) {
+	env.Metrics["converged"] = res.Converged
+	env.Metrics["stopped_by"] = res.StoppedBy
+	env.Metrics["stop_reason"] = res.StoppedBy
 	h := res.ObjectiveHistory
-	if cfg.Method == hyperspectral.MethodVCAFCLS || len(h) == 0 {
-		env.Metrics["converged"] = true
-		env.Metrics["stop_reason"] = "direct"
+	if res.StoppedBy == hyperspectral.StopDirect || len(h) == 0 {
 		return
 	}
 	f := h[len(h)-1]
 	env.Metrics["objective"] = f
 	decrease := math.NaN()
-	if len(h) >= 2 {
-		prev := h[len(h)-2]
+	w := min(max(1, cfg.StopWindow), len(h)-1)
+	if w >= 1 {
+		prev := h[len(h)-1-w]
 		decrease = (prev - f) / math.Abs(prev)
 		env.Metrics["rel_decrease"] = decrease
 	}
-	env.Metrics["converged"] = res.Converged
 	if res.Converged {
-		env.Metrics["stop_reason"] = "tol"
 		return
 	}
-	env.Metrics["stop_reason"] = "max_iterations"
-	env.Warn("did not converge: relative decrease of the objective %.3g after %d iterations, tol %g",
-		decrease, res.Iterations, cfg.Tol)
+	env.Warn("did not converge: relative decrease of the objective %.3g over the last %d iterations after %d iterations, tol %g per iteration",
+		decrease, w, res.Iterations, cfg.Tol)
 }
 
 // because is ": err" to end a message with its cause, or nothing when there is none.

@@ -76,7 +76,7 @@ func TestUnmixKindOnJasper(t *testing.T) {
 
 	r, _, err := svc.Submit(ctx, SubmitRequest{Kind: "unmix", Params: json.RawMessage(
 		`{"cube": "jasper", "truth": "jasper", "endmembers": 4, "method": "rrlbs", "init": "upload",
-		  "init_endmembers": "m0", "init_scale": "data", "iterations": 300}`)})
+		  "init_endmembers": "m0", "init_scale": "data"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,10 +85,15 @@ func TestUnmixKindOnJasper(t *testing.T) {
 		t.Fatalf("unmix failed: %s", r.Error)
 	}
 	m := r.Result.Metrics
-	// Spec §7.3: RRLbS from the shipped M0 reaches mean SAD ≈ 0.08 on Jasper; the
-	// initialisation itself is at 0.093.
-	if sad := m["mean_sad"].(float64); sad > 0.09 {
-		t.Errorf("mean SAD %g > 0.09", sad)
+	// RRLbS from the shipped M0, default iterations and stop rule: measured mean
+	// SAD 0.073 after 1000 iterations. The initialisation itself (M0 with FCLS
+	// abundances) scores 0.093, so the bound 0.085 needs the iterations to remove
+	// at least 0.008 rad: a run that barely moves fails.
+	if sad := m["mean_sad"].(float64); sad > 0.085 {
+		t.Errorf("mean SAD %g > 0.085", sad)
+	}
+	if it := m["iterations"].(float64); it < 50 || m["stopped_by"] == nil {
+		t.Errorf("iterations %v, stopped_by %v", it, m["stopped_by"])
 	}
 	if _, ok := m["mean_rmse"]; !ok {
 		t.Error("no RMSE although the truth has abundances")
