@@ -126,10 +126,13 @@ type Estimator struct {
 }
 
 // NewEstimator returns an estimator for c. Errors name the invalid fields
-// by JSON Pointer (field.Errors): the flow's fields as in Config, /n in
+// by JSON Pointer (field.Errors): the fields of Flow against their declared
+// ranges (so Wavenumber ≥ 1 even without Kolmogorov forcing), /n in
 // [8, 8192], a Kolmogorov wavenumber below n/3, /frame_dt > 0, /mode,
-// /alpha ≥ 0, /exponent finite and /micro_dt ≥ 0. Cost: O(n²) set-up and
-// three real FFT plans' worth of memory plus ≈ 40 n² words of buffers.
+// /alpha ≥ 0, /exponent finite and /micro_dt ≥ 0, small enough that
+// δt(ν|ξ|²_max + μ) < 1 (Repo uses it in either mode). Memory: one real FFT plan,
+// ≈ 31 n² float64 words of tables and buffers, and 2(T+2)·n² more for the
+// largest T evaluated. Set-up is O(n²).
 func NewEstimator(c EstimatorConfig) (*Estimator, error) {
 	errs := field.Check(c.Flow)
 	n := c.N
@@ -158,9 +161,6 @@ func NewEstimator(c EstimatorConfig) (*Estimator, error) {
 	if !(mdt >= 0) || math.IsInf(mdt, 0) {
 		errs.Add("/micro_dt", "must be ≥ 0 and finite, got %v", mdt)
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("navierstokes: estimator: %w", errs)
-	}
 	if alpha == 0 {
 		alpha = DefaultSobolevAlpha
 	}
@@ -170,6 +170,16 @@ func NewEstimator(c EstimatorConfig) (*Estimator, error) {
 	if mdt == 0 {
 		mdt = DefaultMicroDt
 	}
+	if len(errs) == 0 {
+		// The −δt step (of solver_micro_step and Repo) divides by 1 + ½δtG, G ≥ −(ν|ξ|²_max + μ); keep it ≥ ½.
+		c0 := math.Pi * float64(n) / c.Length
+		if g := 2*c0*c0*c.Viscosity + c.Drag; mdt*g >= 1 {
+			errs.Add("/micro_dt", "δt(ν|ξ|²_max + μ) must stay below 1, got %v × %v", mdt, g)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("navierstokes: estimator: %w", errs)
+	}
 	h := n/2 + 1
 	hs := n * h
 	e := &Estimator{
@@ -178,17 +188,10 @@ func NewEstimator(c EstimatorConfig) (*Estimator, error) {
 		alpha: alpha, expo: expo, microDt: mdt,
 		plan: fft.NewReal(n, n),
 	}
-	e.dx = make([]float64, hs)
-	e.dy = make([]float64, hs)
-	e.invK2 = make([]float64, hs)
+	for _, p := range []*[]float64{&e.dx, &e.dy, &e.invK2, &e.lin, &e.sig, &e.sigSum, &e.sigRep, &e.mc, &e.me, &e.mq} {
+		*p = make([]float64, hs)
+	}
 	e.keep = make([]bool, hs)
-	e.lin = make([]float64, hs)
-	e.sig = make([]float64, hs)
-	e.sigSum = make([]float64, hs)
-	e.sigRep = make([]float64, hs)
-	e.mc = make([]float64, hs)
-	e.me = make([]float64, hs)
-	e.mq = make([]float64, hs)
 	c0 := 2 * math.Pi / c.Length
 	for r := range n {
 		my := fft.Mode(r, n)
@@ -228,11 +231,7 @@ func NewEstimator(c EstimatorConfig) (*Estimator, error) {
 	e.fhat = make([]complex128, hs)
 	if f := forcingField(c.Config); f != nil {
 		e.plan.Forward(e.fhat, f)
-		for i, k := range e.keep {
-			if !k {
-				e.fhat[i] = 0
-			}
-		}
+		e.project(e.fhat)
 	}
 	e.spec = make([]complex128, 4*hs)
 	for _, p := range []*[]complex128{&e.rhat, &e.nhat, &e.dhat, &e.ghat, &e.yhat, &e.ydhat, &e.zhat, &e.tmp} {
@@ -404,8 +403,12 @@ func (e *Estimator) gradScale() float64 {
 // gradient does not include them). The residual of a smooth exact solution
 // is O(Δt²).
 //
-// solver_micro_step (§3.1 of the spec): from each frame ω (mean-free, not
-// projected), one IMEX Euler–CN step of +δt and one of −δt,
+// solver_micro_step (§3.1 of the spec): from each frame ω (mean-free), one
+// IMEX Euler–CN step of +δt and one of −δt with the dealiased advection term
+// P(u·∇ω), as in Solver.Step and the authors' code. The frame itself is not
+// projected onto the retained modes (that would make η blind to the modes
+// beyond the 2/3 rule); for a frame within them, as the solver's are, the
+// +δt step is Solver.Step with Δt = δt (checked in the tests).
 //
 //	ω^± = [(1 ± a)ω̂ ± δt F̂]/(1 ∓ a),  a = ½δtG,  G = −ν|ξ|² − μ,  F̂ = f̂ − P(u·∇ω)^,
 //

@@ -505,6 +505,14 @@ func TestNewEstimatorErrors(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, p)
 		}
 	}
+	// δt(ν|ξ|²_max + μ) = 0.5·(2(64π)²·1e-3 + 0) ≈ 40 ≥ 1.
+	c = DefaultConfig()
+	if _, err := NewEstimator(EstimatorConfig{Config: c, FrameDt: 0.1, MicroDt: 0.5}); err == nil || !containsPath(err.Error(), "/micro_dt") {
+		t.Errorf("micro_dt = 0.5 at n = 64: error %v, want one at /micro_dt", err)
+	}
+	if _, err := NewEstimator(EstimatorConfig{Config: c, FrameDt: 0.1, Mode: ResidualSolverMicroStep}); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
 }
 
 func containsPath(s, p string) bool {
