@@ -35,7 +35,7 @@ func ParseActivation(s string) (ActivationKind, error) {
 // Activation applies an element-wise nonlinearity y_i = f(x_i) to a tensor
 // of any shape. Forward also stores f′(x_i), so that Backward is one
 // multiplication per element: ∂L/∂x_i = f′(x_i)·∂L/∂y_i. Cost: one
-// evaluation of f and f′ per element (a degree-12 polynomial from a table
+// evaluation of f and f′ per element (a degree-8 polynomial from a table
 // for ActGELU, see normCDF; tanh for ActGELUTanh, exp for ActSiLU).
 type Activation struct {
 	Kind     ActivationKind

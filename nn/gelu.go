@@ -4,14 +4,14 @@ import "math"
 
 // Φ(x) and φ(x) for the exact GELU by piecewise Taylor polynomials.
 //
-// On [−geluEdge, geluEdge) the line is cut into intervals of width 1/8;
+// On [−geluEdge, geluEdge) the line is cut into intervals of width 1/32;
 // on the interval with centre c,
 //
 //	Φ(c + t) = Σ_{k=0}^{geluDeg} a_k t^k,  a_0 = Φ(c),
 //	a_k = Φ⁽ᵏ⁾(c)/k! = (−1)^{k−1} He_{k−1}(c) φ(c)/k!  (k ≥ 1),
 //
 // with He the probabilists' Hermite polynomials, and φ(c + t) is the
-// derivative of the same polynomial. For |t| ≤ 1/16 the first omitted term
+// derivative of the same polynomial. For |t| ≤ 1/64 the first omitted term
 // is below 1e-18 for every c, so both are as accurate as the formula
 // ½(1 + erf(x/√2)) in float64 (absolute errors of a few 1e-17), at a
 // polynomial's cost instead of an erf and an exp. Outside the range
@@ -19,8 +19,8 @@ import "math"
 // formula (x < −8.5).
 const (
 	geluEdge  = 8.5
-	geluScale = 8 // intervals per unit
-	geluDeg   = 12
+	geluScale = 32 // intervals per unit
+	geluDeg   = 8
 	geluN     = 2 * geluEdge * geluScale
 )
 
@@ -63,8 +63,8 @@ func normCDF(x float64) (cdf, dens float64) {
 	p := a[geluDeg]
 	d := float64(geluDeg) * a[geluDeg]
 	for k := geluDeg - 1; k >= 1; k-- {
-		p = p*t + a[k]
-		d = d*t + float64(k)*a[k]
+		p = math.FMA(p, t, a[k])
+		d = math.FMA(d, t, float64(k)*a[k])
 	}
-	return p*t + a[0], d
+	return math.FMA(p, t, a[0]), d
 }
