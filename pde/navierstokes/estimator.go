@@ -33,10 +33,10 @@ const (
 // EstimatorConfig describes the functional a-posteriori error estimator of
 // Cao et al., "Spectral-Refiner" (ICLR 2025), §3 of the ST-FNO spec.
 type EstimatorConfig struct {
-	// Config gives the flow: N, Length, Viscosity, Drag, Forcing and
-	// Wavenumber; its other fields are ignored. (Its Alpha, the GRF
-	// exponent, is shadowed by the Alpha below.)
-	Config
+	// N is the grid side n of the frames.
+	N int
+	// Flow is the flow whose residual is measured: the box, ν, μ and f.
+	Flow
 	// FrameDt is the spacing Δt of the frames, in time units: the step of
 	// BDF2 and the quadrature weight of the time integral.
 	FrameDt float64
@@ -229,7 +229,7 @@ func NewEstimator(c EstimatorConfig) (*Estimator, error) {
 		}
 	}
 	e.fhat = make([]complex128, hs)
-	if f := forcingField(c.Config); f != nil {
+	if f := forcingField(Config{N: c.N, Flow: c.Flow}); f != nil {
 		e.plan.Forward(e.fhat, f)
 		e.project(e.fhat)
 	}

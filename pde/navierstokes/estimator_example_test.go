@@ -14,7 +14,7 @@ func ExampleEstimator_Eval() {
 	c.N, c.Length, c.Viscosity, c.Forcing = 32, 2*math.Pi, 0.05, navierstokes.ForcingNone
 	const k = 2
 	eta := func(dt float64) float64 {
-		e, err := navierstokes.NewEstimator(navierstokes.EstimatorConfig{Config: c, FrameDt: dt})
+		e, err := navierstokes.NewEstimator(navierstokes.EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: dt})
 		if err != nil {
 			panic(err)
 		}

@@ -20,7 +20,7 @@ func estimator(t testing.TB, c EstimatorConfig) *Estimator {
 func tgvConfig(n int, nu, frameDt float64, mode ResidualMode) EstimatorConfig {
 	c := DefaultConfig()
 	c.N, c.Length, c.Viscosity, c.Forcing = n, 2*math.Pi, nu, ForcingNone
-	return EstimatorConfig{Config: c, FrameDt: frameDt, Mode: mode}
+	return EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: frameDt, Mode: mode}
 }
 
 // tgvFrames returns the exact Taylor–Green vorticity of wavenumber k at
@@ -102,7 +102,7 @@ func TestEstimatorResidualManufactured(t *testing.T) {
 	const n, L, nu, mu = 32, 1.0, 1e-3, 0.1
 	c := DefaultConfig()
 	c.N, c.Viscosity, c.Drag = n, nu, mu
-	e := estimator(t, EstimatorConfig{Config: c, FrameDt: 0.1})
+	e := estimator(t, EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: 0.1})
 	modes := []bandMode{{1, 0, 1.2, 0.3}, {0, 2, -0.7, 1.1}, {2, -1, 0.9, -0.4}, {3, 3, 0.3, 2.0}, {-1, 3, 0.5, 0.7}}
 	dmodes := []bandMode{{1, 1, 0.4, 0.2}, {2, 0, -0.3, 0.9}, {0, 3, 0.6, -1.3}}
 	nn := n * n
@@ -293,7 +293,7 @@ func TestEstimatorGradient(t *testing.T) {
 	}
 	for ci, cs := range cases {
 		rng := rand.New(rand.NewPCG(uint64(ci), 3))
-		e := estimator(t, EstimatorConfig{Config: c, FrameDt: 0.05, Mode: cs.mode, MicroDt: cs.mdt})
+		e := estimator(t, EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: 0.05, Mode: cs.mode, MicroDt: cs.mdt})
 		hist, w := gradCase(rng, n, T)
 		grad := make([]float64, T*nn)
 		eta := e.Eval(hist, w, T, grad)
@@ -378,7 +378,7 @@ func TestEstimatorMicroStepDirect(t *testing.T) {
 	const n, T, mdt = 32, 2, 1e-2
 	c := DefaultConfig()
 	c.N, c.Drag, c.Dt = n, 0.05, mdt
-	e := estimator(t, EstimatorConfig{Config: c, FrameDt: 0.1, Mode: ResidualSolverMicroStep, MicroDt: mdt})
+	e := estimator(t, EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: 0.1, Mode: ResidualSolverMicroStep, MicroDt: mdt})
 	s, err := NewSolver(c)
 	if err != nil {
 		t.Fatal(err)
@@ -452,7 +452,7 @@ func TestEstimatorSolverTrajectory(t *testing.T) {
 	}
 	frameDt := float64(steps) * c.Dt
 	hist, frames := traj[:2*nn], traj[2*nn:]
-	e := estimator(t, EstimatorConfig{Config: c, FrameDt: frameDt})
+	e := estimator(t, EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: frameDt})
 	eta := e.Eval(hist, frames, T, nil)
 	phi := smoothField(n, 6, 1, rand.New(rand.NewPCG(1, 2)))
 	pert := append([]float64(nil), frames...)
@@ -464,7 +464,7 @@ func TestEstimatorSolverTrajectory(t *testing.T) {
 	if !(eta*10 < etaP) {
 		t.Errorf("solver trajectory η = %.4g not 10× below the perturbed %.4g", eta, etaP)
 	}
-	m := estimator(t, EstimatorConfig{Config: c, FrameDt: frameDt, Mode: ResidualSolverMicroStep})
+	m := estimator(t, EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: frameDt, Mode: ResidualSolverMicroStep})
 	etaM := m.Eval(nil, frames, T, nil)
 	etaMP := m.Eval(nil, pert, T, nil)
 	t.Logf("solver_micro_step (δt = 1e-6): solver frames η = %.4g, perturbed η = %.4g; repo metric %.4g, perturbed %.4g",
@@ -484,7 +484,7 @@ func TestEstimatorAllocs(t *testing.T) {
 	hist, w := gradCase(rng, n, T)
 	grad := make([]float64, T*n*n)
 	for _, mode := range []ResidualMode{ResidualTrajectoryBDF2, ResidualSolverMicroStep} {
-		e := estimator(t, EstimatorConfig{Config: c, FrameDt: 0.1, Mode: mode})
+		e := estimator(t, EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: 0.1, Mode: mode})
 		e.Eval(hist, w, T, grad)
 		if a := testing.AllocsPerRun(5, func() { e.Eval(hist, w, T, grad) }); a != 0 {
 			t.Errorf("%s: %v allocations per Eval", mode, a)
@@ -496,7 +496,7 @@ func TestEstimatorAllocs(t *testing.T) {
 func TestNewEstimatorErrors(t *testing.T) {
 	c := DefaultConfig()
 	c.N = 4
-	_, err := NewEstimator(EstimatorConfig{Config: c, FrameDt: -1, Mode: "spectral", Alpha: -1, MicroDt: math.NaN()})
+	_, err := NewEstimator(EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: -1, Mode: "spectral", Alpha: -1, MicroDt: math.NaN()})
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -507,10 +507,10 @@ func TestNewEstimatorErrors(t *testing.T) {
 	}
 	// δt(ν|ξ|²_max + μ) = 0.5·(2(64π)²·1e-3 + 0) ≈ 40 ≥ 1.
 	c = DefaultConfig()
-	if _, err := NewEstimator(EstimatorConfig{Config: c, FrameDt: 0.1, MicroDt: 0.5}); err == nil || !containsPath(err.Error(), "/micro_dt") {
+	if _, err := NewEstimator(EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: 0.1, MicroDt: 0.5}); err == nil || !containsPath(err.Error(), "/micro_dt") {
 		t.Errorf("micro_dt = 0.5 at n = 64: error %v, want one at /micro_dt", err)
 	}
-	if _, err := NewEstimator(EstimatorConfig{Config: c, FrameDt: 0.1, Mode: ResidualSolverMicroStep}); err != nil {
+	if _, err := NewEstimator(EstimatorConfig{N: c.N, Flow: c.Flow, FrameDt: 0.1, Mode: ResidualSolverMicroStep}); err != nil {
 		t.Errorf("defaults: %v", err)
 	}
 }
