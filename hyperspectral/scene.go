@@ -43,7 +43,8 @@ func ReadScene(r io.Reader) (*Scene, error) {
 //   - the image shape is nRow×nCol or lines×cols, else that of im, else
 //     √N×√N when N is a perfect square;
 //   - true endmembers are M (bands×K) or GT (K×bands, transposed here);
-//     true abundances are A (K×pixels);
+//     true abundances are the first of TruthAbundanceNames present (A,
+//     K×pixels, or S_GT, rows×cols×K; see AbundancesFromVar);
 //   - shipped initial endmembers are M1 or M0 (bands×K).
 //
 // Missing or malformed variables give an error naming them.
@@ -101,16 +102,14 @@ func SceneFromVars(vars map[string]*matfile.Var) (*Scene, error) {
 			return nil, fmt.Errorf("hyperspectral: scene: true endmembers have %d bands, the cube %d", r, l)
 		}
 		s.Truth = &Truth{Endmembers: m}
-		if v := vars["A"]; v != nil {
-			a, err := MatrixFromVar(v)
-			if err != nil {
-				return nil, fmt.Errorf("hyperspectral: scene: %w", err)
+		_, k := m.Dims()
+		for _, name := range TruthAbundanceNames {
+			if v := vars[name]; v != nil {
+				if s.Truth.Abundances, err = AbundancesFromVar(v, k, s.Rows, s.Cols); err != nil {
+					return nil, fmt.Errorf("hyperspectral: scene: %w", err)
+				}
+				break
 			}
-			_, k := m.Dims()
-			if ak, an := a.Dims(); ak != k || an != n {
-				return nil, fmt.Errorf("hyperspectral: scene: true abundances A are %d×%d, want %d×%d", ak, an, k, n)
-			}
-			s.Truth.Abundances = a
 		}
 	}
 	for _, name := range []string{"M1", "M0"} {
@@ -125,6 +124,39 @@ func SceneFromVars(vars map[string]*matfile.Var) (*Scene, error) {
 		}
 	}
 	return s, nil
+}
+
+// TruthAbundanceNames are the names under which true abundances are looked
+// for in a scene or ground-truth file, in order: A (K×pixels, Zhu's scenes),
+// S_GT (rows×cols×K, common copies of the same scenes) and abundances.
+var TruthAbundanceNames = []string{"A", "S_GT", "abundances"}
+
+// AbundancesFromVar returns the true abundances held by the MAT variable v as
+// a K×pixels matrix in the package's pixel order, for an image of rows×cols
+// pixels and k endmembers. It accepts a K×pixels matrix (A) or an image of
+// abundance maps with MATLAB dimensions rows×cols×K (S_GT), whose map k
+// flattened in MATLAB order is row k. Any other shape gives an error naming
+// the variable.
+func AbundancesFromVar(v *matfile.Var, k, rows, cols int) (*mat.Dense, error) {
+	n := rows * cols
+	switch len(v.Dims) {
+	case 2:
+		a, err := MatrixFromVar(v)
+		if err != nil {
+			return nil, err
+		}
+		if ak, an := a.Dims(); ak != k || an != n {
+			return nil, fmt.Errorf("true abundances %s are %d×%d, want %d×%d (K×pixels)", v.Name, ak, an, k, n)
+		}
+		return a, nil
+	case 3:
+		if v.Dims[0] != rows || v.Dims[1] != cols || v.Dims[2] != k {
+			return nil, fmt.Errorf("true abundances %s are %v, want %d×%d×%d (rows×cols×K)", v.Name, v.Dims, rows, cols, k)
+		}
+		a, _, _, err := CubeFromVar(v, LayoutRowsColsBands)
+		return a, err
+	}
+	return nil, fmt.Errorf("true abundances %s have dimensions %v, want K×pixels or rows×cols×K", v.Name, v.Dims)
 }
 
 // ReadMatrix reads the 2-D numeric variable name from a MAT-file, with

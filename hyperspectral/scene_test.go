@@ -2,6 +2,7 @@ package hyperspectral
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
@@ -91,5 +92,34 @@ func TestUrbanSmoke(t *testing.T) {
 	res := runUnmix(t, u.Y, cfg)
 	if len(res.AbundanceCube()) != 4*34*78 || len(res.GuidanceImage()) != 34*78 {
 		t.Errorf("cube %d, image %d", len(res.AbundanceCube()), len(res.GuidanceImage()))
+	}
+}
+
+// TestTruthAbundancesUnderOtherNames: a scene file whose true abundances are
+// stored only as S_GT (rows×cols×K) or as abundances gives the same matrix as
+// A; a wrong shape is an error naming the variable.
+func TestTruthAbundancesUnderOtherNames(t *testing.T) {
+	vars, err := matfile.Read(openShipped(t, "Jasper_with_GT.mat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := SceneFromVars(vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := vars["A"]
+	delete(vars, "A")
+	s, err := SceneFromVars(vars)
+	if err != nil || s.Truth.Abundances == nil || !mat.Equal(s.Truth.Abundances, want.Truth.Abundances) {
+		t.Fatalf("from S_GT: %v", err)
+	}
+	delete(vars, "S_GT")
+	a.Name = "abundances"
+	vars["abundances"] = a
+	if s, err = SceneFromVars(vars); err != nil || !mat.Equal(s.Truth.Abundances, want.Truth.Abundances) {
+		t.Fatalf("from abundances: %v", err)
+	}
+	if _, err := AbundancesFromVar(a, 3, 100, 100); err == nil || !strings.Contains(err.Error(), "abundances") {
+		t.Errorf("K = 3 for a 4×10000 matrix: %v", err)
 	}
 }

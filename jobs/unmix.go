@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,9 +27,10 @@ type UnmixParams struct {
 	Variable string `json:"variable" format:"eddy-dataset" doc:"name of the dataset (HDF5) or variable (MAT) of the upload that holds the cube"`
 	Layout   string `json:"layout" enum:"bands,pixels|rows,cols,bands" doc:"axis order of the cube: bands,pixels is a bands×pixels matrix with pixel n = row + col·rows (MATLAB order); rows,cols,bands is an image of spectra, which also gives rows and cols"`
 	hyperspectral.Config
-	InitEndmembers string `json:"init_endmembers,omitempty" ref:"upload|job:unmix" doc:"upload id of the initial endmembers, a bands×K matrix (variable or dataset M0, M1, M or endmembers) in the cube's units, or the id of an unmix job whose endmembers start this one (a queued or running one is waited for); required with init = upload, not allowed otherwise"`
-	InitScale      string `json:"init_scale" enum:"none|data" doc:"units of init_endmembers: none, the cube's; data, rescale them by (mean band maximum of the cube)/(their maximum), for reflectance libraries"`
-	Truth          string `json:"truth,omitempty" ref:"upload" doc:"upload id of the ground truth, MAT (M bands×K or GT K×bands endmembers, A abundances) or HDF5 (endmembers bands×K, abundances K×rows×cols): enables the SAD and RMSE metrics"`
+	InitEndmembers  string `json:"init_endmembers,omitempty" ref:"upload|job:unmix" doc:"upload id of the initial endmembers, a bands×K matrix (variable or dataset M0, M1, M or endmembers) in the cube's units, or the id of an unmix job whose endmembers start this one (a queued or running one is waited for); required with init = upload, not allowed otherwise"`
+	InitScale       string `json:"init_scale" enum:"none|data" doc:"units of init_endmembers: none, the cube's; data, rescale them by (mean band maximum of the cube)/(their maximum), for reflectance libraries"`
+	Truth           string `json:"truth,omitempty" ref:"upload" doc:"upload id of the ground truth, MAT (M bands×K or GT K×bands endmembers; abundances A K×pixels, S_GT rows×cols×K or abundances) or HDF5 (endmembers bands×K, abundances K×rows×cols or K×pixels): enables the SAD and, with true abundances, the RMSE metrics"`
+	TruthAbundances string `json:"truth_abundances,omitempty" format:"eddy-dataset" doc:"name of the variable (MAT) or dataset (HDF5) of the truth upload that holds the true abundances, K×pixels or an image of maps (rows×cols×K in a MAT-file, K×rows×cols in HDF5); by default the first of A, S_GT and abundances that exists. Needs truth"`
 }
 
 // Validate checks the params against each other; the uploads are checked by
@@ -39,6 +41,9 @@ func (p *UnmixParams) Validate(c *Checker) {
 		cfg.InitEndmembers = mat.NewDense(1, cfg.Endmembers, nil)
 	}
 	c.Add(cfg.Validate())
+	if p.TruthAbundances != "" && p.Truth == "" {
+		c.Fail("/truth_abundances", "names the true abundances of a truth upload, but truth is not given")
+	}
 }
 
 // findDataset returns the dataset of u named name (with or without a leading "/").
@@ -90,6 +95,24 @@ func (p *UnmixParams) CheckUploads(c *Checker, uploads map[string]*storage.Uploa
 		"true endmembers")
 	p.checkEndmembers(c, "/init_endmembers", uploads["/init_endmembers"], initEndmembers, bands,
 		"endmember matrix (a variable or dataset M0, M1, M or endmembers, bands×K)", "initial endmembers")
+	if t := uploads["/truth"]; t != nil && p.TruthAbundances != "" {
+		switch d := findDataset(t, p.TruthAbundances); {
+		case d == nil:
+			c.Fail("/truth_abundances", "upload %s has no variable or dataset %q (it has %s)", t.ID, p.TruthAbundances, datasetNames(t))
+		case len(d.Shape) != 2 && len(d.Shape) != 3:
+			c.Fail("/truth_abundances", "%s has shape %v; want K×pixels or an image of K abundance maps", d.Name, d.Shape)
+		case shapeProduct(d.Shape) != p.Endmembers*pixels:
+			c.Fail("/truth_abundances", "%s has shape %v: %d values, want K×pixels = %d×%d", d.Name, d.Shape, shapeProduct(d.Shape), p.Endmembers, pixels)
+		}
+	}
+}
+
+func shapeProduct(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
 
 // checkEndmembers checks that upload u, named by the param at path, holds one
@@ -204,22 +227,23 @@ func init() {
 			return &UnmixParams{Variable: "Y", Layout: string(hyperspectral.LayoutBandsPixels),
 				Config: hyperspectral.DefaultConfig(), InitScale: "none"}
 		},
-		Outputs: []string{"endmembers", "abundances", "guidance_map", "channel_weights", "objective_history"},
+		Outputs: []string{"endmembers", "abundances", "guidance_map", "channel_weights", "objective_history", "match", "wavelengths"},
 		Metrics: map[string]string{
-			"converged":    "bool: the stop rule of tol held over a window of stop_window iterations (always true for vca_fcls, which does not iterate)",
-			"stopped_by":   "string: what ended the run: tol (the stop rule held over the last stop_window iterations), max_iterations, or direct (vca_fcls)",
-			"stop_reason":  "string: the same as stopped_by (its older name)",
-			"objective":    "float64: final objective F, for the data scaled to maximum 1 (iterative methods)",
-			"rel_decrease": "float64: relative decrease of the objective over the last stop_window iterations, or over all of them if fewer (iterative methods)",
-			"iterations":   "int64: iterations run, the stop iteration (0 for vca_fcls)",
-			"lambda":       "float64: weight λ of the sparsity term used",
-			"scale":        "float64: factor by which the cube was divided (its maximum)",
-			"mean_sad":     "float64: mean spectral angle to the true endmembers, in radians (with truth)",
-			"sad":          "float64 array: spectral angle per true endmember, in radians (with truth)",
-			"mean_rmse":    "float64: mean abundance RMSE (with true abundances)",
-			"rmse":         "float64 array: abundance RMSE per true endmember (with true abundances)",
-			"match":        "float64 array: index of the estimated endmember matched to each true one (with truth)",
-			"sad_bands":    "int64: bands over which SAD was computed (with truth)",
+			"converged":        "bool: the stop rule of tol held over a window of stop_window iterations (always true for vca_fcls, which does not iterate)",
+			"stopped_by":       "string: what ended the run: tol (the stop rule held over the last stop_window iterations), max_iterations, or direct (vca_fcls)",
+			"stop_reason":      "string: the same as stopped_by (its older name)",
+			"objective":        "float64: final objective F, for the data scaled to maximum 1 (iterative methods)",
+			"rel_decrease":     "float64: relative decrease of the objective over the last stop_window iterations, or over all of them if fewer (iterative methods)",
+			"iterations":       "int64: iterations run, the stop iteration (0 for vca_fcls)",
+			"lambda":           "float64: weight λ of the sparsity term used",
+			"scale":            "float64: factor by which the cube was divided (its maximum)",
+			"mean_sad":         "float64: mean spectral angle to the true endmembers, in radians (with truth)",
+			"sad":              "float64 array: spectral angle per true endmember, in radians (with truth)",
+			"mean_rmse":        "float64: mean abundance RMSE (with true abundances)",
+			"rmse":             "float64 array: abundance RMSE per true endmember (with true abundances)",
+			"match":            "float64 array: 0-based index of the estimated endmember matched to each true one, integer-valued (with truth; the dataset match holds the same indices as int64)",
+			"sad_bands":        "int64: bands over which SAD was computed (with truth)",
+			"truth_abundances": "string: the variable or dataset of the truth upload that gave the true abundances, or none, when there are none and so no RMSE (with truth)",
 		},
 		Timeout:     6 * time.Hour,
 		MaxAttempts: 2,
@@ -354,12 +378,16 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 		}
 		cfg.InitEndmembers = m
 	}
+	truthAbundances := ""
 	if p.Truth != "" {
-		truth, err := readTruth(env, p.Truth, y, cfg.Rows, cfg.Cols)
+		truth, name, err := readTruth(env, p, y, cfg.Rows, cfg.Cols)
 		if err != nil {
 			return Permanent(fmt.Errorf("truth: %w", err))
 		}
-		cfg.Truth = truth
+		cfg.Truth, truthAbundances = truth, name
+		if name == "" {
+			env.Warn("the truth upload has no true abundances (looked for %s): no RMSE", strings.Join(hyperspectral.TruthAbundanceNames, ", "))
+		}
 	}
 
 	if cfg.Init != hyperspectral.InitUpload {
@@ -389,6 +417,13 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	}
 	write("channel_weights", res.ChannelWeights, []int{len(res.ChannelWeights)}, "band")
 	write("objective_history", res.ObjectiveHistory, []int{len(res.ObjectiveHistory)}, "iteration")
+	if m := res.Metrics; m != nil && err == nil {
+		match := make([]int64, len(m.Match))
+		for i, j := range m.Match {
+			match[i] = int64(j)
+		}
+		err = w.WriteInt64("match", match, []int{len(match)}, "true_endmember", "")
+	}
 	if err != nil {
 		return err
 	}
@@ -409,6 +444,7 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 		}
 		env.Metrics["match"] = match
 		env.Metrics["sad_bands"] = m.Bands
+		env.Metrics["truth_abundances"] = cmp.Or(truthAbundances, "none")
 	}
 	return nil
 }
@@ -449,60 +485,91 @@ func because(err error) string {
 	return ": " + err.Error()
 }
 
-// readTruth reads ground truth from a MAT scene (M or GT, A) or from HDF5
-// datasets endmembers (bands×K) and abundances (K×rows×cols, row-major, or
-// K×pixels in the cube's pixel order).
-func readTruth(env *Env, id string, y *mat.Dense, rows, cols int) (*hyperspectral.Truth, error) {
-	path, err := env.Resolve(id)
+// readTruth reads ground truth from a MAT scene (endmembers M or GT; true
+// abundances named by the truth_abundances param or the first of
+// hyperspectral.TruthAbundanceNames) or from HDF5 datasets endmembers
+// (bands×K) and abundances (K×rows×cols, row-major, or K×pixels in the cube's
+// pixel order). It returns the name of the true abundances, "" if there are
+// none.
+func readTruth(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (*hyperspectral.Truth, string, error) {
+	path, err := env.Resolve(p.Truth)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	vars, f, err := openUpload(path, env.Limits)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	bands, pixels := y.Dims()
+	if rows == 0 {
+		rows, cols = pixels, 1
+	}
+	names := hyperspectral.TruthAbundanceNames
+	if p.TruthAbundances != "" {
+		names = []string{p.TruthAbundances}
+	}
+	found := ""
 	if vars != nil {
 		m, name, err := readMatrixFrom(vars, nil, "M", "GT")
 		if err != nil || m == nil {
-			return nil, fmt.Errorf("no true endmembers (M, bands×K, or GT, K×bands)%s", because(err))
+			return nil, "", fmt.Errorf("no true endmembers (M, bands×K, or GT, K×bands)%s", because(err))
 		}
 		if name == "GT" {
 			m = mat.DenseCopyOf(m.T())
 		}
 		t := &hyperspectral.Truth{Endmembers: m}
-		if a, _, err := readMatrixFrom(vars, nil, "A"); err == nil && a != nil {
-			t.Abundances = a
+		_, k := m.Dims()
+		for _, name := range names {
+			if v := vars[strings.TrimPrefix(name, "/")]; v != nil {
+				if t.Abundances, err = hyperspectral.AbundancesFromVar(v, k, rows, cols); err != nil {
+					return nil, "", err
+				}
+				found = v.Name
+				break
+			}
 		}
-		return checkTruth(t, bands, pixels)
+		if p.TruthAbundances != "" && found == "" {
+			return nil, "", fmt.Errorf("no variable %q (truth_abundances)", p.TruthAbundances)
+		}
+		t, err = checkTruth(t, bands, pixels)
+		return t, found, err
 	}
 	defer f.Close()
 	m, _, err := readMatrixFrom(nil, f, "endmembers")
 	if err != nil || m == nil {
-		return nil, fmt.Errorf("no dataset endmembers (bands×K)%s", because(err))
+		return nil, "", fmt.Errorf("no dataset endmembers (bands×K)%s", because(err))
 	}
 	t := &hyperspectral.Truth{Endmembers: m}
-	data, shape, err := f.ReadFloat64("abundances")
-	switch {
-	case errors.Is(err, hdf5io.ErrNotFound):
-	case err != nil:
-		return nil, err
-	case len(shape) == 2:
-		t.Abundances = mat.NewDense(shape[0], shape[1], data)
-	case len(shape) == 3 && shape[1] == rows && shape[2] == cols:
-		a := mat.NewDense(shape[0], rows*cols, nil)
-		for k := 0; k < shape[0]; k++ {
-			for r := 0; r < rows; r++ {
-				for c := 0; c < cols; c++ {
-					a.Set(k, r+c*rows, data[(k*rows+r)*cols+c])
+	for _, name := range names {
+		data, shape, err := f.ReadFloat64(name)
+		switch {
+		case errors.Is(err, hdf5io.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, "", err
+		case len(shape) == 2:
+			t.Abundances = mat.NewDense(shape[0], shape[1], data)
+		case len(shape) == 3 && shape[1] == rows && shape[2] == cols:
+			a := mat.NewDense(shape[0], rows*cols, nil)
+			for k := 0; k < shape[0]; k++ {
+				for r := 0; r < rows; r++ {
+					for c := 0; c < cols; c++ {
+						a.Set(k, r+c*rows, data[(k*rows+r)*cols+c])
+					}
 				}
 			}
+			t.Abundances = a
+		default:
+			return nil, "", fmt.Errorf("%s has shape %v; want K×pixels or K×%d×%d", name, shape, rows, cols)
 		}
-		t.Abundances = a
-	default:
-		return nil, fmt.Errorf("abundances have shape %v; want K×pixels or K×%d×%d", shape, rows, cols)
+		found = name
+		break
 	}
-	return checkTruth(t, bands, pixels)
+	if p.TruthAbundances != "" && found == "" {
+		return nil, "", fmt.Errorf("no dataset %q (truth_abundances)", p.TruthAbundances)
+	}
+	t, err = checkTruth(t, bands, pixels)
+	return t, found, err
 }
 
 func checkTruth(t *hyperspectral.Truth, bands, pixels int) (*hyperspectral.Truth, error) {

@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/gonum/mat"
+
+	"eddy/hdf5io"
+	"eddy/hyperspectral"
 	"eddy/storage"
 )
 
@@ -95,10 +99,10 @@ func TestUnmixKindOnJasper(t *testing.T) {
 	if it := m["iterations"].(float64); it < 50 || m["stopped_by"] == nil {
 		t.Errorf("iterations %v, stopped_by %v", it, m["stopped_by"])
 	}
-	if _, ok := m["mean_rmse"]; !ok {
-		t.Error("no RMSE although the truth has abundances")
+	if _, ok := m["mean_rmse"]; !ok || m["truth_abundances"] != "A" {
+		t.Errorf("RMSE present %v, truth abundances %v; want RMSE from A", ok, m["truth_abundances"])
 	}
-	want := "abundances,channel_weights,endmembers,guidance_map,objective_history"
+	want := "abundances,channel_weights,endmembers,guidance_map,match,objective_history"
 	if got := strings.Join(r.Result.Datasets, ","); got != want {
 		t.Errorf("datasets %s, want %s", got, want)
 	}
@@ -123,5 +127,85 @@ func TestUnmixHugeEndmembersIsAValidationError(t *testing.T) {
 		if !ok || !found {
 			t.Errorf("%s: %v, want an error at /params/endmembers", raw, err)
 		}
+	}
+}
+
+// writeTruthH5 writes an HDF5 ground truth: endmembers (bands×K) and, unless
+// name is "", the abundance maps as dataset name (K×rows×cols, row-major).
+func writeTruthH5(t *testing.T, path string, truth *hyperspectral.Truth, rows, cols int, name string) {
+	t.Helper()
+	w, err := hdf5io.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, k := truth.Endmembers.Dims()
+	err = w.WriteFloat64("endmembers", mat.DenseCopyOf(truth.Endmembers).RawMatrix().Data, []int{l, k}, "band,endmember", "")
+	if name != "" && err == nil {
+		res := &hyperspectral.Result{Abundances: truth.Abundances, Rows: rows, Cols: cols}
+		err = w.WriteFloat64(name, res.AbundanceCube(), []int{k, rows, cols}, "endmember,row,col", "")
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// True abundances are found under the usual names (here S_GT) or the one the
+// truth_abundances param gives; without them the result says so (metric
+// truth_abundances none, a warning) instead of silently leaving RMSE out.
+func TestUnmixTruthAbundanceNames(t *testing.T) {
+	ctx := context.Background()
+	scene := shippedScene(t, "Jasper_with_GT.mat")
+	f, err := os.Open(scene)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := hyperspectral.ReadScene(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	svc, db := newTestService(t, "sqlite://"+t.TempDir()+"/eddy.db", dataDir)
+	defer svc.Stop(ctx)
+	addUpload(t, db, dataDir, "jasper", scene, []storage.Dataset{{Name: "Y", Shape: []int{198, 10000}, Dtype: "uint16"}})
+	tmp := t.TempDir()
+	for _, c := range []struct{ id, name string }{{"sgt", "S_GT"}, {"maps", "maps"}, {"bare", ""}} {
+		p := filepath.Join(tmp, c.id+".h5")
+		writeTruthH5(t, p, sc.Truth, 100, 100, c.name)
+		ds := []storage.Dataset{{Name: "/endmembers", Shape: []int{198, 4}, Dtype: "float64"}}
+		if c.name != "" {
+			ds = append(ds, storage.Dataset{Name: "/" + c.name, Shape: []int{4, 100, 100}, Dtype: "float64"})
+		}
+		addUpload(t, db, dataDir, c.id, p, ds)
+	}
+	for _, c := range []struct {
+		extra, want string
+		rmse        bool
+	}{
+		{`"truth": "sgt"`, "S_GT", true},
+		{`"truth": "maps", "truth_abundances": "maps"`, "maps", true},
+		{`"truth": "maps"`, "none", false},
+		{`"truth": "bare"`, "none", false},
+	} {
+		id := submitKind(t, svc, "unmix", `{"cube": "jasper", "endmembers": 4, "method": "vca_fcls", `+c.extra+`}`)
+		r := waitState(t, svc, id, time.Minute, storage.Succeeded, storage.Failed)
+		if r.State != storage.Succeeded {
+			t.Fatalf("%s: %s", c.extra, r.Error)
+		}
+		m := r.Result.Metrics
+		_, rmse := m["mean_rmse"]
+		if m["truth_abundances"] != c.want || rmse != c.rmse {
+			t.Errorf("%s: truth_abundances %v, RMSE %v; want %s, %v", c.extra, m["truth_abundances"], rmse, c.want, c.rmse)
+		}
+		if warned := len(r.Result.Warnings) == 1 && strings.Contains(r.Result.Warnings[0], "no true abundances"); warned == c.rmse {
+			t.Errorf("%s: warnings %q", c.extra, r.Result.Warnings)
+		}
+	}
+	_, _, err = svc.Submit(ctx, SubmitRequest{Kind: "unmix", Params: json.RawMessage(`{"cube": "jasper", "endmembers": 4, "truth": "bare", "truth_abundances": "A"}`)})
+	if v, ok := err.(ValidationError); !ok || v[0].Path != "/params/truth_abundances" {
+		t.Errorf("truth_abundances missing from the upload: %v", err)
 	}
 }
