@@ -25,7 +25,15 @@ type RefineConfig struct {
 	// Iterations is the number of Adam steps (the paper uses 50–100).
 	Iterations int
 	// BiasLR and WeightLR are the learning rates of the output operator's
-	// per-mode bias and of its weights (paper: 2e-1 or 1e-2, and 1e-4).
+	// per-mode bias and of its weights (paper: 2e-1 or 1e-2, and 1e-4), in
+	// the units of the authors' code, whose transforms are unnormalised
+	// forward and carry 1/N backward: there a bias b adds b/N_out to the
+	// amplitude of its mode, here b (see nn.SpectralConv), and a weight
+	// maps N_in·x̂ to N_out·ŷ. Adam being equivariant under rescaling of a
+	// parameter, Refine applies BiasLR/N_out and WeightLR·N_in/N_out, with
+	// N_in = n²·2(T_lat+1) and N_out = n²·(T_out+T_lat+2) the sizes of the
+	// operator's input and output grids, so that the paper's rates mean
+	// what they meant there.
 	BiasLR, WeightLR float64
 	// Modes are the modes (x, y, t) of the widened output operator. A zero
 	// entry means: for x and y the modes the 2/3 rule keeps on the grid,
@@ -101,8 +109,10 @@ func (m *Model) Refine(ctx context.Context, input []float64, tIn, tOut, n int, e
 		}
 	}
 	c := wide.conv
-	opt := nn.NewAdam(nn.ParamGroup{Params: []*nn.Param{c.Wre, c.Wim}, LR: rc.WeightLR},
-		nn.ParamGroup{Params: []*nn.Param{c.Bre, c.Bim}, LR: rc.BiasLR})
+	nIn := float64(n * n * 2 * (m.TLat + 1))
+	nOut := float64(n * n * (tOut + m.TLat + 2))
+	opt := nn.NewAdam(nn.ParamGroup{Params: []*nn.Param{c.Wre, c.Wim}, LR: rc.WeightLR * nIn / nOut},
+		nn.ParamGroup{Params: []*nn.Param{c.Bre, c.Bim}, LR: rc.BiasLR / nOut})
 	grad := nn.NewTensor(1, tOut, n, n)
 	best := math.Inf(1)
 	for it := 0; ; it++ {

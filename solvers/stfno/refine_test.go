@@ -60,7 +60,7 @@ func TestRefineMachinery(t *testing.T) {
 	}
 	est := quadratic{target}
 	ctx := context.Background()
-	rc := RefineConfig{Iterations: 0, BiasLR: 3e-2, WeightLR: 1e-4}
+	rc := RefineConfig{Iterations: 0, BiasLR: 50, WeightLR: 1e-4} // bias steps of 50/N_out ≈ 2e-2
 	res0, err := m.Refine(ctx, input, tIn, tOut, n, est, input, rc)
 	if err != nil {
 		t.Fatal(err)
