@@ -35,10 +35,10 @@ func uploadViewOf(u *storage.Upload) uploadView {
 }
 
 // uploadExt is the file extension of a stored upload of each format.
-var uploadExt = map[fileformat.Format]string{fileformat.HDF5: "h5", fileformat.MAT: "mat"}
+var uploadExt = map[fileformat.Format]string{fileformat.HDF5: "h5", fileformat.MAT: "mat", fileformat.ENVI: "tar"}
 
 // upload stores a raw body, or the multipart field "file", after checking that
-// it is an HDF5 file or a MATLAB v5 MAT-file whose arrays can be listed (see
+// it is an HDF5 file, a MATLAB v5 MAT-file or an ENVI tar whose arrays can be listed (see
 // fileformat.Inspect), and reports its datasets. A file refused for its
 // contents is a 422 (413 when a MAT-file expands beyond the bound), with a
 // message that names what is wrong and nothing of the server.

@@ -1,6 +1,8 @@
 // Package fileformat recognises and inspects the files users upload: HDF5
-// files and MATLAB level-5 MAT-files. It is the one place where an upload's
-// format is sniffed (Sniff, SniffFile) and its arrays are listed (Inspect).
+// files, MATLAB level-5 MAT-files and ENVI cubes (an uncompressed tar holding
+// a .hdr header and its data file, see InspectENVI). It is the one place
+// where an upload's format is sniffed (Sniff, SniffFile) and its arrays are
+// listed (Inspect).
 //
 // Inspection treats every file as hostile. A MAT-file is scanned as a stream
 // (matfile.Scan) with a bound on the total size to which its compressed
@@ -40,27 +42,40 @@ const (
 	// MAT is a MATLAB level-5 MAT-file (save -v6 or -v7); version 7.3 files
 	// are HDF5 files.
 	MAT Format = "mat"
+	// ENVI is an ENVI cube sent as an uncompressed (POSIX or GNU) tar
+	// archive of two files: the header name.hdr and the raw data.
+	ENVI Format = "envi"
 )
 
 // File signatures.
 var (
 	hdf5Signature = []byte("\x89HDF\r\n\x1a\n")
 	matSignature  = []byte("MATLAB 5.0 MAT-file")
+	// tarMagic is the magic field of a POSIX ("ustar\x00") or GNU
+	// ("ustar ") tar header block, at tarMagicOffset.
+	tarMagic = []byte("ustar")
 )
 
-// SniffLen is the number of leading bytes of a file that Sniff looks at.
-const SniffLen = 32
+const tarMagicOffset = 257
+
+// SniffLen is the number of leading bytes of a file that Sniff looks at: one
+// tar header block.
+const SniffLen = 512
 
 // Sniff returns the format of a file that starts with head (at least
 // SniffLen bytes, or the whole file if it is shorter): HDF5 for the HDF5
 // signature \x89HDF\r\n\x1a\n at offset 0, MAT for the text
-// "MATLAB 5.0 MAT-file" that starts a level-5 MAT-file, else Unknown.
+// "MATLAB 5.0 MAT-file" that starts a level-5 MAT-file, ENVI for a tar
+// archive (magic "ustar" at offset 257; InspectENVI checks what it holds),
+// else Unknown.
 func Sniff(head []byte) Format {
 	switch {
 	case bytes.HasPrefix(head, hdf5Signature):
 		return HDF5
 	case bytes.HasPrefix(head, matSignature):
 		return MAT
+	case len(head) >= tarMagicOffset+len(tarMagic) && bytes.Equal(head[tarMagicOffset:tarMagicOffset+len(tarMagic)], tarMagic):
+		return ENVI
 	}
 	return Unknown
 }
@@ -160,9 +175,10 @@ const (
 
 // Inspect recognises the format of the file at path and lists its arrays:
 // every dataset of an HDF5 file (inspected in a helper process, see the
-// package comment), or the numeric variables of a MAT-file, sorted by name,
+// package comment), the numeric variables of a MAT-file, sorted by name,
 // with MATLAB's dimensions and dtype "float64" (double), "float32" (single)
-// or the class name of integer classes. A file that is refused for its
+// or the class name of integer classes, or the cube of an ENVI tar
+// (InspectENVI). A file that is refused for its
 // contents gives an *Error; other errors (the file cannot be opened, the
 // helper cannot be started, ctx is done) are failures of the caller's side.
 func Inspect(ctx context.Context, path string, lim Limits) (Format, []Dataset, error) {
@@ -181,8 +197,10 @@ func Inspect(ctx context.Context, path string, lim Limits) (Format, []Dataset, e
 		}
 		ds, err = inspectMAT(ctx, f, lim)
 		f.Close()
+	case ENVI:
+		ds, err = InspectENVI(path)
 	default:
-		err = &Error{Kind: ErrUnrecognised, Msg: "unrecognised file: expected HDF5 (signature \\x89HDF) or a MATLAB v5 MAT-file"}
+		err = &Error{Kind: ErrUnrecognised, Msg: "unrecognised file: expected HDF5 (signature \\x89HDF), a MATLAB v5 MAT-file or an ENVI cube (a tar of name.hdr and its data file)"}
 	}
 	if err != nil {
 		return format, nil, err
