@@ -542,6 +542,28 @@ func writeH5(t *testing.T) []byte {
 	return b
 }
 
+// writeTrajectories returns an HDF5 file holding vorticity, 2 trajectories of
+// 20 frames of 16×16 (zero but for one value), as the kinds that learn from
+// trajectories read them.
+func writeTrajectories(t *testing.T) []byte {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "traj.h5")
+	w, err := hdf5io.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := make([]float64, 2*20*16*16)
+	v[1] = 1
+	if err := w.WriteFloat64("vorticity", v, []int{2, 20, 16, 16}, "sample,t,y,x", "1/time"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	return b
+}
+
 func TestUploads(t *testing.T) {
 	e := start(t, "sqlite", func(c *api.Config) { c.MaxUploadBytes = 64 << 10 })
 	data := writeH5(t)

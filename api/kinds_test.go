@@ -161,6 +161,34 @@ func TestKindsSchemaIsEnforced(t *testing.T) {
 	if err := json.Unmarshal(b, &upload); err != nil {
 		t.Fatal(err)
 	}
+	// Trajectories for the kinds that learn from them, and a model trained
+	// on them (queued or running is enough for a reference).
+	resp, b = e.do(t, "POST", "/v1/uploads", "application/x-hdf5", bytes.NewReader(writeTrajectories(t)))
+	if resp.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	var traj struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(b, &traj); err != nil {
+		t.Fatal(err)
+	}
+	code, model, p := e.submit(t, fmt.Sprintf(`{"kind":"stfno.train","params":{"dataset":%q,"epochs":1}}`, traj.ID))
+	if code != 202 {
+		t.Fatalf("stfno.train: %d %+v", code, p)
+	}
+	// refValue returns an id that a reference param accepts.
+	refValue := func(p map[string]any) string {
+		ref, _ := p["x-eddy-ref"].(map[string]any)
+		accepts, _ := ref["accepts"].([]any)
+		if !slices.Contains(accepts, any("upload")) && slices.Contains(accepts, any("stfno.train")) {
+			return model.ID
+		}
+		if datasets, _ := ref["datasets"].([]any); len(datasets) > 0 && strings.Contains(fmt.Sprint(datasets), "vorticity") {
+			return traj.ID
+		}
+		return upload.ID
+	}
 	for _, k := range realKinds(t, e) {
 		props := properties(k.Params)
 		required := requiredNames(k.Params)
@@ -171,7 +199,7 @@ func TestKindsSchemaIsEnforced(t *testing.T) {
 			p := props[r]
 			switch {
 			case p["format"] == "eddy-ref":
-				needed[r] = upload.ID
+				needed[r] = refValue(p)
 			case p["enum"] != nil:
 				needed[r] = p["enum"].([]any)[0]
 			case p["minimum"] != nil:

@@ -26,8 +26,8 @@ type STFNOPredictParams struct {
 	ResidualMode     navierstokes.ResidualMode `json:"residual_mode" enum:"trajectory_bdf2|solver_micro_step" doc:"how the estimator's residual takes ∂ω/∂t: trajectory_bdf2, by second-order backward differences of the predicted frames (the paper's intent); solver_micro_step, from ±δt IMEX Euler–CN micro-steps at each frame (the authors' code), a stationary high-frequency residual"`
 	BiasLR           float64                   `json:"bias_lr" gt:"0" max:"10" doc:"Adam learning rate of the refined layer's per-mode bias (the output's space-time Fourier coefficients)"`
 	WeightLR         float64                   `json:"weight_lr" min:"0" max:"10" doc:"Adam learning rate of the refined layer's weights"`
-	Flow             navierstokes.Flow         `json:"flow" doc:"the flow of an uploaded data set, for the estimator (a navier_stokes.simulate result brings its own, and the model recalls its training data's)"`
-	FrameDt          float64                   `json:"frame_dt" gt:"0" max:"1e9" doc:"time between frames of an uploaded data set, in time units (a navier_stokes.simulate result brings its own)"`
+	navierstokes.Flow
+	FrameDt          float64                   `json:"frame_dt" gt:"0" max:"1e9" doc:"time between frames of an uploaded data set, in time units, for the estimator; like the flow params (length, viscosity, forcing, drag, wavenumber) it describes an upload, as a navier_stokes.simulate result records its own"`
 }
 
 // Validate checks the params against each other.
@@ -50,7 +50,9 @@ func init() {
 			"Spectral-Refiner of Cao et al. (ICLR 2025): the output spectral layer, widened to the dealiasing limit of the grid, " +
 			"is fitted alone to minimise the a-posteriori estimator, the L²(0,T;H⁻¹) norm of the Navier–Stokes residual " +
 			"(Σ_j Δt Σ_m L²(α + |ξ_m|²)⁻¹ |R̂_m(t_j)|², α = 10^(−3/2))^(1/2) of the predicted trajectory, which needs no ground " +
-			"truth. When the data set holds the frames predicted, the relative L2 errors are reported too. Deterministic.",
+			"truth. The estimator needs the flow: a navier_stokes.simulate result records it; for an upload, give it with " +
+			"length, viscosity, forcing, drag, wavenumber and frame_dt. When the data set holds the frames predicted, the " +
+			"relative L2 errors are reported too. Deterministic.",
 		Defaults: func() *STFNOPredictParams {
 			return &STFNOPredictParams{RefineIterations: 100, ResidualMode: navierstokes.ResidualTrajectoryBDF2,
 				BiasLR: 1e-2, WeightLR: 1e-4, Flow: defaultFlow(), FrameDt: defaultFrameDt()}
