@@ -49,7 +49,10 @@ func (p *GPParams) UnmarshalJSON(b []byte) error {
 		p.PDE = pr.PDE.String()
 	}
 	if p.Nugget == "" {
-		p.Nugget = gphm.NuggetRelative
+		p.Nugget = gphm.NuggetAuto
+	}
+	if p.Trend == "" {
+		p.Trend = gphm.TrendPolynomial
 	}
 	return nil
 }
@@ -75,22 +78,35 @@ func init() {
 	Register(Spec[*GPParams]{
 		Name:  "gp.solve",
 		Title: "GP-HM: Gaussian-process solver for high-frequency and multi-scale PDEs",
-		Description: "Solves 1-D/2-D Poisson, Allen–Cahn and 1-D advection with a Gaussian process whose " +
-			"spectral-mixture kernel is learned on a Kronecker-structured grid (Fang et al., ICLR 2024); " +
-			"problems from the paper's presets or from expressions (exact solution, or source and boundary).",
+		Description: "Solves, with the sign convention of Fang et al. (ICLR 2024), u_xx = f (1-D Poisson), " +
+			"u_xx + u_yy = f (2-D Poisson), Δu + u³ − u = f (Allen–Cahn, 1-D and 2-D) or β u_x + u_t = f " +
+			"(advection), with Dirichlet data on the whole boundary — note u_xx = f, not poisson.solve's " +
+			"−Δu = f — by a Gaussian process whose spectral-mixture kernel is learned on a Kronecker-structured " +
+			"grid, plus a polynomial trend; problems from the paper's presets or from expressions (exact " +
+			"solution, or source and boundary).",
 		Defaults: func() *GPParams { return &GPParams{gphm.DefaultConfig()} },
 		Outputs:  []string{"u", "u_exact", "x", "y", "loss", "spectrum/<axis>/weights", "spectrum/<axis>/frequencies", "spectrum/<axis>/length_scales"},
 		Metrics: map[string]string{
-			"converged": fmt.Sprintf("bool: the optimiser stopped improving: L-BFGS found no step lowering the loss, "+
-				"or loss_change is at most %g", gphm.ConvergedTol),
+			"converged": fmt.Sprintf("bool: the run stopped for a reason other than its iteration budget (stop_reason) "+
+				"and check_residual is at most %g", gphm.ResidualTol),
+			"equation":                 "string: the equation solved, in the sign convention of the source (e.g. u_xx = f)",
+			"check_residual":           "float64: relative PDE residual ‖Lû − f‖/max(‖f‖, ‖Lû‖) of the solution at the midpoints between the grid nodes, observable without the exact solution",
+			"stop_reason":              "string: why training stopped: stationary (no step lowers the loss), loss_flat, residual_rising (the check residual rose; the iterate of least check residual is returned) or budget",
+			"nugget_reason":            "string: why the nugget was chosen (the check residuals of the modes tried)",
+			"kernel":                   "string: kernel of the returned run (the requested one, or the other spectral mixture after a restart)",
+			"restarts":                 "int64: restarts with the other spectral-mixture kernel after a stall (0 or 1)",
+			"trend":                    "string: trend mode: polynomial or none",
+			"cg_iterations":            "int64: conjugate-gradient iterations of the Kronecker-CG path in all (2-D only)",
+			"cg_solves":                "int64: linear solves of the Kronecker-CG path (2-D only)",
+			"cg_per_solve":             "float64: conjugate-gradient iterations per linear solve (2-D only)",
 			"loss":                     "float64: final loss −L (the negative log joint probability, up to a constant)",
 			"loss_change":              "float64: relative change of the loss over the last tenth of the iterations, |L_k − L_{k−w}| / max(|L_k|, 1); absent with fewer than two iterations",
 			"iterations":               "int64: optimiser iterations run",
 			"loss_every":               "int64: the loss dataset holds every loss_every-th iteration",
 			"rel_l2":                   "float64: relative L2 error against the exact solution on 300 points per axis (only when the exact solution is known)",
 			"rel_l2_grid":              "float64: the same on the grid nodes (only when the exact solution is known)",
-			"path":                     "string: training path: exact-u+lbfgs, kron-cg+lbfgs or adam",
-			"nugget":                   "string: nugget mode used: relative or absolute",
+			"path":                     "string: training path: exact-u+lbfgs or kron-cg+lbfgs",
+			"nugget":                   "string: nugget mode used: relative or absolute (auto resolves to one of them)",
 			"nugget_share":             "float64: ‖U − mean‖/‖U‖ on the grid, the part of the grid values the nugget accounts for",
 			"active_components_<axis>": "int64: mixture components of that axis with weight above 1% of the total",
 			"tau_boundary":             "float64: noise precision τ1 of the boundary term",
@@ -103,6 +119,15 @@ func init() {
 		Memory:      (*GPParams).memory,
 		MemoryParam: "/n",
 	})
+}
+
+// equations states each PDE of gp.solve in the paper's sign convention.
+var equations = map[string]string{
+	"poisson1d":    "u_xx = f",
+	"poisson2d":    "u_xx + u_yy = f",
+	"allen_cahn1d": "u_xx + u^3 - u = f",
+	"allen_cahn2d": "u_xx + u_yy + u^3 - u = f",
+	"advection":    "beta u_x + u_t = f",
 }
 
 func runGP(ctx context.Context, p *GPParams, env *Env) error {
@@ -162,6 +187,28 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 		env.Metrics["rel_l2"] = res.RelL2
 		env.Metrics["rel_l2_grid"] = res.RelL2Grid
 	}
+	eq := equations[p.Config.PDE]
+	if pr, ok := gphm.LookupPreset(p.Preset); ok {
+		eq = equations[pr.PDE.String()]
+	}
+	env.Metrics["equation"] = eq
+	if err := w.SetAttrString("/", "equation", eq); err != nil {
+		return err
+	}
+	env.Metrics["check_residual"] = res.CheckResidual
+	env.Metrics["stop_reason"] = res.StopReason
+	env.Metrics["nugget_reason"] = res.NuggetReason
+	env.Metrics["kernel"] = res.Kernel
+	env.Metrics["restarts"] = res.Restarts
+	env.Metrics["trend"] = res.Trend
+	if res.CGSolves > 0 {
+		env.Metrics["cg_iterations"] = res.CGIterations
+		env.Metrics["cg_solves"] = res.CGSolves
+		env.Metrics["cg_per_solve"] = float64(res.CGIterations) / float64(res.CGSolves)
+	}
+	for _, msg := range res.Warnings {
+		env.Warn("%s", msg)
+	}
 	env.Metrics["path"] = res.Path
 	env.Metrics["nugget"] = res.Nugget
 	env.Metrics["nugget_share"] = res.NuggetShare
@@ -171,9 +218,8 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 	if !math.IsNaN(res.LossChange) {
 		env.Metrics["loss_change"] = res.LossChange
 	}
-	if !res.Converged {
-		env.Warn("did not converge: the loss changed by %.3g (relative) over the last tenth of %d iterations, tol %g",
-			res.LossChange, res.Iterations, gphm.ConvergedTol)
+	if !res.Converged && len(res.Warnings) == 0 {
+		env.Warn("did not converge: stopped (%s) with check residual %.3g", res.StopReason, res.CheckResidual)
 	}
 	env.Metrics["loss_every"] = res.LossEvery
 	env.Metrics["tau_boundary"] = res.Tau[0]

@@ -55,6 +55,7 @@ func init() {
 		Outputs:  []string{"solution", "rhs", "exact", "residual_history"},
 		Metrics: map[string]string{
 			"converged":     "bool: the relative residual reached tol within max_iter iterations",
+			"equation":      "string: the equation solved, −Δu = f (note the sign: gp.solve's Poisson is u_xx = f)",
 			"rel_residual":  "float64: final relative residual ‖b − A x‖/‖b‖, recomputed from x",
 			"iterations":    "int64: iterations run",
 			"error_l2":      "float64: relative L2 error of x against the manufactured exact solution",
@@ -121,6 +122,7 @@ func runPoisson(ctx context.Context, p *PoissonParams, env *Env) error {
 	if err := env.Out.WriteFloat64("residual_history", res.History, []int{len(res.History)}, "iteration", "relative"); err != nil {
 		return err
 	}
+	env.Metrics["equation"] = "−Δu = f"
 	env.Metrics["iterations"] = res.Iterations
 	env.Metrics["rel_residual"] = res.TrueRelResidual
 	env.Metrics["converged"] = res.Converged

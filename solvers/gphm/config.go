@@ -54,21 +54,24 @@ type Config struct {
 	// the spectra (the exact-U path in 1-D, the Kronecker-CG path in 2-D;
 	// L-BFGS stops earlier when no step lowers the objective).
 	Iterations int `json:"iterations" min:"0" max:"10000000" doc:"number of L-BFGS iterations on the kernel spectra (U is eliminated exactly in 1-D and by Kronecker conjugate gradients in 2-D); L-BFGS stops earlier when no step lowers the objective"`
-	// LR is the Adam learning rate of the paper's joint optimisation; the
-	// default paths eliminate U exactly and do not use it.
-	LR float64 `json:"lr" gt:"0" max:"10" doc:"Adam learning rate of the paper's joint optimisation of U and the spectra; the default solution paths eliminate U exactly and do not use it"`
 	// LambdaB weights the boundary log-likelihood (200 in the paper, 500 for
 	// advection).
 	LambdaB float64 `json:"lambda_b" gt:"0" max:"1e9" doc:"weight λ_b of the boundary log-likelihood against the PDE residual's (200 in the paper, 500 for advection): larger values fit the boundary values more tightly"`
 	// Nugget is the jitter on the diagonal of each kernel matrix K_j:
-	// "relative" (default when empty), 1e-6·k_j(0), or "absolute", the
-	// paper's 1e-6. The relative nugget keeps the objective free of rounding
-	// noise as the mixture weights grow, which the high-frequency presets
-	// need to converge (preset p1: 7e-7 instead of a stall between 5e-6 and
-	// 6e-5); the absolute one lets the weights shrink the nugget relative to
-	// the signal, which suits solutions with a polynomial part (for
-	// sin(3x) + x² on [0, 2], N = 60: 1e-4 instead of 1e-2).
-	Nugget string `json:"nugget,omitempty" enum:"relative|absolute" doc:"jitter on the diagonal of each kernel matrix: relative, 1e-6·k(0), keeps the objective free of rounding noise and suits the high-frequency presets; absolute, the paper's 1e-6, suits solutions with a polynomial part (sin(3x) + x² on [0, 2]: error 1e-4 instead of 1e-2)"`
+	// "relative", 1e-6·k_j(0), "absolute", the paper's 1e-6, or "auto" (the
+	// default when empty), which runs the relative nugget and, when its check
+	// residual exceeds NuggetSwitchResidual, the absolute one too, and keeps
+	// the run with the smaller check residual. The relative nugget keeps the
+	// objective free of rounding noise as the mixture weights grow, which the
+	// high-frequency presets need (preset p1: 7e-7 instead of a stall between
+	// 5e-6 and 6e-5); the absolute one lets the weights shrink the nugget
+	// relative to the signal.
+	Nugget string `json:"nugget,omitempty" enum:"auto|relative|absolute" doc:"jitter on the diagonal of each kernel matrix: auto (the default) runs relative and, when the PDE residual between the nodes stays above 1e-4 of the source, absolute too, and keeps the better (the metric nugget_reason says why); relative, 1e-6·k(0), keeps the objective free of rounding noise as the spectra grow; absolute, the paper's 1e-6"`
+	// Trend is "polynomial" (the default when empty): the solution is a
+	// low-degree polynomial with flat-prior coefficients plus the GP
+	// (trend.go), the coefficients solved exactly with the grid values; or
+	// "none", the paper's zero-mean GP.
+	Trend string `json:"trend,omitempty" enum:"polynomial|none" doc:"mean of the GP: polynomial (the default) adds a low-degree polynomial trend (Legendre, degree ≤ 3 in 1-D, total degree ≤ 2 in 2-D) whose coefficients are solved exactly with the grid values, so that smooth parts of the solution cost nothing in the prior; none is the paper's zero-mean GP"`
 	// Seed is recorded for reproducibility. The method itself is
 	// deterministic: the initialisation (spec §1.4) uses no random numbers.
 	Seed uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"recorded with the result for reproducibility; the method is deterministic (its initialisation draws no random numbers), so the seed does not change the solution"`
@@ -76,8 +79,15 @@ type Config struct {
 
 // Values of Config.Nugget.
 const (
+	NuggetAuto     = "auto"
 	NuggetRelative = "relative"
 	NuggetAbsolute = "absolute"
+)
+
+// Values of Config.Trend.
+const (
+	TrendPolynomial = "polynomial"
+	TrendNone       = "none"
 )
 
 // MaxN2D bounds N in 2-D, where the grid has N² nodes; Validate enforces it
@@ -92,7 +102,7 @@ func DefaultConfig() Config {
 }
 
 // PresetConfig returns a complete Config for the named preset with the
-// authors' settings (grid, F, λ_b, Q = 30, Adam lr = 0.01, GP-HM-GM) and a
+// authors' settings (grid, F, λ_b, Q = 30, GP-HM-GM) and a
 // budget of 300 L-BFGS iterations in 1-D and 60 in 2-D (the authors ran
 // 1e5–3e6 Adam steps; Preset.Iterations keeps their count).
 func PresetConfig(name string) (Config, error) {
@@ -103,7 +113,7 @@ func PresetConfig(name string) (Config, error) {
 	c := Config{
 		PDE: p.PDE.String(), Preset: name, XMin: p.XMin, XMax: p.XMax, YMin: p.YMin, YMax: p.YMax,
 		Beta: p.Beta, N: p.N, Kernel: "gm", Components: 30, FreqScale: p.FreqScale,
-		Iterations: p.Iterations, LR: 0.01, LambdaB: p.LambdaB, Nugget: NuggetRelative,
+		Iterations: p.Iterations, LambdaB: p.LambdaB, Nugget: NuggetAuto, Trend: TrendPolynomial,
 	}
 	c.Iterations = 300
 	if p.PDE.Dims() == 2 {
@@ -174,7 +184,10 @@ func (c Config) resolve() (*resolved, error) {
 	}
 	r.kernel, _ = ParseKernel(c.Kernel) // the enum of Kernel admits only known names
 	if r.cfg.Nugget == "" {
-		r.cfg.Nugget = NuggetRelative
+		r.cfg.Nugget = NuggetAuto
+	}
+	if r.cfg.Trend == "" {
+		r.cfg.Trend = TrendPolynomial
 	}
 	rc := r.cfg
 	if !(rc.XMax > rc.XMin) {
@@ -276,12 +289,14 @@ func (c Config) CheckData(ctx context.Context) error {
 // Estimate returns the memory in bytes and the floating-point work of a solve
 // with c, for the API to refuse absurd sizes before queueing. The figures are
 // rough estimates from the dominant terms. Memory, the peak of the arrays
-// alive at once: in 1-D (exact-U path) 24 n×n matrices (per-axis kernel
+// alive at once: in 1-D (exact-U path) 30 n×n matrices (per-axis kernel
 // factors, the whitened coordinates, the dense Hessian and its Cholesky
-// factor, the eigensolver's workspace); in 2-D (Kronecker-CG path) 64 n×n
-// arrays (grids, per-axis factors, the conjugate-gradient vectors and the
-// preconditioner's set-up). Both counts are the measured peaks of the live
-// heap, rounded up, for n of a few hundred. Work: in 1-D about 30n³ flops
+// factor, the eigensolver's workspace, the check grid's sine basis and
+// cross-covariances); in 2-D (Kronecker-CG path) 100 n×n arrays (grids,
+// per-axis factors, the conjugate-gradient vectors, the preconditioner's
+// set-up, 4p trend fields for p = 6 basis functions and the check grid's
+// work). The counts are the measured peaks of the live heap before the trend
+// and the check grid (24 and 64), rounded up, plus those additions. Work: in 1-D about 30n³ flops
 // per L-BFGS evaluation (an eigendecomposition, products and a Cholesky
 // factorisation), 2 evaluations per iteration; in 2-D, per evaluation, up to
 // 1000 conjugate-gradient iterations of eight n×n×n products (16n³ flops). It
@@ -294,7 +309,7 @@ func (c Config) Estimate() (bytes int64, flops float64) {
 	}
 	it := float64(max(c.Iterations, 1))
 	if pde.Dims() == 1 {
-		return int64(8 * 24 * n * n), it * 2 * 30 * n * n * n
+		return int64(8 * 30 * n * n), it * 2 * 30 * n * n * n
 	}
-	return int64(8 * 64 * n * n), it * 2 * 1000 * 16 * n * n * n
+	return int64(8 * 100 * n * n), it * 2 * 1000 * 16 * n * n * n
 }

@@ -12,7 +12,7 @@ import (
 // after two iterations has not.
 func TestConvergedAndFinalLoss(t *testing.T) {
 	c := Config{PDE: "poisson1d", Exact: "sin(3*x) + x^2", XMax: 2, N: 40, Kernel: "gm", Components: 4,
-		FreqScale: 2, Iterations: 400, LR: 0.01, LambdaB: 200, Nugget: NuggetAbsolute}
+		FreqScale: 2, Iterations: 400, LambdaB: 200, Nugget: NuggetAbsolute}
 	long, err := Solve(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -18,9 +18,16 @@
 // dimension Cholesky factors, log-determinants and mode products; no dense
 // kernel over the whole grid is ever formed.
 //
-// Training paths (Result.Path); the first two go beyond the paper:
+// The solution is u = Σ_k β_k φ_k + v: a low-degree polynomial trend
+// (Legendre, degree ≤ 3 in 1-D, total degree ≤ 2 in 2-D) with flat-prior
+// coefficients β, plus the GP v (universal kriging; trend.go). β is solved
+// exactly with the grid values, so that smooth parts of the solution cost
+// nothing in the prior; Config.Trend = "none" gives the paper's zero-mean GP.
+//
+// Training paths (Result.Path), both beyond the paper, whose joint Adam
+// optimisation of U and the spectra needs 1e5–1e6 steps:
 //   - PathExactU, for 1-D problems: for fixed kernel parameters the objective
-//     is minimised exactly in U (Newton for Poisson, Gauss–Newton for
+//     is minimised exactly in U and β (Newton for Poisson, Gauss–Newton for
 //     Allen–Cahn) with a dense factorisation, and L-BFGS optimises the spectra
 //     on the resulting profile, with fixed noise precisions (exact.go). The U
 //     solve works in whitened coordinates U = T1 Z T2ᵀ with K_j = T_j T_jᵀ
@@ -28,9 +35,16 @@
 //     inverse of the badly conditioned K_j is formed;
 //   - PathKronCG, for 2-D problems: the same, with the Newton systems solved
 //     matrix-free by Kronecker-structured preconditioned conjugate gradients
-//     (kroncg.go);
-//   - PathAdam, the paper's method, Adam jointly on everything; kept for
-//     comparison, not chosen by Solve.
+//     (kroncg.go).
+//
+// Every run is judged by what a user can observe (check.go): the PDE
+// residual of the posterior mean at the midpoints between the nodes, in a
+// negative Sobolev norm, plus its boundary misfit — an estimate of the
+// relative error. It selects the iterate returned (the one of least
+// residual; training stops when the residual keeps rising), the nugget
+// (Config.Nugget "auto"), and a restart with the other spectral-mixture kernel
+// when a run stalls; a run is reported converged only when it stopped for a
+// reason other than its budget and this residual is at most ResidualTol.
 //
 // K_j has eigenvalues down to the jitter (by default about 1e-6·k(0), unlike
 // the paper's absolute 1e-6; see axis.nugget) and up to n·k(0), so K_j⁻¹ is

@@ -40,15 +40,23 @@ type exactU struct {
 	scale  []float64
 	chol   mat.Cholesky
 	// Work space.
-	u, r, w, gz, step *mat.Dense
-	hasH              bool
+	u, r, w, gz, step, q *mat.Dense
+	hasH                 bool
+	// Trend (trend.go): coefficients β, ∇_β Φ, and the Hessian blocks of
+	// cross; all nil without a trend.
+	beta, gb []float64
+	cols, qs []*mat.Dense
+	hbb      *mat.SymDense
+	// bt holds, in 1-D, the rows of the mean map T̃ = T − εT⁻ᵀ at the two
+	// ends, which the boundary term compares with the data.
+	bt [][]float64
 }
 
 func newExactU(n1, n2 int) *exactU {
 	m := n1 * n2
 	e := &exactU{n1: n1, n2: n2, m: m}
 	nd := func() *mat.Dense { return mat.NewDense(n1, n2, nil) }
-	e.u, e.r, e.w, e.gz, e.step = nd(), nd(), nd(), nd(), nd()
+	e.u, e.r, e.w, e.gz, e.step, e.q = nd(), nd(), nd(), nd(), nd(), nd()
 	return e
 }
 
@@ -100,8 +108,32 @@ func (e *exactU) prepareFactors(m *model, dense bool) {
 		}
 		return f
 	}
+	e.bt = nil
+	if len(m.ax) == 1 {
+		// Rows of the mean map T̃ = T − ε T⁻ᵀ at the two ends (model.boundaryValue):
+		// the posterior mean at node i is T̃[i,:] Z.
+		for _, i := range []int{0, e.n1 - 1} {
+			x := mat.NewDense(e.n1, 1, nil)
+			x.Set(i, 0, 1)
+			a1.toWhite(x) // T⁻¹ e_i, the i-th row of T⁻ᵀ
+			row := make([]float64, e.n1)
+			for a := range row {
+				row[a] = e.t1.At(i, a) - a1.jit*x.At(a, 0)
+			}
+			e.bt = append(e.bt, row)
+		}
+	}
 	if dense {
-		e.f1 = factors(e.t1, e.p1, true)
+		e.f1 = factors(e.t1, e.p1, len(m.ax) == 2)
+		if len(m.ax) == 1 {
+			for _, row := range e.bt {
+				for a, x := range row {
+					for b, y := range row {
+						e.f1[4].Set(a, b, e.f1[4].At(a, b)+x*y)
+					}
+				}
+			}
+		}
 		e.f2 = factors(e.t2, e.p2, len(m.ax) == 2)
 	}
 }
@@ -125,35 +157,55 @@ func (e *exactU) toU(Z *mat.Dense) {
 	e.u.Mul(e.w, e.t2.T())
 }
 
-// value returns Φ(Z) and, if g is not nil, writes ∇Φ(Z) into it. It leaves
-// U = T1 Z T2ᵀ in e.u and the residual in e.r.
+// value returns Φ(Z, β) for the GP's whitened coordinates Z and the trend
+// coefficients e.beta and, if g is not nil, writes ∇_Z Φ into g and ∇_β Φ
+// into e.gb. It leaves the GP's grid values T1 Z T2ᵀ in e.u, the residual in
+// e.r and the trend of e.beta in m (setBeta).
 func (e *exactU) value(m *model, Z *mat.Dense, lt [2]float64, g *mat.Dense) float64 {
 	tau1, tau2 := math.Exp(lt[0]), math.Exp(lt[1])
+	if m.tr != nil {
+		m.setBeta(e.beta)
+	}
 	e.toU(Z)
-	// R = P1 Z T2ᵀ + T1 Z P2ᵀ + N(U) − F.
+	// R = P1 Z T2ᵀ + T1 Z P2ᵀ + L(trend) + N(u) − F.
 	e.w.Mul(e.p1, Z)
 	e.r.Mul(e.w, e.t2.T())
 	e.w.Mul(e.t1, Z)
 	e.step.Mul(e.w, e.p2.T())
 	e.r.Add(e.r, e.step)
 	e.r.Sub(e.r, m.F)
-	ur, rr := e.u.RawMatrix(), e.r.RawMatrix()
+	if m.offL != nil {
+		e.r.Add(e.r, m.offL)
+	}
+	rr := e.r.RawMatrix()
 	if !m.pde.Linear() {
 		for i := range e.n1 {
 			for j := range e.n2 {
-				u := ur.Data[i*ur.Stride+j]
+				u := m.total(e.u, i, j)
 				rr.Data[i*rr.Stride+j] += u*u*u - u
 			}
 		}
 	}
 	val := 0.5*frob(Z, Z) + 0.5*tau2*frob(e.r, e.r)
-	// Boundary misfit, scattered onto the grid for the gradient.
+	// Boundary misfit, scattered onto the grid for the gradient (2-D); in
+	// 1-D the mean at the ends is compared (e.bt, model.boundaryValue).
 	lb := m.lambdaB * tau1
 	e.step.Zero()
 	sr := e.step.RawMatrix()
+	var bd [2]float64
 	for k, idx := range m.bIdx {
 		i, j := idx/e.n2, idx%e.n2
-		d := ur.Data[i*ur.Stride+j] - m.g[k]
+		if e.bt != nil {
+			v := m.total(e.u, i, j) - e.u.At(i, j)
+			for a, x := range e.bt[k] {
+				v += x * Z.At(a, 0)
+			}
+			d := v - m.g[k]
+			val += 0.5 * lb * d * d
+			bd[k] = lb * d
+			continue
+		}
+		d := m.total(e.u, i, j) - m.g[k]
 		val += 0.5 * lb * d * d
 		sr.Data[i*sr.Stride+j] += lb * d
 	}
@@ -164,21 +216,121 @@ func (e *exactU) value(m *model, Z *mat.Dense, lt [2]float64, g *mat.Dense) floa
 	if !m.pde.Linear() {
 		for i := range e.n1 {
 			for j := range e.n2 {
-				u := ur.Data[i*ur.Stride+j]
+				u := m.total(e.u, i, j)
 				sr.Data[i*sr.Stride+j] += tau2 * (3*u*u - 1) * rr.Data[i*rr.Stride+j]
 			}
 		}
 	}
-	e.w.Mul(e.t1.T(), e.step)
-	g.Mul(e.w, e.t2)
-	e.w.Mul(e.p1.T(), e.r)
-	e.step.Mul(e.w, e.t2)
-	g.Add(g, scaled(e.step, tau2, e.step))
-	e.w.Mul(e.t1.T(), e.r)
-	e.step.Mul(e.w, e.p2)
-	g.Add(g, scaled(e.step, tau2, e.step))
+	if m.tr != nil {
+		// ∂Φ/∂β_k = ⟨φ_k, S⟩ + τ2 ⟨L φ_k, R⟩, S the scattered terms above.
+		for k := range e.gb {
+			e.gb[k] = frob(m.tr.Phi[k], e.step) + tau2*frob(m.tr.LPhi[k], e.r)
+			if e.bt != nil {
+				for b, idx := range m.bIdx {
+					e.gb[k] += bd[b] * m.tr.Phi[k].At(idx, 0)
+				}
+			}
+		}
+	}
+	e.pull(e.r, e.step, tau2, g)
 	g.Add(g, Z)
+	for b, row := range e.bt {
+		gr := g.RawMatrix()
+		for a, x := range row {
+			gr.Data[a*gr.Stride] += bd[b] * x
+		}
+	}
 	return val
+}
+
+// pull sets out = T1ᵀ S T2 + τ2 (P1ᵀ Q T2 + T1ᵀ Q P2): the adjoint of the
+// map from Z to (residual, grid values) applied to a residual field Q and a
+// field S on the grid. It uses e.w and e.q as work space.
+func (e *exactU) pull(Q, S *mat.Dense, tau2 float64, out *mat.Dense) {
+	e.w.Mul(e.t1.T(), S)
+	out.Mul(e.w, e.t2)
+	e.w.Mul(e.p1.T(), Q)
+	e.q.Mul(e.w, e.t2)
+	out.Add(out, scaled(e.q, tau2, e.q))
+	e.w.Mul(e.t1.T(), Q)
+	e.q.Mul(e.w, e.p2)
+	out.Add(out, scaled(e.q, tau2, e.q))
+}
+
+// cross computes the blocks of the (Gauss–)Newton Hessian that involve the
+// trend at the current grid values: the columns C_k = ∂(∇_Z Φ)/∂β_k into
+// e.cols and H_ββ into e.hbb,
+//
+//	Q_k = L φ_k + d∘φ_k,  C_k = pull(Q_k, λ_b τ1 BᵀB φ_k + τ2 d∘Q_k),
+//	H_ββ[k,l] = τ2 ⟨Q_k, Q_l⟩ + λ_b τ1 Σ_b φ_k(b) φ_l(b),
+//
+// with d = 3u² − 1 for Allen–Cahn and 0 otherwise. Cost: p pulls (four n×n×n
+// products each in 2-D).
+func (e *exactU) cross(m *model, lt [2]float64) {
+	tau1, tau2 := math.Exp(lt[0]), math.Exp(lt[1])
+	lb := m.lambdaB * tau1
+	p := len(m.tr.exps)
+	if e.cols == nil {
+		for range p {
+			e.cols = append(e.cols, mat.NewDense(e.n1, e.n2, nil))
+			e.qs = append(e.qs, mat.NewDense(e.n1, e.n2, nil))
+		}
+		e.hbb = mat.NewSymDense(p, nil)
+	}
+	S := mat.NewDense(e.n1, e.n2, nil)
+	for k := range p {
+		Q := e.qs[k]
+		Q.Copy(m.tr.LPhi[k])
+		S.Zero()
+		if !m.pde.Linear() {
+			qr, pr := Q.RawMatrix(), m.tr.Phi[k].RawMatrix()
+			sr := S.RawMatrix()
+			for i := range e.n1 {
+				for j := range e.n2 {
+					u := m.total(e.u, i, j)
+					d := 3*u*u - 1
+					q := &qr.Data[i*qr.Stride+j]
+					*q += d * pr.Data[i*pr.Stride+j]
+					sr.Data[i*sr.Stride+j] = tau2 * d * *q
+				}
+			}
+		}
+		pr, sr := m.tr.Phi[k].RawMatrix(), S.RawMatrix()
+		if e.bt == nil {
+			for _, idx := range m.bIdx {
+				i, j := idx/e.n2, idx%e.n2
+				sr.Data[i*sr.Stride+j] += lb * pr.Data[i*pr.Stride+j]
+			}
+		}
+		e.pull(Q, S, tau2, e.cols[k])
+		for b, row := range e.bt {
+			c := lb * pr.Data[m.bIdx[b]*pr.Stride]
+			cr := e.cols[k].RawMatrix()
+			for a, x := range row {
+				cr.Data[a*cr.Stride] += c * x
+			}
+		}
+	}
+	for k := range p {
+		for l := k; l < p; l++ {
+			v := tau2 * frob(e.qs[k], e.qs[l])
+			pk, pl := m.tr.Phi[k].RawMatrix(), m.tr.Phi[l].RawMatrix()
+			for _, idx := range m.bIdx {
+				i, j := idx/e.n2, idx%e.n2
+				v += lb * pk.Data[i*pk.Stride+j] * pl.Data[i*pl.Stride+j]
+			}
+			e.hbb.SetSym(k, l, v)
+		}
+	}
+}
+
+// initTrend sizes the trend coefficients for m (zero at the first call).
+func (e *exactU) initTrend(m *model) {
+	if m.tr == nil || e.beta != nil {
+		return
+	}
+	e.beta = make([]float64, len(m.tr.exps))
+	e.gb = make([]float64, len(m.tr.exps))
 }
 
 // hessian assembles H (see exactU) for the current U (used by Allen–Cahn),
@@ -322,44 +474,90 @@ func (e *exactU) addNonlinear(m *model, tau2 float64) {
 	}
 }
 
-// solve overwrites Z with the minimiser of Φ, starting from Z, and returns Φ
-// there. It takes at most maxSteps (Gauss–)Newton steps and stops early when a
-// step no longer lowers Φ or is at the rounding level.
+// solve overwrites Z (and e.beta) with the minimiser of Φ, starting from
+// them, and returns Φ there. It takes at most maxSteps (Gauss–)Newton steps
+// and stops early when a step no longer lowers Φ or is at the rounding level.
+// With a trend the Newton system [H C; Cᵀ H_ββ] is solved exactly by the
+// Schur complement of the factorised H: X = H⁻¹C, S = H_ββ − CᵀX (p×p).
 func (e *exactU) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (float64, error) {
+	e.initTrend(m)
 	best := e.value(m, Z, lt, e.gz)
 	prev := mat.NewDense(e.n1, e.n2, nil)
+	prevB := append([]float64(nil), e.beta...)
 	rhs := mat.NewVecDense(e.m, nil)
 	dz := mat.NewVecDense(e.m, nil)
+	p := len(e.beta)
+	var X []*mat.VecDense
+	for range p {
+		X = append(X, mat.NewVecDense(e.m, nil))
+	}
+	// hinv sets dst = H⁻¹ src for a grid-shaped src, through the scaled factor.
+	hinv := func(dst *mat.VecDense, src *mat.Dense) error {
+		g := src.RawMatrix()
+		for q := range e.m {
+			rhs.SetVec(q, g.Data[(q/e.n2)*g.Stride+q%e.n2]*e.scale[q])
+		}
+		if err := e.chol.SolveVecTo(dst, rhs); err != nil {
+			var c mat.Condition
+			if !errors.As(err, &c) {
+				return fmt.Errorf("U solve: %w", err)
+			}
+		}
+		for q := range e.m {
+			dst.SetVec(q, dst.AtVec(q)*e.scale[q])
+		}
+		return nil
+	}
 	for step := range maxSteps {
 		if !e.hasH || !m.pde.Linear() {
 			if err := e.hessian(m, lt); err != nil {
 				return 0, err
 			}
 		}
-		g := e.gz.RawMatrix()
-		for p := range e.m {
-			rhs.SetVec(p, g.Data[(p/e.n2)*g.Stride+p%e.n2]*e.scale[p])
+		if err := hinv(dz, e.gz); err != nil {
+			return 0, err
 		}
-		if err := e.chol.SolveVecTo(dz, rhs); err != nil {
-			var c mat.Condition
-			if !errors.As(err, &c) {
-				return 0, fmt.Errorf("U solve: %w", err)
+		var db []float64
+		if p > 0 {
+			e.cross(m, lt)
+			S := mat.NewSymDense(p, nil)
+			rb := make([]float64, p)
+			for k := range p {
+				if err := hinv(X[k], e.cols[k]); err != nil {
+					return 0, err
+				}
+			}
+			for k := range p {
+				ck := mat.NewVecDense(e.m, e.cols[k].RawMatrix().Data)
+				rb[k] = e.gb[k] - mat.Dot(ck, dz)
+				for l := k; l < p; l++ {
+					S.SetSym(k, l, e.hbb.At(k, l)-mat.Dot(ck, X[l]))
+				}
+			}
+			db = schurSolve(S, rb)
+			for k := range p {
+				dz.AddScaledVec(dz, -db[k], X[k])
 			}
 		}
 		prev.Copy(Z)
+		copy(prevB, e.beta)
 		zr := Z.RawMatrix()
 		small := true
-		for p := range e.m {
-			d := dz.AtVec(p) * e.scale[p]
-			z := &zr.Data[(p/e.n2)*zr.Stride+p%e.n2]
+		for q := range e.m {
+			d := dz.AtVec(q)
+			z := &zr.Data[(q/e.n2)*zr.Stride+q%e.n2]
 			if math.Abs(d) > 1e-13*(1+math.Abs(*z)) {
 				small = false
 			}
 			*z -= d
 		}
+		for k := range db {
+			e.beta[k] -= db[k]
+		}
 		val := e.value(m, Z, lt, e.gz)
 		if !(val < best) {
 			Z.Copy(prev)
+			copy(e.beta, prevB)
 			e.value(m, Z, lt, e.gz)
 			break
 		}
@@ -370,6 +568,37 @@ func (e *exactU) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		}
 	}
 	return best, nil
+}
+
+// schurSolve returns S⁻¹ r for the small symmetric Schur complement of the
+// trend, by Cholesky with a ridge of 1e-13·max diag added when S is not
+// numerically positive definite (a trend direction the data do not
+// determine then stays where it is).
+func schurSolve(S *mat.SymDense, r []float64) []float64 {
+	p := len(r)
+	out := mat.NewVecDense(p, nil)
+	var ch mat.Cholesky
+	if !ch.Factorize(S) {
+		mx := 0.0
+		for k := range p {
+			mx = math.Max(mx, S.At(k, k))
+		}
+		R := mat.NewSymDense(p, nil)
+		R.CopySym(S)
+		for k := range p {
+			R.SetSym(k, k, R.At(k, k)+1e-13*mx+1e-300)
+		}
+		if !ch.Factorize(R) {
+			return make([]float64, p)
+		}
+	}
+	if err := ch.SolveVecTo(out, mat.NewVecDense(p, append([]float64(nil), r...))); err != nil {
+		var c mat.Condition
+		if !errors.As(err, &c) {
+			return make([]float64, p)
+		}
+	}
+	return out.RawVector().Data
 }
 
 func (e *exactU) setup(m *model, _ [2]float64) { e.prepare(m) }

@@ -48,7 +48,9 @@ func maxAbsDiff(a, b mat.Matrix) float64 {
 
 // TestExactHessian compares the Kronecker assembly of the (Gauss–Newton)
 // Hessian of Φ(Z) with the dense I + τ2 JᵀJ + λ_b τ1 BᵀB built from explicit
-// Kronecker products, in 1-D and on a 5×7 grid, for every PDE.
+// Kronecker products, in 1-D and on a 5×7 grid, for every PDE. In 1-D B
+// picks the rows of the mean map T − εT⁻ᵀ at the ends (exactU.bt), checked
+// against the posterior mean by TestExactGradient's objective identity.
 func TestExactHessian(t *testing.T) {
 	for _, tc := range []struct {
 		pde    PDE
@@ -92,6 +94,10 @@ func TestExactHessian(t *testing.T) {
 			H.Scale(tau2, &H)
 			B := mat.NewDense(len(m.bIdx), M, nil)
 			for k, idx := range m.bIdx {
+				if e.bt != nil {
+					B.SetRow(k, e.bt[k]) // 1-D: the mean at the ends, T̃ = T − εT⁻ᵀ
+					continue
+				}
 				B.SetRow(k, T.RawRowView(idx))
 			}
 			BtB.Mul(B.T(), B)
@@ -116,21 +122,31 @@ func TestExactHessian(t *testing.T) {
 	}
 }
 
-// TestExactGradient checks the gradient of Φ(Z) in whitened coordinates
-// against fourth-order central differences (relative 1e-6), and that Φ plus the
-// constant terms equals −L of model.objective at U = T1 Z T2ᵀ.
+// TestExactGradient checks the gradient of Φ(Z, β) in whitened coordinates
+// and trend coefficients against fourth-order central differences (relative
+// 1e-6), and that Φ plus the constant terms equals −L of model.objective at
+// U = T1 Z T2ᵀ with the trend, with and without a trend.
 func TestExactGradient(t *testing.T) {
 	for _, tc := range []struct {
 		pde    PDE
 		n1, n2 int
+		trend  bool
 	}{
-		{Poisson1D, 12, 0}, {AllenCahn1D, 12, 0}, {AllenCahn2D, 5, 6}, {Advection, 6, 5},
+		{Poisson1D, 12, 0, false}, {AllenCahn1D, 12, 0, false}, {AllenCahn2D, 5, 6, false}, {Advection, 6, 5, false},
+		{Poisson1D, 12, 0, true}, {AllenCahn1D, 12, 0, true}, {Poisson2D, 6, 5, true}, {AllenCahn2D, 5, 6, true}, {Advection, 6, 5, true},
 	} {
-		t.Run(tc.pde.String(), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%v/trend=%v", tc.pde, tc.trend), func(t *testing.T) {
 			m, specs, U := randomModel(t, tc.pde, GM, tc.n1, tc.n2, 3, 8)
 			lt := [2]float64{0.2, -0.3}
 			e := newExactU(m.n1, m.n2)
 			e.prepare(m)
+			if tc.trend {
+				m.tr = newTrend(m)
+				e.initTrend(m)
+				for k := range e.beta {
+					e.beta[k] = 0.3 * math.Sin(float64(3*k+1))
+				}
+			}
 			Z := mat.NewDense(m.n1, m.n2, nil)
 			e.fromU(m, U, Z)
 			g := mat.NewDense(m.n1, m.n2, nil)
@@ -145,6 +161,10 @@ func TestExactGradient(t *testing.T) {
 				for j := range m.n2 {
 					checks = append(checks, check{fmt.Sprintf("Z[%d,%d]", i, j), &Z.RawMatrix().Data[i*Z.RawMatrix().Stride+j], g.At(i, j)})
 				}
+			}
+			gb := append([]float64(nil), e.gb...)
+			for k := range e.beta {
+				checks = append(checks, check{fmt.Sprintf("β[%d]", k), &e.beta[k], gb[k]})
 			}
 			verify(t, func() float64 { return e.value(m, Z, lt, nil) }, checks, 1e-6)
 		})

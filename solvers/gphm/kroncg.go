@@ -40,7 +40,15 @@ type kronCG struct {
 	d      *mat.Dense // 3U² − 1 for Allen–Cahn, nil otherwise
 	// work
 	r, z, p, q, t, s, q2 *mat.Dense
-	Iters                int // iterations of the last solve
+	// Trend blocks (augment): M⁻¹ C_k, the Cholesky factor of the Schur
+	// complement (schur) or of H_ββ, and the β parts of the CG vectors.
+	mc                 []*mat.Dense
+	sch                mat.Cholesky
+	schur, augmented   bool
+	xb, rb, zb, pb, qb []float64
+	// Iters counts the CG iterations and Solves the linear solves since
+	// the counters were last cleared.
+	Iters, Solves int
 }
 
 func newKronCG(n1, n2 int) *kronCG {
@@ -99,6 +107,7 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 	}
 	k.x1, k.th1, k.pi1 = pre(m.ax[0], m.c1)
 	k.x2, k.th2, k.pi2 = pre(m.ax[1], 1)
+	k.augmented = false
 	k.lam = nil
 	if m.ax[0].Lam != nil && m.ax[1].Lam != nil {
 		k.lam = mat.NewDense(e.n1, e.n2, nil)
@@ -175,75 +184,190 @@ func (k *kronCG) precond(r, out *mat.Dense) {
 	out.Mul(k.t, k.x2.T())
 }
 
-// cg solves H x = b by preconditioned conjugate gradients from x, until the
-// M⁻¹-norm of the residual is below tol·ref or after maxIter iterations. It
-// returns the number of iterations.
-func (k *kronCG) cg(m *model, b, x *mat.Dense, lt [2]float64, tol, ref float64, maxIter int) (int, error) {
-	k.apply(m, x, k.q, lt)
+// augment prepares the trend blocks of the Newton system for the current grid
+// values (exactU.cross) and the preconditioner of the augmented system
+// [H C; Cᵀ H_ββ]: the block inverse of [M C; Cᵀ H_ββ], with the Schur
+// complement S_M = H_ββ − Cᵀ M⁻¹ C (p×p), or diag(M, H_ββ) when S_M is not
+// numerically positive definite. Cost: p pulls and p preconditioner
+// applications.
+func (k *kronCG) augment(m *model, lt [2]float64) {
+	e := k.e
+	p := len(e.beta)
+	if p == 0 {
+		return
+	}
+	e.cross(m, lt)
+	if k.mc == nil {
+		for range p {
+			k.mc = append(k.mc, mat.NewDense(e.n1, e.n2, nil))
+		}
+		k.xb, k.rb, k.zb, k.pb, k.qb = make([]float64, p), make([]float64, p), make([]float64, p), make([]float64, p), make([]float64, p)
+	}
+	for c := range p {
+		k.precond(e.cols[c], k.mc[c])
+	}
+	S := mat.NewSymDense(p, nil)
+	for a := range p {
+		for b := a; b < p; b++ {
+			S.SetSym(a, b, e.hbb.At(a, b)-frob(e.cols[a], k.mc[b]))
+		}
+	}
+	k.schur = true
+	if !k.sch.Factorize(S) {
+		k.schur = false
+		if !k.sch.Factorize(e.hbb) {
+			panic("gphm: trend block of the Newton system is not positive definite")
+		}
+	}
+}
+
+// applyAug sets (out, outb) = [H C; Cᵀ H_ββ] (v, vb).
+func (k *kronCG) applyAug(m *model, v *mat.Dense, vb []float64, out *mat.Dense, outb []float64, lt [2]float64) {
+	k.apply(m, v, out, lt)
+	e := k.e
+	for c, b := range vb {
+		out.Add(out, scaled(k.s, b, e.cols[c]))
+	}
+	for a := range outb {
+		s := frob(e.cols[a], v)
+		for c, b := range vb {
+			s += e.hbb.At(a, c) * b
+		}
+		outb[a] = s
+	}
+}
+
+// precondAug applies the inverse of the augmented preconditioner (augment).
+func (k *kronCG) precondAug(r *mat.Dense, rb []float64, out *mat.Dense, outb []float64) {
+	k.precond(r, out)
+	if len(rb) == 0 {
+		return
+	}
+	e := k.e
+	t := mat.NewVecDense(len(rb), nil)
+	for a := range rb {
+		v := rb[a]
+		if k.schur {
+			v -= frob(e.cols[a], out)
+		}
+		t.SetVec(a, v)
+	}
+	z := mat.NewVecDense(len(rb), outb)
+	if err := k.sch.SolveVecTo(z, t); err != nil {
+		var c mat.Condition
+		if !errors.As(err, &c) {
+			panic(err)
+		}
+	}
+	if k.schur {
+		for a, b := range outb {
+			out.Sub(out, scaled(k.s, b, k.mc[a]))
+		}
+	}
+}
+
+// cg solves the (trend-augmented) Newton system for (x, xb) by
+// preconditioned conjugate gradients from the given start, until the
+// preconditioned norm of the residual is below tol·ref or after maxIter
+// iterations. It returns the number of iterations.
+func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []float64, lt [2]float64, tol, ref float64, maxIter int) (int, error) {
+	k.applyAug(m, x, xb, k.q, k.qb, lt)
 	k.r.Sub(b, k.q)
-	k.precond(k.r, k.z)
+	for a := range bb {
+		k.rb[a] = bb[a] - k.qb[a]
+	}
+	k.precondAug(k.r, k.rb[:len(bb)], k.z, k.zb[:len(bb)])
 	k.p.Copy(k.z)
-	rz := frob(k.r, k.z)
+	copy(k.pb, k.zb)
+	rz := frob(k.r, k.z) + dot(k.rb[:len(bb)], k.zb[:len(bb)])
 	for it := 0; it < maxIter; it++ {
 		if math.Sqrt(math.Abs(rz)) <= tol*ref {
 			return it, nil
 		}
-		k.apply(m, k.p, k.q, lt)
-		pq := frob(k.p, k.q)
+		pb, qb := k.pb[:len(bb)], k.qb[:len(bb)]
+		k.applyAug(m, k.p, pb, k.q, qb, lt)
+		pq := frob(k.p, k.q) + dot(pb, qb)
 		if !(pq > 0) {
 			return it, errors.New("conjugate gradients: Hessian not positive definite")
 		}
 		alpha := rz / pq
 		x.Add(x, scaled(k.s, alpha, k.p))
 		k.r.Sub(k.r, scaled(k.s, alpha, k.q))
-		k.precond(k.r, k.z)
-		rz2 := frob(k.r, k.z)
+		for a := range bb {
+			xb[a] += alpha * pb[a]
+			k.rb[a] -= alpha * qb[a]
+		}
+		k.precondAug(k.r, k.rb[:len(bb)], k.z, k.zb[:len(bb)])
+		rz2 := frob(k.r, k.z) + dot(k.rb[:len(bb)], k.zb[:len(bb)])
 		k.p.Scale(rz2/rz, k.p)
 		k.p.Add(k.p, k.z)
+		for a := range bb {
+			pb[a] = rz2/rz*pb[a] + k.zb[a]
+		}
 		rz = rz2
 	}
 	return maxIter, nil
 }
 
-// solve minimises Φ from Z by (Gauss–)Newton steps whose linear systems are
-// solved by cg to the relative tolerance cgTol, measured against the gradient
-// of Φ at Z = 0 (the scale of the data). It returns Φ at the result; Iters
-// counts the CG iterations.
+// solve minimises Φ from (Z, β) by (Gauss–)Newton steps whose linear systems
+// are solved by cg to the relative tolerance cgTol, measured against the
+// gradient of Φ at Z = 0, β = 0 (the scale of the data). It returns Φ at the
+// result; Iters counts the CG iterations and Solves the linear solves.
 func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (float64, error) {
 	e := k.e
+	e.initTrend(m)
+	p := len(e.beta)
 	zero := mat.NewDense(e.n1, e.n2, nil)
 	g := mat.NewDense(e.n1, e.n2, nil)
 	k.d = nil
+	saved := append([]float64(nil), e.beta...)
+	clear(e.beta)
 	e.value(m, zero, lt, g)
+	copy(e.beta, saved)
 	k.precond(g, k.z)
 	ref := math.Sqrt(math.Abs(frob(g, k.z)))
 	best := e.value(m, Z, lt, g)
 	dz := mat.NewDense(e.n1, e.n2, nil)
+	db := make([]float64, p)
+	gb := make([]float64, p)
 	prev := mat.DenseCopyOf(Z)
-	k.Iters = 0
+	prevB := make([]float64, p)
 	for range maxSteps {
 		if !m.pde.Linear() {
 			k.d = mat.NewDense(e.n1, e.n2, nil)
-			ur := e.u.RawMatrix()
 			for i := range e.n1 {
 				for j := range e.n2 {
-					u := ur.Data[i*ur.Stride+j]
+					u := m.total(e.u, i, j)
 					k.d.Set(i, j, 3*u*u-1)
 				}
 			}
 		}
+		if p > 0 && (!m.pde.Linear() || !k.augmented) {
+			k.augment(m, lt)
+			k.augmented = true
+		}
 		g.Scale(-1, g)
+		for a := range gb {
+			gb[a] = -e.gb[a]
+		}
 		dz.Zero()
-		it, err := k.cg(m, g, dz, lt, kronTol, ref, kronMaxIter)
+		clear(db)
+		it, err := k.cg(m, g, gb, dz, db, lt, kronTol, ref, kronMaxIter)
 		k.Iters += it
+		k.Solves++
 		if err != nil {
 			return 0, err
 		}
 		prev.Copy(Z)
+		copy(prevB, e.beta)
 		Z.Add(Z, dz)
+		for a := range db {
+			e.beta[a] += db[a]
+		}
 		val := e.value(m, Z, lt, g)
 		if !(val < best) {
 			Z.Copy(prev)
+			copy(e.beta, prevB)
 			best = e.value(m, Z, lt, g)
 			break
 		}

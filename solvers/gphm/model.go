@@ -93,6 +93,13 @@ type model struct {
 	c1      float64    // β for advection, 1 otherwise
 	lambdaB float64
 
+	// Polynomial trend (trend.go): u = off + V with V the GP's grid values;
+	// off = Σ β_k φ_k and offL = Σ β_k L φ_k on the grid, nil without a trend.
+	tr        *trend
+	beta      []float64
+	off, offL *mat.Dense
+	bs        *mat.Dense // boundary gradient (boundaryGrad)
+
 	// Work space, n1×n2 unless noted.
 	at1, at2, a, v, w, r, p1, p2 *mat.Dense
 	g1, g1d                      *mat.Dense // n1×n1
@@ -165,15 +172,44 @@ func (m *model) residual(U *mat.Dense) {
 		a2.solveRight(m.a)
 	}
 	m.r.Sub(m.r, m.F)
+	if m.offL != nil {
+		m.r.Add(m.r, m.offL)
+	}
 	if !m.pde.Linear() {
-		ur, rr := U.RawMatrix(), m.r.RawMatrix()
+		rr := m.r.RawMatrix()
 		for i := range m.n1 {
 			for j := range m.n2 {
-				u := ur.Data[i*ur.Stride+j]
+				u := m.total(U, i, j)
 				rr.Data[i*rr.Stride+j] += u*u*u - u
 			}
 		}
 	}
+}
+
+// boundaryValue returns the solution the model compares with the Dirichlet
+// data at boundary node (i, j): in 1-D the posterior mean there,
+// U_i − ε (K⁻¹U)_i plus the trend (so that the predicted function, not only
+// the latent grid value, meets the boundary data; the two differ by the
+// nugget's share, which reached 1e-4 at the ends of sin(50x)e^{−x} + x);
+// in 2-D the grid value plus the trend. at1 must hold K1⁻¹U (residual).
+func (m *model) boundaryValue(U *mat.Dense, i, j int) float64 {
+	u := m.total(U, i, j)
+	if len(m.ax) == 1 {
+		u -= m.ax[0].jit * m.at1.At(i, 0)
+	}
+	return u
+}
+
+// total returns the solution at node (i, j) for GP grid values U: U[i,j] plus
+// the trend.
+func (m *model) total(U *mat.Dense, i, j int) float64 {
+	ur := U.RawMatrix()
+	u := ur.Data[i*ur.Stride+j]
+	if m.off != nil {
+		or := m.off.RawMatrix()
+		u += or.Data[i*or.Stride+j]
+	}
+	return u
 }
 
 // objective returns −L for grid values U, spectra already applied with update,
@@ -201,10 +237,9 @@ func (m *model) objective(U *mat.Dense, lt [2]float64, gU *mat.Dense, gSpec [][]
 		val += 0.5 * M / float64(a.n) * a.logdet
 	}
 	val += 0.5 * frob(U, m.a)
-	ur := U.RawMatrix()
 	var bnd float64
 	for k, idx := range m.bIdx {
-		d := ur.Data[(idx/m.n2)*ur.Stride+idx%m.n2] - m.g[k]
+		d := m.boundaryValue(U, idx/m.n2, idx%m.n2) - m.g[k]
 		bnd += d * d
 	}
 	nb := float64(len(m.bIdx))
@@ -238,14 +273,16 @@ func (m *model) objective(U *mat.Dense, lt [2]float64, gU *mat.Dense, gSpec [][]
 		if !m.pde.Linear() {
 			for i := range m.n1 {
 				for j := range m.n2 {
-					u := ur.Data[i*ur.Stride+j]
+					u := m.total(U, i, j)
 					gr.Data[i*gr.Stride+j] += tau2 * (3*u*u - 1) * rr.Data[i*rr.Stride+j]
 				}
 			}
 		}
-		for k, idx := range m.bIdx {
-			p := (idx/m.n2)*ur.Stride + idx%m.n2
-			gr.Data[(idx/m.n2)*gr.Stride+idx%m.n2] += m.lambdaB * tau1 * (ur.Data[p] - m.g[k])
+		m.boundaryGrad(U, tau1)
+		for i := range m.n1 {
+			for j := range m.n2 {
+				gr.Data[i*gr.Stride+j] += m.bs.At(i, j)
+			}
 		}
 	}
 	if gSpec == nil {
@@ -257,12 +294,28 @@ func (m *model) objective(U *mat.Dense, lt [2]float64, gU *mat.Dense, gSpec [][]
 	m.g1d.Mul(m.p1, m.at1.T())
 	m.g1.Add(m.g1, scaledSq(m.g1d, -m.c1*tau2, m.g1d))
 	m.g1.Add(m.g1, scaledSq(m.g1d, 0.5*n2, a1.Kinv))
+	epsGrad := 0.0
+	if len(m.ax) == 1 {
+		// The boundary compares the mean U − εK⁻¹U: with s = λ_b τ1 Bᵀ(B mean − g)
+		// and a = K⁻¹U, G_K gains ε (K⁻¹s) aᵀ, and ε itself has the
+		// derivative −sᵀa (which the relative nugget passes on to the weights).
+		m.boundaryScatter(U, tau1, m.v)
+		epsGrad = -frob(m.v, m.at1)
+		a1.solveLeft(m.v)
+		m.g1d.Mul(m.v, m.at1.T())
+		m.g1.Add(m.g1, scaledSq(m.g1d, a1.jit, m.g1d))
+	}
 	m.g1d.Mul(m.r, m.at1.T())
 	clear(m.s0[0])
 	clear(m.sd[0])
 	addLagSums(m.s0[0], m.g1.RawMatrix(), true, 1)
 	addLagSums(m.sd[0], m.g1d.RawMatrix(), a1.even(), m.c1*tau2)
 	m.lagGrad(0, gSpec[0])
+	if !a1.absNugget && epsGrad != 0 {
+		for q, lw := range a1.spec.LogW {
+			gSpec[0][q] += epsGrad * jitter * math.Exp(lw)
+		}
+	}
 	if len(m.ax) == 2 {
 		a2 := m.ax[1]
 		n1 := float64(m.n1)
@@ -296,6 +349,31 @@ func (m *model) lagGrad(j int, grad []float64) {
 		for q, lw := range a.spec.LogW {
 			grad[q] += m.s0[j][0] * jitter * math.Exp(lw)
 		}
+	}
+}
+
+// boundaryScatter sets s (n1×n2) to λ_b τ1 Bᵀ(B mean − g): the boundary
+// misfit scattered onto its nodes (corners twice in 2-D).
+func (m *model) boundaryScatter(U *mat.Dense, tau1 float64, s *mat.Dense) {
+	s.Zero()
+	sr := s.RawMatrix()
+	for k, idx := range m.bIdx {
+		i, j := idx/m.n2, idx%m.n2
+		sr.Data[i*sr.Stride+j] += m.lambdaB * tau1 * (m.boundaryValue(U, i, j) - m.g[k])
+	}
+}
+
+// boundaryGrad sets m.bs to the gradient of the boundary term with respect to
+// U: s in 2-D, (I − εK⁻¹) s in 1-D (s of boundaryScatter).
+func (m *model) boundaryGrad(U *mat.Dense, tau1 float64) {
+	if m.bs == nil {
+		m.bs = mat.NewDense(m.n1, m.n2, nil)
+	}
+	m.boundaryScatter(U, tau1, m.bs)
+	if len(m.ax) == 1 {
+		t := mat.DenseCopyOf(m.bs)
+		m.ax[0].solveLeft(t)
+		m.bs.Sub(m.bs, scaled(t, m.ax[0].jit, t))
 	}
 }
 

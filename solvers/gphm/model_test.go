@@ -69,25 +69,39 @@ func TestObjectiveGradient(t *testing.T) {
 		kind   Kernel
 		n1, n2 int
 		abs    bool // the paper's absolute nugget
+		trend  bool
 	}{
-		{Poisson1D, GM, 20, 0, true},
-		{Poisson2D, StM, 8, 6, true},
-		{Poisson1D, GM, 20, 0, false},
-		{Poisson1D, StM, 20, 0, false},
-		{AllenCahn1D, GM, 20, 0, false},
-		{AllenCahn1D, SE, 20, 0, false},
-		{Poisson1D, Matern, 20, 0, false},
-		{Poisson2D, GM, 8, 6, false},
-		{Poisson2D, StM, 8, 6, false},
-		{AllenCahn2D, StM, 8, 6, false},
-		{Advection, GM, 8, 6, false},
-		{Advection, StM, 7, 9, false},
+		{Poisson1D, GM, 20, 0, true, false},
+		{Poisson2D, StM, 8, 6, true, false},
+		{Poisson1D, GM, 20, 0, false, false},
+		{Poisson1D, StM, 20, 0, false, false},
+		{AllenCahn1D, GM, 20, 0, false, false},
+		{AllenCahn1D, SE, 20, 0, false, false},
+		{Poisson1D, Matern, 20, 0, false, false},
+		{Poisson2D, GM, 8, 6, false, false},
+		{Poisson2D, StM, 8, 6, false, false},
+		{AllenCahn2D, StM, 8, 6, false, false},
+		{Advection, GM, 8, 6, false, false},
+		{Advection, StM, 7, 9, false, false},
+		// With a fixed trend (the profile path's gradient at the solved β).
+		{Poisson1D, GM, 20, 0, false, true},
+		{AllenCahn1D, StM, 20, 0, false, true},
+		{Poisson2D, GM, 8, 6, false, true},
+		{AllenCahn2D, StM, 8, 6, false, true},
 	} {
-		t.Run(fmt.Sprintf("%v/%v/abs=%v", tc.pde, tc.kind, tc.abs), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%v/%v/abs=%v/trend=%v", tc.pde, tc.kind, tc.abs, tc.trend), func(t *testing.T) {
 			const q = 3
 			m, specs, U := randomModel(t, tc.pde, tc.kind, tc.n1, tc.n2, q, 11)
 			for _, a := range m.ax {
 				a.absNugget = tc.abs
+			}
+			if tc.trend {
+				m.tr = newTrend(m)
+				beta := make([]float64, len(m.tr.exps))
+				for k := range beta {
+					beta[k] = 0.4 * math.Cos(float64(2*k+1))
+				}
+				m.setBeta(beta)
 			}
 			if err := m.update(specs); err != nil {
 				t.Fatal(err)

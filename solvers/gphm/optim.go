@@ -2,30 +2,6 @@ package gphm
 
 import "math"
 
-// adam is the Adam optimiser (Kingma & Ba) with the optax defaults used by the
-// authors: β1 = 0.9, β2 = 0.999, ε = 1e-8, constant learning rate.
-type adam struct {
-	lr, b1, b2, eps float64
-	m, v            []float64
-	t               int
-}
-
-func newAdam(n int, lr float64) *adam {
-	return &adam{lr: lr, b1: 0.9, b2: 0.999, eps: 1e-8, m: make([]float64, n), v: make([]float64, n)}
-}
-
-// step updates x in place from the gradient g. It allocates nothing.
-func (o *adam) step(x, g []float64) {
-	o.t++
-	c1 := 1 - math.Pow(o.b1, float64(o.t))
-	c2 := 1 - math.Pow(o.b2, float64(o.t))
-	for i, gi := range g {
-		o.m[i] = o.b1*o.m[i] + (1-o.b1)*gi
-		o.v[i] = o.b2*o.v[i] + (1-o.b2)*gi*gi
-		x[i] -= o.lr * (o.m[i] / c1) / (math.Sqrt(o.v[i]/c2) + o.eps)
-	}
-}
-
 // lbfgs is limited-memory BFGS (Nocedal & Wright, Algorithm 7.4) with a
 // backtracking Armijo line search; a failed evaluation (f = +Inf or NaN, e.g. a
 // kernel matrix that is not positive definite) shortens the step.

@@ -31,7 +31,8 @@ func (a *axis) crossCov(xs []float64) *mat.Dense {
 }
 
 // predict returns the posterior mean on the tensor mesh xs × ys (ys ignored in
-// 1-D), u(x*, y*) = k1(x*, X1) K1⁻¹ U K2⁻¹ k2(X2, y*) (spec §2.2), as a
+// 1-D), u(x*, y*) = k1(x*, X1) K1⁻¹ U K2⁻¹ k2(X2, y*) (spec §2.2) plus the
+// trend, as a
 // len(xs)×len(ys) matrix (len(xs)×1 in 1-D). The weights K1⁻¹ U K2⁻¹ come from
 // triangular solves: off the grid the mean amplifies any error of the weights
 // along eigenvectors of K near the jitter, which an explicit inverse (relative
@@ -44,6 +45,7 @@ func (m *model) predict(U *mat.Dense, xs, ys []float64) *mat.Dense {
 	if len(m.ax) == 1 {
 		out := mat.NewDense(len(xs), 1, nil)
 		out.Mul(c1, A)
+		m.addTrend(out, xs, nil)
 		return out
 	}
 	a2 := m.ax[1]
@@ -53,5 +55,23 @@ func (m *model) predict(U *mat.Dense, xs, ys []float64) *mat.Dense {
 	t.Mul(c1, A)
 	out := mat.NewDense(len(xs), len(ys), nil)
 	out.Mul(t, c2.T())
+	m.addTrend(out, xs, ys)
 	return out
+}
+
+// addTrend adds the trend of m on the mesh xs × ys to out (nothing without
+// a trend).
+func (m *model) addTrend(out *mat.Dense, xs, ys []float64) {
+	if m.tr == nil || m.beta == nil {
+		return
+	}
+	r, c := out.Dims()
+	vals, ops := make([]*mat.Dense, len(m.beta)), make([]*mat.Dense, len(m.beta))
+	for k := range vals {
+		vals[k], ops[k] = mat.NewDense(r, c, nil), mat.NewDense(r, c, nil)
+	}
+	m.tr.eval(m, xs, ys, vals, ops)
+	t := mat.NewDense(r, c, nil)
+	combine(t, m.beta, vals)
+	out.Add(out, t)
 }

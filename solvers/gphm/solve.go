@@ -13,9 +13,6 @@ import (
 
 // Training paths reported in Result.Path.
 const (
-	// PathAdam is the paper's method: Adam jointly on U, the spectra and the
-	// log noise precisions.
-	PathAdam = "adam"
 	// PathExactU eliminates U: for fixed kernel parameters the objective is
 	// minimised exactly in U (one Newton step for linear PDEs, Gauss–Newton for
 	// Allen–Cahn) with a dense factorisation, and L-BFGS optimises the spectra
@@ -85,17 +82,43 @@ type Result struct {
 	// solutions: below 1e-3).
 	Nugget      string
 	NuggetShare float64
-	// Path is PathExactU, PathKronCG or PathAdam; Iterations the number run.
+	// NuggetReason says why the nugget was chosen (the check residuals of
+	// the modes tried under NuggetAuto).
+	NuggetReason string
+	// Kernel is the kernel of the returned run: the requested one, or the
+	// other spectral-mixture kernel after a restart (Restarts = 1).
+	Kernel   string
+	Restarts int
+	// Trend is the trend mode and TrendCoefficients the fitted β of the
+	// Legendre basis (trend.go), nil without a trend.
+	Trend             string
+	TrendCoefficients []float64
+	// Path is PathExactU or PathKronCG; Iterations the number run.
 	Path       string
 	Iterations int
 	Seconds    float64
+	// CGIterations and CGSolves count the conjugate-gradient iterations and
+	// linear solves of the Kronecker-CG path (zero in 1-D).
+	CGIterations, CGSolves int
+	// CheckResidual is ρ of the returned solution, the PDE residual on the
+	// check grid in a negative Sobolev norm plus the boundary misfit, an
+	// estimate of the relative error observable without the exact solution;
+	// CheckResidualL2 is the plain relative L2 residual ρ₂ (check.go).
+	// Residual is ρ after each iteration (same sampling as Loss).
+	CheckResidual, CheckResidualL2 float64
+	Residual                       []float64
+	// StopReason is StopStationary, StopLossFlat, StopResidualRising or
+	// StopBudget.
+	StopReason string
+	// Warnings describe anything that makes the result doubtful: a budget
+	// that ran out, a residual above ResidualTol, a restart.
+	Warnings []string
 	// FinalLoss is −L at the last iteration. LossChange is its relative
 	// change over the last tenth of the iterations (at least one),
 	// |L_k − L_{k−w}| / max(|L_k|, 1); NaN when fewer were run.
 	FinalLoss, LossChange float64
-	// Converged reports whether the optimiser stopped improving: L-BFGS found
-	// no step that lowers −L even along the scaled gradient (a stationary
-	// point to working precision), or LossChange is at most ConvergedTol.
+	// Converged reports whether the run stopped for a reason other than the
+	// budget (StopReason) and its check residual is at most ResidualTol.
 	Converged bool
 }
 
@@ -106,31 +129,120 @@ const ConvergedTol = 1e-6
 // Solve runs GP-HM on the problem of cfg and returns the final iterate. It
 // checks ctx every iteration, and once per grid row while it evaluates the
 // problem's expressions, and returns ctx.Err() when cancelled; fn receives
-// the iteration, the loss and, when the exact solution is known, the current
-// relative error on the grid. 1-D problems take PathExactU, 2-D problems
-// PathKronCG. Cost per iteration: O(n³) in 1-D; in 2-D O(n³) per axis plus
-// O(n1 n2 (n1 + n2)) per conjugate-gradient iteration (mode products); never a
-// dense kernel over the grid.
+// the iteration, the loss, the check residual and, when the exact solution is
+// known, the current relative error on the grid. 1-D problems take
+// PathExactU, 2-D problems PathKronCG. Cost per iteration: O(n³) in 1-D; in
+// 2-D O(n³) per axis plus O(n1 n2 (n1 + n2)) per conjugate-gradient
+// iteration (mode products); never a dense kernel over the grid.
+//
+// With the nugget "auto" (the default) Solve runs the relative nugget and,
+// when its check residual exceeds NuggetSwitchResidual, the absolute one too,
+// and keeps the run with the smaller check residual (Result.NuggetReason).
+// A run whose check residual exceeds StallResidual is restarted once with the
+// other spectral-mixture kernel (gm ↔ stm; Result.Kernel, Result.Restarts).
 func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
-	return solvePath(ctx, cfg, fn, "")
-}
-
-// solvePath is Solve with the training path forced (PathExactU, PathKronCG or
-// PathAdam), or chosen by grid size if path is empty.
-func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (*Result, error) {
 	start := time.Now()
 	r, err := cfg.resolve()
 	if err != nil {
 		return nil, err
 	}
+	mode := r.cfg.Nugget
+	first := mode
+	if mode == NuggetAuto {
+		first = NuggetRelative
+	}
+	res, err := solveOnce(ctx, r, r.kernel, first, fn)
+	if err != nil {
+		return nil, err
+	}
+	if mode == NuggetAuto {
+		if res.CheckResidual <= NuggetSwitchResidual {
+			res.NuggetReason = fmt.Sprintf("relative: its check residual %.2g is at most %g", res.CheckResidual, NuggetSwitchResidual)
+		} else {
+			alt, err := solveOnce(ctx, r, r.kernel, NuggetAbsolute, fn)
+			if err != nil {
+				return nil, err
+			}
+			keep, other := res, alt
+			if alt.CheckResidual < res.CheckResidual {
+				keep, other = alt, res
+			}
+			keep.NuggetReason = fmt.Sprintf("%s: check residual %.2g against %.2g with the %s nugget",
+				keep.Nugget, keep.CheckResidual, other.CheckResidual, other.Nugget)
+			res = keep
+		}
+	} else {
+		res.NuggetReason = mode + ": requested"
+	}
+	if !(res.CheckResidual <= StallResidual) && (r.kernel == GM || r.kernel == StM) {
+		other := GM
+		if r.kernel == GM {
+			other = StM
+		}
+		alt, err := solveOnce(ctx, r, other, res.Nugget, fn)
+		if err != nil {
+			return nil, err
+		}
+		alt.Restarts = 1
+		alt.NuggetReason = res.NuggetReason
+		alt.Warnings = append(alt.Warnings, fmt.Sprintf("the %s kernel stalled at check residual %.2g; restarted with %s, which reached %.2g",
+			r.kernel, res.CheckResidual, other, alt.CheckResidual))
+		if alt.CheckResidual < res.CheckResidual {
+			res = alt
+		} else {
+			res.Restarts = 1
+			res.Warnings = alt.Warnings
+		}
+	}
+	res.Converged = res.Converged && res.CheckResidual <= ResidualTol
+	if res.CheckResidual > ResidualTol {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the PDE residual between the nodes is %.2g of the source (tolerance %g): the solution is not accurate", res.CheckResidual, ResidualTol))
+	}
+	if res.StopReason == StopBudget {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the iteration budget (%d) ran out while the loss still changed by %.2g", res.Iterations, res.LossChange))
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// Thresholds on the check residual ρ (check.go).
+const (
+	// NuggetSwitchResidual: above it the automatic nugget tries the absolute
+	// nugget too.
+	NuggetSwitchResidual = 1e-4
+	// StallResidual: above it a run counts as stalled and is restarted with
+	// the other spectral-mixture kernel.
+	StallResidual = 1e-2
+	// ResidualTol: above it a run is never reported converged.
+	ResidualTol = 1e-3
+)
+
+// Stop reasons (Result.StopReason).
+const (
+	// StopStationary: L-BFGS found no step lowering the loss even along the
+	// scaled gradient.
+	StopStationary = "stationary"
+	// StopLossFlat: the loss changed by at most ConvergedTol (relative) over
+	// the last tenth of the iterations.
+	StopLossFlat = "loss_flat"
+	// StopResidualRising: the check residual stayed above riseFactor × its
+	// best for risePatience iterations; the best iterate is returned.
+	StopResidualRising = "residual_rising"
+	// StopBudget: the iterations ran out while the loss still improved.
+	StopBudget = "budget"
+)
+
+// solveOnce runs one training path with the given kernel and nugget mode.
+func solveOnce(ctx context.Context, r *resolved, kernel Kernel, nugget string, fn progress.Func) (*Result, error) {
+	start := time.Now()
 	rc := r.cfg
 	order := r.pde.order()
-	axes := []*axis{newAxis(r.kernel, rc.N, rc.XMin, rc.XMax, order)}
+	axes := []*axis{newAxis(kernel, rc.N, rc.XMin, rc.XMax, order)}
 	if r.pde.Dims() == 2 {
-		axes = append(axes, newAxis(r.kernel, rc.N, rc.YMin, rc.YMax, order))
+		axes = append(axes, newAxis(kernel, rc.N, rc.YMin, rc.YMax, order))
 	}
 	for _, a := range axes {
-		a.absNugget = rc.Nugget == NuggetAbsolute
+		a.absNugget = nugget == NuggetAbsolute
 	}
 	n1, n2 := rc.N, 1
 	if len(axes) == 2 {
@@ -141,32 +253,35 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 	if err != nil {
 		return nil, err
 	}
-	m := newModel(r.pde, r.kernel, axes, F, bIdx, g, rc.Beta, rc.LambdaB)
+	m := newModel(r.pde, kernel, axes, F, bIdx, g, rc.Beta, rc.LambdaB)
+	if rc.Trend != TrendNone {
+		m.tr = newTrend(m)
+	}
 	specs := make([]Spectrum, len(axes))
 	for j := range specs {
-		specs[j] = NewSpectrum(r.kernel, rc.Components, rc.FreqScale)
+		specs[j] = NewSpectrum(kernel, rc.Components, rc.FreqScale)
 	}
-	s := &session{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations}
-	res := &Result{Path: path, Nugget: rc.Nugget}
-	switch {
-	case path == "" && len(axes) == 1, path == PathExactU:
+	s := &session{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations,
+		check: newChecker(m, &r.prob)}
+	res := &Result{Nugget: nugget, Kernel: kernel.String(), Trend: rc.Trend}
+	if len(axes) == 1 {
 		res.Path = PathExactU
 		err = s.runProfile(ctx, newExactU(n1, n2))
-	case path == "", path == PathKronCG:
+	} else {
 		res.Path = PathKronCG
-		err = s.runProfile(ctx, newKronCG(n1, n2))
-	default:
-		res.Path = PathAdam
-		err = s.runAdam(ctx, rc.LR)
+		k := newKronCG(n1, n2)
+		err = s.runProfile(ctx, k)
+		res.CGIterations, res.CGSolves = k.Iters, k.Solves
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := m.update(specs); err != nil {
-		return nil, fmt.Errorf("final iterate: %w", err)
-	}
 	mean := s.gridMean()
 	res.NuggetShare = nuggetShare(s.U, mean)
+	if m.off != nil {
+		mean.Add(mean, m.off)
+		res.TrendCoefficients = append([]float64(nil), m.beta...)
+	}
 	res.U = append([]float64(nil), mean.RawMatrix().Data...)
 	res.X = coords(axes[0])
 	if len(axes) == 2 {
@@ -181,13 +296,28 @@ func solvePath(ctx context.Context, cfg Config, fn progress.Func, path string) (
 		}
 	}
 	for j := range axes {
-		res.Spectra = append(res.Spectra, spectrumResult(r.kernel, specs[j]))
+		res.Spectra = append(res.Spectra, spectrumResult(kernel, specs[j]))
 	}
 	res.Tau = [2]float64{math.Exp(s.lt[0]), math.Exp(s.lt[1])}
 	res.Loss, res.LossEvery = s.loss, s.lossEvery
+	res.Residual = s.resHist
 	res.Iterations = s.done
 	res.FinalLoss, res.LossChange = s.last, s.lossChange()
-	res.Converged = s.stalled || res.LossChange <= ConvergedTol
+	res.CheckResidual, res.CheckResidualL2 = s.checkRes, s.checkRes2
+	switch {
+	case s.rising:
+		res.StopReason = StopResidualRising
+	case s.stalled:
+		res.StopReason = StopStationary
+	case res.LossChange <= ConvergedTol:
+		res.StopReason = StopLossFlat
+	default:
+		res.StopReason = StopBudget
+	}
+	res.Converged = res.StopReason != StopBudget
+	if math.IsNaN(res.CheckResidual) {
+		res.CheckResidual = math.Inf(1)
+	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
@@ -264,6 +394,13 @@ type session struct {
 	last      float64 // the loss of the last iteration
 	// stalled is set when L-BFGS found no step lowering the objective.
 	stalled bool
+	// Check residual (check.go): the evaluator, its value for the returned
+	// iterate, its history and whether the stop rule fired.
+	check     *checker
+	checkRes  float64
+	checkRes2 float64
+	resHist   []float64
+	rising    bool
 }
 
 // lossChange returns |L_k − L_{k−w}| / max(|L_k|, 1) for the last iteration
@@ -280,13 +417,15 @@ func (s *session) lossChange() float64 {
 	return math.Abs(s.last-ref) / math.Max(math.Abs(s.last), 1)
 }
 
-// record appends the loss of iteration it (0-based) and reports progress.
-func (s *session) record(it int, loss float64) {
+// record appends the loss and the check residual of iteration it (0-based)
+// and reports progress.
+func (s *session) record(it int, loss, rho float64) {
 	if s.lossEvery == 0 {
 		s.lossEvery = max(1, (s.iters+maxHistory-1)/maxHistory)
 	}
 	if it%s.lossEvery == 0 {
 		s.loss = append(s.loss, loss)
+		s.resHist = append(s.resHist, rho)
 	}
 	s.done = it + 1
 	s.last = loss
@@ -295,8 +434,15 @@ func (s *session) record(it int, loss float64) {
 		return
 	}
 	metrics := map[string]float64{"loss": loss}
+	if n := len(s.resHist); n > 0 {
+		metrics["check_residual"] = s.resHist[n-1]
+	}
 	if s.uex != nil {
-		metrics["rel_l2_grid"] = relErr(s.gridMean(), s.uex)
+		mean := s.gridMean()
+		if s.m.off != nil {
+			mean.Add(mean, s.m.off)
+		}
+		metrics["rel_l2_grid"] = relErr(mean, s.uex)
 	}
 	s.fn.Report(progress.Update{
 		Fraction: float64(it+1) / float64(max(s.iters, 1)),
@@ -392,6 +538,16 @@ func (s *session) runProfile(ctx context.Context, e uSolver) error {
 	}
 	amp0 = math.Sqrt(frob(trial, trial))
 	best.Copy(trial)
+	// Stop rule on the check residual ρ: keep the iterate of least ρ, and
+	// stop when ρ stays above riseFactor × that least value for patience
+	// accepted iterations in a row (a rise, not a plateau).
+	rho := s.check.residual(s.m, trial)
+	bestRho, bestX := rho, append([]float64(nil), x...)
+	above := 0
+	patience := risePatience1D
+	if len(s.m.ax) == 2 {
+		patience = risePatience2D
+	}
 	o := newLBFGS(np, 10)
 	o.scale = make([]float64, np)
 	for it := range s.iters {
@@ -402,8 +558,23 @@ func (s *session) runProfile(ctx context.Context, e uSolver) error {
 		_, ok := o.step(x, &f, g, eval)
 		if ok {
 			best.Copy(trial) // the accepted point is the last one evaluated
+			rho = s.check.residual(s.m, trial)
+			switch {
+			case rho < bestRho || math.IsNaN(bestRho):
+				bestRho = rho
+				copy(bestX, x)
+				above = 0
+			case rho > riseFactor*bestRho:
+				above++
+			default:
+				above = 0
+			}
 		}
-		s.record(it, f)
+		s.record(it, f, rho)
+		if above >= patience {
+			s.rising = true
+			break
+		}
 		if !ok {
 			if o.empty() {
 				s.stalled = true
@@ -412,6 +583,7 @@ func (s *session) runProfile(ctx context.Context, e uSolver) error {
 			o.reset()
 		}
 	}
+	copy(x, bestX) // the returned iterate is the one of least ρ
 	s.unpack(x)
 	if err := s.m.update(s.specs); err != nil {
 		return err
@@ -422,8 +594,19 @@ func (s *session) runProfile(ctx context.Context, e uSolver) error {
 		return err
 	}
 	s.U.Copy(e.grid())
+	s.checkRes, s.checkRes2 = s.check.residuals(s.m, s.U)
 	return nil
 }
+
+// Stop rule on the check residual (runProfile): a rise by riseFactor over
+// the least value seen, for risePatience accepted iterations in a row. 2-D
+// iterations cost a conjugate-gradient solve each, so the 2-D patience is
+// shorter.
+const (
+	riseFactor     = 2
+	risePatience1D = 20
+	risePatience2D = 5
+)
 
 // minAmplitude is the smallest ‖U‖ the profile path accepts, relative to the
 // grid values of its first solve. With a relative nugget and fixed noise
@@ -484,48 +667,6 @@ func (s *session) constant() float64 {
 		v += 0.5 * M / float64(a.n) * a.logdet
 	}
 	return v - 0.5*m.lambdaB*float64(len(m.bIdx))*s.lt[0] - 0.5*M*s.lt[1]
-}
-
-// runAdam is the paper's path: Adam on all of U, the spectra and log τ.
-func (s *session) runAdam(ctx context.Context, lr float64) error {
-	M := s.m.nodes()
-	ns := 3 * s.q * len(s.specs)
-	x := make([]float64, M+ns+2)
-	g := make([]float64, len(x))
-	s.pack(x[M:])
-	gU := mat.NewDense(s.m.n1, s.m.n2, nil)
-	gs := make([][]float64, len(s.specs))
-	for j := range gs {
-		gs[j] = make([]float64, 3*s.q)
-	}
-	o := newAdam(len(x), lr)
-	for it := range s.iters {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		copy(s.U.RawMatrix().Data, x[:M])
-		s.unpack(x[M:])
-		s.lt = [2]float64{x[M+ns], x[M+ns+1]}
-		if err := s.m.update(s.specs); err != nil {
-			return fmt.Errorf("iteration %d: %w", it, err)
-		}
-		var gl [2]float64
-		f := s.m.objective(s.U, s.lt, gU, gs, &gl)
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("iteration %d: objective is %v", it, f)
-		}
-		copy(g, gU.RawMatrix().Data)
-		for j := range gs {
-			copy(g[M+j*3*s.q:], gs[j])
-		}
-		g[M+ns], g[M+ns+1] = gl[0], gl[1]
-		o.step(x, g)
-		s.record(it, f)
-	}
-	copy(s.U.RawMatrix().Data, x[:M])
-	s.unpack(x[M:])
-	s.lt = [2]float64{x[M+ns], x[M+ns+1]}
-	return nil
 }
 
 // gridMean returns the posterior mean on the grid nodes for the current

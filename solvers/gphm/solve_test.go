@@ -67,22 +67,36 @@ func TestPoissonSin100StM(t *testing.T) {
 }
 
 // TestNuggetModes runs a solution with a polynomial part, u = sin(3x) + x²
-// on [0, 2] (N = 60, Q = 8, F = 2, 20 iterations), with both nuggets. The
-// absolute nugget reaches 1.2e-4 here (target ≤ 1e-3) by letting the weights
-// grow; the relative one stalls near 2.5e-2 because x² needs eigen-directions
-// of K far below 1e-6·k(0) (spec §4.2: the paper's P2 and P5, whose solutions
-// have low-order parts, stall at 1e-2 too without an extra GP).
+// on [0, 2] (N = 60, Q = 8, F = 2, 20 iterations), with every nugget mode and
+// with and without the trend, and asserts the accuracy of each against the
+// 1-D target of 1e-5. Measured: 1.5e-8 (relative) and 8e-9 (absolute) with
+// the trend, the default; 2.7e-7 and 3e-8 without it. Before the boundary
+// term compared the posterior mean (not the latent grid values) with the
+// data, the relative nugget without trend stalled at 2.5e-2: the nugget's
+// share of the grid values, invisible at the nodes, sat at the ends.
 func TestNuggetModes(t *testing.T) {
-	c := Config{PDE: "poisson1d", Exact: "sin(3*x) + x^2", XMax: 2, N: 60, Kernel: "gm", Components: 8,
-		FreqScale: 2, Iterations: 20, LR: 0.01, LambdaB: 200}
-	rel := solve(t, c)
-	c.Nugget = NuggetAbsolute
-	abs := solve(t, c)
-	if rel.Nugget != NuggetRelative || abs.Nugget != NuggetAbsolute {
-		t.Errorf("nugget reported %q and %q", rel.Nugget, abs.Nugget)
-	}
-	if abs.RelL2 > 1e-3 {
-		t.Errorf("absolute nugget: rel_l2 %.3e, want ≤ 1e-3", abs.RelL2)
+	base := Config{PDE: "poisson1d", Exact: "sin(3*x) + x^2", XMax: 2, N: 60, Kernel: "gm", Components: 8,
+		FreqScale: 2, Iterations: 20, LambdaB: 200}
+	for _, tc := range []struct {
+		nugget, trend, want string
+		tol                 float64
+	}{
+		{NuggetRelative, TrendPolynomial, NuggetRelative, 1e-5},
+		{NuggetAbsolute, TrendPolynomial, NuggetAbsolute, 1e-5},
+		{NuggetAuto, TrendPolynomial, NuggetRelative, 1e-5},
+		{NuggetRelative, TrendNone, NuggetRelative, 1e-5},
+		{NuggetAbsolute, TrendNone, NuggetAbsolute, 1e-5},
+		{NuggetAuto, TrendNone, NuggetRelative, 1e-5},
+	} {
+		c := base
+		c.Nugget, c.Trend = tc.nugget, tc.trend
+		r := solve(t, c)
+		if r.Nugget != tc.want {
+			t.Errorf("%s/%s: nugget %q (%s), want %q", tc.nugget, tc.trend, r.Nugget, r.NuggetReason, tc.want)
+		}
+		if !(r.RelL2 <= tc.tol) {
+			t.Errorf("%s/%s: rel_l2 %.3e, want ≤ %g", tc.nugget, tc.trend, r.RelL2, tc.tol)
+		}
 	}
 }
 
@@ -114,7 +128,7 @@ func TestAllenCahnSin100(t *testing.T) {
 // u = sin(100x) sin(100y) on [0, 1]² at 100² nodes, F = 20.
 func TestPoisson2D(t *testing.T) {
 	c := Config{PDE: "poisson2d", Exact: "sin(20*x)*sin(20*y)", XMax: 1, YMax: 1, N: 48, Kernel: "gm",
-		Components: 30, FreqScale: 8, Iterations: 20, LR: 0.01, LambdaB: 200}
+		Components: 30, FreqScale: 8, Iterations: 20, LambdaB: 200}
 	cases := []Config{c}
 	if os.Getenv("EDDY_LONG") == "1" {
 		c.Exact, c.N, c.FreqScale, c.Iterations = "sin(100*x)*sin(100*y)", 100, 20, 30
@@ -142,9 +156,9 @@ func TestPoisson2D(t *testing.T) {
 func TestKronCGPath(t *testing.T) {
 	for _, c := range []Config{
 		{PDE: "allen_cahn2d", Exact: "sin(20*x)*sin(20*y)", XMax: 1, YMax: 1, N: 48, Kernel: "gm",
-			Components: 30, FreqScale: 8, Iterations: 20, LR: 0.01, LambdaB: 200},
+			Components: 30, FreqScale: 8, Iterations: 20, LambdaB: 200},
 		{PDE: "advection", Exact: "sin(x - 20*t)", XMax: 1, YMax: 1, Beta: 20, N: 48, Kernel: "gm",
-			Components: 30, FreqScale: 8, Iterations: 20, LR: 0.01, LambdaB: 500},
+			Components: 30, FreqScale: 8, Iterations: 20, LambdaB: 500},
 	} {
 		r := solve(t, c)
 		if r.Path != PathKronCG {
@@ -153,30 +167,6 @@ func TestKronCGPath(t *testing.T) {
 		if r.RelL2 > 1e-3 {
 			t.Errorf("%s: rel_l2 = %.3e, want ≤ 1e-3", c.PDE, r.RelL2)
 		}
-	}
-}
-
-// TestAdamPath runs the paper's joint Adam path (not chosen by Solve) on a 2-D
-// advection grid and checks that it runs, records its history and
-// moves the solution towards the exact one from U = 0 (error 1). Adam needs
-// 1e5–1e6 steps to converge (spec §2.5), so accuracy is not asserted here; the
-// joint objective is not monotone under Adam because log τ grows while U
-// adapts.
-func TestAdamPath(t *testing.T) {
-	c := Config{PDE: "advection", Exact: "sin(x - 2*t)", XMax: 1, YMax: 1, Beta: 2, N: 70, Kernel: "stm",
-		Components: 10, FreqScale: 2, Iterations: 300, LR: 0.01, LambdaB: 500}
-	r, err := solvePath(context.Background(), c, nil, PathAdam)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Path != PathAdam {
-		t.Fatalf("path %q, want %q", r.Path, PathAdam)
-	}
-	if r.Iterations != c.Iterations || len(r.Loss) != c.Iterations {
-		t.Errorf("%d iterations, %d losses, want %d", r.Iterations, len(r.Loss), c.Iterations)
-	}
-	if !(r.RelL2Grid < 1) {
-		t.Errorf("grid error %.4f, want < 1", r.RelL2Grid)
 	}
 }
 
@@ -200,7 +190,6 @@ func TestValidate(t *testing.T) {
 		{"n2d", func(c *Config) { c.Preset = "p2d1"; c.PDE = ""; c.N = 1500 }, "n", "must be at most 1000"},
 		{"kernel", func(c *Config) { c.Kernel = "rbf" }, "kernel", ""},
 		{"preset", func(c *Config) { c.Preset = "p9" }, "preset", ""},
-		{"lr", func(c *Config) { c.LR = 0 }, "lr", ""},
 		{"lambda_b", func(c *Config) { c.LambdaB = math.Inf(1) }, "lambda_b", "must be a finite number"},
 		{"nugget", func(c *Config) { c.Nugget = "fixed" }, "nugget", ""},
 		{"pde", func(c *Config) { c.Preset = ""; c.PDE = ""; c.Exact = "x" }, "pde", "is required without a preset"},
@@ -447,7 +436,7 @@ func TestPredictInterpolates(t *testing.T) {
 // testError (exact solution on 300×300 points).
 func TestSampleCancelled(t *testing.T) {
 	c := Config{PDE: "poisson2d", Exact: "sin(x)*cos(y)", XMax: 1, YMax: 1, N: 20, Kernel: "gm", Components: 2,
-		FreqScale: 2, Iterations: 1, LR: 0.01, LambdaB: 200}
+		FreqScale: 2, Iterations: 1, LambdaB: 200}
 	r, err := c.resolve()
 	if err != nil {
 		t.Fatal(err)
