@@ -15,17 +15,19 @@ import (
 	"eddy/fileformat"
 	"eddy/hdf5io"
 	"eddy/hyperspectral"
+	"eddy/hyperspectral/envi"
 	"eddy/hyperspectral/matfile"
 	"eddy/storage"
 )
 
 // UnmixParams are the params of unmix. The cube, the initial endmembers and the
-// ground truth are uploads (HDF5 or MATLAB v5 MAT-files) named by id; the
-// initial endmembers may also be another unmix job's result.
+// ground truth are uploads (HDF5 or MATLAB v5 MAT-files, and for the cube also
+// an ENVI tar) named by id; the initial endmembers may also be another unmix
+// job's result.
 type UnmixParams struct {
-	Cube     string `json:"cube" required:"true" ref:"upload" doc:"upload id of the hyperspectral cube, an HDF5 file or a MATLAB v5 MAT-file (a scene file such as Jasper Ridge's also gives the image shape)"`
-	Variable string `json:"variable" format:"eddy-dataset" doc:"name of the dataset (HDF5) or variable (MAT) of the upload that holds the cube"`
-	Layout   string `json:"layout" enum:"bands,pixels|rows,cols,bands" doc:"axis order of the cube: bands,pixels is a bands×pixels matrix with pixel n = row + col·rows (MATLAB order); rows,cols,bands is an image of spectra, which also gives rows and cols"`
+	Cube     string `json:"cube" required:"true" ref:"upload" doc:"upload id of the hyperspectral cube: an HDF5 file, a MATLAB v5 MAT-file (a scene file such as Jasper Ridge's also gives the image shape) or an ENVI cube sent as an uncompressed tar of name.hdr and its BSQ, BIL or BIP data file (lines and samples give rows and cols; the header's wavelengths are copied to the result)"`
+	Variable string `json:"variable" format:"eddy-dataset" doc:"name of the dataset (HDF5) or variable (MAT) of the upload that holds the cube; not used for an ENVI cube"`
+	Layout   string `json:"layout" enum:"bands,pixels|rows,cols,bands" doc:"axis order of the cube: bands,pixels is a bands×pixels matrix with pixel n = row + col·rows (MATLAB order); rows,cols,bands is an image of spectra, which also gives rows and cols; not used for an ENVI cube, whose header gives its order"`
 	hyperspectral.Config
 	InitEndmembers  string `json:"init_endmembers,omitempty" ref:"upload|job:unmix" doc:"upload id of the initial endmembers, a bands×K matrix (variable or dataset M0, M1, M or endmembers) in the cube's units, or the id of an unmix job whose endmembers start this one (a queued or running one is waited for); required with init = upload, not allowed otherwise"`
 	InitScale       string `json:"init_scale" enum:"none|data" doc:"units of init_endmembers: none, the cube's; data, rescale them by (mean band maximum of the cube)/(their maximum), for reflectance libraries"`
@@ -65,13 +67,13 @@ func (p *UnmixParams) CheckUploads(c *Checker, uploads map[string]*storage.Uploa
 	if u == nil {
 		return
 	}
-	d := findDataset(u, p.Variable)
+	d := p.cubeDataset(u)
 	if d == nil {
 		c.Fail("/variable", "upload %s has no dataset or variable %q (it has %s)", p.Cube, p.Variable, datasetNames(u))
 		return
 	}
 	want := 2
-	if p.Layout == string(hyperspectral.LayoutRowsColsBands) {
+	if p.Layout == string(hyperspectral.LayoutRowsColsBands) || isENVI(u) {
 		want = 3
 	}
 	if len(d.Shape) != want {
@@ -130,6 +132,18 @@ func (p *UnmixParams) checkEndmembers(c *Checker, path string, u *storage.Upload
 	case m.k != p.Endmembers:
 		c.Fail("/endmembers", "is %d, but the %s (%q) are K = %d", p.Endmembers, role, m.name, m.k)
 	}
+}
+
+// isENVI reports whether the upload is an ENVI cube.
+func isENVI(u *storage.Upload) bool { return u.Format == string(fileformat.ENVI) }
+
+// cubeDataset returns the listing of the cube in upload u: the variable
+// param's dataset, or for an ENVI upload its cube (lines, samples, bands).
+func (p *UnmixParams) cubeDataset(u *storage.Upload) *storage.Dataset {
+	if isENVI(u) {
+		return findDataset(u, fileformat.ENVICube)
+	}
+	return findDataset(u, p.Variable)
 }
 
 // Where endmember matrices are looked for in an upload, in order, and whether
@@ -200,7 +214,7 @@ func (p *UnmixParams) memory(uploads map[string]*storage.Upload) int64 {
 	if u == nil {
 		return 0
 	}
-	d := findDataset(u, p.Variable)
+	d := p.cubeDataset(u)
 	if d == nil || len(d.Shape) != 2 && len(d.Shape) != 3 {
 		return 0
 	}
@@ -279,6 +293,9 @@ func openUpload(path string, lim fileformat.Limits) (map[string]*matfile.Var, *h
 		}
 		return nil, f, nil
 	}
+	if format == fileformat.ENVI {
+		return nil, nil, Permanent(errors.New("an ENVI cube holds no named matrices; send endmembers or ground truth as HDF5 or a MAT-file"))
+	}
 	return nil, nil, Permanent(errors.New("the upload is neither HDF5 nor a MATLAB v5 MAT-file"))
 }
 
@@ -308,22 +325,35 @@ func readMatrixFrom(vars map[string]*matfile.Var, f *hdf5io.File, names ...strin
 	return nil, "", nil
 }
 
-func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
-	cubePath, err := env.Resolve(p.Cube)
+// readCube reads the cube of the upload at path as a bands×pixels matrix,
+// with the image shape when the upload gives it (0, 0 otherwise), the
+// MAT-file's variables (nil for other formats; a scene file's shape is read
+// from them) and an ENVI cube's header (nil for other formats).
+func readCube(path string, p *UnmixParams, lim fileformat.Limits) (y *mat.Dense, rows, cols int, vars map[string]*matfile.Var, hdr *envi.Header, err error) {
+	format, err := fileformat.SniffFile(path)
 	if err != nil {
-		return Permanent(err)
+		return nil, 0, 0, nil, nil, err
 	}
-	vars, f, err := openUpload(cubePath, env.Limits)
+	if format == fileformat.ENVI {
+		h, data, err := fileformat.ReadENVI(path, 0)
+		var fe *fileformat.Error
+		if errors.As(err, &fe) {
+			return nil, 0, 0, nil, nil, Permanent(fmt.Errorf("cube: %w", err))
+		}
+		if err != nil {
+			return nil, 0, 0, nil, nil, fmt.Errorf("cube: %w", err)
+		}
+		return mat.NewDense(h.Bands, h.Lines*h.Samples, data), h.Lines, h.Samples, nil, h, nil
+	}
+	vars, f, err := openUpload(path, lim)
 	if err != nil {
-		return fmt.Errorf("cube: %w", err)
+		return nil, 0, 0, nil, nil, fmt.Errorf("cube: %w", err)
 	}
-	var y *mat.Dense
-	var rows, cols int
 	layout := hyperspectral.Layout(p.Layout)
 	if vars != nil {
 		v := vars[p.Variable]
 		if v == nil {
-			return Permanent(fmt.Errorf("cube: the MAT-file has no variable %q", p.Variable))
+			return nil, 0, 0, nil, nil, Permanent(fmt.Errorf("cube: the MAT-file has no variable %q", p.Variable))
 		}
 		y, rows, cols, err = hyperspectral.CubeFromVar(v, layout)
 	} else {
@@ -336,7 +366,19 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 		}
 	}
 	if err != nil {
-		return Permanent(fmt.Errorf("cube: %w", err))
+		return nil, 0, 0, nil, nil, Permanent(fmt.Errorf("cube: %w", err))
+	}
+	return y, rows, cols, vars, nil, nil
+}
+
+func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
+	cubePath, err := env.Resolve(p.Cube)
+	if err != nil {
+		return Permanent(err)
+	}
+	y, rows, cols, vars, hdr, err := readCube(cubePath, p, env.Limits)
+	if err != nil {
+		return err
 	}
 	cfg := p.Config
 	if rows > 0 && cfg.Rows == 0 {
@@ -417,6 +459,9 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	}
 	write("channel_weights", res.ChannelWeights, []int{len(res.ChannelWeights)}, "band")
 	write("objective_history", res.ObjectiveHistory, []int{len(res.ObjectiveHistory)}, "iteration")
+	if hdr != nil && hdr.Wavelengths != nil && err == nil {
+		err = w.WriteFloat64("wavelengths", hdr.Wavelengths, []int{len(hdr.Wavelengths)}, "band", hdr.WavelengthUnits)
+	}
 	if m := res.Metrics; m != nil && err == nil {
 		match := make([]int64, len(m.Match))
 		for i, j := range m.Match {
