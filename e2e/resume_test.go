@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -46,7 +47,89 @@ func TestKilledWorkerResumesFromCheckpoint(t *testing.T) {
 		t.Fatalf("after SIGKILL: %+v (error %v)", done, done.Error)
 	}
 
-	code, b := c.req(t, "GET", "/v1/jobs/"+j.ID+"/progress", "")
+	at := c.resumedAt(t, j.ID, `^resumed at sample (\d+) of 8`)
+	if at <= 0 || at >= 8 {
+		t.Fatalf("resumed at sample %d", at)
+	}
+	t.Logf("resumed at sample %d of 8 on the other worker", at)
+	if _, err := os.Stat(ckpt); !os.IsNotExist(err) {
+		t.Errorf("checkpoint left after success: %v", err)
+	}
+
+	ref := c.submit(t, resumableJob)
+	ref = c.waitFor(t, ref.ID, 3*time.Minute, final)
+	if ref.State != "succeeded" {
+		t.Fatalf("uninterrupted run: %+v", ref)
+	}
+	sameDatasets(t, c.download(t, done), c.download(t, ref))
+}
+
+// trainingJob is an stfno.train run of many short epochs on a small data
+// set, long enough for a worker to be killed between two of them.
+const trainingJob = `{"kind":"stfno.train","params":{"dataset":%q,"width":6,"modes_x":4,"modes_y":4,"modes_t":3,` +
+	`"t_latent":6,"expansion":2,"t_in":6,"t_out":6,"epochs":40,"batch":2,"val_fraction":0.3,"seed":7}}`
+
+// A training run SIGKILLed mid-way resumes on the other worker from the
+// epoch of its last checkpoint (> 0), and the model it ends with is
+// bit-identical to an uninterrupted run's. While it trains, a solve
+// submitted afterwards starts at once: training has its own queue.
+func TestKilledTrainingResumesFromCheckpoint(t *testing.T) {
+	d := postgresDeployment(t, "EDDY_CHECKPOINT_EVERY=1ms")
+	c, workers, data, db := d.c, d.workers, d.data, d.db
+
+	// The data set and the training, submitted in one burst.
+	sim := c.submit(t, `{"kind":"navier_stokes.simulate","params":{"n":32,"samples":6,"dt":0.002,"t_warmup":1,`+
+		`"snapshot_dt":0.2,"t_end":5.6,"seed":3}}`)
+	j := c.submit(t, fmt.Sprintf(trainingJob, sim.ID))
+	ckpt := filepath.Join(data, "checkpoints", j.ID, "latest.h5")
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(ckpt); err == nil {
+			break
+		}
+		if time.Now().After(deadline) || final(c.get(t, j.ID)) {
+			t.Fatalf("no checkpoint while the training ran: %+v", c.get(t, j.ID))
+		}
+	}
+	solve := c.submit(t, `{"kind":"poisson.solve","params":{"dim":2,"n":64}}`)
+	solve = c.waitFor(t, solve.ID, time.Minute, final)
+	if solve.State != "succeeded" {
+		t.Fatalf("a solve beside the training: %+v", solve)
+	}
+	if tr := c.get(t, j.ID); tr.State != "running" {
+		t.Logf("the training was %s when the solve ended (the solve did not wait for it in any case)", tr.State)
+	}
+
+	victim := workers[workerOf(t, db, j.ID)]
+	if victim == nil {
+		t.Fatal("job held by an unknown worker")
+	}
+	victim.cmd.Process.Kill()
+	done := c.waitFor(t, j.ID, 3*time.Minute, final)
+	if done.State != "succeeded" || done.Attempt != 2 {
+		t.Fatalf("after SIGKILL: %+v (error %v)", done, done.Error)
+	}
+	at := c.resumedAt(t, j.ID, `^resumed at epoch (\d+) of 40`)
+	if at <= 0 || at >= 40 {
+		t.Fatalf("resumed at epoch %d", at)
+	}
+	if got := done.Result.Metrics["resumed_epoch"]; got != float64(at) {
+		t.Errorf("metric resumed_epoch %v, progress says %d", got, at)
+	}
+	t.Logf("resumed at epoch %d of 40 on the other worker", at)
+
+	ref := c.submit(t, fmt.Sprintf(trainingJob, sim.ID))
+	ref = c.waitFor(t, ref.ID, 3*time.Minute, final)
+	if ref.State != "succeeded" {
+		t.Fatalf("uninterrupted run: %+v", ref)
+	}
+	sameDatasets(t, c.download(t, done), c.download(t, ref))
+}
+
+// resumedAt returns the number in the last stage message of a run's
+// progress history that matches pattern (one group), or −1.
+func (c client) resumedAt(t testing.TB, id, pattern string) int {
+	t.Helper()
+	code, b := c.req(t, "GET", "/v1/jobs/"+id+"/progress", "")
 	if code != 200 {
 		t.Fatalf("progress: %d %s", code, b)
 	}
@@ -60,41 +143,51 @@ func TestKilledWorkerResumesFromCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := -1
-	re := regexp.MustCompile(`^resumed at sample (\d+) of 8`)
+	re := regexp.MustCompile(pattern)
 	for _, p := range hist.Progress {
 		if m := re.FindStringSubmatch(p.Message); m != nil && p.Kind == "stage" {
 			at, _ = strconv.Atoi(m[1])
 		}
 	}
-	if at <= 0 || at >= 8 {
-		t.Fatalf("resumed at sample %d; progress history %s", at, b)
+	if at < 0 {
+		t.Logf("progress history %s", b)
 	}
-	t.Logf("resumed at sample %d of 8 on the other worker", at)
-	if _, err := os.Stat(ckpt); !os.IsNotExist(err) {
-		t.Errorf("checkpoint left after success: %v", err)
-	}
+	return at
+}
 
-	ref := c.submit(t, resumableJob)
-	ref = c.waitFor(t, ref.ID, 3*time.Minute, final)
-	if ref.State != "succeeded" {
-		t.Fatalf("uninterrupted run: %+v", ref)
+// sameDatasets checks that two result files hold the same datasets, bit for
+// bit.
+func sameDatasets(t *testing.T, f1, f2 *hdf5io.File) {
+	t.Helper()
+	d1, err := f1.Datasets()
+	if err != nil {
+		t.Fatal(err)
 	}
-	resumed, whole := c.download(t, done), c.download(t, ref)
-	for _, name := range []string{"vorticity", "t", "energy", "enstrophy", "max_cfl", "wavenumber", "spectrum"} {
-		a, sa, err := resumed.ReadFloat64(name)
+	d2, err := f2.Datasets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d1) != len(d2) || len(d1) == 0 {
+		t.Fatalf("datasets %v and %v", d1, d2)
+	}
+	for i, d := range d1 {
+		if d2[i].Name != d.Name {
+			t.Fatalf("dataset %d: %s and %s", i, d.Name, d2[i].Name)
+		}
+		a, sa, err := f1.ReadFloat64(d.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, sw, err := whole.ReadFloat64(name)
+		b, sb, err := f2.ReadFloat64(d.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(a) != len(w) || len(sa) != len(sw) {
-			t.Fatalf("%s: shape %v, uninterrupted %v", name, sa, sw)
+		if fmt.Sprint(sa) != fmt.Sprint(sb) {
+			t.Fatalf("%s: shape %v, uninterrupted %v", d.Name, sa, sb)
 		}
-		for k := range w {
-			if math.Float64bits(a[k]) != math.Float64bits(w[k]) {
-				t.Fatalf("%s[%d] = %v, uninterrupted %v (bit for bit)", name, k, a[k], w[k])
+		for k := range b {
+			if math.Float64bits(a[k]) != math.Float64bits(b[k]) {
+				t.Fatalf("%s[%d] = %v, uninterrupted %v (bit for bit)", d.Name, k, a[k], b[k])
 			}
 		}
 	}
