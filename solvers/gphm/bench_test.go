@@ -114,6 +114,7 @@ func BenchmarkPresets(b *testing.B) {
 			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %.2g | %.2g | %s | %.2g | %v | %s | %s | %.1f | %s | %s | %d | %s |",
 				bc.preset, kernel, grid, res.RelL2, p.relL2, verdict, res.CheckResidual, res.Converged, res.StopReason, res.Nugget,
 				res.Seconds, paperS, share, res.Iterations, cgPer))
+			b.Log(rows[len(rows)-1])
 		})
 	}
 	b.Logf("GP-HM presets at the paper's grids, final iterate vs the authors' best checkpoint:\n%s\n%s\n%s",
