@@ -136,6 +136,30 @@ func TestRerunIsBitIdentical(t *testing.T) {
 			sameDatasets(t, f1, f2)
 		})
 	}
+	// The neural operator's chain: its data, its training, its refined predictions.
+	sim := e.succeeded(t, `{"kind":"navier_stokes.simulate","params":{"n":32,"samples":4,"dt":0.002,"t_warmup":0.5,"snapshot_dt":0.2,"t_end":3.5,"seed":3}}`)
+	train := fmt.Sprintf(`{"dataset":%q,"width":6,"modes_x":4,"modes_y":4,"modes_t":3,"t_latent":6,"expansion":2,"t_in":6,"t_out":6,"epochs":2,"batch":2,"val_fraction":0.3,"seed":7}`, sim)
+	model := ""
+	for _, c := range []struct{ kind, params string }{
+		{"stfno.train", train},
+		{"stfno.predict", `{"model":%q,"refine":true,"refine_iterations":5}`},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			params := c.params
+			if strings.Contains(params, "%q") {
+				params = fmt.Sprintf(params, model)
+			}
+			first := e.succeeded(t, fmt.Sprintf(`{"kind":%q,"params":%s}`, c.kind, params))
+			f1 := e.resultFile(t, first)
+			recorded, err := f1.AttrString("/", "params_json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			second := e.succeeded(t, fmt.Sprintf(`{"kind":%q,"params":%s}`, c.kind, recorded))
+			sameDatasets(t, f1, e.resultFile(t, second))
+			model = first
+		})
+	}
 }
 
 // sameDatasets checks that two files hold the same float64 datasets, bit for
