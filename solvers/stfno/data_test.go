@@ -65,3 +65,14 @@ func TestConfigValidate(t *testing.T) {
 		t.Error("New accepted an invalid config")
 	}
 }
+
+// TestSplitLast: the last ⌈f·S⌉ samples validate.
+func TestSplitLast(t *testing.T) {
+	s := SplitLast(10, 0.25)
+	if len(s.Train) != 7 || len(s.Val) != 3 || s.Val[0] != 7 || s.Train[6] != 6 {
+		t.Errorf("SplitLast(10, 0.25) = %+v", s)
+	}
+	if s := SplitLast(5, 0); len(s.Train) != 5 || len(s.Val) != 0 {
+		t.Errorf("SplitLast(5, 0) = %+v", s)
+	}
+}

@@ -20,10 +20,11 @@ type Estimator interface {
 	Eval(history, frames []float64, T int, grad []float64) float64
 }
 
-// RefineConfig sets up the Spectral-Refiner (spec §3).
+// RefineConfig sets up the Spectral-Refiner (spec §3). Its JSON names and
+// tags declare it as job parameters (see package field).
 type RefineConfig struct {
 	// Iterations is the number of Adam steps (the paper uses 50–100).
-	Iterations int
+	Iterations int `json:"iterations" min:"0" max:"100000" doc:"Adam steps of the refinement (the paper uses 50–100); 0 evaluates the estimator of the unrefined prediction only"`
 	// BiasLR and WeightLR are the learning rates of the output operator's
 	// per-mode bias and of its weights (paper: 2e-1 or 1e-2, and 1e-4), in
 	// the units of the authors' code, whose transforms are unnormalised
@@ -34,20 +35,21 @@ type RefineConfig struct {
 	// N_in = n²·2(T_lat+1) and N_out = n²·(T_out+T_lat+2) the sizes of the
 	// operator's input and output grids, so that the paper's rates mean
 	// what they meant there.
-	BiasLR, WeightLR float64
+	BiasLR   float64 `json:"bias_lr" min:"0" max:"1e9" doc:"learning rate of the output operator's per-mode bias, in the units of the authors' code (unnormalised forward FFT): the amplitude of a mode moves by about bias_lr/N_out per step, N_out = n²·(t_out + t_latent + 2). On 64² with 10 output frames, 20 lowers the H⁻¹ estimator of fno-mini predictions about 17× in 100 steps"`
+	WeightLR float64 `json:"weight_lr" min:"0" max:"1e9" doc:"learning rate of the output operator's spectral weights, in the units of the authors' code (the paper uses 1e-4)"`
 	// Modes are the modes (x, y, t) of the widened output operator. A zero
 	// entry means: for x and y the modes the 2/3 rule keeps on the grid,
 	// ⌊(n−1)/3⌋ + 1 (22 on 64²); for t, 6 (the paper's choice), limited
 	// to what the layer's time lengths allow. Entries below the trained
 	// model's modes are raised to them.
-	Modes [3]int
+	Modes [3]int `json:"modes" min:"0" max:"4096" doc:"Fourier modes (x, y, t) of the widened output operator; 0 takes, for x and y, the modes that the 2/3 rule keeps on the grid (22 on 64²) and, for t, 6 (the paper's choice, limited by the time lengths); values below the trained model's modes are raised to them"`
 	// NewWeightGain scales the initial weights of the added modes, drawn
 	// uniformly from ±gain·√3 (Xavier for one channel in and out). The
 	// paper uses 1e-6; 0 (the default) starts them at exactly 0, so that
 	// the first iterate is the unrefined prediction.
-	NewWeightGain float64
+	NewWeightGain float64 `json:"new_weight_gain" min:"0" max:"1" doc:"scale of the random initial weights of the added modes (Xavier gain; the paper uses 1e-6); 0 starts them at exactly 0, so that the first iterate is the unrefined prediction"`
 	// Seed seeds the draw of the new weights when NewWeightGain > 0.
-	Seed uint64
+	Seed uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"seed of the initial weights of the added modes when new_weight_gain > 0"`
 }
 
 // RefineResult is the outcome of Refine: the prediction before and after
