@@ -119,7 +119,7 @@ func TestReadSlab(t *testing.T) {
 	}
 
 	for _, bad := range [][]Range{
-		{{0, 3, 1}},                                   // wrong rank
+		{{0, 3, 1}}, // wrong rank
 		{{0, 4, 1}, {0, 4, 1}, {0, 5, 1}, {0, 6, 1}},  // past the end
 		{{0, 3, 0}, {0, 4, 1}, {0, 5, 1}, {0, 6, 1}},  // step 0
 		{{-1, 3, 1}, {0, 4, 1}, {0, 5, 1}, {0, 6, 1}}, // negative
