@@ -3,7 +3,6 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"strings"
@@ -12,8 +11,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"eddy/hdf5io"
 	"eddy/hyperspectral"
+	"eddy/internal/h5test"
 	"eddy/jobs"
 )
 
@@ -133,7 +132,7 @@ func TestRerunIsBitIdentical(t *testing.T) {
 			if p2, _ := f2.AttrString("/", "params_json"); p2 != params {
 				t.Errorf("params_json of the re-run %s, first %s", p2, params)
 			}
-			sameDatasets(t, f1, f2)
+			h5test.SameDatasets(t, f1, f2)
 		})
 	}
 	// The neural operator's chain: its data, its training, its refined predictions.
@@ -156,51 +155,8 @@ func TestRerunIsBitIdentical(t *testing.T) {
 				t.Fatal(err)
 			}
 			second := e.succeeded(t, fmt.Sprintf(`{"kind":%q,"params":%s}`, c.kind, recorded))
-			sameDatasets(t, f1, e.resultFile(t, second))
+			h5test.SameDatasets(t, f1, e.resultFile(t, second))
 			model = first
 		})
-	}
-}
-
-// sameDatasets checks that two files hold the same float64 datasets, bit for
-// bit.
-func sameDatasets(t *testing.T, f1, f2 *hdf5io.File) {
-	t.Helper()
-	d1, err := f1.Datasets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d2, err := f2.Datasets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(d1) != len(d2) || len(d1) == 0 {
-		t.Fatalf("datasets %v and %v", d1, d2)
-	}
-	for i, d := range d1 {
-		if d2[i].Name != d.Name {
-			t.Fatalf("dataset %d: %s and %s", i, d.Name, d2[i].Name)
-		}
-		a, sa, err := f1.ReadFloat64(d.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, sb, err := f2.ReadFloat64(d.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(sa) != fmt.Sprint(sb) {
-			t.Errorf("%s: shapes %v and %v", d.Name, sa, sb)
-			continue
-		}
-		diff := 0
-		for j := range a {
-			if math.Float64bits(a[j]) != math.Float64bits(b[j]) {
-				diff++
-			}
-		}
-		if diff > 0 {
-			t.Errorf("%s: %d of %d values differ", d.Name, diff, len(a))
-		}
 	}
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"eddy/hdf5io"
+	"eddy/internal/h5test"
 )
 
 // resumableJob is a navier_stokes.simulate run of several independent
@@ -61,7 +61,7 @@ func TestKilledWorkerResumesFromCheckpoint(t *testing.T) {
 	if ref.State != "succeeded" {
 		t.Fatalf("uninterrupted run: %+v", ref)
 	}
-	sameDatasets(t, c.download(t, done), c.download(t, ref))
+	h5test.SameDatasets(t, c.download(t, done), c.download(t, ref))
 }
 
 // trainingJob is an stfno.train run of many short epochs on a small data
@@ -122,7 +122,7 @@ func TestKilledTrainingResumesFromCheckpoint(t *testing.T) {
 	if ref.State != "succeeded" {
 		t.Fatalf("uninterrupted run: %+v", ref)
 	}
-	sameDatasets(t, c.download(t, done), c.download(t, ref))
+	h5test.SameDatasets(t, c.download(t, done), c.download(t, ref))
 }
 
 // resumedAt returns the number in the last stage message of a run's
@@ -153,44 +153,6 @@ func (c client) resumedAt(t testing.TB, id, pattern string) int {
 		t.Logf("progress history %s", b)
 	}
 	return at
-}
-
-// sameDatasets checks that two result files hold the same datasets, bit for
-// bit.
-func sameDatasets(t *testing.T, f1, f2 *hdf5io.File) {
-	t.Helper()
-	d1, err := f1.Datasets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d2, err := f2.Datasets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(d1) != len(d2) || len(d1) == 0 {
-		t.Fatalf("datasets %v and %v", d1, d2)
-	}
-	for i, d := range d1 {
-		if d2[i].Name != d.Name {
-			t.Fatalf("dataset %d: %s and %s", i, d.Name, d2[i].Name)
-		}
-		a, sa, err := f1.ReadFloat64(d.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, sb, err := f2.ReadFloat64(d.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(sa) != fmt.Sprint(sb) {
-			t.Fatalf("%s: shape %v, uninterrupted %v", d.Name, sa, sb)
-		}
-		for k := range b {
-			if math.Float64bits(a[k]) != math.Float64bits(b[k]) {
-				t.Fatalf("%s[%d] = %v, uninterrupted %v (bit for bit)", d.Name, k, a[k], b[k])
-			}
-		}
-	}
 }
 
 // download fetches a succeeded job's result and opens it.
