@@ -27,11 +27,12 @@ func randomize(m *Model, r *rand.Rand) {
 
 // TestGradient compares Backward with fourth-order central differences of
 // L = Σ w ⊙ Forward(x) for every parameter tensor (6 entries each) and the
-// input. With step h the difference errs by O(h⁴·f⁽⁵⁾) + O(ε·|L|/h); with
-// h = 1e-3, |L| ≈ 20 and gradients of the spectral weights as small as 1e-4
-// (the forward transform carries 1/N) that is below 1e-8 relative. The test
-// allows 1e-6 per parameter tensor (‖fd − grad‖/‖grad‖ over the sampled
-// entries).
+// input. With step h the difference errs by O(h⁴·f⁽⁵⁾) + O(ε·|L|/h); the
+// second term dominates for the spectral weights, whose gradients are as
+// small as 4e-5 (the forward transform carries 1/N) against |L| ≈ 20, so h
+// is large, 1e-2: the largest error measured is 6e-8 (3e-7 with h = 3e-3,
+// 6e-7 with 1e-3). The test allows 1e-6 per parameter tensor
+// (‖fd − grad‖/‖grad‖ over the sampled entries).
 func TestGradient(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	m, err := New(tinyConfig(), 3)
@@ -56,7 +57,7 @@ func TestGradient(t *testing.T) {
 	loss()
 	dx := m.Backward(w).Clone()
 
-	const h = 1e-3
+	const h = 1e-2
 	check := func(name string, vals, grads []float64) {
 		var num, den float64
 		for k := 0; k < 6; k++ {
