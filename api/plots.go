@@ -1,0 +1,562 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"eddy/hdf5io"
+	"eddy/jobs"
+)
+
+// Plots are derived from a result's datasets by their names, shapes and dims
+// attributes, not by job kind, so that a new kind's results are drawn as soon
+// as it follows the HDF5 conventions:
+//
+//   - a heatmap for every dataset of rank ≥ 2 whose last two axes are
+//     spatial (y,x; row,col; x,y; x,t; …); each leading axis (sample, t,
+//     endmember, z, …) is chosen by a query parameter of its name, default 0;
+//   - a line plot for every dataset of rank 1 or 2 with one abscissa axis
+//     (t, epoch, iteration, step, k, band, x, …), drawn against the 1-D
+//     dataset that holds that axis's coordinates when there is one (t,
+//     wavenumber, wavelengths, x); the other axis of a rank-2 dataset
+//     (sample, endmember) gives one line each, up to maxSeries, beyond that it
+//     is chosen by a query parameter. Histories (epoch, iteration, step, t)
+//     spanning more than a decade of positive values get a log y axis;
+//     spectra (axis k) are drawn log-log.
+//
+// Coordinate datasets, integer datasets (indices, masks) and trained models
+// are not plotted.
+
+// spatialAxes name the axes of a 2-D field.
+var spatialAxes = map[string]bool{"x": true, "y": true, "z": true, "row": true, "col": true, "t": true, "lat": true, "lon": true}
+
+// abscissaAxes name the axes a 1-D curve is drawn along; historyAxes those
+// of a history (a log y axis when positive), spectralAxes those of a
+// spectrum (log-log).
+var (
+	abscissaAxes = map[string]bool{"t": true, "epoch": true, "iteration": true, "step": true, "k": true, "band": true, "x": true, "y": true, "frequency": true}
+	historyAxes  = map[string]bool{"epoch": true, "iteration": true, "step": true, "t": true}
+	spectralAxes = map[string]bool{"k": true, "frequency": true}
+)
+
+// coordinateOf names the dataset holding each axis's coordinates, besides
+// the dataset named like the axis itself.
+var coordinateOf = map[string]string{"k": "wavenumber", "band": "wavelengths"}
+
+// maxSeries is the number of lines drawn at once along the series axis.
+const maxSeries = 12
+
+// maxLineElements bounds the elements a line plot reads.
+const maxLineElements = 1 << 22
+
+// plotSpec describes one plot of a job, as GET /v1/jobs/{id}/plots lists it.
+type plotSpec struct {
+	Name  string `json:"name"`
+	URL   string `json:"url"`
+	Kind  string `json:"kind"` // heatmap or lines
+	Title string `json:"title"`
+	// Selectors are the query parameters that choose an index on an axis:
+	// the leading axes of a heatmap, the series axis of a line plot with
+	// more than maxSeries lines.
+	Selectors []selector `json:"selectors"`
+}
+
+type selector struct {
+	Name string `json:"name"`
+	Size int    `json:"size"`
+}
+
+// plotPlan is how a dataset is drawn.
+type plotPlan struct {
+	plotSpec
+	data  datasetMeta
+	axes  []string
+	coord *datasetMeta // of the abscissa, for lines
+	// abscissa and series are axis numbers of a line plot; series is -1
+	// for rank 1.
+	abscissa, series int
+}
+
+func axesOf(d datasetMeta) []string {
+	axes := strings.Split(d.Dims, ",")
+	if d.Dims == "" || len(axes) != len(d.Shape) {
+		axes = make([]string, len(d.Shape))
+		for i := range axes {
+			axes[i] = fmt.Sprintf("axis%d", i)
+		}
+	}
+	return axes
+}
+
+// planPlots decides the plots of a result from its datasets.
+func planPlots(jobID string, list []datasetMeta) []plotPlan {
+	byName := map[string]*datasetMeta{}
+	for i := range list {
+		byName[list[i].Name] = &list[i]
+	}
+	isCoord := map[string]bool{}
+	coordFor := func(axis string, n int) *datasetMeta {
+		for _, name := range []string{axis, coordinateOf[axis]} {
+			if c := byName[name]; c != nil && len(c.Shape) == 1 && c.Shape[0] == n && c.Dtype == "float64" {
+				return c
+			}
+		}
+		return nil
+	}
+	for _, d := range list {
+		if len(d.Shape) == 1 {
+			if c := coordFor(axesOf(d)[0], d.Shape[0]); c != nil && c.Name == d.Name {
+				isCoord[d.Name] = true
+			}
+		}
+	}
+	var plans []plotPlan
+	for _, d := range list {
+		if isCoord[d.Name] || strings.HasPrefix(d.Name, "model/") || strings.HasPrefix(d.Name, "metrics/") ||
+			!strings.HasPrefix(d.Dtype, "float") {
+			continue
+		}
+		axes := axesOf(d)
+		rank := len(d.Shape)
+		p := plotPlan{data: d, axes: axes, series: -1}
+		p.Name, p.URL = d.Name, "/v1/jobs/"+jobID+"/plots/"+d.Name
+		p.Selectors = []selector{}
+		p.Title = d.Name
+		if d.Units != "" {
+			p.Title += " [" + d.Units + "]"
+		}
+		switch {
+		case rank >= 2 && spatialAxes[axes[rank-1]] && spatialAxes[axes[rank-2]] && axes[rank-1] != axes[rank-2] &&
+			d.Shape[rank-1] >= 2 && d.Shape[rank-2] >= 2:
+			p.Kind = "heatmap"
+			for i := 0; i < rank-2; i++ {
+				p.Selectors = append(p.Selectors, selector{axes[i], d.Shape[i]})
+			}
+		case rank == 1 && abscissaAxes[axes[0]] && d.Shape[0] >= 2:
+			p.Kind, p.abscissa = "lines", 0
+		case rank == 2 && (abscissaAxes[axes[1]] || abscissaAxes[axes[0]]):
+			p.Kind, p.abscissa, p.series = "lines", 1, 0
+			if !abscissaAxes[axes[1]] {
+				p.abscissa, p.series = 0, 1
+			}
+			if d.Shape[p.abscissa] < 2 {
+				continue
+			}
+			if d.Shape[p.series] > maxSeries {
+				p.Selectors = append(p.Selectors, selector{axes[p.series], d.Shape[p.series]})
+			}
+		default:
+			continue
+		}
+		if p.Kind == "lines" {
+			p.coord = coordFor(axes[p.abscissa], d.Shape[p.abscissa])
+		}
+		plans = append(plans, p)
+	}
+	return plans
+}
+
+// jobPlots opens a succeeded job's result and plans its plots; on failure
+// it writes the problem and returns ok false. The caller closes the file.
+func (s *server) jobPlots(w http.ResponseWriter, r *http.Request) (*hdf5io.File, []plotPlan, string, bool) {
+	run, f, ok := s.resultFile(w, r)
+	if !ok {
+		return nil, nil, "", false
+	}
+	list, err := describeDatasets(f, run.ID)
+	if err != nil {
+		f.Close()
+		s.internalError(w, r, err)
+		return nil, nil, "", false
+	}
+	return f, planPlots(run.ID, list), run.Result.SHA256, true
+}
+
+// listPlots serves GET /v1/jobs/{id}/plots: {"plots": [{"name", "url",
+// "kind", "title", "selectors": [{"name", "size"}]}, …]}.
+func (s *server) listPlots(w http.ResponseWriter, r *http.Request) {
+	f, plans, _, ok := s.jobPlots(w, r)
+	if !ok {
+		return
+	}
+	defer f.Close()
+	specs := make([]plotSpec, len(plans))
+	for i, p := range plans {
+		specs[i] = p.plotSpec
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"plots": specs})
+}
+
+// plot serves GET /v1/jobs/{id}/plots/{name}?format=png|svg&<axis>=<index>:
+// the plot of one dataset (see planPlots), drawn from the slab it shows.
+// Results never change, so the answer carries an ETag and a long max-age.
+func (s *server) plot(w http.ResponseWriter, r *http.Request) {
+	name, err := wildcardName(r)
+	if err != nil || name == "" {
+		writeProblem(w, http.StatusBadRequest, "a plot name is required: /v1/jobs/{id}/plots/{name}")
+		return
+	}
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = "png"
+	}
+	if format != "png" && format != "svg" {
+		writeProblem(w, http.StatusBadRequest, "format must be png or svg", jobs.FieldError{Path: "/query/format", Message: "must be png or svg"})
+		return
+	}
+	f, plans, sum, ok := s.jobPlots(w, r)
+	if !ok {
+		return
+	}
+	defer f.Close()
+	i := slices.IndexFunc(plans, func(p plotPlan) bool { return p.Name == name })
+	if i < 0 {
+		writeProblem(w, http.StatusNotFound, fmt.Sprintf("the job has no plot %q; GET /v1/jobs/%s/plots lists them", name, chiID(r)))
+		return
+	}
+	p := plans[i]
+	index := map[string]int{}
+	for _, sel := range p.Selectors {
+		v := q.Get(sel.Name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n >= sel.Size {
+			msg := fmt.Sprintf("must be an integer from 0 to %d", sel.Size-1)
+			writeProblem(w, http.StatusBadRequest, sel.Name+" "+msg, jobs.FieldError{Path: "/query/" + sel.Name, Message: msg})
+			return
+		}
+		index[sel.Name] = n
+	}
+	tag := plotETag(sum, name, format, p.Selectors, index)
+	w.Header().Set("ETag", tag)
+	w.Header().Set("Cache-Control", "private, max-age=86400")
+	if r.Header.Get("If-None-Match") == tag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	var buf bytes.Buffer
+	switch p.Kind {
+	case "heatmap":
+		err = drawHeatmap(&buf, f, p, index, format)
+	default:
+		err = drawLines(&buf, f, p, index, format)
+	}
+	if err != nil {
+		s.internalError(w, r, fmt.Errorf("plot %s: %w", name, err))
+		return
+	}
+	if format == "svg" {
+		w.Header().Set("Content-Type", "image/svg+xml")
+	} else {
+		w.Header().Set("Content-Type", "image/png")
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Write(buf.Bytes())
+}
+
+func chiID(r *http.Request) string {
+	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v1/jobs/"), "/")
+	return id
+}
+
+// plotETag names one rendering of a plot of a result.
+func plotETag(sum, name, format string, sels []selector, index map[string]int) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s", sum, name, format)
+	for _, s := range sels {
+		fmt.Fprintf(h, "\x00%s=%d", s.Name, index[s.Name])
+	}
+	return `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
+}
+
+// Size of a rendered plot.
+const (
+	plotWidth  = 7 * vg.Inch
+	plotHeight = 5 * vg.Inch
+	plotDPI    = 96
+	barWidth   = 1.1 * vg.Inch
+)
+
+// canvas makes a canvas of the format; save writes it.
+func canvas(format string) (vg.CanvasWriterTo, draw.Canvas) {
+	if format == "svg" {
+		c := vgsvg.New(plotWidth, plotHeight)
+		return c, draw.New(c)
+	}
+	c := vgimg.NewWith(vgimg.UseWH(plotWidth, plotHeight), vgimg.UseDPI(plotDPI))
+	return vgimg.PngCanvas{Canvas: c}, draw.New(c)
+}
+
+// drawHeatmap draws one 2-D frame of a field (the leading axes fixed by
+// index) with a colour bar: a diverging blue–red map centred on zero for a
+// field of both signs, a sequential one otherwise. The frame is the only
+// part of the dataset read.
+func drawHeatmap(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]int, format string) error {
+	shape, axes := p.data.Shape, p.axes
+	rank := len(shape)
+	sel := make([]hdf5io.Range, rank)
+	title := p.Title
+	for i := 0; i < rank-2; i++ {
+		k := index[axes[i]]
+		sel[i] = hdf5io.Range{Start: k, Stop: k + 1, Step: 1}
+		title += fmt.Sprintf(", %s=%d", axes[i], k)
+	}
+	ny, nx := shape[rank-2], shape[rank-1]
+	sel[rank-2], sel[rank-1] = hdf5io.Range{Start: 0, Stop: ny, Step: 1}, hdf5io.Range{Start: 0, Stop: nx, Step: 1}
+	data, _, err := f.ReadFloat64Slab(p.data.Name, sel)
+	if err != nil {
+		return err
+	}
+	// The horizontal axis is the last one, except for x,· fields (the GP's
+	// u(x, y), u(x, t)), where it is the first.
+	hAxis, vAxis := axes[rank-1], axes[rank-2]
+	at := func(row, col int) float64 { return data[row*nx+col] } // row along v, col along h
+	cols, rows := nx, ny
+	if vAxis == "x" {
+		hAxis, vAxis = vAxis, hAxis
+		cols, rows = ny, nx
+		at = func(row, col int) float64 { return data[col*nx+row] }
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range data {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	if lo > hi {
+		lo, hi = 0, 1
+	}
+	var cm palette.ColorMap
+	if lo < 0 && hi > 0 {
+		m := max(-lo, hi)
+		lo, hi = -m, m
+		cm = moreland.SmoothBlueRed()
+	} else {
+		cm = moreland.ExtendedBlackBody()
+	}
+	if hi == lo {
+		hi = lo + 1
+	}
+	cm.SetMin(lo)
+	cm.SetMax(hi)
+	lut := colourTable(cm, 256)
+	// Nearest-neighbour upsampling, so that the renderer's bilinear scaling
+	// does not blur the cells of a small grid.
+	scale := max(1, 512/max(rows, cols))
+	img := image.NewRGBA(image.Rect(0, 0, cols*scale, rows*scale))
+	imageRowDown := vAxis == "row" // image convention: row 0 on top
+	for r := 0; r < rows; r++ {
+		y := rows - 1 - r
+		if imageRowDown {
+			y = r
+		}
+		for c := 0; c < cols; c++ {
+			v := at(r, c)
+			col := color.RGBA{200, 200, 200, 255} // NaN
+			if !math.IsNaN(v) {
+				k := int((v - lo) / (hi - lo) * float64(len(lut)-1))
+				col = lut[min(max(k, 0), len(lut)-1)]
+			}
+			for dy := 0; dy < scale; dy++ {
+				off := img.PixOffset(c*scale, y*scale+dy)
+				for dx := 0; dx < scale; dx++ {
+					img.Pix[off], img.Pix[off+1], img.Pix[off+2], img.Pix[off+3] = col.R, col.G, col.B, 255
+					off += 4
+				}
+			}
+		}
+	}
+	pl := plot.New()
+	pl.Title.Text = title
+	pl.X.Label.Text, pl.Y.Label.Text = hAxis, vAxis
+	pl.Add(plotter.NewImage(img, 0, 0, float64(cols), float64(rows)))
+	if imageRowDown {
+		pl.Y.Tick.Marker = flipped{rows}
+	}
+	bar := plot.New()
+	bar.HideX()
+	bar.Y.Padding, bar.X.Padding = 0, 0
+	bar.Add(&plotter.ColorBar{ColorMap: cm, Vertical: true})
+	bar.Title.Text = " "
+	w, dc := canvas(format)
+	full := draw.Crop(dc, 0, -barWidth, 0, 0)
+	right := draw.Crop(dc, plotWidth-barWidth+0.15*vg.Inch, -0.35*vg.Inch, 0, 0)
+	pl.Draw(full)
+	bar.Draw(right)
+	_, err = w.WriteTo(buf)
+	return err
+}
+
+// flipped labels a y axis drawn top-down: data coordinate v shows n − v.
+type flipped struct{ n int }
+
+func (f flipped) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(float64(f.n)-ticks[i].Value, 'g', 4, 64)
+		}
+	}
+	return ticks
+}
+
+// colourTable samples a colour map at n evenly spaced values.
+func colourTable(cm palette.ColorMap, n int) []color.RGBA {
+	lut := make([]color.RGBA, n)
+	lo, hi := cm.Min(), cm.Max()
+	for i := range lut {
+		c, err := cm.At(lo + (hi-lo)*float64(i)/float64(n-1))
+		if err != nil {
+			c = color.Black
+		}
+		r, g, b, _ := c.RGBA()
+		lut[i] = color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255}
+	}
+	return lut
+}
+
+// drawLines draws a 1-D dataset, or the rows of a 2-D one, against the
+// abscissa's coordinates (or indices).
+func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]int, format string) error {
+	shape := p.data.Shape
+	n := shape[p.abscissa]
+	sel := hdf5io.All(shape)
+	title := p.Title
+	nSeries, first := 1, 0
+	if p.series >= 0 {
+		nSeries = shape[p.series]
+		if nSeries > maxSeries {
+			k := index[p.axes[p.series]]
+			sel[p.series] = hdf5io.Range{Start: k, Stop: k + 1, Step: 1}
+			nSeries, first = 1, k
+			title += fmt.Sprintf(", %s=%d", p.axes[p.series], k)
+		}
+	}
+	if n*nSeries > maxLineElements {
+		return fmt.Errorf("%d elements: too many to draw", n*nSeries)
+	}
+	data, _, err := f.ReadFloat64Slab(p.data.Name, sel)
+	if err != nil {
+		return err
+	}
+	xs := make([]float64, n)
+	xLabel := p.axes[p.abscissa]
+	if p.coord != nil {
+		c, _, err := f.ReadFloat64Slab(p.coord.Name, hdf5io.All(p.coord.Shape))
+		if err != nil {
+			return err
+		}
+		copy(xs, c)
+		if p.coord.Name != xLabel {
+			xLabel = p.coord.Name + " (" + xLabel + ")"
+		}
+		if p.coord.Units != "" {
+			xLabel += " [" + p.coord.Units + "]"
+		}
+	} else {
+		for i := range xs {
+			xs[i] = float64(i)
+		}
+	}
+	value := func(s, i int) float64 { // series s (0-based within the read), point i
+		if p.series < 0 || nSeries == 1 {
+			return data[i]
+		}
+		if p.abscissa == 1 {
+			return data[s*n+i]
+		}
+		return data[i*nSeries+s]
+	}
+	axis := p.axes[p.abscissa]
+	logX := spectralAxes[axis]
+	logY := logX || historyAxes[axis]
+	ylo, yhi := math.Inf(1), math.Inf(-1)
+	for s := 0; s < nSeries; s++ {
+		for i := 0; i < n; i++ {
+			if logX && xs[i] <= 0 {
+				continue
+			}
+			v := value(s, i)
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			ylo, yhi = min(ylo, v), max(yhi, v)
+		}
+	}
+	if !(ylo > 0 && (logX || yhi > 10*ylo)) {
+		logY = false
+	}
+	pl := plot.New()
+	pl.Title.Text = title
+	pl.X.Label.Text = xLabel
+	pl.Y.Label.Text = p.data.Name
+	if logX {
+		pl.X.Scale, pl.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
+	if logY {
+		pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
+	pl.Add(plotter.NewGrid())
+	drawn := 0
+	for s := 0; s < nSeries; s++ {
+		var pts plotter.XYs
+		for i := 0; i < n; i++ {
+			x, y := xs[i], value(s, i)
+			if math.IsNaN(y) || math.IsInf(y, 0) || (logX && x <= 0) || (logY && y <= 0) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: x, Y: y})
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		line, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		line.Color = lineColour(s)
+		line.Width = vg.Points(1.5)
+		pl.Add(line)
+		drawn++
+		if p.series >= 0 && (nSeries > 1 || first > 0) {
+			pl.Legend.Add(fmt.Sprintf("%s %d", p.axes[p.series], first+s), line)
+		}
+	}
+	if drawn == 0 {
+		pl.Title.Text += " (no finite values)"
+	}
+	pl.Legend.Top = true
+	w, dc := canvas(format)
+	pl.Draw(dc)
+	_, err = w.WriteTo(buf)
+	return err
+}
+
+// lineColour is a qualitative palette of distinguishable line colours.
+func lineColour(i int) color.Color {
+	cs := []color.RGBA{{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255},
+		{148, 103, 189, 255}, {140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255},
+		{188, 189, 34, 255}, {23, 190, 207, 255}, {0, 0, 0, 255}, {255, 187, 120, 255}}
+	return cs[i%len(cs)]
+}
