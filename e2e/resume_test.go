@@ -25,27 +25,11 @@ const resumableJob = `{"kind":"navier_stokes.simulate","params":{"n":128,"sample
 // bit-identical to an uninterrupted run of the same params.
 func TestKilledWorkerResumesFromCheckpoint(t *testing.T) {
 	d := postgresDeployment(t, "EDDY_CHECKPOINT_EVERY=1ms")
-	c, workers, data, db := d.c, d.workers, d.data, d.db
+	c := d.c
 
 	j := c.submit(t, resumableJob)
-	ckpt := filepath.Join(data, "checkpoints", j.ID, "latest.h5")
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(ckpt); err == nil {
-			break
-		}
-		if time.Now().After(deadline) || final(c.get(t, j.ID)) {
-			t.Fatalf("no checkpoint while the job ran: %+v", c.get(t, j.ID))
-		}
-	}
-	victim := workers[workerOf(t, db, j.ID)]
-	if victim == nil {
-		t.Fatal("job held by an unknown worker")
-	}
-	victim.cmd.Process.Kill()
-	done := c.waitFor(t, j.ID, 3*time.Minute, final)
-	if done.State != "succeeded" || done.Attempt != 2 {
-		t.Fatalf("after SIGKILL: %+v (error %v)", done, done.Error)
-	}
+	ckpt := d.waitForCheckpoint(t, j.ID)
+	done := d.killHolder(t, j.ID)
 
 	at := c.resumedAt(t, j.ID, `^resumed at sample (\d+) of 8`)
 	if at <= 0 || at >= 8 {
@@ -75,21 +59,13 @@ const trainingJob = `{"kind":"stfno.train","params":{"dataset":%q,"width":6,"mod
 // submitted afterwards starts at once: training has its own queue.
 func TestKilledTrainingResumesFromCheckpoint(t *testing.T) {
 	d := postgresDeployment(t, "EDDY_CHECKPOINT_EVERY=1ms")
-	c, workers, data, db := d.c, d.workers, d.data, d.db
+	c := d.c
 
 	// The data set and the training, submitted in one burst.
 	sim := c.submit(t, `{"kind":"navier_stokes.simulate","params":{"n":32,"samples":6,"dt":0.002,"t_warmup":1,`+
 		`"snapshot_dt":0.2,"t_end":5.6,"seed":3}}`)
 	j := c.submit(t, fmt.Sprintf(trainingJob, sim.ID))
-	ckpt := filepath.Join(data, "checkpoints", j.ID, "latest.h5")
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(ckpt); err == nil {
-			break
-		}
-		if time.Now().After(deadline) || final(c.get(t, j.ID)) {
-			t.Fatalf("no checkpoint while the training ran: %+v", c.get(t, j.ID))
-		}
-	}
+	d.waitForCheckpoint(t, j.ID)
 	solve := c.submit(t, `{"kind":"poisson.solve","params":{"dim":2,"n":64}}`)
 	solve = c.waitFor(t, solve.ID, time.Minute, final)
 	if solve.State != "succeeded" {
@@ -99,15 +75,7 @@ func TestKilledTrainingResumesFromCheckpoint(t *testing.T) {
 		t.Logf("the training was %s when the solve ended (the solve did not wait for it in any case)", tr.State)
 	}
 
-	victim := workers[workerOf(t, db, j.ID)]
-	if victim == nil {
-		t.Fatal("job held by an unknown worker")
-	}
-	victim.cmd.Process.Kill()
-	done := c.waitFor(t, j.ID, 3*time.Minute, final)
-	if done.State != "succeeded" || done.Attempt != 2 {
-		t.Fatalf("after SIGKILL: %+v (error %v)", done, done.Error)
-	}
+	done := d.killHolder(t, j.ID)
 	at := c.resumedAt(t, j.ID, `^resumed at epoch (\d+) of 40`)
 	if at <= 0 || at >= 40 {
 		t.Fatalf("resumed at epoch %d", at)
@@ -123,6 +91,37 @@ func TestKilledTrainingResumesFromCheckpoint(t *testing.T) {
 		t.Fatalf("uninterrupted run: %+v", ref)
 	}
 	h5test.SameDatasets(t, c.download(t, done), c.download(t, ref))
+}
+
+// waitForCheckpoint waits until the running job id has saved a checkpoint
+// and returns its file.
+func (d pgDeployment) waitForCheckpoint(t testing.TB, id string) string {
+	t.Helper()
+	ckpt := filepath.Join(d.data, "checkpoints", id, "latest.h5")
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(ckpt); err == nil {
+			return ckpt
+		}
+		if time.Now().After(deadline) || final(d.c.get(t, id)) {
+			t.Fatalf("no checkpoint while the job ran: %+v", d.c.get(t, id))
+		}
+	}
+}
+
+// killHolder SIGKILLs the worker holding job id and waits for the job to
+// succeed on its second attempt, on the other worker.
+func (d pgDeployment) killHolder(t testing.TB, id string) job {
+	t.Helper()
+	victim := d.workers[workerOf(t, d.db, id)]
+	if victim == nil {
+		t.Fatal("job held by an unknown worker")
+	}
+	victim.cmd.Process.Kill()
+	done := d.c.waitFor(t, id, 3*time.Minute, final)
+	if done.State != "succeeded" || done.Attempt != 2 {
+		t.Fatalf("after SIGKILL: %+v (error %v)", done, done.Error)
+	}
+	return done
 }
 
 // resumedAt returns the number in the last stage message of a run's
