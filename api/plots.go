@@ -421,6 +421,24 @@ func (f flipped) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
+// logTicks marks a log axis at the powers of ten, labelled with three
+// significant digits, or like a linear axis when it spans less than two
+// decades (where powers of ten would leave it bare).
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	if max < 100*min {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	ticks := plot.LogTicks{Prec: -1}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 3, 64)
+		}
+	}
+	return ticks
+}
+
 // colourTable samples a colour map at n evenly spaced values.
 func colourTable(cm palette.ColorMap, n int) []color.RGBA {
 	lut := make([]color.RGBA, n)
@@ -498,7 +516,8 @@ func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]i
 				continue
 			}
 			v := value(s, i)
-			if math.IsNaN(v) || math.IsInf(v, 0) {
+			// A spectrum is drawn log-log over its positive values.
+			if math.IsNaN(v) || math.IsInf(v, 0) || (logX && v <= 0) {
 				continue
 			}
 			ylo, yhi = min(ylo, v), max(yhi, v)
@@ -512,10 +531,10 @@ func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]i
 	pl.X.Label.Text = xLabel
 	pl.Y.Label.Text = p.data.Name
 	if logX {
-		pl.X.Scale, pl.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		pl.X.Scale, pl.X.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
 	if logY {
-		pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
 	pl.Add(plotter.NewGrid())
 	drawn := 0
