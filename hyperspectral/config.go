@@ -76,6 +76,10 @@ type Config struct {
 	// sparseness estimate of the data: λ = κ·λ_Q (default 0.05). Result.Lambda
 	// reports the λ used. 0 switches sparsity off.
 	Lambda float64 `json:"lambda" min:"0" max:"1000" doc:"weight κ of the sparsity term relative to Qian's sparseness estimate λ_Q of the data (λ = κ·λ_Q, reported as the metric lambda), dimensionless; 0 switches sparsity off, larger values give sparser abundances"`
+	// Huber sets, for rrlbs, the threshold τ = Huber × (median channel error
+	// at the start) of the Huber form of the channel loss (see Unmix); 0 gives
+	// the paper's ℓ2,1 loss (default 1).
+	Huber float64 `json:"huber" min:"0" max:"1000" doc:"rrlbs only: the error of a channel (band) enters as its norm r when r exceeds τ = huber × (the median channel error at the start) and as r²/(2τ) below it, so that bands fitted unusually well (dead or low-signal bands) are not weighted up without bound while bands fitted badly (outliers) still count only linearly; dimensionless; 0 gives the ℓ2,1 loss of the paper"`
 	// Iterations bounds the number of iterations (default 1000).
 	Iterations int `json:"iterations" min:"1" max:"100000" doc:"limit on the number of iterations of the iterative methods; a run that reaches it before the stop rule holds reports converged = false"`
 	// Tol and StopWindow make the stop rule (see Unmix): every StopWindow
@@ -115,6 +119,7 @@ func DefaultConfig() Config {
 		Iterations: 1000,
 		Tol:        1e-5,
 		StopWindow: 50,
+		Huber:      1,
 	}
 }
 

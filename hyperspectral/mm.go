@@ -2,6 +2,7 @@ package hyperspectral
 
 import (
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -33,10 +34,15 @@ const (
 //	F(M, A, h) = Σ_l ρ(‖yˡ − mˡA‖₂) + λ Σ_n h_n ‖a_n‖_p^p [+ (λβ/2)‖h‖²]
 //
 // over M ≥ 0, A ≥ 0 with 1ᵀa_n = 1, with ρ(r) = r (robust: the ℓ2,1 norm of
-// E = Y − MA over channels) or ρ(r) = r²/2 (Frobenius), and the last term
-// present only when h is learned (on {h ≥ 0, Σh = N}).
+// E = Y − MA over channels), its Huber form ρ_τ (robust with huber > 0) or
+// ρ(r) = r²/2 (Frobenius), and the last term present only when h is learned
+// (on {h ≥ 0, Σh = N}).
 type mmOptions struct {
-	robust   bool
+	robust bool
+	// huber, when positive and robust, replaces ρ(r) = r by the Huber
+	// function ρ_τ(r) = r²/(2τ) for r ≤ τ, r − τ/2 above, with τ = huber ×
+	// the median channel error at the initial point.
+	huber    float64
 	lambda   float64
 	p        float64
 	guidance guidanceMode
@@ -70,6 +76,7 @@ type mmSolver struct {
 	tmpN []float64 // N
 
 	beta float64 // β of the h-regulariser
+	tau  float64 // τ of the Huber loss; 0 for the plain ℓ2,1 loss
 }
 
 // newMMSolver prepares the iterations from the scaled data y and the initial
@@ -133,6 +140,11 @@ func newMMSolver(y, m0, a0 *mat.Dense, opt mmOptions) *mmSolver {
 
 	s.sweep(false)
 	s.rowNorms()
+	if opt.robust && opt.huber > 0 {
+		r := append([]float64(nil), s.r...)
+		slices.Sort(r)
+		s.tau = opt.huber * r[len(r)/2]
+	}
 	if opt.guidance == guidanceLearned {
 		lo, hi := floats.Min(s.c), floats.Max(s.c)
 		s.beta = hi - lo
@@ -202,11 +214,14 @@ func (s *mmSolver) rowNorms() {
 
 // reweight sets the channel weights of the majoriser at the current point:
 // d_l = 1/(2 max(r_l, ε)) for the ℓ2,1 loss, since
-// √x ≤ x/(2√x₀) + √x₀/2 (Nie et al. 2010); d_l = ½ for the Frobenius loss.
+// √x ≤ x/(2√x₀) + √x₀/2 (Nie et al. 2010); d_l = 1/(2 max(r_l, τ)) for the
+// Huber loss, whose φ(x) = ρ_τ(√x) is concave in x = r² with slope
+// 1/(2 max(√x, τ)), so that its tangent majorises it; d_l = ½ for the
+// Frobenius loss.
 func (s *mmSolver) reweight() {
 	for i := range s.d {
 		if s.opt.robust {
-			s.d[i] = 1 / (2 * max(s.r[i], epsilon))
+			s.d[i] = 1 / (2 * max(s.r[i], s.tau, epsilon))
 		} else {
 			s.d[i] = 0.5
 		}
@@ -401,9 +416,12 @@ func (s *mmSolver) hStep() {
 func (s *mmSolver) objective() float64 {
 	var f float64
 	for _, r := range s.r {
-		if s.opt.robust {
-			f += r
-		} else {
+		switch {
+		case s.opt.robust && r <= s.tau && s.tau > 0:
+			f += r * r / (2 * s.tau)
+		case s.opt.robust:
+			f += r - s.tau/2
+		default:
 			f += r * r / 2
 		}
 	}

@@ -23,9 +23,12 @@ func objectiveBrute(s *mmSolver) (f float64, rowNorms []float64) {
 	for l := range s.l {
 		r := floats.Norm(e.RawRowView(l), 2)
 		rowNorms[l] = r
-		if s.opt.robust {
-			f += r
-		} else {
+		switch {
+		case s.opt.robust && s.tau > 0 && r <= s.tau:
+			f += r * r / (2 * s.tau)
+		case s.opt.robust:
+			f += r - s.tau/2
+		default:
 			f += r * r / 2
 		}
 	}
@@ -172,6 +175,7 @@ func TestObjectiveMatchesDefinition(t *testing.T) {
 		"l12nmf": {p: 0.5, lambda: 0.05, guidance: guidanceOnes},
 		"rrlbs":  {robust: true, p: 0.5, lambda: 0.05, guidance: guidanceLearned},
 		"p=0.7":  {robust: true, p: 0.7, lambda: 0.05, guidance: guidanceLearned},
+		"huber":  {robust: true, huber: 1, p: 0.5, lambda: 0.05, guidance: guidanceLearned},
 	} {
 		s := newMMSolver(y, m0, a0, opt)
 		for it := range 6 {

@@ -105,7 +105,14 @@ func (r *Result) GuidanceImage() []float64 {
 // over M ≥ 0, A ≥ 0 with 1ᵀa_n = 1 for every pixel and, for rrlbs, h ≥ 0 with
 // Σh = N (§2 of the specification). Here yˡ and mˡ are rows (channels);
 // ρ(r) = r for the ℓ2,1 methods (rrlbs, l21nmf) and r²/2 for the Frobenius
-// ones (nmf, l12nmf); the sparsity terms are present for rrlbs (h learned,
+// ones (nmf, l12nmf). For rrlbs with cfg.Huber > 0 (the default), ρ is the
+// Huber function ρ_τ(r) = r²/(2τ) for r ≤ τ, r − τ/2 above, with τ =
+// cfg.Huber × the median of the channel errors at the start: beyond the
+// paper, whose ℓ2,1 reweighting d_l = 1/(2r_l) gives a band that is fitted
+// unusually well (a dead band of small noise, a band of little signal) an
+// unbounded weight in the A-step; the Huber weights 1/(2 max(r_l, τ)) stop
+// that, and still weight bad bands (outliers) down like 1/r_l. The sparsity
+// terms are present for rrlbs (h learned,
 // β = max − min of the initial Σ_k A_kn^p) and l12nmf (h ≡ 1, no ‖h‖² term),
 // with λ = Lambda·λ_Q and Qian's sparseness estimate
 // λ_Q = (1/√L) Σ_l (√N − ‖yˡ‖₁/‖yˡ‖₂)/(√N − 1) (SparsenessEstimate).
@@ -113,7 +120,8 @@ func (r *Result) GuidanceImage() []float64 {
 // Each iteration is a block majorisation–minimisation step (§3):
 //
 //  1. M ← M ⊙ YAᵀ ⊘ MAAᵀ (Lee–Seung; it lowers every channel error);
-//  2. channel weights d_l = 1/(2‖eˡ‖₂) of the ℓ2,1 majoriser (½ for Frobenius);
+//  2. channel weights d_l = 1/(2‖eˡ‖₂) of the ℓ2,1 majoriser (1/(2 max(‖eˡ‖₂,
+//     τ)) for Huber, ½ for Frobenius);
 //  3. the A-step: the multiplicative update A ⊙ MᵀDY ⊘ (MᵀDMA + (λp/2)A^(p−1)
 //     diag(h)) with, per pixel, a Lagrange multiplier τ_n subtracted from the
 //     numerator so that the abundances sum to one exactly: the minimiser of
@@ -268,6 +276,7 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	switch cfg.Method {
 	case MethodRRLbS:
 		opt.robust = true
+		opt.huber = cfg.Huber
 		opt.guidance = guidanceLearned
 		if cfg.FixedGuidance != nil {
 			opt.guidance = guidanceFixed

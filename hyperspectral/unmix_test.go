@@ -287,6 +287,8 @@ func TestValidate(t *testing.T) {
 		{"lambda", func(c *Config) { c.Lambda = -1 }},
 		{"lambda", func(c *Config) { c.Lambda = math.Inf(1) }},
 		{"iterations", func(c *Config) { c.Iterations = 0 }},
+		{"huber", func(c *Config) { c.Huber = -1 }},
+		{"stop_window", func(c *Config) { c.StopWindow = 0 }},
 		{"tol", func(c *Config) { c.Tol = 1 }},
 		{"tol", func(c *Config) { c.Tol = math.NaN() }},
 		{"rows", func(c *Config) { c.Rows = 10 }},

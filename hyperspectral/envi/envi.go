@@ -62,7 +62,7 @@ type Header struct {
 	// HeaderOffset is the number of bytes before the data in the data file.
 	HeaderOffset int64
 	// DataType is ENVI's code of the sample type (see the package comment).
-	DataType int
+	DataType   int
 	Interleave Interleave
 	// ByteOrder is binary.LittleEndian (header byte order 0) or
 	// binary.BigEndian (1).
