@@ -34,6 +34,10 @@ commands:
   get ID [-o FILE]      download a job's HDF5 result (FILE "-" is standard output),
                         verify its SHA-256, resume a partial FILE
   upload FILE           upload an HDF5 (or MAT) file to use as a job input
+  plot ID [NAME] [-o FILE] [--format png|svg] [-s axis=index]...
+                        write a plot of a job's result drawn by the server (a
+                        field as a heatmap, a history or spectrum as curves);
+                        without NAME, list the job's plots
   kinds [KIND]... [--json]
                         list job kinds with their params and defaults
   help [COMMAND]        show help
@@ -95,6 +99,7 @@ func init() {
 		"delete": {(*cli).delete, "[--upload] ID..."},
 		"get":    {(*cli).get, "ID [-o FILE]"},
 		"upload": {(*cli).upload, "FILE"},
+		"plot":   {(*cli).plot, "ID [NAME] [-o FILE] [--format png|svg] [-s axis=index]..."},
 		"kinds":  {(*cli).kinds, "[KIND]... [--json]"},
 	}
 }
