@@ -35,7 +35,11 @@
 // The iterative methods share one majorisation–minimisation scheme with
 // multiplicative updates, the sum-to-one constraint enforced exactly by a
 // per-pixel Lagrange multiplier (see the Unmix documentation for the
-// objective and the steps). The exact objective and h-regulariser of the paper
+// objective and the steps). Every method of a run starts from the same
+// (M₀, A₀): VCA or given endmembers M₀ and A₀ = FCLS(Y, M₀) (flat abundances
+// only with InitVCAFlat). A run stops when, over a window of iterations, both
+// the objective and the endmembers have stopped moving (Config.Tol and
+// Config.StopWindow), or at Config.Iterations; Result.StoppedBy says which. The exact objective and h-regulariser of the paper
 // are not public; this package implements the reconstruction of the project's
 // specification, which marks it as such, and every step provably does not
 // increase the objective.
@@ -43,7 +47,8 @@
 // Evaluate computes the standard metrics against ground truth: SAD per
 // endmember after Hungarian matching on the SAD matrix, abundance RMSE, and
 // their means. ReadScene loads a published scene (cube, ground truth, initial
-// endmembers) from a MAT-file read by package matfile.
+// endmembers) from a MAT-file read by package matfile; package envi reads
+// ENVI cubes (header and raw BSQ, BIL or BIP data) in the same conventions.
 //
 // The package imports no service code: computations take a context.Context,
 // report through a progress.Func, and return plain values.
