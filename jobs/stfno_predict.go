@@ -16,18 +16,16 @@ import (
 
 // STFNOPredictParams are the params of stfno.predict.
 type STFNOPredictParams struct {
-	Model            string                    `json:"model" required:"true" ref:"job:stfno.train" datasets:"val_rel_l2:1" doc:"id of the stfno.train job whose model predicts (a queued or running one is waited for)"`
-	Dataset          string                    `json:"dataset,omitempty" ref:"upload|job:navier_stokes.simulate" datasets:"vorticity:4" doc:"id of the trajectories to predict, a navier_stokes.simulate job or an upload with vorticity (sample, t, y, x) on any square grid at least as fine as the model's modes need (zero-shot on finer grids than trained on); empty means the model's training data set"`
-	Samples          []int                     `json:"samples,omitempty" min:"0" max:"1048575" doc:"indices of the trajectories to predict, distinct; default: on the model's training data set its validation trajectories (never training ones), on another data set all of them"`
-	Start            int                       `json:"start" min:"0" max:"1000000" doc:"frame index of the first input frame: the model reads frames start … start + t_in − 1 and predicts the t_out frames after them"`
-	TOut             int                       `json:"t_out" min:"0" max:"1000" doc:"frames to predict; 0 means the model's t_out (the network resamples in time, so other lengths are allowed; accuracy is known only for the trained one)"`
-	Refine           bool                      `json:"refine" doc:"run the Spectral-Refiner on each trajectory: widen the output layer to the dealiasing limit of the grid and fit it, alone, to minimise the a-posteriori estimator (the H⁻¹ norm of the Navier–Stokes residual of the prediction); needs no ground truth"`
-	RefineIterations int                       `json:"refine_iterations" min:"1" max:"100000" doc:"Adam iterations of the refinement per trajectory"`
-	ResidualMode     navierstokes.ResidualMode `json:"residual_mode" enum:"trajectory_bdf2|solver_micro_step" doc:"how the estimator's residual takes ∂ω/∂t: trajectory_bdf2, by second-order backward differences of the predicted frames (the paper's intent); solver_micro_step, from ±δt IMEX Euler–CN micro-steps at each frame (the authors' code), a stationary high-frequency residual"`
-	BiasLR           float64                   `json:"bias_lr" gt:"0" max:"10" doc:"Adam learning rate of the refined layer's per-mode bias (the output's space-time Fourier coefficients)"`
-	WeightLR         float64                   `json:"weight_lr" min:"0" max:"10" doc:"Adam learning rate of the refined layer's weights"`
+	Model   string `json:"model" required:"true" ref:"job:stfno.train" datasets:"val_rel_l2:1" doc:"id of the stfno.train job whose model predicts (a queued or running one is waited for)"`
+	Dataset string `json:"dataset,omitempty" ref:"upload|job:navier_stokes.simulate" datasets:"vorticity:4" doc:"id of the trajectories to predict, a navier_stokes.simulate job or an upload with vorticity (sample, t, y, x) on any square grid at least as fine as the model's modes need (zero-shot on finer grids than trained on); empty means the model's training data set"`
+	Samples []int  `json:"samples,omitempty" min:"0" max:"1048575" doc:"indices of the trajectories to predict, distinct; default: on the model's training data set its validation trajectories (never training ones), on another data set all of them"`
+	Start   int    `json:"start" min:"0" max:"1000000" doc:"frame index of the first input frame: the model reads frames start … start + t_in − 1 and predicts the t_out frames after them"`
+	TOut    int    `json:"t_out" min:"0" max:"1000" doc:"frames to predict; 0 means the model's t_out (the network resamples in time, so other lengths are allowed; accuracy is known only for the trained one)"`
+	Refine  bool   `json:"refine" doc:"run the Spectral-Refiner on each trajectory: widen the output layer to the dealiasing limit of the grid and fit it, alone, to minimise the a-posteriori estimator (the H⁻¹ norm of the Navier–Stokes residual of the prediction); needs no ground truth"`
+	stfno.RefineConfig
+	ResidualMode navierstokes.ResidualMode `json:"residual_mode" enum:"trajectory_bdf2|solver_micro_step" doc:"how the estimator's residual takes ∂ω/∂t: trajectory_bdf2, by second-order backward differences of the predicted frames (the paper's intent); solver_micro_step, from ±δt IMEX Euler–CN micro-steps at each frame (the authors' code), a stationary high-frequency residual"`
 	navierstokes.Flow
-	FrameDt          float64                   `json:"frame_dt" gt:"0" max:"1e9" doc:"time between frames of an uploaded data set, in time units, for the estimator; like the flow params (length, viscosity, forcing, drag, wavenumber) it describes an upload, as a navier_stokes.simulate result records its own"`
+	FrameDt float64 `json:"frame_dt" gt:"0" max:"1e9" doc:"time between frames of an uploaded data set, in time units, for the estimator; like the flow params (length, viscosity, forcing, drag, wavenumber) it describes an upload, as a navier_stokes.simulate result records its own"`
 }
 
 // Validate checks the params against each other.
@@ -54,8 +52,8 @@ func init() {
 			"length, viscosity, forcing, drag, wavenumber and frame_dt. When the data set holds the frames predicted, the " +
 			"relative L2 errors are reported too. Deterministic.",
 		Defaults: func() *STFNOPredictParams {
-			return &STFNOPredictParams{RefineIterations: 100, ResidualMode: navierstokes.ResidualTrajectoryBDF2,
-				BiasLR: 1e-2, WeightLR: 1e-4, Flow: defaultFlow(), FrameDt: defaultFrameDt()}
+			return &STFNOPredictParams{ResidualMode: navierstokes.ResidualTrajectoryBDF2, Flow: defaultFlow(), FrameDt: defaultFrameDt(),
+				RefineConfig: stfno.RefineConfig{Iterations: 100, BiasLR: 20, WeightLR: 1e-4}}
 		},
 		Outputs: []string{"prediction", "samples", "estimator_before", "estimator_repo_before", "rel_l2_before", "persistence_rel_l2", "estimator_truth", "prediction_unrefined", "refine_estimator", "estimator_after", "estimator_repo_after", "rel_l2_after"},
 		Metrics: map[string]string{
@@ -193,7 +191,7 @@ func runSTFNOPredict(ctx context.Context, p *STFNOPredictParams, env *Env) error
 	}
 
 	S := len(samples)
-	r := stfnoPrediction{samples: samples, tOut: tOut, n: n, refine: p.Refine, iterations: p.RefineIterations, truth: haveTruth}
+	r := stfnoPrediction{samples: samples, tOut: tOut, n: n, refine: p.Refine, iterations: p.Iterations, truth: haveTruth}
 	r.alloc()
 	for k, s := range samples {
 		if err := ctx.Err(); err != nil {
@@ -208,15 +206,14 @@ func runSTFNOPredict(ctx context.Context, p *STFNOPredictParams, env *Env) error
 		r.secondsPredict += time.Since(t0).Seconds()
 		after := before
 		if p.Refine {
-			res, err := tm.model.Refine(ctx, in, tIn, tOut, n, est, in, stfno.RefineConfig{
-				Iterations: p.RefineIterations, BiasLR: p.BiasLR, WeightLR: p.WeightLR})
+			res, err := tm.model.Refine(ctx, in, tIn, tOut, n, est, in, p.RefineConfig)
 			if err != nil {
 				return err
 			}
 			r.secondsRefine += res.Seconds
 			after = res.After
 			copy(r.unrefined[k*tOut*area:], before)
-			copy(r.loss[k*(p.RefineIterations+1):], res.Loss)
+			copy(r.loss[k*(p.Iterations+1):], res.Loss)
 		}
 		copy(r.prediction[k*tOut*area:], after)
 		r.etaBefore[k] = est.Eval(in, before, tOut, nil)

@@ -39,7 +39,7 @@ func TestSTFNOChain(t *testing.T) {
 	}
 	sim := submit("navier_stokes.simulate", stfnoData)
 	train := submit("stfno.train", fmt.Sprintf(`{"dataset":%q,%s}`, sim.ID, stfnoTrain))
-	pred := submit("stfno.predict", fmt.Sprintf(`{"model":%q,"refine":true,"refine_iterations":20,"bias_lr":0.05}`, train.ID))
+	pred := submit("stfno.predict", fmt.Sprintf(`{"model":%q,"refine":true,"refine_iterations":20}`, train.ID))
 
 	// References of the wrong kind are refused at their path.
 	for _, c := range []struct{ kind, params, path string }{

@@ -24,7 +24,7 @@ type Estimator interface {
 // tags declare it as job parameters (see package field).
 type RefineConfig struct {
 	// Iterations is the number of Adam steps (the paper uses 50–100).
-	Iterations int `json:"iterations" min:"0" max:"100000" doc:"Adam steps of the refinement (the paper uses 50–100); 0 evaluates the estimator of the unrefined prediction only"`
+	Iterations int `json:"refine_iterations" min:"0" max:"100000" doc:"Adam steps of the refinement (the paper uses 50–100); 0 evaluates the estimator of the unrefined prediction only"`
 	// BiasLR and WeightLR are the learning rates of the output operator's
 	// per-mode bias and of its weights (paper: 2e-1 or 1e-2, and 1e-4), in
 	// the units of the authors' code, whose transforms are unnormalised
@@ -49,7 +49,7 @@ type RefineConfig struct {
 	// the first iterate is the unrefined prediction.
 	NewWeightGain float64 `json:"new_weight_gain" min:"0" max:"1" doc:"scale of the random initial weights of the added modes (Xavier gain; the paper uses 1e-6); 0 starts them at exactly 0, so that the first iterate is the unrefined prediction"`
 	// Seed seeds the draw of the new weights when NewWeightGain > 0.
-	Seed uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"seed of the initial weights of the added modes when new_weight_gain > 0"`
+	Seed uint64 `json:"refine_seed" min:"0" max:"9007199254740991" doc:"seed of the initial weights of the added modes when new_weight_gain > 0"`
 }
 
 // RefineResult is the outcome of Refine: the prediction before and after
