@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"eddy/jobs"
 )
@@ -36,7 +38,19 @@ func writeProblemDoc(w http.ResponseWriter, p problem) {
 
 // internalError logs err under a fresh error id and answers a generic 500 that
 // carries only that id: server paths, driver and library messages stay in the log.
+//
+// A failure while the database is unreachable (a restart, a network
+// partition) is not the server's fault and passes: it answers 503 with
+// Retry-After, as the readiness probe does, for the client to try again.
 func (s *server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Second)
+	defer cancel()
+	if perr := s.cfg.DB.Ping(ctx); perr != nil {
+		s.log.Warn("database not reachable", "method", r.Method, "path", r.URL.Path, "err", err, "ping", perr)
+		w.Header().Set("Retry-After", "5")
+		writeProblem(w, http.StatusServiceUnavailable, "the database is not reachable; try again in a few seconds")
+		return
+	}
 	id := newErrorID()
 	s.log.Error("internal error", "error_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 	writeProblemDoc(w, problem{Type: "about:blank", Title: http.StatusText(http.StatusInternalServerError),
