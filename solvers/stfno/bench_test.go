@@ -4,11 +4,24 @@ import (
 	"context"
 	"math/rand/v2"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"eddy/nn"
 	"eddy/pde/navierstokes"
 )
+
+// cpuTime returns the CPU time (user + system) of the process so far. On a
+// shared machine cpu-ms/op is steadier than ns/op; with all cores busy
+// the wall time of a step is about cpu-ms/op divided by the cores.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // benchShape is one benchmark setting: the network, batch, grid and
 // window.
@@ -64,9 +77,11 @@ func BenchmarkTrainStep(b *testing.B) {
 			step()
 			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 			b.ResetTimer()
+			c0 := cpuTime()
 			for range b.N {
 				step()
 			}
+			b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N)*1e3, "cpu-ms/op")
 		})
 	}
 }
@@ -93,9 +108,11 @@ func BenchmarkPredict(b *testing.B) {
 			})
 			dp.Predict(x)
 			b.ResetTimer()
+			c0 := cpuTime()
 			for range b.N {
 				dp.Predict(x)
 			}
+			b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N)*1e3, "cpu-ms/op")
 		})
 	}
 }

@@ -45,7 +45,8 @@ type EpochStats struct {
 // a permutation of the training samples and, per sample, a window start in
 // [0, frames − TIn − TOut]; a step is the batch-mean relative L² loss, its
 // gradient summed over the replicas and one Adam step. Given the same data,
-// configuration and state, epochs are bit-identical whatever was
+// configuration (Workers included: it fixes how the batch is split and the
+// gradients summed) and state, epochs are bit-identical whatever was
 // interrupted before (state saved with WriteState at an epoch boundary).
 type Trainer struct {
 	m     *Model
