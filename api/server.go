@@ -114,6 +114,7 @@ func New(cfg Config) http.Handler {
 		r.Get("/readyz", s.readyz)
 		r.Get("/openapi.json", s.openapi)
 		r.Handle("/metrics", s.metricsHandler())
+		mountUI(r)
 	})
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.auth)
@@ -138,6 +139,7 @@ func New(cfg Config) http.Handler {
 			r.Get("/jobs/{id}/result", s.result)
 			r.Head("/jobs/{id}/result", s.result)
 			r.Get("/jobs/{id}/datasets/*", s.dataset)
+			r.Get("/events", s.jobListEvents(newListFeed(cfg.DB.Read, cfg.EventPoll, cfg.MaxStreams, cfg.MaxStreamsPerClient, cfg.Logger)))
 		})
 		r.With(uploading).Post("/uploads", s.upload)
 	})

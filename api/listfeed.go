@@ -1,0 +1,211 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"eddy/storage"
+)
+
+// listFeed serves the job-list event streams (GET /v1/events): every change
+// of any job, for a live list. Like changeFeed, it reads the runs changed
+// since its last poll with one query per poll interval however many list
+// streams are open, and polls only while one is open; unlike a job stream,
+// whose mailbox keeps only its run's newest version, a list stream keeps the
+// newest version of every run changed since it last wrote, so no job's change
+// is lost to a slow client.
+type listFeed struct {
+	read      storage.Querier
+	poll      time.Duration
+	lookback  time.Duration
+	maxTotal  int
+	maxClient int
+	log       *slog.Logger
+
+	mu       sync.Mutex
+	subs     map[*listSub]struct{}
+	byClient map[string]int
+	polling  bool
+}
+
+// listSub is one list stream's mailbox.
+type listSub struct {
+	client string
+	wake   chan struct{} // signalled when pending gains a run
+
+	mu      sync.Mutex
+	pending map[string]*storage.Run
+	order   []string
+	// seen is the change time of the version of each run handed over; the
+	// lookback reads a change on several polls.
+	seen map[string]time.Time
+}
+
+func newListFeed(read storage.Querier, poll time.Duration, maxTotal, maxClient int, log *slog.Logger) *listFeed {
+	return &listFeed{read: read, poll: poll, lookback: max(2*poll, 5*time.Second), maxTotal: maxTotal, maxClient: maxClient,
+		log: log, subs: map[*listSub]struct{}{}, byClient: map[string]int{}}
+}
+
+func (f *listFeed) subscribe(client string) (*listSub, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.subs) >= f.maxTotal || f.byClient[client] >= f.maxClient {
+		refusedStreams.Inc()
+		return nil, errTooManyStreams
+	}
+	s := &listSub{client: client, wake: make(chan struct{}, 1), pending: map[string]*storage.Run{}, seen: map[string]time.Time{}}
+	f.subs[s] = struct{}{}
+	f.byClient[client]++
+	openStreams.Inc()
+	if !f.polling {
+		f.polling = true
+		go f.run()
+	}
+	return s, nil
+}
+
+func (f *listFeed) unsubscribe(s *listSub) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.subs, s)
+	if f.byClient[s.client]--; f.byClient[s.client] == 0 {
+		delete(f.byClient, s.client)
+	}
+	openStreams.Dec()
+}
+
+// run polls until no list stream is open.
+func (f *listFeed) run() {
+	since := time.Now().Add(-f.lookback)
+	t := time.NewTicker(f.poll)
+	defer t.Stop()
+	for range t.C {
+		f.mu.Lock()
+		if len(f.subs) == 0 {
+			f.polling = false
+			f.mu.Unlock()
+			return
+		}
+		f.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), max(f.poll, 5*time.Second))
+		started := time.Now()
+		runs, err := storage.RunsChangedSince(ctx, f.read, since, feedBatch)
+		cancel()
+		feedQueries.Inc()
+		if err != nil {
+			f.log.Warn("job list feed: reading changed runs failed", "err", err)
+			continue
+		}
+		if len(runs) == feedBatch {
+			since = runs[len(runs)-1].UpdatedAt
+		} else {
+			since = started.Add(-f.lookback)
+		}
+		f.mu.Lock()
+		for s := range f.subs {
+			s.offer(runs, since.Add(-f.lookback))
+		}
+		f.mu.Unlock()
+	}
+}
+
+// offer adds the runs whose version the stream has not had, and forgets
+// change times older than forget (no poll reads them again).
+func (s *listSub) offer(runs []*storage.Run, forget time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	added := false
+	for _, r := range runs {
+		if t, ok := s.seen[r.ID]; ok && !r.UpdatedAt.After(t) {
+			continue
+		}
+		s.seen[r.ID] = r.UpdatedAt
+		if _, ok := s.pending[r.ID]; !ok {
+			s.order = append(s.order, r.ID)
+		}
+		s.pending[r.ID] = r
+		added = true
+	}
+	for id, t := range s.seen {
+		if t.Before(forget) {
+			delete(s.seen, id)
+		}
+	}
+	if added {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take returns the pending runs, oldest change first, and empties the mailbox.
+func (s *listSub) take() []*storage.Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*storage.Run, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.pending[id])
+	}
+	s.pending, s.order = map[string]*storage.Run{}, nil
+	return out
+}
+
+// jobListEvents serves GET /v1/events: server-sent events for every job
+// that changes (submitted, started, progressed, ended, deleted runs excepted),
+// one "job" event each with the job's JSON as GET /v1/jobs/{id} shows it,
+// for as long as the client stays. A client builds its list from GET /v1/jobs
+// and then applies the events; changes made up to a few seconds before the
+// stream opened are sent again, so none falls between the two. A "ready"
+// event opens the stream. Past the stream caps the answer is 429.
+func (s *server) jobListEvents(f *listFeed) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		flusher, ok := w.(http.Flusher)
+		if !ok {
+			s.internalError(w, r, errors.New("response writer cannot stream"))
+			return
+		}
+		sub, err := f.subscribe(clientKey(r))
+		if err != nil {
+			w.Header().Set("Retry-After", "10")
+			writeProblem(w, http.StatusTooManyRequests, fmt.Sprintf(
+				"too many open event streams (at most %d per client, %d in all); close one, or poll GET /v1/jobs",
+				s.cfg.MaxStreamsPerClient, s.cfg.MaxStreams))
+			return
+		}
+		defer f.unsubscribe(sub)
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("X-Accel-Buffering", "no")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, "event: ready\ndata: {}\n\n")
+		flusher.Flush()
+		keepAlive := time.NewTicker(15 * time.Second)
+		defer keepAlive.Stop()
+		seq := 0
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-s.cfg.Closing:
+				return
+			case <-keepAlive.C:
+				fmt.Fprint(w, ": keep-alive\n\n")
+				flusher.Flush()
+			case <-sub.wake:
+				for _, run := range sub.take() {
+					data, _ := json.Marshal(viewOf(run))
+					seq++
+					fmt.Fprintf(w, "id: %d\nevent: job\ndata: %s\n\n", seq, data)
+				}
+				flusher.Flush()
+			}
+		}
+	}
+}

@@ -1,0 +1,53 @@
+// Package web is Eddy's browser UI: one page of plain HTML, CSS and
+// JavaScript, embedded in the binary with embed.FS, that talks only to the
+// API of the server that serves it (no external network: no CDN, no fonts,
+// no frameworks).
+//
+// The page lists the job kinds with a form generated from each kind's JSON
+// Schema (GET /v1/kinds), uploads files with a progress bar, keeps a live job
+// list from one server-sent event stream (GET /v1/events), and shows a job
+// with its params, progress, error, warnings, datasets and the plots the
+// server renders from its result (GET /v1/jobs/{id}/plots).
+package web
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+//go:embed static
+var static embed.FS
+
+// csp confines the page to its own origin: scripts, styles, images (and the
+// blob: URLs of plots fetched with a bearer token) come from the server.
+const csp = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
+	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// Handler serves the UI: the page at "/" and its assets under "/ui/".
+// Everything else is not found. Assets are revalidated on each load (they
+// change with the binary), so that a new build is never mixed with an old
+// script.
+func Handler() http.Handler {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	files := http.FileServer(http.FS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-cache")
+		switch {
+		case r.URL.Path == "/" || r.URL.Path == "/index.html":
+			http.ServeFileFS(w, r, sub, "index.html")
+		case strings.HasPrefix(r.URL.Path, "/ui/") && !strings.HasSuffix(r.URL.Path, "/"):
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = strings.TrimPrefix(r.URL.Path, "/ui")
+			files.ServeHTTP(w, r2)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
