@@ -52,7 +52,7 @@ func (p *GPParams) UnmarshalJSON(b []byte) error {
 		p.Nugget = gphm.NuggetAuto
 	}
 	if p.Trend == "" {
-		p.Trend = gphm.TrendPolynomial
+		p.Trend = gphm.TrendAuto
 	}
 	return nil
 }

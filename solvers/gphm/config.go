@@ -59,19 +59,19 @@ type Config struct {
 	LambdaB float64 `json:"lambda_b" gt:"0" max:"1e9" doc:"weight λ_b of the boundary log-likelihood against the PDE residual's (200 in the paper, 500 for advection): larger values fit the boundary values more tightly"`
 	// Nugget is the jitter on the diagonal of each kernel matrix K_j:
 	// "relative", 1e-6·k_j(0), "absolute", the paper's 1e-6, or "auto" (the
-	// default when empty), which runs the relative nugget and, when its check
-	// residual exceeds NuggetSwitchResidual, the absolute one too, and keeps
-	// the run with the smaller check residual. The relative nugget keeps the
+	// default when empty), relative first and absolute when the check
+	// residual calls for it (see Solve). The relative nugget keeps the
 	// objective free of rounding noise as the mixture weights grow, which the
 	// high-frequency presets need (preset p1: 7e-7 instead of a stall between
 	// 5e-6 and 6e-5); the absolute one lets the weights shrink the nugget
 	// relative to the signal.
-	Nugget string `json:"nugget,omitempty" enum:"auto|relative|absolute" doc:"jitter on the diagonal of each kernel matrix: auto (the default) runs relative and, when the PDE residual between the nodes stays above 1e-4 of the source, absolute too, and keeps the better (the metric nugget_reason says why); relative, 1e-6·k(0), keeps the objective free of rounding noise as the spectra grow; absolute, the paper's 1e-6"`
-	// Trend is "polynomial" (the default when empty): the solution is a
-	// low-degree polynomial with flat-prior coefficients plus the GP
-	// (trend.go), the coefficients solved exactly with the grid values; or
-	// "none", the paper's zero-mean GP.
-	Trend string `json:"trend,omitempty" enum:"polynomial|none" doc:"mean of the GP: polynomial (the default) adds a low-degree polynomial trend (Legendre, degree ≤ 3 in 1-D, total degree ≤ 2 in 2-D) whose coefficients are solved exactly with the grid values, so that smooth parts of the solution cost nothing in the prior; none is the paper's zero-mean GP"`
+	Nugget string `json:"nugget,omitempty" enum:"auto|relative|absolute" doc:"jitter on the diagonal of each kernel matrix: auto (the default) runs relative and, when the PDE residual between the nodes stays above 1e-6 of the solution (1e-4 in 2-D), absolute too, and keeps the better (the metric nugget_reason says why); relative, 1e-6·k(0), keeps the objective free of rounding noise as the spectra grow; absolute, the paper's 1e-6"`
+	// Trend is "polynomial": the solution is a low-degree polynomial with
+	// flat-prior coefficients plus the GP (trend.go), the coefficients solved
+	// exactly with the grid values; "none", the paper's zero-mean GP; or
+	// "auto" (the default when empty), polynomial first and none when the
+	// check residual calls for it (see Solve).
+	Trend string `json:"trend,omitempty" enum:"auto|polynomial|none" doc:"mean of the GP: polynomial adds a low-degree polynomial trend (Legendre, degree ≤ 3 in 1-D, total degree ≤ 2 in 2-D) whose coefficients are solved exactly with the grid values, so that smooth parts of the solution cost nothing in the prior; none is the paper's zero-mean GP; auto (the default) runs polynomial and, when the PDE residual between the nodes stays above 1e-6 of the solution (1e-4 in 2-D), none too, and keeps the better (metric nugget_reason)"`
 	// Seed is recorded for reproducibility. The method itself is
 	// deterministic: the initialisation (spec §1.4) uses no random numbers.
 	Seed uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"recorded with the result for reproducibility; the method is deterministic (its initialisation draws no random numbers), so the seed does not change the solution"`
@@ -86,6 +86,7 @@ const (
 
 // Values of Config.Trend.
 const (
+	TrendAuto       = "auto"
 	TrendPolynomial = "polynomial"
 	TrendNone       = "none"
 )
@@ -113,7 +114,7 @@ func PresetConfig(name string) (Config, error) {
 	c := Config{
 		PDE: p.PDE.String(), Preset: name, XMin: p.XMin, XMax: p.XMax, YMin: p.YMin, YMax: p.YMax,
 		Beta: p.Beta, N: p.N, Kernel: "gm", Components: 30, FreqScale: p.FreqScale,
-		Iterations: p.Iterations, LambdaB: p.LambdaB, Nugget: NuggetAuto, Trend: TrendPolynomial,
+		Iterations: p.Iterations, LambdaB: p.LambdaB, Nugget: NuggetAuto, Trend: TrendAuto,
 	}
 	c.Iterations = 300
 	if p.PDE.Dims() == 2 {
@@ -187,7 +188,7 @@ func (c Config) resolve() (*resolved, error) {
 		r.cfg.Nugget = NuggetAuto
 	}
 	if r.cfg.Trend == "" {
-		r.cfg.Trend = TrendPolynomial
+		r.cfg.Trend = TrendAuto
 	}
 	rc := r.cfg
 	if !(rc.XMax > rc.XMin) {

@@ -47,6 +47,8 @@ type exactU struct {
 	beta, gb []float64
 	cols, qs []*mat.Dense
 	hbb      *mat.SymDense
+	// fixed holds β where it is (uSolver.trendFixed).
+	fixed bool
 	// bt holds, in 1-D, the rows of the mean map T̃ = T − εT⁻ᵀ at the two
 	// ends, which the boundary term compares with the data.
 	bt [][]float64
@@ -487,6 +489,9 @@ func (e *exactU) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 	rhs := mat.NewVecDense(e.m, nil)
 	dz := mat.NewVecDense(e.m, nil)
 	p := len(e.beta)
+	if e.fixed {
+		p = 0
+	}
 	var X []*mat.VecDense
 	for range p {
 		X = append(X, mat.NewVecDense(e.m, nil))
@@ -602,6 +607,9 @@ func schurSolve(S *mat.SymDense, r []float64) []float64 {
 }
 
 func (e *exactU) setup(m *model, _ [2]float64) { e.prepare(m) }
+func (e *exactU) trendFixed(f bool)            { e.fixed = f }
+func (e *exactU) trend() []float64             { return e.beta }
+func (e *exactU) setTrend(b []float64)         { copy(e.beta, b) }
 func (e *exactU) grid() *mat.Dense             { return e.u }
 
 // maxSteps: Newton refines the linear solve twice; Gauss–Newton for
