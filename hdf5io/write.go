@@ -70,7 +70,11 @@ func (w *Writer) Close() error {
 		err = finish(w.tmp, w.path)
 	}
 	if err != nil {
+		ns := noSpace(w.tmp, 0)
 		os.Remove(w.tmp)
+		if ns != nil {
+			return ns
+		}
 		return fmt.Errorf("hdf5io: close %q: %w", w.path, err)
 	}
 	return nil
@@ -236,6 +240,9 @@ func write[T element](w *Writer, fn string, typ *hdf5.Datatype, name string, dat
 	defer unlock()
 	// The binding takes a pointer to the slice.
 	if err := w.writeLocked(p, typ, &data, n, shape, dims, units); err != nil {
+		if ns := noSpace(w.tmp, int64(n)*int64(typ.Size())); ns != nil {
+			return ns
+		}
 		return w.errorf("write dataset", p, err)
 	}
 	return nil

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,12 +111,12 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	fail := func(err error) error {
 		if perm := IsPermanent(err); perm || job.Attempt >= job.MaxAttempts {
 			log.Error("job failed", "permanent", perm, "max_attempts", job.MaxAttempts, "err", err)
-			finish(storage.Failed, err.Error())
+			finish(storage.Failed, s.publicMessage(err))
 			observeRun(k.Name(), outcomeFailed, 0)
 			return river.JobCancel(err)
 		}
 		log.Warn("attempt failed; retrying", "max_attempts", job.MaxAttempts, "err", err)
-		finish(storage.Queued, fmt.Sprintf("attempt %d failed, retrying: %v", job.Attempt, err))
+		finish(storage.Queued, fmt.Sprintf("attempt %d failed, retrying: %s", job.Attempt, s.publicMessage(err)))
 		observeRun(k.Name(), outcomeRetried, 0)
 		return err
 	}
@@ -249,6 +251,16 @@ func jsonMetrics(m map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// publicMessage is the text of a run's error as its owner reads it: the
+// server's folders are left out of the paths it names (the log keeps them).
+func (s *Service) publicMessage(err error) string {
+	msg := err.Error()
+	if d, ok := s.artifacts.(*storage.Dir); ok && d.Root != "" {
+		msg = strings.ReplaceAll(msg, d.Root+string(filepath.Separator), "")
+	}
+	return msg
 }
 
 // runKind runs the kind, turning a panic into an error.
