@@ -7,13 +7,17 @@
 # `make test`: when no Python interpreter can import torch, the script installs
 # the distribution's python3-torch (root, or sudo without a password).
 #
-# Output: the `go test -bench` lines, the PyTorch result lines and a Markdown
-# table of median seconds per step. Everything meant for the report starts with
+# PyTorch runs twice per shape and dtype: impl=plain uses the kernels of the
+# authors' code (nn.Conv3d 1×1×1, complex einsum), impl=tuned the same maps as
+# real batched GEMMs.
+#
+# Output: the `go test -bench` lines, the PyTorch result lines and Markdown
+# tables of seconds per training step and per prediction. Everything meant for the report starts with
 # "Benchmark" or four spaces, the lines bench/run.sh keeps.
 #
 # Environment: PYTHON (interpreter with torch), BENCHTIME (go -benchtime,
 # default 5x), TORCH_ITERS and TORCH_WARMUP (timed and untimed iterations,
-# default 5 and 2), TORCH_THREADS (default 2, the cores the Go run uses).
+# default 3 and 1), TORCH_THREADS (default 2, the cores the Go run uses).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -50,10 +54,12 @@ go test -run '^$' -bench 'BenchmarkTrainStep|BenchmarkPredict|BenchmarkRefineIte
 
 "$py" -c 'import sys, torch; print("    PyTorch", torch.__version__, "on Python", sys.version.split()[0])' || status=1
 for shape in fno-mini reference; do
-  for dtype in float32 float64; do
-    "$py" bench/stfno/stfno_torch.py --shape "$shape" --dtype "$dtype" \
-      --threads "${TORCH_THREADS:-2}" --iters "${TORCH_ITERS:-5}" --warmup "${TORCH_WARMUP:-2}" \
-      2>&1 | sed 's/^/    /' | tee -a "$pylog" || status=1
+  for impl in plain tuned; do
+    for dtype in float32 float64; do
+      "$py" bench/stfno/stfno_torch.py --shape "$shape" --dtype "$dtype" --impl "$impl" \
+        --threads "${TORCH_THREADS:-2}" --iters "${TORCH_ITERS:-3}" --warmup "${TORCH_WARMUP:-1}" \
+        2>&1 | sed 's/^/    /' | tee -a "$pylog" || status=1
+    done
   done
 done
 
@@ -66,11 +72,16 @@ go_s() {
     END { if (!found) printf "–" }' "$golog"
 }
 
-# torch_s SHAPE DTYPE KEY: the value of KEY=… on the PyTorch line, or "–".
+# torch_s SHAPE DTYPE IMPL KEY: the value of KEY=… on the PyTorch line, or "–".
 torch_s() {
-  awk -v shape="$1" -v dtype="$2" -v key="$3" '
+  awk -v shape="$1" -v dtype="$2" -v impl="impl=$3" -v key="$4" '
     $1 == "torch" && $2 == "stfno" && $3 == shape && $4 == dtype {
-      for (i = 5; i <= NF; i++) if (index($i, key "=") == 1) { printf "%.3g", substr($i, length(key) + 2); found = 1; exit } }
+      v = ""; ok = 0
+      for (i = 5; i <= NF; i++) {
+        if ($i == impl) ok = 1
+        if (index($i, key "=") == 1) v = substr($i, length(key) + 2)
+      }
+      if (ok && v != "") { printf "%.3g", v; found = 1; exit } }
     END { if (!found) printf "–" }' "$pylog"
 }
 
@@ -79,20 +90,26 @@ ratio() {
   awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2g", a / b; else printf "–" }'
 }
 
-echo
-echo "    Median seconds per step (Eddy: go test ns/op over -benchtime ${BENCHTIME:-5x}; PyTorch: median of ${TORCH_ITERS:-5} after ${TORCH_WARMUP:-2} warm-up, ${TORCH_THREADS:-2} threads)."
-echo
-echo "    | shape | train: Eddy f64 | PyTorch f32 | PyTorch f64 | Eddy/PyTorch f64 | predict: Eddy f64 | PyTorch f32 | PyTorch f64 | Eddy/PyTorch f64 |"
-echo "    |---|---|---|---|---|---|---|---|---|"
-for shape in fno-mini reference; do
-  et=$(go_s "BenchmarkTrainStep/$shape")
-  ep=$(go_s "BenchmarkPredict/$shape")
-  t32=$(torch_s "$shape" float32 train_step_s)
-  t64=$(torch_s "$shape" float64 train_step_s)
-  p32=$(torch_s "$shape" float32 predict_s)
-  p64=$(torch_s "$shape" float64 predict_s)
-  echo "    | $shape | $et | $t32 | $t64 | $(ratio "$et" "$t64") | $ep | $p32 | $p64 | $(ratio "$ep" "$p64") |"
-done
+# table KIND GO_BENCH KEY: one Markdown table of seconds per KIND.
+table() {
+  local shape e p32 p64 t32 t64
+  echo
+  echo "    Seconds per $1 (PyTorch: median of ${TORCH_ITERS:-3} after ${TORCH_WARMUP:-1} warm-up, ${TORCH_THREADS:-2} threads; Eddy: go test ns/op, -benchtime ${BENCHTIME:-5x}, $(nproc) cores)."
+  echo
+  echo "    | shape | Eddy f64 | PyTorch plain f32 | plain f64 | tuned f32 | tuned f64 | Eddy / plain f64 | Eddy / tuned f64 |"
+  echo "    |---|---|---|---|---|---|---|---|"
+  for shape in fno-mini reference; do
+    e=$(go_s "$2/$shape")
+    p32=$(torch_s "$shape" float32 plain "$3")
+    p64=$(torch_s "$shape" float64 plain "$3")
+    t32=$(torch_s "$shape" float32 tuned "$3")
+    t64=$(torch_s "$shape" float64 tuned "$3")
+    echo "    | $shape | $e | $p32 | $p64 | $t32 | $t64 | $(ratio "$e" "$p64") | $(ratio "$e" "$t64") |"
+  done
+}
+
+table "training step (forward, relative L2 loss, backward, Adam)" BenchmarkTrainStep train_step_s
+table "prediction (forward only)" BenchmarkPredict predict_s
 echo
 echo "    Spectral-Refiner iteration (Eddy only, fno-mini at 64²): $(go_s BenchmarkRefineIteration ns/iter) s."
 exit $status
