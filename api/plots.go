@@ -93,6 +93,9 @@ type plotPlan struct {
 	// abscissa and series are axis numbers of a line plot; series is -1
 	// for rank 1.
 	abscissa, series int
+	// members are the datasets a group plot overlays (Kind "lines", data
+	// unset).
+	members []datasetMeta
 }
 
 func axesOf(d datasetMeta) []string {
@@ -168,6 +171,42 @@ func planPlots(jobID string, list []datasetMeta) []plotPlan {
 		}
 		if p.Kind == "lines" {
 			p.coord = coordFor(axes[p.abscissa], d.Shape[p.abscissa])
+		}
+		plans = append(plans, p)
+	}
+	return append(plans, groupPlans(jobID, list)...)
+}
+
+// groupPlans plans an overlay for each group holding two or more 1-D float
+// datasets along the same abscissa axis (residual_history/cg,
+// residual_history/mg, …), named after the group.
+func groupPlans(jobID string, list []datasetMeta) []plotPlan {
+	groups := map[string][]datasetMeta{}
+	var order []string
+	for _, d := range list {
+		parent, _, ok := strings.Cut(d.Name, "/")
+		if i := strings.LastIndexByte(d.Name, '/'); ok && i > 0 {
+			parent = d.Name[:i]
+		}
+		if !ok || parent == "model" || strings.HasPrefix(parent, "model/") || parent == "metrics" ||
+			len(d.Shape) != 1 || d.Shape[0] < 2 || !strings.HasPrefix(d.Dtype, "float") || !abscissaAxes[axesOf(d)[0]] {
+			continue
+		}
+		if groups[parent] == nil {
+			order = append(order, parent)
+		}
+		groups[parent] = append(groups[parent], d)
+	}
+	var plans []plotPlan
+	for _, g := range order {
+		m := groups[g]
+		if len(m) < 2 || len(m) > maxSeries || slices.ContainsFunc(m, func(d datasetMeta) bool { return d.Dims != m[0].Dims }) {
+			continue
+		}
+		p := plotPlan{members: m, axes: axesOf(m[0]), series: -1}
+		p.Name, p.URL, p.Kind, p.Title, p.Selectors = g, "/v1/jobs/"+jobID+"/plots/"+g, "lines", g, []selector{}
+		if m[0].Units != "" {
+			p.Title += " [" + m[0].Units + "]"
 		}
 		plans = append(plans, p)
 	}
@@ -256,8 +295,10 @@ func (s *server) plot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	switch p.Kind {
-	case "heatmap":
+	switch {
+	case p.members != nil:
+		err = drawGroup(&buf, f, p, format)
+	case p.Kind == "heatmap":
 		err = drawHeatmap(&buf, f, p, index, format)
 	default:
 		err = drawLines(&buf, f, p, index, format)
@@ -506,18 +547,58 @@ func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]i
 		}
 		return data[i*nSeries+s]
 	}
-	axis := p.axes[p.abscissa]
+	curves := make([]curve, nSeries)
+	for s := range curves {
+		curves[s].x, curves[s].y = xs, make([]float64, n)
+		for i := range n {
+			curves[s].y[i] = value(s, i)
+		}
+		if p.series >= 0 && (nSeries > 1 || first > 0) {
+			curves[s].label = fmt.Sprintf("%s %d", p.axes[p.series], first+s)
+		}
+	}
+	return renderCurves(buf, title, xLabel, p.data.Name, p.axes[p.abscissa], curves, format)
+}
+
+// drawGroup overlays the 1-D datasets of a group (the residual histories of
+// the methods a job compares, say), each against its own indices or
+// coordinates.
+func drawGroup(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, format string) error {
+	curves := make([]curve, len(p.members))
+	for k, m := range p.members {
+		if m.Shape[0] > maxLineElements {
+			return fmt.Errorf("%s: %d elements: too many to draw", m.Name, m.Shape[0])
+		}
+		y, _, err := f.ReadFloat64Slab(m.Name, hdf5io.All(m.Shape))
+		if err != nil {
+			return err
+		}
+		x := make([]float64, len(y))
+		for i := range x {
+			x[i] = float64(i)
+		}
+		curves[k] = curve{label: strings.TrimPrefix(m.Name, p.Name+"/"), x: x, y: y}
+	}
+	return renderCurves(buf, p.Title, p.axes[0], p.Name, p.axes[0], curves, format)
+}
+
+// curve is one line of a line plot.
+type curve struct {
+	label string
+	x, y  []float64
+}
+
+// renderCurves draws curves along the axis named axis: log-log for a
+// spectrum over its positive values, a log y axis for a history of positive
+// values spanning more than a decade; non-finite values are left out.
+func renderCurves(buf *bytes.Buffer, title, xLabel, yLabel, axis string, curves []curve, format string) error {
 	logX := spectralAxes[axis]
 	logY := logX || historyAxes[axis]
 	ylo, yhi := math.Inf(1), math.Inf(-1)
-	for s := 0; s < nSeries; s++ {
-		for i := 0; i < n; i++ {
-			if logX && xs[i] <= 0 {
-				continue
-			}
-			v := value(s, i)
+	for _, c := range curves {
+		for i, v := range c.y {
 			// A spectrum is drawn log-log over its positive values.
-			if math.IsNaN(v) || math.IsInf(v, 0) || (logX && v <= 0) {
+			if math.IsNaN(v) || math.IsInf(v, 0) || (logX && (v <= 0 || c.x[i] <= 0)) {
 				continue
 			}
 			ylo, yhi = min(ylo, v), max(yhi, v)
@@ -529,7 +610,7 @@ func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]i
 	pl := plot.New()
 	pl.Title.Text = title
 	pl.X.Label.Text = xLabel
-	pl.Y.Label.Text = p.data.Name
+	pl.Y.Label.Text = yLabel
 	if logX {
 		pl.X.Scale, pl.X.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
@@ -538,10 +619,10 @@ func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]i
 	}
 	pl.Add(plotter.NewGrid())
 	drawn := 0
-	for s := 0; s < nSeries; s++ {
+	for s, c := range curves {
 		var pts plotter.XYs
-		for i := 0; i < n; i++ {
-			x, y := xs[i], value(s, i)
+		for i, y := range c.y {
+			x := c.x[i]
 			if math.IsNaN(y) || math.IsInf(y, 0) || (logX && x <= 0) || (logY && y <= 0) {
 				continue
 			}
@@ -558,8 +639,8 @@ func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]i
 		line.Width = vg.Points(1.5)
 		pl.Add(line)
 		drawn++
-		if p.series >= 0 && (nSeries > 1 || first > 0) {
-			pl.Legend.Add(fmt.Sprintf("%s %d", p.axes[p.series], first+s), line)
+		if c.label != "" {
+			pl.Legend.Add(c.label, line)
 		}
 	}
 	if drawn == 0 {
@@ -568,7 +649,7 @@ func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]i
 	pl.Legend.Top = true
 	w, dc := canvas(format)
 	pl.Draw(dc)
-	_, err = w.WriteTo(buf)
+	_, err := w.WriteTo(buf)
 	return err
 }
 

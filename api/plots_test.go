@@ -77,6 +77,8 @@ func TestPlotsOfEveryKind(t *testing.T) {
 	}{
 		{"poisson", `{"kind":"poisson.solve","params":{"dim":2,"n":24}}`,
 			map[string]string{"solution": "heatmap", "exact": "heatmap", "rhs": "heatmap", "residual_history": "lines"}},
+		{"poisson_compare", `{"kind":"poisson.solve","params":{"dim":2,"n":24,"compare":["cg","pcg-jacobi","mg"]}}`,
+			map[string]string{"residual_history": "lines", "solution": "heatmap"}},
 		{"poisson3d", `{"kind":"poisson.solve","params":{"dim":3,"n":12}}`,
 			map[string]string{"solution": "heatmap z"}},
 		{"navier_stokes", `{"kind":"navier_stokes.simulate","params":{"n":16,"dt":0.01,"t_end":0.2,"snapshot_dt":0.1,"samples":2,"seed":42}}`,
