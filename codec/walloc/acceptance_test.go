@@ -10,14 +10,16 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"eddy/codec/wav"
 )
 
 // synthMusic returns n samples of deterministic stereo "music" at rate Hz:
 // plucked notes (exponentially decaying harmonics) of a random pentatonic
 // melody, panned differently in the two channels, with a little noise.
-func synthMusic(seed uint64, n, rate int) *PCM {
+func synthMusic(seed uint64, n, rate int) *wav.Audio {
 	r := rand.New(rand.NewPCG(seed, 1))
-	a := &PCM{SampleRate: rate, Data: [][]float64{make([]float64, n), make([]float64, n)}}
+	a := &wav.Audio{SampleRate: rate, Data: [][]float64{make([]float64, n), make([]float64, n)}}
 	scale := []float64{0, 2, 4, 7, 9, 12, 14, 16}
 	step := rate / 8
 	for start := 0; start < n; start += step {
@@ -67,7 +69,7 @@ func TestAudioCodec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out *PCM
+		var out *wav.Audio
 		for _, c := range []Coding{CodingPNG, CodingRange} {
 			var buf bytes.Buffer
 			if err := EncodeAudioWith(&buf, test, m, c); err != nil {

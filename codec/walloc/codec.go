@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 
+	"eddy/codec/wav"
 	"eddy/codec/wavelet"
 	"eddy/nn"
 )
@@ -18,13 +19,6 @@ import (
 type Sample struct {
 	Data  []float32
 	Shape []int
-}
-
-// PCM is multi-channel PCM audio: Data[c][i] is sample i of channel c,
-// in [−1, 1) (int16 v ↦ v/32768).
-type PCM struct {
-	SampleRate int
-	Data       [][]float64
 }
 
 // ErrModel is returned when a file was made by another model than the one
@@ -126,7 +120,7 @@ func SampleFromImage(img image.Image, block int) Sample {
 
 // SampleFromAudio returns the first L samples of the first two channels of
 // a (L the largest multiple of block), scaled by ½; mono is duplicated.
-func SampleFromAudio(a *PCM, block int) Sample {
+func SampleFromAudio(a *wav.Audio, block int) Sample {
 	n := len(a.Data[0]) / block * block
 	out := make([]float32, 2*n)
 	for c := range 2 {
@@ -289,7 +283,7 @@ func Decode(r io.Reader, m *Model) (image.Image, error) {
 // a: the first two channels (mono duplicated) scaled by ½, reflect-padded to
 // a multiple of 2^J, 1-D wavelet packet transform, encoder, companding and
 // rounding.
-func (m *Model) EncodeAudioLatents(a *PCM) (Header, []int8, error) {
+func (m *Model) EncodeAudioLatents(a *wav.Audio) (Header, []int8, error) {
 	if m.Signal != Audio {
 		return Header{}, nil, fmt.Errorf("%w: an %s model cannot code audio", ErrModel, m.Signal)
 	}
@@ -327,7 +321,7 @@ func (m *Model) EncodeAudioLatents(a *PCM) (Header, []int8, error) {
 
 // DecodeAudioLatents reconstructs the stereo audio of header h from its
 // latents q, clamped to [−1, 1).
-func (m *Model) DecodeAudioLatents(h Header, q []int8) (*PCM, error) {
+func (m *Model) DecodeAudioLatents(h Header, q []int8) (*wav.Audio, error) {
 	if err := m.checkHeader(h); err != nil {
 		return nil, err
 	}
@@ -335,7 +329,7 @@ func (m *Model) DecodeAudioLatents(h Header, q []int8) (*PCM, error) {
 	x := m.decodeCoeffs(q, sh[1])
 	pl := h.Samples + h.PadStart + h.PadEnd
 	wavelet.NewPacket1D[float32](pl, m.Levels).Inverse(x, x)
-	a := &PCM{SampleRate: m.SampleRate, Data: make([][]float64, 2)}
+	a := &wav.Audio{SampleRate: m.SampleRate, Data: make([][]float64, 2)}
 	for c := range 2 {
 		a.Data[c] = make([]float64, h.Samples)
 		for i := range h.Samples {
@@ -346,12 +340,12 @@ func (m *Model) DecodeAudioLatents(h Header, q []int8) (*PCM, error) {
 }
 
 // EncodeAudio writes a to w as a .wlc file coded by m, with the range coder.
-func EncodeAudio(w io.Writer, a *PCM, m *Model) error {
+func EncodeAudio(w io.Writer, a *wav.Audio, m *Model) error {
 	return EncodeAudioWith(w, a, m, CodingRange)
 }
 
 // EncodeAudioWith is EncodeAudio with the entropy coding c.
-func EncodeAudioWith(w io.Writer, a *PCM, m *Model, c Coding) error {
+func EncodeAudioWith(w io.Writer, a *wav.Audio, m *Model, c Coding) error {
 	h, q, err := m.EncodeAudioLatents(a)
 	if err != nil {
 		return err
@@ -361,7 +355,7 @@ func EncodeAudioWith(w io.Writer, a *PCM, m *Model, c Coding) error {
 }
 
 // DecodeAudio reads a .wlc audio file made by m.
-func DecodeAudio(r io.Reader, m *Model) (*PCM, error) {
+func DecodeAudio(r io.Reader, m *Model) (*wav.Audio, error) {
 	h, q, err := ReadLatents(r)
 	if err != nil {
 		return nil, err
@@ -395,7 +389,7 @@ func PSNR(a, b image.Image) float64 {
 // AudioPSNR returns 10·log10(peak²/MSE) over all channels, the peak being
 // the largest |sample| of the reference ref (spec §3.2 reports PSNR against
 // the signal's peak).
-func AudioPSNR(ref, got *PCM) float64 {
+func AudioPSNR(ref, got *wav.Audio) float64 {
 	var s, peak float64
 	var n int
 	for c := range ref.Data {
