@@ -67,7 +67,7 @@ const SniffLen = 512
 // signature \x89HDF\r\n\x1a\n at offset 0, MAT for the text
 // "MATLAB 5.0 MAT-file" that starts a level-5 MAT-file, ENVI for a tar
 // archive (magic "ustar" at offset 257; InspectENVI checks what it holds),
-// else Unknown.
+// PNG, JPEG, WAV or WLC by their signatures (media.go), else Unknown.
 func Sniff(head []byte) Format {
 	switch {
 	case bytes.HasPrefix(head, hdf5Signature):
@@ -77,7 +77,7 @@ func Sniff(head []byte) Format {
 	case len(head) >= tarMagicOffset+len(tarMagic) && bytes.Equal(head[tarMagicOffset:tarMagicOffset+len(tarMagic)], tarMagic):
 		return ENVI
 	}
-	return Unknown
+	return sniffMedia(head)
 }
 
 // SniffFile returns the format of the file at path (see Sniff).
@@ -199,8 +199,10 @@ func Inspect(ctx context.Context, path string, lim Limits) (Format, []Dataset, e
 		f.Close()
 	case ENVI:
 		ds, err = InspectENVI(path)
+	case PNG, JPEG, WAV, WLC:
+		ds, err = inspectMedia(path, format)
 	default:
-		err = &Error{Kind: ErrUnrecognised, Msg: "unrecognised file: expected HDF5 (signature \\x89HDF), a MATLAB v5 MAT-file or an ENVI cube (a tar of name.hdr and its data file)"}
+		err = &Error{Kind: ErrUnrecognised, Msg: "unrecognised file: expected HDF5 (signature \\x89HDF), a MATLAB v5 MAT-file, an ENVI cube (a tar of name.hdr and its data file), a PNG or JPEG image, a WAV file or a WaLLoC bitstream (.wlc)"}
 	}
 	if err != nil {
 		return format, nil, err
