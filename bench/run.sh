@@ -12,7 +12,6 @@ mkdir -p "$out"
 
 declare -A topics=(
   [platform]="go test -run ^$ -bench . -benchtime 1x -timeout 30m ./e2e/"
-  [poisson]="go test -run ^$ -bench . -benchtime 2s ./pde/poisson/ ./solvers/krylov/"
 )
 # Topics of the numerical packages register themselves in bench/topics.d/*.sh as
 #   topics[name]="command"

@@ -28,8 +28,8 @@ import (
 // Galerkin correction is symmetric, so M is symmetric; it is positive
 // definite for 0 < Scale < 2 (the coarse correction is then a contraction in
 // the A-norm). Cost per application ≈ (4Nu + 4)·(2d+1) flops per fine cell
-// times 1 + 2/2^d + …; memory ≈ 3 vectors per level (1 + 1/2^d + … fine
-// vectors) plus the coarse operators.
+// times 1 + 1/2^d + …; memory ≈ 4 vectors per level (x, b, r and the inverse
+// diagonal; 1 + 1/2^d + … fine vectors) plus the coarse operators.
 type MG struct {
 	levels []*mgLevel
 	chol   []float64 // dense Cholesky factor of the active coarsest cells
@@ -54,6 +54,8 @@ type MGOptions struct {
 
 type mgLevel struct {
 	a       *poisson.Stencil
+	inv     []float64 // inverse diagonal
+	t       []float64 // one grid row of work
 	agg     []int32 // aggregation onto the next coarser level
 	x, b, r []float64
 }
@@ -80,7 +82,11 @@ func NewMG(a *poisson.Stencil, o MGOptions) (*MG, error) {
 	m := &MG{opts: o}
 	for {
 		n := a.Len()
-		m.levels = append(m.levels, &mgLevel{a: a, x: make([]float64, n), b: make([]float64, n), r: make([]float64, n)})
+		inv := make([]float64, n)
+		for i, d := range a.Diag {
+			inv[i] = 1 / d
+		}
+		m.levels = append(m.levels, &mgLevel{a: a, inv: inv, t: make([]float64, a.Shape[0]), x: make([]float64, n), b: make([]float64, n), r: make([]float64, n)})
 		if n <= coarsestCells || (a.Shape[0] <= 2 && a.Shape[1] <= 2) {
 			break
 		}
@@ -148,7 +154,7 @@ func (m *MG) Bytes() int64 {
 	var b int64
 	for i, l := range m.levels {
 		n := int64(l.a.Len())
-		b += 3 * 8 * n
+		b += 4 * 8 * n
 		if i > 0 {
 			b += n * (8*int64(1+l.a.Dim) + 1)
 		}
@@ -176,7 +182,7 @@ func (m *MG) cycle(l int) {
 	}
 	clear(lv.x)
 	for range m.opts.Nu {
-		gaussSeidel(lv.a, lv.x, lv.b, true)
+		gaussSeidel(lv.a, lv.inv, lv.x, lv.b, lv.t, true)
 	}
 	next := m.levels[l+1]
 	calls := 1
@@ -202,7 +208,7 @@ func (m *MG) cycle(l int) {
 		poisson.ProlongAdd(lv.x, next.x, lv.agg)
 	}
 	for range m.opts.Nu {
-		gaussSeidel(lv.a, lv.x, lv.b, false)
+		gaussSeidel(lv.a, lv.inv, lv.x, lv.b, lv.t, false)
 	}
 }
 
@@ -231,55 +237,69 @@ func (m *MG) solveCoarsest(lv *mgLevel) {
 }
 
 // gaussSeidel performs one lexicographic Gauss–Seidel sweep on A x = b,
-// forward (increasing index) or backward.
-func gaussSeidel(a *poisson.Stencil, x, b []float64, forward bool) {
+// forward (increasing index) or backward, with inv the inverse diagonal and
+// t a work row of Shape[0] entries. Within a grid row the couplings to the
+// other rows are gathered first (those rows are not changed by the row's
+// update), then the row is swept along x.
+func gaussSeidel(a *poisson.Stencil, inv, x, b, t []float64, forward bool) {
 	nx, ny, nz := a.Shape[0], a.Shape[1], a.Shape[2]
-	sy, sz := nx, nx*ny
-	wx, wy, wz := a.W[0], a.W[1], a.W[2]
-	n := len(x)
-	step := func(c, i, j, k int) {
-		s := b[c]
-		if i > 0 {
-			s += wx[c-1] * x[c-1]
-		}
-		if i < nx-1 {
-			s += wx[c] * x[c+1]
-		}
+	row := func(j, k int) {
+		r := (k*ny + j) * nx
+		tr := t[:nx]
+		copy(tr, b[r:r+nx])
 		if j > 0 {
-			s += wy[c-sy] * x[c-sy]
+			addCoupled(tr, a.W[1][r-nx:r], x[r-nx:r])
 		}
 		if j < ny-1 {
-			s += wy[c] * x[c+sy]
+			addCoupled(tr, a.W[1][r:r+nx], x[r+nx:r+2*nx])
 		}
-		if wz != nil {
+		if a.Dim == 3 {
+			p := nx * ny
 			if k > 0 {
-				s += wz[c-sz] * x[c-sz]
+				addCoupled(tr, a.W[2][r-p:r-p+nx], x[r-p:r-p+nx])
 			}
 			if k < nz-1 {
-				s += wz[c] * x[c+sz]
+				addCoupled(tr, a.W[2][r:r+nx], x[r+p:r+p+nx])
 			}
 		}
-		x[c] = s / a.Diag[c]
+		xr, wx, ir := x[r:r+nx], a.W[0][r:r+nx], inv[r:r+nx]
+		if forward {
+			left := 0.0 // wx[i−1]·x[i−1], already updated
+			for i := 0; i < nx-1; i++ {
+				v := (tr[i] + left + wx[i]*xr[i+1]) * ir[i]
+				xr[i] = v
+				left = wx[i] * v
+			}
+			xr[nx-1] = (tr[nx-1] + left) * ir[nx-1]
+			return
+		}
+		right := 0.0
+		for i := nx - 1; i > 0; i-- {
+			v := (tr[i] + right + wx[i-1]*xr[i-1]) * ir[i]
+			xr[i] = v
+			right = wx[i-1] * v
+		}
+		xr[0] = (tr[0] + right) * ir[0]
 	}
 	if forward {
-		c := 0
 		for k := range nz {
 			for j := range ny {
-				for i := range nx {
-					step(c, i, j, k)
-					c++
-				}
+				row(j, k)
 			}
 		}
 		return
 	}
-	c := n - 1
 	for k := nz - 1; k >= 0; k-- {
 		for j := ny - 1; j >= 0; j-- {
-			for i := nx - 1; i >= 0; i-- {
-				step(c, i, j, k)
-				c--
-			}
+			row(j, k)
 		}
+	}
+}
+
+// addCoupled sets t += w∘x.
+func addCoupled(t, w, x []float64) {
+	w, x = w[:len(t)], x[:len(t)]
+	for i := range t {
+		t[i] += w[i] * x[i]
 	}
 }

@@ -1,0 +1,1 @@
+topics[poisson]="nice -n 10 go test -run ^$ -bench . -benchtime 2s ./pde/poisson/ && nice -n 10 go test -run ^$ -bench PoissonTable -benchtime 1x -timeout 60m ./solvers/krylov/ && nice -n 10 go test -run ^$ -bench Solve -benchtime 2s ./solvers/krylov/"
