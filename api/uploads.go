@@ -81,7 +81,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 
 	id := uuid.NewString()
-	tmpPath, err := s.cfg.Artifacts.LocalPath("uploads/" + id + ".part")
+	tmpPath, err := s.cfg.Artifacts.WritePath("uploads/" + id + ".part")
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -131,7 +131,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 
 	key := "uploads/" + id + "." + uploadExt[format]
-	finalPath, err := s.cfg.Artifacts.LocalPath(key)
+	finalPath, err := s.cfg.Artifacts.WritePath(key)
 	if err == nil {
 		err = os.Rename(tmpPath, finalPath)
 	}

@@ -148,7 +148,7 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	defer func() { cancel(nil); <-hbDone }()
 
 	key := fmt.Sprintf("results/%s/lease%d-attempt%d.h5", a.RunID, a.Lease, job.Attempt)
-	outPath, err := s.artifacts.LocalPath(key)
+	outPath, err := s.artifacts.WritePath(key)
 	if err != nil {
 		return fail(err)
 	}
@@ -157,7 +157,7 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		return fail(err)
 	}
 	start := time.Now()
-	ckptPath, err := s.artifacts.LocalPath(checkpointKey(a.RunID))
+	ckptPath, err := s.artifacts.WritePath(checkpointKey(a.RunID))
 	if err != nil {
 		out.Abort()
 		return fail(err)

@@ -44,11 +44,11 @@ func init() {
 // read-only disk).
 type noResults struct{ *storage.Dir }
 
-func (d noResults) LocalPath(key string) (string, error) {
+func (d noResults) WritePath(key string) (string, error) {
 	if strings.HasPrefix(key, "results/") {
 		return "", errors.New("no space left on device")
 	}
-	return d.Dir.LocalPath(key)
+	return d.Dir.WritePath(key)
 }
 
 // newIdleService builds a service that is not started yet.

@@ -15,8 +15,12 @@ import (
 // path the store hands out (HDF5 needs a real file) and published atomically by
 // rename; an object store can implement the same interface by uploading on Commit.
 type Artifacts interface {
-	// LocalPath is the file behind key, for reading or for writing a new artifact.
+	// LocalPath is the file behind key, for reading. It creates nothing, so a
+	// store mounted read-only serves what it holds.
 	LocalPath(key string) (string, error)
+	// WritePath is the file behind key for writing a new artifact, its
+	// folder created.
+	WritePath(key string) (string, error)
 	// Open opens a stored artifact for reading.
 	Open(key string) (*os.File, error)
 	// Remove deletes an artifact; a missing one is not an error.
@@ -38,14 +42,22 @@ func NewDir(root string) (*Dir, error) {
 	return &Dir{Root: abs}, nil
 }
 
-// LocalPath returns the path of key under the root, creating its folder. Keys are
-// relative, slash-separated and may not climb out of the root.
+// LocalPath returns the path of key under the root. Keys are relative,
+// slash-separated and may not climb out of the root.
 func (d *Dir) LocalPath(key string) (string, error) {
 	clean := filepath.Clean(filepath.FromSlash(key))
 	if key == "" || filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
 		return "", fmt.Errorf("storage: bad artifact key %q", key)
 	}
-	p := filepath.Join(d.Root, clean)
+	return filepath.Join(d.Root, clean), nil
+}
+
+// WritePath returns the path of key under the root, creating its folder.
+func (d *Dir) WritePath(key string) (string, error) {
+	p, err := d.LocalPath(key)
+	if err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return "", fmt.Errorf("storage: artifact folder: %w", err)
 	}
