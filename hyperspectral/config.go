@@ -51,9 +51,6 @@ const (
 // Inits lists every initialisation, in the order of the `init` enum.
 var Inits = []Init{InitVCA, InitFCLS, InitVCAFlat, InitUpload}
 
-// usesVCA reports whether the initialisation runs VCA.
-func (i Init) usesVCA() bool { return i == InitVCA || i == InitFCLS || i == InitVCAFlat }
-
 // Config holds the parameters of Unmix. JSON names are those of the `unmix`
 // job's params, and the tags declare each parameter's description, range and
 // allowed values (see package field): Validate enforces them and the job's
@@ -63,7 +60,7 @@ type Config struct {
 	// Endmembers is K, the number of endmembers (≥ 2).
 	Endmembers int `json:"endmembers" required:"true" min:"2" max:"64" doc:"number K of endmembers (pure materials) to find, at most the number of bands; there is no default. The per-pixel abundance updates cost O(K³)"`
 	// Method is the unmixing method (default rrlbs).
-	Method Method `json:"method" enum:"vca_fcls|nmf|l21nmf|l12nmf|rrlbs" doc:"unmixing method: rrlbs, ℓ2,1 error with per-pixel ℓp sparsity weighted by a learned guidance map (Zhu et al.); l21nmf, ℓ2,1 error without sparsity (robust to noisy bands); l12nmf, Frobenius error with ℓ1/2 sparsity (Qian et al.); nmf, Frobenius error (Lee and Seung); vca_fcls, the initial endmembers with fully constrained least-squares abundances, no iterations"`
+	Method Method `json:"method" enum:"vca_fcls|nmf|l21nmf|l12nmf|rrlbs" doc:"unmixing method: rrlbs, ℓ2,1 error (in the Huber form that huber sets) with per-pixel ℓp sparsity weighted by a learned guidance map (Zhu et al.); l21nmf, ℓ2,1 error without sparsity (robust to noisy bands); l12nmf, Frobenius error with ℓ1/2 sparsity (Qian et al.); nmf, Frobenius error (Lee and Seung); vca_fcls, the initial endmembers with fully constrained least-squares abundances, no iterations"`
 	// Init is the initialisation (default vca).
 	Init Init `json:"init" enum:"vca|fcls|vca_flat|upload" doc:"initialisation, shared by every method: vca, endmembers by VCA (seeded by seed) and abundances by fully constrained least squares (FCLS) for them; fcls, the same as vca; vca_flat, VCA endmembers and flat abundances 1/K (not recommended: the first endmember update then distorts every spectrum alike); upload, the endmembers of init_endmembers and abundances by FCLS"`
 	// InitEndmembers (bands×K, in the units of Y) is required with
@@ -95,7 +92,7 @@ type Config struct {
 	Seed uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"seed of VCA's random projections (init vca, fcls or vca_flat); the same seed gives the same endmembers"`
 	// Rows and Cols give the image shape, Rows·Cols = pixels; both 0 means a
 	// single column (Rows = pixels, Cols = 1).
-	Rows int `json:"rows" min:"0" max:"1048576" doc:"image rows, with rows·cols = pixels, for the abundance maps and the guidance map's neighbourhoods; 0 with cols = 0 takes the shape from the cube (rows,cols,bands layout or a scene file), else a single column"`
+	Rows int `json:"rows" min:"0" max:"1048576" doc:"image rows, with rows·cols = pixels, for the abundance maps and the guidance map's neighbourhoods; 0 with cols = 0 takes the shape from the cube (rows,cols,bands layout, a scene file or an ENVI header), else a single column"`
 	Cols int `json:"cols" min:"0" max:"1048576" doc:"image columns (pixel n is at row n mod rows, column n div rows, MATLAB order); 0 together with rows = 0"`
 	// OutlierBands lists 0-based bands left out of the SAD metric (bands known
 	// to be corrupted). They are not removed from the unmixing.
