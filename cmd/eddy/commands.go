@@ -40,6 +40,11 @@ commands:
                         without NAME, list the job's plots
   kinds [KIND]... [--json]
                         list job kinds with their params and defaults
+  encode -m MODEL [--coding range|png] IN OUT
+                        code a local PNG, JPEG or WAV file into a WaLLoC .wlc
+                        file with a model file of walloc.train (no server)
+  decode -m MODEL IN OUT
+                        reconstruct a .wlc file as OUT.png or OUT.wav (no server)
   help [COMMAND]        show help
 
 Every command also takes --server (env EDDY_SERVER, default ` + defaultServer + `)
@@ -101,6 +106,8 @@ func init() {
 		"upload": {(*cli).upload, "FILE"},
 		"plot":   {(*cli).plot, "ID [NAME] [-o FILE] [--format png|svg] [-s axis=index]..."},
 		"kinds":  {(*cli).kinds, "[KIND]... [--json]"},
+		"encode": {(*cli).encode, "-m MODEL [--coding range|png] IN OUT"},
+		"decode": {(*cli).decode, "-m MODEL IN OUT"},
 	}
 }
 
