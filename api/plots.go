@@ -471,11 +471,31 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 	if max < 100*min {
 		return plot.DefaultTicks{}.Ticks(min, max)
 	}
-	ticks := plot.LogTicks{Prec: -1}.Ticks(min, max)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 3, 64)
+	all := plot.LogTicks{Prec: -1}.Ticks(min, max)
+	decades := 0
+	for _, t := range all {
+		if t.Label != "" {
+			decades++
 		}
+	}
+	// At most about eight labelled decades; past that, no minor ticks.
+	every := (decades + 7) / 8
+	var ticks []plot.Tick
+	k := 0
+	for _, t := range all {
+		if t.Label == "" {
+			if every == 1 {
+				ticks = append(ticks, t)
+			}
+			continue
+		}
+		if k%every == 0 {
+			t.Label = strconv.FormatFloat(t.Value, 'g', 3, 64)
+		} else {
+			t.Label = ""
+		}
+		k++
+		ticks = append(ticks, t)
 	}
 	return ticks
 }

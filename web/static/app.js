@@ -321,13 +321,13 @@ function fieldFor(name, s, required) {
       }
       const wrap = el('div', { class: 'field', 'data-field': name },
         el('label', { for: id }, name, required && el('span', { class: 'req' }, ' *')), help,
-        bounds.length && el('div', { class: 'help' }, bounds.join('; ')), input, extra, err);
+        bounds.length > 0 && el('div', { class: 'help' }, bounds.join('; ')), input, extra, err);
       return { wrap, input, read, err };
     }
   }
   const wrap = el('div', { class: 'field', 'data-field': name },
     el('label', { for: id }, name, required && el('span', { class: 'req', 'aria-label': 'required' }, ' *')), help,
-    bounds.length && el('div', { class: 'help' }, bounds.join('; ')), input, err);
+    bounds.length > 0 && el('div', { class: 'help' }, bounds.join('; ')), input, err);
   return { wrap, input, read, err };
 }
 
