@@ -73,39 +73,48 @@ func (p *PoissonParams) maxIter() int {
 	return p.MaxIter
 }
 
-// methodVectors is the number of grid-sized float64 vectors a method holds
-// beyond the problem's own: IC(0)/MIC(0) keep the assembled lower triangle
-// (≈ (dim+1) values and column indices per cell, counted as 1.5·(dim+1)
-// vectors) with the pivots and a work vector; multigrid keeps three vectors
-// per level and the coarse stencils, at most 4·(1 + 2^−dim + …) ≤ 5.4.
+// methodVectors is the memory a method holds beyond the problem's own and
+// PCG's work vectors, in grid-sized float64 vectors (8 bytes per cell):
+// IC(0)/MIC(0) keep the assembled CSR matrix (8 + 12·(2d+1) bytes per
+// cell) while they factorise, the factor (24 + 12d) and set-up temporaries
+// (24 + 12d); multigrid keeps per level x, b, r and the inverse diagonal
+// plus the aggregation map, and on coarse levels (1/(2^d − 1) of the fine
+// size in all) also the stencil, d + 1 vectors and the flags.
 func methodVectors(method string, dim int) float64 {
+	d := float64(dim)
 	switch method {
 	case "pcg-ic0", "pcg-mic0":
-		// The CSR matrix (2d+1 entries per row at 12 bytes) is freed after
-		// the factorisation but is alive together with it.
-		return 1.5*float64(2*dim+1) + 1.5*float64(dim+1) + 2
+		return (8 + 12*(2*d+1) + 2*(24+12*d)) / 8
 	case "mg":
-		return 5.4 + float64(dim+1)
+		return 4.5 + (4.625+d+1)/float64(int(1)<<dim-1)
 	}
 	return 0
 }
 
 // memory is the peak memory of a solve: the grid vectors that
 // poisson.MemoryEstimate counts (problem, solution, solver work), the
-// assembled stencil when a scene or a method needs it (diagonal, couplings,
-// flags, labels and the component map: dim + 2 vectors), the largest
-// method's own memory and the residual histories.
+// assembled stencil when a scene or a method needs it (diagonal and dim
+// couplings, flags and labels; a scene's set-up also holds the component
+// map and the flood fill's stacks, 3 vectors at most), the largest method's
+// own memory (methodVectors), the multigrid's dense coarsest factor (at
+// most 512² entries) and the residual histories.
 func (p *PoissonParams) memory(map[string]*storage.Upload) int64 {
 	vectors, _ := poisson.MemoryEstimate(p.Dim, p.N)
 	cells := vectors / 72
 	extra := 0.0
+	var coarsest int64
 	for _, m := range p.methods() {
 		extra = max(extra, methodVectors(m, p.Dim))
+		if m == "mg" {
+			coarsest = 8 * 512 * 512
+		}
 	}
-	if p.Scene != "" || extra > 0 {
-		extra += float64(p.Dim + 2)
+	if p.Scene != "" {
+		extra += float64(p.Dim) + 4.25
+	} else if extra > 0 {
+		extra += float64(p.Dim) + 1.25
 	}
-	return vectors + int64(extra*8*float64(cells)) + int64(len(p.methods()))*krylov.HistoryBytes(p.maxIter())
+	return vectors + int64(extra*8*float64(cells)) + coarsest + int64(len(p.methods()))*krylov.HistoryBytes(p.maxIter())
 }
 
 func init() {

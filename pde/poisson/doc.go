@@ -23,9 +23,19 @@
 // (see Laplacian.RHS). The discrete solution is second-order accurate in the
 // discrete L2 norm.
 //
-// The DCDM pressure systems (solid obstacle cells with zero-flux faces, open
-// boundaries with the ghost value 0 at the ghost cell's centre) change only the
-// per-face weights of this stencil; their rows keep the same h² scaling.
+// # Pressure systems on cell grids
+//
+// Cells labels every cell Fluid, Solid or Air, and each domain face a wall or
+// open air; Scene builds the named test scenes (box, open_top, smoke, sphere,
+// plate, random) and CellsFromLabels an uploaded one. NewSystem assembles the
+// pressure Poisson matrix of a scene (fluid unknowns; a solid neighbour adds
+// nothing, an air neighbour adds 1 to the diagonal with p = 0 at its centre;
+// same h² scaling) as a Stencil, a variable-coefficient 5/7-point operator
+// applied matrix-free or assembled as CSR, on full-grid vectors in which
+// solid and air cells carry decoupled identity rows. Closed fluid regions
+// (no air, a singular block) are grounded at one cell after the right-hand
+// side is projected to zero mean on them (System). Stencil.Coarsen gives the
+// Galerkin coarse operators of the multigrid in eddy/solvers/krylov.
 //
 // Numerical code here imports no service package; the solvers that act on
 // these operators live in eddy/solvers/krylov.

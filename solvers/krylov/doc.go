@@ -1,6 +1,8 @@
 // Package krylov solves symmetric positive definite linear systems A x = b by
 // Krylov subspace methods: the conjugate gradient method (CG) and
-// preconditioned CG (PCG).
+// preconditioned CG (PCG), with the preconditioners Jacobi, IC(0) and MIC(0)
+// (IC, on a CSR matrix) and a geometric aggregation multigrid V-cycle on the
+// cell grids of eddy/pde/poisson (MG).
 //
 // Operators and preconditioners are matrix-free interfaces (Operator,
 // Preconditioner), so a stencil such as eddy/pde/poisson's Laplacian is used
