@@ -17,7 +17,7 @@ import (
 // quality and that the rate comes from the real file.
 func TestEncodeDecode(t *testing.T) {
 	dir := t.TempDir()
-	src := filepath.Join("..", "..", "codec", "walloc", "testdata", "images", "chelsea.png")
+	src := filepath.Join("..", "..", "codec", "walloc", "images", "chelsea.png")
 	f, err := os.Open(src)
 	if err != nil {
 		t.Fatal(err)

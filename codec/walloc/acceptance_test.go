@@ -3,8 +3,6 @@ package walloc
 import (
 	"bytes"
 	stdcontext "context"
-	"math"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -13,38 +11,6 @@ import (
 
 	"eddy/codec/wav"
 )
-
-// synthMusic returns n samples of deterministic stereo "music" at rate Hz:
-// plucked notes (exponentially decaying harmonics) of a random pentatonic
-// melody, panned differently in the two channels, with a little noise.
-func synthMusic(seed uint64, n, rate int) *wav.Audio {
-	r := rand.New(rand.NewPCG(seed, 1))
-	a := &wav.Audio{SampleRate: rate, Data: [][]float64{make([]float64, n), make([]float64, n)}}
-	scale := []float64{0, 2, 4, 7, 9, 12, 14, 16}
-	step := rate / 8
-	for start := 0; start < n; start += step {
-		f := 220 * math.Pow(2, scale[r.IntN(len(scale))]/12)
-		pan := r.Float64()
-		amp := 0.1 + 0.15*r.Float64()
-		for i := start; i < min(n, start+4*step); i++ {
-			tt := float64(i-start) / float64(rate)
-			var v float64
-			for h := 1; h <= 5; h++ {
-				v += math.Sin(2*math.Pi*f*float64(h)*tt) / float64(h*h)
-			}
-			v *= amp * math.Exp(-3*tt)
-			a.Data[0][i] += pan * v
-			a.Data[1][i] += (1 - pan) * v
-		}
-	}
-	for c := range 2 {
-		for i := range a.Data[c] {
-			a.Data[c][i] += 1e-3 * r.NormFloat64()
-			a.Data[c][i] = math.Round(min(max(a.Data[c][i], -1), 1-1/32768.0)*32768) / 32768
-		}
-	}
-	return a
-}
 
 // TestAudioCodec is spec §6 F on synthetic stereo music (the real test,
 // frozen-mainzik-1p converted to WAV, needs a GPL data package and is run
@@ -55,8 +21,8 @@ func synthMusic(seed uint64, n, rate int) *wav.Audio {
 // that a broken transform or scaling fails.
 func TestAudioCodec(t *testing.T) {
 	const rate, n = 44100, 1 << 16
-	train := SampleFromAudio(synthMusic(1, 4*n, rate), 256)
-	test := synthMusic(2, n+100, rate) // not a multiple of 256: padding
+	train := SampleFromAudio(SynthMusic(1, 4*n, rate), 256)
+	test := SynthMusic(2, n+100, rate) // not a multiple of 256: padding
 	for _, k := range []int{108, 27} {
 		m, err := New(AudioConfig(k), 1)
 		if err != nil {

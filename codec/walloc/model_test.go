@@ -14,7 +14,7 @@ import (
 )
 
 // Test images (spec §4): the committed public-domain/CC0 fixtures of
-// testdata/images. Held out for testing: astronaut, coffee, chelsea.
+// images (see builtin.go). Held out for testing: astronaut, coffee, chelsea.
 // Training: rocket, hubble_deep_field, retina, and, when the directory named
 // by EDDY_WALLOC_DATA holds them (extracted from the python3-skimage and
 // python3-scipy packages), motorcycle_left.png and face.png. Validation:
@@ -33,7 +33,7 @@ func loadImage(t testing.TB, name string) image.Image {
 	if v, ok := imageCache.Load(name); ok {
 		return v.(image.Image)
 	}
-	path := filepath.Join("testdata", "images", name)
+	path := filepath.Join("images", name)
 	if _, err := os.Stat(path); err != nil {
 		if dir := os.Getenv("EDDY_WALLOC_DATA"); dir != "" {
 			path = filepath.Join(dir, name)
