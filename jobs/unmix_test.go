@@ -37,22 +37,10 @@ func shippedScene(t *testing.T, name string) string {
 	return p
 }
 
-// addUpload registers a file as an upload, as POST /v1/uploads would.
+// addUpload registers a MAT-file as an upload, as POST /v1/uploads would.
 func addUpload(t *testing.T, db *storage.DB, dataDir, id, src string, datasets []storage.Dataset) {
 	t.Helper()
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := "uploads/" + id + ".mat"
-	os.MkdirAll(filepath.Join(dataDir, "uploads"), 0o755)
-	if err := os.WriteFile(filepath.Join(dataDir, key), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := storage.InsertUpload(context.Background(), db.SQL, &storage.Upload{ID: id, Format: "mat", Bytes: int64(len(b)),
-		SHA256: "-", Datasets: datasets, Path: key, CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	addUploadAs(t, db, dataDir, id, src, "mat", datasets)
 }
 
 // Jasper Ridge with the shipped initial endmembers: RRLbS through the job kind
@@ -164,16 +152,7 @@ func writeTruthH5(t *testing.T, path string, truth *hyperspectral.Truth, rows, c
 // truth_abundances none, a warning) instead of silently leaving RMSE out.
 func TestUnmixTruthAbundanceNames(t *testing.T) {
 	ctx := context.Background()
-	scene := shippedScene(t, "Jasper_with_GT.mat")
-	f, err := os.Open(scene)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := hyperspectral.ReadScene(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	scene, sc := jasperScene(t)
 	dataDir := t.TempDir()
 	svc, db := newTestService(t, "sqlite://"+t.TempDir()+"/eddy.db", dataDir)
 	defer svc.Stop(ctx)
@@ -211,13 +190,31 @@ func TestUnmixTruthAbundanceNames(t *testing.T) {
 			t.Errorf("%s: warnings %q", c.extra, r.Result.Warnings)
 		}
 	}
-	_, _, err = svc.Submit(ctx, SubmitRequest{Kind: "unmix", Params: json.RawMessage(`{"cube": "jasper", "endmembers": 4, "truth": "bare", "truth_abundances": "A"}`)})
+	_, _, err := svc.Submit(ctx, SubmitRequest{Kind: "unmix", Params: json.RawMessage(`{"cube": "jasper", "endmembers": 4, "truth": "bare", "truth_abundances": "A"}`)})
 	if v, ok := err.(ValidationError); !ok || v[0].Path != "/params/truth_abundances" {
 		t.Errorf("truth_abundances missing from the upload: %v", err)
 	}
 }
 
-// addUploadAs registers a file of the given format as an upload.
+// jasperScene returns the path of the shipped Jasper Ridge scene and the
+// scene read from it.
+func jasperScene(t *testing.T) (string, *hyperspectral.Scene) {
+	t.Helper()
+	scene := shippedScene(t, "Jasper_with_GT.mat")
+	f, err := os.Open(scene)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc, err := hyperspectral.ReadScene(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scene, sc
+}
+
+// addUploadAs registers a file of the given format ("mat", "hdf5", "envi") as
+// an upload, as POST /v1/uploads would.
 func addUploadAs(t *testing.T, db *storage.DB, dataDir, id, src, format string, datasets []storage.Dataset) {
 	t.Helper()
 	b, err := os.ReadFile(src)
@@ -280,16 +277,7 @@ func writeENVITar(t *testing.T, path string, y *mat.Dense, rows, cols int) {
 // the header's wavelengths.
 func TestUnmixENVICube(t *testing.T) {
 	ctx := context.Background()
-	scene := shippedScene(t, "Jasper_with_GT.mat")
-	f, err := os.Open(scene)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := hyperspectral.ReadScene(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	scene, sc := jasperScene(t)
 	dataDir := t.TempDir()
 	svc, db := newTestService(t, "sqlite://"+t.TempDir()+"/eddy.db", dataDir)
 	defer svc.Stop(ctx)
