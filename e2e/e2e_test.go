@@ -352,7 +352,12 @@ type pgDeployment struct {
 // environment.
 func postgresDeployment(t *testing.T, extra ...string) pgDeployment {
 	t.Helper()
-	dbURL := pgtest.NewDatabase(t)
+	return deployOn(t, pgtest.NewDatabase(t), extra...)
+}
+
+// deployOn starts the API and two workers on the database dbURL.
+func deployOn(t *testing.T, dbURL string, extra ...string) pgDeployment {
+	t.Helper()
 	addr := freeAddr(t)
 	d := pgDeployment{data: t.TempDir(), workers: map[int]*proc{}, c: client{"http://" + addr}}
 	d.env = append([]string{"DATABASE_URL=" + dbURL, "EDDY_DATA_DIR=" + d.data, "EDDY_ADDR=" + addr}, extra...)

@@ -30,9 +30,7 @@ var (
 	once     sync.Once
 	baseURL  string
 	startErr error
-	dataDir  string
-	pgCtl    string
-	runAs    *user.User
+	shared   *Server
 	counter  atomic.Int64
 )
 
@@ -64,15 +62,108 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func command(name string, args ...string) *exec.Cmd {
+// Server is a throw-away PostgreSQL server in a temporary folder, listening
+// on a loopback port, run as the postgres user when the tests run as root
+// (PostgreSQL refuses to run as root).
+type Server struct {
+	dir, data, pgCtl string
+	port             int
+	runAs            *user.User
+}
+
+func (s *Server) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
-	if runAs != nil {
-		uid, _ := strconv.Atoi(runAs.Uid)
-		gid, _ := strconv.Atoi(runAs.Gid)
+	if s.runAs != nil {
+		uid, _ := strconv.Atoi(s.runAs.Uid)
+		gid, _ := strconv.Atoi(s.runAs.Gid)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	}
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	return cmd
+}
+
+// newServer initialises a cluster and starts it.
+func newServer() (*Server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{pgCtl: filepath.Join(bin, "pg_ctl")}
+	if os.Geteuid() == 0 {
+		if s.runAs, err = user.Lookup("postgres"); err != nil {
+			return nil, fmt.Errorf("running as root and there is no postgres user to run the server as: %w", err)
+		}
+	}
+	if s.dir, err = os.MkdirTemp("", "eddy-pg-"); err != nil {
+		return nil, err
+	}
+	os.Chmod(s.dir, 0o777)
+	s.data = filepath.Join(s.dir, "data")
+	sock := filepath.Join(s.dir, "sock")
+	if err := os.Mkdir(sock, 0o777); err != nil {
+		return nil, err
+	}
+	os.Chmod(sock, 0o777)
+	if out, err := s.command(filepath.Join(bin, "initdb"), "-D", s.data, "-U", "eddy", "-A", "trust", "--no-sync", "-E", "UTF8").CombinedOutput(); err != nil {
+		os.RemoveAll(s.dir)
+		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+	}
+	if s.port, err = freePort(); err != nil {
+		return nil, err
+	}
+	if err := s.Start(); err != nil {
+		os.RemoveAll(s.dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// URL is the server's postgres database, as user eddy.
+func (s *Server) URL() string {
+	return fmt.Sprintf("postgres://eddy@127.0.0.1:%d/postgres?sslmode=disable", s.port)
+}
+
+// Start starts the server (again) on its port and waits until it accepts
+// connections.
+func (s *Server) Start() error {
+	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+		s.port, filepath.Join(s.dir, "sock"))
+	if out, err := s.command(s.pgCtl, "-D", s.data, "-o", opts, "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60", "start").CombinedOutput(); err != nil {
+		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+		return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+	}
+	return nil
+}
+
+// Stop stops the server at once (pg_ctl's immediate mode: connections are
+// dropped, as in a crash), keeping its data for Start.
+func (s *Server) Stop() error {
+	if out, err := s.command(s.pgCtl, "-D", s.data, "-m", "immediate", "-w", "stop").CombinedOutput(); err != nil {
+		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// remove stops the server and deletes its folder.
+func (s *Server) remove() {
+	s.Stop()
+	os.RemoveAll(s.dir)
+}
+
+// NewServer starts a private server for t, which t may stop and start
+// again; it is removed when the test ends. Without the server binaries the
+// test is skipped, except under CI (CI set).
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	s, err := newServer()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("PostgreSQL required under CI: %v", err)
+		}
+		t.Skipf("PostgreSQL unavailable: %v", err)
+	}
+	t.Cleanup(s.remove)
+	return s
 }
 
 func start() {
@@ -80,55 +171,17 @@ func start() {
 		baseURL = u
 		return
 	}
-	bin, err := binDir()
-	if err != nil {
-		startErr = err
-		return
+	shared, startErr = newServer()
+	if startErr == nil {
+		baseURL = shared.URL()
 	}
-	if os.Geteuid() == 0 {
-		if runAs, err = user.Lookup("postgres"); err != nil {
-			startErr = fmt.Errorf("running as root and there is no postgres user to run the server as: %w", err)
-			return
-		}
-	}
-	dir, err := os.MkdirTemp("", "eddy-pg-")
-	if err != nil {
-		startErr = err
-		return
-	}
-	os.Chmod(dir, 0o777)
-	dataDir = filepath.Join(dir, "data")
-	sock := filepath.Join(dir, "sock")
-	if err := os.Mkdir(sock, 0o777); err != nil {
-		startErr = err
-		return
-	}
-	os.Chmod(sock, 0o777)
-	if out, err := command(filepath.Join(bin, "initdb"), "-D", dataDir, "-U", "eddy", "-A", "trust", "--no-sync", "-E", "UTF8").CombinedOutput(); err != nil {
-		startErr = fmt.Errorf("initdb: %v\n%s", err, out)
-		return
-	}
-	port, err := freePort()
-	if err != nil {
-		startErr = err
-		return
-	}
-	pgCtl = filepath.Join(bin, "pg_ctl")
-	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", port, sock)
-	if out, err := command(pgCtl, "-D", dataDir, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start").CombinedOutput(); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		startErr = fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
-		return
-	}
-	baseURL = fmt.Sprintf("postgres://eddy@127.0.0.1:%d/postgres?sslmode=disable", port)
 }
 
 // Stop stops the throw-away server, if one was started. Call it from TestMain.
 func Stop() {
-	if pgCtl != "" {
-		command(pgCtl, "-D", dataDir, "-m", "immediate", "-w", "stop").Run()
-		os.RemoveAll(filepath.Dir(dataDir))
-		pgCtl = ""
+	if shared != nil {
+		shared.remove()
+		shared = nil
 	}
 }
 
