@@ -91,7 +91,7 @@ func init() {
 				"and check_residual is at most %g", gphm.ResidualTol),
 			"equation":                 "string: the equation solved, in the sign convention of the source (e.g. u_xx = f)",
 			"check_residual":           "float64: relative PDE residual ‖Lû − f‖/max(‖f‖, ‖Lû‖) of the solution at the midpoints between the grid nodes, observable without the exact solution",
-			"stop_reason":              "string: why training stopped: stationary (no step lowers the loss), loss_flat, residual_rising (the check residual rose; the iterate of least check residual is returned) or budget",
+			"stop_reason":              "string: why training stopped: stationary (no step lowers the loss), loss_flat, residual_rising (the check residual rose; the iterate of least check residual is returned), residual_flat (the budget ran out after the check residual had settled) or budget",
 			"nugget_reason":            "string: why the nugget was chosen (the check residuals of the modes tried)",
 			"kernel":                   "string: kernel of the returned run (the requested one, or the other spectral mixture after a restart)",
 			"restarts":                 "int64: restarts with the other spectral-mixture kernel after a stall (0 or 1)",

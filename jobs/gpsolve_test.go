@@ -11,7 +11,7 @@ import (
 // the metrics.
 func TestGPSolveDefaults(t *testing.T) {
 	r, f := runKindToEnd(t, "gp.solve",
-		`{"pde": "poisson1d", "exact": "sin(3*x) + x^2", "x_min": 0, "x_max": 2, "n": 60, "freq_scale": 2, "iterations": 100}`)
+		`{"pde": "poisson1d", "exact": "sin(3*x) + x^2", "x_min": 0, "x_max": 2, "n": 60, "freq_scale": 2}`)
 	m := r.Result.Metrics
 	if rel := m["rel_l2"].(float64); !(rel <= 1e-5) {
 		t.Errorf("rel_l2 %g, want ≤ 1e-5", rel)
@@ -29,7 +29,7 @@ func TestGPSolveDefaults(t *testing.T) {
 		t.Errorf("nugget_reason %q", reason)
 	}
 	if tr := m["trend"]; tr != "none" && tr != "polynomial" || m["converged"] != true {
-		t.Errorf("trend %v, converged %v", m["trend"], m["converged"])
+		t.Errorf("trend %v, converged %v (stop %v, check residual %v)", m["trend"], m["converged"], m["stop_reason"], m["check_residual"])
 	}
 }
 

@@ -88,14 +88,15 @@ func TestShortBudgetNotConverged(t *testing.T) {
 	}
 }
 
-// spearman returns the rank correlation of a and b (no ties expected).
+// spearman returns the rank correlation of a and b; equal values are ranked
+// by position, the same way in both.
 func spearman(a, b []float64) float64 {
 	rank := func(v []float64) []float64 {
 		idx := make([]int, len(v))
 		for i := range idx {
 			idx[i] = i
 		}
-		sort.Slice(idx, func(i, j int) bool { return v[idx[i]] < v[idx[j]] })
+		sort.SliceStable(idx, func(i, j int) bool { return v[idx[i]] < v[idx[j]] })
 		r := make([]float64, len(v))
 		for k, i := range idx {
 			r[i] = float64(k)

@@ -258,6 +258,10 @@ const (
 	// StopResidualRising: the check residual stayed above riseFactor × its
 	// best for risePatience iterations; the best iterate is returned.
 	StopResidualRising = "residual_rising"
+	// StopResidualFlat: the iterations ran out, but the check residual had
+	// not improved over the last tenth of them (at least 10 of at least 20):
+	// the error estimate had settled, not the loss.
+	StopResidualFlat = "residual_flat"
 	// StopBudget: the iterations ran out while the loss still improved.
 	StopBudget = "budget"
 )
@@ -341,6 +345,8 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		res.StopReason = StopStationary
 	case res.LossChange <= ConvergedTol:
 		res.StopReason = StopLossFlat
+	case s.residualFlat():
+		res.StopReason = StopResidualFlat
 	default:
 		res.StopReason = StopBudget
 	}
@@ -429,6 +435,7 @@ type session struct {
 	check     *checker
 	checkRes  float64
 	checkRes2 float64
+	bestIt    int // iteration of the least check residual (−1: the initial kernel)
 	resHist   []float64
 	rising    bool
 }
@@ -587,6 +594,7 @@ func (s *session) runProfile(ctx context.Context, e uSolver) error {
 	// accepted iterations in a row (a rise, not a plateau).
 	rho := s.check.residual(s.m, trial)
 	bestRho, bestX := rho, append([]float64(nil), x...)
+	s.bestIt = -1
 	above := 0
 	patience := risePatience1D
 	if len(s.m.ax) == 2 {
@@ -608,6 +616,7 @@ func (s *session) runProfile(ctx context.Context, e uSolver) error {
 				bestRho = rho
 				copy(bestX, x)
 				above = 0
+				s.bestIt = it
 			case rho > riseFactor*bestRho:
 				above++
 			default:
@@ -656,6 +665,13 @@ func (s *session) runProfile(ctx context.Context, e uSolver) error {
 	e.setTrend(fixedBeta)
 	s.m.setBeta(fixedBeta)
 	return nil
+}
+
+// residualFlat reports whether the least check residual was reached before
+// the last w = max(10, done/10) iterations, with at least 2w run.
+func (s *session) residualFlat() bool {
+	w := max(10, s.done/10)
+	return s.done >= 2*w && s.bestIt < s.done-w
 }
 
 // Stop rule on the check residual (runProfile): a rise by riseFactor over
