@@ -96,5 +96,5 @@ func BenchmarkPoissonTable(b *testing.B) {
 		}
 	}
 	// Printed indented, as bench/run.sh keeps indented lines in its report.
-	fmt.Println("    | grid | method | iters 1e-4 | s 1e-4 | iters 1e-6 | s 1e-6 | CPU s 1e-6 | set-up s | reference iters 1e-4 / 1e-6, s |\n|---|---|---|---|---|---|---|---|---|\n    " + strings.Join(rows, "\n    "))
+	fmt.Println("    | grid | method | iters 1e-4 | s 1e-4 | iters 1e-6 | s 1e-6 | CPU s 1e-6 | set-up s | reference iters 1e-4 / 1e-6, s |\n    |---|---|---|---|---|---|---|---|---|\n    " + strings.Join(rows, "\n    "))
 }
