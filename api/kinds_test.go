@@ -177,10 +177,17 @@ func TestKindsSchemaIsEnforced(t *testing.T) {
 	if code != 202 {
 		t.Fatalf("stfno.train: %d %+v", code, p)
 	}
+	code, codec, p := e.submit(t, `{"kind":"walloc.train","params":{"builtin":true,"steps":1,"seconds":0}}`)
+	if code != 202 {
+		t.Fatalf("walloc.train: %d %+v", code, p)
+	}
 	// refValue returns an id that a reference param accepts.
 	refValue := func(p map[string]any) string {
 		ref, _ := p["x-eddy-ref"].(map[string]any)
 		accepts, _ := ref["accepts"].([]any)
+		if slices.Equal(accepts, []any{"walloc.train"}) {
+			return codec.ID
+		}
 		if !slices.Contains(accepts, any("upload")) && slices.Contains(accepts, any("stfno.train")) {
 			return model.ID
 		}

@@ -27,7 +27,7 @@ type TrainConfig struct {
 	// ValEvery is the number of steps between validations.
 	ValEvery int    `json:"val_every" min:"1" max:"1000000" doc:"optimiser steps between validations; the best validated model is kept"`
 	Augment  bool   `json:"augment" doc:"random flips, transposes and colour-channel permutations of the crops (audio: channel swap and sign flip)"`
-	Seed     uint64 `json:"seed" doc:"seed of the crops, augmentation and noise"`
+	Seed     uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"seed of the crops, augmentation and noise; step n draws from generators seeded by (seed, n)"`
 }
 
 // DefaultTrainConfig returns a schedule that trains within minutes on a
