@@ -1,1 +1,2 @@
 topics[walloc-entropy]="GOMAXPROCS=1 go test -run ^$ -bench Latents -benchtime 2s -count 3 -timeout 30m ./codec/walloc/"
+topics[walloc]="GOMAXPROCS=1 go test -run ^$ -bench Codec -benchtime 3s -count 3 -timeout 30m ./codec/walloc/ && go test -run ^$ -bench RD -benchtime 1x -v -timeout 30m ./codec/walloc/ | grep -v '^=== ' && EDDY_WALLOC_SECONDS=150 go test -run 'TestTrainedCodec|TestAudioCodec|TestLinearCodec' -v -timeout 30m ./codec/walloc/ | grep -v '^=== '"
