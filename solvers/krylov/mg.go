@@ -56,7 +56,7 @@ type mgLevel struct {
 	a       *poisson.Stencil
 	inv     []float64 // inverse diagonal
 	t       []float64 // one grid row of work
-	agg     []int32 // aggregation onto the next coarser level
+	agg     []int32   // aggregation onto the next coarser level
 	x, b, r []float64
 }
 
