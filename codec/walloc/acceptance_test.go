@@ -23,14 +23,29 @@ func TestAudioCodec(t *testing.T) {
 	const rate, n = 44100, 1 << 16
 	train := SampleFromAudio(SynthMusic(1, 4*n, rate), 256)
 	test := SynthMusic(2, n+100, rate) // not a multiple of 256: padding
+	// One PCA at K = 108; the K = 27 codec keeps its 27 leading components,
+	// as InitPCA at K = 27 would (the rows are ordered by eigenvalue).
+	m108, err := New(AudioConfig(108), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m108.InitPCA([]Sample{train}); err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range []int{108, 27} {
 		m, err := New(AudioConfig(k), 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := m.InitPCA([]Sample{train}); err != nil {
-			t.Fatal(err)
+		d := m.PacketChannels()
+		for i := range k {
+			copy(m.Encoder.W.Value.Data[i*d:(i+1)*d], m108.Encoder.W.Value.Data[i*d:(i+1)*d])
+			m.Encoder.B.Value.Data[i] = m108.Encoder.B.Value.Data[i]
+			for c := range d {
+				m.Skip.W.Value.Data[c*k+i] = m108.Skip.W.Value.Data[c*108+i]
+			}
 		}
+		copy(m.Skip.B.Value.Data, m108.Skip.B.Value.Data)
 		h, q, err := m.EncodeAudioLatents(test)
 		if err != nil {
 			t.Fatal(err)

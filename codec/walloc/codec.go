@@ -54,7 +54,12 @@ func padding(n, b int) (int, int) {
 // ignored.
 func imagePlanes(img image.Image, top, bottom, left, right int) []float32 {
 	b := img.Bounds()
-	h, w := b.Dy(), b.Dx()
+	return planes(img, b.Dy(), b.Dx(), top, bottom, left, right)
+}
+
+// planes is imagePlanes of the top-left h × w pixels of img.
+func planes(img image.Image, h, w, top, bottom, left, right int) []float32 {
+	b := img.Bounds()
 	ph, pw := h+top+bottom, w+left+right
 	out := make([]float32, 3*ph*pw)
 	row := make([][3]float32, w)
@@ -86,6 +91,12 @@ func readRow(row [][3]float32, img image.Image, y int) {
 		for x := range row {
 			row[x] = [3]float32{float32(p[4*x])*s - 0.5, float32(p[4*x+1])*s - 0.5, float32(p[4*x+2])*s - 0.5}
 		}
+	case *image.YCbCr:
+		for x := range row {
+			yi, ci := m.YOffset(b.Min.X+x, y), m.COffset(b.Min.X+x, y)
+			r, g, bb := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+			row[x] = [3]float32{float32(r)*s - 0.5, float32(g)*s - 0.5, float32(bb)*s - 0.5}
+		}
 	case *image.Gray:
 		p := m.Pix[m.PixOffset(b.Min.X, y):]
 		for x := range row {
@@ -109,13 +120,7 @@ func SampleFromImage(img image.Image, block int) Sample {
 	if h == 0 || w == 0 {
 		panic(fmt.Sprintf("walloc: image %dx%d smaller than a block of %d", b.Dx(), b.Dy(), block))
 	}
-	sub := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			sub.Set(x, y, img.At(b.Min.X+x, b.Min.Y+y))
-		}
-	}
-	return Sample{Data: imagePlanes(sub, 0, 0, 0, 0), Shape: []int{3, h, w}}
+	return Sample{Data: planes(img, h, w, 0, 0, 0, 0), Shape: []int{3, h, w}}
 }
 
 // SampleFromAudio returns the first L samples of the first two channels of
