@@ -1,6 +1,35 @@
-// Package walloc is the WaLLoC codec's file format, .wlc, and the entropy
-// coding of its latents (specs/walloc.md): the part of the codec that does
-// not depend on the trained model.
+// Package walloc is the WaLLoC codec (Jacobellis & Yadwadkar, "Learned
+// Compression for Compressed Learning", DCC 2025; specs/walloc.md): a
+// wavelet packet transform, a linear encoder, companding and 8-bit
+// quantisation, entropy coding into a .wlc file, and a learned decoder.
+//
+// # The codec
+//
+// An image is scaled to x = v/255 − ½ (spec §1.1), reflect-padded to
+// multiples of 2^J (centred) and transformed by the J-level bior4.4 packet
+// transform of package codec/wavelet: for RGB and J = 3, D = 192 channels at
+// H/8 × W/8. Stereo audio (samples v ∈ [−1, 1) ↦ v/2) takes the 1-D
+// transform: for J = 8, D = 512 channels at L/256. At every position of that
+// latent grid the Model's encoder maps the D-vector x to K latents
+// z = W x + b (a 1×1 convolution), the compander of spec §1.4 maps them to
+// y = 2M(Φ(z/s) − ½) and rounds them to integers in [−127, 127]
+// (compand.go). The decoder maps ẑ = s Φ⁻¹(y/2M + ½) back to D channels by a
+// linear path plus a residual CNN on the latent grid, and the inverse
+// transform, the crop of the padding and a clamp to [−½, ½] give the signal
+// (model.go, codec.go). Encode and Decode code images as the standard
+// library's codecs do; EncodeAudio and DecodeAudio code wav.Audio.
+//
+// A model is initialised by PCA (InitPCA: encoder g·P(x − μ), linear
+// decoder Pᵀẑ/g + μ, the CNN's output zero; spec §5 "linear WaLLoC") and
+// trained by Trainer (train.go): AdamW on random crops with additive
+// uniform noise in place of rounding, mean squared error, and validation-
+// based selection that keeps the PCA start unless a trained state validates
+// better. Models are stored in HDF5 (Model.Write, Save, Load); a model's ID,
+// a hash of its configuration and parameters, is recorded in every file it
+// writes, and decoding with another model is refused (ErrModel).
+//
+// The rest of this comment is the file format, which does not depend on the
+// model.
 //
 // A WaLLoC encoder turns an image (or audio) into K latent channels of int8
 // values in [−128, 127] (the rounded companded latents of spec §1.4), of
