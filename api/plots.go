@@ -92,6 +92,9 @@ type plotPlan struct {
 	data  datasetMeta
 	axes  []string
 	coord *datasetMeta // of the abscissa, for lines
+	// truth is the dataset of the same shape and dims holding the exact or
+	// true values (X_exact, truth_X, X_truth), drawn dashed beside each line.
+	truth *datasetMeta
 	// abscissa and series are axis numbers of a line plot; series is -1
 	// for rank 1.
 	abscissa, series int
@@ -173,6 +176,12 @@ func planPlots(jobID string, list []datasetMeta) []plotPlan {
 		}
 		if p.Kind == "lines" {
 			p.coord = coordFor(axes[p.abscissa], d.Shape[p.abscissa])
+			for _, name := range []string{d.Name + "_exact", "truth_" + d.Name, d.Name + "_truth"} {
+				if t := byName[name]; t != nil && t.Dims == d.Dims && slices.Equal(t.Shape, d.Shape) && strings.HasPrefix(t.Dtype, "float") {
+					p.truth = t
+					break
+				}
+			}
 		}
 		plans = append(plans, p)
 	}
@@ -583,24 +592,41 @@ func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]i
 			xs[i] = float64(i)
 		}
 	}
-	value := func(s, i int) float64 { // series s (0-based within the read), point i
-		if p.series < 0 || nSeries == 1 {
-			return data[i]
+	toCurves := func(data []float64, label string, dashed bool) []curve {
+		value := func(s, i int) float64 { // series s (0-based within the read), point i
+			if p.series < 0 || nSeries == 1 {
+				return data[i]
+			}
+			if p.abscissa == 1 {
+				return data[s*n+i]
+			}
+			return data[i*nSeries+s]
 		}
-		if p.abscissa == 1 {
-			return data[s*n+i]
+		curves := make([]curve, nSeries)
+		for s := range curves {
+			curves[s] = curve{x: xs, y: make([]float64, n), colour: s, dashed: dashed, label: label}
+			if dashed && nSeries == 1 {
+				curves[s].colour = 1 // beside the one computed line
+			}
+			for i := range n {
+				curves[s].y[i] = value(s, i)
+			}
+			if p.series >= 0 && (nSeries > 1 || first > 0) {
+				curves[s].label = strings.TrimSpace(fmt.Sprintf("%s %d %s", p.axes[p.series], first+s, label))
+			}
 		}
-		return data[i*nSeries+s]
+		return curves
 	}
-	curves := make([]curve, nSeries)
-	for s := range curves {
-		curves[s].x, curves[s].y = xs, make([]float64, n)
-		for i := range n {
-			curves[s].y[i] = value(s, i)
+	curves := toCurves(data, "", false)
+	if p.truth != nil {
+		truth, _, err := f.ReadFloat64Slab(p.truth.Name, sel)
+		if err != nil {
+			return err
 		}
-		if p.series >= 0 && (nSeries > 1 || first > 0) {
-			curves[s].label = fmt.Sprintf("%s %d", p.axes[p.series], first+s)
+		if len(curves) == 1 {
+			curves[0].label = p.data.Name
 		}
+		curves = append(curves, toCurves(truth, p.truth.Name, true)...)
 	}
 	return renderCurves(buf, title, xLabel, p.data.Name, p.axes[p.abscissa], curves, format)
 }
@@ -622,15 +648,18 @@ func drawGroup(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, format string) err
 		for i := range x {
 			x[i] = float64(i)
 		}
-		curves[k] = curve{label: strings.TrimPrefix(m.Name, p.Name+"/"), x: x, y: y}
+		curves[k] = curve{label: strings.TrimPrefix(m.Name, p.Name+"/"), x: x, y: y, colour: k}
 	}
 	return renderCurves(buf, p.Title, p.axes[0], p.Name, p.axes[0], curves, format)
 }
 
-// curve is one line of a line plot.
+// curve is one line of a line plot: its colour is lineColour(colour),
+// dashed for exact or true values.
 type curve struct {
-	label string
-	x, y  []float64
+	label  string
+	x, y   []float64
+	colour int
+	dashed bool
 }
 
 // renderCurves draws curves along the axis named axis: log-log for a
@@ -664,7 +693,7 @@ func renderCurves(buf *bytes.Buffer, title, xLabel, yLabel, axis string, curves 
 	}
 	pl.Add(plotter.NewGrid())
 	drawn := 0
-	for s, c := range curves {
+	for _, c := range curves {
 		var pts plotter.XYs
 		for i, y := range c.y {
 			x := c.x[i]
@@ -680,8 +709,11 @@ func renderCurves(buf *bytes.Buffer, title, xLabel, yLabel, axis string, curves 
 		if err != nil {
 			return err
 		}
-		line.Color = lineColour(s)
+		line.Color = lineColour(c.colour)
 		line.Width = vg.Points(1.5)
+		if c.dashed {
+			line.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+		}
 		pl.Add(line)
 		drawn++
 		if c.label != "" {
