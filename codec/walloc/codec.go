@@ -215,7 +215,16 @@ func (m *Model) EncodeImageLatents(img image.Image) (Header, []int8, error) {
 	return hdr, m.quantizeCoeffs(x, (ph/bl)*(pw/bl)), nil
 }
 
-// checkHeader checks that h was made by m.
+// Bounds of what the decoder reconstructs: the work buffers are 3 (2)
+// float32 planes of the padded size plus the decoder's activations on the
+// latent grid, so a file declaring more is refused before any allocation.
+const (
+	MaxDecodePixels  = 1 << 26 // 64 megapixels (padded)
+	MaxDecodeSamples = 1 << 27 // samples per channel (padded), about 50 min at 44.1 kHz
+)
+
+// checkHeader checks that h was made by m and that its sizes are within
+// MaxDecodePixels or MaxDecodeSamples.
 func (m *Model) checkHeader(h Header) error {
 	switch {
 	case h.Signal != m.Signal:
@@ -226,6 +235,10 @@ func (m *Model) checkHeader(h Header) error {
 		return fmt.Errorf("%w: the file has J = %d, K = %d, border %d; the model J = %d, K = %d", ErrModel, h.Levels, h.LatentChannels, h.Border, m.Levels, m.LatentChannels)
 	case h.Channels != m.Planes():
 		return fmt.Errorf("%w: the file has %d channels, the model %d", ErrModel, h.Channels, m.Planes())
+	case h.Signal == Image && int64(h.Height+h.PadTop+h.PadBottom)*int64(h.Width+h.PadLeft+h.PadRight) > MaxDecodePixels:
+		return fmt.Errorf("walloc: the file codes a %d×%d image; at most %d pixels are decoded", h.Width, h.Height, MaxDecodePixels)
+	case h.Signal == Audio && h.Samples+h.PadStart+h.PadEnd > MaxDecodeSamples:
+		return fmt.Errorf("walloc: the file codes %d samples per channel; at most %d are decoded", h.Samples, MaxDecodeSamples)
 	}
 	return nil
 }

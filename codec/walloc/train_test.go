@@ -2,6 +2,7 @@ package walloc
 
 import (
 	"bytes"
+	"errors"
 	stdcontext "context"
 	"math"
 	"math/rand/v2"
@@ -220,4 +221,14 @@ func TestModelFile(t *testing.T) {
 		t.Fatal("a file of another model decoded without error")
 	}
 	_ = os.Remove(path)
+}
+
+// TestDecodeBound: a header declaring a 65536 × 65536 image is refused by
+// the decoder before it allocates the planes.
+func TestDecodeBound(t *testing.T) {
+	m := linearModel(t, 12, 20)
+	h := Header{Signal: Image, Coding: CodingRange, Model: m.ID(), Levels: 3, LatentChannels: 12, Channels: 3, Height: 1 << 16, Width: 1 << 16}
+	if _, err := m.DecodeImageLatents(h, nil); err == nil || errors.Is(err, ErrModel) {
+		t.Fatalf("error %v, want a size refusal", err)
+	}
 }
