@@ -37,7 +37,7 @@ func TestDecodeAndValidatePoissonParams(t *testing.T) {
 		`{"tol": 0}`:            "/params/tol",
 		`{"tol": 2}`:            "/params/tol",
 		`{"max_iter": -1}`:      "/params/max_iter",
-		`{"method": "sor"}`:      "/params/method",
+		`{"method": "sor"}`:     "/params/method",
 		`{"dim": 1}`:            "/params/dim",
 		`{"n": true}`:           "/params/n",
 		`{"bogus": 1}`:          "/params/bogus",

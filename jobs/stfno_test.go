@@ -125,9 +125,9 @@ func TestSTFNOTrainChecksUploadShape(t *testing.T) {
 	}
 	addUpload(t, db, dataDir, "traj", src, []storage.Dataset{{Name: "vorticity", Shape: []int{4, 12, 16, 16}, Dtype: "float64"}})
 	for params, path := range map[string]string{
-		`{"dataset":"traj","t_in":10,"t_out":10}`:                          "/params/t_out",
-		`{"dataset":"traj","t_in":6,"t_out":6,"modes_x":12}`:               "/params/modes_x",
-		`{"dataset":"traj","t_in":6,"t_out":6,"train_resolution":32}`:      "/params/train_resolution",
+		`{"dataset":"traj","t_in":10,"t_out":10}`:                         "/params/t_out",
+		`{"dataset":"traj","t_in":6,"t_out":6,"modes_x":12}`:              "/params/modes_x",
+		`{"dataset":"traj","t_in":6,"t_out":6,"train_resolution":32}`:     "/params/train_resolution",
 		`{"dataset":"traj","t_in":4,"t_out":4,"val_start":6,"modes_t":3}`: "/params/val_start",
 	} {
 		_, _, err := svc.Submit(ctx, SubmitRequest{Kind: "stfno.train", Params: json.RawMessage(params)})
