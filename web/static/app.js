@@ -504,7 +504,7 @@ async function showPlots(section, j) {
 }
 
 function plotCard(p) {
-  const img = el('img', { alt: 'plot of ' + p.title, loading: 'lazy' });
+  const img = el('img', { alt: 'plot of ' + p.title });
   const idx = {};
   const caption = el('span', { class: 'muted' });
   let pending = 0;

@@ -122,7 +122,7 @@ try {
   await until('job page', "location.hash.startsWith('#/job/')");
   const id = await evaluate("location.hash.slice(6)");
   await until('job succeeded', "document.querySelector('.state-succeeded') !== null");
-  await until('plots drawn', "[...document.querySelectorAll('.plot img')].some((i) => i.complete && i.naturalWidth > 0)");
+  await until('plots drawn', "((l) => l.length >= 4 && l.every((i) => i.complete && i.naturalWidth > 0))([...document.querySelectorAll('.plot img')])");
   measures.plots = await evaluate("document.querySelectorAll('.plot img').length");
   check('plots listed', measures.plots >= 4, measures.plots);
   await shot('job');
