@@ -8,6 +8,9 @@ import (
 	"io"
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	gonum32 "gonum.org/v1/gonum/blas/gonum"
+
 	"eddy/codec/wav"
 	"eddy/codec/wavelet"
 	"eddy/nn"
@@ -151,27 +154,22 @@ func (m *Model) encoderMatrix() ([]float32, []float32) {
 }
 
 // quantizeCoeffs maps the wavelet packet channels x (D, n) to the latents
-// q (K, n): z = W x + b, q = round(ToUniform(z)). Cost K·D·n multiply-adds.
+// q (K, n): z = W x + b by one float32 matrix product (gonum's Sgemm), then
+// q = round(ToUniform(z)). Cost K·D·n multiply-adds.
 func (m *Model) quantizeCoeffs(x []float32, n int) []int8 {
 	w, b := m.encoderMatrix()
 	k, d := m.LatentChannels, m.PacketChannels()
-	q := make([]int8, k*n)
-	z := make([]float32, n)
+	z := make([]float32, k*n)
 	for i := range k {
-		for j := range z {
-			z[j] = b[i]
+		zi := z[i*n : (i+1)*n]
+		for j := range zi {
+			zi[j] = b[i]
 		}
-		wi := w[i*d : (i+1)*d]
-		for c, wc := range wi {
-			xc := x[c*n : (c+1)*n]
-			for j, v := range xc {
-				z[j] += wc * v
-			}
-		}
-		qi := q[i*n : (i+1)*n]
-		for j, v := range z {
-			qi[j] = Quantize(float64(v))
-		}
+	}
+	gonum32.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, k, n, d, 1, w, d, x, n, 1, z, n)
+	q := make([]int8, k*n)
+	for i, v := range z {
+		q[i] = Quantize(float64(v))
 	}
 	return q
 }

@@ -2,8 +2,8 @@ package walloc
 
 import (
 	"bytes"
-	"errors"
 	stdcontext "context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
