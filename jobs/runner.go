@@ -108,7 +108,24 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	// fail ends an attempt that produced no result: a permanent error, or the
 	// last attempt, fails the run; any other error puts it back in the queue for
 	// River to retry.
+	// interrupted hands the run back to the queue when this worker stops. It
+	// is not an attempt: River's snooze does not count one, and neither does
+	// the run, so that attempt never exceeds max_attempts.
+	interrupted := func() error {
+		log.Info("job interrupted by a worker shutdown; re-queued")
+		interrupt := func(tx *sql.Tx) (bool, error) {
+			return storage.Interrupt(bg, tx, a.RunID, a.Lease, time.Now(), "interrupted by a worker shutdown; re-queued")
+		}
+		if _, err := s.endRun(bg, a.RunID, interrupt); err != nil {
+			log.Error("re-queueing an interrupted run failed", "err", err)
+		}
+		return river.JobSnooze(0)
+	}
 	fail := func(err error) error {
+		if s.stopping.Load() && ctx.Err() != nil {
+			// Whatever failed, it failed because this worker is stopping.
+			return interrupted()
+		}
 		if perm := IsPermanent(err); perm || job.Attempt >= job.MaxAttempts {
 			log.Error("job failed", "permanent", perm, "max_attempts", job.MaxAttempts, "err", err)
 			finish(storage.Failed, s.publicMessage(err))
@@ -210,16 +227,7 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		observeRun(k.Name(), outcomeCancelled, 0)
 		return river.JobCancel(errCancelRequested)
 	case s.stopping.Load() && runCtx.Err() != nil:
-		// Not an attempt: River's snooze does not count one, and neither does
-		// the run, so that attempt never exceeds max_attempts.
-		log.Info("job interrupted by a worker shutdown; re-queued")
-		interrupt := func(tx *sql.Tx) (bool, error) {
-			return storage.Interrupt(bg, tx, a.RunID, a.Lease, time.Now(), "interrupted by a worker shutdown; re-queued")
-		}
-		if _, err := s.endRun(bg, a.RunID, interrupt); err != nil {
-			log.Error("re-queueing an interrupted run failed", "err", err)
-		}
-		return river.JobSnooze(0)
+		return interrupted()
 	case errors.Is(runCtx.Err(), context.DeadlineExceeded):
 		err = fmt.Errorf("timed out after %v", k.Timeout())
 	}
