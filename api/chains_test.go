@@ -336,3 +336,34 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// A succeeded job's result is checked against the other params as an upload
+// is: endmembers of an unmix result with another K, and trajectories of a
+// simulation too short for the training windows, are 422s at the param that
+// does not fit.
+func TestResultsAreCheckedLikeUploads(t *testing.T) {
+	e := start(t, "sqlite")
+	cube, _ := e.cubeUpload(t)
+	unmix := e.succeeded(t, fmt.Sprintf(`{"kind":"unmix","params":{"cube":%q,"variable":"Y","endmembers":3,"rows":4,"cols":5,"iterations":20}}`, cube))
+	sim := e.succeeded(t, `{"kind":"navier_stokes.simulate","params":{"n":16,"dt":0.01,"t_end":0.5,"snapshot_dt":0.1,"samples":3}}`)
+	for _, tc := range []struct{ name, body, path, want string }{
+		{"endmembers of another K", fmt.Sprintf(`{"kind":"unmix","params":{"cube":%q,"variable":"Y","endmembers":2,"init":"upload","init_endmembers":%q}}`, cube, unmix),
+			"/params/endmembers", "K = 3"},
+		{"trajectories too short", fmt.Sprintf(`{"kind":"stfno.train","params":{"dataset":%q,"modes_x":4,"modes_y":4}}`, sim),
+			"/params/t_out", "does not fit the data set's 6 frames"},
+	} {
+		code, _, p := e.submit(t, tc.body)
+		if code != 422 || len(p.Errors) == 0 || p.Errors[0].Path != tc.path || !strings.Contains(p.Errors[0].Message, tc.want) {
+			t.Errorf("%s: %d %+v, want 422 at %s saying %q", tc.name, code, p, tc.path, tc.want)
+		}
+	}
+	// The same references that fit are accepted.
+	for _, body := range []string{
+		fmt.Sprintf(`{"kind":"unmix","params":{"cube":%q,"variable":"Y","endmembers":3,"init":"upload","init_endmembers":%q,"iterations":5}}`, cube, unmix),
+		fmt.Sprintf(`{"kind":"stfno.train","params":{"dataset":%q,"modes_x":4,"modes_y":4,"modes_t":2,"t_latent":4,"t_in":3,"t_out":3,"epochs":1}}`, sim),
+	} {
+		if code, _, p := e.submit(t, body); code != 202 {
+			t.Errorf("%s: %d %+v", body, code, p)
+		}
+	}
+}

@@ -55,7 +55,9 @@ type DataChecker interface {
 // package field) that can check, before the job is queued, what the tags
 // cannot declare: that the uploads they name fit the other params and each
 // other (the cube's bands, say). uploads maps a field's JSON Pointer to its
-// upload; fields that name an earlier job's result are absent. Submit has
+// upload, or to a succeeded job's result described as one (ID the job's,
+// Datasets its result's); fields that name a queued or running job are
+// absent, their results unknown until they have run. Submit has
 // already checked each reference against its declaration: that it exists, is
 // of a kind the field accepts and holds the datasets it declares; a reference
 // to a queued or running job makes the new job wait for it, and Env.Resolve

@@ -506,12 +506,14 @@ func (s *Service) checkReferences(ctx context.Context, params any) (*references,
 		if !errors.Is(err, storage.ErrNotFound) {
 			return nil, err
 		}
-		msg, err := s.checkJobReference(ctx, ref)
+		msg, result, err := s.checkJobReference(ctx, ref)
 		if err != nil {
 			return nil, err
 		}
 		if msg != "" {
 			errs = append(errs, FieldError{Path: path, Message: msg})
+		} else if result != nil {
+			out.uploads[ref.Path] = result
 		}
 	}
 	if len(errs) > 0 {
@@ -531,44 +533,49 @@ func (s *Service) checkReferences(ctx context.Context, params any) (*references,
 // checkJobReference checks a reference that names no upload: it must name a
 // job of an accepted kind that has succeeded, with the declared datasets in
 // its result, or is queued or running, with them among its kind's outputs.
-// It returns what is wrong, or "".
-func (s *Service) checkJobReference(ctx context.Context, ref field.Ref) (string, error) {
+// It returns what is wrong, or "" and, for a succeeded job, its result
+// described as an Upload (ID the job's, Datasets its result's), so that the
+// kind's UploadChecker and memory estimate see a result as they see an
+// upload.
+func (s *Service) checkJobReference(ctx context.Context, ref field.Ref) (string, *storage.Upload, error) {
 	r, err := storage.GetRun(ctx, s.db.SQL, ref.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Sprintf("no upload or job with id %q", ref.ID), nil
+		return fmt.Sprintf("no upload or job with id %q", ref.ID), nil, nil
 	}
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if !ref.AcceptsJob(r.Kind) {
-		return fmt.Sprintf("job %s is a %s job; this param takes %s", r.ID, r.Kind, ref.AcceptedText()), nil
+		return fmt.Sprintf("job %s is a %s job; this param takes %s", r.ID, r.Kind, ref.AcceptedText()), nil, nil
 	}
 	switch r.State {
 	case storage.Succeeded:
+		result := &storage.Upload{ID: r.ID, Format: "hdf5", Path: r.ResultPath}
 		ranks := map[string]int{}
 		if path, err := s.artifacts.LocalPath(r.ResultPath); err == nil {
 			if infos, err := hdf5io.Inspect(path); err == nil {
 				for _, d := range infos {
 					ranks[strings.TrimPrefix(d.Name, "/")] = len(d.Shape)
+					result.Datasets = append(result.Datasets, storage.Dataset{Name: d.Name, Shape: d.Shape, Dtype: d.Dtype})
 				}
 			}
 		}
 		if len(ranks) == 0 {
-			return fmt.Sprintf("the result of job %s can no longer be read", r.ID), nil
+			return fmt.Sprintf("the result of job %s can no longer be read", r.ID), nil, nil
 		}
-		return missingDataset(ref.Datasets, "the result of job "+r.ID, ranks), nil
+		return missingDataset(ref.Datasets, "the result of job "+r.ID, ranks), result, nil
 	case storage.Queued, storage.Running:
 		k, ok := Lookup(r.Kind)
 		if !ok {
-			return fmt.Sprintf("job %s is of an unknown kind %s", r.ID, r.Kind), nil
+			return fmt.Sprintf("job %s is of an unknown kind %s", r.ID, r.Kind), nil, nil
 		}
 		ranks := map[string]int{}
 		for _, name := range k.OutputNames() {
 			ranks[name] = 0 // not known before the job has run
 		}
-		return missingDataset(ref.Datasets, "a "+r.Kind+" job's result", ranks), nil
+		return missingDataset(ref.Datasets, "a "+r.Kind+" job's result", ranks), nil, nil
 	}
-	return fmt.Sprintf("job %s is %s; it has no result", r.ID, r.State), nil
+	return fmt.Sprintf("job %s is %s; it has no result", r.ID, r.State), nil, nil
 }
 
 // uploadRanks returns the rank of each dataset of u, by name without a
