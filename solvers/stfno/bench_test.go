@@ -152,3 +152,57 @@ func BenchmarkRefineIteration(b *testing.B) {
 	}
 	b.ReportMetric(per/float64(b.N)*1e9, "ns/iter")
 }
+
+// BenchmarkWindow compares the two ways to get the next 10 frames (2 time
+// units) of one forced-flow trajectory at 64² from its state (spec §6 F):
+// the pseudo-spectral solver (IMEX Euler–CN, dt = 1e-3, the data's scheme:
+// 2000 steps), one ST-FNO evaluation of the fno-mini network, and the
+// evaluation plus 100 refinement iterations. Both run on one core
+// (GOMAXPROCS is not changed; the solver is set to one worker and the
+// network runs one sample).
+func BenchmarkWindow(b *testing.B) {
+	const n, tIn, tOut = 64, 10, 10
+	cfg := navierstokes.DefaultConfig()
+	cfg.N = n
+	b.Run("solver", func(b *testing.B) {
+		s, err := navierstokes.NewSolver(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.SetWorkers(1)
+		b.ResetTimer()
+		for range b.N {
+			for range 2000 {
+				s.Step()
+			}
+		}
+	})
+	r := rand.New(rand.NewPCG(1, 1))
+	m, err := New(DefaultConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := bandLimited(r, tIn, n, 8)
+	b.Run("stfno", func(b *testing.B) {
+		x := nn.TensorFrom(append([]float64(nil), input...), 1, tIn, n, n)
+		m.Forward(x, tOut)
+		b.ResetTimer()
+		for range b.N {
+			m.Forward(x, tOut)
+		}
+	})
+	b.Run("stfno+refine100", func(b *testing.B) {
+		est, err := navierstokes.NewEstimator(navierstokes.EstimatorConfig{N: n, Flow: cfg.Flow, FrameDt: 0.2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rc := RefineConfig{Iterations: 100, BiasLR: 20, WeightLR: 1e-4}
+		for range b.N {
+			x := nn.TensorFrom(append([]float64(nil), input...), 1, tIn, n, n)
+			m.Forward(x, tOut)
+			if _, err := m.Refine(context.Background(), input, tIn, tOut, n, est, input, rc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
