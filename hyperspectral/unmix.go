@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -162,6 +163,10 @@ func (r *Result) GuidanceImage() []float64 {
 // returns ctx.Err() when it is done. Invalid parameters, and parameters that
 // do not fit the data, give field.Errors; non-finite data give an error.
 func Unmix(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func) (*Result, error) {
+	return unmix(ctx, y, cfg, fn, Options{})
+}
+
+func unmix(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func, opts Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -206,7 +211,7 @@ func Unmix(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func) (*Re
 		res.ChannelWeights = ones(l)
 		res.ObjectiveHistory = []float64{}
 		res.Converged, res.StoppedBy = true, StopDirect
-	} else if err := runIterations(ctx, ys, m0, a0, &cfg, res, fn); err != nil {
+	} else if err := runIterations(ctx, ys, m0, a0, &cfg, res, fn, opts); err != nil {
 		return nil, err
 	}
 	res.Endmembers.Scale(scale, res.Endmembers)
@@ -271,7 +276,7 @@ func initialise(ctx context.Context, ys *mat.Dense, scale float64, cfg *Config) 
 
 // runIterations runs the iterations of an NMF-family method from (m0, a0) on the
 // scaled data ys and fills res (endmembers still in scaled units).
-func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res *Result, fn progress.Func) error {
+func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res *Result, fn progress.Func, opts Options) error {
 	opt := mmOptions{p: cfg.P}
 	switch cfg.Method {
 	case MethodRRLbS:
@@ -297,7 +302,18 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	window := max(1, cfg.StopWindow)
 	mPrev := append([]float64(nil), s.m...) // M at the start of the window
 	res.StoppedBy = StopMaxIterations
-	for t := 1; t <= cfg.Iterations; t++ {
+	first := 1
+	if r := opts.Resume; r != nil {
+		if r.Iteration < 1 || r.Iteration >= cfg.Iterations || len(r.History) != r.Iteration+1 {
+			return fmt.Errorf("hyperspectral: saved state at iteration %d with %d objective values does not fit %d iterations", r.Iteration, len(r.History), cfg.Iterations)
+		}
+		if err := s.restore(r.Arrays, mPrev); err != nil {
+			return err
+		}
+		hist = append(hist[:0], r.History...)
+		first = r.Iteration + 1
+	}
+	for t := first; t <= cfg.Iterations; t++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -322,6 +338,12 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 		}
 		if res.Converged {
 			break
+		}
+		if t < cfg.Iterations && opts.Save != nil && opts.Due != nil && opts.Due() {
+			st := &IterState{Iteration: t, History: slices.Clone(hist), Arrays: s.state(mPrev)}
+			if err := opts.Save(st); err != nil {
+				return err
+			}
 		}
 	}
 	res.Endmembers = s.endmembers()

@@ -437,7 +437,11 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	}
 	bands, pixels := y.Dims()
 	env.Stage("unmixing %d pixels of %d bands into %d endmembers", pixels, bands, cfg.Endmembers)
-	res, err := hyperspectral.Unmix(ctx, y, cfg, env.Progress)
+	opts, err := unmixCheckpoints(env)
+	if err != nil {
+		return err
+	}
+	res, err := hyperspectral.UnmixWith(ctx, y, cfg, env.Progress, opts)
 	var fe field.Errors
 	if errors.As(err, &fe) {
 		return Permanent(err)
@@ -633,4 +637,68 @@ func checkTruth(t *hyperspectral.Truth, bands, pixels int) (*hyperspectral.Truth
 func bandsOf(y *mat.Dense) int {
 	r, _ := y.Dims()
 	return r
+}
+
+// unmixCheckpoints returns the hooks that save the iterations' state when a
+// checkpoint is due and, when an earlier attempt saved one, resume from it
+// (bit-identical to an uninterrupted run: the state is the solver's whole
+// state, see hyperspectral.IterState). The checkpoint holds the iteration
+// (attribute of /state), the objective history and each array as a dataset
+// of /state.
+func unmixCheckpoints(env *Env) (hyperspectral.Options, error) {
+	var opts hyperspectral.Options
+	resumed, err := env.Resume(func(f *hdf5io.File) error {
+		st := &hyperspectral.IterState{Arrays: map[string][]float64{}}
+		it, err := f.AttrInt64("/state", "iteration")
+		if err != nil {
+			return err
+		}
+		st.Iteration = int(it)
+		infos, err := f.Datasets()
+		if err != nil {
+			return err
+		}
+		for _, d := range infos {
+			name, ok := strings.CutPrefix(d.Name, "/state/")
+			if !ok {
+				continue
+			}
+			v, _, err := f.ReadFloat64(d.Name)
+			if err != nil {
+				return err
+			}
+			if name == "history" {
+				st.History = v
+			} else {
+				st.Arrays[name] = v
+			}
+		}
+		opts.Resume = st
+		return nil
+	})
+	if err != nil {
+		env.Warn("%v", err)
+	}
+	if resumed {
+		env.Stage("resumed at iteration %d from a checkpoint", opts.Resume.Iteration)
+	}
+	opts.Due = env.CheckpointDue
+	opts.Save = func(st *hyperspectral.IterState) error {
+		err := env.Checkpoint(func(w *hdf5io.Writer) error {
+			if err := w.WriteFloat64("/state/history", st.History, []int{len(st.History)}, "iteration", ""); err != nil {
+				return err
+			}
+			for name, v := range st.Arrays {
+				if err := w.WriteFloat64("/state/"+name, v, []int{len(v)}, "value", ""); err != nil {
+					return err
+				}
+			}
+			return w.SetAttrInt64("/state", "iteration", int64(st.Iteration))
+		})
+		if err != nil {
+			env.Stage("checkpoint at iteration %d not saved: %v", st.Iteration, err)
+		}
+		return nil // the run goes on; only a resume would start earlier
+	}
+	return opts, nil
 }
