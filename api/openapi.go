@@ -126,7 +126,7 @@ func OpenAPI() map[string]any {
 				"metrics": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "number"}}}}}}},
 		"SubmitRequest": map[string]any{"oneOf": submitVariants},
 		"Upload": map[string]any{"type": "object", "properties": map[string]any{
-			"id": str, "filename": str, "format": map[string]any{"enum": []string{"hdf5", "mat"}},
+			"id": str, "filename": str, "format": map[string]any{"enum": []string{"hdf5", "mat", "envi", "png", "jpeg", "wav", "wlc"}},
 			"bytes": map[string]any{"type": "integer"}, "sha256": str,
 			"datasets": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{
 				"name": str, "shape": map[string]any{"type": "array", "items": map[string]any{"type": "integer"}}, "dtype": str}}},
@@ -169,7 +169,27 @@ func OpenAPI() map[string]any {
 		"/v1/jobs/{id}/result": map[string]any{"get": op("Download the result HDF5 (Range supported; X-Content-SHA256 header)",
 			merge(map[string]any{"200": map[string]any{"description": "HDF5 file", "content": map[string]any{"application/x-hdf5": map[string]any{}}},
 				"206": map[string]any{"description": "partial content"}}, problems("404", "409")), map[string]any{"parameters": idParam})},
-		"/v1/uploads": map[string]any{"post": op("Upload an HDF5 file (raw body or multipart field `file`)",
+		"/v1/events": map[string]any{"get": op("Server-sent events: one `job` event per change of any job (the live job list)",
+			merge(map[string]any{"200": map[string]any{"description": "event stream", "content": map[string]any{"text/event-stream": map[string]any{}}}}, problems("429")), nil)},
+		"/v1/jobs/{id}/datasets": map[string]any{"get": op("The datasets of a succeeded job's result: name, shape, dtype, dims, units, url",
+			merge(map[string]any{"200": resp("datasets", map[string]any{"type": "object"})}, problems("404", "409")), map[string]any{"parameters": idParam})},
+		"/v1/jobs/{id}/datasets/{name}": map[string]any{"get": op("One dataset, or a numpy-style hyperslab of it (?slice=0,10:20,:), as .npy (default) or JSON (?format=json); X-Eddy-Dims, X-Eddy-Units, X-Eddy-Shape, X-Eddy-Dtype headers",
+			merge(map[string]any{"200": map[string]any{"description": "the array", "content": map[string]any{
+				"application/x-npy": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+				"application/json":  map[string]any{"schema": map[string]any{"type": "object"}}}}}, problems("400", "404", "409", "413", "422")),
+			map[string]any{"parameters": append(append([]any{}, idParam...),
+				map[string]any{"name": "name", "in": "path", "required": true, "schema": str, "description": "the dataset's path in the result, e.g. vorticity or residual_history/cg"},
+				map[string]any{"name": "slice", "in": "query", "schema": str},
+				map[string]any{"name": "format", "in": "query", "schema": map[string]any{"enum": []string{"npy", "json"}}})})},
+		"/v1/jobs/{id}/plots": map[string]any{"get": op("The plots a succeeded job's result offers, derived from its datasets' dims",
+			merge(map[string]any{"200": resp("plots", map[string]any{"type": "object"})}, problems("404", "409")), map[string]any{"parameters": idParam})},
+		"/v1/jobs/{id}/plots/{name}": map[string]any{"get": op("One plot rendered by the server (PNG or SVG); axes not drawn are chosen by query parameters named after them (sample, t, …)",
+			merge(map[string]any{"200": map[string]any{"description": "the picture", "content": map[string]any{
+				"image/png": map[string]any{}, "image/svg+xml": map[string]any{}}}, "304": map[string]any{"description": "not modified (ETag)"}}, problems("400", "404", "409")),
+			map[string]any{"parameters": append(append([]any{}, idParam...),
+				map[string]any{"name": "name", "in": "path", "required": true, "schema": str},
+				map[string]any{"name": "format", "in": "query", "schema": map[string]any{"enum": []string{"png", "svg"}}})})},
+		"/v1/uploads": map[string]any{"post": op("Upload a file (raw body or multipart field `file`): HDF5, MATLAB v5 MAT, ENVI (an uncompressed tar of name.hdr and its data file), PNG, JPEG, WAV or .wlc; sniffed by content and inspected",
 			merge(map[string]any{"201": resp("stored and validated", ref("Upload"))}, problems("400", "413", "415", "422")),
 			map[string]any{"requestBody": map[string]any{"required": true, "content": map[string]any{
 				"application/x-hdf5":  map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
