@@ -8,6 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	pngenc "image/png"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -695,5 +698,33 @@ func TestCheckAuthConfig(t *testing.T) {
 	}
 	if err := api.CheckAuthConfig("0.0.0.0:8080", []string{"t"}); err != nil {
 		t.Error(err)
+	}
+}
+
+// Images and sounds are uploads under their own media types (the content
+// decides the format), and a type that is no file's is refused.
+func TestMediaUploads(t *testing.T) {
+	e := start(t, "sqlite")
+	var png bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 16, 8))
+	img.Set(3, 4, color.RGBA{200, 10, 10, 255})
+	if err := pngenc.Encode(&png, img); err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range []string{"image/png", "application/octet-stream"} {
+		resp, b := e.do(t, "POST", "/v1/uploads", ct, bytes.NewReader(png.Bytes()))
+		if resp.StatusCode != 201 {
+			t.Fatalf("%s: %d %s", ct, resp.StatusCode, b)
+		}
+		var u struct {
+			ID, Format string
+		}
+		json.Unmarshal(b, &u)
+		if u.Format != "png" {
+			t.Errorf("%s: format %q: %s", ct, u.Format, b)
+		}
+	}
+	if resp, b := e.do(t, "POST", "/v1/uploads", "text/html", bytes.NewReader(png.Bytes())); resp.StatusCode != 415 {
+		t.Errorf("text/html: %d %s", resp.StatusCode, b)
 	}
 }

@@ -35,7 +35,8 @@ func uploadViewOf(u *storage.Upload) uploadView {
 }
 
 // uploadExt is the file extension of a stored upload of each format.
-var uploadExt = map[fileformat.Format]string{fileformat.HDF5: "h5", fileformat.MAT: "mat", fileformat.ENVI: "tar"}
+var uploadExt = map[fileformat.Format]string{fileformat.HDF5: "h5", fileformat.MAT: "mat", fileformat.ENVI: "tar",
+	fileformat.PNG: "png", fileformat.JPEG: "jpg", fileformat.WAV: "wav", fileformat.WLC: "wlc"}
 
 // upload stores a raw body, or the multipart field "file", after checking that
 // it is an HDF5 file, a MATLAB v5 MAT-file or an ENVI tar whose arrays can be listed (see
@@ -73,10 +74,13 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 		}
-	case "application/x-hdf5", "application/octet-stream", "application/x-matlab-data", "":
+	case "application/x-hdf5", "application/octet-stream", "application/x-matlab-data", "application/x-tar",
+		"image/png", "image/jpeg", "audio/wav", "audio/x-wav", "audio/wave", "":
+		// The content decides the format (fileformat sniffs it); the type only
+		// has to be one of a file.
 	default:
 		writeProblem(w, http.StatusUnsupportedMediaType,
-			"send the file as application/x-hdf5 (or application/octet-stream), or as multipart/form-data field \"file\"")
+			"send the file as application/octet-stream (or its own type: application/x-hdf5, image/png, …), or as multipart/form-data field \"file\"")
 		return
 	}
 
