@@ -48,12 +48,7 @@ const feedBatch = 2000
 // its run, so a slow client never holds the feed back. The poll runs only while
 // some stream is open.
 type changeFeed struct {
-	read      storage.Querier
-	poll      time.Duration
-	lookback  time.Duration
-	maxTotal  int
-	maxClient int
-	log       *slog.Logger
+	feedSource
 
 	mu       sync.Mutex
 	subs     map[string]map[*subscription]struct{} // run id → streams
@@ -74,9 +69,55 @@ type subscription struct {
 }
 
 func newChangeFeed(read storage.Querier, poll time.Duration, maxTotal, maxClient int, log *slog.Logger) *changeFeed {
-	return &changeFeed{read: read, poll: poll, lookback: max(2*poll, 5*time.Second),
-		maxTotal: maxTotal, maxClient: maxClient, log: log,
+	return &changeFeed{feedSource: newFeedSource(read, poll, maxTotal, maxClient, log),
 		subs: map[string]map[*subscription]struct{}{}, byClient: map[string]int{}}
+}
+
+// feedSource is what the event feeds poll: the runs changed since the last
+// poll, one query per poll interval however many streams are open, with the
+// caps on open streams.
+type feedSource struct {
+	read      storage.Querier
+	poll      time.Duration
+	lookback  time.Duration
+	maxTotal  int
+	maxClient int
+	log       *slog.Logger
+}
+
+func newFeedSource(read storage.Querier, poll time.Duration, maxTotal, maxClient int, log *slog.Logger) feedSource {
+	return feedSource{read: read, poll: poll, lookback: max(2*poll, 5*time.Second), maxTotal: maxTotal, maxClient: maxClient, log: log}
+}
+
+// pollRuns reads the changed runs every poll interval for as long as active
+// reports open streams (active is asked before each query and must, when
+// it reports none, mark the feed as not polling in the same critical
+// section), and hands each batch to deliver with the change time before
+// which versions will not be read again.
+func (f *feedSource) pollRuns(what string, active func() bool, deliver func(runs []*storage.Run, forget time.Time)) {
+	since := time.Now().Add(-f.lookback)
+	t := time.NewTicker(f.poll)
+	defer t.Stop()
+	for range t.C {
+		if !active() {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), max(f.poll, 5*time.Second))
+		started := time.Now()
+		runs, err := storage.RunsChangedSince(ctx, f.read, since, feedBatch)
+		cancel()
+		feedQueries.Inc()
+		if err != nil {
+			f.log.Warn(what+": reading changed runs failed", "err", err)
+			continue
+		}
+		if len(runs) == feedBatch {
+			since = runs[len(runs)-1].UpdatedAt
+		} else {
+			since = started.Add(-f.lookback)
+		}
+		deliver(runs, since.Add(-f.lookback))
+	}
 }
 
 // subscribe registers a stream of client following run, as the stream has read
@@ -122,33 +163,14 @@ func (f *changeFeed) unsubscribe(s *subscription) {
 
 // run polls until no stream is open.
 func (f *changeFeed) run() {
-	since := time.Now().Add(-f.lookback)
-	t := time.NewTicker(f.poll)
-	defer t.Stop()
-	for range t.C {
+	f.pollRuns("event feed", func() bool {
 		f.mu.Lock()
+		defer f.mu.Unlock()
 		if f.open == 0 {
 			f.polling = false
-			f.mu.Unlock()
-			return
 		}
-		f.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), max(f.poll, 5*time.Second))
-		started := time.Now()
-		runs, err := storage.RunsChangedSince(ctx, f.read, since, feedBatch)
-		cancel()
-		feedQueries.Inc()
-		if err != nil {
-			f.log.Warn("event feed: reading changed runs failed", "err", err)
-			continue
-		}
-		if len(runs) == feedBatch {
-			since = runs[len(runs)-1].UpdatedAt
-		} else {
-			since = started.Add(-f.lookback)
-		}
-		f.deliver(runs)
-	}
+		return f.polling
+	}, func(runs []*storage.Run, _ time.Time) { f.deliver(runs) })
 }
 
 // deliver hands each run to its streams, replacing an undelivered older version.

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,12 +20,7 @@ import (
 // newest version of every run changed since it last wrote, so no job's change
 // is lost to a slow client.
 type listFeed struct {
-	read      storage.Querier
-	poll      time.Duration
-	lookback  time.Duration
-	maxTotal  int
-	maxClient int
-	log       *slog.Logger
+	feedSource
 
 	mu       sync.Mutex
 	subs     map[*listSub]struct{}
@@ -48,8 +42,8 @@ type listSub struct {
 }
 
 func newListFeed(read storage.Querier, poll time.Duration, maxTotal, maxClient int, log *slog.Logger) *listFeed {
-	return &listFeed{read: read, poll: poll, lookback: max(2*poll, 5*time.Second), maxTotal: maxTotal, maxClient: maxClient,
-		log: log, subs: map[*listSub]struct{}{}, byClient: map[string]int{}}
+	return &listFeed{feedSource: newFeedSource(read, poll, maxTotal, maxClient, log),
+		subs: map[*listSub]struct{}{}, byClient: map[string]int{}}
 }
 
 func (f *listFeed) subscribe(client string) (*listSub, error) {
@@ -82,37 +76,20 @@ func (f *listFeed) unsubscribe(s *listSub) {
 
 // run polls until no list stream is open.
 func (f *listFeed) run() {
-	since := time.Now().Add(-f.lookback)
-	t := time.NewTicker(f.poll)
-	defer t.Stop()
-	for range t.C {
+	f.pollRuns("job list feed", func() bool {
 		f.mu.Lock()
+		defer f.mu.Unlock()
 		if len(f.subs) == 0 {
 			f.polling = false
-			f.mu.Unlock()
-			return
 		}
-		f.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), max(f.poll, 5*time.Second))
-		started := time.Now()
-		runs, err := storage.RunsChangedSince(ctx, f.read, since, feedBatch)
-		cancel()
-		feedQueries.Inc()
-		if err != nil {
-			f.log.Warn("job list feed: reading changed runs failed", "err", err)
-			continue
-		}
-		if len(runs) == feedBatch {
-			since = runs[len(runs)-1].UpdatedAt
-		} else {
-			since = started.Add(-f.lookback)
-		}
+		return f.polling
+	}, func(runs []*storage.Run, forget time.Time) {
 		f.mu.Lock()
+		defer f.mu.Unlock()
 		for s := range f.subs {
-			s.offer(runs, since.Add(-f.lookback))
+			s.offer(runs, forget)
 		}
-		f.mu.Unlock()
-	}
+	})
 }
 
 // offer adds the runs whose version the stream has not had, and forgets
