@@ -180,33 +180,48 @@ func read[T element](f *File, name string, mem *hdf5.Datatype, want string, acce
 	return data, shape, nil
 }
 
-func readLocked[T element](f *File, p string, mem *hdf5.Datatype, want string, accept func(desc) bool) (data []T, shape []int, err error) {
+// openDataset opens the dataset at p, checks that its element type is one
+// accept takes (want names them, for the error) and describes it; mu must
+// be held. The caller closes ds.
+func openDataset(f *File, p, want string, accept func(desc) bool) (*hdf5.Dataset, desc, error) {
 	fid, err := f.file()
 	if err != nil {
-		return nil, nil, err
+		return nil, desc{}, err
 	}
 	switch t, ok := objType(fid, p); {
 	case !ok:
-		return nil, nil, fmt.Errorf("dataset %w", ErrNotFound)
+		return nil, desc{}, fmt.Errorf("dataset %w", ErrNotFound)
 	case t != objDataset:
-		return nil, nil, errors.New("not a dataset")
+		return nil, desc{}, errors.New("not a dataset")
 	}
 	ds, err := f.f.OpenDataset(p)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening: %w", libError())
+		return nil, desc{}, fmt.Errorf("opening: %w", libError())
+	}
+	d, err := describeDataset(hid(ds.ID()))
+	switch {
+	case err != nil:
+		err = fmt.Errorf("describing: %w", err)
+	case !accept(d):
+		err = fmt.Errorf("dtype is %s, want %s", d.dtype(), want)
+	}
+	if err != nil {
+		ds.Close()
+		return nil, desc{}, err
+	}
+	return ds, d, nil
+}
+
+func readLocked[T element](f *File, p string, mem *hdf5.Datatype, want string, accept func(desc) bool) (data []T, shape []int, err error) {
+	ds, d, err := openDataset(f, p, want, accept)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer func() {
 		if cerr := ds.Close(); cerr != nil && err == nil {
 			data, shape, err = nil, nil, fmt.Errorf("closing: %w", libError())
 		}
 	}()
-	d, err := describeDataset(hid(ds.ID()))
-	if err != nil {
-		return nil, nil, fmt.Errorf("describing: %w", err)
-	}
-	if !accept(d) {
-		return nil, nil, fmt.Errorf("dtype is %s, want %s", d.dtype(), want)
-	}
 	var zero T
 	n, err := d.count(int(unsafe.Sizeof(zero)))
 	if err != nil {

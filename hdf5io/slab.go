@@ -141,32 +141,15 @@ func readSlab[T element](f *File, name string, sel []Range, mem *hdf5.Datatype, 
 }
 
 func readSlabLocked[T element](f *File, p string, sel []Range, mem *hdf5.Datatype, want string, accept func(desc) bool) (data []T, shape []int, err error) {
-	fid, err := f.file()
+	ds, d, err := openDataset(f, p, want, accept)
 	if err != nil {
 		return nil, nil, err
-	}
-	switch t, ok := objType(fid, p); {
-	case !ok:
-		return nil, nil, fmt.Errorf("dataset %w", ErrNotFound)
-	case t != objDataset:
-		return nil, nil, errors.New("not a dataset")
-	}
-	ds, err := f.f.OpenDataset(p)
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening: %w", libError())
 	}
 	defer func() {
 		if cerr := ds.Close(); cerr != nil && err == nil {
 			data, shape, err = nil, nil, fmt.Errorf("closing: %w", libError())
 		}
 	}()
-	d, err := describeDataset(hid(ds.ID()))
-	if err != nil {
-		return nil, nil, fmt.Errorf("describing: %w", err)
-	}
-	if !accept(d) {
-		return nil, nil, fmt.Errorf("dtype is %s, want %s", d.dtype(), want)
-	}
 	if d.shape == nil {
 		return nil, nil, errors.New("null dataspace (no elements)")
 	}
