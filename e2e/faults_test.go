@@ -19,9 +19,9 @@ func TestPostgresRestartWhileJobsRun(t *testing.T) {
 	c := d.c
 	var ids []string
 	for range 6 {
-		ids = append(ids, c.submit(t, `{"kind":"navier_stokes.simulate","params":{"n":64,"samples":2,"t_end":3}}`).ID)
+		ids = append(ids, c.submit(t, `{"kind":"navier_stokes.simulate","params":{"n":64,"samples":2,"t_end":10}}`).ID)
 	}
-	c.waitFor(t, ids[0], time.Minute, func(j job) bool { return j.State == "running" })
+	c.waitFor(t, ids[0], time.Minute, func(j job) bool { return j.State == "running" || final(j) })
 
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)

@@ -69,6 +69,10 @@ type Server struct {
 	dir, data, pgCtl string
 	port             int
 	runAs            *user.User
+	// durable keeps PostgreSQL's crash safety (fsync, synchronous commit);
+	// without it the server trades it for speed, which a test that stops
+	// the server abruptly cannot afford: an acknowledged commit could be lost.
+	durable bool
 }
 
 func (s *Server) command(name string, args ...string) *exec.Cmd {
@@ -83,12 +87,12 @@ func (s *Server) command(name string, args ...string) *exec.Cmd {
 }
 
 // newServer initialises a cluster and starts it.
-func newServer() (*Server, error) {
+func newServer(durable bool) (*Server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{pgCtl: filepath.Join(bin, "pg_ctl")}
+	s := &Server{pgCtl: filepath.Join(bin, "pg_ctl"), durable: durable}
 	if os.Geteuid() == 0 {
 		if s.runAs, err = user.Lookup("postgres"); err != nil {
 			return nil, fmt.Errorf("running as root and there is no postgres user to run the server as: %w", err)
@@ -126,8 +130,10 @@ func (s *Server) URL() string {
 // Start starts the server (again) on its port and waits until it accepts
 // connections.
 func (s *Server) Start() error {
-	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-		s.port, filepath.Join(s.dir, "sock"))
+	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c max_connections=200", s.port, filepath.Join(s.dir, "sock"))
+	if !s.durable {
+		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
 	if out, err := s.command(s.pgCtl, "-D", s.data, "-o", opts, "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60", "start").CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
 		return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
@@ -151,11 +157,12 @@ func (s *Server) remove() {
 }
 
 // NewServer starts a private server for t, which t may stop and start
-// again; it is removed when the test ends. Without the server binaries the
+// again (abruptly: it keeps PostgreSQL's crash safety); it is removed when
+// the test ends. Without the server binaries the
 // test is skipped, except under CI (CI set).
 func NewServer(t testing.TB) *Server {
 	t.Helper()
-	s, err := newServer()
+	s, err := newServer(true)
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("PostgreSQL required under CI: %v", err)
@@ -171,7 +178,7 @@ func start() {
 		baseURL = u
 		return
 	}
-	shared, startErr = newServer()
+	shared, startErr = newServer(false)
 	if startErr == nil {
 		baseURL = shared.URL()
 	}
