@@ -49,12 +49,7 @@ const feedBatch = 2000
 // some stream is open.
 type changeFeed struct {
 	feedSource
-
-	mu       sync.Mutex
-	subs     map[string]map[*subscription]struct{} // run id → streams
-	open     int
-	byClient map[string]int
-	polling  bool
+	subs map[string]map[*subscription]struct{} // run id → streams; under mu
 }
 
 // subscription is one stream's mailbox: the newest changed version of its run.
@@ -70,12 +65,13 @@ type subscription struct {
 
 func newChangeFeed(read storage.Querier, poll time.Duration, maxTotal, maxClient int, log *slog.Logger) *changeFeed {
 	return &changeFeed{feedSource: newFeedSource(read, poll, maxTotal, maxClient, log),
-		subs: map[string]map[*subscription]struct{}{}, byClient: map[string]int{}}
+		subs: map[string]map[*subscription]struct{}{}}
 }
 
-// feedSource is what the event feeds poll: the runs changed since the last
-// poll, one query per poll interval however many streams are open, with the
-// caps on open streams.
+// feedSource is what the event feeds share: the poll of the runs changed
+// since the last one, one query per poll interval however many streams are
+// open and only while one is, and the count of open streams against the
+// caps (in all, per client).
 type feedSource struct {
 	read      storage.Querier
 	poll      time.Duration
@@ -83,25 +79,58 @@ type feedSource struct {
 	maxTotal  int
 	maxClient int
 	log       *slog.Logger
+
+	mu       sync.Mutex // guards the fields below and the feed's subscriptions
+	open     int
+	byClient map[string]int
+	polling  bool
 }
 
 func newFeedSource(read storage.Querier, poll time.Duration, maxTotal, maxClient int, log *slog.Logger) feedSource {
-	return feedSource{read: read, poll: poll, lookback: max(2*poll, 5*time.Second), maxTotal: maxTotal, maxClient: maxClient, log: log}
+	return feedSource{read: read, poll: poll, lookback: max(2*poll, 5*time.Second), maxTotal: maxTotal, maxClient: maxClient,
+		log: log, byClient: map[string]int{}}
 }
 
-// pollRuns reads the changed runs every poll interval for as long as active
-// reports open streams (active is asked before each query and must, when
-// it reports none, mark the feed as not polling in the same critical
-// section), and hands each batch to deliver with the change time before
-// which versions will not be read again.
-func (f *feedSource) pollRuns(what string, active func() bool, deliver func(runs []*storage.Run, forget time.Time)) {
+// admit counts a new stream of client, or refuses it with errTooManyStreams
+// when the process or the client has reached its cap; mu must be held. It
+// reports whether the caller must start the poll.
+func (f *feedSource) admit(client string) (startPoll bool, err error) {
+	if f.open >= f.maxTotal || f.byClient[client] >= f.maxClient {
+		refusedStreams.Inc()
+		return false, errTooManyStreams
+	}
+	f.open++
+	f.byClient[client]++
+	openStreams.Inc()
+	startPoll = !f.polling
+	f.polling = true
+	return startPoll, nil
+}
+
+// release uncounts a stream of client; mu must be held.
+func (f *feedSource) release(client string) {
+	f.open--
+	if f.byClient[client]--; f.byClient[client] == 0 {
+		delete(f.byClient, client)
+	}
+	openStreams.Dec()
+}
+
+// pollRuns reads the changed runs every poll interval until no stream is
+// open, and hands each batch to deliver with the change time before which
+// versions will not be read again.
+func (f *feedSource) pollRuns(what string, deliver func(runs []*storage.Run, forget time.Time)) {
 	since := time.Now().Add(-f.lookback)
 	t := time.NewTicker(f.poll)
 	defer t.Stop()
 	for range t.C {
-		if !active() {
+		f.mu.Lock()
+		if f.open == 0 {
+			f.polling = false
+			f.mu.Unlock()
 			return
 		}
+		f.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), max(f.poll, 5*time.Second))
 		started := time.Now()
 		runs, err := storage.RunsChangedSince(ctx, f.read, since, feedBatch)
@@ -128,21 +157,17 @@ func (f *changeFeed) subscribe(run *storage.Run, client string) (*subscription, 
 	id := run.ID
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.open >= f.maxTotal || f.byClient[client] >= f.maxClient {
-		refusedStreams.Inc()
-		return nil, errTooManyStreams
+	startPoll, err := f.admit(client)
+	if err != nil {
+		return nil, err
 	}
 	s := &subscription{runID: id, client: client, ch: make(chan *storage.Run, 1), last: run.UpdatedAt}
 	if f.subs[id] == nil {
 		f.subs[id] = map[*subscription]struct{}{}
 	}
 	f.subs[id][s] = struct{}{}
-	f.open++
-	f.byClient[client]++
-	openStreams.Inc()
-	if !f.polling {
-		f.polling = true
-		go f.run()
+	if startPoll {
+		go f.pollRuns("event feed", func(runs []*storage.Run, _ time.Time) { f.deliver(runs) })
 	}
 	return s, nil
 }
@@ -154,23 +179,7 @@ func (f *changeFeed) unsubscribe(s *subscription) {
 	if len(f.subs[s.runID]) == 0 {
 		delete(f.subs, s.runID)
 	}
-	f.open--
-	if f.byClient[s.client]--; f.byClient[s.client] == 0 {
-		delete(f.byClient, s.client)
-	}
-	openStreams.Dec()
-}
-
-// run polls until no stream is open.
-func (f *changeFeed) run() {
-	f.pollRuns("event feed", func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.open == 0 {
-			f.polling = false
-		}
-		return f.polling
-	}, func(runs []*storage.Run, _ time.Time) { f.deliver(runs) })
+	f.release(s.client)
 }
 
 // deliver hands each run to its streams, replacing an undelivered older version.

@@ -21,11 +21,7 @@ import (
 // is lost to a slow client.
 type listFeed struct {
 	feedSource
-
-	mu       sync.Mutex
-	subs     map[*listSub]struct{}
-	byClient map[string]int
-	polling  bool
+	subs map[*listSub]struct{} // under mu
 }
 
 // listSub is one list stream's mailbox.
@@ -43,23 +39,20 @@ type listSub struct {
 
 func newListFeed(read storage.Querier, poll time.Duration, maxTotal, maxClient int, log *slog.Logger) *listFeed {
 	return &listFeed{feedSource: newFeedSource(read, poll, maxTotal, maxClient, log),
-		subs: map[*listSub]struct{}{}, byClient: map[string]int{}}
+		subs: map[*listSub]struct{}{}}
 }
 
 func (f *listFeed) subscribe(client string) (*listSub, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.subs) >= f.maxTotal || f.byClient[client] >= f.maxClient {
-		refusedStreams.Inc()
-		return nil, errTooManyStreams
+	startPoll, err := f.admit(client)
+	if err != nil {
+		return nil, err
 	}
 	s := &listSub{client: client, wake: make(chan struct{}, 1), pending: map[string]*storage.Run{}, seen: map[string]time.Time{}}
 	f.subs[s] = struct{}{}
-	f.byClient[client]++
-	openStreams.Inc()
-	if !f.polling {
-		f.polling = true
-		go f.run()
+	if startPoll {
+		go f.pollRuns("job list feed", f.offer)
 	}
 	return s, nil
 }
@@ -68,28 +61,16 @@ func (f *listFeed) unsubscribe(s *listSub) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.subs, s)
-	if f.byClient[s.client]--; f.byClient[s.client] == 0 {
-		delete(f.byClient, s.client)
-	}
-	openStreams.Dec()
+	f.release(s.client)
 }
 
-// run polls until no list stream is open.
-func (f *listFeed) run() {
-	f.pollRuns("job list feed", func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if len(f.subs) == 0 {
-			f.polling = false
-		}
-		return f.polling
-	}, func(runs []*storage.Run, forget time.Time) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for s := range f.subs {
-			s.offer(runs, forget)
-		}
-	})
+// offer hands a batch of changed runs to every list stream.
+func (f *listFeed) offer(runs []*storage.Run, forget time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for s := range f.subs {
+		s.offer(runs, forget)
+	}
 }
 
 // offer adds the runs whose version the stream has not had, and forgets
