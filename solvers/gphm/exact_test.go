@@ -151,7 +151,7 @@ func TestExactGradient(t *testing.T) {
 			e.fromU(m, U, Z)
 			g := mat.NewDense(m.n1, m.n2, nil)
 			phi := e.value(m, Z, lt, g)
-			s := &session{m: m, specs: specs, lt: lt}
+			s := &optimisation{m: m, specs: specs, lt: lt}
 			want := m.objective(e.u, lt, nil, nil, nil)
 			if got := phi + s.constant(); math.Abs(got-want) > 1e-8*math.Max(1, math.Abs(want)) {
 				t.Errorf("Φ + constant = %.12g, −L = %.12g", got, want)
@@ -195,7 +195,7 @@ func TestProfileGradient(t *testing.T) {
 	m := newModel(Poisson1D, StM, []*axis{ax}, F, bIdx, g, 0, c.LambdaB)
 	sp := NewSpectrum(StM, 30, c.FreqScale)
 	sp.LogW[23], sp.LogLS[23], sp.Mu[23] = math.Log(0.06), -0.73, 15.80
-	s := &session{m: m, specs: []Spectrum{sp}, lt: [2]float64{exactLogTau, exactLogTau}}
+	s := &optimisation{m: m, specs: []Spectrum{sp}, lt: [2]float64{exactLogTau, exactLogTau}}
 	e := newExactU(n, 1)
 	Z := mat.NewDense(n, 1, nil)
 	grad := [][]float64{make([]float64, 90)}

@@ -295,7 +295,7 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	for j := range specs {
 		specs[j] = NewSpectrum(kernel, rc.Components, rc.FreqScale)
 	}
-	s := &session{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations,
+	s := &optimisation{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations,
 		check: newChecker(m, &r.prob)}
 	res := &Result{Nugget: nugget, Kernel: kernel.String(), Trend: trendMode}
 	if len(axes) == 1 {
@@ -414,8 +414,8 @@ func sample(ctx context.Context, prob *problem, axes []*axis, bIdx []int) (F, ue
 	return F, uex, g, nil
 }
 
-// session holds the state of one optimisation.
-type session struct {
+// optimisation holds the state of one optimisation.
+type optimisation struct {
 	m         *model
 	specs     []Spectrum
 	q         int
@@ -444,7 +444,7 @@ type session struct {
 // k and w a tenth of the iterations run (at least one), taking L_{k−w} from
 // the recorded history (the nearest recorded iteration at or before k−w);
 // NaN when fewer than two iterations were run.
-func (s *session) lossChange() float64 {
+func (s *optimisation) lossChange() float64 {
 	k := s.done - 1
 	w := max(1, s.done/10)
 	if k-w < 0 || s.lossEvery == 0 {
@@ -456,7 +456,7 @@ func (s *session) lossChange() float64 {
 
 // record appends the loss and the check residual of iteration it (0-based)
 // and reports progress.
-func (s *session) record(it int, loss, rho float64) {
+func (s *optimisation) record(it int, loss, rho float64) {
 	if s.lossEvery == 0 {
 		s.lossEvery = max(1, (s.iters+maxHistory-1)/maxHistory)
 	}
@@ -489,7 +489,7 @@ func (s *session) record(it int, loss, rho float64) {
 }
 
 // pack writes the spectra into x (layout per axis [LogW | LogLS | Mu]).
-func (s *session) pack(x []float64) {
+func (s *optimisation) pack(x []float64) {
 	for j, sp := range s.specs {
 		o := j * 3 * s.q
 		copy(x[o:], sp.LogW)
@@ -498,7 +498,7 @@ func (s *session) pack(x []float64) {
 	}
 }
 
-func (s *session) unpack(x []float64) {
+func (s *optimisation) unpack(x []float64) {
 	for j, sp := range s.specs {
 		o := j * 3 * s.q
 		copy(sp.LogW, x[o:o+s.q])
@@ -534,7 +534,7 @@ type uSolver interface {
 // exactly by e at every evaluation, warm-started from the last accepted grid
 // values. By the envelope theorem the gradient of the profile objective is the
 // partial gradient at the optimal U.
-func (s *session) runProfile(ctx context.Context, e uSolver) error {
+func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	n1, n2 := s.m.n1, s.m.n2
 	s.lt = [2]float64{exactLogTau, exactLogTau}
 	steps := e.maxSteps(s.m.pde.Linear())
@@ -669,7 +669,7 @@ func (s *session) runProfile(ctx context.Context, e uSolver) error {
 
 // residualFlat reports whether the least check residual was reached before
 // the last w = max(10, done/10) iterations, with at least 2w run.
-func (s *session) residualFlat() bool {
+func (s *optimisation) residualFlat() bool {
 	w := max(10, s.done/10)
 	return s.done >= 2*w && s.bestIt < s.done-w
 }
@@ -715,7 +715,7 @@ func nuggetShare(U, mean *mat.Dense) float64 {
 // Gaussian ones) and L the length of the axis. The objective varies with μ_q
 // on that scale, which shrinks as the envelope lengthens, so without the metric
 // a quasi-Newton method creeps along the curved valley in (μ_q, LogLS_q).
-func (s *session) metric(w []float64) {
+func (s *optimisation) metric(w []float64) {
 	for j, sp := range s.specs {
 		L := s.m.ax[j].length()
 		o := j * 3 * s.q
@@ -735,7 +735,7 @@ func (s *session) metric(w []float64) {
 
 // constant returns the terms of −L that do not depend on U: the log
 // determinants and the log τ terms.
-func (s *session) constant() float64 {
+func (s *optimisation) constant() float64 {
 	m := s.m
 	M := float64(m.nodes())
 	v := 0.0
@@ -747,10 +747,10 @@ func (s *session) constant() float64 {
 
 // gridMean returns the posterior mean on the grid nodes for the current
 // factors: k(X, X) K⁻¹ U per axis, i.e. (I − εK1⁻¹) U (I − εK2⁻¹).
-func (s *session) gridMean() *mat.Dense { return s.m.gridMean(s.U) }
+func (s *optimisation) gridMean() *mat.Dense { return s.m.gridMean(s.U) }
 
 // gridMean returns the posterior mean on the grid nodes of grid values U for
-// the current factors of m (see session.gridMean).
+// the current factors of m (see optimisation.gridMean).
 func (m *model) gridMean(U *mat.Dense) *mat.Dense {
 	out := mat.DenseCopyOf(U)
 	m.ax[0].solveLeft(out)
@@ -768,7 +768,7 @@ func (m *model) gridMean(U *mat.Dense) *mat.Dense {
 // testError is the paper's metric: relative L2 error of the posterior mean on
 // 300 uniform points per axis, end points included. It checks ctx once per
 // row of 300 points (one point in 1-D) and returns ctx.Err() when cancelled.
-func (s *session) testError(ctx context.Context, exact interface{ Eval([]float64) float64 }) (float64, error) {
+func (s *optimisation) testError(ctx context.Context, exact interface{ Eval([]float64) float64 }) (float64, error) {
 	const nt = 300
 	m := s.m
 	xs := linspace(m.ax[0].x0, m.ax[0].coord(m.ax[0].n-1), nt)

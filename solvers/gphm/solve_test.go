@@ -420,7 +420,7 @@ func TestToeplitzVsDirect(t *testing.T) {
 func TestPredictInterpolates(t *testing.T) {
 	m, _, U := randomModel(t, Poisson2D, GM, 9, 6, 3, 9)
 	p := m.predict(U, coords(m.ax[0]), coords(m.ax[1]))
-	s := &session{m: m, U: U}
+	s := &optimisation{m: m, U: U}
 	want := s.gridMean()
 	for i := range 9 {
 		for j := range 6 {
@@ -448,7 +448,7 @@ func TestSampleCancelled(t *testing.T) {
 		t.Errorf("sample: error %v, want %v", err, context.Canceled)
 	}
 	m, _, U := randomModel(t, Poisson2D, GM, 9, 6, 3, 9)
-	s := &session{m: m, U: U}
+	s := &optimisation{m: m, U: U}
 	if _, err := s.testError(ctx, r.prob.exact); !errors.Is(err, context.Canceled) {
 		t.Errorf("testError: error %v, want %v", err, context.Canceled)
 	}
