@@ -93,6 +93,17 @@ func startProc(t testing.TB, name string, env []string, args ...string) *proc {
 
 func (p *proc) signal(t testing.TB, sig syscall.Signal) { p.cmd.Process.Signal(sig) }
 
+// exited reports whether the process has ended, and how.
+func (p *proc) exited() (bool, error) {
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
 func (p *proc) waitExit(t testing.TB, timeout time.Duration) error {
 	select {
 	case err := <-p.done:

@@ -12,7 +12,8 @@ import (
 
 // PostgreSQL goes down for 8 s while six jobs run on two workers: the API
 // answers 503 with Retry-After (readiness, submit, job reads) while it is
-// down, every process lives on, and every job ends succeeded exactly once.
+// down, every process lives on (a worker started during the outage waits for
+// the database), and every job ends succeeded exactly once.
 func TestPostgresRestartWhileJobsRun(t *testing.T) {
 	srv := pgtest.NewServer(t)
 	d := deployOn(t, srv.URL())
@@ -41,6 +42,9 @@ func TestPostgresRestartWhileJobsRun(t *testing.T) {
 			t.Errorf("%s %s with the database down: %d (Retry-After %q) %s", method, path, resp.StatusCode, resp.Header.Get("Retry-After"), b)
 		}
 	}
+	// A worker started while the database is down waits for it.
+	late := startProc(t, "worker", append(d.env, "EDDY_WORKERS=1"))
+	d.workers[late.cmd.Process.Pid] = late
 	check("GET", "/readyz", "")
 	check("POST", "/v1/jobs", `{"kind":"poisson.solve","params":{"n":16}}`)
 	check("GET", "/v1/jobs/"+ids[1], "")
@@ -61,10 +65,8 @@ func TestPostgresRestartWhileJobsRun(t *testing.T) {
 		t.Logf("job %s succeeded on attempt %d", id, j.Attempt)
 	}
 	for pid, w := range d.workers {
-		select {
-		case err := <-w.done:
+		if gone, err := w.exited(); gone {
 			t.Errorf("worker %d exited during the outage: %v", pid, err)
-		default:
 		}
 	}
 	if j := c.submit(t, `{"kind":"poisson.solve","params":{"n":16}}`); c.waitFor(t, j.ID, time.Minute, final).State != "succeeded" {

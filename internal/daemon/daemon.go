@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"eddy/api"
@@ -212,8 +213,33 @@ func (c *Config) Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
 }
 
-// Open opens and migrates the database.
+// dbStartWait is how long a starting process waits for an unreachable
+// database (restarting, or not up yet) before it gives up.
+const dbStartWait = time.Minute
+
+// Open opens and migrates the database. While the database cannot be
+// reached (connection refused or reset, still starting up) it retries with
+// backoff for up to dbStartWait, so that a process started during a
+// database restart comes up with it instead of exiting.
 func Open(ctx context.Context, c *Config) (*storage.DB, error) {
+	deadline := time.Now().Add(dbStartWait)
+	wait := 250 * time.Millisecond
+	for {
+		db, err := openMigrated(ctx, c)
+		if err == nil || !unreachable(err) || time.Now().Add(wait).After(deadline) {
+			return db, err
+		}
+		c.Logger().Warn("database not reachable; retrying", "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+func openMigrated(ctx context.Context, c *Config) (*storage.DB, error) {
 	db, err := storage.Open(ctx, c.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -223,6 +249,30 @@ func Open(ctx context.Context, c *Config) (*storage.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// unreachable reports whether err says the database could not be reached,
+// rather than that it refused what was asked: a network error, or a
+// PostgreSQL connection failure or "starting up"/"shutting down" (classes
+// 08 and 57P0x).
+func unreachable(err error) bool {
+	var ne net.Error
+	var pe *pgconn.PgError
+	var ce *pgconn.ConnectError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return true
+	case errors.As(err, &pe):
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0")
+	}
+	// Some layers (the queue's migrator) report a network error as text.
+	msg := err.Error()
+	for _, m := range []string{"connection refused", "connection reset", "broken pipe", "unexpected EOF", "the database system is"} {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // openForRun returns a context cancelled on SIGINT or SIGTERM and the migrated
