@@ -109,10 +109,6 @@ func NewMG(a *poisson.Stencil, o MGOptions) (*MG, error) {
 // restricted to its active cells.
 func (m *MG) factorCoarsest(a *poisson.Stencil) error {
 	k := len(m.active)
-	pos := make(map[int]int, k)
-	for i, c := range m.active {
-		pos[c] = i
-	}
 	dense := make([]float64, k*k)
 	e := make([]float64, a.Len())
 	col := make([]float64, a.Len())
