@@ -85,12 +85,10 @@ type EstimatorConfig struct {
 // Eval allocates nothing after the first call with that T. An Estimator is
 // not safe for concurrent use.
 type Estimator struct {
-	n, h, hs, nn int
-	length       float64
-	frameDt      float64
-	mode         ResidualMode
-	alpha, expo  float64
-	microDt      float64
+	n, hs, nn int
+	length    float64
+	frameDt   float64
+	mode      ResidualMode
 
 	plan *fft.Real
 
@@ -183,9 +181,8 @@ func NewEstimator(c EstimatorConfig) (*Estimator, error) {
 	h := n/2 + 1
 	hs := n * h
 	e := &Estimator{
-		n: n, h: h, hs: hs, nn: n * n,
+		n: n, hs: hs, nn: n * n,
 		length: c.Length, frameDt: c.FrameDt, mode: mode,
-		alpha: alpha, expo: expo, microDt: mdt,
 		plan: fft.NewReal(n, n),
 	}
 	for _, p := range []*[]float64{&e.dx, &e.dy, &e.invK2, &e.lin, &e.sig, &e.sigSum, &e.sigRep, &e.mc, &e.me, &e.mq} {
