@@ -34,16 +34,23 @@ type Options struct {
 	Save func(*IterState) error
 }
 
-// state returns a copy of the solver's state, with mPrev, the endmembers at
-// the start of the stop rule's window.
-func (s *mmSolver) state(mPrev []float64) map[string][]float64 {
+// arrays returns the solver's arrays by name, with mPrev, the endmembers at
+// the start of the stop rule's window (not copies).
+func (s *mmSolver) arrays(mPrev []float64) map[string][]float64 {
 	a := map[string][]float64{
-		"m": s.m, "a": s.a, "h": s.h, "c": s.c, "r": s.r, "d": s.d, "pm": s.pm, "g": s.g,
-		"m_prev": mPrev, "beta": {s.beta}, "tau": {s.tau},
+		"m": s.m, "a": s.a, "h": s.h, "c": s.c, "r": s.r, "d": s.d, "pm": s.pm, "g": s.g, "m_prev": mPrev,
 	}
 	if s.sparse {
 		a["apm"] = s.apm
 	}
+	return a
+}
+
+// state returns a copy of the solver's state, with mPrev, the endmembers at
+// the start of the stop rule's window.
+func (s *mmSolver) state(mPrev []float64) map[string][]float64 {
+	a := s.arrays(mPrev)
+	a["beta"], a["tau"] = []float64{s.beta}, []float64{s.tau}
 	out := make(map[string][]float64, len(a))
 	for name, v := range a {
 		out[name] = slices.Clone(v)
@@ -53,13 +60,7 @@ func (s *mmSolver) state(mPrev []float64) map[string][]float64 {
 
 // restore overwrites the solver's state and mPrev with a saved one.
 func (s *mmSolver) restore(st map[string][]float64, mPrev []float64) error {
-	dst := map[string][]float64{
-		"m": s.m, "a": s.a, "h": s.h, "c": s.c, "r": s.r, "d": s.d, "pm": s.pm, "g": s.g, "m_prev": mPrev,
-	}
-	if s.sparse {
-		dst["apm"] = s.apm
-	}
-	for name, d := range dst {
+	for name, d := range s.arrays(mPrev) {
 		v, ok := st[name]
 		if !ok || len(v) != len(d) {
 			return fmt.Errorf("hyperspectral: saved state: %s has %d values, want %d", name, len(v), len(d))
