@@ -12,19 +12,32 @@ import (
 	"eddy/nn/checkpoint"
 )
 
-// packets returns the wavelet packet channels (D, n) of a sample and n.
-func (m *Model) packets(s Sample) ([]float32, int, error) {
-	x := append([]float32(nil), s.Data...)
+// positions returns the number of latent positions n of a sample of the
+// given shape, or an error if the shape does not suit the model.
+func (m *Model) positions(shape []int) (int, error) {
 	bl := m.Block()
 	switch {
-	case m.Signal == Image && len(s.Shape) == 3 && s.Shape[0] == 3 && s.Shape[1]%bl == 0 && s.Shape[2]%bl == 0 && s.Shape[1] > 0 && s.Shape[2] > 0:
-		wavelet.NewPacket2D[float32](s.Shape[1], s.Shape[2], m.Levels).Forward(x, x)
-		return x, s.Shape[1] / bl * (s.Shape[2] / bl), nil
-	case m.Signal == Audio && len(s.Shape) == 2 && s.Shape[0] == 2 && s.Shape[1]%bl == 0 && s.Shape[1] > 0:
-		wavelet.NewPacket1D[float32](s.Shape[1], m.Levels).Forward(x, x)
-		return x, s.Shape[1] / bl, nil
+	case m.Signal == Image && len(shape) == 3 && shape[0] == 3 && shape[1]%bl == 0 && shape[2]%bl == 0 && shape[1] > 0 && shape[2] > 0:
+		return shape[1] / bl * (shape[2] / bl), nil
+	case m.Signal == Audio && len(shape) == 2 && shape[0] == 2 && shape[1]%bl == 0 && shape[1] > 0:
+		return shape[1] / bl, nil
 	}
-	return nil, 0, fmt.Errorf("walloc: sample of shape %v does not suit a %s model with blocks of %d", s.Shape, m.Signal, bl)
+	return 0, fmt.Errorf("walloc: sample of shape %v does not suit a %s model with blocks of %d", shape, m.Signal, bl)
+}
+
+// packets returns the wavelet packet channels (D, n) of a sample and n.
+func (m *Model) packets(s Sample) ([]float32, int, error) {
+	n, err := m.positions(s.Shape)
+	if err != nil {
+		return nil, 0, err
+	}
+	x := append([]float32(nil), s.Data...)
+	if m.Signal == Image {
+		wavelet.NewPacket2D[float32](s.Shape[1], s.Shape[2], m.Levels).Forward(x, x)
+	} else {
+		wavelet.NewPacket1D[float32](s.Shape[1], m.Levels).Forward(x, x)
+	}
+	return x, n, nil
 }
 
 // InitPCA sets the encoder and the decoder's linear path from the principal

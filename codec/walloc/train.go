@@ -86,7 +86,7 @@ func NewTrainer(m *Model, train, val []Sample, c TrainConfig) (*Trainer, error) 
 		return nil, fmt.Errorf("walloc: train: %d training and %d validation samples; need at least one of each", len(train), len(val))
 	}
 	for _, s := range train {
-		if _, _, err := m.packets(Sample{Shape: s.Shape, Data: make([]float32, len(s.Data))}); err != nil {
+		if _, err := m.positions(s.Shape); err != nil {
 			return nil, err
 		}
 		if s.Shape[len(s.Shape)-1] < c.Crop || (m.Signal == Image && s.Shape[1] < c.Crop) {
