@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"eddy/nn"
 )
@@ -47,9 +48,9 @@ type Model struct {
 	pe map[[2]int]*nn.Tensor // positional encodings by (n, T_in)
 
 	// forward state
-	batch, n, tIn, tOut int
-	xt, wl              *nn.Tensor // input as B×1×n×n×T_in; last input frame B×n×n
-	dx                  *nn.Tensor
+	batch, n, tIn int
+	xt, wl        *nn.Tensor // input as B×1×n×n×T_in; last input frame B×n×n
+	dx            *nn.Tensor
 }
 
 // New returns an ST-FNO with weights drawn from a generator seeded by seed.
@@ -315,7 +316,7 @@ func (m *Model) latent(x *nn.Tensor, tOut int) *nn.Tensor {
 	if err := m.checkGrid(n, tIn, tOut); err != nil {
 		panic(err.Error())
 	}
-	m.batch, m.n, m.tIn, m.tOut = b, n, tIn, tOut
+	m.batch, m.n, m.tIn = b, n, tIn
 	m.xt = reuseT(m.xt, b, 1, n, n, tIn)
 	m.wl = reuseT(m.wl, b, n, n)
 	nn2 := n * n
@@ -374,14 +375,8 @@ func (m *Model) latentBackward(dq, dwl *nn.Tensor) *nn.Tensor {
 
 // reuseT returns t if it has the given shape, else a new zero tensor.
 func reuseT(t *nn.Tensor, shape ...int) *nn.Tensor {
-	if t != nil && len(t.Shape) == len(shape) {
-		same := true
-		for i := range shape {
-			same = same && t.Shape[i] == shape[i]
-		}
-		if same {
-			return t
-		}
+	if t != nil && slices.Equal(t.Shape, shape) {
+		return t
 	}
 	return nn.NewTensor(shape...)
 }
