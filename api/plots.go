@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
@@ -280,7 +281,7 @@ func (s *server) plot(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	i := slices.IndexFunc(plans, func(p plotPlan) bool { return p.Name == name })
 	if i < 0 {
-		writeProblem(w, http.StatusNotFound, fmt.Sprintf("the job has no plot %q; GET /v1/jobs/%s/plots lists them", name, chiID(r)))
+		writeProblem(w, http.StatusNotFound, fmt.Sprintf("the job has no plot %q; GET /v1/jobs/%s/plots lists them", name, chi.URLParam(r, "id")))
 		return
 	}
 	p := plans[i]
@@ -325,11 +326,6 @@ func (s *server) plot(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.Write(buf.Bytes())
-}
-
-func chiID(r *http.Request) string {
-	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v1/jobs/"), "/")
-	return id
 }
 
 // plotETag names one rendering of a plot of a result.
