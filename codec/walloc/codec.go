@@ -85,15 +85,9 @@ func readRow(row [][3]float32, img image.Image, y int) {
 	const s = 1.0 / 255
 	switch m := img.(type) {
 	case *image.RGBA:
-		p := m.Pix[m.PixOffset(b.Min.X, y):]
-		for x := range row {
-			row[x] = [3]float32{float32(p[4*x])*s - 0.5, float32(p[4*x+1])*s - 0.5, float32(p[4*x+2])*s - 0.5}
-		}
+		readRGBX(row, m.Pix[m.PixOffset(b.Min.X, y):])
 	case *image.NRGBA:
-		p := m.Pix[m.PixOffset(b.Min.X, y):]
-		for x := range row {
-			row[x] = [3]float32{float32(p[4*x])*s - 0.5, float32(p[4*x+1])*s - 0.5, float32(p[4*x+2])*s - 0.5}
-		}
+		readRGBX(row, m.Pix[m.PixOffset(b.Min.X, y):])
 	case *image.YCbCr:
 		for x := range row {
 			yi, ci := m.YOffset(b.Min.X+x, y), m.COffset(b.Min.X+x, y)
@@ -111,6 +105,15 @@ func readRow(row [][3]float32, img image.Image, y int) {
 			c := color.NRGBAModel.Convert(img.At(b.Min.X+x, y)).(color.NRGBA)
 			row[x] = [3]float32{float32(c.R)*s - 0.5, float32(c.G)*s - 0.5, float32(c.B)*s - 0.5}
 		}
+	}
+}
+
+// readRGBX reads the RGB of the 4-byte pixels p (alpha ignored) into row,
+// in [−½, ½].
+func readRGBX(row [][3]float32, p []byte) {
+	const s = 1.0 / 255
+	for x := range row {
+		row[x] = [3]float32{float32(p[4*x])*s - 0.5, float32(p[4*x+1])*s - 0.5, float32(p[4*x+2])*s - 0.5}
 	}
 }
 
