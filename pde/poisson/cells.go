@@ -275,11 +275,7 @@ func NewSystem(c *Cells) *System {
 			cur := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			members = append(members, cur)
-			c.neighbours(cur, func(nb int, beyond Cell) {
-				t := beyond
-				if nb >= 0 {
-					t = c.Label[nb]
-				}
+			c.neighbours(cur, func(nb int, t Cell) {
 				switch t {
 				case Air:
 					open = true
@@ -318,11 +314,7 @@ func NewSystem(c *Cells) *System {
 			continue
 		}
 		var d float64
-		c.neighbours(i, func(nb int, beyond Cell) {
-			t := beyond
-			if nb >= 0 {
-				t = c.Label[nb]
-			}
+		c.neighbours(i, func(_ int, t Cell) {
 			if t != Solid {
 				d++
 			}
@@ -346,17 +338,18 @@ func axisIndex(i, ax, n int) int {
 	return i % n
 }
 
-// neighbours calls fn for each of the 2·dim faces of cell i with the index of
-// the neighbour, or −1 and the boundary type (Solid for a wall, Air when
-// open) beyond a domain face.
-func (c *Cells) neighbours(i int, fn func(nb int, beyond Cell)) {
+// neighbours calls fn for each of the 2·dim faces of cell i with the index
+// and label of the neighbour, or −1 and the boundary type (Solid for a wall,
+// Air when open) beyond a domain face.
+func (c *Cells) neighbours(i int, fn func(nb int, t Cell)) {
 	n := c.g.n
 	stride := 1
 	for ax := range c.g.dim {
 		idx := (i / stride) % n
 		for side, ok := range [2]bool{idx > 0, idx < n-1} {
 			if ok {
-				fn(i+(2*side-1)*stride, Fluid)
+				nb := i + (2*side-1)*stride
+				fn(nb, c.Label[nb])
 				continue
 			}
 			b := Solid
