@@ -299,12 +299,7 @@ func NewSystem(c *Cells) *System {
 	for _, i := range s.Grounded {
 		grounded[i] = true
 	}
-	var shape [3]int
-	shape[0], shape[1], shape[2] = n, n, 1
-	if g.dim == 3 {
-		shape[2] = n
-	}
-	a := NewStencil(g.dim, shape)
+	a := NewStencil(g.dim, [3]int{n, n, n}) // NewStencil sets Shape[2] = 1 in 2-D
 	strides := [3]int{1, n, n * n}
 	unknown := func(i int) bool { return c.Label[i] == Fluid && !grounded[i] }
 	for i := range nc {

@@ -274,14 +274,9 @@ func ProlongAdd(x, e []float64, agg []int32) {
 // for the solvers that need the coefficients: IC(0) and multigrid.
 func (l *Laplacian) Stencil() *Stencil {
 	n := l.g.n
-	shape := [3]int{n, n, 1}
-	if l.g.dim == 3 {
-		shape[2] = n
-	}
-	s := NewStencil(l.g.dim, shape)
+	s := NewStencil(l.g.dim, [3]int{n, n, n}) // NewStencil sets Shape[2] = 1 in 2-D
 	l.Diagonal(s.Diag)
 	for i := range s.Diag {
-		s.Inactive[i] = false
 		for a := range l.g.dim {
 			if axisIndex(i, a, n) < n-1 {
 				s.W[a][i] = 1
