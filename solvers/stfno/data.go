@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"eddy/fft"
+	"eddy/nn"
 )
 
 // Downsample sets dst (frames×m×m) to the spectral truncation of the frames
@@ -43,17 +44,7 @@ func RelL2(pred, truth []float64, frames, n int) float64 {
 		panic(fmt.Sprintf("stfno: RelL2: %d and %d values for trajectories of %d×%d²", len(pred), len(truth), frames, n))
 	}
 	s := len(pred) / g
-	var total float64
-	for i := 0; i < s; i++ {
-		var dd, tt float64
-		for j := i * g; j < (i+1)*g; j++ {
-			d := pred[j] - truth[j]
-			dd += d * d
-			tt += truth[j] * truth[j]
-		}
-		total += math.Sqrt(dd / tt)
-	}
-	return total / float64(s)
+	return nn.RelL2Error(nn.TensorFrom(pred, s, g), nn.TensorFrom(truth, s, g))
 }
 
 // Split lists the sample indices used for training and for validation.
