@@ -551,15 +551,14 @@ func (s *Service) checkJobReference(ctx context.Context, ref field.Ref) (string,
 	switch r.State {
 	case storage.Succeeded:
 		result := &storage.Upload{ID: r.ID, Format: "hdf5", Path: r.ResultPath}
-		ranks := map[string]int{}
 		if path, err := s.artifacts.LocalPath(r.ResultPath); err == nil {
 			if infos, err := hdf5io.Inspect(path); err == nil {
 				for _, d := range infos {
-					ranks[strings.TrimPrefix(d.Name, "/")] = len(d.Shape)
 					result.Datasets = append(result.Datasets, storage.Dataset{Name: d.Name, Shape: d.Shape, Dtype: d.Dtype})
 				}
 			}
 		}
+		ranks := uploadRanks(result)
 		if len(ranks) == 0 {
 			return fmt.Sprintf("the result of job %s can no longer be read", r.ID), nil, nil
 		}
