@@ -59,12 +59,7 @@ func (e *Env) Checkpoint(save func(w *hdf5io.Writer) error) error {
 	if err != nil {
 		return fmt.Errorf("jobs: checkpoint: %w", err)
 	}
-	for _, kv := range [][2]string{{"eddy_kind", e.kind}, {"eddy_job_id", e.RunID}, {"eddy_version", Version}} {
-		if err = w.SetAttrString("/", kv[0], kv[1]); err != nil {
-			break
-		}
-	}
-	if err == nil {
+	if err = writeIdentityAttrs(w, e.kind, e.RunID); err == nil {
 		err = save(w)
 	}
 	if err != nil {

@@ -534,7 +534,16 @@ func (w *progressWriter) final() storage.Progress {
 }
 
 func writeRootAttrs(w *hdf5io.Writer, kind, id, params string) error {
-	for _, kv := range [][2]string{{"eddy_kind", kind}, {"eddy_job_id", id}, {"eddy_version", Version}, {"params_json", params}} {
+	if err := writeIdentityAttrs(w, kind, id); err != nil {
+		return err
+	}
+	return w.SetAttrString("/", "params_json", params)
+}
+
+// writeIdentityAttrs writes the root attributes that name the file's job:
+// eddy_kind, eddy_job_id and eddy_version.
+func writeIdentityAttrs(w *hdf5io.Writer, kind, id string) error {
+	for _, kv := range [][2]string{{"eddy_kind", kind}, {"eddy_job_id", id}, {"eddy_version", Version}} {
 		if err := w.SetAttrString("/", kv[0], kv[1]); err != nil {
 			return err
 		}
