@@ -138,10 +138,7 @@ func (s *server) jobListEvents(f *listFeed) http.HandlerFunc {
 			return
 		}
 		defer f.unsubscribe(sub)
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Cache-Control", "no-cache")
-		w.Header().Set("X-Accel-Buffering", "no")
-		w.WriteHeader(http.StatusOK)
+		startEventStream(w)
 		fmt.Fprint(w, "event: ready\ndata: {}\n\n")
 		flusher.Flush()
 		keepAlive := time.NewTicker(15 * time.Second)
@@ -166,4 +163,13 @@ func (s *server) jobListEvents(f *listFeed) http.HandlerFunc {
 			}
 		}
 	}
+}
+
+// startEventStream sends the status and headers of a server-sent event
+// stream, unbuffered by proxies.
+func startEventStream(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
 }
