@@ -222,12 +222,16 @@ func (k *kronCG) augment(m *model, lt [2]float64) {
 	// indefinite; the preconditioner then uses |S_M|, its eigenvalues
 	// replaced by their moduli (floored at 1e-12 of the largest), which keeps
 	// it positive definite and the Schur coupling of the other directions.
-	var es mat.EigenSym
-	if !es.Factorize(S, true) {
+	// Without a usable |S_M|, the block-diagonal diag(M, H_ββ).
+	diagonal := func() {
 		k.schur = false
 		if !k.sch.Factorize(e.hbb) {
 			panic("gphm: trend block of the Newton system is not positive definite")
 		}
+	}
+	var es mat.EigenSym
+	if !es.Factorize(S, true) {
+		diagonal()
 		return
 	}
 	lam := es.Values(nil)
@@ -247,10 +251,7 @@ func (k *kronCG) augment(m *model, lt [2]float64) {
 		}
 	}
 	if !k.sch.Factorize(S) {
-		k.schur = false
-		if !k.sch.Factorize(e.hbb) {
-			panic("gphm: trend block of the Newton system is not positive definite")
-		}
+		diagonal()
 	}
 }
 
