@@ -61,8 +61,11 @@ func (e *env) openListStream(t *testing.T) *stream {
 func TestJobListStream(t *testing.T) {
 	e := start(t, "sqlite")
 	s1, s2 := e.openListStream(t), e.openListStream(t)
-	a := e.mustSubmit(t, `{"kind":"poisson.solve","params":{"n":16}}`)
-	b := e.mustSubmit(t, `{"kind":"poisson.solve","params":{"n":20}}`)
+	// Jobs that run for a while (a second or so): a stream coalesces the
+	// versions of a run made between two polls, so a job finished within one
+	// poll may show only its end.
+	a := e.mustSubmit(t, `{"kind":"poisson.solve","params":{"n":384,"tol":1e-12,"max_iter":100000}}`)
+	b := e.mustSubmit(t, `{"kind":"poisson.solve","params":{"n":320,"tol":1e-12,"max_iter":100000}}`)
 	for i, s := range []*stream{s1, s2} {
 		final := map[string]bool{}
 		seen := map[string]int{}
