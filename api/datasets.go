@@ -41,6 +41,13 @@ func (s *server) resultFile(w http.ResponseWriter, r *http.Request) (*storage.Ru
 		writeProblem(w, http.StatusConflict, fmt.Sprintf("job is %s; its datasets exist once it has succeeded", run.State))
 		return nil, nil, false
 	}
+	f, ok := s.openResult(w, run)
+	return run, f, ok
+}
+
+// openResult opens a succeeded run's result file; when it is unreadable it
+// writes a 410 problem and returns ok false.
+func (s *server) openResult(w http.ResponseWriter, run *storage.Run) (*hdf5io.File, bool) {
 	path, err := s.cfg.Artifacts.LocalPath(run.ResultPath)
 	var f *hdf5io.File
 	if err == nil {
@@ -49,9 +56,9 @@ func (s *server) resultFile(w http.ResponseWriter, r *http.Request) (*storage.Ru
 	if err != nil {
 		s.log.Error("result file unreadable", "run", run.ID, "err", err)
 		writeProblem(w, http.StatusGone, "the result file of this job is no longer available")
-		return nil, nil, false
+		return nil, false
 	}
-	return run, f, true
+	return f, true
 }
 
 // wildcardName returns the object name matched by a route's trailing "*":

@@ -308,8 +308,6 @@ func (s *server) plot(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	switch {
-	case p.members != nil:
-		err = drawGroup(&buf, f, p, format)
 	case p.Kind == "heatmap":
 		err = drawHeatmap(&buf, f, p, index, format)
 	default:
@@ -346,13 +344,13 @@ const (
 	barWidth   = 1.1 * vg.Inch
 )
 
-// canvas makes a canvas of the format; save writes it.
-func canvas(format string) (vg.CanvasWriterTo, draw.Canvas) {
+// canvas makes a canvas of the format and size; its WriteTo encodes it.
+func canvas(format string, width, height vg.Length) (vg.CanvasWriterTo, draw.Canvas) {
 	if format == "svg" {
-		c := vgsvg.New(plotWidth, plotHeight)
+		c := vgsvg.New(width, height)
 		return c, draw.New(c)
 	}
-	c := vgimg.NewWith(vgimg.UseWH(plotWidth, plotHeight), vgimg.UseDPI(plotDPI))
+	c := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(plotDPI))
 	return fastPNG{c}, draw.New(c)
 }
 
@@ -379,11 +377,21 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// drawHeatmap draws one 2-D frame of a field (the leading axes fixed by
-// index) with a colour bar: a diverging blue–red map centred on zero for a
-// field of both signs, a sequential one otherwise. The frame is the only
-// part of the dataset read.
-func drawHeatmap(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]int, format string) error {
+// frame is one 2-D frame of a field as a heatmap draws it: at(row, col)
+// with the row along the vertical axis.
+type frame struct {
+	title        string
+	data         []float64
+	rows, cols   int
+	at           func(row, col int) float64
+	hAxis, vAxis string
+	// rowDown puts row 0 on top (image convention).
+	rowDown bool
+}
+
+// readFrame reads the frame of a field that index selects (the leading axes
+// fixed); it is the only part of the dataset read.
+func readFrame(f *hdf5io.File, p plotPlan, index map[string]int) (*frame, error) {
 	shape, axes := p.data.Shape, p.axes
 	rank := len(shape)
 	sel := make([]hdf5io.Range, rank)
@@ -397,24 +405,34 @@ func drawHeatmap(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string
 	sel[rank-2], sel[rank-1] = hdf5io.Range{Start: 0, Stop: ny, Step: 1}, hdf5io.Range{Start: 0, Stop: nx, Step: 1}
 	data, _, err := f.ReadFloat64Slab(p.data.Name, sel)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The horizontal axis is the last one, except for x,· fields (the GP's
 	// u(x, y), u(x, t)), where it is the first.
-	hAxis, vAxis := axes[rank-1], axes[rank-2]
-	at := func(row, col int) float64 { return data[row*nx+col] } // row along v, col along h
-	cols, rows := nx, ny
-	if vAxis == "x" {
-		hAxis, vAxis = vAxis, hAxis
-		cols, rows = ny, nx
-		at = func(row, col int) float64 { return data[col*nx+row] }
+	fr := &frame{title: title, data: data, rows: ny, cols: nx, hAxis: axes[rank-1], vAxis: axes[rank-2]}
+	fr.at = func(row, col int) float64 { return data[row*nx+col] }
+	if fr.vAxis == "x" {
+		fr.hAxis, fr.vAxis = fr.vAxis, fr.hAxis
+		fr.cols, fr.rows = ny, nx
+		fr.at = func(row, col int) float64 { return data[col*nx+row] }
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range data {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			lo, hi = min(lo, v), max(hi, v)
-		}
+	fr.rowDown = fr.vAxis == "row"
+	return fr, nil
+}
+
+// drawHeatmap draws one 2-D frame of a field with a colour bar.
+func drawHeatmap(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]int, format string) error {
+	fr, err := readFrame(f, p, index)
+	if err != nil {
+		return err
 	}
+	return renderHeatmaps(buf, []*frame{fr}, format)
+}
+
+// colourMap is the colour scale of values in [lo, hi]: a diverging
+// blue–red map centred on zero for values of both signs, a sequential one
+// otherwise. lo > hi (no finite value) gives [0, 1].
+func colourMap(lo, hi float64) palette.ColorMap {
 	if lo > hi {
 		lo, hi = 0, 1
 	}
@@ -431,19 +449,76 @@ func drawHeatmap(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string
 	}
 	cm.SetMin(lo)
 	cm.SetMax(hi)
+	return cm
+}
+
+// finiteRange returns the least and greatest finite values, lo > hi when
+// there are none.
+func finiteRange(data []float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, v := range data {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	return lo, hi
+}
+
+// panelWidth is the width of one field of several drawn side by side.
+const panelWidth = 5 * vg.Inch
+
+// renderHeatmaps draws frames side by side on one colour scale (that of all
+// their finite values) with one colour bar, so that equal colours mean
+// equal values across the panels.
+func renderHeatmaps(buf *bytes.Buffer, frames []*frame, format string) error {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, fr := range frames {
+		l, h := finiteRange(fr.data)
+		lo, hi = min(lo, l), max(hi, h)
+	}
+	cm := colourMap(lo, hi)
 	lut := colourTable(cm, 256)
-	// Nearest-neighbour upsampling, so that the renderer's bilinear scaling
-	// does not blur the cells of a small grid.
+	width := plotWidth
+	if len(frames) > 1 {
+		width = vg.Length(len(frames))*panelWidth + barWidth
+	}
+	w, dc := canvas(format, width, plotHeight)
+	pw := (width - barWidth) / vg.Length(len(frames))
+	for i, fr := range frames {
+		pl := plot.New()
+		pl.Title.Text = fr.title
+		pl.X.Label.Text, pl.Y.Label.Text = fr.hAxis, fr.vAxis
+		pl.Add(plotter.NewImage(frameImage(fr, cm, lut), 0, 0, float64(fr.cols), float64(fr.rows)))
+		if fr.rowDown {
+			pl.Y.Tick.Marker = flipped{fr.rows}
+		}
+		pl.Draw(draw.Crop(dc, vg.Length(i)*pw, -(width - vg.Length(i+1)*pw), 0, 0))
+	}
+	bar := plot.New()
+	bar.HideX()
+	bar.Y.Padding, bar.X.Padding = 0, 0
+	bar.Add(&plotter.ColorBar{ColorMap: cm, Vertical: true})
+	bar.Title.Text = " "
+	bar.Draw(draw.Crop(dc, width-barWidth+0.15*vg.Inch, -0.35*vg.Inch, 0, 0))
+	_, err := w.WriteTo(buf)
+	return err
+}
+
+// frameImage colours a frame's cells through lut, the table of cm. Cells are
+// upsampled to nearest neighbours, so that the renderer's bilinear scaling
+// does not blur the cells of a small grid.
+func frameImage(fr *frame, cm palette.ColorMap, lut []color.RGBA) *image.RGBA {
+	lo, hi := cm.Min(), cm.Max()
+	rows, cols := fr.rows, fr.cols
 	scale := max(1, 512/max(rows, cols))
 	img := image.NewRGBA(image.Rect(0, 0, cols*scale, rows*scale))
-	imageRowDown := vAxis == "row" // image convention: row 0 on top
 	for r := 0; r < rows; r++ {
 		y := rows - 1 - r
-		if imageRowDown {
+		if fr.rowDown {
 			y = r
 		}
 		for c := 0; c < cols; c++ {
-			v := at(r, c)
+			v := fr.at(r, c)
 			col := color.RGBA{200, 200, 200, 255} // NaN
 			if !math.IsNaN(v) {
 				k := int((v - lo) / (hi - lo) * float64(len(lut)-1))
@@ -458,25 +533,7 @@ func drawHeatmap(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string
 			}
 		}
 	}
-	pl := plot.New()
-	pl.Title.Text = title
-	pl.X.Label.Text, pl.Y.Label.Text = hAxis, vAxis
-	pl.Add(plotter.NewImage(img, 0, 0, float64(cols), float64(rows)))
-	if imageRowDown {
-		pl.Y.Tick.Marker = flipped{rows}
-	}
-	bar := plot.New()
-	bar.HideX()
-	bar.Y.Padding, bar.X.Padding = 0, 0
-	bar.Add(&plotter.ColorBar{ColorMap: cm, Vertical: true})
-	bar.Title.Text = " "
-	w, dc := canvas(format)
-	full := draw.Crop(dc, 0, -barWidth, 0, 0)
-	right := draw.Crop(dc, plotWidth-barWidth+0.15*vg.Inch, -0.35*vg.Inch, 0, 0)
-	pl.Draw(full)
-	bar.Draw(right)
-	_, err = w.WriteTo(buf)
-	return err
+	return img
 }
 
 // flipped labels a y axis drawn top-down: data coordinate v shows n − v.
@@ -548,6 +605,27 @@ func colourTable(cm palette.ColorMap, n int) []color.RGBA {
 // drawLines draws a 1-D dataset, or the rows of a 2-D one, against the
 // abscissa's coordinates (or indices).
 func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]int, format string) error {
+	l, err := readLines(f, p, index)
+	if err != nil {
+		return err
+	}
+	return renderCurves(buf, l.title, l.xLabel, l.yLabel, l.axis, l.curves, format)
+}
+
+// lines are the curves of a line plot with its labels.
+type lines struct {
+	title, xLabel, yLabel, axis string
+	curves                      []curve
+}
+
+// readLines reads the curves of a line plot: a 1-D dataset, or the rows of
+// a 2-D one (the series axis fixed by index past maxSeries), with its truth
+// dashed beside; or the members of a group.
+func readLines(f *hdf5io.File, p plotPlan, index map[string]int) (*lines, error) {
+	if p.members != nil {
+		curves, err := groupCurves(f, p)
+		return &lines{p.Title, p.axes[0], p.Name, p.axes[0], curves}, err
+	}
 	shape := p.data.Shape
 	n := shape[p.abscissa]
 	sel := hdf5io.All(shape)
@@ -563,18 +641,18 @@ func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]i
 		}
 	}
 	if n*nSeries > maxLineElements {
-		return fmt.Errorf("%d elements: too many to draw", n*nSeries)
+		return nil, fmt.Errorf("%d elements: too many to draw", n*nSeries)
 	}
 	data, _, err := f.ReadFloat64Slab(p.data.Name, sel)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	xs := make([]float64, n)
 	xLabel := p.axes[p.abscissa]
 	if p.coord != nil {
 		c, _, err := f.ReadFloat64Slab(p.coord.Name, hdf5io.All(p.coord.Shape))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		copy(xs, c)
 		if p.coord.Name != xLabel {
@@ -617,28 +695,27 @@ func drawLines(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]i
 	if p.truth != nil {
 		truth, _, err := f.ReadFloat64Slab(p.truth.Name, sel)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(curves) == 1 {
 			curves[0].label = p.data.Name
 		}
 		curves = append(curves, toCurves(truth, p.truth.Name, true)...)
 	}
-	return renderCurves(buf, title, xLabel, p.data.Name, p.axes[p.abscissa], curves, format)
+	return &lines{title, xLabel, p.data.Name, p.axes[p.abscissa], curves}, nil
 }
 
-// drawGroup overlays the 1-D datasets of a group (the residual histories of
-// the methods a job compares, say), each against its own indices or
-// coordinates.
-func drawGroup(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, format string) error {
+// groupCurves reads the 1-D datasets of a group (the residual histories of
+// the methods a job compares, say), each against its own indices.
+func groupCurves(f *hdf5io.File, p plotPlan) ([]curve, error) {
 	curves := make([]curve, len(p.members))
 	for k, m := range p.members {
 		if m.Shape[0] > maxLineElements {
-			return fmt.Errorf("%s: %d elements: too many to draw", m.Name, m.Shape[0])
+			return nil, fmt.Errorf("%s: %d elements: too many to draw", m.Name, m.Shape[0])
 		}
 		y, _, err := f.ReadFloat64Slab(m.Name, hdf5io.All(m.Shape))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		x := make([]float64, len(y))
 		for i := range x {
@@ -646,7 +723,7 @@ func drawGroup(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, format string) err
 		}
 		curves[k] = curve{label: strings.TrimPrefix(m.Name, p.Name+"/"), x: x, y: y, colour: k}
 	}
-	return renderCurves(buf, p.Title, p.axes[0], p.Name, p.axes[0], curves, format)
+	return curves, nil
 }
 
 // curve is one line of a line plot: its colour is lineColour(colour),
@@ -720,7 +797,7 @@ func renderCurves(buf *bytes.Buffer, title, xLabel, yLabel, axis string, curves 
 		pl.Title.Text += " (no finite values)"
 	}
 	pl.Legend.Top = true
-	w, dc := canvas(format)
+	w, dc := canvas(format, plotWidth, plotHeight)
 	pl.Draw(dc)
 	_, err := w.WriteTo(buf)
 	return err
