@@ -2,6 +2,7 @@ package fileformat
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // registers JPEG with image.DecodeConfig and image.Decode
@@ -136,7 +137,8 @@ func ReadImage(path string) (image.Image, error) {
 	return img, nil
 }
 
-// ReadWAV decodes the WAV file at path, refusing more than MaxAudioSamples.
+// ReadWAV decodes the WAV file at path, refusing more than MaxAudioSamples
+// with an ErrTooLarge error, as Inspect does from the header.
 func ReadWAV(path string) (*wav.Audio, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -144,7 +146,10 @@ func ReadWAV(path string) (*wav.Audio, error) {
 	}
 	defer f.Close()
 	a, err := wav.Decode(f, MaxAudioSamples)
-	if err != nil {
+	switch {
+	case errors.Is(err, wav.ErrTooLarge):
+		return nil, &Error{Kind: ErrTooLarge, Msg: fmt.Sprintf("the WAV file declares more than %d samples", MaxAudioSamples), Cause: err}
+	case err != nil:
 		return nil, &Error{Kind: ErrMalformed, Msg: "not a readable WAV file: " + err.Error(), Cause: err}
 	}
 	return a, nil

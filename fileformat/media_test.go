@@ -77,3 +77,32 @@ func TestImageBomb(t *testing.T) {
 		t.Fatalf("ReadImage: %v, want ErrTooLarge", err)
 	}
 }
+
+// TestAudioBomb: a WAV file whose data chunk declares more than
+// MaxAudioSamples samples is too large (413 at the API), both from its
+// header (Inspect) and when decoded (ReadWAV), while a damaged one is
+// malformed.
+func TestAudioBomb(t *testing.T) {
+	var b bytes.Buffer
+	wav.Encode(&b, &wav.Audio{SampleRate: 44100, Data: [][]float64{make([]float64, 8), make([]float64, 8)}})
+	big := bytes.Clone(b.Bytes())
+	// The data chunk's size follows its id; 2^30 bytes of 16-bit stereo
+	// are 2^28 frames, 2^29 samples.
+	i := bytes.Index(big, []byte("data"))
+	binary.LittleEndian.PutUint32(big[i+4:], 1<<30)
+	path := writeMedia(t, "bomb.wav", big)
+	if _, _, err := Inspect(context.Background(), path, Limits{}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Inspect: %v, want ErrTooLarge", err)
+	}
+	if _, err := ReadWAV(path); !errors.Is(err, ErrTooLarge) || errors.Is(err, ErrMalformed) {
+		t.Fatalf("ReadWAV: %v, want ErrTooLarge", err)
+	}
+	bad := bytes.Clone(b.Bytes())
+	copy(bad[8:], "WAVX")
+	if _, err := ReadWAV(writeMedia(t, "bad.wav", bad)); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("ReadWAV of a damaged header: %v, want ErrMalformed", err)
+	}
+	if a, err := ReadWAV(writeMedia(t, "ok.wav", b.Bytes())); err != nil || len(a.Data) != 2 || len(a.Data[0]) != 8 {
+		t.Fatalf("ReadWAV: %v", err)
+	}
+}

@@ -305,6 +305,12 @@ type SubmitRequest struct {
 	Params         json.RawMessage   `json:"params"`
 	Inputs         map[string]string `json:"inputs,omitempty"`
 	IdempotencyKey string            `json:"idempotency_key,omitempty"`
+	// Owner owns the new run ("": storage.AnonymousOwner). Its references
+	// and inputs must name Owner's uploads and jobs, unless AnyOwner (an
+	// admin's submission); another owner's are refused as if they did not
+	// exist. Idempotency keys are Owner's own.
+	Owner    string `json:"-"`
+	AnyOwner bool   `json:"-"`
 }
 
 // Submit validates req and queues it: the runs row and the River job are inserted in
@@ -320,6 +326,9 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 	}
 	params, typed, err := decodeAtSubmit(ctx, k, req.Params)
 	if err != nil {
+		return nil, false, err
+	}
+	if err := s.checkOwners(ctx, req, typed); err != nil {
 		return nil, false, err
 	}
 	refs, err := s.checkReferences(ctx, typed)
@@ -350,6 +359,7 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (run *storage.R
 	r := &storage.Run{
 		ID: id.String(), Kind: k.Name(), State: storage.Queued, Params: params, Inputs: req.Inputs,
 		IdempotencyKey: req.IdempotencyKey, Lease: 1, MaxAttempts: k.MaxAttempts(), CreatedAt: time.Now(),
+		Owner: req.Owner,
 	}
 	for name, id := range req.Inputs {
 		refs.refs = append(refs.refs, storage.RunRef{RefID: id, Path: "/inputs/" + name})
@@ -418,7 +428,7 @@ func (s *Service) insertJobTx(ctx context.Context, tx *sql.Tx, runID string, k K
 // sameRequest returns the run submitted earlier with req's idempotency key, or
 // ErrConflict if that run asked for something else.
 func (s *Service) sameRequest(ctx context.Context, req SubmitRequest, params json.RawMessage) (*storage.Run, error) {
-	prev, err := storage.GetRunByIdempotencyKey(ctx, s.db.SQL, req.IdempotencyKey)
+	prev, err := storage.GetRunByIdempotencyKey(ctx, s.db.SQL, req.Owner, req.IdempotencyKey)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}

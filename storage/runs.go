@@ -61,8 +61,10 @@ type Result struct {
 
 // Run is one submitted job: the durable record that outlives River's job rows.
 type Run struct {
-	ID              string
-	Kind            string
+	ID   string
+	Kind string
+	// Owner owns the run (see Token.Owner); AnonymousOwner without tokens.
+	Owner           string
 	State           State
 	Params          json.RawMessage
 	Inputs          map[string]string
@@ -131,7 +133,7 @@ func jsonText(v any) (any, error) {
 
 const runColumns = `id, kind, state, params_json, inputs_json, idempotency_key, lease, river_job_id,
 	attempt, max_attempts, worker_id, heartbeat_at, cancel_requested, error, progress_json,
-	result_json, result_path, created_at, updated_at, started_at, finished_at, waiting_for`
+	result_json, result_path, created_at, updated_at, started_at, finished_at, waiting_for, owner`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -146,7 +148,7 @@ func scanRun(s scanner) (*Run, error) {
 	)
 	err := s.Scan(&r.ID, &r.Kind, &r.State, &params, &inputs, &idem, &r.Lease, &riverID,
 		&r.Attempt, &r.MaxAttempts, &worker, &hb, &r.CancelRequested, &errText, &prog,
-		&res, &rpath, &created, &updated, &started, &finished, &waiting)
+		&res, &rpath, &created, &updated, &started, &finished, &waiting, &r.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +158,10 @@ func scanRun(s scanner) (*Run, error) {
 			return nil, fmt.Errorf("storage: run %s inputs: %w", r.ID, err)
 		}
 	}
-	r.IdempotencyKey, r.WorkerID, r.Error, r.ResultPath = idem.String, worker.String, errText.String, rpath.String
+	r.WorkerID, r.Error, r.ResultPath = worker.String, errText.String, rpath.String
+	if idem.Valid {
+		_, r.IdempotencyKey, _ = strings.Cut(idem.String, ":")
+	}
 	r.RiverJobID = riverID.Int64
 	if prog.Valid {
 		r.Progress = new(Progress)
@@ -181,7 +186,8 @@ func scanRun(s scanner) (*Run, error) {
 }
 
 // InsertRun inserts r (state queued) through q, usually the transaction that also
-// inserts its River job, or records what it waits for (r.WaitingFor).
+// inserts its River job, or records what it waits for (r.WaitingFor). A run
+// without an owner gets AnonymousOwner.
 func InsertRun(ctx context.Context, q Querier, r *Run) error {
 	inputs, err := jsonText(r.Inputs)
 	if err != nil {
@@ -196,11 +202,18 @@ func InsertRun(ctx context.Context, q Querier, r *Run) error {
 	if inputs == nil {
 		inputs = "{}"
 	}
+	if r.Owner == "" {
+		r.Owner = AnonymousOwner
+	}
+	var idem any
+	if r.IdempotencyKey != "" {
+		idem = ownerKey(r.Owner, r.IdempotencyKey)
+	}
 	_, err = q.ExecContext(ctx, `INSERT INTO runs (id, kind, state, params_json, inputs_json,
-		idempotency_key, lease, attempt, max_attempts, created_at, updated_at, waiting_for)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9, $10)`,
-		r.ID, r.Kind, string(r.State), string(r.Params), inputs, nullString(r.IdempotencyKey),
-		r.Lease, r.MaxAttempts, r.CreatedAt.UnixMicro(), waiting)
+		idempotency_key, lease, attempt, max_attempts, created_at, updated_at, waiting_for, owner)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9, $10, $11)`,
+		r.ID, r.Kind, string(r.State), string(r.Params), inputs, idem,
+		r.Lease, r.MaxAttempts, r.CreatedAt.UnixMicro(), waiting, r.Owner)
 	if err != nil {
 		return fmt.Errorf("storage: insert run %s: %w", r.ID, err)
 	}
@@ -229,12 +242,20 @@ func GetRun(ctx context.Context, q Querier, id string) (*Run, error) {
 	return r, err
 }
 
-// GetRunByIdempotencyKey returns the run submitted with key, or ErrNotFound.
-func GetRunByIdempotencyKey(ctx context.Context, q Querier, key string) (*Run, error) {
-	if !ValidText(key) {
+// ownerKey is the stored form of an idempotency key: keys are unique per
+// owner, and an owner's name has no colon (see ValidOwner).
+func ownerKey(owner, key string) string { return owner + ":" + key }
+
+// GetRunByIdempotencyKey returns the run that owner ("": AnonymousOwner)
+// submitted with key, or ErrNotFound.
+func GetRunByIdempotencyKey(ctx context.Context, q Querier, owner, key string) (*Run, error) {
+	if !ValidText(key) || !ValidText(owner) {
 		return nil, ErrNotFound
 	}
-	r, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE idempotency_key = $1`, key))
+	if owner == "" {
+		owner = AnonymousOwner
+	}
+	r, err := scanRun(q.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE idempotency_key = $1`, ownerKey(owner, key)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -244,6 +265,8 @@ func GetRunByIdempotencyKey(ctx context.Context, q Querier, key string) (*Run, e
 // RunFilter selects runs for ListRuns. Runs come newest first; BeforeID continues a
 // listing after the last id of the previous page (ids are time-ordered).
 type RunFilter struct {
+	// Owner, when set, keeps the runs of that owner only.
+	Owner    string
 	Kind     string
 	State    State
 	BeforeID string
@@ -259,6 +282,9 @@ func ListRuns(ctx context.Context, q Querier, f RunFilter) ([]*Run, error) {
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Owner != "" {
+		add("owner = $%d", f.Owner)
 	}
 	if f.Kind != "" {
 		add("kind = $%d", f.Kind)
@@ -340,8 +366,11 @@ func Finish(ctx context.Context, q Querier, id string, lease int64, state State,
 	if err != nil {
 		return false, err
 	}
+	var resultBytes int64
 	if result == nil {
 		res = nil
+	} else {
+		resultBytes = result.Bytes
 	}
 	var finished any
 	if state.Final() {
@@ -351,9 +380,9 @@ func Finish(ctx context.Context, q Querier, id string, lease int64, state State,
 		state = CASE WHEN $3 = 'queued' AND cancel_requested THEN 'cancelled' ELSE $3 END,
 		error = CASE WHEN $3 = 'queued' AND cancel_requested THEN 'cancelled by request' ELSE $4 END,
 		finished_at = CASE WHEN $3 = 'queued' AND cancel_requested THEN CAST($8 AS BIGINT) ELSE CAST($7 AS BIGINT) END,
-		result_json = $5, result_path = $6, updated_at = $8, worker_id = NULL
+		result_json = $5, result_path = $6, updated_at = $8, worker_id = NULL, result_bytes = $9
 		WHERE id = $1 AND lease = $2 AND state = 'running'`,
-		id, lease, string(state), nullString(errMsg), res, nullString(resultPath), finished, now.UnixMicro())
+		id, lease, string(state), nullString(errMsg), res, nullString(resultPath), finished, now.UnixMicro(), resultBytes)
 	if err != nil {
 		return false, fmt.Errorf("storage: finish run %s: %w", id, err)
 	}

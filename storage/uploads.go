@@ -26,17 +26,22 @@ type Upload struct {
 	Datasets  []Dataset
 	Path      string // artifact key
 	CreatedAt time.Time
+	// Owner owns the upload (see Token.Owner); AnonymousOwner without tokens.
+	Owner string
 }
 
-// InsertUpload records u.
+// InsertUpload records u; an upload without an owner gets AnonymousOwner.
 func InsertUpload(ctx context.Context, q Querier, u *Upload) error {
+	if u.Owner == "" {
+		u.Owner = AnonymousOwner
+	}
 	ds, err := json.Marshal(u.Datasets)
 	if err != nil {
 		return err
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO uploads (id, filename, format, bytes, sha256, datasets_json, path, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.Filename, u.Format, u.Bytes, u.SHA256, string(ds), u.Path, u.CreatedAt.UnixMicro())
+	_, err = q.ExecContext(ctx, `INSERT INTO uploads (id, filename, format, bytes, sha256, datasets_json, path, created_at, owner)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.ID, u.Filename, u.Format, u.Bytes, u.SHA256, string(ds), u.Path, u.CreatedAt.UnixMicro(), u.Owner)
 	if err != nil {
 		return fmt.Errorf("storage: insert upload %s: %w", u.ID, err)
 	}
@@ -53,8 +58,8 @@ func GetUpload(ctx context.Context, q Querier, id string) (*Upload, error) {
 		ds      string
 		created int64
 	)
-	err := q.QueryRowContext(ctx, `SELECT id, filename, format, bytes, sha256, datasets_json, path, created_at
-		FROM uploads WHERE id = $1`, id).Scan(&u.ID, &u.Filename, &u.Format, &u.Bytes, &u.SHA256, &ds, &u.Path, &created)
+	err := q.QueryRowContext(ctx, `SELECT id, filename, format, bytes, sha256, datasets_json, path, created_at, owner
+		FROM uploads WHERE id = $1`, id).Scan(&u.ID, &u.Filename, &u.Format, &u.Bytes, &u.SHA256, &ds, &u.Path, &created, &u.Owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
