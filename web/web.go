@@ -3,6 +3,10 @@
 // API of the server that serves it (no external network: no CDN, no fonts,
 // no frameworks).
 //
+// Besides the page, it serves the API reference at /docs, rendered from
+// /openapi.json by Redoc's standalone bundle (static/vendor, with its
+// licence).
+//
 // The page lists the job kinds with a form generated from each kind's JSON
 // Schema (GET /v1/kinds), uploads files with a progress bar, keeps a live job
 // list from one server-sent event stream (GET /v1/events), and shows a job
@@ -25,7 +29,16 @@ var static embed.FS
 const csp = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
 	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
-// Handler serves the UI: the page at "/" and its assets under "/ui/".
+// docsCSP is the policy of the API reference page: Redoc injects its styles
+// as <style> elements and runs its search index in a worker made from a
+// blob: URL; still nothing beyond the server is fetched (its logo, linked
+// from another host, is refused and hidden).
+const docsCSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; " +
+	"worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// Handler serves the UI: the page at "/", the API reference at "/docs"
+// (Redoc, vendored under static/vendor, rendering /openapi.json) and their
+// assets under "/ui/".
 // Everything else is not found. Assets are revalidated on each load (they
 // change with the binary), so that a new build is never mixed with an old
 // script.
@@ -42,6 +55,9 @@ func Handler() http.Handler {
 		switch {
 		case r.URL.Path == "/" || r.URL.Path == "/index.html":
 			http.ServeFileFS(w, r, sub, "index.html")
+		case r.URL.Path == "/docs":
+			w.Header().Set("Content-Security-Policy", docsCSP)
+			http.ServeFileFS(w, r, sub, "docs.html")
 		case strings.HasPrefix(r.URL.Path, "/ui/") && !strings.HasSuffix(r.URL.Path, "/"):
 			r2 := r.Clone(r.Context())
 			r2.URL.Path = strings.TrimPrefix(r.URL.Path, "/ui")
