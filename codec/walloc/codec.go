@@ -227,15 +227,23 @@ const (
 // checkHeader checks that h was made by m and that its sizes are within
 // MaxDecodePixels or MaxDecodeSamples.
 func (m *Model) checkHeader(h Header) error {
+	return ModelInfo{Config: m.Config, ID: m.ID()}.CheckHeader(h)
+}
+
+// CheckHeader checks that h was made by the model i describes and that its
+// sizes are within MaxDecodePixels or MaxDecodeSamples: what decoding checks
+// before it allocates anything, so that a caller holding only a model file's
+// description can refuse a file early. A mismatch wraps ErrModel.
+func (i ModelInfo) CheckHeader(h Header) error {
 	switch {
-	case h.Signal != m.Signal:
-		return fmt.Errorf("%w: the file codes %s, the model %s", ErrModel, h.Signal, m.Signal)
-	case h.Model != m.ID():
-		return fmt.Errorf("%w: the file names model %s, this model is %s", ErrModel, h.Model, m.ID())
-	case h.Levels != m.Levels || h.LatentChannels != m.LatentChannels || h.Border != 0:
-		return fmt.Errorf("%w: the file has J = %d, K = %d, border %d; the model J = %d, K = %d", ErrModel, h.Levels, h.LatentChannels, h.Border, m.Levels, m.LatentChannels)
-	case h.Channels != m.Planes():
-		return fmt.Errorf("%w: the file has %d channels, the model %d", ErrModel, h.Channels, m.Planes())
+	case h.Signal != i.Signal:
+		return fmt.Errorf("%w: the file codes %s, the model %s", ErrModel, h.Signal, i.Signal)
+	case h.Model != i.ID:
+		return fmt.Errorf("%w: the file names model %s, this model is %s", ErrModel, h.Model, i.ID)
+	case h.Levels != i.Levels || h.LatentChannels != i.LatentChannels || h.Border != 0:
+		return fmt.Errorf("%w: the file has J = %d, K = %d, border %d; the model J = %d, K = %d", ErrModel, h.Levels, h.LatentChannels, h.Border, i.Levels, i.LatentChannels)
+	case h.Channels != i.Planes():
+		return fmt.Errorf("%w: the file has %d channels, the model %d", ErrModel, h.Channels, i.Planes())
 	case h.Signal == Image && int64(h.Height+h.PadTop+h.PadBottom)*int64(h.Width+h.PadLeft+h.PadRight) > MaxDecodePixels:
 		return fmt.Errorf("walloc: the file codes a %d×%d image; at most %d pixels are decoded", h.Width, h.Height, MaxDecodePixels)
 	case h.Signal == Audio && h.Samples+h.PadStart+h.PadEnd > MaxDecodeSamples:

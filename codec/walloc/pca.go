@@ -177,6 +177,39 @@ func (m *Model) Save(path string) error {
 	return w.Close()
 }
 
+// ModelInfo describes a stored model without its parameters: its
+// configuration and the id its files record.
+type ModelInfo struct {
+	Config
+	ID ModelID
+}
+
+// ReadInfo reads the attributes config and model_id that Write stores in
+// the group at path group of f, without reading the parameters: enough to
+// tell whether a signal or a .wlc file fits the model. The id is as
+// recorded; Read recomputes it from the parameters.
+func ReadInfo(f *hdf5io.File, group string) (ModelInfo, error) {
+	var i ModelInfo
+	text, err := f.AttrString(group, "config")
+	if err != nil {
+		return i, fmt.Errorf("walloc: model: %w", err)
+	}
+	if err := json.Unmarshal([]byte(text), &i.Config); err != nil {
+		return i, fmt.Errorf("walloc: model config: %w", err)
+	}
+	if err := i.Config.Validate(); err != nil {
+		return i, err
+	}
+	id, err := f.AttrString(group, "model_id")
+	if err != nil {
+		return i, fmt.Errorf("walloc: model: %w", err)
+	}
+	if err := i.ID.UnmarshalText([]byte(id)); err != nil {
+		return i, err
+	}
+	return i, nil
+}
+
 // Load reads the model of the HDF5 file at path (ModelGroup).
 func Load(path string) (*Model, error) {
 	f, err := hdf5io.Open(path)

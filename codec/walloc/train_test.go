@@ -220,6 +220,26 @@ func TestModelFile(t *testing.T) {
 	if _, err := Decode(bytes.NewReader(a.Bytes()), other); err == nil {
 		t.Fatal("a file of another model decoded without error")
 	}
+	// The file's description alone tells the model's files from others.
+	f, err := hdf5io.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := ReadInfo(f, ModelGroup)
+	f.Close()
+	if err != nil || info.ID != m.ID() || info.Config != m.Config {
+		t.Fatalf("ReadInfo: %+v %v", info, err)
+	}
+	h, err := ReadHeader(bytes.NewReader(a.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := info.CheckHeader(h); err != nil {
+		t.Fatalf("the model's own file: %v", err)
+	}
+	if err := (ModelInfo{Config: other.Config, ID: other.ID()}).CheckHeader(h); !errors.Is(err, ErrModel) {
+		t.Fatalf("another model's description: %v, want ErrModel", err)
+	}
 	_ = os.Remove(path)
 }
 
