@@ -160,6 +160,10 @@ func PCG(ctx context.Context, a Operator, m Preconditioner, b, x []float64, opts
 	}
 	copy(p, z)
 
+	flexible := false
+	if v, ok := m.(VariablePreconditioner); ok {
+		flexible = v.Variable()
+	}
 	for k := 1; k <= maxIter; k++ {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -185,8 +189,16 @@ func PCG(ctx context.Context, a Operator, m Preconditioner, b, x []float64, opts
 				return res, fmt.Errorf("krylov: n=%d: iteration %d: rᵀM⁻¹r = %g: %w", n, k, rzNew, ErrNotPositiveDefinite)
 			}
 		}
-		stepP(p, z, rzNew/rz)
-		rz = rzNew
+		if flexible {
+			// β = −zᵀA p / pᵀA p makes p A-orthogonal to the previous
+			// direction whatever z is; the step length pᵀr / pᵀA p is the
+			// exact line search along p (Notay 2000, FCG(1)).
+			stepP(p, z, -dot(z, ap)/pap)
+			rz = dot(p, r)
+		} else {
+			stepP(p, z, rzNew/rz)
+			rz = rzNew
+		}
 		if k%every == 0 {
 			report(fn, res, tol)
 		}

@@ -3,121 +3,368 @@ package krylov
 import (
 	"fmt"
 	"math"
+	"runtime"
 
 	"eddy/pde/poisson"
 )
 
-// MG is a geometric multigrid V-cycle on a cell grid with obstacles, used as
-// the preconditioner of PCG. The hierarchy halves the grid per level; the
-// coarse operators are Galerkin products Pᵀ A P for piecewise-constant
-// aggregation over blocks of 2^d cells (poisson.Stencil.Coarsen), so solid
-// faces, air cells and closed pockets need no special rule on coarse levels:
-// they are inherited from the fine couplings. Because constant interpolation
-// makes the coarse correction too weak by a near-constant factor
-// (Braess 1995; Vaněk's "over-correction"), each coarse correction is scaled
-// by Scale. Aggregation was chosen over a geometric interpolation because the
-// Galerkin product keeps every obstacle and free surface exact on every level
-// with no case analysis, and over algebraic (AMG) coarsening because the
-// blocks are known from the grid, so setup is one O(n) pass per level.
+// MG is an aggregation multigrid preconditioner for the cell-grid operators
+// of eddy/pde/poisson (fluid cells with solid and air neighbours).
 //
-// One application M⁻¹ r: Nu forward Gauss–Seidel sweeps from 0, residual,
-// restriction (sum over the block), recursive solve, prolongation scaled by
-// Scale, Nu backward Gauss–Seidel sweeps; the coarsest level (at most
-// coarsestCells cells) is solved exactly by a dense Cholesky factorisation.
-// The backward sweeps are the adjoint of the forward ones and the scaled
-// Galerkin correction is symmetric, so M is symmetric; it is positive
-// definite for 0 < Scale < 2 (the coarse correction is then a contraction in
-// the A-norm). Cost per application ≈ (4Nu + 4)·(2d+1) flops per fine cell
-// times 1 + 1/2^d + …; memory ≈ 4 vectors per level (x, b, r and the inverse
-// diagonal; 1 + 1/2^d + … fine vectors) plus the coarse operators.
+// Hierarchy. Level 0 is the stencil itself; level l+1 has one unknown per
+// aggregate of level l. An aggregate is a set of unknowns whose positions
+// fall into one block of 2^d positions (2×2 or 2×2×2) and that are connected
+// through couplings inside the block: a block cut by a thin obstacle yields
+// one aggregate per side, so no coarse unknown joins fluid on both sides of a
+// wall and every fluid cell takes part in every coarse level. The coarse
+// operators are Galerkin products Pᵀ A P for the piecewise-constant P of the
+// aggregation (stored as sparse rows), so walls, air cells and closed
+// pockets are inherited from the fine couplings with no case analysis, and
+// every coarse operator is SPD when A is. Couplings join only face-adjacent
+// positions, so the red–black colouring by position parity holds on every
+// level. Setup is O(n) per level.
+//
+// Cycle. Smoothing is symmetric red–black Gauss–Seidel: Nu sweeps red then
+// black before the coarse correction and Nu sweeps black then red after it,
+// the adjoint order. The default cycle is the K-cycle of Notay and
+// Vassilevski (Numer. Linear Algebra Appl. 15, 2008): on every level but the
+// finest the coarse problem is solved by up to two steps of flexible CG
+// preconditioned by the next cycle (the second step is skipped when the
+// first reduces the residual by Trunc), which gives iteration counts that do
+// not grow with the number of levels despite the weak piecewise-constant
+// interpolation. A K-cycle is a nonlinear map, so MG reports Variable() and
+// PCG then runs flexible CG (Notay 2000). With VCycle set, the coarse
+// correction is instead scaled by Scale (Vaněk's over-correction) and MG is
+// a fixed symmetric positive definite preconditioner (0 < Scale < 2).
+// The coarsest level (at most coarsestCells unknowns) is solved by a dense
+// Cholesky factorisation.
+//
+// With GOMAXPROCS > 1, the sweeps, residuals and transfers of levels of at
+// least mgParallelMin unknowns are split over the caller and one worker
+// goroutine (started by NewMG, stopped when the MG is garbage collected).
+// Red–black updates of one colour are independent, so the split does not
+// change the result: a cycle is deterministic and bitwise reproducible.
+// Precondition allocates nothing.
 type MG struct {
 	levels []*mgLevel
-	chol   []float64 // dense Cholesky factor of the active coarsest cells
-	active []int     // the coarsest level's active cells
+	chol   []float64 // dense Cholesky factor of the coarsest operator
 	opts   MGOptions
+	work   chan mgJob // nil: serial
+	done   chan struct{}
 }
 
 // MGOptions tune MG; the zero value selects the defaults.
 type MGOptions struct {
-	// Nu is the number of Gauss–Seidel sweeps before and after the coarse
-	// correction; zero means 3.
+	// Nu is the number of red–black Gauss–Seidel sweeps before and after
+	// the coarse correction; zero means 2.
 	Nu int
-	// Scale multiplies the coarse correction; zero means 1.9. Measured on
-	// the smoke scene (iterations to 1e-6 at 2-D 64²…512², 3-D 16³…64³):
-	// 1.6 gave 10/10/16/19 and 6/7/10, 1.9 gave 9/9/15/16 and 5/5/9.
+	// VCycle selects the V-cycle with a scaled coarse correction instead of
+	// the K-cycle; it makes the preconditioner fixed and SPD.
+	VCycle bool
+	// Scale multiplies the coarse correction of the V-cycle; zero means 1.8.
 	Scale float64
-	// Gamma is the number of recursive calls per level below the finest
-	// (1 V-cycle, 2 W-cycle); zero means 1. The W-cycle cost more and did
-	// not converge in fewer iterations on the smoke scene.
-	Gamma int
+	// Trunc is the K-cycle's residual reduction after one inner step below
+	// which the second step is skipped; zero means 0.25 (Notay's choice).
+	Trunc float64
 }
 
+// mgLevel is one level of the hierarchy. Level 0 applies the stencil st over
+// the full grid (inactive cells included, with their identity rows); coarse
+// levels hold their active unknowns only, A = D + off-diagonal rows.
 type mgLevel struct {
-	a       *poisson.Stencil
-	inv     []float64 // inverse diagonal
-	t       []float64 // one grid row of work
-	agg     []int32   // aggregation onto the next coarser level
-	x, b, r []float64
+	n  int
+	st *poisson.Stencil // level 0 only
+	// Coarse levels: the off-diagonal entries of row i are
+	// val[rowPtr[i]:rowPtr[i+1]] in the columns col[…]; unknowns [0, nRed)
+	// are red, [nRed, n) black.
+	rowPtr []int
+	col    []int32
+	val    []float64
+	diag   []float64
+	inv    []float64 // inverse diagonal
+	nRed   int
+	// Transfer to the next coarser level (nil on the coarsest): agg[i] is
+	// the aggregate of unknown i (−1 for an inactive cell), and aggregate I
+	// has the members mem[memPtr[I]:memPtr[I+1]].
+	agg    []int32
+	memPtr []int32
+	mem    []int32
+	next   *mgLevel
+	zero   []float64 // level 0: a grid row of zeros
+	// x and b are the level's solution and right-hand side (on level 0 the
+	// caller's dst and r), r its residual; c1, v1, v2 the K-cycle's work on
+	// coarse levels.
+	x, b, r    []float64
+	c1, v1, v2 []float64
 }
 
 // coarsestCells bounds the size of the coarsest level.
 const coarsestCells = 512
 
-// NewMG builds the hierarchy for the operator a. It returns an error wrapping
-// ErrNotPositiveDefinite if the coarsest operator is not positive definite
-// (a closed fluid pocket that was not grounded, say).
+// mgParallelMin is the number of unknowns from which a level's kernels are
+// split over two goroutines. A hand-off costs a few microseconds, a sweep
+// over 2^15 cells about 100 µs.
+const mgParallelMin = 1 << 15
+
+// NewMG builds the hierarchy for the operator a (retained, not copied). It
+// returns an error wrapping ErrNotPositiveDefinite if the coarsest operator
+// is not positive definite (a closed fluid pocket that was not grounded,
+// say), and an error if coarsening stalls above 4·coarsestCells unknowns.
 func NewMG(a *poisson.Stencil, o MGOptions) (*MG, error) {
 	if o.Nu == 0 {
-		o.Nu = 3
+		o.Nu = 2
 	}
 	if o.Scale == 0 {
-		o.Scale = 1.9
+		o.Scale = 1.8
 	}
-	if o.Gamma == 0 {
-		o.Gamma = 1
+	if o.Trunc == 0 {
+		o.Trunc = 0.25
 	}
-	if o.Nu < 0 || !(o.Scale > 0 && o.Scale < 2) || o.Gamma < 1 || o.Gamma > 3 {
+	if o.Nu < 0 || !(o.Scale > 0 && o.Scale < 2) || !(o.Trunc > 0 && o.Trunc < 1) {
 		panic(fmt.Sprintf("krylov: invalid MG options %+v", o))
 	}
 	m := &MG{opts: o}
+	nc := a.Len()
+	inv := make([]float64, nc)
+	for i, d := range a.Diag {
+		inv[i] = 1 / d
+	}
+	fine := &mgLevel{n: nc, st: a, inv: inv, r: make([]float64, nc), zero: make([]float64, a.Shape[0])}
+	m.levels = append(m.levels, fine)
+
+	// Positions of the current level's unknowns on a grid of shape sh.
+	sh := a.Shape
+	if a.Dim == 2 {
+		sh[2] = 1
+	}
+	pos := make([]int32, nc)
+	for i := range pos {
+		pos[i] = int32(i)
+	}
 	for {
-		n := a.Len()
-		inv := make([]float64, n)
-		for i, d := range a.Diag {
-			inv[i] = 1 / d
+		l := m.levels[len(m.levels)-1]
+		csh, cpos := l.aggregate(a.Dim, sh, pos)
+		c := l.galerkin(len(l.memPtr) - 1)
+		c.x, c.b, c.r = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
+		if !o.VCycle {
+			c.c1, c.v1, c.v2 = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
 		}
-		m.levels = append(m.levels, &mgLevel{a: a, inv: inv, t: make([]float64, a.Shape[0]), x: make([]float64, n), b: make([]float64, n), r: make([]float64, n)})
-		if n <= coarsestCells || (a.Shape[0] <= 2 && a.Shape[1] <= 2) {
+		// The colour split: aggregate sorts the red aggregates first.
+		for c.nRed = 0; c.nRed < c.n; c.nRed++ {
+			if parity(cpos[c.nRed], csh) != 0 {
+				break
+			}
+		}
+		m.levels = append(m.levels, c)
+		l.next = c
+		sh, pos = csh, cpos
+		if c.n <= coarsestCells || sh == [3]int{1, 1, 1} {
 			break
 		}
-		var agg []int32
-		a, agg = a.Coarsen()
-		m.levels[len(m.levels)-1].agg = agg
-	}
-	for i, in := range a.Inactive {
-		if !in {
-			m.active = append(m.active, i)
+		if c.n > l.n*9/10 && c.n > 4*coarsestCells && len(m.levels) > 2 {
+			return nil, fmt.Errorf("krylov: MG: coarsening stalls at %d unknowns", c.n)
 		}
 	}
-	if err := m.factorCoarsest(a); err != nil {
+	if err := m.factorCoarsest(); err != nil {
 		return nil, err
+	}
+	if runtime.GOMAXPROCS(0) > 1 && nc >= mgParallelMin {
+		m.work, m.done = make(chan mgJob), make(chan struct{})
+		go mgWorker(m.work, m.done)
+		runtime.AddCleanup(m, func(w chan mgJob) { close(w) }, m.work)
 	}
 	return m, nil
 }
 
-// factorCoarsest computes the dense Cholesky factor of the coarsest operator
-// restricted to its active cells.
-func (m *MG) factorCoarsest(a *poisson.Stencil) error {
-	k := len(m.active)
+// parity returns the red–black colour of position p on a grid of shape sh.
+func parity(p int32, sh [3]int) int {
+	i := int(p) % sh[0]
+	j := int(p) / sh[0] % sh[1]
+	k := int(p) / (sh[0] * sh[1])
+	return (i + j + k) & 1
+}
+
+// neighbours calls fn with every unknown coupled to i and the matrix entry
+// a_ij (negative).
+func (l *mgLevel) neighbours(i int, fn func(j int, v float64)) {
+	if s := l.st; s != nil {
+		strides := [3]int{1, s.Shape[0], s.Shape[0] * s.Shape[1]}
+		for a := range s.Dim {
+			if j := i - strides[a]; j >= 0 && s.W[a][j] != 0 {
+				fn(j, -s.W[a][j])
+			}
+			if w := s.W[a][i]; w != 0 {
+				fn(i+strides[a], -w)
+			}
+		}
+		return
+	}
+	for p := l.rowPtr[i]; p < l.rowPtr[i+1]; p++ {
+		fn(int(l.col[p]), l.val[p])
+	}
+}
+
+// active reports whether unknown i takes part in coarsening.
+func (l *mgLevel) active(i int) bool {
+	return l.st == nil || l.st.Inactive == nil || !l.st.Inactive[i]
+}
+
+// aggregate sets l.agg, l.memPtr and l.mem: the aggregates are the connected
+// components (through the level's couplings) of the active unknowns of each
+// block of 2^dim positions, numbered block by block, the blocks of even
+// parity first. It returns the coarse grid's shape and the aggregates'
+// positions on it.
+func (l *mgLevel) aggregate(dim int, sh [3]int, pos []int32) ([3]int, []int32) {
+	csh := [3]int{(sh[0] + 1) / 2, (sh[1] + 1) / 2, (sh[2] + 1) / 2}
+	if dim == 2 {
+		csh[2] = 1
+	}
+	block := func(p int32) int32 {
+		i := int(p) % sh[0]
+		j := int(p) / sh[0] % sh[1]
+		k := int(p) / (sh[0] * sh[1])
+		return int32((k/2*csh[1]+j/2)*csh[0] + i/2)
+	}
+	n := l.n
+	root := make([]int32, n)
+	for i := range root {
+		root[i] = int32(i)
+	}
+	find := func(i int32) int32 {
+		for root[i] != i {
+			root[i] = root[root[i]]
+			i = root[i]
+		}
+		return i
+	}
+	nb := csh[0] * csh[1] * csh[2]
+	count := make([]int32, nb+1)
+	for i := range n {
+		if !l.active(i) {
+			continue
+		}
+		bi := block(pos[i])
+		count[bi+1]++
+		l.neighbours(i, func(j int, _ float64) {
+			if j > i && block(pos[j]) == bi {
+				if ri, rj := find(int32(i)), find(int32(j)); ri != rj {
+					root[max(ri, rj)] = min(ri, rj)
+				}
+			}
+		})
+	}
+	// Unknowns grouped by block, in increasing order within a block.
+	for b := range nb {
+		count[b+1] += count[b]
+	}
+	byBlock := make([]int32, count[nb])
+	fill := make([]int32, nb)
+	copy(fill, count)
+	for i := range n {
+		if l.active(i) {
+			bi := block(pos[i])
+			byBlock[fill[bi]] = int32(i)
+			fill[bi]++
+		}
+	}
+	// Number the components block by block, red blocks first.
+	id := make([]int32, n) // aggregate of a component root, −1 until numbered
+	for i := range id {
+		id[i] = -1
+	}
+	l.agg = make([]int32, n)
+	for i := range l.agg {
+		l.agg[i] = -1
+	}
+	var cpos []int32
+	for colour := range 2 {
+		for b := range nb {
+			if parity(int32(b), csh) != colour {
+				continue
+			}
+			for _, i := range byBlock[count[b]:count[b+1]] {
+				r := find(i)
+				if id[r] < 0 {
+					id[r] = int32(len(cpos))
+					cpos = append(cpos, int32(b))
+				}
+				l.agg[i] = id[r]
+			}
+		}
+	}
+	// Members by aggregate, in increasing order.
+	na := len(cpos)
+	l.memPtr = make([]int32, na+1)
+	for _, a := range l.agg {
+		if a >= 0 {
+			l.memPtr[a+1]++
+		}
+	}
+	for a := range na {
+		l.memPtr[a+1] += l.memPtr[a]
+	}
+	l.mem = make([]int32, l.memPtr[na])
+	fill = make([]int32, na)
+	copy(fill, l.memPtr[:na])
+	for i, a := range l.agg {
+		if a >= 0 {
+			l.mem[fill[a]] = int32(i)
+			fill[a]++
+		}
+	}
+	return csh, cpos
+}
+
+// galerkin returns the coarse level Pᵀ A P for the aggregation of l onto nc
+// aggregates: a_IJ = Σ_{i∈I, j∈J} a_ij.
+func (l *mgLevel) galerkin(nc int) *mgLevel {
+	c := &mgLevel{n: nc, rowPtr: make([]int, nc+1), diag: make([]float64, nc), inv: make([]float64, nc)}
+	slot := make([]int32, nc) // position of column J in the current row, −1 if absent
+	for i := range slot {
+		slot[i] = -1
+	}
+	diag := func(i int) float64 {
+		if l.st != nil {
+			return l.st.Diag[i]
+		}
+		return l.diag[i]
+	}
+	for I := range nc {
+		start := len(c.col)
+		for _, i := range l.mem[l.memPtr[I]:l.memPtr[I+1]] {
+			c.diag[I] += diag(int(i))
+			l.neighbours(int(i), func(j int, v float64) {
+				J := l.agg[j]
+				switch {
+				case J == int32(I):
+					c.diag[I] += v
+				case slot[J] >= 0:
+					c.val[slot[J]] += v
+				default:
+					slot[J] = int32(len(c.col))
+					c.col = append(c.col, J)
+					c.val = append(c.val, v)
+				}
+			})
+		}
+		for _, J := range c.col[start:] {
+			slot[J] = -1
+		}
+		c.rowPtr[I+1] = len(c.col)
+		c.inv[I] = 1 / c.diag[I]
+	}
+	return c
+}
+
+// factorCoarsest computes the dense Cholesky factor of the coarsest operator.
+func (m *MG) factorCoarsest() error {
+	c := m.levels[len(m.levels)-1]
+	k := c.n
 	dense := make([]float64, k*k)
-	e := make([]float64, a.Len())
-	col := make([]float64, a.Len())
-	for jj, c := range m.active {
-		e[c] = 1
-		a.Apply(col, e)
-		e[c] = 0
-		for ii, r := range m.active {
-			dense[ii*k+jj] = col[r]
+	for i := range k {
+		dense[i*k+i] = c.diag[i]
+		for p := c.rowPtr[i]; p < c.rowPtr[i+1]; p++ {
+			dense[i*k+int(c.col[p])] = c.val[p]
 		}
 	}
 	for j := range k {
@@ -126,7 +373,7 @@ func (m *MG) factorCoarsest(a *poisson.Stencil) error {
 			s -= dense[j*k+p] * dense[j*k+p]
 		}
 		if !(s > 0) {
-			return fmt.Errorf("krylov: MG: coarsest operator of %d cells: pivot %d is %g: %w", k, j, s, ErrNotPositiveDefinite)
+			return fmt.Errorf("krylov: MG: coarsest operator of %d unknowns: pivot %d is %g: %w", k, j, s, ErrNotPositiveDefinite)
 		}
 		s = math.Sqrt(s)
 		dense[j*k+j] = s
@@ -142,17 +389,32 @@ func (m *MG) factorCoarsest(a *poisson.Stencil) error {
 	return nil
 }
 
-// Levels returns the number of grid levels, the finest included.
+// Levels returns the number of levels, the finest included.
 func (m *MG) Levels() int { return len(m.levels) }
 
-// Bytes returns the memory of the hierarchy, in bytes.
+// Unknowns returns the number of unknowns of each level (cells, active or
+// not, on the finest).
+func (m *MG) Unknowns() []int {
+	u := make([]int, len(m.levels))
+	for i, l := range m.levels {
+		u[i] = l.n
+	}
+	return u
+}
+
+// Variable reports whether M⁻¹ is a nonlinear map (the K-cycle), for which
+// PCG runs flexible CG.
+func (m *MG) Variable() bool { return !m.opts.VCycle }
+
+// Bytes returns the memory of the hierarchy, in bytes (the finest operator
+// excluded).
 func (m *MG) Bytes() int64 {
 	var b int64
-	for i, l := range m.levels {
-		n := int64(l.a.Len())
-		b += 4 * 8 * n
-		if i > 0 {
-			b += n * (8*int64(1+l.a.Dim) + 1)
+	for _, l := range m.levels {
+		b += 8 * int64(len(l.rowPtr)+len(l.val)+len(l.diag)+len(l.inv)+len(l.r)+len(l.c1)+len(l.v1)+len(l.v2))
+		b += 4 * int64(len(l.col)+len(l.agg)+len(l.memPtr)+len(l.mem))
+		if l.st == nil {
+			b += 16 * int64(l.n) // x and b
 		}
 	}
 	return b + 8*int64(len(m.chol))
@@ -161,12 +423,12 @@ func (m *MG) Bytes() int64 {
 // Precondition sets dst = M⁻¹ r, one cycle from a zero guess.
 func (m *MG) Precondition(dst, r []float64) {
 	l0 := m.levels[0]
-	if len(dst) != l0.a.Len() || len(r) != l0.a.Len() {
-		panic(fmt.Sprintf("krylov: MG: len(dst)=%d, len(r)=%d, want %d", len(dst), len(r), l0.a.Len()))
+	if len(dst) != l0.n || len(r) != l0.n {
+		panic(fmt.Sprintf("krylov: MG: len(dst)=%d, len(r)=%d, want %d", len(dst), len(r), l0.n))
 	}
-	copy(l0.b, r)
+	l0.x, l0.b = dst, r
 	m.cycle(0)
-	copy(dst, l0.x)
+	l0.x, l0.b = nil, nil
 }
 
 // cycle solves approximately A_l x_l = b_l from x_l = 0.
@@ -177,46 +439,114 @@ func (m *MG) cycle(l int) {
 		return
 	}
 	clear(lv.x)
-	for range m.opts.Nu {
-		gaussSeidel(lv.a, lv.inv, lv.x, lv.b, lv.t, true)
+	for s := range m.opts.Nu {
+		m.smooth(lv, 0, s == 0)
+		m.smooth(lv, 1, false)
 	}
-	next := m.levels[l+1]
-	calls := 1
-	if l > 0 {
-		calls = m.opts.Gamma
-	}
-	for c := range calls {
-		lv.a.Apply(lv.r, lv.x)
-		for i := range lv.r {
-			lv.r[i] = lv.b[i] - lv.r[i]
-		}
-		poisson.Restrict(next.b, lv.r, lv.agg)
+	m.run(mgJob{op: opResidual, l: lv, hi: lv.rows()})
+	c := m.levels[l+1]
+	m.run(mgJob{op: opRestrict, l: lv, hi: c.n})
+	switch {
+	case l+2 == len(m.levels): // the coarsest level: exact
 		m.cycle(l + 1)
-		s := m.opts.Scale
-		if c > 0 { // a repeated coarse solve corrects what is left: no over-correction
-			s = 1
-		}
-		if s != 1 {
-			for i := range next.x {
-				next.x[i] *= s
-			}
-		}
-		poisson.ProlongAdd(lv.x, next.x, lv.agg)
+	case m.opts.VCycle:
+		m.cycle(l + 1)
+		m.scale(c.x, m.opts.Scale)
+	default:
+		m.kstep(l + 1)
 	}
+	m.run(mgJob{op: opProlong, l: lv, hi: lv.n})
 	for range m.opts.Nu {
-		gaussSeidel(lv.a, lv.inv, lv.x, lv.b, lv.t, false)
+		m.smooth(lv, 1, false)
+		m.smooth(lv, 0, false)
 	}
 }
 
-// solveCoarsest solves the coarsest level exactly; inactive cells get x = b.
+// kstep sets c.x to the K-cycle's approximate solution of A_c x = b_c: one
+// or two steps of flexible CG from 0 preconditioned by cycle(l), with the
+// directions c1 and c2 A-orthogonalised. c.b is overwritten.
+func (m *MG) kstep(l int) {
+	c := m.levels[l]
+	bb := dotRange(c.b, c.b)
+	if bb == 0 {
+		clear(c.x)
+		return
+	}
+	m.cycle(l)
+	copy(c.c1, c.x)
+	m.run(mgJob{op: opApply, l: c, hi: c.n, dst: c.v1, src: c.c1})
+	rho1 := dotRange(c.c1, c.v1)
+	a1 := dotRange(c.c1, c.b) / rho1
+	// b ← b − a1·v1, the residual after the first step.
+	var rr float64
+	for i, v := range c.v1 {
+		t := c.b[i] - a1*v
+		c.b[i] = t
+		rr += t * t
+	}
+	if rr <= m.opts.Trunc*m.opts.Trunc*bb {
+		m.scaleTo(c.x, c.c1, a1)
+		return
+	}
+	m.cycle(l) // c.x = c2
+	m.run(mgJob{op: opApply, l: c, hi: c.n, dst: c.v2, src: c.x})
+	gamma := dotRange(c.x, c.v1)
+	beta := dotRange(c.x, c.v2)
+	a2 := dotRange(c.x, c.b)
+	rho2 := beta - gamma*gamma/rho1
+	if !(rho2 > 0) { // c2 is (numerically) in the span of c1
+		m.scaleTo(c.x, c.c1, a1)
+		return
+	}
+	s1, s2 := a1-gamma*a2/(rho1*rho2), a2/rho2
+	for i, v := range c.c1 {
+		c.x[i] = s1*v + s2*c.x[i]
+	}
+}
+
+// scale sets x *= s.
+func (m *MG) scale(x []float64, s float64) {
+	for i := range x {
+		x[i] *= s
+	}
+}
+
+// scaleTo sets dst = s·x.
+func (m *MG) scaleTo(dst, x []float64, s float64) {
+	for i, v := range x {
+		dst[i] = s * v
+	}
+}
+
+// smooth performs the half-sweep of one colour on x; first means x = 0
+// before it, so a red half-sweep reduces to x = D⁻¹b on red unknowns.
+func (m *MG) smooth(lv *mgLevel, colour int, first bool) {
+	if lv.st != nil {
+		m.run(mgJob{op: opSweep, l: lv, colour: colour, hi: lv.rows()})
+		return
+	}
+	lo, hi := 0, lv.nRed
+	if colour == 1 {
+		lo, hi = lv.nRed, lv.n
+	}
+	if first {
+		for i := lo; i < hi; i++ {
+			lv.x[i] = lv.b[i] * lv.inv[i]
+		}
+		return
+	}
+	m.run(mgJob{op: opSweep, l: lv, colour: colour, lo: lo, hi: hi})
+}
+
+// solveCoarsest solves the coarsest level exactly.
 func (m *MG) solveCoarsest(lv *mgLevel) {
-	copy(lv.x, lv.b)
-	k := len(m.active)
-	y := lv.r[:k]
-	for i, c := range m.active {
-		s := lv.b[c]
-		for p := range i {
-			s -= m.chol[i*k+p] * y[p]
+	k := lv.n
+	y := lv.x
+	for i := range k {
+		s := lv.b[i]
+		row := m.chol[i*k : i*k+i]
+		for p, v := range row {
+			s -= v * y[p]
 		}
 		y[i] = s / m.chol[i*k+i]
 	}
@@ -227,75 +557,180 @@ func (m *MG) solveCoarsest(lv *mgLevel) {
 		}
 		y[i] = s / m.chol[i*k+i]
 	}
-	for i, c := range m.active {
-		lv.x[c] = y[i]
+}
+
+// Kernel operations on one level, run over a range of rows: grid rows of
+// the stencil on level 0, unknowns or aggregates on coarse levels.
+const (
+	opSweep    = iota // red–black half-sweep of one colour on x
+	opResidual        // r = b − A x
+	opRestrict        // b_c = Pᵀ r, over the aggregates
+	opProlong         // x += P x_c
+	opApply           // dst = A src (coarse levels)
+)
+
+// mgJob is one kernel call over [lo, hi).
+type mgJob struct {
+	op, colour int
+	l          *mgLevel
+	lo, hi     int
+	dst, src   []float64 // opApply's vectors
+}
+
+// mgWorker runs jobs until work is closed.
+func mgWorker(work <-chan mgJob, done chan<- struct{}) {
+	for j := range work {
+		j.exec()
+		done <- struct{}{}
 	}
 }
 
-// gaussSeidel performs one lexicographic Gauss–Seidel sweep on A x = b,
-// forward (increasing index) or backward, with inv the inverse diagonal and
-// t a work row of Shape[0] entries. Within a grid row the couplings to the
-// other rows are gathered first (those rows are not changed by the row's
-// update), then the row is swept along x.
-func gaussSeidel(a *poisson.Stencil, inv, x, b, t []float64, forward bool) {
-	nx, ny, nz := a.Shape[0], a.Shape[1], a.Shape[2]
-	row := func(j, k int) {
-		r := (k*ny + j) * nx
-		tr := t[:nx]
-		copy(tr, b[r:r+nx])
-		if j > 0 {
-			addCoupled(tr, a.W[1][r-nx:r], x[r-nx:r])
-		}
-		if j < ny-1 {
-			addCoupled(tr, a.W[1][r:r+nx], x[r+nx:r+2*nx])
-		}
-		if a.Dim == 3 {
-			p := nx * ny
-			if k > 0 {
-				addCoupled(tr, a.W[2][r-p:r-p+nx], x[r-p:r-p+nx])
-			}
-			if k < nz-1 {
-				addCoupled(tr, a.W[2][r:r+nx], x[r+p:r+p+nx])
-			}
-		}
-		xr, wx, ir := x[r:r+nx], a.W[0][r:r+nx], inv[r:r+nx]
-		if forward {
-			left := 0.0 // wx[i−1]·x[i−1], already updated
-			for i := 0; i < nx-1; i++ {
-				v := (tr[i] + left + wx[i]*xr[i+1]) * ir[i]
-				xr[i] = v
-				left = wx[i] * v
-			}
-			xr[nx-1] = (tr[nx-1] + left) * ir[nx-1]
-			return
-		}
-		right := 0.0
-		for i := nx - 1; i > 0; i-- {
-			v := (tr[i] + right + wx[i-1]*xr[i-1]) * ir[i]
-			xr[i] = v
-			right = wx[i-1] * v
-		}
-		xr[0] = (tr[0] + right) * ir[0]
-	}
-	if forward {
-		for k := range nz {
-			for j := range ny {
-				row(j, k)
-			}
-		}
+// run executes op over [lo, hi), split in two halves between the caller
+// and the worker when the level is large enough.
+func (m *MG) run(j mgJob) {
+	if m.work == nil || j.l.n < mgParallelMin || j.hi-j.lo < 2 {
+		j.exec()
 		return
 	}
-	for k := nz - 1; k >= 0; k-- {
-		for j := ny - 1; j >= 0; j-- {
-			row(j, k)
+	upper := j
+	upper.lo = j.lo + (j.hi-j.lo)/2
+	j.hi = upper.lo
+	m.work <- upper
+	j.exec()
+	<-m.done
+}
+
+// rows returns the number of grid rows of level 0, or of unknowns of a
+// coarse level.
+func (l *mgLevel) rows() int {
+	if l.st != nil {
+		return l.st.Shape[1] * l.st.Shape[2]
+	}
+	return l.n
+}
+
+// exec runs the job in the calling goroutine.
+func (j mgJob) exec() {
+	l := j.l
+	switch j.op {
+	case opSweep:
+		if l.st != nil {
+			sweepStencil(l.st, l.zero, l.inv, l.x, l.b, j.colour, j.lo, j.hi)
+			return
+		}
+		for i := j.lo; i < j.hi; i++ {
+			s := l.b[i]
+			for p := l.rowPtr[i]; p < l.rowPtr[i+1]; p++ {
+				s -= l.val[p] * l.x[l.col[p]]
+			}
+			l.x[i] = s * l.inv[i]
+		}
+	case opResidual:
+		if l.st != nil {
+			residualStencil(l.st, l.zero, l.r, l.x, l.b, j.lo, j.hi)
+			return
+		}
+		l.applyCSR(l.r, l.x, j.lo, j.hi)
+		for i := j.lo; i < j.hi; i++ {
+			l.r[i] = l.b[i] - l.r[i]
+		}
+	case opRestrict:
+		b := l.next.b
+		for a := j.lo; a < j.hi; a++ {
+			var s float64
+			for _, i := range l.mem[l.memPtr[a]:l.memPtr[a+1]] {
+				s += l.r[i]
+			}
+			b[a] = s
+		}
+	case opProlong:
+		e := l.next.x
+		for i := j.lo; i < j.hi; i++ {
+			if a := l.agg[i]; a >= 0 {
+				l.x[i] += e[a]
+			}
+		}
+	case opApply:
+		l.applyCSR(j.dst, j.src, j.lo, j.hi)
+	}
+}
+
+// applyCSR sets dst = A x on rows [lo, hi) of a coarse level.
+func (l *mgLevel) applyCSR(dst, x []float64, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		s := l.diag[i] * x[i]
+		for p := l.rowPtr[i]; p < l.rowPtr[i+1]; p++ {
+			s += l.val[p] * x[l.col[p]]
+		}
+		dst[i] = s
+	}
+}
+
+// rowNeighbours returns the neighbour rows of grid row (j, k) of a stencil
+// and their couplings (the zero row z where the grid ends).
+func rowNeighbours(a *poisson.Stencil, z, x []float64, j, k int) (xs, ws, xn, wn, xb, wb, xt, wt []float64) {
+	nx, ny, nz := a.Shape[0], a.Shape[1], a.Shape[2]
+	r := (k*ny + j) * nx
+	xs, ws, xn, wn, xb, wb, xt, wt = z, z, z, z, z, z, z, z
+	if j > 0 {
+		xs, ws = x[r-nx:r], a.W[1][r-nx:r]
+	}
+	if j < ny-1 {
+		xn, wn = x[r+nx:r+2*nx], a.W[1][r:r+nx]
+	}
+	if a.Dim == 3 {
+		p := nx * ny
+		if k > 0 {
+			xb, wb = x[r-p:r-p+nx], a.W[2][r-p:r-p+nx]
+		}
+		if k < nz-1 {
+			xt, wt = x[r+p:r+p+nx], a.W[2][r:r+nx]
+		}
+	}
+	return
+}
+
+// sweepStencil performs the red–black Gauss–Seidel half-sweep of one colour
+// ((i+j+k) mod 2 = colour) on grid rows [lo, hi) (row index k·ny + j).
+func sweepStencil(a *poisson.Stencil, z, inv, x, b []float64, colour, lo, hi int) {
+	nx, ny := a.Shape[0], a.Shape[1]
+	for row := lo; row < hi; row++ {
+		j, k := row%ny, row/ny
+		r := row * nx
+		xs, ws, xn, wn, xb, wb, xt, wt := rowNeighbours(a, z, x, j, k)
+		xr, br, wx, ir := x[r:r+nx], b[r:r+nx], a.W[0][r:r+nx], inv[r:r+nx]
+		i := (j + k + colour) & 1
+		if i == 0 {
+			xr[0] = (br[0] + wx[0]*xr[1%nx] + ws[0]*xs[0] + wn[0]*xn[0] + wb[0]*xb[0] + wt[0]*xt[0]) * ir[0]
+			i = 2
+		}
+		for ; i < nx-1; i += 2 {
+			s := br[i] + wx[i-1]*xr[i-1] + wx[i]*xr[i+1]
+			s += ws[i]*xs[i] + wn[i]*xn[i]
+			s += wb[i]*xb[i] + wt[i]*xt[i]
+			xr[i] = s * ir[i]
+		}
+		if i == nx-1 {
+			xr[i] = (br[i] + wx[i-1]*xr[i-1] + ws[i]*xs[i] + wn[i]*xn[i] + wb[i]*xb[i] + wt[i]*xt[i]) * ir[i]
 		}
 	}
 }
 
-// addCoupled sets t += w∘x.
-func addCoupled(t, w, x []float64) {
-	w, x = w[:len(t)], x[:len(t)]
-	for i := range t {
-		t[i] += w[i] * x[i]
+// residualStencil sets r = b − A x on grid rows [lo, hi).
+func residualStencil(a *poisson.Stencil, z, r, x, b []float64, lo, hi int) {
+	nx, ny := a.Shape[0], a.Shape[1]
+	for row := lo; row < hi; row++ {
+		j, k := row%ny, row/ny
+		o := row * nx
+		xs, ws, xn, wn, xb, wb, xt, wt := rowNeighbours(a, z, x, j, k)
+		xr, br, rr, wx, d := x[o:o+nx], b[o:o+nx], r[o:o+nx], a.W[0][o:o+nx], a.Diag[o:o+nx]
+		for i := range nx {
+			rr[i] = br[i] - d[i]*xr[i] + (ws[i]*xs[i] + wn[i]*xn[i]) + (wb[i]*xb[i] + wt[i]*xt[i])
+		}
+		for i := 0; i < nx-1; i++ {
+			w := wx[i]
+			rr[i] += w * xr[i+1]
+			rr[i+1] += w * xr[i]
+		}
 	}
 }

@@ -5,79 +5,147 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"testing"
 
 	"eddy/solvers/krylov"
 )
 
-// The V-cycle is a symmetric positive definite preconditioner, as PCG needs:
-// uᵀM⁻¹v = vᵀM⁻¹u to rounding and vᵀM⁻¹v > 0, on scenes with obstacles.
-func TestMGSymmetric(t *testing.T) {
+// The V-cycle variant is a fixed symmetric positive definite
+// preconditioner, as plain PCG needs: uᵀM⁻¹v = vᵀM⁻¹u to rounding and
+// vᵀM⁻¹v > 0, on scenes with obstacles. The K-cycle (the default) is not
+// linear and says so.
+func TestMGVCycleSymmetric(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(8, 8))
 	for _, tc := range []struct {
 		scene  string
 		dim, n int
-	}{{"smoke", 2, 45}, {"random", 3, 18}} {
+	}{{"smoke", 2, 45}, {"random", 3, 18}, {"smoke", 3, 40}} {
 		s, _, _ := sceneCSR(t, tc.scene, tc.dim, tc.n)
-		mg, err := krylov.NewMG(s.A, krylov.MGOptions{})
+		mg, err := krylov.NewMG(s.A, krylov.MGOptions{VCycle: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, v := randVec(rnd, s.Len()), randVec(rnd, s.Len())
-		for i, in := range s.A.Inactive {
-			if in {
-				u[i], v[i] = 0, 0
+		if mg.Variable() {
+			t.Errorf("V-cycle reports a variable preconditioner")
+		}
+		for range 3 {
+			u, v := randVec(rnd, s.Len()), randVec(rnd, s.Len())
+			for i, in := range s.A.Inactive {
+				if in {
+					u[i], v[i] = 0, 0
+				}
+			}
+			mu, mv := make([]float64, s.Len()), make([]float64, s.Len())
+			mg.Precondition(mu, u)
+			mg.Precondition(mv, v)
+			var uMv, vMu, vMv float64
+			for i := range u {
+				uMv += u[i] * mv[i]
+				vMu += v[i] * mu[i]
+				vMv += v[i] * mv[i]
+			}
+			if math.Abs(uMv-vMu) > 1e-12*math.Abs(vMv) || !(vMv > 0) {
+				t.Errorf("%s %d-D: uᵀM⁻¹v = %g, vᵀM⁻¹u = %g, vᵀM⁻¹v = %g", tc.scene, tc.dim, uMv, vMu, vMv)
 			}
 		}
-		mu, mv := make([]float64, s.Len()), make([]float64, s.Len())
-		mg.Precondition(mu, u)
-		mg.Precondition(mv, v)
-		var uMv, vMu, vMv float64
-		for i := range u {
-			uMv += u[i] * mv[i]
-			vMu += v[i] * mu[i]
-			vMv += v[i] * mv[i]
-		}
-		if math.Abs(uMv-vMu) > 1e-10*math.Abs(vMv) || !(vMv > 0) {
-			t.Errorf("%s %d-D: uᵀM⁻¹v = %g, vᵀM⁻¹u = %g, vᵀM⁻¹v = %g", tc.scene, tc.dim, uMv, vMu, vMv)
-		}
+	}
+	s, _, _ := sceneCSR(t, "smoke", 2, 45)
+	mg, err := krylov.NewMG(s.A, krylov.MGOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mg.Variable() {
+		t.Errorf("K-cycle does not report a variable preconditioner")
 	}
 }
 
-// mgIterations returns the MG-PCG iterations to tol on the smoke scene.
-func mgIterations(t *testing.T, dim, n int, tol float64) int {
-	s, _, b := sceneCSR(t, "smoke", dim, n)
-	mg, err := krylov.NewMG(s.A, krylov.MGOptions{})
+// mgIterations returns the MG-PCG iterations to tol on a scene, checking
+// the true residual.
+func mgIterations(t *testing.T, scene string, dim, n int, o krylov.MGOptions, tol float64) int {
+	s, _, b := sceneCSR(t, scene, dim, n)
+	mg, err := krylov.NewMG(s.A, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	x := make([]float64, s.Len())
 	res, err := krylov.PCG(context.Background(), s.A, mg, b, x, krylov.Options{Tol: tol, MaxIter: 200}, nil)
-	if err != nil || !res.Converged || res.TrueRelResidual > tol {
-		t.Fatalf("%d-D n=%d: converged %v, true residual %g, %v", dim, n, res.Converged, res.TrueRelResidual, err)
+	if err != nil || !res.Converged || !(res.TrueRelResidual <= tol) {
+		t.Fatalf("%s %d-D n=%d: converged %v, true residual %g, %v", scene, dim, n, res.Converged, res.TrueRelResidual, err)
 	}
 	return res.Iterations
 }
 
-// MG-PCG needs few iterations, almost independent of n, on the smoke scene
-// (random N(0,1) right-hand side, tol 1e-6). Measured: 2-D 64²…512²: 9, 9,
-// 15, 16; 3-D 16³…64³: 5, 6, 9. The jumps 128² → 256² (×1.67) and
-// 32³ → 64³ (×1.5) exceed the 1.2× per doubling that was asked for: at those
-// sizes the 2-cell plate straddles the 2×2 blocks, which piecewise-constant
-// aggregation handles poorly; the counts stay within the 15 iterations
-// required at 256² and 64³. Asserted: the measured counts + 1 (other
-// random right-hand sides move them by one). The default run covers the
-// small grids; EDDY_LONG=1 adds 256², 512² and 64³.
+// MG-PCG (K-cycle, flexible CG) needs at most 15 iterations to 1e-6 with
+// obstacles, growing by at most 1.2× per doubling of n. Measured (smoke,
+// sphere, random): 9, 9, 9 at 128² and 256² (9 at 512²); 8–9 at 32³,
+// 8–10 at 64³ (8 at 128³, in the benchmark). EDDY_LONG=1 adds 512².
 func TestMGIterationsFlat(t *testing.T) {
-	cases := []struct{ dim, n, limit int }{{2, 64, 10}, {2, 128, 10}, {3, 16, 6}, {3, 32, 6}}
+	type pair struct{ dim, n0, n1 int }
+	pairs := []pair{{2, 128, 256}, {3, 32, 64}}
 	if os.Getenv("EDDY_LONG") != "" && !testing.Short() {
-		cases = append(cases, struct{ dim, n, limit int }{2, 256, 15}, struct{ dim, n, limit int }{2, 512, 17}, struct{ dim, n, limit int }{3, 64, 10})
+		pairs = append(pairs, pair{2, 256, 512})
 	}
-	for _, tc := range cases {
-		it := mgIterations(t, tc.dim, tc.n, 1e-6)
-		t.Logf("%d-D n=%d: %d iterations to 1e-6", tc.dim, tc.n, it)
-		if it > tc.limit {
-			t.Errorf("%d-D n=%d: %d iterations, want ≤ %d", tc.dim, tc.n, it, tc.limit)
+	for _, scene := range []string{"smoke", "sphere", "random"} {
+		for _, p := range pairs {
+			if testing.Short() && p.dim == 3 && scene != "smoke" {
+				continue
+			}
+			it0 := mgIterations(t, scene, p.dim, p.n0, krylov.MGOptions{}, 1e-6)
+			it1 := mgIterations(t, scene, p.dim, p.n1, krylov.MGOptions{}, 1e-6)
+			t.Logf("%s %d-D: %d iterations at n=%d, %d at n=%d", scene, p.dim, it0, p.n0, it1, p.n1)
+			if it0 > 15 || it1 > 15 {
+				t.Errorf("%s %d-D: %d and %d iterations, want ≤ 15", scene, p.dim, it0, it1)
+			}
+			if float64(it1) > 1.2*float64(it0) {
+				t.Errorf("%s %d-D: n=%d → %d: %d → %d iterations, growth %.2f > 1.2", scene, p.dim, p.n0, p.n1, it0, it1, float64(it1)/float64(it0))
+			}
 		}
+	}
+}
+
+// The V-cycle variant converges too, with plain PCG, in a few more
+// iterations (measured 11, 12 at 128², 256²; 9 at 32³).
+func TestMGVCycleConverges(t *testing.T) {
+	for _, tc := range []struct{ dim, n, limit int }{{2, 128, 13}, {3, 32, 11}} {
+		it := mgIterations(t, "smoke", tc.dim, tc.n, krylov.MGOptions{VCycle: true}, 1e-6)
+		t.Logf("V-cycle %d-D n=%d: %d iterations", tc.dim, tc.n, it)
+		if it > tc.limit {
+			t.Errorf("V-cycle %d-D n=%d: %d iterations, want ≤ %d", tc.dim, tc.n, it, tc.limit)
+		}
+	}
+}
+
+// One application allocates nothing, and splitting the work over two
+// goroutines gives bitwise the result of one: the hierarchy built with
+// GOMAXPROCS = 1 runs serially.
+func TestMGDeterministicNoAlloc(t *testing.T) {
+	s, _, b := sceneCSR(t, "smoke", 3, 40) // 64,000 cells: the parallel path
+	prev := runtime.GOMAXPROCS(1)
+	serial, err := krylov.NewMG(s.A, krylov.MGOptions{})
+	runtime.GOMAXPROCS(prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	par, err := krylov.NewMG(s.A, krylov.MGOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z1, z2 := make([]float64, s.Len()), make([]float64, s.Len())
+	serial.Precondition(z1, b)
+	par.Precondition(z2, b)
+	for i := range z1 {
+		if z1[i] != z2[i] {
+			t.Fatalf("entry %d: serial %v, split %v", i, z1[i], z2[i])
+		}
+	}
+	par.Precondition(z1, b)
+	for i := range z1 {
+		if z1[i] != z2[i] {
+			t.Fatalf("entry %d: %v, then %v", i, z2[i], z1[i])
+		}
+	}
+	if n := testing.AllocsPerRun(3, func() { par.Precondition(z2, b) }); n != 0 {
+		t.Errorf("Precondition: %v allocations, want 0", n)
 	}
 }

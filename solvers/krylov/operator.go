@@ -23,6 +23,15 @@ type Preconditioner interface {
 	Precondition(dst, r []float64)
 }
 
+// VariablePreconditioner is a preconditioner that may be a nonlinear map
+// (a multigrid K-cycle, an inner iteration): when Variable reports true,
+// PCG runs flexible CG, which keeps only the last direction's
+// A-orthogonality, instead of using the symmetry of M.
+type VariablePreconditioner interface {
+	Preconditioner
+	Variable() bool
+}
+
 // Jacobi is the diagonal preconditioner M = diag(A).
 type Jacobi struct {
 	inv []float64
