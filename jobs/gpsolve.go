@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"eddy/solvers/gphm"
@@ -88,7 +89,9 @@ func init() {
 		Outputs:  []string{"u", "u_exact", "x", "y", "loss", "spectrum/<axis>/weights", "spectrum/<axis>/frequencies", "spectrum/<axis>/length_scales"},
 		Metrics: map[string]string{
 			"converged": fmt.Sprintf("bool: the run stopped for a reason other than its iteration budget (stop_reason) "+
-				"and check_residual is at most %g", gphm.ResidualTol),
+				"and check_residual is at most %g and, when the exact solution is known, the solution is not another solution of the equation (other_solution)", gphm.ResidualTol),
+			"other_solution":           "bool: the exact solution is known and the returned one satisfies the equation but differs from it (a different solution of the same data, e.g. Allen–Cahn on a long interval); then converged is false",
+			"unstable_modes":           "int64: Allen–Cahn only: non-negative eigenvalues of the linearised equation at the solution; 0 means the solution is isolated and no other is near, > 0 that the data may admit other solutions, −1 undetermined (2-D)",
 			"equation":                 "string: the equation solved, in the sign convention of the source (e.g. u_xx = f)",
 			"check_residual":           "float64: relative PDE residual ‖Lû − f‖/max(‖f‖, ‖Lû‖) of the solution at the midpoints between the grid nodes, observable without the exact solution",
 			"stop_reason":              "string: why training stopped: stationary (no step lowers the loss), loss_flat, residual_rising (the check residual rose; the iterate of least check residual is returned), residual_flat (the budget ran out after the check residual had settled) or budget",
@@ -200,6 +203,10 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 	env.Metrics["nugget_reason"] = res.NuggetReason
 	env.Metrics["kernel"] = res.Kernel
 	env.Metrics["restarts"] = res.Restarts
+	env.Metrics["other_solution"] = res.OtherSolution
+	if strings.Contains(eq, "u^3") { // Allen–Cahn
+		env.Metrics["unstable_modes"] = res.UnstableModes
+	}
 	env.Metrics["trend"] = res.Trend
 	if res.CGSolves > 0 {
 		env.Metrics["cg_iterations"] = res.CGIterations

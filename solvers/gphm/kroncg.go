@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -38,8 +40,16 @@ type kronCG struct {
 	pi2    []float64
 	lam    *mat.Dense // Λ_ab = λ1_a + λ2_b (Poisson); nil for a general Ω
 	d      *mat.Dense // 3U² − 1 for Allen–Cahn, nil otherwise
-	// work
+	// work: grids, the boundary rows and columns of addBoundary and the
+	// β-sized vectors of precondAug, allocated once so that the CG loop
+	// allocates nothing.
 	r, z, p, q, t, s, q2 *mat.Dense
+	rv, ru, cv, cu       [2]*mat.VecDense
+	bw                   *mat.VecDense
+	tb, sb               *mat.VecDense
+	// tr holds the transposes of the factors as matrices, made once per
+	// setup: Dense.T boxes a new value at every call.
+	tr struct{ t1, t2, p1, p2, x1, x2 mat.Matrix }
 	// Trend blocks (augment): M⁻¹ C_k, the Cholesky factor of the Schur
 	// complement (schur) or of H_ββ, and the β parts of the CG vectors.
 	mc                 []*mat.Dense
@@ -55,6 +65,11 @@ func newKronCG(n1, n2 int) *kronCG {
 	k := &kronCG{e: newExactU(n1, n2)}
 	nd := func() *mat.Dense { return mat.NewDense(n1, n2, nil) }
 	k.r, k.z, k.p, k.q, k.t, k.s, k.q2 = nd(), nd(), nd(), nd(), nd(), nd(), nd()
+	for e := range 2 {
+		k.rv[e], k.ru[e] = mat.NewVecDense(n2, nil), mat.NewVecDense(n2, nil)
+		k.cv[e], k.cu[e] = mat.NewVecDense(n1, nil), mat.NewVecDense(n1, nil)
+	}
+	k.bw = mat.NewVecDense(max(n1, n2), nil)
 	return k
 }
 
@@ -110,6 +125,14 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 	}
 	k.x1, k.th1, k.pi1 = pre(m.ax[0], m.c1)
 	k.x2, k.th2, k.pi2 = pre(m.ax[1], 1)
+	k.tr.t1, k.tr.t2, k.tr.x1, k.tr.x2 = e.t1.T(), e.t2.T(), k.x1.T(), k.x2.T()
+	k.tr.p1, k.tr.p2 = nil, nil
+	if e.p1 != nil {
+		k.tr.p1 = e.p1.T()
+	}
+	if e.p2 != nil {
+		k.tr.p2 = e.p2.T()
+	}
 	k.augmented = false
 	k.lam = nil
 	if m.ax[0].Lam != nil && m.ax[1].Lam != nil {
@@ -132,49 +155,48 @@ func (k *kronCG) apply(m *model, v, out *mat.Dense, lt [2]float64) {
 	if k.lam != nil {
 		k.s.MulElem(k.lam, v)
 		k.t.Mul(e.t1, k.s)
-		k.s.Mul(k.t, e.t2.T())
+		k.s.Mul(k.t, k.tr.t2)
 	} else {
 		k.t.Mul(e.p1, v)
-		k.s.Mul(k.t, e.t2.T())
+		k.s.Mul(k.t, k.tr.t2)
 		k.t.Mul(e.t1, v)
-		out.Mul(k.t, e.p2.T())
+		out.Mul(k.t, k.tr.p2)
 		k.s.Add(k.s, out)
 	}
 	if k.d != nil {
-		var tv, u mat.Dense
-		tv.Mul(e.t1, v)
-		u.Mul(&tv, e.t2.T())
-		u.MulElem(&u, k.d)
-		k.s.Add(k.s, &u)
+		k.t.Mul(e.t1, v)
+		k.q2.Mul(k.t, k.tr.t2)
+		k.q2.MulElem(k.q2, k.d)
+		k.s.Add(k.s, k.q2)
 	}
 	// out = Jᵀ X.
 	if k.d != nil {
 		k.q2.MulElem(k.s, k.d)
-		k.t.Mul(e.t1.T(), k.q2)
+		k.t.Mul(k.tr.t1, k.q2)
 		k.q2.Mul(k.t, e.t2)
 	}
 	if k.lam != nil {
-		k.t.Mul(e.t1.T(), k.s)
+		k.t.Mul(k.tr.t1, k.s)
 		out.Mul(k.t, e.t2)
 		out.MulElem(out, k.lam)
 	} else {
-		k.t.Mul(e.p1.T(), k.s)
+		k.t.Mul(k.tr.p1, k.s)
 		out.Mul(k.t, e.t2)
-		k.t.Mul(e.t1.T(), k.s)
+		k.t.Mul(k.tr.t1, k.s)
 		k.s.Mul(k.t, e.p2)
 		out.Add(out, k.s)
 	}
 	if k.d != nil {
 		out.Add(out, k.q2)
 	}
-	out.Scale(tau2, out)
+	scaleInPlace(out, tau2)
 	out.Add(out, v)
 	k.addBoundary(v, out, lb)
 }
 
 // precond sets out = M⁻¹ r.
 func (k *kronCG) precond(r, out *mat.Dense) {
-	k.t.Mul(k.x1.T(), r)
+	k.t.Mul(k.tr.x1, r)
 	out.Mul(k.t, k.x2)
 	or := out.RawMatrix()
 	for a, t1 := range k.th1 {
@@ -184,7 +206,7 @@ func (k *kronCG) precond(r, out *mat.Dense) {
 		}
 	}
 	k.t.Mul(k.x1, out)
-	out.Mul(k.t, k.x2.T())
+	out.Mul(k.t, k.tr.x2)
 }
 
 // augment prepares the trend blocks of the Newton system for the current grid
@@ -207,6 +229,7 @@ func (k *kronCG) augment(m *model, lt [2]float64) {
 			k.mc = append(k.mc, mat.NewDense(e.n1, e.n2, nil))
 		}
 		k.xb, k.rb, k.zb, k.pb, k.qb = make([]float64, p), make([]float64, p), make([]float64, p), make([]float64, p), make([]float64, p)
+		k.tb, k.sb = mat.NewVecDense(p, nil), mat.NewVecDense(p, nil)
 	}
 	for c := range p {
 		k.precond(e.cols[c], k.mc[c])
@@ -278,7 +301,7 @@ func (k *kronCG) precondAug(r *mat.Dense, rb []float64, out *mat.Dense, outb []f
 		return
 	}
 	e := k.e
-	t := mat.NewVecDense(len(rb), nil)
+	t := k.tb
 	for a := range rb {
 		v := rb[a]
 		if k.schur {
@@ -286,12 +309,14 @@ func (k *kronCG) precondAug(r *mat.Dense, rb []float64, out *mat.Dense, outb []f
 		}
 		t.SetVec(a, v)
 	}
-	z := mat.NewVecDense(len(rb), outb)
-	if err := k.sch.SolveVecTo(z, t); err != nil {
+	if err := k.sch.SolveVecTo(k.sb, t); err != nil {
 		var c mat.Condition
 		if !errors.As(err, &c) {
 			panic(err)
 		}
+	}
+	for a := range outb {
+		outb[a] = k.sb.AtVec(a)
 	}
 	if k.schur {
 		for a, b := range outb {
@@ -333,7 +358,7 @@ func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []flo
 		}
 		k.precondAug(k.r, k.rb[:len(bb)], k.z, k.zb[:len(bb)])
 		rz2 := frob(k.r, k.z) + dot(k.rb[:len(bb)], k.zb[:len(bb)])
-		k.p.Scale(rz2/rz, k.p)
+		scaleInPlace(k.p, rz2/rz)
 		k.p.Add(k.p, k.z)
 		for a := range bb {
 			pb[a] = rz2/rz*pb[a] + k.zb[a]
@@ -431,41 +456,37 @@ func (k *kronCG) addBoundary(v, out *mat.Dense, c float64) {
 	n1, n2 := e.n1, e.n2
 	ends1, ends2 := [2]int{0, n1 - 1}, [2]int{0, n2 - 1}
 	// Rows: U[i,:] = (T1[i,:] v) T2ᵀ; columns: U[:,j] = T1 (v T2[j,:]ᵀ).
-	var rv, ru, cv, cu [2]*mat.VecDense
+	rv, ru, cv, cu := k.rv, k.ru, k.cv, k.cu
 	for k2, i := range ends1 {
-		rv[k2] = mat.NewVecDense(n2, nil)
-		rv[k2].MulVec(v.T(), e.t1.RowView(i))
-		ru[k2] = mat.NewVecDense(n2, nil)
+		vecMulT(rv[k2].RawVector().Data, v, e.t1.RawRowView(i))
 		ru[k2].MulVec(e.t2, rv[k2])
 	}
 	for k2, j := range ends2 {
-		cv[k2] = mat.NewVecDense(n1, nil)
-		cv[k2].MulVec(v, e.t2.RowView(j))
-		cu[k2] = mat.NewVecDense(n1, nil)
+		vecMul(cv[k2].RawVector().Data, v, e.t2.RawRowView(j))
 		cu[k2].MulVec(e.t1, cv[k2])
 	}
 	// out += c Σ_rows T1[i,:]ᵀ (U[i,:] T2) + c Σ_cols (T1ᵀ U[:,j]) T2[j,:].
 	or := out.RawMatrix()
-	w := mat.NewVecDense(max(n1, n2), nil)
+	w := k.bw.RawVector().Data
 	for k2, i := range ends1 {
-		wr := w.SliceVec(0, n2).(*mat.VecDense)
-		wr.MulVec(e.t2.T(), ru[k2])
+		wr := w[:n2]
+		vecMulT(wr, e.t2, ru[k2].RawVector().Data)
 		t1 := e.t1.RawRowView(i)
 		for a := range n1 {
 			row := or.Data[a*or.Stride : a*or.Stride+n2]
 			f := c * t1[a]
 			for b := range row {
-				row[b] += f * wr.AtVec(b)
+				row[b] += f * wr[b]
 			}
 		}
 	}
 	for k2, j := range ends2 {
-		wc := w.SliceVec(0, n1).(*mat.VecDense)
-		wc.MulVec(e.t1.T(), cu[k2])
+		wc := w[:n1]
+		vecMulT(wc, e.t1, cu[k2].RawVector().Data)
 		t2 := e.t2.RawRowView(j)
 		for a := range n1 {
 			row := or.Data[a*or.Stride : a*or.Stride+n2]
-			f := c * wc.AtVec(a)
+			f := c * wc[a]
 			for b := range row {
 				row[b] += f * t2[b]
 			}
@@ -481,4 +502,26 @@ func (k *kronCG) maxSteps(linear bool) int {
 		return 1
 	}
 	return 8
+}
+
+// vecMulT sets dst = aᵀ x and vecMul dst = a x, with a dense and x, dst
+// slices (no vector headers to allocate).
+func vecMulT(dst []float64, a *mat.Dense, x []float64) {
+	blas64.Gemv(blas.Trans, 1, a.RawMatrix(), blas64.Vector{N: len(x), Inc: 1, Data: x}, 0, blas64.Vector{N: len(dst), Inc: 1, Data: dst})
+}
+
+func vecMul(dst []float64, a *mat.Dense, x []float64) {
+	blas64.Gemv(blas.NoTrans, 1, a.RawMatrix(), blas64.Vector{N: len(x), Inc: 1, Data: x}, 0, blas64.Vector{N: len(dst), Inc: 1, Data: dst})
+}
+
+// scaleInPlace multiplies a by c (Dense.Scale with a as both receiver and
+// operand takes a workspace).
+func scaleInPlace(a *mat.Dense, c float64) {
+	r := a.RawMatrix()
+	for i := range r.Rows {
+		row := r.Data[i*r.Stride : i*r.Stride+r.Cols]
+		for j := range row {
+			row[j] *= c
+		}
+	}
 }

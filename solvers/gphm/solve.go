@@ -119,8 +119,22 @@ type Result struct {
 	// |L_k − L_{k−w}| / max(|L_k|, 1); NaN when fewer were run.
 	FinalLoss, LossChange float64
 	// Converged reports whether the run stopped for a reason other than the
-	// budget (StopReason) and its check residual is at most ResidualTol.
+	// budget (StopReason), its check residual is at most ResidualTol and,
+	// when the exact solution is known, it is not another solution of the
+	// equation (OtherSolution).
 	Converged bool
+	// UnstableModes is the number of non-negative eigenvalues of the
+	// linearised operator Δ + diag(3û² − 1) at the returned solution of an
+	// Allen–Cahn problem (unique.go): 0 when the solution is isolated and
+	// the data admit no other solution nearby, positive when they may admit
+	// others, −1 when undetermined (2-D, where only a sufficient condition
+	// is checked); 0 for linear PDEs.
+	UnstableModes int
+	// OtherSolution is set when the exact solution is known and the
+	// returned one satisfies the equation (check residual below 1e-2 of its
+	// distance) but differs from it by more than ResidualTol: a different
+	// solution of the same data, which no residual can detect.
+	OtherSolution bool
 }
 
 // ConvergedTol is the relative change of −L over the last tenth of the
@@ -202,7 +216,12 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: the least check residual of (trend/nugget residual) %s",
 			res.Trend, res.Nugget, strings.Join(tried, ", "))
 	}
-	if !(res.CheckResidual <= StallResidual) && (r.kernel == GM || r.kernel == StM) {
+	stall := StallResidual
+	if r.pde.Dims() == 1 {
+		stall = StallResidual1D
+	}
+	res.OtherSolution = otherSolution(res)
+	if (!(res.CheckResidual <= stall) || res.OtherSolution) && (r.kernel == GM || r.kernel == StM) {
 		other := GM
 		if r.kernel == GM {
 			other = StM
@@ -211,18 +230,35 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		alt.OtherSolution = otherSolution(alt)
 		alt.Restarts = 1
 		alt.NuggetReason = res.NuggetReason
-		alt.Warnings = append(alt.Warnings, fmt.Sprintf("the %s kernel stalled at check residual %.2g; restarted with %s, which reached %.2g",
-			r.kernel, res.CheckResidual, other, alt.CheckResidual))
-		if alt.CheckResidual < res.CheckResidual {
+		why := fmt.Sprintf("stalled at check residual %.2g", res.CheckResidual)
+		if res.OtherSolution {
+			why = fmt.Sprintf("found another solution of the equation (check residual %.2g, %.2g from the exact solution)", res.CheckResidual, res.RelL2)
+		}
+		alt.Warnings = append(alt.Warnings, fmt.Sprintf("the %s kernel %s; restarted with %s, which reached check residual %.2g",
+			r.kernel, why, other, alt.CheckResidual))
+		// The exact solution, when given, names the solution wanted: a run
+		// that found it beats one that found another; otherwise the smaller
+		// check residual wins.
+		if res.OtherSolution && !alt.OtherSolution || res.OtherSolution == alt.OtherSolution && alt.CheckResidual < res.CheckResidual {
 			res = alt
 		} else {
 			res.Restarts = 1
 			res.Warnings = alt.Warnings
 		}
 	}
-	res.Converged = res.Converged && res.CheckResidual <= ResidualTol
+	res.Converged = res.Converged && res.CheckResidual <= ResidualTol && !res.OtherSolution
+	if res.OtherSolution {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the solution satisfies the equation (check residual %.2g) but differs from the given exact solution by %.2g (relative L2): the data admit another solution, and this run found it", res.CheckResidual, res.RelL2))
+	}
+	switch {
+	case res.UnstableModes > 0:
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the linearised equation at the solution has %d non-negative eigenvalue(s): the data may admit other solutions, and the residual cannot tell which one is wanted", res.UnstableModes))
+	case res.UnstableModes < 0:
+		res.Warnings = append(res.Warnings, "the uniqueness of the solution could not be established (3u² − 1 exceeds the least eigenvalue of the Laplacian somewhere): the data may admit other solutions")
+	}
 	if res.CheckResidual > ResidualTol {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the PDE residual between the nodes is %.2g of the source (tolerance %g): the solution is not accurate", res.CheckResidual, ResidualTol))
 	}
@@ -233,6 +269,14 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	return res, nil
 }
 
+// otherSolution reports whether res, with a known exact solution, is another
+// solution of the same equation: its error exceeds ResidualTol while its
+// check residual, the error a wrong solution of the equation would show,
+// is below 1e-2 of it (Result.OtherSolution).
+func otherSolution(res *Result) bool {
+	return res.RelL2 > ResidualTol && res.CheckResidual < 1e-2*res.RelL2
+}
+
 // Thresholds on the check residual ρ (check.go).
 const (
 	// SwitchResidual1D and SwitchResidual2D: above them the automatic trend
@@ -240,9 +284,13 @@ const (
 	// minutes at the paper's grids).
 	SwitchResidual1D = 1e-6
 	SwitchResidual2D = 1e-4
-	// StallResidual: above it a run counts as stalled and is restarted with
-	// the other spectral-mixture kernel.
-	StallResidual = 1e-2
+	// StallResidual and StallResidual1D: above them a run counts as
+	// stalled and is restarted with the other spectral-mixture kernel. 1-D
+	// runs take seconds to minutes, so there the bar is the 1-D accuracy
+	// target: preset p3 with StM settled at 5.7e-5 (error 3e-5) and p4 with
+	// StM at 1.8e-4 (8e-5), where GM reaches 4e-7 and 2e-6.
+	StallResidual   = 1e-2
+	StallResidual1D = 1e-5
 	// ResidualTol: above it a run is never reported converged.
 	ResidualTol = 1e-3
 )
@@ -317,6 +365,13 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		res.TrendCoefficients = append([]float64(nil), m.beta...)
 	}
 	res.U = append([]float64(nil), mean.RawMatrix().Data...)
+	if !r.pde.Linear() {
+		h2 := 0.0
+		if len(axes) == 2 {
+			h2 = axes[1].h
+		}
+		res.UnstableModes = unstableModes(mean, axes[0].h, h2)
+	}
 	res.X = coords(axes[0])
 	if len(axes) == 2 {
 		res.Y = coords(axes[1])
