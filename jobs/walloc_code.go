@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"eddy/codec/walloc"
 	"eddy/fileformat"
+	"eddy/storage"
 )
 
 // WallocEncodeParams are the params of walloc.encode.
@@ -30,6 +33,78 @@ type WallocDecodeParams struct {
 
 // Validate has nothing to check beyond the tags.
 func (p *WallocDecodeParams) Validate(c *Checker) {}
+
+// wallocModelShape returns what the dataset listing of a walloc.train
+// result tells of its model: the signal (the encoder's 1×1 weight is
+// (K, D, 1, 1) for an image, (K, D, 1) for audio) and K. ok is false when
+// the listing holds no such weight.
+func wallocModelShape(u *storage.Upload) (sig walloc.Signal, k int, ok bool) {
+	if u == nil { // a queued or running training: not known yet
+		return "", 0, false
+	}
+	d := findDataset(u, walloc.ModelGroup+"/params/encoder.weight")
+	if d == nil || len(d.Shape) < 3 || len(d.Shape) > 4 {
+		return "", 0, false
+	}
+	if len(d.Shape) == 3 {
+		return walloc.Audio, d.Shape[0], true
+	}
+	return walloc.Image, d.Shape[0], true
+}
+
+// wallocInputs names the upload formats each signal is coded from.
+var wallocInputs = map[walloc.Signal][]string{
+	walloc.Image: {string(fileformat.PNG), string(fileformat.JPEG)},
+	walloc.Audio: {string(fileformat.WAV)},
+}
+
+// CheckUploads refuses, before the job is queued, an input that is no PNG,
+// JPEG or WAV file, and one of the wrong kind for the model when the model
+// has been trained: an image model codes PNG and JPEG, an audio model WAV.
+func (p *WallocEncodeParams) CheckUploads(c *Checker, uploads map[string]*storage.Upload) {
+	u := uploads["/input"]
+	if u == nil {
+		return
+	}
+	if !slices.Contains(wallocInputs[walloc.Image], u.Format) && !slices.Contains(wallocInputs[walloc.Audio], u.Format) {
+		c.Fail("/input", "upload %s is of format %s; walloc.encode codes a PNG or JPEG image or a WAV file", u.ID, u.Format)
+		return
+	}
+	if sig, _, ok := wallocModelShape(uploads["/model"]); ok && !slices.Contains(wallocInputs[sig], u.Format) {
+		c.Fail("/input", "upload %s is of format %s; the model of job %s codes %s (%s)", u.ID, u.Format, p.Model, sig,
+			strings.Join(wallocInputs[sig], " or "))
+	}
+}
+
+// CheckUploads refuses, before the job is queued, a bitstream that is no
+// .wlc file, and one whose signal or latent channels differ from those of
+// the model when the model has been trained.
+func (p *WallocDecodeParams) CheckUploads(c *Checker, uploads map[string]*storage.Upload) {
+	u := uploads["/bitstream"]
+	if u == nil {
+		return
+	}
+	if u.Format != string(fileformat.WLC) {
+		c.Fail("/bitstream", "upload %s is of format %s, not a .wlc bitstream", u.ID, u.Format)
+		return
+	}
+	sig, k, ok := wallocModelShape(uploads["/model"])
+	lat := findDataset(u, fileformat.LatentArray)
+	if !ok || lat == nil || len(lat.Shape) < 2 {
+		return
+	}
+	// The latents are (K, h, w) for an image, (K, l) for audio.
+	fileSig := walloc.Image
+	if len(lat.Shape) == 2 {
+		fileSig = walloc.Audio
+	}
+	switch {
+	case fileSig != sig:
+		c.Fail("/bitstream", "upload %s codes %s; the model of job %s codes %s", u.ID, fileSig, p.Model, sig)
+	case lat.Shape[0] != k:
+		c.Fail("/bitstream", "upload %s holds %d latent channels; the model of job %s has %d: it was made by another model", u.ID, lat.Shape[0], p.Model, k)
+	}
+}
 
 func init() {
 	Register(Spec[*WallocEncodeParams]{

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"eddy/codec/walloc"
+	"eddy/codec/wav"
+	"eddy/fileformat"
 	"eddy/hdf5io"
 	"eddy/storage"
 )
@@ -75,5 +78,98 @@ func TestWallocChain(t *testing.T) {
 	}
 	if id, _ := mf.AttrString(walloc.ModelGroup, "model_id"); id != m.ID().String() {
 		t.Fatalf("model_id attribute %q, model %s", id, m.ID())
+	}
+}
+
+// TestWallocSubmitChecksFormats: uploads of the wrong kind are refused at
+// submit, at the param that names them — a WAV file to an image model, an
+// HDF5 file to code, a PNG as a bitstream, a bitstream of audio or of
+// another number of latent channels — while the right ones are accepted.
+func TestWallocSubmitChecksFormats(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	svc, db := newTestService(t, "sqlite://"+t.TempDir()+"/eddy.db", dataDir)
+	defer svc.Stop(ctx)
+	tmp := t.TempDir()
+	// upload registers a file with the format and datasets that POST
+	// /v1/uploads records for it.
+	upload := func(id string, b []byte) {
+		t.Helper()
+		p := filepath.Join(tmp, id)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		format, infos, err := fileformat.Inspect(ctx, p, fileformat.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ds []storage.Dataset
+		for _, d := range infos {
+			ds = append(ds, storage.Dataset{Name: d.Name, Shape: d.Shape, Dtype: d.Dtype})
+		}
+		addUploadAs(t, db, dataDir, id, p, string(format), ds)
+	}
+	png, err := os.ReadFile(filepath.Join("..", "codec", "walloc", "images", "chelsea.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload("png", png)
+	var wb bytes.Buffer
+	wav.Encode(&wb, &wav.Audio{SampleRate: 44100, Data: [][]float64{make([]float64, 1024), make([]float64, 1024)}})
+	upload("wav", wb.Bytes())
+	hw, err := hdf5io.Create(filepath.Join(tmp, "x.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hw.WriteFloat64("x", make([]float64, 4), []int{4}, "", "")
+	if err := hw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h5, _ := os.ReadFile(filepath.Join(tmp, "x.h5"))
+	upload("h5", h5)
+	latents := func(h walloc.Header) []byte {
+		t.Helper()
+		var b bytes.Buffer
+		if err := walloc.WriteLatents(&b, h, make([]int8, shapeProduct(h.LatentShape()))); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	upload("audio-wlc", latents(walloc.Header{Signal: walloc.Audio, Coding: walloc.CodingRange, Levels: 8, LatentChannels: 12, Channels: 2, Samples: 512}))
+	upload("k48-wlc", latents(walloc.Header{Signal: walloc.Image, Coding: walloc.CodingRange, Levels: 3, LatentChannels: 48, Channels: 3, Height: 16, Width: 24}))
+
+	submit := func(kind, params string) error {
+		t.Helper()
+		_, _, err := svc.Submit(ctx, SubmitRequest{Kind: kind, Params: json.RawMessage(params)})
+		return err
+	}
+	refused := func(kind, params, path string) {
+		t.Helper()
+		err := submit(kind, params)
+		verr, ok := err.(ValidationError)
+		if !ok || len(verr) != 1 || verr[0].Path != path {
+			t.Errorf("%s %s: %v, want one error at %s", kind, params, err, path)
+			return
+		}
+		t.Logf("%s: %s", path, verr[0].Message)
+	}
+	train, _, err := svc.Submit(ctx, SubmitRequest{Kind: "walloc.train",
+		Params: json.RawMessage(`{"builtin":true,"steps":1,"seconds":0,"crop":32,"batch":1,"val_every":1,"decoder_channels":4,"blocks":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Before the model exists only the file's format is known.
+	refused("walloc.encode", fmt.Sprintf(`{"model":%q,"input":"h5"}`, train.ID), "/params/input")
+	refused("walloc.decode", fmt.Sprintf(`{"model":%q,"bitstream":"png"}`, train.ID), "/params/bitstream")
+	if r := waitState(t, svc, train.ID, 3*time.Minute, storage.Succeeded, storage.Failed); r.State != storage.Succeeded {
+		t.Fatalf("training failed: %s", r.Error)
+	}
+	refused("walloc.encode", fmt.Sprintf(`{"model":%q,"input":"wav"}`, train.ID), "/params/input")
+	refused("walloc.encode", fmt.Sprintf(`{"model":%q,"input":"h5"}`, train.ID), "/params/input")
+	refused("walloc.decode", fmt.Sprintf(`{"model":%q,"bitstream":"png"}`, train.ID), "/params/bitstream")
+	refused("walloc.decode", fmt.Sprintf(`{"model":%q,"bitstream":"audio-wlc"}`, train.ID), "/params/bitstream")
+	refused("walloc.decode", fmt.Sprintf(`{"model":%q,"bitstream":"k48-wlc"}`, train.ID), "/params/bitstream")
+	if err := submit("walloc.encode", fmt.Sprintf(`{"model":%q,"input":"png"}`, train.ID)); err != nil {
+		t.Fatalf("a PNG to an image model: %v", err)
 	}
 }
