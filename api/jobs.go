@@ -327,7 +327,7 @@ func (s *server) result(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusConflict, fmt.Sprintf("job is %s; the result exists once it has succeeded", run.State))
 		return
 	}
-	f, err := s.cfg.Artifacts.Open(run.ResultPath)
+	f, err := s.cfg.Artifacts.Open(r.Context(), run.ResultPath)
 	if err != nil {
 		s.log.Error("result file unreadable", "run", run.ID, "err", err)
 		writeProblem(w, http.StatusGone, "the result file of this job is no longer available")

@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -85,12 +84,15 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 
 	id := uuid.NewString()
-	tmpPath, err := s.cfg.Artifacts.WritePath("uploads/" + id + ".part")
+	// The file is received into a local file (its format is sniffed from
+	// it) and published once accepted.
+	staged, err := storage.Stage(s.cfg.Artifacts, "uploads/"+id)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	defer os.Remove(tmpPath)
+	defer staged.Abort()
+	tmpPath := staged.Path
 	n, sum, err := receive(tmpPath, src)
 	var (
 		stored *storeError
@@ -135,18 +137,9 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 
 	key := "uploads/" + id + "." + uploadExt[format]
-	finalPath, err := s.cfg.Artifacts.WritePath(key)
-	if err == nil {
-		err = os.Rename(tmpPath, finalPath)
-	}
-	if err != nil {
+	if err := staged.Commit(r.Context(), key); err != nil {
 		s.internalError(w, r, fmt.Errorf("storing upload %s: %w", id, err))
 		return
-	}
-	// Make the rename durable; not every file system supports it.
-	if d, err := os.Open(filepath.Dir(finalPath)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	ds := make([]storage.Dataset, len(datasets))
 	for i, d := range datasets {

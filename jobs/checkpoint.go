@@ -1,13 +1,14 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"time"
 
 	"eddy/hdf5io"
+	"eddy/storage"
 )
 
 // DefaultCheckpointEvery is how often, by default, a long run saves a
@@ -21,7 +22,9 @@ func checkpointKey(runID string) string { return "checkpoints/" + runID + "/late
 
 // checkpointer is an Env's access to its run's checkpoint.
 type checkpointer struct {
-	path  string        // local file of the checkpoint
+	ctx   context.Context
+	store storage.Artifacts
+	key   string        // the checkpoint's artifact key
 	every time.Duration // Config.CheckpointEvery
 	last  time.Time     // the last checkpoint saved, or the attempt's start
 }
@@ -42,11 +45,12 @@ func (e *Env) CheckpointDue() bool {
 	return time.Since(e.ckpt.last) >= e.ckpt.every
 }
 
-// Checkpoint saves the run's state: save writes it into a new HDF5 file,
-// which then replaces the run's checkpoint atomically (hdf5io writes a
-// temporary file and renames it), so the checkpoint on disk is always a
-// complete one. The root attributes eddy_kind, eddy_job_id and eddy_version
-// are written for the kind. The checkpoint outlives the attempt: a later
+// Checkpoint saves the run's state: save writes it into a new local HDF5
+// file, which then replaces the run's checkpoint in the artifact store
+// atomically (storage.Stage), so the stored checkpoint is always a complete
+// one, and a worker on another machine can resume from it. The root
+// attributes eddy_kind, eddy_job_id and eddy_version are written for the
+// kind. The checkpoint outlives the attempt: a later
 // attempt or lease of the same run reads it with Resume; the runner deletes
 // it when the run succeeds, fails for good or is cancelled. Checkpoint
 // returns save's error, or the error of writing the file; the previous
@@ -55,7 +59,12 @@ func (e *Env) Checkpoint(save func(w *hdf5io.Writer) error) error {
 	if e.ckpt == nil {
 		return errors.New("jobs: checkpoints are not available to this run")
 	}
-	w, err := hdf5io.Create(e.ckpt.path)
+	staged, err := storage.Stage(e.ckpt.store, e.ckpt.key)
+	if err != nil {
+		return fmt.Errorf("jobs: checkpoint: %w", err)
+	}
+	defer staged.Abort()
+	w, err := hdf5io.Create(staged.Path)
 	if err != nil {
 		return fmt.Errorf("jobs: checkpoint: %w", err)
 	}
@@ -67,6 +76,9 @@ func (e *Env) Checkpoint(save func(w *hdf5io.Writer) error) error {
 		return fmt.Errorf("jobs: checkpoint: %w", err)
 	}
 	if err := w.Close(); err != nil {
+		return fmt.Errorf("jobs: checkpoint: %w", err)
+	}
+	if err := staged.Commit(e.ckpt.ctx, e.ckpt.key); err != nil {
 		return fmt.Errorf("jobs: checkpoint: %w", err)
 	}
 	e.mu.Lock()
@@ -85,18 +97,23 @@ func (e *Env) Resume(load func(f *hdf5io.File) error) (resumed bool, err error) 
 	if e.ckpt == nil {
 		return false, nil
 	}
-	if _, err := os.Stat(e.ckpt.path); errors.Is(err, fs.ErrNotExist) {
+	local, err := storage.Fetch(e.ckpt.ctx, e.ckpt.store, e.ckpt.key)
+	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	f, err := hdf5io.Open(e.ckpt.path)
 	if err == nil {
-		err = load(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		var f *hdf5io.File
+		f, err = hdf5io.Open(local.Path)
+		if err == nil {
+			err = load(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
 		}
+		local.Close()
 	}
 	if err != nil {
-		os.Remove(e.ckpt.path)
+		e.ckpt.store.Remove(e.ckpt.key)
 		return false, fmt.Errorf("jobs: reading the checkpoint (deleted; the next attempt starts over): %w", err)
 	}
 	return true, nil

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -149,9 +147,13 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	if need, _, over := s.overBudget(k, params, s.referencedUploads(ctx, params)); over {
 		return fail(Permanent(errors.New(s.budgetMessage(need, "worker"))))
 	}
+	// Inputs in a remote store are fetched into the local cache and held
+	// there until the attempt ends.
+	locals := &localFiles{}
+	defer locals.release()
 	inputs := map[string]string{}
 	for name, id := range run.Inputs {
-		p, err := s.inputPath(ctx, id)
+		p, err := s.inputPath(ctx, id, locals)
 		if err != nil {
 			return fail(Permanent(fmt.Errorf("input %s: %w", name, err)))
 		}
@@ -165,26 +167,25 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	defer func() { cancel(nil); <-hbDone }()
 
 	key := fmt.Sprintf("results/%s/lease%d-attempt%d.h5", a.RunID, a.Lease, job.Attempt)
-	outPath, err := s.artifacts.WritePath(key)
+	// HDF5 writes a real file: the result is staged locally and published
+	// under key only once complete (see succeed), so no partial result is
+	// ever visible in the store.
+	staged, err := storage.Stage(s.artifacts, key)
 	if err != nil {
 		return fail(err)
 	}
-	out, err := hdf5io.Create(outPath)
+	defer staged.Abort()
+	out, err := hdf5io.Create(staged.Path)
 	if err != nil {
 		return fail(err)
 	}
 	start := time.Now()
-	ckptPath, err := s.artifacts.WritePath(checkpointKey(a.RunID))
-	if err != nil {
-		out.Abort()
-		return fail(err)
-	}
 	prog := s.newProgressWriter(bg, a)
 	env := &Env{RunID: a.RunID, Inputs: inputs, Out: out, Metrics: map[string]any{},
 		Limits:   fileformat.Limits{MaxInflated: s.maxInflated},
 		Progress: prog.report, log: prog.log, kind: k.Name(),
-		ckpt:    &checkpointer{path: ckptPath, every: s.checkpointEvery, last: start},
-		Resolve: func(id string) (string, error) { return s.inputPath(ctx, id) }}
+		ckpt:    &checkpointer{ctx: bg, store: s.artifacts, key: checkpointKey(a.RunID), every: s.checkpointEvery, last: start},
+		Resolve: func(id string) (string, error) { return s.inputPath(ctx, id, locals) }}
 	err = writeRootAttrs(out, k.Name(), a.RunID, string(run.Params))
 	if err == nil {
 		err = runKind(runCtx, k, params, env)
@@ -206,7 +207,7 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		if err == nil {
 			// A result that cannot be recorded is a failed attempt like any other:
 			// the run must not stay "running" with nobody holding it.
-			res := outcome{key: key, path: outPath, metrics: env.Metrics, warnings: warnings, progress: prog.final()}
+			res := outcome{key: key, staged: staged, metrics: env.Metrics, warnings: warnings, progress: prog.final()}
 			res.point = prog.finalPoint(res.progress)
 			if err = s.succeed(bg, job, k, res, start); err == nil {
 				return nil
@@ -215,6 +216,9 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 	} else {
 		out.Abort()
 	}
+	// Before the run is marked as ended, so that nothing of a failed
+	// attempt is left once its end is visible.
+	staged.Abort()
 
 	cause := context.Cause(runCtx)
 	switch {
@@ -264,11 +268,7 @@ func jsonMetrics(m map[string]any) map[string]any {
 // publicMessage is the text of a run's error as its owner reads it: the
 // server's folders are left out of the paths it names (the log keeps them).
 func (s *Service) publicMessage(err error) string {
-	msg := err.Error()
-	if d, ok := s.artifacts.(*storage.Dir); ok && d.Root != "" {
-		msg = strings.ReplaceAll(msg, d.Root+string(filepath.Separator), "")
-	}
-	return msg
+	return storage.Redact(s.artifacts, err.Error())
 }
 
 // runKind runs the kind, turning a panic into an error.
@@ -283,7 +283,8 @@ func runKind(ctx context.Context, k Kind, params any, env *Env) (err error) {
 
 // outcome is what a successful attempt produced.
 type outcome struct {
-	key, path string // the result file's artifact key and local path
+	key    string          // the result's artifact key
+	staged *storage.Staged // the complete result file, not yet published
 	metrics   map[string]any
 	warnings  []string
 	// progress is the run's final progress: fraction 1 and the kind's last
@@ -298,15 +299,16 @@ type outcome struct {
 func (s *Service) succeed(ctx context.Context, job *river.Job[RunArgs], k Kind, o outcome, start time.Time) error {
 	a := job.Args
 	key := o.key
-	size, sum, err := storage.FileDigest(o.path)
+	size, sum, err := storage.FileDigest(o.staged.Path)
 	if err != nil {
-		s.artifacts.Remove(key)
 		return err
 	}
-	infos, err := hdf5io.Inspect(o.path)
+	infos, err := hdf5io.Inspect(o.staged.Path)
 	if err != nil {
-		s.artifacts.Remove(key)
 		return err
+	}
+	if err := o.staged.Commit(ctx, key); err != nil {
+		return fmt.Errorf("storing the result: %w", err)
 	}
 	var names []string
 	for _, d := range infos {

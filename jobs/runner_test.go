@@ -28,6 +28,14 @@ func init() {
 			return ctx.Err()
 		},
 	})
+	// Produces a small result on its only attempt.
+	Register(Spec[*emptyParams]{
+		Name: "test.one_shot", Defaults: func() *emptyParams { return &emptyParams{} },
+		Timeout: time.Minute, MaxAttempts: 1,
+		Run: func(ctx context.Context, p *emptyParams, env *Env) error {
+			return env.Out.WriteFloat64("x", []float64{1}, []int{1}, "i", "")
+		},
+	})
 	// Produces a result with a metric that JSON cannot carry (NaN).
 	Register(Spec[*emptyParams]{
 		Name: "test.nan_metric", Defaults: func() *emptyParams { return &emptyParams{} },
@@ -42,13 +50,13 @@ func init() {
 
 // noResults is an artifact store that cannot hold result files (a full or
 // read-only disk).
-type noResults struct{ *storage.Dir }
+type noResults struct{ storage.Artifacts }
 
-func (d noResults) WritePath(key string) (string, error) {
+func (d noResults) Create(ctx context.Context, key string) (storage.Writer, error) {
 	if strings.HasPrefix(key, "results/") {
-		return "", errors.New("no space left on device")
+		return nil, errors.New("no space left on device")
 	}
-	return d.Dir.WritePath(key)
+	return d.Artifacts.Create(ctx, key)
 }
 
 // newIdleService builds a service that is not started yet.
@@ -99,8 +107,8 @@ func submitKind(t *testing.T, svc *Service, kind, params string) string {
 	return r.ID
 }
 
-// When the result file cannot even be created on the last attempt, the run
-// fails; it used to be put back in the queue while River discarded its job, so it
+// When the result cannot be stored on the last attempt, the run fails; it
+// used to be put back in the queue while River discarded its job, so it
 // stayed queued for ever.
 func TestRunWithoutRoomForResultFails(t *testing.T) {
 	dir, err := storage.NewDir(t.TempDir())
@@ -109,7 +117,7 @@ func TestRunWithoutRoomForResultFails(t *testing.T) {
 	}
 	svc, _ := newIdleService(t, noResults{dir})
 	startService(t, svc, context.Background())
-	id := submitKind(t, svc, "test.block", `{}`)
+	id := submitKind(t, svc, "test.one_shot", `{}`)
 	r := waitState(t, svc, id, time.Minute, storage.Failed, storage.Succeeded, storage.Cancelled)
 	if r.State != storage.Failed || !strings.Contains(r.Error, "no space left") {
 		t.Fatalf("run %s, error %q", r.State, r.Error)

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -468,7 +469,7 @@ func (s *Service) checkInputs(ctx context.Context, k Kind, inputs map[string]str
 			errs = append(errs, FieldError{Path: "/inputs/" + name, Message: fmt.Sprintf("kind %s takes no input %q", k.Name(), name)})
 			continue
 		}
-		if _, err := s.inputPath(ctx, id); err != nil {
+		if _, err := s.inputKey(ctx, id); err != nil {
 			errs = append(errs, FieldError{Path: "/inputs/" + name, Message: err.Error()})
 		}
 	}
@@ -561,12 +562,13 @@ func (s *Service) checkJobReference(ctx context.Context, ref field.Ref) (string,
 	switch r.State {
 	case storage.Succeeded:
 		result := &storage.Upload{ID: r.ID, Format: "hdf5", Path: r.ResultPath}
-		if path, err := s.artifacts.LocalPath(r.ResultPath); err == nil {
-			if infos, err := hdf5io.Inspect(path); err == nil {
+		if local, err := storage.Fetch(ctx, s.artifacts, r.ResultPath); err == nil {
+			if infos, err := hdf5io.Inspect(local.Path); err == nil {
 				for _, d := range infos {
 					result.Datasets = append(result.Datasets, storage.Dataset{Name: d.Name, Shape: d.Shape, Dtype: d.Dtype})
 				}
 			}
+			local.Close()
 		}
 		ranks := uploadRanks(result)
 		if len(ranks) == 0 {
@@ -666,10 +668,48 @@ func (s *Service) referencedUploads(ctx context.Context, params any) map[string]
 	return uploads
 }
 
-// inputPath resolves an upload id or a succeeded job id to a local file.
-func (s *Service) inputPath(ctx context.Context, id string) (string, error) {
+// localFiles holds the local copies of an attempt's inputs until it ends.
+type localFiles struct {
+	mu    sync.Mutex
+	files []*storage.Local
+}
+
+// fetch returns key of store as a local file, held until release.
+func (h *localFiles) fetch(ctx context.Context, store storage.Artifacts, key string) (string, error) {
+	l, err := storage.Fetch(ctx, store, key)
+	if err != nil {
+		return "", err
+	}
+	h.mu.Lock()
+	h.files = append(h.files, l)
+	h.mu.Unlock()
+	return l.Path, nil
+}
+
+// release lets go of every file held.
+func (h *localFiles) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, l := range h.files {
+		l.Close()
+	}
+	h.files = nil
+}
+
+// inputPath resolves an upload id or a succeeded job id to a local file,
+// held by held.
+func (s *Service) inputPath(ctx context.Context, id string, held *localFiles) (string, error) {
+	key, err := s.inputKey(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return held.fetch(ctx, s.artifacts, key)
+}
+
+// inputKey resolves an upload id or a succeeded job id to its artifact key.
+func (s *Service) inputKey(ctx context.Context, id string) (string, error) {
 	if u, err := storage.GetUpload(ctx, s.db.SQL, id); err == nil {
-		return s.artifacts.LocalPath(u.Path)
+		return u.Path, nil
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return "", err
 	}
@@ -683,7 +723,7 @@ func (s *Service) inputPath(ctx context.Context, id string) (string, error) {
 	if r.State != storage.Succeeded {
 		return "", fmt.Errorf("job %s is %s, not succeeded", id, r.State)
 	}
-	return s.artifacts.LocalPath(r.ResultPath)
+	return r.ResultPath, nil
 }
 
 // Get returns a run.

@@ -82,11 +82,12 @@ func TestSTFNOChain(t *testing.T) {
 		}
 	}
 
-	path, err := svc.artifacts.LocalPath(r.ResultPath)
+	local, err := storage.Fetch(context.Background(), svc.artifacts, r.ResultPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := hdf5io.Open(path)
+	defer local.Close()
+	f, err := hdf5io.Open(local.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
