@@ -130,6 +130,8 @@ func New(cfg Config) http.Handler {
 			r.Get("/jobs/{id}/datasets", s.listDatasets)
 			r.Get("/jobs/{id}/plots", s.listPlots)
 			r.Get("/jobs/{id}/plots/*", s.plot)
+			r.Get("/compare", s.compare)
+			r.Get("/compare/plots/*", s.comparePlot)
 			r.Delete("/jobs/{id}", s.deleteJob)
 			r.Delete("/uploads/{id}", s.deleteUpload)
 		})

@@ -126,7 +126,7 @@ function onLeave(fn) { teardown.push(fn); }
 async function route() {
   teardown.forEach((fn) => fn());
   teardown = [];
-  const parts = (location.hash.replace(/^#\/?/, '') || 'jobs').split('/').map(decodeURIComponent);
+  const parts = (location.hash.replace(/^#\/?/, '').split('?')[0] || 'jobs').split('/').map(decodeURIComponent);
   document.querySelectorAll('nav a[data-nav]').forEach((a) => {
     if (a.dataset.nav === parts[0]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   });
@@ -137,6 +137,7 @@ async function route() {
       case 'new': await (parts[1] ? viewForm(m, parts[1]) : viewCatalogue(m)); break;
       case 'job': await viewJob(m, parts[1]); break;
       case 'uploads': viewUploads(m); break;
+      case 'compare': await viewCompare(m); break;
       default: await viewJobs(m);
     }
   } catch (e) {
@@ -166,12 +167,25 @@ async function viewJobs(m) {
   stateSel.value = q.get('state') || '';
   const tbody = el('tbody');
   const table = el('table', { 'aria-label': 'jobs' },
-    el('thead', {}, el('tr', {}, ['Job', 'Kind', 'State', 'Progress', 'Created', 'Actions'].map((h) => el('th', { scope: 'col' }, h)))), tbody);
+    el('thead', {}, el('tr', {}, ['Select', 'Job', 'Kind', 'State', 'Progress', 'Created', 'Actions'].map((h) => el('th', { scope: 'col' }, h)))), tbody);
+  // Jobs picked for comparison, kept across renders of the live list.
+  const picked = new Set();
+  const compareBtn = el('button', { type: 'button', id: 'compare-selected', disabled: true,
+    onclick: () => { location.hash = '#/compare?jobs=' + [...picked].join(','); } }, 'Compare selected');
+  const pickNote = el('span', { class: 'muted', id: 'compare-note', role: 'status' }, 'Select two or more jobs of one kind to compare them.');
+  const updatePicked = () => {
+    const chosen = [...picked].map((id) => jobs.get(id)).filter(Boolean);
+    const oneKind = new Set(chosen.map((j) => j.kind)).size === 1;
+    compareBtn.disabled = !(chosen.length >= 2 && chosen.length <= 8 && oneKind);
+    pickNote.textContent = chosen.length < 2 ? 'Select two or more jobs of one kind to compare them.'
+      : !oneKind ? 'The selected jobs are of different kinds.' : chosen.length > 8 ? 'Compare at most 8 jobs.' : chosen.length + ' jobs selected.';
+  };
   m.append(el('h2', {}, 'Jobs'),
     el('div', { class: 'filters' },
       el('div', {}, el('label', { for: 'f-kind' }, 'Kind'), kindSel),
       el('div', {}, el('label', { for: 'f-state' }, 'State'), stateSel),
-      el('a', { href: '#/new' }, 'Submit a new job')),
+      el('a', { href: '#/new' }, 'Submit a new job'),
+      el('div', {}, compareBtn, ' ', pickNote)),
     table, el('p', { class: 'muted', id: 'live' }, 'connecting…'));
 
   const jobs = new Map();
@@ -179,9 +193,16 @@ async function viewJobs(m) {
   const render = () => {
     const list = [...jobs.values()].filter(matches).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
     tbody.replaceChildren(...list.map(row));
-    if (!list.length) tbody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No jobs yet.')));
+    if (!list.length) tbody.append(el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No jobs yet.')));
+  };
+  const pick = (j) => {
+    const box = el('input', { type: 'checkbox', class: 'pick', 'aria-label': 'select ' + j.kind + ' job ' + j.id.slice(0, 8) + ' for comparison' });
+    box.checked = picked.has(j.id);
+    box.addEventListener('change', () => { if (box.checked) picked.add(j.id); else picked.delete(j.id); updatePicked(); });
+    return box;
   };
   const row = (j) => el('tr', { 'data-id': j.id },
+    el('td', {}, pick(j)),
     el('td', {}, el('a', { href: '#/job/' + j.id, class: 'mono' }, j.id.slice(0, 8))),
     el('td', {}, j.kind), el('td', {}, stateBadge(j.state)), el('td', {}, progressCell(j)),
     el('td', {}, shortTime(j.created_at)),
@@ -503,6 +524,12 @@ async function showPlots(section, j) {
   for (const p of list) grid.append(plotCard(p));
 }
 
+// withQuery appends query parameters to a URL that may already have some.
+function withQuery(url, q) {
+  const qs = q.toString();
+  return qs ? url + (url.includes('?') ? '&' : '?') + qs : url;
+}
+
 function plotCard(p) {
   const img = el('img', { alt: 'plot of ' + p.title });
   const idx = {};
@@ -510,7 +537,7 @@ function plotCard(p) {
   let pending = 0;
   const refresh = async () => {
     const q = new URLSearchParams(idx);
-    const url = p.url + (q.toString() ? '?' + q : '');
+    const url = withQuery(p.url, q);
     const mine = ++pending;
     try {
       const src = await authURL(url);
@@ -531,14 +558,65 @@ function plotCard(p) {
     });
     return el('label', { for: id }, s.name + ' ', out, ' of ' + (s.size - 1), r);
   });
-  const svg = el('a', { href: p.url + '?format=svg', onclick: (ev) => {
+  const svg = el('a', { href: withQuery(p.url, new URLSearchParams({ format: 'svg' })), onclick: (ev) => {
     ev.preventDefault();
     const q = new URLSearchParams(idx); q.set('format', 'svg');
-    download(p.url + '?' + q, p.name.replaceAll('/', '_') + '.svg');
+    download(withQuery(p.url, q), p.name.replaceAll('/', '_') + '.svg');
   } }, 'SVG');
   refresh();
   return el('figure', { class: 'plot card' }, img, el('figcaption', {}, p.title, ' ', caption, ' ', svg),
     sliders.length ? el('div', { class: 'sliders' }, sliders) : null);
+}
+
+// ---- compare ----------------------------------------------------------------
+
+// fmtValue shows a param or metric compactly: numbers to six digits, the
+// rest as JSON; absent values as a dash.
+function fmtValue(v) {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(6);
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+// compareTable lays rows ({name, values, differs}) out with one column per
+// job; rows that differ are marked, and with onlyDiffering the rest hidden.
+function compareTable(label, rows, ids, onlyDiffering) {
+  const shown = rows.filter((r) => !onlyDiffering || r.differs);
+  return el('table', { class: 'compare', 'aria-label': label },
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, label), ids.map((id) => el('th', { scope: 'col', class: 'mono' }, id.slice(0, 8))))),
+    el('tbody', {}, shown.length ? shown.map((r) => el('tr', { class: r.differs ? 'differs' : null },
+      el('th', { scope: 'row' }, r.name, r.differs ? el('span', { class: 'visually-hidden' }, ' (differs)') : null),
+      r.values.map((v) => el('td', { class: 'mono' }, fmtValue(v)))))
+      : el('tr', {}, el('td', { colspan: ids.length + 1, class: 'muted' }, onlyDiffering ? 'All equal.' : 'None.'))));
+}
+
+async function viewCompare(m) {
+  const q = new URLSearchParams(location.hash.split('?')[1] || '');
+  const ids = (q.get('jobs') || '').split(',').filter(Boolean);
+  m.append(el('h2', {}, 'Compare jobs'));
+  if (ids.length < 2) {
+    m.append(el('p', {}, 'Select two or more jobs of one kind in the ', el('a', { href: '#/jobs' }, 'job list'), ' and press “Compare selected”.'));
+    return;
+  }
+  const c = await api('/v1/compare?jobs=' + encodeURIComponent(ids.join(',')));
+  const jobIds = c.jobs.map((j) => j.id);
+  const only = el('input', { type: 'checkbox', id: 'only-differing', checked: true });
+  const params = el('div');
+  const drawParams = () => params.replaceChildren(compareTable('Param', c.params, jobIds, only.checked));
+  only.addEventListener('change', drawParams);
+  drawParams();
+  m.append(el('p', {}, c.kind + ': ', c.jobs.map((j, i) => [i ? ', ' : '', el('a', { href: '#/job/' + j.id, class: 'mono' }, j.id.slice(0, 8)), ' ', stateBadge(j.state)])),
+    el('h3', {}, 'Params'), el('label', { for: 'only-differing' }, only, ' only those that differ'), params,
+    el('h3', {}, 'Metrics'), compareTable('Metric', c.metrics, jobIds, false));
+  const section = el('section', { 'aria-labelledby': 'cmp-plots-h' }, el('h3', { id: 'cmp-plots-h' }, 'Plots'));
+  m.append(section);
+  if (!c.plots.length) {
+    section.append(el('p', { class: 'muted' }, c.jobs.every((j) => j.state === 'succeeded')
+      ? 'These results have no plots in common.' : 'Plots are compared once every job has succeeded.'));
+    return;
+  }
+  section.append(el('p', { class: 'muted' }, 'Fields side by side share one colour scale; curves are overlaid, labelled by job.'));
+  section.append(el('div', { class: 'plots compare-plots' }, c.plots.map(plotCard)));
 }
 
 // ---- start ------------------------------------------------------------------
