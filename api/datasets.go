@@ -48,10 +48,14 @@ func (s *server) resultFile(w http.ResponseWriter, r *http.Request) (*storage.Ru
 // openResult opens a succeeded run's result file; when it is unreadable it
 // writes a 410 problem and returns ok false.
 func (s *server) openResult(w http.ResponseWriter, r *http.Request, run *storage.Run) (*hdf5io.File, bool) {
-	path, err := s.cfg.Artifacts.LocalPath(run.ResultPath)
+	// HDF5 reads a local file: a remote store's result is fetched into the
+	// cache. The copy may be released once open, since HDF5 holds the open
+	// file, which eviction (an unlink) does not take away.
+	local, err := storage.Fetch(r.Context(), s.cfg.Artifacts, run.ResultPath)
 	var f *hdf5io.File
 	if err == nil {
-		f, err = hdf5io.Open(path)
+		f, err = hdf5io.Open(local.Path)
+		local.Close()
 	}
 	if err != nil {
 		s.log.Error("result file unreadable", "run", run.ID, "err", err)
