@@ -89,7 +89,15 @@ func CG(ctx context.Context, a Operator, b, x []float64, opts Options, fn progre
 // vector updates (the update of x and r and the norm are fused in one pass).
 // Memory: three work vectors of length n (four with a preconditioner),
 // allocated once per call, plus the residual history; the iteration itself
-// allocates nothing apart from progress reports.
+// allocates nothing apart from progress reports. From 2^19 unknowns the
+// vector kernels are split between the caller and one worker goroutine
+// that lives for the call.
+//
+// If m is a VariablePreconditioner reporting Variable() = true (a nonlinear
+// M⁻¹ such as a multigrid K-cycle), PCG runs flexible CG (Notay 2000,
+// FCG(1)): p = z − (zᵀA p_old / p_oldᵀA p_old)·p_old and
+// α = pᵀr / pᵀA p, which keeps each direction A-orthogonal to the previous
+// one whatever z is, at the cost of two more dot products per iteration.
 //
 // ctx is checked at every iteration; on cancellation PCG returns the partial
 // Result, x holding the current iterate, and ctx.Err(). fn receives, every
@@ -119,7 +127,9 @@ func PCG(ctx context.Context, a Operator, m Preconditioner, b, x []float64, opts
 		every = defaultProgressEvery
 	}
 
-	bnorm := math.Sqrt(dot(b, b))
+	t := newPair(n)
+	defer t.close()
+	bnorm := math.Sqrt(t.dot(b, b))
 	if math.IsNaN(bnorm) || math.IsInf(bnorm, 0) {
 		return Result{}, fmt.Errorf("krylov: n=%d: ‖b‖ = %g, want a finite right-hand side", n, bnorm)
 	}
@@ -144,16 +154,16 @@ func PCG(ctx context.Context, a Operator, m Preconditioner, b, x []float64, opts
 	for i := range r {
 		r[i] = b[i] - ap[i]
 	}
-	rr := dot(r, r)
+	rr := t.dot(r, r)
 	res.RelResidual = math.Sqrt(rr) / bnorm
 	res.History = append(res.History, res.RelResidual)
 	if res.RelResidual <= tol {
-		return finish(a, b, x, ap, bnorm, res, tol, fn)
+		return finish(t, a, b, x, ap, bnorm, res, tol, fn)
 	}
 	rz := rr
 	if m != nil {
 		m.Precondition(z, r)
-		rz = dot(r, z)
+		rz = t.dot(r, z)
 		if !(rz > 0) {
 			return res, fmt.Errorf("krylov: n=%d: iteration 0: rᵀM⁻¹r = %g: %w", n, rz, ErrNotPositiveDefinite)
 		}
@@ -169,12 +179,12 @@ func PCG(ctx context.Context, a Operator, m Preconditioner, b, x []float64, opts
 			return res, err
 		}
 		a.Apply(ap, p)
-		pap := dot(p, ap)
+		pap := t.dot(p, ap)
 		if !(pap > 0) {
 			return res, fmt.Errorf("krylov: n=%d: iteration %d: pᵀAp = %g: %w", n, k, pap, ErrNotPositiveDefinite)
 		}
 		alpha := rz / pap
-		rr = stepXR(x, r, p, ap, alpha)
+		rr = t.stepXR(x, r, p, ap, alpha)
 		res.Iterations = k
 		res.RelResidual = math.Sqrt(rr) / bnorm
 		res.History = append(res.History, res.RelResidual)
@@ -184,7 +194,7 @@ func PCG(ctx context.Context, a Operator, m Preconditioner, b, x []float64, opts
 		rzNew := rr
 		if m != nil {
 			m.Precondition(z, r)
-			rzNew = dot(r, z)
+			rzNew = t.dot(r, z)
 			if !(rzNew > 0) {
 				return res, fmt.Errorf("krylov: n=%d: iteration %d: rᵀM⁻¹r = %g: %w", n, k, rzNew, ErrNotPositiveDefinite)
 			}
@@ -193,28 +203,28 @@ func PCG(ctx context.Context, a Operator, m Preconditioner, b, x []float64, opts
 			// β = −zᵀA p / pᵀA p makes p A-orthogonal to the previous
 			// direction whatever z is; the step length pᵀr / pᵀA p is the
 			// exact line search along p (Notay 2000, FCG(1)).
-			stepP(p, z, -dot(z, ap)/pap)
-			rz = dot(p, r)
+			t.stepP(p, z, -t.dot(z, ap)/pap)
+			rz = t.dot(p, r)
 		} else {
-			stepP(p, z, rzNew/rz)
+			t.stepP(p, z, rzNew/rz)
 			rz = rzNew
 		}
 		if k%every == 0 {
 			report(fn, res, tol)
 		}
 	}
-	return finish(a, b, x, ap, bnorm, res, tol, fn)
+	return finish(t, a, b, x, ap, bnorm, res, tol, fn)
 }
 
 // finish sets Converged and TrueRelResidual, using work as scratch, and sends
 // the final progress report.
-func finish(a Operator, b, x, work []float64, bnorm float64, res Result, tol float64, fn progress.Func) (Result, error) {
+func finish(t *pair, a Operator, b, x, work []float64, bnorm float64, res Result, tol float64, fn progress.Func) (Result, error) {
 	res.Converged = res.RelResidual <= tol
 	a.Apply(work, x)
 	for i, v := range b {
 		work[i] = v - work[i]
 	}
-	res.TrueRelResidual = math.Sqrt(dot(work, work)) / bnorm
+	res.TrueRelResidual = math.Sqrt(t.dot(work, work)) / bnorm
 	report(fn, res, tol)
 	return res, nil
 }

@@ -223,13 +223,31 @@ func (l *mgLevel) aggregate(dim int, sh [3]int, pos []int32) ([3]int, []int32) {
 	if dim == 2 {
 		csh[2] = 1
 	}
-	block := func(p int32) int32 {
-		i := int(p) % sh[0]
-		j := int(p) / sh[0] % sh[1]
-		k := int(p) / (sh[0] * sh[1])
-		return int32((k/2*csh[1]+j/2)*csh[0] + i/2)
-	}
 	n := l.n
+	// blk[i] is the block of unknown i, −1 if i is inactive.
+	blk := make([]int32, n)
+	if l.st != nil {
+		i := 0
+		for k := range sh[2] {
+			for j := range sh[1] {
+				row := int32((k/2*csh[1] + j/2) * csh[0])
+				for x := range sh[0] {
+					blk[i] = row + int32(x/2)
+					if !l.active(i) {
+						blk[i] = -1
+					}
+					i++
+				}
+			}
+		}
+	} else {
+		for i, p := range pos {
+			x := int(p) % sh[0]
+			j := int(p) / sh[0] % sh[1]
+			k := int(p) / (sh[0] * sh[1])
+			blk[i] = int32((k/2*csh[1]+j/2)*csh[0] + x/2)
+		}
+	}
 	root := make([]int32, n)
 	for i := range root {
 		root[i] = int32(i)
@@ -241,21 +259,32 @@ func (l *mgLevel) aggregate(dim int, sh [3]int, pos []int32) ([3]int, []int32) {
 		}
 		return i
 	}
+	union := func(i, j int) {
+		if ri, rj := find(int32(i)), find(int32(j)); ri != rj {
+			root[max(ri, rj)] = min(ri, rj)
+		}
+	}
 	nb := csh[0] * csh[1] * csh[2]
 	count := make([]int32, nb+1)
-	for i := range n {
-		if !l.active(i) {
+	for i, bi := range blk {
+		if bi < 0 {
 			continue
 		}
-		bi := block(pos[i])
 		count[bi+1]++
-		l.neighbours(i, func(j int, _ float64) {
-			if j > i && block(pos[j]) == bi {
-				if ri, rj := find(int32(i)), find(int32(j)); ri != rj {
-					root[max(ri, rj)] = min(ri, rj)
+		if s := l.st; s != nil {
+			strides := [3]int{1, sh[0], sh[0] * sh[1]}
+			for a := range dim {
+				if j := i + strides[a]; s.W[a][i] != 0 && blk[j] == bi {
+					union(i, j)
 				}
 			}
-		})
+			continue
+		}
+		for p := l.rowPtr[i]; p < l.rowPtr[i+1]; p++ {
+			if j := int(l.col[p]); j > i && blk[j] == bi {
+				union(i, j)
+			}
+		}
 	}
 	// Unknowns grouped by block, in increasing order within a block.
 	for b := range nb {
@@ -264,9 +293,8 @@ func (l *mgLevel) aggregate(dim int, sh [3]int, pos []int32) ([3]int, []int32) {
 	byBlock := make([]int32, count[nb])
 	fill := make([]int32, nb)
 	copy(fill, count)
-	for i := range n {
-		if l.active(i) {
-			bi := block(pos[i])
+	for i, bi := range blk {
+		if bi >= 0 {
 			byBlock[fill[bi]] = int32(i)
 			fill[bi]++
 		}
@@ -322,34 +350,54 @@ func (l *mgLevel) aggregate(dim int, sh [3]int, pos []int32) ([3]int, []int32) {
 // galerkin returns the coarse level Pᵀ A P for the aggregation of l onto nc
 // aggregates: a_IJ = Σ_{i∈I, j∈J} a_ij.
 func (l *mgLevel) galerkin(nc int) *mgLevel {
+	dim := 3
+	if l.st != nil {
+		dim = l.st.Dim
+	}
 	c := &mgLevel{n: nc, rowPtr: make([]int, nc+1), diag: make([]float64, nc), inv: make([]float64, nc)}
+	c.col = make([]int32, 0, 2*dim*nc+nc/4)
+	c.val = make([]float64, 0, cap(c.col))
 	slot := make([]int32, nc) // position of column J in the current row, −1 if absent
 	for i := range slot {
 		slot[i] = -1
 	}
-	diag := func(i int) float64 {
-		if l.st != nil {
-			return l.st.Diag[i]
+	add := func(I int, j int, v float64) {
+		J := l.agg[j]
+		switch {
+		case J == int32(I):
+			c.diag[I] += v
+		case slot[J] >= 0:
+			c.val[slot[J]] += v
+		default:
+			slot[J] = int32(len(c.col))
+			c.col = append(c.col, J)
+			c.val = append(c.val, v)
 		}
-		return l.diag[i]
+	}
+	var strides [3]int
+	if s := l.st; s != nil {
+		strides = [3]int{1, s.Shape[0], s.Shape[0] * s.Shape[1]}
 	}
 	for I := range nc {
 		start := len(c.col)
-		for _, i := range l.mem[l.memPtr[I]:l.memPtr[I+1]] {
-			c.diag[I] += diag(int(i))
-			l.neighbours(int(i), func(j int, v float64) {
-				J := l.agg[j]
-				switch {
-				case J == int32(I):
-					c.diag[I] += v
-				case slot[J] >= 0:
-					c.val[slot[J]] += v
-				default:
-					slot[J] = int32(len(c.col))
-					c.col = append(c.col, J)
-					c.val = append(c.val, v)
+		for _, m := range l.mem[l.memPtr[I]:l.memPtr[I+1]] {
+			i := int(m)
+			if s := l.st; s != nil {
+				c.diag[I] += s.Diag[i]
+				for a := range s.Dim {
+					if j := i - strides[a]; j >= 0 && s.W[a][j] != 0 {
+						add(I, j, -s.W[a][j])
+					}
+					if w := s.W[a][i]; w != 0 {
+						add(I, i+strides[a], -w)
+					}
 				}
-			})
+				continue
+			}
+			c.diag[I] += l.diag[i]
+			for p := l.rowPtr[i]; p < l.rowPtr[i+1]; p++ {
+				add(I, int(l.col[p]), l.val[p])
+			}
 		}
 		for _, J := range c.col[start:] {
 			slot[J] = -1

@@ -1,9 +1,6 @@
 package krylov
 
-import (
-	"runtime"
-	"sync"
-)
+import "runtime"
 
 // parallelMinLen is the vector length from which the vector kernels split
 // their work over two goroutines (when GOMAXPROCS > 1). Measured with
@@ -18,30 +15,82 @@ func serial(n int) bool {
 	return n < parallelMinLen || runtime.GOMAXPROCS(0) < 2
 }
 
-// split runs body on [0, n/2) in the calling goroutine and on [n/2, n) in a
-// second goroutine, and returns the sum of the two values body returns.
-// Callers use it only when n ≥ parallelMinLen, so that the serial path
-// allocates nothing.
-func split(n int, body func(lo, hi int) float64) float64 {
-	h := n / 2
-	var upper float64
-	var wg sync.WaitGroup
-	wg.Add(1)
+// pair holds a worker goroutine that runs the upper half of a split
+// kernel while the caller runs the lower half, so that a split allocates
+// nothing. A nil *pair runs every kernel in the caller. The halves are
+// fixed, so results do not depend on scheduling.
+type pair struct {
+	work chan vecJob
+	done chan float64
+}
+
+// vecJob is the upper half of one kernel call.
+type vecJob struct {
+	op         int
+	x, y, z, w []float64
+	s          float64
+}
+
+const (
+	opDot = iota
+	opStepXR
+	opStepP
+)
+
+// newPair returns a pair for vectors of length n, or nil if kernels of that
+// length run serially. The caller must close it.
+func newPair(n int) *pair {
+	if serial(n) {
+		return nil
+	}
+	t := &pair{work: make(chan vecJob), done: make(chan float64)}
 	go func() {
-		upper = body(h, n)
-		wg.Done()
+		for j := range t.work {
+			t.done <- j.run()
+		}
 	}()
-	lower := body(0, h)
-	wg.Wait()
-	return lower + upper
+	return t
+}
+
+// close stops the worker.
+func (t *pair) close() {
+	if t != nil {
+		close(t.work)
+	}
+}
+
+func (j vecJob) run() float64 {
+	switch j.op {
+	case opDot:
+		return dotRange(j.x, j.y)
+	case opStepXR:
+		return stepXRRange(j.x, j.y, j.z, j.w, j.s)
+	default:
+		stepPRange(j.x, j.y, j.s)
+		return 0
+	}
+}
+
+// split runs j on [0, n/2) in the caller and on [n/2, n) in the worker and
+// returns the sum of the two values.
+func (t *pair) split(j vecJob) float64 {
+	h := len(j.x) / 2
+	hi := vecJob{op: j.op, s: j.s, x: j.x[h:], y: j.y[h:]}
+	lo := vecJob{op: j.op, s: j.s, x: j.x[:h], y: j.y[:h]}
+	if j.z != nil {
+		hi.z, hi.w, lo.z, lo.w = j.z[h:], j.w[h:], j.z[:h], j.w[:h]
+	}
+	t.work <- hi
+	lower := lo.run()
+	return lower + <-t.done
 }
 
 // dot returns xᵀy.
-func dot(x, y []float64) float64 {
-	if serial(len(x)) {
+func (t *pair) dot(x, y []float64) float64 {
+	if t == nil {
 		return dotRange(x, y)
 	}
-	return split(len(x), func(lo, hi int) float64 { return dotRange(x[lo:hi], y[lo:hi]) })
+	return t.split(vecJob{op: opDot, x: x, y: y[:len(x)]})
 }
 
 // dotRange returns xᵀy with four partial sums, which breaks the dependency
@@ -64,13 +113,12 @@ func dotRange(x, y []float64) float64 {
 
 // stepXR performs the CG update x += α p, r −= α Ap in one pass and returns
 // the new rᵀr.
-func stepXR(x, r, p, ap []float64, alpha float64) float64 {
-	if serial(len(x)) {
+func (t *pair) stepXR(x, r, p, ap []float64, alpha float64) float64 {
+	if t == nil {
 		return stepXRRange(x, r, p, ap, alpha)
 	}
-	return split(len(x), func(lo, hi int) float64 {
-		return stepXRRange(x[lo:hi], r[lo:hi], p[lo:hi], ap[lo:hi], alpha)
-	})
+	n := len(x)
+	return t.split(vecJob{op: opStepXR, x: x, y: r[:n], z: p[:n], w: ap[:n], s: alpha})
 }
 
 func stepXRRange(x, r, p, ap []float64, alpha float64) float64 {
@@ -96,15 +144,12 @@ func stepXRRange(x, r, p, ap []float64, alpha float64) float64 {
 }
 
 // stepP sets p = z + β p.
-func stepP(p, z []float64, beta float64) {
-	if serial(len(p)) {
+func (t *pair) stepP(p, z []float64, beta float64) {
+	if t == nil {
 		stepPRange(p, z, beta)
 		return
 	}
-	split(len(p), func(lo, hi int) float64 {
-		stepPRange(p[lo:hi], z[lo:hi], beta)
-		return 0
-	})
+	t.split(vecJob{op: opStepP, x: p, y: z[:len(p)], s: beta})
 }
 
 func stepPRange(p, z []float64, beta float64) {

@@ -1,10 +1,13 @@
 package krylov
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
 	"testing"
+
+	"eddy/pde/poisson"
 )
 
 func BenchmarkVector(b *testing.B) {
@@ -20,16 +23,20 @@ func BenchmarkVector(b *testing.B) {
 			name := fmt.Sprintf("n=%d/parallel=%v", n, par)
 			b.Run("dot/"+name, func(b *testing.B) {
 				defer setParallel(par)()
+				t := newPair(n)
+				defer t.close()
 				b.SetBytes(int64(16 * n))
 				for b.Loop() {
-					dot(x, p)
+					t.dot(x, p)
 				}
 			})
 			b.Run("stepXR/"+name, func(b *testing.B) {
 				defer setParallel(par)()
+				t := newPair(n)
+				defer t.close()
 				b.SetBytes(int64(48 * n))
 				for b.Loop() {
-					stepXR(x, r, p, ap, 1e-9)
+					t.stepXR(x, r, p, ap, 1e-9)
 				}
 			})
 		}
@@ -51,7 +58,7 @@ func setParallel(on bool) func() {
 // The kernels agree with plain loops for every length mod 4 (unrolled tails),
 // and the two-goroutine split gives the same x and r bit for bit and the same
 // sums up to reassociation (≤ n·ε relative).
-func TestVectorKernels(t *testing.T) {
+func TestVectorKernels(tt *testing.T) {
 	defer setParallel(false)()
 	for _, n := range []int{1, 2, 3, 4, 5, 7, 8, 1001} {
 		x, r, p, ap, z := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -65,28 +72,58 @@ func TestVectorKernels(t *testing.T) {
 		}
 		for _, par := range []bool{false, true} {
 			setParallel(par)
-			if d := dot(x, p); math.Abs(d-wantDot) > 1e-13*float64(n) {
-				t.Errorf("n=%d parallel=%v: dot = %v, want %v", n, par, d, wantDot)
+			t := newPair(n) // nil, serial, without parallel
+			if d := t.dot(x, p); math.Abs(d-wantDot) > 1e-13*float64(n) {
+				tt.Errorf("n=%d parallel=%v: dot = %v, want %v", n, par, d, wantDot)
 			}
 			x2, r2, p2 := slices.Clone(x), slices.Clone(r), slices.Clone(p)
 			const alpha, beta = 0.37, 0.61
-			rr := stepXR(x2, r2, p, ap, alpha)
+			rr := t.stepXR(x2, r2, p, ap, alpha)
 			var wantRR float64
 			for i := range n {
 				if x2[i] != x[i]+alpha*p[i] || r2[i] != r[i]-alpha*ap[i] {
-					t.Fatalf("n=%d parallel=%v: stepXR wrong at %d", n, par, i)
+					tt.Fatalf("n=%d parallel=%v: stepXR wrong at %d", n, par, i)
 				}
 				wantRR += r2[i] * r2[i]
 			}
 			if math.Abs(rr-wantRR) > 1e-13*float64(n)*wantRR {
-				t.Errorf("n=%d parallel=%v: rᵀr = %v, want %v", n, par, rr, wantRR)
+				tt.Errorf("n=%d parallel=%v: rᵀr = %v, want %v", n, par, rr, wantRR)
 			}
-			stepP(p2, z, beta)
+			t.stepP(p2, z, beta)
+			t.close()
 			for i := range n {
 				if p2[i] != z[i]+beta*p[i] {
-					t.Fatalf("n=%d parallel=%v: stepP wrong at %d", n, par, i)
+					tt.Fatalf("n=%d parallel=%v: stepP wrong at %d", n, par, i)
 				}
 			}
 		}
+	}
+}
+
+// With the kernels split over two goroutines, a solve still allocates the
+// same number of times whether it runs 10 or 100 iterations.
+func TestSplitNoAllocationPerIteration(t *testing.T) {
+	defer setParallel(true)()
+	g, err := poisson.NewGrid(2, 48)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := poisson.NewLaplacian(g)
+	b := make([]float64, a.Len())
+	for i := range b {
+		b[i] = math.Sin(float64(i))
+	}
+	x := make([]float64, a.Len())
+	allocs := func(it int) float64 {
+		return testing.AllocsPerRun(5, func() {
+			clear(x)
+			res, _ := PCG(context.Background(), a, nil, b, x, Options{Tol: 1e-14, MaxIter: it}, nil)
+			if res.Iterations != it {
+				t.Fatalf("ran %d iterations, want %d", res.Iterations, it)
+			}
+		})
+	}
+	if a10, a100 := allocs(10), allocs(100); a10 != a100 {
+		t.Errorf("%v allocations for 10 iterations, %v for 100", a10, a100)
 	}
 }
