@@ -45,6 +45,10 @@ for t in "${selected[@]}"; do
     # Benchmark lines, and the tables benchmarks print with b.Log (indented).
     grep -E '^(goos|goarch|pkg|cpu|Benchmark|ok|PASS|FAIL|--- |    )' "$log" || true
     echo '```'
+    # Plots the topic's benchmarks drew next to the report (<topic>-*.png).
+    for p in "$out/$t"-*.png; do
+      if [ -e "$p" ]; then printf '\n![%s](%s)\n' "$(basename "$p" .png)" "$(basename "$p")"; fi
+    done
   } > "$out/$t.md"
   rm -f "$log"
 done
