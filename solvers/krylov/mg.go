@@ -37,7 +37,10 @@ import (
 // correction is instead scaled by Scale (Vaněk's over-correction) and MG is
 // a fixed symmetric positive definite preconditioner (0 < Scale < 2).
 // The coarsest level (at most coarsestCells unknowns) is solved by a dense
-// Cholesky factorisation.
+// Cholesky factorisation. Coarsening stops early where it stalls (fluid in
+// many pieces, as an uploaded label volume may have); a coarsest level too
+// large to factor is then smoothed by coarsestSweeps symmetric sweeps, which
+// keeps the preconditioner valid, only weaker.
 //
 // With GOMAXPROCS > 1, the sweeps, residuals and transfers of levels of at
 // least mgParallelMin unknowns are split over the caller and one worker
@@ -113,7 +116,7 @@ const mgParallelMin = 1 << 15
 // NewMG builds the hierarchy for the operator a (retained, not copied). It
 // returns an error wrapping ErrNotPositiveDefinite if the coarsest operator
 // is not positive definite (a closed fluid pocket that was not grounded,
-// say), and an error if coarsening stalls above 4·coarsestCells unknowns.
+// say).
 func NewMG(a *poisson.Stencil, o MGOptions) (*MG, error) {
 	if o.Nu == 0 {
 		o.Nu = 1
@@ -162,11 +165,11 @@ func NewMG(a *poisson.Stencil, o MGOptions) (*MG, error) {
 		m.levels = append(m.levels, c)
 		l.next = c
 		sh, pos = csh, cpos
-		if c.n <= coarsestCells || sh == [3]int{1, 1, 1} {
+		// Coarsening ends at a small level, at a single block, or where
+		// it stalls (fluid in many pieces that touch no common block: an
+		// uploaded scene can do that).
+		if c.n <= coarsestCells || sh == [3]int{1, 1, 1} || c.n > len(l.mem)*9/10 {
 			break
-		}
-		if c.n > l.n*9/10 && c.n > 4*coarsestCells && len(m.levels) > 2 {
-			return nil, fmt.Errorf("krylov: MG: coarsening stalls at %d unknowns", c.n)
 		}
 	}
 	if err := m.factorCoarsest(); err != nil {
@@ -408,10 +411,15 @@ func (l *mgLevel) galerkin(nc int) *mgLevel {
 	return c
 }
 
-// factorCoarsest computes the dense Cholesky factor of the coarsest operator.
+// factorCoarsest computes the dense Cholesky factor of the coarsest
+// operator if it has at most coarsestCells unknowns; a larger one (where
+// coarsening stalled) is left to coarsestSweeps smoothing sweeps.
 func (m *MG) factorCoarsest() error {
 	c := m.levels[len(m.levels)-1]
 	k := c.n
+	if k > coarsestCells {
+		return nil
+	}
 	dense := make([]float64, k*k)
 	for i := range k {
 		dense[i*k+i] = c.diag[i]
@@ -591,8 +599,27 @@ func (m *MG) smooth(lv *mgLevel, colour int) {
 	m.run(mgJob{op: opSweep, l: lv, colour: colour, lo: lo, hi: hi})
 }
 
-// solveCoarsest solves the coarsest level exactly.
+// coarsestSweeps is the number of symmetric red–black Gauss–Seidel sweeps
+// that stand in for the exact solve on a coarsest level too large to factor.
+const coarsestSweeps = 8
+
+// solveCoarsest solves the coarsest level exactly, or approximately by
+// coarsestSweeps forward sweeps followed by as many backward ones (a
+// symmetric iteration, so the V-cycle stays symmetric).
 func (m *MG) solveCoarsest(lv *mgLevel) {
+	if m.chol == nil {
+		m.run(mgJob{op: opFirst, l: lv, hi: lv.n})
+		m.smooth(lv, 1)
+		for range coarsestSweeps - 1 {
+			m.smooth(lv, 0)
+			m.smooth(lv, 1)
+		}
+		for range coarsestSweeps {
+			m.smooth(lv, 1)
+			m.smooth(lv, 0)
+		}
+		return
+	}
 	k := lv.n
 	y := lv.x
 	for i := range k {

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"testing"
 
+	"eddy/pde/poisson"
 	"eddy/solvers/krylov"
 )
 
@@ -149,5 +150,49 @@ func TestMGDeterministicNoAlloc(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(3, func() { par.Precondition(z2, b) }); n != 0 {
 		t.Errorf("Precondition: %v allocations, want 0", n)
+	}
+}
+
+// A label volume with a third of the cells solid at random (fluid in many
+// small pieces, closed pockets grounded) still gives a valid hierarchy and
+// converges; so does a checkerboard of fluid and air, where every fluid cell
+// is a piece of its own, coarsening stalls at once and the coarsest level is
+// too large to factor.
+func TestMGRandomLabels(t *testing.T) {
+	for _, tc := range []struct {
+		dim, n  int
+		checker bool
+	}{{2, 96, false}, {3, 24, false}, {2, 64, true}} {
+		rnd := rand.New(rand.NewPCG(uint64(tc.dim), 5))
+		labels := make([]uint8, int(math.Pow(float64(tc.n), float64(tc.dim))))
+		for i := range labels {
+			if tc.checker && (i%tc.n+i/tc.n)%2 == 1 {
+				labels[i] = uint8(poisson.Air)
+			}
+			if !tc.checker && rnd.Float64() < 0.33 {
+				labels[i] = uint8(poisson.Solid)
+			}
+		}
+		for i := range tc.n { // air along the first row
+			labels[len(labels)-1-i] = uint8(poisson.Air)
+		}
+		c, err := poisson.CellsFromLabels(tc.dim, tc.n, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := poisson.NewSystem(c)
+		b := s.RandomRHS(1)
+		for _, o := range []krylov.MGOptions{{}, {VCycle: true}} {
+			mg, err := krylov.NewMG(s.A, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := make([]float64, s.Len())
+			res, err := krylov.PCG(context.Background(), s.A, mg, b, x, krylov.Options{Tol: 1e-6, MaxIter: 300}, nil)
+			t.Logf("%d-D n=%d %+v: levels %v, %d iterations", tc.dim, tc.n, o, mg.Unknowns(), res.Iterations)
+			if err != nil || !res.Converged || !(res.TrueRelResidual <= 1e-6) {
+				t.Errorf("%d-D n=%d %+v: converged %v, true residual %g, %v", tc.dim, tc.n, o, res.Converged, res.TrueRelResidual, err)
+			}
+		}
 	}
 }
