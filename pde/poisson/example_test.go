@@ -73,6 +73,6 @@ func ExampleNewSystem() {
 	}
 	fmt.Printf("MIC(0)-PCG: %d iterations\n", res.Iterations)
 	// Output:
-	// MG-PCG: 9 iterations, true residual below 1e-6: true
+	// MG-PCG: 10 iterations, true residual below 1e-6: true
 	// MIC(0)-PCG: 49 iterations
 }
