@@ -170,6 +170,11 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
+	c := callerOf(r)
+	req.Owner, req.AnyOwner = c.owner, c.admin
+	if s.overQuota(w, r, true, 0) {
+		return
+	}
 	run, created, err := s.cfg.Jobs.Submit(r.Context(), req)
 	if err != nil {
 		s.writeErr(w, r, err)
@@ -216,6 +221,11 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := storage.RunFilter{Kind: q.Get("kind"), State: storage.State(q.Get("state")), Limit: 50}
 	var errs []jobs.FieldError
+	owner, ferr := listOwner(r)
+	if ferr != nil {
+		errs = append(errs, *ferr)
+	}
+	f.Owner = owner
 	if f.Kind != "" {
 		if _, ok := jobs.Lookup(f.Kind); !ok {
 			errs = append(errs, jobs.FieldError{Path: "/query/kind", Message: fmt.Sprintf("unknown job kind %q", f.Kind)})

@@ -129,6 +129,14 @@ func (s *server) jobListEvents(f *listFeed) http.HandlerFunc {
 			s.internalError(w, r, errors.New("response writer cannot stream"))
 			return
 		}
+		// A stream shows the caller's own jobs; an admin's every owner's,
+		// or those of ?owner=.
+		c := callerOf(r)
+		owner, ferr := listOwner(r)
+		if ferr != nil {
+			writeProblem(w, http.StatusBadRequest, "invalid query", *ferr)
+			return
+		}
 		sub, err := f.subscribe(clientKey(r))
 		if err != nil {
 			w.Header().Set("Retry-After", "10")
@@ -155,6 +163,9 @@ func (s *server) jobListEvents(f *listFeed) http.HandlerFunc {
 				flusher.Flush()
 			case <-sub.wake:
 				for _, run := range sub.take() {
+					if !c.sees(run.Owner) || owner != "" && run.Owner != owner {
+						continue
+					}
 					data, _ := json.Marshal(viewOf(run))
 					seq++
 					fmt.Fprintf(w, "id: %d\nevent: job\ndata: %s\n\n", seq, data)

@@ -4,13 +4,12 @@
 package api
 
 import (
-	"crypto/subtle"
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -25,9 +24,22 @@ type Config struct {
 	Jobs      *jobs.Service
 	DB        *storage.DB
 	Artifacts storage.Artifacts
-	// Tokens are the accepted bearer tokens; none means the API is open (allowed
-	// only on loopback addresses, see CheckAuthConfig).
+	// Tokens (EDDY_TOKENS) are imported into the database as admin tokens
+	// (see ImportTokens) and make tokens required. Tokens live in the
+	// database, hashed; with none stored, and RequireTokens false, the API
+	// runs open (allowed on loopback addresses only, see CheckAuth).
 	Tokens []string
+	// RequireTokens refuses requests without a valid token even when no token
+	// is stored: an API on a non-loopback address never runs open.
+	RequireTokens bool
+	// RateLimit is how many requests one token (or, without one, one IP
+	// address) may make per minute under /v1; past it the answer is 429 with
+	// Retry-After. 0 means DefaultRateLimit, negative no limit.
+	RateLimit int
+	// QuotaBytes bounds the bytes of uploads and results one owner stores,
+	// QuotaQueued its queued and running jobs; 0 means no bound.
+	QuotaBytes  int64
+	QuotaQueued int
 	// MaxUploadBytes bounds an upload's size.
 	MaxUploadBytes int64
 	// MaxInflatedBytes bounds the total size to which the compressed variables
@@ -52,9 +64,10 @@ type Config struct {
 const maxJSONBody = 1 << 20
 
 type server struct {
-	cfg  Config
-	log  *slog.Logger
-	feed *changeFeed
+	cfg    Config
+	log    *slog.Logger
+	feed   *changeFeed
+	tokens *tokenAuth
 }
 
 // CheckAuthConfig refuses to serve without tokens on anything but a loopback
@@ -97,6 +110,11 @@ func New(cfg Config) http.Handler {
 		cfg.MaxStreamsPerClient = 32
 	}
 	s := &server{cfg: cfg, log: cfg.Logger}
+	s.tokens = &tokenAuth{db: cfg.DB, require: cfg.RequireTokens || len(cfg.Tokens) > 0}
+	if _, err := ImportTokens(context.Background(), cfg.DB, cfg.Tokens); err != nil {
+		// Tokens stay required: the API fails closed.
+		cfg.Logger.Error("EDDY_TOKENS not imported", "err", err)
+	}
 	s.feed = newChangeFeed(cfg.DB.Read, cfg.EventPoll, cfg.MaxStreams, cfg.MaxStreamsPerClient, cfg.Logger)
 	r := chi.NewRouter()
 	// The recoverer sits inside the latency and log middleware, so that a
@@ -113,13 +131,13 @@ func New(cfg Config) http.Handler {
 		r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 		r.Get("/readyz", s.readyz)
 		r.Get("/openapi.json", s.openapi)
-		r.Handle("/metrics", s.metricsHandler())
+		r.With(s.auth, adminOnly).Handle("/metrics", s.metricsHandler())
 		mountUI(r)
 	})
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(s.auth)
+		r.Use(s.auth, s.rateLimit())
 		r.Group(func(r chi.Router) {
-			r.Use(bounded)
+			r.Use(bounded, s.owned)
 			r.Get("/kinds", s.listKinds)
 			r.Post("/jobs", s.submit)
 			r.Get("/jobs", s.listJobs)
@@ -136,7 +154,7 @@ func New(cfg Config) http.Handler {
 			r.Delete("/uploads/{id}", s.deleteUpload)
 		})
 		r.Group(func(r chi.Router) {
-			r.Use(streaming)
+			r.Use(streaming, s.owned)
 			r.Get("/jobs/{id}/events", s.events)
 			r.Get("/jobs/{id}/result", s.result)
 			r.Head("/jobs/{id}/result", s.result)
@@ -170,26 +188,5 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 			}
 		}()
 		next.ServeHTTP(w, r)
-	})
-}
-
-// auth accepts requests bearing one of the configured tokens.
-func (s *server) auth(next http.Handler) http.Handler {
-	if len(s.cfg.Tokens) == 0 {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The scheme is case-insensitive (RFC 9110 §11.1).
-		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		if ok && strings.EqualFold(scheme, "Bearer") {
-			for _, t := range s.cfg.Tokens {
-				if subtle.ConstantTimeCompare([]byte(got), []byte(t)) == 1 {
-					next.ServeHTTP(w, r)
-					return
-				}
-			}
-		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="eddy"`)
-		writeProblem(w, http.StatusUnauthorized, "a valid bearer token is required")
 	})
 }

@@ -43,6 +43,9 @@ var uploadExt = map[fileformat.Format]string{fileformat.HDF5: "h5", fileformat.M
 // contents is a 422 (413 when a MAT-file expands beyond the bound), with a
 // message that names what is wrong and nothing of the server.
 func (s *server) upload(w http.ResponseWriter, r *http.Request) {
+	if s.overQuota(w, r, false, max(r.ContentLength, 0)) {
+		return
+	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
 	r.Body = body // the multipart reader reads r.Body: the limit must hold there too
 	var (
@@ -115,6 +118,9 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.overQuota(w, r, false, n) {
+		return
+	}
 	format, datasets, err := fileformat.Inspect(r.Context(), tmpPath, fileformat.Limits{MaxInflated: s.cfg.MaxInflatedBytes})
 	var refused *fileformat.Error
 	switch {
@@ -146,7 +152,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		ds[i] = storage.Dataset{Name: d.Name, Shape: d.Shape, Dtype: d.Dtype}
 	}
 	u := &storage.Upload{ID: id, Filename: filename, Format: string(format), Bytes: n, SHA256: sum,
-		Datasets: ds, Path: key, CreatedAt: time.Now().UTC()}
+		Datasets: ds, Path: key, CreatedAt: time.Now().UTC(), Owner: callerOf(r).owner}
 	if err := storage.InsertUpload(r.Context(), s.cfg.DB.SQL, u); err != nil {
 		s.cfg.Artifacts.Remove(key)
 		s.internalError(w, r, fmt.Errorf("recording upload %s: %w", id, err))

@@ -2,8 +2,12 @@
 // the job workers in-process; with DATABASE_URL=postgres://… it only inserts jobs,
 // and cmd/worker processes run them.
 //
-//	api [flags]          serve
-//	api migrate [flags]  apply the database migrations and exit
+//	api [flags]                    serve
+//	api migrate [flags]            apply the database migrations and exit
+//	api token create [-scope user|admin] [-name N] [-owner O] [flags]
+//	                               store a new bearer token (hashed) and print it once
+//	api token list [flags]         list tokens: id, name, owner, scope, created, last used
+//	api token revoke [flags] ID    revoke a token
 package main
 
 import (
@@ -16,6 +20,13 @@ import (
 
 func main() {
 	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "token" {
+		if err := tokenCommand(args[1:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "api:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	migrate := len(args) > 0 && args[0] == "migrate"
 	if migrate {
 		args = args[1:]

@@ -64,6 +64,16 @@ type Config struct {
 	// CheckpointEvery is how often long runs save a checkpoint (jobs.Config).
 	CheckpointEvery time.Duration
 
+	// RateLimit, QuotaBytes and QuotaQueued bound each token's requests per
+	// minute and each owner's stored bytes and unfinished jobs (api.Config).
+	RateLimit   int
+	QuotaBytes  int64
+	QuotaQueued int
+	// Retention, when positive, is how long ended jobs and uploads are kept
+	// before the API deletes them (api.RunRetention).
+	Retention time.Duration
+	quotaBytes string
+
 	tokens, level string
 	workers       string
 	maxJobMemory  string
@@ -116,6 +126,10 @@ func Flags(fs *flag.FlagSet, workersDefault int) *Config {
 	fs.StringVar(&c.maxJobMemory, "max-job-memory", env("EDDY_MAX_JOB_MEMORY", ""), "memory one job may need by its kind's estimate, e.g. 512MiB, 4GiB or 2G; 0 for no limit "+
 		"(EDDY_MAX_JOB_MEMORY; default: 80% of the machine's memory divided by -workers; an API without workers, "+
 		"which cannot see the workers' machines, allows the whole 80%, so set it on every worker too)")
+	fs.IntVar(&c.RateLimit, "rate-limit", int(envInt("EDDY_RATE_LIMIT", api.DefaultRateLimit)), "requests per minute one token (or, without tokens, one IP address) may make; -1 for no limit (EDDY_RATE_LIMIT)")
+	fs.StringVar(&c.quotaBytes, "quota-bytes", env("EDDY_QUOTA_BYTES", "0"), "bytes of uploads and results one owner may store, e.g. 50GiB; 0 for no limit (EDDY_QUOTA_BYTES)")
+	fs.IntVar(&c.QuotaQueued, "quota-queued", int(envInt("EDDY_QUOTA_QUEUED", 0)), "queued and running jobs one owner may have; 0 for no limit (EDDY_QUOTA_QUEUED)")
+	fs.DurationVar(&c.Retention, "retention", envDuration("EDDY_RETENTION", 0), "delete ended jobs and uploads older than this, e.g. 720h; 0 keeps them (EDDY_RETENTION)")
 	fs.StringVar(&c.level, "log-level", env("EDDY_LOG_LEVEL", "info"), "debug, info, warn or error (EDDY_LOG_LEVEL)")
 	return c
 }
@@ -155,6 +169,11 @@ func (c *Config) Resolve() error {
 	c.Workers = 0
 	for _, n := range c.ClassWorkers {
 		c.Workers += n
+	}
+	if n, err := jobs.ParseMemorySize(c.quotaBytes); err != nil {
+		return fmt.Errorf("-quota-bytes: %w", err)
+	} else {
+		c.QuotaBytes = n
 	}
 	switch n, err := jobs.ParseMemorySize(c.maxJobMemory); {
 	case c.maxJobMemory == "":
@@ -297,14 +316,17 @@ func RunAPI(c *Config) error {
 // runAPI serves until ctx is cancelled, then shuts down in order.
 func runAPI(ctx context.Context, c *Config) error {
 	log := c.Logger()
-	if err := api.CheckAuthConfig(c.Addr, c.Tokens); err != nil {
-		return err
-	}
 	db, err := Open(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if _, err := api.ImportTokens(ctx, db, c.Tokens); err != nil {
+		return err
+	}
+	if err := api.CheckAuth(ctx, db, c.Addr); err != nil {
+		return err
+	}
 	if db.Dialect == storage.SQLite {
 		for _, class := range jobs.Classes() {
 			if c.ClassWorkers[class] == 0 {
@@ -322,7 +344,8 @@ func runAPI(ctx context.Context, c *Config) error {
 	// Shutdown waits for requests in flight but does not cancel them: event
 	// streams, which last as long as their job, are ended through closing.
 	closing := make(chan struct{})
-	handler := api.New(api.Config{Jobs: svc, DB: db, Artifacts: art, Tokens: c.Tokens,
+	handler := api.New(api.Config{Jobs: svc, DB: db, Artifacts: art, Tokens: c.Tokens, RequireTokens: !api.Loopback(c.Addr),
+		RateLimit: c.RateLimit, QuotaBytes: c.QuotaBytes, QuotaQueued: c.QuotaQueued,
 		MaxUploadBytes: c.MaxUploadBytes, MaxInflatedBytes: c.MaxInflatedBytes, Logger: log, Closing: closing,
 		MaxStreams: c.MaxStreams, MaxStreamsPerClient: c.MaxStreamsPerClient})
 	ln, err := net.Listen("tcp", c.Addr)
@@ -330,10 +353,13 @@ func runAPI(ctx context.Context, c *Config) error {
 		svc.Stop(context.Background())
 		return err
 	}
+	if c.Retention > 0 {
+		go api.RunRetention(ctx, svc, db, c.Retention, log)
+	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: api.ServerTimeouts.ReadHeader, IdleTimeout: api.ServerTimeouts.Idle}
 	srv.RegisterOnShutdown(func() { close(closing) })
 	log.Info("eddy api listening", "addr", ln.Addr().String(), "database", string(db.Dialect),
-		"workers", c.Workers, "class_workers", c.ClassWorkers, "data_dir", c.DataDir, "auth", len(c.Tokens) > 0)
+		"workers", c.Workers, "class_workers", c.ClassWorkers, "data_dir", c.DataDir, "require_tokens", !api.Loopback(c.Addr))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
