@@ -46,7 +46,8 @@ func (s *server) compareRuns(w http.ResponseWriter, r *http.Request) ([]*storage
 	}
 	runs := make([]*storage.Run, len(ids))
 	for i, id := range ids {
-		run, err := s.cfg.Jobs.Get(r.Context(), id)
+		// Another owner's job is compared with nothing: it does not exist.
+		run, err := s.visibleRun(r, id)
 		if err != nil {
 			s.writeErr(w, r, err)
 			return nil, false
