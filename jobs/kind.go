@@ -66,6 +66,18 @@ type UploadChecker interface {
 	CheckUploads(c *Checker, uploads map[string]*storage.Upload)
 }
 
+// FileChecker is implemented by params whose references can be checked
+// before the job is queued only by reading their files: what a header
+// records beyond the datasets listed at upload (the model a bitstream was
+// made by, say). uploads is UploadChecker's; file returns the local file
+// of the upload or result at a field's JSON Pointer, fetched on demand and
+// valid until CheckFiles returns, or false when there is none (a queued or
+// running job) or it cannot be fetched, which the run meets and reports.
+// Submit calls it after CheckUploads has found nothing wrong.
+type FileChecker interface {
+	CheckFiles(c *Checker, uploads map[string]*storage.Upload, file func(path string) (string, bool))
+}
+
 // Env is what a running kind gets besides its params.
 type Env struct {
 	// RunID is the job's id.

@@ -538,6 +538,31 @@ func (s *Service) checkReferences(ctx context.Context, params any) (*references,
 			return nil, err
 		}
 	}
+	if fc, ok := params.(FileChecker); ok {
+		var held []*storage.Local
+		defer func() {
+			for _, l := range held {
+				l.Close()
+			}
+		}()
+		file := func(path string) (string, bool) {
+			u := out.uploads[path]
+			if u == nil {
+				return "", false
+			}
+			l, err := storage.Fetch(ctx, s.artifacts, u.Path)
+			if err != nil {
+				return "", false
+			}
+			held = append(held, l)
+			return l.Path, true
+		}
+		var c Checker
+		fc.CheckFiles(&c, out.uploads, file)
+		if err := prefixPaths("/params", c.Err()); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 

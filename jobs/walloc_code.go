@@ -12,6 +12,7 @@ import (
 
 	"eddy/codec/walloc"
 	"eddy/fileformat"
+	"eddy/hdf5io"
 	"eddy/storage"
 )
 
@@ -139,6 +140,44 @@ func init() {
 		MaxAttempts: 2,
 		Run:         runWallocDecode,
 	})
+}
+
+// CheckFiles refuses, before the job is queued, a bitstream made by
+// another model than the one named (the .wlc header records the model's
+// id, the model file its own), as decoding would.
+func (p *WallocDecodeParams) CheckFiles(c *Checker, uploads map[string]*storage.Upload, file func(string) (string, bool)) {
+	modelPath, ok := file("/model")
+	if !ok {
+		return
+	}
+	bitsPath, ok := file("/bitstream")
+	if !ok {
+		return
+	}
+	f, err := hdf5io.Open(modelPath)
+	if err != nil {
+		c.Fail("/model", "the result of job %s cannot be read: %v", p.Model, err)
+		return
+	}
+	info, err := walloc.ReadInfo(f, walloc.ModelGroup)
+	f.Close()
+	if err != nil {
+		c.Fail("/model", "the result of job %s holds no readable model: %v", p.Model, err)
+		return
+	}
+	bf, err := os.Open(bitsPath)
+	if err != nil {
+		return
+	}
+	defer bf.Close()
+	h, err := walloc.ReadHeader(bf)
+	if err != nil {
+		c.Fail("/bitstream", "upload %s: %v", p.Bitstream, err)
+		return
+	}
+	if err := info.CheckHeader(h); err != nil {
+		c.Fail("/bitstream", "upload %s cannot be decoded by the model of job %s: %v", p.Bitstream, p.Model, err)
+	}
 }
 
 // loadWallocModel reads the model of a walloc.train result.

@@ -83,8 +83,9 @@ func TestWallocChain(t *testing.T) {
 
 // TestWallocSubmitChecksFormats: uploads of the wrong kind are refused at
 // submit, at the param that names them — a WAV file to an image model, an
-// HDF5 file to code, a PNG as a bitstream, a bitstream of audio or of
-// another number of latent channels — while the right ones are accepted.
+// HDF5 file to code, a PNG as a bitstream, a bitstream of audio, of another
+// number of latent channels or of another model — while the right ones are
+// accepted.
 func TestWallocSubmitChecksFormats(t *testing.T) {
 	ctx := context.Background()
 	dataDir := t.TempDir()
@@ -169,6 +170,21 @@ func TestWallocSubmitChecksFormats(t *testing.T) {
 	refused("walloc.decode", fmt.Sprintf(`{"model":%q,"bitstream":"png"}`, train.ID), "/params/bitstream")
 	refused("walloc.decode", fmt.Sprintf(`{"model":%q,"bitstream":"audio-wlc"}`, train.ID), "/params/bitstream")
 	refused("walloc.decode", fmt.Sprintf(`{"model":%q,"bitstream":"k48-wlc"}`, train.ID), "/params/bitstream")
+	// A bitstream of the model's signal and latent channels that another
+	// model made, and one that the model made.
+	r, _ := svc.Get(ctx, train.ID)
+	var id walloc.ModelID
+	if err := id.UnmarshalText([]byte(r.Result.Metrics["model_id"].(string))); err != nil {
+		t.Fatal(err)
+	}
+	h := walloc.Header{Signal: walloc.Image, Coding: walloc.CodingRange, Model: id, Levels: 3, LatentChannels: 12, Channels: 3, Height: 16, Width: 24}
+	upload("own-wlc", latents(h))
+	h.Model[0] ^= 1
+	upload("other-wlc", latents(h))
+	refused("walloc.decode", fmt.Sprintf(`{"model":%q,"bitstream":"other-wlc"}`, train.ID), "/params/bitstream")
+	if err := submit("walloc.decode", fmt.Sprintf(`{"model":%q,"bitstream":"own-wlc"}`, train.ID)); err != nil {
+		t.Fatalf("a bitstream of the model: %v", err)
+	}
 	if err := submit("walloc.encode", fmt.Sprintf(`{"model":%q,"input":"png"}`, train.ID)); err != nil {
 		t.Fatalf("a PNG to an image model: %v", err)
 	}
