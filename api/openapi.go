@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"eddy/jobs"
 )
@@ -62,6 +63,9 @@ func merge(ms ...map[string]any) map[string]any {
 	}
 	return out
 }
+
+var compareJobs = map[string]any{"name": "jobs", "in": "query", "required": true, "description": "2 to 8 job ids of one kind, comma-separated",
+	"schema": map[string]any{"type": "string"}}
 
 var idParam = []any{map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "string"}}}
 
@@ -125,6 +129,9 @@ func OpenAPI() map[string]any {
 				"fraction": map[string]any{"type": "number"}, "message": str,
 				"metrics": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "number"}}}}}}},
 		"SubmitRequest": map[string]any{"oneOf": submitVariants},
+		"CompareRow": map[string]any{"type": "object", "properties": map[string]any{
+			"name": str, "values": map[string]any{"type": "array", "description": "one value per compared job, in order; null where a job has none"},
+			"differs": map[string]any{"type": "boolean"}}},
 		"Upload": map[string]any{"type": "object", "properties": map[string]any{
 			"id": str, "filename": str, "format": map[string]any{"enum": []string{"hdf5", "mat", "envi", "png", "jpeg", "wav", "wlc"}},
 			"bytes": map[string]any{"type": "integer"}, "sha256": str,
@@ -189,6 +196,18 @@ func OpenAPI() map[string]any {
 			map[string]any{"parameters": append(append([]any{}, idParam...),
 				map[string]any{"name": "name", "in": "path", "required": true, "schema": str},
 				map[string]any{"name": "format", "in": "query", "schema": map[string]any{"enum": []string{"png", "svg"}}})})},
+		"/v1/compare": map[string]any{"get": op("Two or more jobs of one kind side by side: their params and metrics (one value per job, differs marking the rows that differ) and the plots they all have, drawn for all of them by /v1/compare/plots/{name} (plots is [] until every job has succeeded)",
+			merge(map[string]any{"200": resp("the comparison", map[string]any{"type": "object", "properties": map[string]any{
+				"kind": str, "jobs": map[string]any{"type": "array", "items": ref("Job")},
+				"params": map[string]any{"type": "array", "items": ref("CompareRow")}, "metrics": map[string]any{"type": "array", "items": ref("CompareRow")},
+				"plots": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}})}, problems("400", "404", "422")),
+			map[string]any{"parameters": []any{compareJobs}})},
+		"/v1/compare/plots/{name}": map[string]any{"get": op("One plot of several jobs' results (PNG or SVG): fields side by side on one colour scale, curves overlaid and labelled by job; axes not drawn are chosen as for one job's plot",
+			merge(map[string]any{"200": map[string]any{"description": "the picture", "content": map[string]any{
+				"image/png": map[string]any{}, "image/svg+xml": map[string]any{}}}, "304": map[string]any{"description": "not modified (ETag)"}}, problems("400", "404", "409", "422")),
+			map[string]any{"parameters": []any{compareJobs,
+				map[string]any{"name": "name", "in": "path", "required": true, "schema": str},
+				map[string]any{"name": "format", "in": "query", "schema": map[string]any{"enum": []string{"png", "svg"}}}}})},
 		"/v1/uploads": map[string]any{"post": op("Upload a file (raw body or multipart field `file`): HDF5, MATLAB v5 MAT, ENVI (an uncompressed tar of name.hdr and its data file), PNG, JPEG, WAV or .wlc; sniffed by content and inspected",
 			merge(map[string]any{"201": resp("stored and validated", ref("Upload"))}, problems("400", "413", "415", "422")),
 			map[string]any{"requestBody": map[string]any{"required": true, "content": map[string]any{
@@ -200,13 +219,71 @@ func OpenAPI() map[string]any {
 			"delete": op("Delete an upload and its file; 409 while a queued or running job references it",
 				merge(map[string]any{"204": resp("deleted", nil)}, problems("404", "409")), map[string]any{"parameters": idParam})},
 	}
+	completeOperations(paths)
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Eddy", "version": jobs.Version,
-			"description": "Scientific solver service: submit jobs, follow their progress, download HDF5 results."},
+			"description": "Scientific solver service: submit jobs, follow their progress, download HDF5 results.",
+			"license":     map[string]any{"name": "No licence granted yet: all rights reserved", "identifier": "LicenseRef-all-rights-reserved"}},
 		"servers":    []any{map[string]any{"url": "/"}},
 		"paths":      paths,
 		"components": map[string]any{"schemas": schemas, "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
 		"security":   []any{map[string]any{"bearer": []any{}}, map[string]any{}},
+	}
+}
+
+// operationIDs name the operations, as "METHOD path": the names a client
+// generated from the document gives its methods.
+var operationIDs = map[string]string{
+	"get /healthz":                      "getHealth",
+	"get /readyz":                       "getReadiness",
+	"get /metrics":                      "getMetrics",
+	"get /openapi.json":                 "getOpenAPI",
+	"get /v1/kinds":                     "listKinds",
+	"post /v1/jobs":                     "submitJob",
+	"get /v1/jobs":                      "listJobs",
+	"get /v1/jobs/{id}":                 "getJob",
+	"delete /v1/jobs/{id}":              "deleteJob",
+	"get /v1/jobs/{id}/progress":        "getJobProgress",
+	"post /v1/jobs/{id}/cancel":         "cancelJob",
+	"get /v1/jobs/{id}/events":          "streamJobEvents",
+	"get /v1/jobs/{id}/result":          "getJobResult",
+	"get /v1/events":                    "streamEvents",
+	"get /v1/jobs/{id}/datasets":        "listDatasets",
+	"get /v1/jobs/{id}/datasets/{name}": "getDataset",
+	"get /v1/jobs/{id}/plots":           "listPlots",
+	"get /v1/jobs/{id}/plots/{name}":    "getPlot",
+	"get /v1/compare":                   "compareJobs",
+	"get /v1/compare/plots/{name}":      "getComparePlot",
+	"post /v1/uploads":                  "createUpload",
+	"get /v1/uploads/{id}":              "getUpload",
+	"delete /v1/uploads/{id}":           "deleteUpload",
+}
+
+// completeOperations gives each operation its operationId, and the 4xx
+// answers that hold for whole groups of routes: 401 for everything under
+// /v1, which takes a bearer token when tokens are configured; and, for an
+// operation that has no 4xx of its own, the 431 with which the HTTP server
+// refuses oversized request headers before any route is reached.
+func completeOperations(paths map[string]any) {
+	for path, item := range paths {
+		for method, o := range item.(map[string]any) {
+			o := o.(map[string]any)
+			if id, ok := operationIDs[method+" "+path]; ok && o["operationId"] == nil {
+				o["operationId"] = id
+			}
+			responses := o["responses"].(map[string]any)
+			if strings.HasPrefix(path, "/v1/") && responses["401"] == nil {
+				responses["401"] = problems("401")["401"]
+			}
+			has4xx := false
+			for code := range responses {
+				has4xx = has4xx || strings.HasPrefix(code, "4")
+			}
+			if !has4xx {
+				responses["431"] = map[string]any{"description": "request headers too large (answered by the HTTP server, as plain text)",
+					"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
+			}
+		}
 	}
 }
