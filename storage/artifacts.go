@@ -143,7 +143,7 @@ func (w *dirWriter) Commit() error {
 		err = cerr
 	}
 	if err == nil {
-		err = w.d.publish(w.f.Name(), w.key)
+		err = w.d.publish(context.Background(), w.f.Name(), w.key)
 	}
 	if err != nil {
 		os.Remove(w.f.Name())
@@ -240,7 +240,7 @@ func (d *Dir) stage(key string) (string, error) {
 
 // publish renames the complete file at local onto key's and makes the
 // rename durable (where the file system supports syncing a folder).
-func (d *Dir) publish(local, key string) error {
+func (d *Dir) publish(_ context.Context, local, key string) error {
 	p, err := d.LocalPath(key)
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ type (
 	// publishes it as key, taking the file (publish).
 	stager interface {
 		stage(key string) (string, error)
-		publish(local, key string) error
+		publish(ctx context.Context, local, key string) error
 	}
 	// fetcher returns a local file holding key, valid until release is
 	// called.
@@ -86,7 +86,7 @@ func (s *Staged) Commit(ctx context.Context, key string) error {
 	}
 	s.done = true
 	if st, ok := s.store.(stager); ok {
-		if err := st.publish(s.Path, key); err != nil {
+		if err := st.publish(ctx, s.Path, key); err != nil {
 			os.Remove(s.Path)
 			return err
 		}

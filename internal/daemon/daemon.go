@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -74,6 +75,14 @@ type Config struct {
 	Retention time.Duration
 	quotaBytes string
 
+	// Store names the artifact store: empty for DataDir, a bucket URL
+	// (s3://bucket?endpoint=…) for object storage shared by many machines.
+	// ScratchDir holds files being written for a bucket, CacheDir up to
+	// CacheBytes of read copies from it.
+	Store, ScratchDir, CacheDir string
+	CacheBytes                  int64
+	cacheBytes                  string
+
 	tokens, level string
 	workers       string
 	maxJobMemory  string
@@ -130,6 +139,11 @@ func Flags(fs *flag.FlagSet, workersDefault int) *Config {
 	fs.StringVar(&c.quotaBytes, "quota-bytes", env("EDDY_QUOTA_BYTES", "0"), "bytes of uploads and results one owner may store, e.g. 50GiB; 0 for no limit (EDDY_QUOTA_BYTES)")
 	fs.IntVar(&c.QuotaQueued, "quota-queued", int(envInt("EDDY_QUOTA_QUEUED", 0)), "queued and running jobs one owner may have; 0 for no limit (EDDY_QUOTA_QUEUED)")
 	fs.DurationVar(&c.Retention, "retention", envDuration("EDDY_RETENTION", 0), "delete ended jobs and uploads older than this, e.g. 720h; 0 keeps them (EDDY_RETENTION)")
+	fs.StringVar(&c.Store, "store", env("EDDY_STORE", ""), "artifact store: a bucket URL such as s3://bucket?endpoint=http://host:9000&region=us-east-1&use_path_style=true "+
+		"(credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or empty for -data-dir (EDDY_STORE)")
+	fs.StringVar(&c.ScratchDir, "scratch-dir", env("EDDY_SCRATCH_DIR", ""), "with a bucket store: folder of result files being written; default <data-dir>/scratch (EDDY_SCRATCH_DIR)")
+	fs.StringVar(&c.CacheDir, "cache-dir", env("EDDY_CACHE_DIR", ""), "with a bucket store: folder of local copies of artifacts read, one per process; default <data-dir>/cache (EDDY_CACHE_DIR)")
+	fs.StringVar(&c.cacheBytes, "cache-bytes", env("EDDY_CACHE_BYTES", "4GiB"), "with a bucket store: bound of the local copies, e.g. 4GiB (EDDY_CACHE_BYTES)")
 	fs.StringVar(&c.level, "log-level", env("EDDY_LOG_LEVEL", "info"), "debug, info, warn or error (EDDY_LOG_LEVEL)")
 	return c
 }
@@ -169,6 +183,19 @@ func (c *Config) Resolve() error {
 	c.Workers = 0
 	for _, n := range c.ClassWorkers {
 		c.Workers += n
+	}
+	if c.cacheBytes != "" {
+		n, err := jobs.ParseMemorySize(c.cacheBytes)
+		if err != nil {
+			return fmt.Errorf("-cache-bytes: %w", err)
+		}
+		c.CacheBytes = n
+	}
+	if c.ScratchDir == "" {
+		c.ScratchDir = filepath.Join(c.DataDir, "scratch")
+	}
+	if c.CacheDir == "" {
+		c.CacheDir = filepath.Join(c.DataDir, "cache")
 	}
 	if n, err := jobs.ParseMemorySize(c.quotaBytes); err != nil {
 		return fmt.Errorf("-quota-bytes: %w", err)
@@ -450,7 +477,13 @@ func Migrate(c *Config) error {
 }
 
 func newService(db *storage.DB, c *Config, log *slog.Logger) (*jobs.Service, storage.Artifacts, error) {
-	art, err := storage.NewDir(c.DataDir)
+	spec := c.Store
+	if spec == "" {
+		spec = c.DataDir
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	art, err := storage.OpenStore(ctx, spec, c.ScratchDir, c.CacheDir, c.CacheBytes)
+	cancel()
 	if err != nil {
 		return nil, nil, err
 	}
