@@ -46,6 +46,9 @@ type stream struct {
 func (e *env) openStream(t *testing.T, id string) (*stream, int) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", e.url+"/v1/jobs/"+id+"/events", nil)
+	if e.token != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token)
+	}
 	resp, err := e.client.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,9 @@ import (
 func (e *env) openListStream(t *testing.T) *stream {
 	t.Helper()
 	req, _ := http.NewRequest("GET", e.url+"/v1/events", nil)
+	if e.token != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token)
+	}
 	resp, err := e.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
