@@ -76,6 +76,9 @@ type plotSpec struct {
 	URL   string `json:"url"`
 	Kind  string `json:"kind"` // heatmap or lines
 	Title string `json:"title"`
+	// Truth names the dataset of exact or true values drawn with this one:
+	// dashed over a line plot, next to a heatmap on the same colour scale.
+	Truth string `json:"truth,omitempty"`
 	// Selectors are the query parameters that choose an index on an axis:
 	// the leading axes of a heatmap, the series axis of a line plot with
 	// more than maxSeries lines.
@@ -177,11 +180,11 @@ func planPlots(jobID string, list []datasetMeta) []plotPlan {
 		}
 		if p.Kind == "lines" {
 			p.coord = coordFor(axes[p.abscissa], d.Shape[p.abscissa])
-			for _, name := range []string{d.Name + "_exact", "truth_" + d.Name, d.Name + "_truth"} {
-				if t := byName[name]; t != nil && t.Dims == d.Dims && slices.Equal(t.Shape, d.Shape) && strings.HasPrefix(t.Dtype, "float") {
-					p.truth = t
-					break
-				}
+		}
+		for _, name := range []string{d.Name + "_exact", "truth_" + d.Name, d.Name + "_truth"} {
+			if t := byName[name]; t != nil && t.Dims == d.Dims && slices.Equal(t.Shape, d.Shape) && strings.HasPrefix(t.Dtype, "float") {
+				p.truth, p.Truth = t, t.Name
+				break
 			}
 		}
 		plans = append(plans, p)
@@ -420,13 +423,25 @@ func readFrame(f *hdf5io.File, p plotPlan, index map[string]int) (*frame, error)
 	return fr, nil
 }
 
-// drawHeatmap draws one 2-D frame of a field with a colour bar.
+// drawHeatmap draws one 2-D frame of a field with a colour bar; a field
+// with a truth (an abundance map and the true one, a solution and the exact
+// one) is drawn next to the same frame of its truth, on one colour scale.
 func drawHeatmap(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, index map[string]int, format string) error {
 	fr, err := readFrame(f, p, index)
 	if err != nil {
 		return err
 	}
-	return renderHeatmaps(buf, []*frame{fr}, format)
+	frames := []*frame{fr}
+	if p.truth != nil {
+		tp := p
+		tp.data, tp.Title = *p.truth, p.truth.Name
+		tf, err := readFrame(f, tp, index)
+		if err != nil {
+			return err
+		}
+		frames = append(frames, tf)
+	}
+	return renderHeatmaps(buf, frames, format)
 }
 
 // colourMap is the colour scale of values in [lo, hi]: a diverging

@@ -20,6 +20,7 @@ type plotDoc struct {
 	Name      string `json:"name"`
 	URL       string `json:"url"`
 	Kind      string `json:"kind"`
+	Truth     string `json:"truth"`
 	Selectors []struct {
 		Name string `json:"name"`
 		Size int    `json:"size"`
@@ -131,8 +132,14 @@ func TestPlotsOfEveryKind(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: PNG does not decode: %v", p.Name, err)
 				}
-				if b := img.Bounds(); b.Dx() != 672 || b.Dy() != 480 {
-					t.Errorf("%s: %v pixels, want 672×480", p.Name, b)
+				// A field with a truth is drawn next to it: two panels and
+				// one colour bar.
+				wantW := 672
+				if p.Kind == "heatmap" && p.Truth != "" {
+					wantW = 1066
+				}
+				if b := img.Bounds(); b.Dx() != wantW || b.Dy() != 480 {
+					t.Errorf("%s: %v pixels, want %d×480", p.Name, b, wantW)
 				}
 				if keep != "" {
 					os.WriteFile(filepath.Join(keep, c.name+"_"+strings.ReplaceAll(p.Name, "/", "_")+".png"), body, 0o644)

@@ -241,7 +241,7 @@ func init() {
 			return &UnmixParams{Variable: "Y", Layout: string(hyperspectral.LayoutBandsPixels),
 				Config: hyperspectral.DefaultConfig(), InitScale: "none"}
 		},
-		Outputs: []string{"endmembers", "abundances", "guidance_map", "channel_weights", "objective_history", "match", "wavelengths"},
+		Outputs: []string{"endmembers", "abundances", "guidance_map", "channel_weights", "objective_history", "match", "wavelengths", "endmembers_truth", "abundances_truth"},
 		Metrics: map[string]string{
 			"converged":        "bool: the stop rule of tol held over a window of stop_window iterations (always true for vca_fcls, which does not iterate)",
 			"stopped_by":       "string: what ended the run: tol (the stop rule held over the last stop_window iterations), max_iterations, or direct (vca_fcls)",
@@ -249,7 +249,8 @@ func init() {
 			"objective":        "float64: final objective F, for the data scaled to maximum 1 (iterative methods)",
 			"rel_decrease":     "float64: relative decrease of the objective over the last stop_window iterations, or over all of them if fewer (iterative methods)",
 			"iterations":       "int64: iterations run, the stop iteration (0 for vca_fcls)",
-			"lambda":           "float64: weight λ of the sparsity term used",
+			"lambda":           "float64: weight λ of the sparsity term used (0 for the methods without one)",
+			"lambda_rule":      "string: how λ was chosen: discrepancy (rrlbs without lambda: from the data, a fixed multiple of the start's per-pixel misfit in excess of the estimated noise), param (κ·λ_Q with the lambda param), qian_default (κ = 0.05 times Qian's sparseness estimate: l12nmf without lambda, or rrlbs on too few pixels for the noise estimate), or none",
 			"scale":            "float64: factor by which the cube was divided (its maximum)",
 			"mean_sad":         "float64: mean spectral angle to the true endmembers, in radians (with truth)",
 			"sad":              "float64 array: spectral angle per true endmember, in radians (with truth)",
@@ -466,6 +467,9 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	if hdr != nil && hdr.Wavelengths != nil && err == nil {
 		err = w.WriteFloat64("wavelengths", hdr.Wavelengths, []int{len(hdr.Wavelengths)}, "band", hdr.WavelengthUnits)
 	}
+	if m := res.Metrics; m != nil && cfg.Truth != nil {
+		writeAlignedTruth(write, cfg.Truth, m.Match, bands, k, res.Rows, res.Cols)
+	}
 	if m := res.Metrics; m != nil && err == nil {
 		match := make([]int64, len(m.Match))
 		for i, j := range m.Match {
@@ -479,6 +483,9 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	env.Metrics["iterations"] = res.Iterations
 	unmixConvergence(env, cfg, res)
 	env.Metrics["lambda"] = res.Lambda
+	if res.LambdaRule != "" {
+		env.Metrics["lambda_rule"] = res.LambdaRule
+	}
 	env.Metrics["scale"] = res.Scale
 	if m := res.Metrics; m != nil {
 		env.Metrics["mean_sad"] = m.MeanSAD
@@ -701,4 +708,40 @@ func unmixCheckpoints(env *Env) (hyperspectral.Options, error) {
 		return nil // the run goes on; only a resume would start earlier
 	}
 	return opts, nil
+}
+
+// writeAlignedTruth writes the ground truth beside the estimate it was
+// matched to, so that each can be drawn over or next to its estimate:
+// endmembers_truth (band,endmember) and, with true abundances,
+// abundances_truth (endmember,row,col), column or map j holding the true
+// endmember matched to estimated endmember j; NaN where an estimate matched
+// none (more estimates than true endmembers).
+func writeAlignedTruth(write func(name string, data []float64, shape []int, dims string), truth *hyperspectral.Truth,
+	match []int, bands, k, rows, cols int) {
+	em := make([]float64, bands*k)
+	for i := range em {
+		em[i] = math.NaN()
+	}
+	for t, j := range match {
+		for b := range bands {
+			em[b*k+j] = truth.Endmembers.At(b, t)
+		}
+	}
+	write("endmembers_truth", em, []int{bands, k}, "band,endmember")
+	if truth.Abundances == nil {
+		return
+	}
+	ab := make([]float64, k*rows*cols)
+	for i := range ab {
+		ab[i] = math.NaN()
+	}
+	for t, j := range match {
+		row := truth.Abundances.RawRowView(t) // pixels in the cube's order, column-major
+		for r := range rows {
+			for c := range cols {
+				ab[(j*rows+r)*cols+c] = row[r+c*rows]
+			}
+		}
+	}
+	write("abundances_truth", ab, []int{k, rows, cols}, "endmember,row,col")
 }

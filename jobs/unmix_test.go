@@ -97,7 +97,7 @@ func TestUnmixKindOnJasper(t *testing.T) {
 	if _, ok := m["mean_rmse"]; !ok || m["truth_abundances"] != "A" {
 		t.Errorf("RMSE present %v, truth abundances %v; want RMSE from A", ok, m["truth_abundances"])
 	}
-	want := "abundances,channel_weights,endmembers,guidance_map,match,objective_history"
+	want := "abundances,abundances_truth,channel_weights,endmembers,endmembers_truth,guidance_map,match,objective_history"
 	if got := strings.Join(r.Result.Datasets, ","); got != want {
 		t.Errorf("datasets %s, want %s", got, want)
 	}
