@@ -54,6 +54,9 @@ type MG struct {
 	opts   MGOptions
 	work   chan mgJob // nil: serial
 	done   chan struct{}
+	// unfused makes level 0 run its passes separately, as the coarse
+	// levels do; tests compare the two.
+	unfused bool
 }
 
 // MGOptions tune MG; the zero value selects the defaults.
@@ -498,24 +501,36 @@ func (m *MG) cycle(l int) {
 		m.solveCoarsest(lv)
 		return
 	}
-	if m.opts.Nu == 0 {
+	c := m.levels[l+1]
+	// The finest level fuses its passes over the grid (memory traffic is
+	// its cost): the first red and black half-sweeps, the residual with the
+	// restriction, the prolongation with the next black half-sweep.
+	fused := lv.st != nil && m.opts.Nu > 0 && !m.unfused
+	switch {
+	case m.opts.Nu == 0:
 		clear(lv.x)
-	} else {
+	case fused:
+		m.run(mgJob{op: opFirstBlack, l: lv, hi: lv.rows()})
+	default:
 		// From x = 0 the first red half-sweep is x = D⁻¹b on red.
 		m.run(mgJob{op: opFirst, l: lv, hi: lv.rows()})
 		m.smooth(lv, 1)
-		for range m.opts.Nu - 1 {
-			m.smooth(lv, 0)
-			m.smooth(lv, 1)
-		}
+	}
+	for range max(m.opts.Nu-1, 0) {
+		m.smooth(lv, 0)
+		m.smooth(lv, 1)
 	}
 	// After a black half-sweep the black residuals are zero: only the red
 	// ones are computed.
-	m.run(mgJob{op: opResidual, l: lv, hi: lv.rows(), colour: min(m.opts.Nu, 1)})
-	c := m.levels[l+1]
-	m.run(mgJob{op: opRestrict, l: lv, hi: c.n})
+	if fused {
+		clear(c.b)
+		m.run(mgJob{op: opResidualRestrict, l: lv, hi: lv.rows(), align: lv.blockRows()})
+	} else {
+		m.run(mgJob{op: opResidual, l: lv, hi: lv.rows(), colour: min(m.opts.Nu, 1)})
+		m.run(mgJob{op: opRestrict, l: lv, hi: c.n})
+	}
 	switch {
-	case l+2 == len(m.levels): // the coarsest level: exact
+	case l+2 == len(m.levels): // the coarsest level
 		m.cycle(l + 1)
 	case m.opts.VCycle:
 		m.cycle(l + 1)
@@ -523,11 +538,28 @@ func (m *MG) cycle(l int) {
 	default:
 		m.kstep(l + 1)
 	}
-	m.run(mgJob{op: opProlong, l: lv, hi: lv.n})
-	for range m.opts.Nu {
-		m.smooth(lv, 1)
+	if fused {
+		m.run(mgJob{op: opProlongBlack, l: lv, hi: lv.rows()})
 		m.smooth(lv, 0)
+	} else {
+		m.run(mgJob{op: opProlong, l: lv, hi: lv.n})
 	}
+	for i := range m.opts.Nu {
+		if i > 0 || !fused {
+			m.smooth(lv, 1)
+			m.smooth(lv, 0)
+		}
+	}
+}
+
+// blockRows returns the number of grid rows of level 0 that make up one row
+// of 2^d blocks: a split of the rows at a multiple of it keeps every
+// aggregate on one side.
+func (l *mgLevel) blockRows() int {
+	if l.st.Dim == 3 {
+		return 2 * l.st.Shape[1]
+	}
+	return 2
 }
 
 // kstep sets c.x to the K-cycle's approximate solution of A_c x = b_c: one
@@ -645,6 +677,10 @@ const (
 	opSweep    = iota // red–black half-sweep of one colour on x
 	opFirst           // x = D⁻¹b on red, 0 on black
 	opResidual        // r = b − A x; with colour 1 on red only, 0 on black
+	// Level 0 only:
+	opFirstBlack       // x = D⁻¹b on red, then the black half-sweep
+	opResidualRestrict // b_c += Pᵀ r for the red residuals (the black are 0)
+	opProlongBlack     // the black half-sweep on x + P x_c (red x left stale)
 	opRestrict        // b_c = Pᵀ r, over the aggregates
 	opProlong         // x += P x_c
 	opApply           // dst = A src (coarse levels)
@@ -656,6 +692,7 @@ type mgJob struct {
 	l          *mgLevel
 	lo, hi     int
 	dst, src   []float64 // opApply's vectors
+	align      int       // a split point must be a multiple of align
 }
 
 // mgWorker runs jobs until work is closed.
@@ -675,6 +712,9 @@ func (m *MG) run(j mgJob) {
 	}
 	upper := j
 	upper.lo = j.lo + (j.hi-j.lo)/2
+	if j.align > 1 {
+		upper.lo -= upper.lo % j.align
+	}
 	j.hi = upper.lo
 	m.work <- upper
 	j.exec()
@@ -752,6 +792,12 @@ func (j mgJob) exec() {
 		}
 	case opApply:
 		l.applyCSR(j.dst, j.src, j.lo, j.hi)
+	case opFirstBlack:
+		firstBlackStencil(l.st, l.zero, l.inv, l.x, l.b, j.lo, j.hi)
+	case opResidualRestrict:
+		residualRestrictStencil(l.st, l.zero, l.x, l.b, l.agg, l.next.b, j.lo, j.hi)
+	case opProlongBlack:
+		prolongBlackStencil(l.st, l.zero, l.inv, l.x, l.b, l.agg, l.next.x, j.lo, j.hi)
 	}
 }
 
@@ -868,6 +914,112 @@ func residualStencil(a *poisson.Stencil, z, r, x, b []float64, redOnly bool, lo,
 			w := wx[i]
 			rr[i] += w * xr[i+1]
 			rr[i+1] += w * xr[i]
+		}
+	}
+}
+
+// firstBlackStencil performs the first red and black half-sweeps from x = 0
+// on grid rows [lo, hi) in one pass: x = D⁻¹b on red, and on black
+// x = D⁻¹(b + Σ w·D⁻¹b) with the red values formed on the fly.
+func firstBlackStencil(a *poisson.Stencil, z, inv, x, b []float64, lo, hi int) {
+	nx, ny := a.Shape[0], a.Shape[1]
+	for row := lo; row < hi; row++ {
+		j, k := row%ny, row/ny
+		r := row * nx
+		bs, ws, bn, wn, bb, wb, bt, wt := rowNeighbours(a, z, b, j, k)
+		is, _, in, _, ib, _, it, _ := rowNeighbours(a, z, inv, j, k)
+		xr, br, wx, ir := x[r:r+nx], b[r:r+nx], a.W[0][r:r+nx], inv[r:r+nx]
+		is, in, ib, it = is[:nx], in[:nx], ib[:nx], it[:nx]
+		bs, ws, bn, wn = bs[:nx], ws[:nx], bn[:nx], wn[:nx]
+		bb, wb, bt, wt = bb[:nx], wb[:nx], bt[:nx], wt[:nx]
+		red := (j + k) & 1
+		for i := red; i < nx; i += 2 {
+			xr[i] = br[i] * ir[i]
+		}
+		for i := 1 - red; i < nx; i += 2 {
+			s := br[i] + ws[i]*(bs[i]*is[i]) + wn[i]*(bn[i]*in[i]) + wb[i]*(bb[i]*ib[i]) + wt[i]*(bt[i]*it[i])
+			if i > 0 {
+				s += wx[i-1] * (br[i-1] * ir[i-1])
+			}
+			if i < nx-1 {
+				s += wx[i] * (br[i+1] * ir[i+1])
+			}
+			xr[i] = s * ir[i]
+		}
+	}
+}
+
+// residualRestrictStencil adds the red residuals b − A x of grid rows
+// [lo, hi) to their aggregates' entries of bc (the black residuals are zero
+// after a black half-sweep). Rows [lo, hi) must hold whole blocks, so that
+// two calls on disjoint ranges write disjoint entries.
+func residualRestrictStencil(a *poisson.Stencil, z, x, b []float64, agg []int32, bc []float64, lo, hi int) {
+	nx, ny := a.Shape[0], a.Shape[1]
+	for row := lo; row < hi; row++ {
+		j, k := row%ny, row/ny
+		r := row * nx
+		xs, ws, xn, wn, xb, wb, xt, wt := rowNeighbours(a, z, x, j, k)
+		xr, br, wx, d, ar := x[r:r+nx], b[r:r+nx], a.W[0][r:r+nx], a.Diag[r:r+nx], agg[r:r+nx]
+		xs, ws, xn, wn = xs[:nx], ws[:nx], xn[:nx], wn[:nx]
+		xb, wb, xt, wt = xb[:nx], wb[:nx], xt[:nx], wt[:nx]
+		for i := (j + k) & 1; i < nx; i += 2 {
+			g := ar[i]
+			if g < 0 {
+				continue
+			}
+			s := br[i] - d[i]*xr[i] + ws[i]*xs[i] + wn[i]*xn[i] + wb[i]*xb[i] + wt[i]*xt[i]
+			if i > 0 {
+				s += wx[i-1] * xr[i-1]
+			}
+			if i < nx-1 {
+				s += wx[i] * xr[i+1]
+			}
+			bc[g] += s
+		}
+	}
+}
+
+// prolongBlackStencil performs the black half-sweep that follows the
+// prolongation x += P e on grid rows [lo, hi), reading the red neighbours as
+// x + P e without storing them: the red half-sweep after it overwrites
+// every red value from the black ones, so x need not be updated there.
+// Inactive cells (agg −1) have no couplings, so e[0] stands in for them.
+func prolongBlackStencil(a *poisson.Stencil, z, inv, x, b []float64, agg []int32, e []float64, lo, hi int) {
+	nx, ny, nz := a.Shape[0], a.Shape[1], a.Shape[2]
+	p := nx * ny
+	v := func(c int) float64 {
+		return x[c] + e[max(agg[c], 0)]
+	}
+	for row := lo; row < hi; row++ {
+		j, k := row%ny, row/ny
+		r := row * nx
+		_, ws, _, wn, _, wb, _, wt := rowNeighbours(a, z, x, j, k)
+		br, wx, ir := b[r:r+nx], a.W[0][r:r+nx], inv[r:r+nx]
+		ws, wn, wb, wt = ws[:nx], wn[:nx], wb[:nx], wt[:nx]
+		for i := 1 - (j+k)&1; i < nx; i += 2 {
+			c := r + i
+			s := br[i]
+			if w := ws[i]; w != 0 {
+				s += w * v(c-nx)
+			}
+			if w := wn[i]; w != 0 {
+				s += w * v(c+nx)
+			}
+			if w := wb[i]; w != 0 {
+				s += w * v(c-p)
+			}
+			if w := wt[i]; w != 0 && k < nz-1 {
+				s += w * v(c+p)
+			}
+			if i > 0 {
+				if w := wx[i-1]; w != 0 {
+					s += w * v(c-1)
+				}
+			}
+			if w := wx[i]; w != 0 {
+				s += w * v(c+1)
+			}
+			x[c] = s * ir[i]
 		}
 	}
 }

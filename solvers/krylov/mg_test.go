@@ -123,33 +123,38 @@ func TestMGVCycleConverges(t *testing.T) {
 // goroutines gives bitwise the result of one: the hierarchy built with
 // GOMAXPROCS = 1 runs serially.
 func TestMGDeterministicNoAlloc(t *testing.T) {
-	s, _, b := sceneCSR(t, "smoke", 2, 512) // the parallel path on two levels
-	prev := runtime.GOMAXPROCS(1)
-	serial, err := krylov.NewMG(s.A, krylov.MGOptions{})
-	runtime.GOMAXPROCS(prev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	par, err := krylov.NewMG(s.A, krylov.MGOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	z1, z2 := make([]float64, s.Len()), make([]float64, s.Len())
-	serial.Precondition(z1, b)
-	par.Precondition(z2, b)
-	for i := range z1 {
-		if z1[i] != z2[i] {
-			t.Fatalf("entry %d: serial %v, split %v", i, z1[i], z2[i])
+	for _, tc := range []struct {
+		scene  string
+		dim, n int
+	}{{"smoke", 2, 512}, {"random", 3, 41}} { // the parallel path, split inside a block row if unaligned
+		s, _, b := sceneCSR(t, tc.scene, tc.dim, tc.n)
+		prev := runtime.GOMAXPROCS(1)
+		serial, err := krylov.NewMG(s.A, krylov.MGOptions{})
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	par.Precondition(z1, b)
-	for i := range z1 {
-		if z1[i] != z2[i] {
-			t.Fatalf("entry %d: %v, then %v", i, z2[i], z1[i])
+		par, err := krylov.NewMG(s.A, krylov.MGOptions{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if n := testing.AllocsPerRun(3, func() { par.Precondition(z2, b) }); n != 0 {
-		t.Errorf("Precondition: %v allocations, want 0", n)
+		z1, z2 := make([]float64, s.Len()), make([]float64, s.Len())
+		serial.Precondition(z1, b)
+		par.Precondition(z2, b)
+		for i := range z1 {
+			if z1[i] != z2[i] {
+				t.Fatalf("%s %d-D: entry %d: serial %v, split %v", tc.scene, tc.dim, i, z1[i], z2[i])
+			}
+		}
+		par.Precondition(z1, b)
+		for i := range z1 {
+			if z1[i] != z2[i] {
+				t.Fatalf("%s %d-D: entry %d: %v, then %v", tc.scene, tc.dim, i, z2[i], z1[i])
+			}
+		}
+		if n := testing.AllocsPerRun(3, func() { par.Precondition(z2, b) }); n != 0 {
+			t.Errorf("%s %d-D: Precondition: %v allocations, want 0", tc.scene, tc.dim, n)
+		}
 	}
 }
 
