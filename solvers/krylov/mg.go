@@ -681,9 +681,9 @@ const (
 	opFirstBlack       // x = D⁻¹b on red, then the black half-sweep
 	opResidualRestrict // b_c += Pᵀ r for the red residuals (the black are 0)
 	opProlongBlack     // the black half-sweep on x + P x_c (red x left stale)
-	opRestrict        // b_c = Pᵀ r, over the aggregates
-	opProlong         // x += P x_c
-	opApply           // dst = A src (coarse levels)
+	opRestrict         // b_c = Pᵀ r, over the aggregates
+	opProlong          // x += P x_c
+	opApply            // dst = A src (coarse levels)
 )
 
 // mgJob is one kernel call over [lo, hi).
