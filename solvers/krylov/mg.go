@@ -62,7 +62,7 @@ type MG struct {
 // MGOptions tune MG; the zero value selects the defaults.
 type MGOptions struct {
 	// Nu is the number of red–black Gauss–Seidel sweeps before and after
-	// the coarse correction; zero means 1. Measured on the smoke scene at
+	// the coarse correction; zero means 1, negative is invalid. Measured on the smoke scene at
 	// 128³: 9 iterations to 1e-6 and 0.8 CPU-s with 1, 8 and 1.0–1.7 CPU-s
 	// with 2.
 	Nu int
@@ -130,7 +130,7 @@ func NewMG(a *poisson.Stencil, o MGOptions) (*MG, error) {
 	if o.Trunc == 0 {
 		o.Trunc = 0.25
 	}
-	if o.Nu < 0 || !(o.Scale > 0 && o.Scale < 2) || !(o.Trunc > 0 && o.Trunc < 1) {
+	if o.Nu < 1 || !(o.Scale > 0 && o.Scale < 2) || !(o.Trunc > 0 && o.Trunc < 1) {
 		panic(fmt.Sprintf("krylov: invalid MG options %+v", o))
 	}
 	m := &MG{opts: o}
@@ -470,7 +470,13 @@ func (m *MG) Unknowns() []int {
 func (m *MG) Variable() bool { return !m.opts.VCycle }
 
 // Bytes returns the memory of the hierarchy, in bytes (the finest operator
-// excluded).
+// excluded): 24 bytes per finest cell (residual, inverse diagonal,
+// aggregation) plus about 84 + 24d bytes per coarse unknown (sparse row of
+// 2d couplings, diagonal, six vectors, transfers), and the dense coarsest
+// factor (at most 8·512² bytes). The coarse levels hold about 1/(2^d − 1)
+// as many unknowns as the finest has cells, fewer where cells are solid
+// or air: measured on the smoke scene, 8.1 grid vectors (8 bytes per
+// cell) in 2-D, 5.7 in 3-D.
 func (m *MG) Bytes() int64 {
 	var b int64
 	for _, l := range m.levels {
@@ -505,18 +511,15 @@ func (m *MG) cycle(l int) {
 	// The finest level fuses its passes over the grid (memory traffic is
 	// its cost): the first red and black half-sweeps, the residual with the
 	// restriction, the prolongation with the next black half-sweep.
-	fused := lv.st != nil && m.opts.Nu > 0 && !m.unfused
-	switch {
-	case m.opts.Nu == 0:
-		clear(lv.x)
-	case fused:
+	fused := lv.st != nil && !m.unfused
+	if fused {
 		m.run(mgJob{op: opFirstBlack, l: lv, hi: lv.rows()})
-	default:
+	} else {
 		// From x = 0 the first red half-sweep is x = D⁻¹b on red.
 		m.run(mgJob{op: opFirst, l: lv, hi: lv.rows()})
 		m.smooth(lv, 1)
 	}
-	for range max(m.opts.Nu-1, 0) {
+	for range m.opts.Nu - 1 {
 		m.smooth(lv, 0)
 		m.smooth(lv, 1)
 	}
@@ -526,7 +529,7 @@ func (m *MG) cycle(l int) {
 		clear(c.b)
 		m.run(mgJob{op: opResidualRestrict, l: lv, hi: lv.rows(), align: lv.blockRows()})
 	} else {
-		m.run(mgJob{op: opResidual, l: lv, hi: lv.rows(), colour: min(m.opts.Nu, 1)})
+		m.run(mgJob{op: opResidual, l: lv, hi: lv.rows(), colour: 1})
 		m.run(mgJob{op: opRestrict, l: lv, hi: c.n})
 	}
 	switch {
