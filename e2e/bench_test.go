@@ -23,10 +23,11 @@ const trivialJob = `{"kind":"poisson.solve","params":{"n":8}}`
 func deployment(b *testing.B, dialect string) client {
 	addr := freeAddr(b)
 	data := b.TempDir()
+	// The load is the point: no per-client rate limit.
 	if dialect == "sqlite" {
-		startProc(b, "api", []string{"EDDY_ADDR=" + addr, "EDDY_DATA_DIR=" + data, "DATABASE_URL=", "EDDY_WORKERS=2", "EDDY_LOG_LEVEL=warn"})
+		startProc(b, "api", []string{"EDDY_ADDR=" + addr, "EDDY_DATA_DIR=" + data, "DATABASE_URL=", "EDDY_WORKERS=2", "EDDY_LOG_LEVEL=warn", "EDDY_RATE_LIMIT=-1"})
 	} else {
-		env := []string{"DATABASE_URL=" + pgtest.NewDatabase(b), "EDDY_DATA_DIR=" + data, "EDDY_ADDR=" + addr, "EDDY_LOG_LEVEL=warn"}
+		env := []string{"DATABASE_URL=" + pgtest.NewDatabase(b), "EDDY_DATA_DIR=" + data, "EDDY_ADDR=" + addr, "EDDY_LOG_LEVEL=warn", "EDDY_RATE_LIMIT=-1"}
 		startProc(b, "api", env)
 		for i := 0; i < 2; i++ {
 			startProc(b, "worker", append(env, "EDDY_WORKERS=2"))
