@@ -1,8 +1,10 @@
 // Package krylov solves symmetric positive definite linear systems A x = b by
 // Krylov subspace methods: the conjugate gradient method (CG) and
 // preconditioned CG (PCG), with the preconditioners Jacobi, IC(0) and MIC(0)
-// (IC, on a CSR matrix) and a geometric aggregation multigrid V-cycle on the
-// cell grids of eddy/pde/poisson (MG).
+// (IC, on a CSR matrix) and an aggregation multigrid K-cycle on the cell
+// grids of eddy/pde/poisson (MG), whose iteration count stays flat as the
+// grid grows. A preconditioner that is a nonlinear map (the K-cycle)
+// reports it through VariablePreconditioner, and PCG then runs flexible CG.
 //
 // Operators and preconditioners are matrix-free interfaces (Operator,
 // Preconditioner), so a stencil such as eddy/pde/poisson's Laplacian is used
