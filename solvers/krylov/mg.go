@@ -139,7 +139,9 @@ func NewMG(a *poisson.Stencil, o MGOptions) (*MG, error) {
 	for i, d := range a.Diag {
 		inv[i] = 1 / d
 	}
-	fine := &mgLevel{n: nc, st: a, inv: inv, r: make([]float64, nc), zero: make([]float64, a.Shape[0])}
+	// Level 0 needs no residual vector: its residual goes straight into
+	// the coarse right-hand side.
+	fine := &mgLevel{n: nc, st: a, inv: inv, zero: make([]float64, a.Shape[0])}
 	m.levels = append(m.levels, fine)
 
 	// Positions of the current level's unknowns on a grid of shape sh.
@@ -156,9 +158,6 @@ func NewMG(a *poisson.Stencil, o MGOptions) (*MG, error) {
 		csh, cpos := l.aggregate(a.Dim, sh, pos)
 		c := l.galerkin(len(l.memPtr) - 1)
 		c.x, c.b, c.r = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
-		if !o.VCycle {
-			c.c1, c.v1, c.v2 = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
-		}
 		// The colour split: aggregate sorts the red aggregates first.
 		for c.nRed = 0; c.nRed < c.n; c.nRed++ {
 			if parity(cpos[c.nRed], csh) != 0 {
@@ -173,6 +172,11 @@ func NewMG(a *poisson.Stencil, o MGOptions) (*MG, error) {
 		// uploaded scene can do that).
 		if c.n <= coarsestCells || sh == [3]int{1, 1, 1} || c.n > len(l.mem)*9/10 {
 			break
+		}
+	}
+	if !o.VCycle { // the K-cycle's work on the levels between
+		for _, c := range m.levels[1 : len(m.levels)-1] {
+			c.c1, c.v1, c.v2 = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
 		}
 	}
 	if err := m.factorCoarsest(); err != nil {
@@ -470,13 +474,11 @@ func (m *MG) Unknowns() []int {
 func (m *MG) Variable() bool { return !m.opts.VCycle }
 
 // Bytes returns the memory of the hierarchy, in bytes (the finest operator
-// excluded): 24 bytes per finest cell (residual, inverse diagonal,
-// aggregation) plus about 84 + 24d bytes per coarse unknown (sparse row of
-// 2d couplings, diagonal, six vectors, transfers), and the dense coarsest
-// factor (at most 8·512² bytes). The coarse levels hold about 1/(2^d − 1)
-// as many unknowns as the finest has cells, fewer where cells are solid
-// or air: measured on the smoke scene, 8.1 grid vectors (8 bytes per
-// cell) in 2-D, 5.7 in 3-D.
+// excluded): 16 bytes per finest cell (inverse diagonal, aggregation)
+// plus about 84 + 24d bytes per coarse unknown (sparse row of 2d couplings,
+// diagonal, six vectors, transfers), and the dense coarsest factor (at most
+// 8·512² bytes). The coarse levels hold about 1/(2^d − 1) as many unknowns
+// as the finest has cells, fewer where cells are solid or air.
 func (m *MG) Bytes() int64 {
 	var b int64
 	for _, l := range m.levels {
@@ -529,6 +531,9 @@ func (m *MG) cycle(l int) {
 		clear(c.b)
 		m.run(mgJob{op: opResidualRestrict, l: lv, hi: lv.rows(), align: lv.blockRows()})
 	} else {
+		if lv.r == nil { // level 0 unfused, in tests
+			lv.r = make([]float64, lv.n)
+		}
 		m.run(mgJob{op: opResidual, l: lv, hi: lv.rows(), colour: 1})
 		m.run(mgJob{op: opRestrict, l: lv, hi: c.n})
 	}
