@@ -265,9 +265,12 @@ func (s *server) comparePlot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	if spec.Kind == "heatmap" {
+	switch spec.Kind {
+	case "heatmap":
 		err = drawCompareFields(&buf, runs, files, each, index, format)
-	} else {
+	case "image":
+		err = drawCompareImages(&buf, runs, files, each, format)
+	default:
 		err = drawCompareLines(&buf, runs, files, each, index, format)
 	}
 	if err != nil {
@@ -340,4 +343,22 @@ func drawCompareLines(buf *bytes.Buffer, runs []*storage.Run, files []*hdf5io.Fi
 		}
 	}
 	return renderCurves(buf, first.title+" ("+strconv.Itoa(len(runs))+" jobs)", first.xLabel, first.yLabel, first.axis, all, format)
+}
+
+// drawCompareImages draws each job's image side by side, titled with its
+// job and, for a decoded image, the coding's quality.
+func drawCompareImages(buf *bytes.Buffer, runs []*storage.Run, files []*hdf5io.File, each []plotPlan, format string) error {
+	panels := make([]imagePanel, len(each))
+	for i, p := range each {
+		img, err := readImage(files[i], p.data)
+		if err != nil {
+			return fmt.Errorf("job %s: %w", runs[i].ID, err)
+		}
+		title := shortID(runs[i].ID) + ": " + p.data.Name
+		if p.truth != nil {
+			title += codingQuality(runs[i].Result.Metrics)
+		}
+		panels[i] = imagePanel{title, img}
+	}
+	return renderImages(buf, panels, format)
 }

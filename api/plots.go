@@ -27,6 +27,7 @@ import (
 
 	"eddy/hdf5io"
 	"eddy/jobs"
+	"eddy/storage"
 )
 
 // Plots are derived from a result's datasets by their names, shapes and dims
@@ -142,6 +143,16 @@ func planPlots(jobID string, list []datasetMeta) []plotPlan {
 	}
 	var plans []plotPlan
 	for _, d := range list {
+		if isImage(d) {
+			p := plotPlan{data: d, axes: axesOf(d), series: -1}
+			p.Name, p.URL, p.Kind, p.Title, p.Selectors = d.Name, "/v1/jobs/"+jobID+"/plots/"+d.Name, "image", d.Name, []selector{}
+			// A decoded image is shown next to the original it codes.
+			if o := byName["original"]; o != nil && d.Name != "original" && isImage(*o) && slices.Equal(o.Shape, d.Shape) {
+				p.truth, p.Truth = o, o.Name
+			}
+			plans = append(plans, p)
+			continue
+		}
 		if isCoord[d.Name] || strings.HasPrefix(d.Name, "model/") || strings.HasPrefix(d.Name, "metrics/") ||
 			!strings.HasPrefix(d.Dtype, "float") {
 			continue
@@ -192,6 +203,11 @@ func planPlots(jobID string, list []datasetMeta) []plotPlan {
 	return append(plans, groupPlans(jobID, list)...)
 }
 
+// isImage tells an 8-bit RGB image (uint8, y,x,rgb), drawn as it is.
+func isImage(d datasetMeta) bool {
+	return d.Dtype == "uint8" && d.Dims == "y,x,rgb" && len(d.Shape) == 3 && d.Shape[2] == 3 && d.Shape[0] > 0 && d.Shape[1] > 0
+}
+
 // groupPlans plans an overlay for each group holding two or more 1-D float
 // datasets along the same abscissa axis (residual_history/cg,
 // residual_history/mg, …), named after the group.
@@ -230,18 +246,18 @@ func groupPlans(jobID string, list []datasetMeta) []plotPlan {
 
 // jobPlots opens a succeeded job's result and plans its plots; on failure
 // it writes the problem and returns ok false. The caller closes the file.
-func (s *server) jobPlots(w http.ResponseWriter, r *http.Request) (*hdf5io.File, []plotPlan, string, bool) {
+func (s *server) jobPlots(w http.ResponseWriter, r *http.Request) (*hdf5io.File, []plotPlan, *storage.Run, bool) {
 	run, f, ok := s.resultFile(w, r)
 	if !ok {
-		return nil, nil, "", false
+		return nil, nil, nil, false
 	}
 	list, err := describeDatasets(f, run.ID)
 	if err != nil {
 		f.Close()
 		s.internalError(w, r, err)
-		return nil, nil, "", false
+		return nil, nil, nil, false
 	}
-	return f, planPlots(run.ID, list), run.Result.SHA256, true
+	return f, planPlots(run.ID, list), run, true
 }
 
 // listPlots serves GET /v1/jobs/{id}/plots: {"plots": [{"name", "url",
@@ -277,7 +293,7 @@ func (s *server) plot(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, "format must be png or svg", jobs.FieldError{Path: "/query/format", Message: "must be png or svg"})
 		return
 	}
-	f, plans, sum, ok := s.jobPlots(w, r)
+	f, plans, run, ok := s.jobPlots(w, r)
 	if !ok {
 		return
 	}
@@ -302,7 +318,7 @@ func (s *server) plot(w http.ResponseWriter, r *http.Request) {
 		}
 		index[sel.Name] = n
 	}
-	tag := plotETag(sum, name, format, p.Selectors, index)
+	tag := plotETag(run.Result.SHA256, name, format, p.Selectors, index)
 	w.Header().Set("ETag", tag)
 	w.Header().Set("Cache-Control", "private, max-age=86400")
 	if r.Header.Get("If-None-Match") == tag {
@@ -311,6 +327,8 @@ func (s *server) plot(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	switch {
+	case p.Kind == "image":
+		err = drawImage(&buf, f, p, run.Result.Metrics, format)
 	case p.Kind == "heatmap":
 		err = drawHeatmap(&buf, f, p, index, format)
 	default:
@@ -549,6 +567,88 @@ func frameImage(fr *frame, cm palette.ColorMap, lut []color.RGBA) *image.RGBA {
 		}
 	}
 	return img
+}
+
+// maxImagePixels bounds the pixels of an image plot: it is read whole.
+const maxImagePixels = 1 << 24
+
+// imagePanel is one RGB image of an image plot, with its title.
+type imagePanel struct {
+	title string
+	img   *image.RGBA
+}
+
+// readImage reads an RGB image dataset (see isImage).
+func readImage(f *hdf5io.File, d datasetMeta) (*image.RGBA, error) {
+	h, w := d.Shape[0], d.Shape[1]
+	if h*w > maxImagePixels {
+		return nil, fmt.Errorf("%s: %d×%d pixels: too many to draw", d.Name, h, w)
+	}
+	pix, _, err := f.ReadUint8(d.Name)
+	if err != nil {
+		return nil, err
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for k := range h * w {
+		img.Pix[4*k], img.Pix[4*k+1], img.Pix[4*k+2], img.Pix[4*k+3] = pix[3*k], pix[3*k+1], pix[3*k+2], 255
+	}
+	return img, nil
+}
+
+// codingQuality is the title suffix of a decoded image: the coding's PSNR
+// and rate, as far as the metrics hold them.
+func codingQuality(metrics map[string]any) string {
+	q := ""
+	if psnr, ok := metrics["psnr"].(float64); ok {
+		q += fmt.Sprintf(": PSNR %.2f dB", psnr)
+	}
+	if bpp, ok := metrics["bpp"].(float64); ok {
+		q += fmt.Sprintf(", %.3f bpp", bpp)
+	}
+	return q
+}
+
+// drawImage draws an RGB image, after the original it codes when there is
+// one, titled with the coding's quality.
+func drawImage(buf *bytes.Buffer, f *hdf5io.File, p plotPlan, metrics map[string]any, format string) error {
+	var panels []imagePanel
+	if p.truth != nil {
+		img, err := readImage(f, *p.truth)
+		if err != nil {
+			return err
+		}
+		panels = append(panels, imagePanel{p.truth.Name, img})
+	}
+	img, err := readImage(f, p.data)
+	if err != nil {
+		return err
+	}
+	title := p.data.Name
+	if p.truth != nil {
+		title += codingQuality(metrics)
+	}
+	return renderImages(buf, append(panels, imagePanel{title, img}), format)
+}
+
+// renderImages draws images side by side, row 0 on top.
+func renderImages(buf *bytes.Buffer, panels []imagePanel, format string) error {
+	width := plotWidth
+	if len(panels) > 1 {
+		width = vg.Length(len(panels)) * panelWidth
+	}
+	cw, dc := canvas(format, width, plotHeight)
+	pw := width / vg.Length(len(panels))
+	for i, p := range panels {
+		b := p.img.Bounds()
+		pl := plot.New()
+		pl.Title.Text = p.title
+		pl.X.Label.Text, pl.Y.Label.Text = "x", "y"
+		pl.Add(plotter.NewImage(p.img, 0, 0, float64(b.Dx()), float64(b.Dy())))
+		pl.Y.Tick.Marker = flipped{b.Dy()}
+		pl.Draw(draw.Crop(dc, vg.Length(i)*pw, -(width - vg.Length(i+1)*pw), 0, 0))
+	}
+	_, err := cw.WriteTo(buf)
+	return err
 }
 
 // flipped labels a y axis drawn top-down: data coordinate v shows n − v.

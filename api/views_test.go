@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
 	"image/png"
 	"math/rand/v2"
 	"slices"
@@ -98,5 +100,70 @@ func TestUnmixTruthViews(t *testing.T) {
 	resp, body = e.do(t, "GET", "/v1/jobs/"+id+"/plots/abundances?endmember=2&format=svg", "", nil)
 	if resp.StatusCode != 200 || !bytes.Contains(body, []byte("abundances_truth, endmember=2")) {
 		t.Errorf("abundance map SVG: %d, truth panel titled: %v", resp.StatusCode, bytes.Contains(body, []byte("abundances_truth, endmember=2")))
+	}
+}
+
+// walloc.encode of an image keeps its original and decoded pixels; the
+// decoded image is drawn next to the original, titled with the PSNR and
+// rate of the job's metrics, and two encodings compare side by side.
+func TestCodecViews(t *testing.T) {
+	e := start(t, "sqlite")
+	const w, h = 64, 48
+	src := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			src.Set(x, y, color.NRGBA{uint8(4 * x), uint8(5 * y), uint8((x * y) % 256), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, src); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.do(t, "POST", "/v1/uploads", "image/png", &b)
+	var u struct{ ID string }
+	if resp.StatusCode != 201 || json.Unmarshal(body, &u) != nil {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	train := e.succeeded(t, `{"kind":"walloc.train","params":{"builtin":true,"steps":2,"seconds":0,"crop":32,"batch":2,"val_every":2,"decoder_channels":8,"blocks":1}}`)
+	enc := e.succeeded(t, fmt.Sprintf(`{"kind":"walloc.encode","params":{"model":%q,"input":%q}}`, train, u.ID))
+	enc2 := e.succeeded(t, fmt.Sprintf(`{"kind":"walloc.encode","params":{"model":%q,"input":%q,"coding":"png"}}`, train, u.ID))
+
+	// The original is the upload's pixels, exactly.
+	resp, body = e.do(t, "GET", "/v1/jobs/"+enc+"/datasets/original?format=json", "", nil)
+	var d struct {
+		Shape []int     `json:"shape"`
+		Dims  string    `json:"dims"`
+		Data  []float64 `json:"data"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(body, &d) != nil || !slices.Equal(d.Shape, []int{h, w, 3}) || d.Dims != "y,x,rgb" {
+		t.Fatalf("original: %d %.300s", resp.StatusCode, body)
+	}
+	for _, k := range []int{0, 7 * w, (h-1)*w + w - 1} {
+		c := src.NRGBAAt(k%w, k/w)
+		if d.Data[3*k] != float64(c.R) || d.Data[3*k+1] != float64(c.G) || d.Data[3*k+2] != float64(c.B) {
+			t.Fatalf("original pixel %d: %v, want %v", k, d.Data[3*k:3*k+3], c)
+		}
+	}
+
+	plots := e.plots(t, enc)
+	i := slices.IndexFunc(plots, func(p plotDoc) bool { return p.Name == "decoded" })
+	if i < 0 || plots[i].Kind != "image" || plots[i].Truth != "original" {
+		t.Fatalf("decoded plot: %+v", plots)
+	}
+	j := e.get(t, enc)
+	quality := fmt.Sprintf("PSNR %.2f dB, %.3f bpp", j.Result.Metrics["psnr"], j.Result.Metrics["bpp"])
+	resp, body = e.do(t, "GET", plots[i].URL+"?format=svg", "", nil)
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(quality)) || !bytes.Contains(body, []byte(">original<")) {
+		t.Errorf("decoded next to the original, titled %q: %d %v", quality, resp.StatusCode, bytes.Contains(body, []byte(quality)))
+	}
+	resp, body = e.do(t, "GET", plots[i].URL, "", nil)
+	img, err := png.Decode(bytes.NewReader(body))
+	if resp.StatusCode != 200 || err != nil || img.Bounds().Dx() != 960 {
+		t.Fatalf("decoded: %d %v %v", resp.StatusCode, err, img)
+	}
+
+	resp, body = e.do(t, "GET", "/v1/compare/plots/decoded?jobs="+enc+","+enc2+"&format=svg", "", nil)
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(enc[:8]+": decoded: PSNR")) || !bytes.Contains(body, []byte(enc2[:8]+": decoded: PSNR")) {
+		t.Errorf("compared decodings: %d %.300s", resp.StatusCode, body)
 	}
 }

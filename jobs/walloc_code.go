@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
 	"os"
 	"slices"
 	"strings"
@@ -113,10 +115,11 @@ func init() {
 		Title: "WaLLoC: code an image or audio file with a trained codec",
 		Description: "Codes an uploaded PNG/JPEG image or WAV file with the model of a walloc.train job: wavelet packet " +
 			"transform, linear encoder, companding, 8-bit latents, entropy coding. The result holds the exact bytes of " +
-			"the .wlc file and the reconstruction's quality; the rate counts the whole file (header and checksum " +
+			"the .wlc file and the reconstruction's quality (for an image, also its original and decoded pixels, uint8 " +
+			"height × width × 3); the rate counts the whole file (header and checksum " +
 			"included). Deterministic.",
 		Defaults: func() *WallocEncodeParams { return &WallocEncodeParams{Coding: walloc.CodingRange} },
-		Outputs:  []string{"bitstream"},
+		Outputs:  []string{"bitstream", "original", "decoded"},
 		Metrics: map[string]string{
 			"bytes":     "int64: size of the .wlc file",
 			"bpp":       "float64: 8·bytes/(height·width) for an image, bits per sample (all channels) for audio",
@@ -208,6 +211,9 @@ func runWallocEncode(ctx context.Context, p *WallocEncodeParams, env *Env) error
 	}
 	var buf bytes.Buffer
 	var psnr float64
+	// An image's original and decoded pixels go into the result, so that the
+	// two can be looked at side by side without the upload or the model.
+	var original, decoded image.Image
 	switch {
 	case m.Signal == walloc.Image && (format == fileformat.PNG || format == fileformat.JPEG):
 		img, err := fileformat.ReadImage(path)
@@ -222,6 +228,7 @@ func runWallocEncode(ctx context.Context, p *WallocEncodeParams, env *Env) error
 			return err
 		}
 		psnr = walloc.PSNR(img, rec)
+		original, decoded = img, rec
 	case m.Signal == walloc.Audio && format == fileformat.WAV:
 		a, err := fileformat.ReadWAV(path)
 		if err != nil {
@@ -247,6 +254,14 @@ func runWallocEncode(ctx context.Context, p *WallocEncodeParams, env *Env) error
 	}
 	if err := env.Out.WriteUint8("bitstream", buf.Bytes(), []int{buf.Len()}, "byte", ""); err != nil {
 		return err
+	}
+	if original != nil {
+		for name, img := range map[string]image.Image{"original": original, "decoded": decoded} {
+			b := img.Bounds()
+			if err := env.Out.WriteUint8(name, rgbPixels(img), []int{b.Dy(), b.Dx(), 3}, "y,x,rgb", ""); err != nil {
+				return err
+			}
+		}
 	}
 	env.Metrics["bytes"] = buf.Len()
 	env.Metrics["bpp"] = walloc.BitsPerPixel(buf.Len(), h)
@@ -302,4 +317,18 @@ func runWallocDecode(ctx context.Context, p *WallocDecodeParams, env *Env) error
 		return err
 	}
 	return env.Out.SetAttrFloat64("/audio", "sample_rate", float64(a.SampleRate))
+}
+
+// rgbPixels returns an image's 8-bit RGB values row by row (y,x,rgb), alpha
+// dropped.
+func rgbPixels(img image.Image) []uint8 {
+	b := img.Bounds()
+	pix := make([]uint8, 0, 3*b.Dx()*b.Dy())
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			pix = append(pix, c.R, c.G, c.B)
+		}
+	}
+	return pix
 }
