@@ -67,6 +67,11 @@ func merge(ms ...map[string]any) map[string]any {
 var compareJobs = map[string]any{"name": "jobs", "in": "query", "required": true, "description": "2 to 8 job ids of one kind, comma-separated",
 	"schema": map[string]any{"type": "string"}}
 
+// ownerParam lets an admin token list one owner's jobs; a user token lists
+// its own whatever it asks.
+var ownerParam = map[string]any{"name": "owner", "in": "query", "schema": map[string]any{"type": "string"},
+	"description": "admin tokens: only this owner's jobs (default: every owner's); user tokens see their own jobs only, and naming another owner is a 400"}
+
 var idParam = []any{map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "string"}}}
 
 // OpenAPI returns the OpenAPI 3.1 document.
@@ -142,7 +147,8 @@ func OpenAPI() map[string]any {
 	paths := map[string]any{
 		"/healthz":      map[string]any{"get": op("Liveness", map[string]any{"200": resp("alive", nil)}, nil)},
 		"/readyz":       map[string]any{"get": op("Readiness (database reachable)", merge(map[string]any{"200": resp("ready", nil)}, problems("503")), nil)},
-		"/metrics":      map[string]any{"get": op("Prometheus metrics", map[string]any{"200": map[string]any{"description": "text exposition format"}}, nil)},
+		"/metrics": map[string]any{"get": op("Prometheus metrics; needs a token of scope admin (any request, when the API runs open)",
+			merge(map[string]any{"200": map[string]any{"description": "text exposition format"}}, problems("401", "403")), nil)},
 		"/openapi.json": map[string]any{"get": op("This document", map[string]any{"200": resp("OpenAPI 3.1", nil)}, nil)},
 		"/v1/kinds": map[string]any{"get": op("Job kinds with their params schemas and outputs",
 			map[string]any{"200": resp("kinds", map[string]any{"type": "object"})}, nil)},
@@ -158,7 +164,7 @@ func OpenAPI() map[string]any {
 					map[string]any{"name": "kind", "in": "query", "schema": str},
 					map[string]any{"name": "state", "in": "query", "schema": map[string]any{"enum": []string{"queued", "running", "succeeded", "failed", "cancelled"}}},
 					map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-					map[string]any{"name": "cursor", "in": "query", "schema": str}}}),
+					map[string]any{"name": "cursor", "in": "query", "schema": str}, ownerParam}}),
 		},
 		"/v1/jobs/{id}": map[string]any{
 			"get": op("Get a job", merge(map[string]any{"200": resp("the job", ref("Job"))}, problems("404")),
@@ -177,7 +183,7 @@ func OpenAPI() map[string]any {
 			merge(map[string]any{"200": map[string]any{"description": "HDF5 file", "content": map[string]any{"application/x-hdf5": map[string]any{}}},
 				"206": map[string]any{"description": "partial content"}}, problems("404", "409")), map[string]any{"parameters": idParam})},
 		"/v1/events": map[string]any{"get": op("Server-sent events: one `job` event per change of any job (the live job list)",
-			merge(map[string]any{"200": map[string]any{"description": "event stream", "content": map[string]any{"text/event-stream": map[string]any{}}}}, problems("429")), nil)},
+			merge(map[string]any{"200": map[string]any{"description": "event stream", "content": map[string]any{"text/event-stream": map[string]any{}}}}, problems("400", "429")), map[string]any{"parameters": []any{ownerParam}})},
 		"/v1/jobs/{id}/datasets": map[string]any{"get": op("The datasets of a succeeded job's result: name, shape, dtype, dims, units, url",
 			merge(map[string]any{"200": resp("datasets", map[string]any{"type": "object"})}, problems("404", "409")), map[string]any{"parameters": idParam})},
 		"/v1/jobs/{id}/datasets/{name}": map[string]any{"get": op("One dataset, or a numpy-style hyperslab of it (?slice=0,10:20,:), as .npy (default) or JSON (?format=json); X-Eddy-Dims, X-Eddy-Units, X-Eddy-Shape, X-Eddy-Dtype headers",
@@ -223,7 +229,10 @@ func OpenAPI() map[string]any {
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Eddy", "version": jobs.Version,
-			"description": "Scientific solver service: submit jobs, follow their progress, download HDF5 results.",
+			"description": "Scientific solver service: submit jobs, follow their progress, download HDF5 results. " +
+				"Every job and upload belongs to the owner of the token that created it: another owner's is answered 404, lists show one's own, " +
+				"and a job may reference only its owner's uploads and results; a token of scope admin sees every owner's. " +
+				"Each token's requests are rate limited (429 with Retry-After); each owner's stored bytes (413) and unfinished jobs (429) may be bounded.",
 			"license":     map[string]any{"name": "No licence granted yet: all rights reserved", "identifier": "LicenseRef-all-rights-reserved"}},
 		"servers":    []any{map[string]any{"url": "/"}},
 		"paths":      paths,
@@ -262,7 +271,9 @@ var operationIDs = map[string]string{
 
 // completeOperations gives each operation its operationId, and the 4xx
 // answers that hold for whole groups of routes: 401 for everything under
-// /v1, which takes a bearer token when tokens are configured; and, for an
+// /v1, which takes a bearer token when tokens are configured, and 429 past
+// the token's rate limit (or, on POST /v1/jobs, its owner's quota of
+// unfinished jobs), with Retry-After; and, for an
 // operation that has no 4xx of its own, the 431 with which the HTTP server
 // refuses oversized request headers before any route is reached.
 func completeOperations(paths map[string]any) {
@@ -275,6 +286,9 @@ func completeOperations(paths map[string]any) {
 			responses := o["responses"].(map[string]any)
 			if strings.HasPrefix(path, "/v1/") && responses["401"] == nil {
 				responses["401"] = problems("401")["401"]
+			}
+			if strings.HasPrefix(path, "/v1/") && responses["429"] == nil {
+				responses["429"] = problems("429")["429"]
 			}
 			has4xx := false
 			for code := range responses {
