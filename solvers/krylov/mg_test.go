@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"testing"
+	"time"
 
 	"eddy/pde/poisson"
 	"eddy/solvers/krylov"
@@ -200,4 +201,31 @@ func TestMGRandomLabels(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The worker goroutine of a large MG ends once the MG is garbage collected.
+func TestMGWorkerStops(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one processor: no worker")
+	}
+	s, _, b := sceneCSR(t, "smoke", 2, 256)
+	before := runtime.NumGoroutine()
+	func() {
+		mg, err := krylov.NewMG(s.A, krylov.MGOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mg.Precondition(make([]float64, s.Len()), b)
+		if n := runtime.NumGoroutine(); n != before+1 {
+			t.Fatalf("%d goroutines with an MG, %d before", n, before)
+		}
+	}()
+	for range 50 {
+		runtime.GC()
+		if runtime.NumGoroutine() == before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("%d goroutines after the MG was collected, %d before", runtime.NumGoroutine(), before)
 }
