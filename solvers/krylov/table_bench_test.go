@@ -97,6 +97,9 @@ func BenchmarkPoissonTable(b *testing.B) {
 			})
 		}
 	}
+	if len(rows) == 0 { // every case filtered out by -bench
+		return
+	}
 	// Printed indented, as bench/run.sh keeps indented lines in its report.
 	fmt.Println("    | grid | method | iters 1e-4 | s 1e-4 | iters 1e-6 | s 1e-6 | CPU s 1e-6 | set-up s | reference iters 1e-4 / 1e-6, s |\n    |---|---|---|---|---|---|---|---|---|\n    " + strings.Join(rows, "\n    "))
 }
@@ -167,6 +170,9 @@ func BenchmarkPoissonTableMG(b *testing.B) {
 				})
 			}
 		}
+	}
+	if len(rows) == 0 {
+		return
 	}
 	fmt.Println("    | grid | scene | cycle | iters 1e-4 | iters 1e-6 | growth 1e-6 | set-up s | total s 1e-6 | CPU s 1e-6 | levels | MiB | reference (smoke) iters 1e-4 / 1e-6, s |\n    |---|---|---|---|---|---|---|---|---|---|---|---|\n    " + strings.Join(rows, "\n    "))
 }
