@@ -92,7 +92,7 @@ func inspectMedia(path string, format Format) ([]Dataset, error) {
 			return nil, &Error{Kind: ErrMalformed, Msg: "not a readable WAV file: " + err.Error(), Cause: err}
 		}
 		if c.Frames*int64(c.Channels) > MaxAudioSamples {
-			return nil, &Error{Kind: ErrTooLarge, Msg: fmt.Sprintf("the WAV file declares %d channels of %d samples, more than %d samples", c.Channels, c.Frames, MaxAudioSamples)}
+			return nil, &Error{Kind: ErrTooLarge, Msg: fmt.Sprintf("the WAV file declares %d channels × %d samples = %d samples, more than the %d accepted", c.Channels, c.Frames, int64(c.Channels)*c.Frames, MaxAudioSamples)}
 		}
 		return []Dataset{{Name: AudioArray, Shape: []int{c.Channels, int(c.Frames)}, Dtype: "float64"}}, nil
 	default: // WLC
