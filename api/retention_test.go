@@ -184,8 +184,12 @@ func TestDeleteAndExpiryKeepWhatJobsNeed(t *testing.T) {
 // Retry-After; past its quota of stored bytes an upload, or a job, is a 413.
 // Another owner is not held back.
 func TestQuotas(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) { quotas(t, dialect) })
+}
+
+func quotas(t *testing.T, dialect string) {
 	t.Run("queued", func(t *testing.T) {
-		o := startOwned(t, "sqlite", func(c *api.Config) { c.QuotaQueued = 1 })
+		o := startOwned(t, dialect, func(c *api.Config) { c.QuotaQueued = 1 })
 		alice, bob := o.token(t, "alice", storage.ScopeUser), o.token(t, "bob", storage.ScopeUser)
 		gate, open := newGate(t)
 		body := fmt.Sprintf(`{"kind":"test.gate","params":{"gate":%q}}`, gate)
@@ -202,7 +206,7 @@ func TestQuotas(t *testing.T) {
 	})
 	t.Run("bytes", func(t *testing.T) {
 		const quota = 24 << 10
-		o := startOwned(t, "sqlite", func(c *api.Config) { c.QuotaBytes = quota })
+		o := startOwned(t, dialect, func(c *api.Config) { c.QuotaBytes = quota })
 		alice := o.token(t, "alice", storage.ScopeUser)
 		small := alice.h5Upload(t, map[string][]int{"x": {100}})
 		id := alice.mustSubmit(t, `{"kind":"poisson.solve","params":{"n":8}}`)

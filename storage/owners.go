@@ -56,9 +56,10 @@ type Usage struct {
 // OwnerUsage returns what owner holds.
 func OwnerUsage(ctx context.Context, q Querier, owner string) (Usage, error) {
 	var u Usage
-	err := q.QueryRowContext(ctx, `SELECT
+	// PostgreSQL sums BIGINT as NUMERIC: the cast keeps one type for both.
+	err := q.QueryRowContext(ctx, `SELECT CAST(
 		(SELECT COALESCE(SUM(bytes), 0) FROM uploads WHERE owner = $1) +
-		(SELECT COALESCE(SUM(result_bytes), 0) FROM runs WHERE owner = $1),
+		(SELECT COALESCE(SUM(result_bytes), 0) FROM runs WHERE owner = $1) AS BIGINT),
 		(SELECT COUNT(*) FROM runs WHERE owner = $1 AND state IN ('queued', 'running'))`, owner).Scan(&u.Bytes, &u.Unfinished)
 	if err != nil {
 		return Usage{}, fmt.Errorf("storage: usage of owner %s: %w", owner, err)
