@@ -7,6 +7,26 @@ import (
 	"eddy/pde/poisson"
 )
 
+// neighbours calls fn with every unknown coupled to i and the matrix entry
+// a_ij (negative).
+func (l *mgLevel) neighbours(i int, fn func(j int, v float64)) {
+	if s := l.st; s != nil {
+		strides := [3]int{1, s.Shape[0], s.Shape[0] * s.Shape[1]}
+		for a := range s.Dim {
+			if j := i - strides[a]; j >= 0 && s.W[a][j] != 0 {
+				fn(j, -s.W[a][j])
+			}
+			if w := s.W[a][i]; w != 0 {
+				fn(i+strides[a], -w)
+			}
+		}
+		return
+	}
+	for p := l.rowPtr[i]; p < l.rowPtr[i+1]; p++ {
+		fn(int(l.col[p]), l.val[p])
+	}
+}
+
 // applyLevel sets dst = A_l x with the level's own operator.
 func applyLevel(l *mgLevel, dst, x []float64) {
 	if l.st != nil {

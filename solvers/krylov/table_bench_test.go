@@ -167,7 +167,7 @@ func BenchmarkPoissonTableMG(b *testing.B) {
 					}
 					prev[g.dim] = it6
 					rows = append(rows, fmt.Sprintf("| %s | %s | %s | %d | %d | %s | %.3g | %.3g | %.3g | %.3g | %d | %.1f | %s |",
-						key, scene, v.name, it4, it6, growth, setup.Seconds(), (total - setup).Seconds(), total.Seconds(), cpu.Seconds(), levels, float64(bytes)/(1<<20), hypreRef[key]["mg"]))
+						key, scene, v.name, it4, it6, growth, setup.Seconds(), (total-setup).Seconds(), total.Seconds(), cpu.Seconds(), levels, float64(bytes)/(1<<20), hypreRef[key]["mg"]))
 				})
 			}
 		}
