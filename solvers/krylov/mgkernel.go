@@ -73,13 +73,7 @@ func (j mgJob) exec() {
 			sweepStencil(l.st, l.zero, l.inv, l.x, l.b, j.colour, j.lo, j.hi)
 			return
 		}
-		for i := j.lo; i < j.hi; i++ {
-			s := l.b[i]
-			for p := l.rowPtr[i]; p < l.rowPtr[i+1]; p++ {
-				s -= l.val[p] * l.x[l.col[p]]
-			}
-			l.x[i] = s * l.inv[i]
-		}
+		l.sweepCSR(j.lo, j.hi)
 	case opFirst:
 		if l.st != nil {
 			firstStencil(l.st, l.inv, l.x, l.b, j.lo, j.hi)
@@ -137,12 +131,26 @@ func (j mgJob) exec() {
 
 // applyCSR sets dst = A x on rows [lo, hi) of a coarse level.
 func (l *mgLevel) applyCSR(dst, x []float64, lo, hi int) {
+	rowPtr, col, val, diag := l.rowPtr, l.col, l.val, l.diag
 	for i := lo; i < hi; i++ {
-		s := l.diag[i] * x[i]
-		for p := l.rowPtr[i]; p < l.rowPtr[i+1]; p++ {
-			s += l.val[p] * x[l.col[p]]
+		s := diag[i] * x[i]
+		for p := rowPtr[i]; p < rowPtr[i+1]; p++ {
+			s += val[p] * x[col[p]]
 		}
 		dst[i] = s
+	}
+}
+
+// sweepCSR performs the Gauss–Seidel update of unknowns [lo, hi) of a
+// coarse level, all of one colour, so that none reads another's new value.
+func (l *mgLevel) sweepCSR(lo, hi int) {
+	rowPtr, col, val, x, b, inv := l.rowPtr, l.col, l.val, l.x, l.b, l.inv
+	for i := lo; i < hi; i++ {
+		s := b[i]
+		for p := rowPtr[i]; p < rowPtr[i+1]; p++ {
+			s -= val[p] * x[col[p]]
+		}
+		x[i] = s * inv[i]
 	}
 }
 
