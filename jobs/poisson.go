@@ -3,11 +3,13 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"eddy/hdf5io"
 	"eddy/pde/poisson"
 	"eddy/progress"
+	"eddy/solvers/dcdm"
 	"eddy/solvers/krylov"
 	"eddy/storage"
 )
@@ -21,8 +23,8 @@ type PoissonParams struct {
 	N             int      `json:"n" min:"2" max:"8192" doc:"cells per side of the unit square or cube; the cell side is h = 1/n and the grid has n^dim unknowns (at most 2^34), so the discretisation error falls as h²"`
 	Tol           float64  `json:"tol" min:"1e-15" max:"0.5" doc:"stopping tolerance on the relative residual ‖b − A x‖/‖b‖ (dimensionless): the iterations stop once it is below tol"`
 	MaxIter       int      `json:"max_iter" min:"0" max:"10000000" doc:"limit on the number of iterations; 0 means 10·n. A solve that reaches it without meeting tol reports converged = false"`
-	Method        string   `json:"method" enum:"cg|pcg-jacobi|pcg-ic0|pcg-mic0|mg" doc:"Krylov solver: cg is conjugate gradients; pcg-jacobi, pcg-ic0 and pcg-mic0 are conjugate gradients preconditioned by the diagonal, by the incomplete Cholesky factorisation with no fill, or by its modified form (dropped fill added to the diagonal, τ = 0.97); mg is conjugate gradients preconditioned by one multigrid V-cycle (Galerkin aggregation over 2^dim blocks, 3 Gauss–Seidel sweeps each way), whose iteration count barely grows with n"`
-	Compare       []string `json:"compare,omitempty" enum:"cg|pcg-jacobi|pcg-ic0|pcg-mic0|mg" doc:"methods to run one after the other on the same system instead of method; the result then holds residual_history/<method> and the metrics <method>.iterations, <method>.rel_residual and <method>.seconds"`
+	Method        string   `json:"method" enum:"cg|pcg-jacobi|pcg-ic0|pcg-mic0|mg|dcdm" doc:"solver: cg is conjugate gradients; pcg-jacobi, pcg-ic0 and pcg-mic0 are conjugate gradients preconditioned by the diagonal, by the incomplete Cholesky factorisation with no fill, or by its modified form (dropped fill added to the diagonal, τ = 0.97); mg is conjugate gradients preconditioned by one multigrid V-cycle (Galerkin aggregation over 2^dim blocks, 3 Gauss–Seidel sweeps each way), whose iteration count barely grows with n; dcdm is the Deep Conjugate Direction Method (Kaneda et al. 2023) with the network of model: search directions f(r/‖r‖) A-orthogonalised against the last two, exact line search, the residual recomputed each iteration"`
+	Compare       []string `json:"compare,omitempty" enum:"cg|pcg-jacobi|pcg-ic0|pcg-mic0|mg|dcdm" doc:"methods to run one after the other on the same system instead of method; the result then holds residual_history/<method> and the metrics <method>.iterations, <method>.rel_residual and <method>.seconds"`
 	Scene         string   `json:"scene,omitempty" enum:"box|open_top|smoke|sphere|plate|random|upload" doc:"cell scene of a pressure Poisson system (solid cells: zero-flux faces; air: p = 0): box, all fluid with open air around (pure Dirichlet); open_top, walls and an open top; smoke, open top with a ball of radius 0.18n at (0.5, 0.35)·n (3-D: (0.5, 0.5, 0.35)·n) and a plate 2 cells thick at height 0.65n; sphere and plate, one of the two; random, open top with 3–6 balls and 1–2 plates drawn from scene_seed; upload, the cell labels of the upload named by labels. Empty: the manufactured problem on the unit square or cube with Dirichlet walls"`
 	SceneSeed     uint64   `json:"scene_seed" min:"0" max:"9007199254740991" doc:"seed of the obstacles of scene random"`
 	RHS           string   `json:"rhs" enum:"manufactured|random|divergence|upload" doc:"right-hand side of a scene: manufactured, b = A x* for a known smooth x* (the error is reported); random, N(0, 1) on the fluid cells drawn from seed; divergence, the negated divergence of a smooth random velocity field drawn from seed; upload, the array rhs_dataset of the upload rhs_upload. On a closed fluid region (no air) b is projected to zero mean there and one cell is grounded. Without a scene only manufactured is allowed"`
@@ -31,6 +33,7 @@ type PoissonParams struct {
 	LabelsDataset string   `json:"labels_dataset" format:"eddy-dataset" doc:"name of the dataset of the labels upload"`
 	RHSUpload     string   `json:"rhs_upload,omitempty" ref:"upload" doc:"upload id of an HDF5 file holding the right-hand side of rhs upload: a float64 array of the grid's shape (values on non-fluid cells are ignored)"`
 	RHSDataset    string   `json:"rhs_dataset" format:"eddy-dataset" doc:"name of the dataset of the rhs_upload upload"`
+	Model         string   `json:"model,omitempty" ref:"job:dcdm.train" datasets:"loss:1" doc:"id of the dcdm.train job whose network method dcdm uses (a queued or running one is waited for); its dim must be this system's, and n a multiple of 2^levels of the network. The network applies unchanged to grids larger than it was trained on"`
 }
 
 // Validate checks that the grid can be built and that the scene, the
@@ -48,12 +51,29 @@ func (p *PoissonParams) Validate(c *Checker) {
 	if (p.RHS == "upload") != (p.RHSUpload != "") {
 		c.Fail("/rhs_upload", "is needed with rhs upload, and only then")
 	}
+	dcdmUsed := slices.Contains(p.methods(), "dcdm")
+	if dcdmUsed != (p.Model != "") {
+		c.Fail("/model", "is needed with method dcdm (the id of a dcdm.train job), and only then")
+	}
+	if dcdmUsed && p.N%2 != 0 {
+		c.Fail("/n", "is %d; method dcdm's network pools by 2 and needs an even n", p.N)
+	}
 	seen := map[string]bool{}
 	for i, m := range p.Compare {
 		if seen[m] {
 			c.Fail(fmt.Sprintf("/compare/%d", i), "lists %s twice", m)
 		}
 		seen[m] = true
+	}
+}
+
+// CheckUploads checks that a finished dcdm.train model has the system's
+// dimension: the rank of its training labels.
+func (p *PoissonParams) CheckUploads(c *Checker, uploads map[string]*storage.Upload) {
+	if u := uploads["/model"]; u != nil {
+		if d := findDataset(u, "labels"); d != nil && len(d.Shape) != p.Dim {
+			c.Fail("/model", "job %s trained a %d-D network; this system is %d-D", p.Model, len(d.Shape), p.Dim)
+		}
 	}
 }
 
@@ -87,6 +107,11 @@ func methodVectors(method string, dim int) float64 {
 		return (8 + 12*(2*d+1) + 2*(24+12*d)) / 8
 	case "mg":
 		return 4.5 + (4.625+d+1)/float64(int(1)<<dim-1)
+	case "dcdm":
+		// The network's layers keep their outputs, padded inputs and
+		// activation derivatives: about 800 grid images at width 16;
+		// DCDM keeps 2 directions with A p and 2 more vectors.
+		return 800 + 6
 	}
 	return 0
 }
@@ -124,7 +149,7 @@ func init() {
 		Description: "Solves −Δu = f on the unit square or cube with homogeneous Dirichlet walls, " +
 			"cell-centred 5/7-point finite volumes, for a manufactured smooth solution; or, with a scene, " +
 			"the pressure Poisson system of a cell grid with fluid, solid (Neumann) and air (Dirichlet) cells. " +
-			"Solvers: CG, PCG with Jacobi, IC(0), MIC(0) or multigrid; compare runs several on the same system. " +
+			"Solvers: CG, PCG with Jacobi, IC(0), MIC(0) or multigrid, and DCDM with a network of dcdm.train; compare runs several on the same system. " +
 			"Reports the iterations, the true relative residual and, for a manufactured solution, the error.",
 		Defaults: func() *PoissonParams {
 			return &PoissonParams{Dim: 2, N: 64, Tol: 1e-10, Method: "cg", RHS: "manufactured", LabelsDataset: "labels", RHSDataset: "rhs"}
@@ -145,6 +170,8 @@ func init() {
 			"<method>.rel_residual":  "float64: with compare, the method's true final relative residual",
 			"<method>.seconds":       "float64: with compare, the method's wall time, set-up included",
 			"<method>.setup_seconds": "float64: with compare, the method's set-up time",
+			"network_seconds":        "float64: method dcdm, wall time of the network's inferences (part of solve_seconds), in seconds",
+			"dcdm.network_seconds":   "float64: with compare, the same for dcdm",
 		},
 		Timeout:     2 * time.Hour,
 		MaxAttempts: 3,
@@ -162,6 +189,7 @@ type poissonProblem struct {
 	f      []float64        // written as rhs
 	exact  []float64        // nil if unknown
 	labels []uint8          // nil without a scene
+	model  *dcdm.Model      // the network of method dcdm; nil if unused
 }
 
 // buildPoisson sets up the problem of p.
@@ -177,7 +205,7 @@ func buildPoisson(p *PoissonParams, env *Env) (*poissonProblem, error) {
 		lap.RHS(b, f)
 		pr := &poissonProblem{op: lap, b: b, f: f, exact: exact}
 		for _, m := range p.methods() {
-			if m == "pcg-ic0" || m == "pcg-mic0" || m == "mg" {
+			if m == "pcg-ic0" || m == "pcg-mic0" || m == "mg" || m == "dcdm" {
 				pr.a = lap.Stencil()
 				break
 			}
@@ -257,12 +285,37 @@ func readUpload[T any](env *Env, id, name string, read func(*hdf5io.File, string
 	return v, nil
 }
 
-// solvePoisson runs one method from x = 0 and returns the result and the
-// set-up time.
-func solvePoisson(ctx context.Context, pr *poissonProblem, method string, x []float64, opts krylov.Options, fn progress.Func) (krylov.Result, time.Duration, error) {
+// loadDCDMModel reads the network of p.Model and checks it against the
+// system.
+func loadDCDMModel(p *PoissonParams, env *Env) (*dcdm.Model, error) {
+	path, err := env.Resolve(p.Model)
+	if err != nil {
+		return nil, err
+	}
+	m, rec, err := readDCDMModel(path)
+	if err != nil {
+		return nil, err
+	}
+	if m.Config.Dim != p.Dim {
+		return nil, Permanent(fmt.Errorf("model: job %s trained a %d-D network; this system is %d-D", p.Model, m.Config.Dim, p.Dim))
+	}
+	if p.N%m.Multiple() != 0 {
+		return nil, Permanent(fmt.Errorf("model: the network of job %s pools %d time(s) by 2 and needs n divisible by %d; n is %d", p.Model, m.Config.Levels, m.Multiple(), p.N))
+	}
+	env.Stage("DCDM network trained on %s at %d^%d, applied at %d^%d", rec.Scene, rec.N, rec.Dim, p.N, p.Dim)
+	return m, nil
+}
+
+// solvePoisson runs one method from x = 0 and returns the result, the
+// set-up time and, for dcdm, the time spent in the network.
+func solvePoisson(ctx context.Context, pr *poissonProblem, method string, x []float64, opts krylov.Options, fn progress.Func) (krylov.Result, time.Duration, float64, error) {
 	start := time.Now()
 	var pre krylov.Preconditioner
 	switch method {
+	case "dcdm":
+		clear(x)
+		res, err := dcdm.Solve(ctx, pr.model, pr.a, pr.b, x, dcdm.Options{Options: opts}, fn)
+		return res.Result, 0, res.NetworkSeconds, err
 	case "pcg-jacobi":
 		diag := make([]float64, len(x))
 		if lap, ok := pr.op.(*poisson.Laplacian); ok {
@@ -272,37 +325,42 @@ func solvePoisson(ctx context.Context, pr *poissonProblem, method string, x []fl
 		}
 		jac, err := krylov.NewJacobi(diag)
 		if err != nil {
-			return krylov.Result{}, 0, Permanent(err)
+			return krylov.Result{}, 0, 0, Permanent(err)
 		}
 		pre = jac
 	case "pcg-ic0", "pcg-mic0":
 		rp, col, val := pr.a.CSR()
 		csr, err := krylov.NewCSR(len(x), rp, col, val)
 		if err != nil {
-			return krylov.Result{}, 0, err
+			return krylov.Result{}, 0, 0, err
 		}
 		ic, err := krylov.NewIC(csr, krylov.ICOptions{Modified: method == "pcg-mic0"})
 		if err != nil {
-			return krylov.Result{}, 0, Permanent(err)
+			return krylov.Result{}, 0, 0, Permanent(err)
 		}
 		pre = ic
 	case "mg":
 		mg, err := krylov.NewMG(pr.a, krylov.MGOptions{})
 		if err != nil {
-			return krylov.Result{}, 0, Permanent(err)
+			return krylov.Result{}, 0, 0, Permanent(err)
 		}
 		pre = mg
 	}
 	setup := time.Since(start)
 	clear(x)
 	res, err := krylov.PCG(ctx, pr.op, pre, pr.b, x, opts, fn)
-	return res, setup, err
+	return res, setup, 0, err
 }
 
 func runPoisson(ctx context.Context, p *PoissonParams, env *Env) error {
 	pr, err := buildPoisson(p, env)
 	if err != nil {
 		return err
+	}
+	if slices.Contains(p.methods(), "dcdm") {
+		if pr.model, err = loadDCDMModel(p, env); err != nil {
+			return err
+		}
 	}
 	n := len(pr.b)
 	x := make([]float64, n)
@@ -328,7 +386,7 @@ func runPoisson(ctx context.Context, p *PoissonParams, env *Env) error {
 			}
 		}
 		start := time.Now()
-		res, su, err := solvePoisson(ctx, pr, m, x, opts, fn)
+		res, su, netSecs, err := solvePoisson(ctx, pr, m, x, opts, fn)
 		if err != nil {
 			return fmt.Errorf("%s: %w", m, err)
 		}
@@ -345,6 +403,11 @@ func runPoisson(ctx context.Context, p *PoissonParams, env *Env) error {
 			env.Metrics[m+".rel_residual"] = res.TrueRelResidual
 			env.Metrics[m+".seconds"] = elapsed.Seconds()
 			env.Metrics[m+".setup_seconds"] = su.Seconds()
+			if m == "dcdm" {
+				env.Metrics["dcdm.network_seconds"] = netSecs
+			}
+		} else if m == "dcdm" {
+			env.Metrics["network_seconds"] = netSecs
 		}
 	}
 	env.Progress.Report(progress.Update{Fraction: 1, Message: fmt.Sprintf("done in %d iterations", last.Iterations)})

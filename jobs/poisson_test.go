@@ -59,12 +59,14 @@ func TestPoissonSceneManufactured3D(t *testing.T) {
 // Params that do not fit together are refused at submit.
 func TestPoissonParamsRefused(t *testing.T) {
 	for raw, path := range map[string]string{
-		`{"rhs": "random"}`:                       "/params/rhs",
-		`{"scene": "upload"}`:                     "/params/labels",
-		`{"scene": "smoke", "rhs": "upload"}`:     "/params/rhs_upload",
-		`{"compare": ["cg", "cg"]}`:               "/params/compare/1",
-		`{"compare": ["cg", "dcdm"]}`:             "/params/compare/1",
-		`{"scene": "smoke", "method": "pcg-ic1"}`: "/params/method",
+		`{"rhs": "random"}`:                         "/params/rhs",
+		`{"scene": "upload"}`:                       "/params/labels",
+		`{"scene": "smoke", "rhs": "upload"}`:       "/params/rhs_upload",
+		`{"compare": ["cg", "cg"]}`:                 "/params/compare/1",
+		`{"compare": ["cg", "amg"]}`:                "/params/compare/1",
+		`{"compare": ["cg", "dcdm"]}`:               "/params/model",
+		`{"method": "dcdm", "n": 33, "model": "x"}`: "/params/n",
+		`{"scene": "smoke", "method": "pcg-ic1"}`:   "/params/method",
 	} {
 		if p := decodeErrPaths(t, "poisson.solve", raw); len(p) == 0 || !strings.HasPrefix(p[0], path+" ") {
 			t.Errorf("%s: errors at %v, want %s", raw, p, path)

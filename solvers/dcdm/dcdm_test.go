@@ -155,3 +155,44 @@ func TestLanczosRitz(t *testing.T) {
 		}
 	}
 }
+
+// TestIterateLimits checks the iteration with two direction maps whose
+// behaviour is known: the identity gives conjugate gradients (in exact
+// arithmetic the A-orthogonalisation against the last direction is CG's;
+// rounding lets it drift by a few iterations), and the exact inverse
+// (CG to 1e-13) converges in one step whatever its scale.
+func TestIterateLimits(t *testing.T) {
+	ctx := context.Background()
+	sys := system(t, "smoke", 2, 32)
+	b := sys.RandomRHS(2)
+	x := make([]float64, len(b))
+	cg, err := krylov.CG(ctx, sys.A, b, x, krylov.Options{Tol: 1e-6}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(x)
+	id, err := iterate(ctx, sys.A, b, x, Options{Options: krylov.Options{Tol: 1e-6}}, nil, func(dst, r []float64) { copy(dst, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !id.Converged || id.Iterations > cg.Iterations+cg.Iterations/10 || id.Iterations < cg.Iterations-cg.Iterations/10 {
+		t.Errorf("identity map: %d iterations (converged %v), CG %d", id.Iterations, id.Converged, cg.Iterations)
+	}
+	exact := func(dst, r []float64) {
+		clear(dst)
+		if _, err := krylov.CG(ctx, sys.A, r, dst, krylov.Options{Tol: 1e-13}, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := range dst {
+			dst[i] *= -7
+		}
+	}
+	clear(x)
+	ex, err := iterate(ctx, sys.A, b, x, Options{Options: krylov.Options{Tol: 1e-10}}, nil, exact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Iterations != 1 || !(ex.TrueRelResidual <= 1e-10) {
+		t.Errorf("exact inverse: %d iterations, residual %g", ex.Iterations, ex.TrueRelResidual)
+	}
+}

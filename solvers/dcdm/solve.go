@@ -51,13 +51,23 @@ type direction struct {
 // Cost per iteration: one inference (m.FLOPs), two operator applications
 // and 2·Directions + 6 vector operations.
 func Solve(ctx context.Context, m *Model, a *poisson.Stencil, b, x []float64, opts Options, fn progress.Func) (Result, error) {
-	n := a.Len()
-	if len(b) != n || len(x) != n {
-		panic(fmt.Sprintf("dcdm: Solve: len(b)=%d, len(x)=%d, want %d", len(b), len(x), n))
-	}
 	shape, err := inputShape(m, a)
 	if err != nil {
 		return Result{}, err
+	}
+	in := nn.NewTensor(shape...)
+	return iterate(ctx, a, b, x, opts, fn, func(dst, r []float64) {
+		copy(in.Data, r)
+		copy(dst, m.Forward(in).Data)
+	})
+}
+
+// iterate is the DCDM iteration with the search-direction map f, which
+// sets dst = f(r) for a unit-norm residual r.
+func iterate(ctx context.Context, a *poisson.Stencil, b, x []float64, opts Options, fn progress.Func, f func(dst, r []float64)) (Result, error) {
+	n := a.Len()
+	if len(b) != n || len(x) != n {
+		panic(fmt.Sprintf("dcdm: Solve: len(b)=%d, len(x)=%d, want %d", len(b), len(x), n))
 	}
 	tol, maxIter, every := opts.Tol, opts.MaxIter, opts.ProgressEvery
 	if !(tol >= 0) || maxIter < 0 || every < 0 || opts.Directions < -1 {
@@ -102,7 +112,7 @@ func Solve(ctx context.Context, m *Model, a *poisson.Stencil, b, x []float64, op
 	rn := residual()
 	res.RelResidual = rn / bnorm
 	res.History = append(res.History, res.RelResidual)
-	in := nn.NewTensor(shape...)
+	unit := make([]float64, n)
 	var dirs []direction
 	var spare *direction
 	for k := 1; k <= maxIter && res.RelResidual > tol; k++ {
@@ -110,17 +120,16 @@ func Solve(ctx context.Context, m *Model, a *poisson.Stencil, b, x []float64, op
 			return res, err
 		}
 		for i, v := range r {
-			in.Data[i] = v / rn
+			unit[i] = v / rn
 		}
-		start := time.Now()
-		y := m.Forward(in)
-		res.NetworkSeconds += time.Since(start).Seconds()
 		d := spare
 		if d == nil {
 			d = &direction{p: make([]float64, n), ap: make([]float64, n)}
 		}
 		spare = nil
-		copy(d.p, y.Data)
+		start := time.Now()
+		f(d.p, unit)
+		res.NetworkSeconds += time.Since(start).Seconds()
 		if !finite(d.p) {
 			return res, fmt.Errorf("dcdm: iteration %d: the network's output is not finite", k)
 		}
