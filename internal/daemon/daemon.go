@@ -197,9 +197,11 @@ func (c *Config) Resolve() error {
 	if c.CacheDir == "" {
 		c.CacheDir = filepath.Join(c.DataDir, "cache")
 	}
-	if n, err := jobs.ParseMemorySize(c.quotaBytes); err != nil {
-		return fmt.Errorf("-quota-bytes: %w", err)
-	} else {
+	if c.quotaBytes != "" {
+		n, err := jobs.ParseMemorySize(c.quotaBytes)
+		if err != nil {
+			return fmt.Errorf("-quota-bytes: %w", err)
+		}
 		c.QuotaBytes = n
 	}
 	switch n, err := jobs.ParseMemorySize(c.maxJobMemory); {
