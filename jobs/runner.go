@@ -117,6 +117,9 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		if _, err := s.endRun(bg, a.RunID, interrupt); err != nil {
 			log.Error("re-queueing an interrupted run failed", "err", err)
 		}
+		if s.handedBack != nil {
+			s.handedBack()
+		}
 		return river.JobSnooze(0)
 	}
 	fail := func(err error) error {
@@ -133,6 +136,9 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 		log.Warn("attempt failed; retrying", "max_attempts", job.MaxAttempts, "err", err)
 		finish(storage.Queued, fmt.Sprintf("attempt %d failed, retrying: %s", job.Attempt, s.publicMessage(err)))
 		observeRun(k.Name(), outcomeRetried, 0)
+		if s.handedBack != nil {
+			s.handedBack()
+		}
 		return err
 	}
 	run, err := storage.GetRun(ctx, s.db.SQL, a.RunID)

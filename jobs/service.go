@@ -102,6 +102,14 @@ type Service struct {
 	maxJobMemory int64
 	// checkpointEvery is Config.CheckpointEvery.
 	checkpointEvery time.Duration
+	// orphanAfter is how long a run may sit queued under a River job still
+	// running before rescueOrphans takes the job for lost (staleAfter; tests
+	// shorten it).
+	orphanAfter time.Duration
+	// handedBack, if set, is called when an attempt has put its run back in
+	// the queue and is about to tell River: tests stop there to play a
+	// process that dies at that point.
+	handedBack func()
 }
 
 // RunArgs is the River job that carries a run. Lease is the run's fencing token at
@@ -135,6 +143,7 @@ func New(cfg Config) (*Service, error) {
 		maxInflated: cfg.MaxInflatedBytes}
 	s.maxJobMemory = cfg.MaxJobMemory
 	s.checkpointEvery = cmp.Or(cfg.CheckpointEvery, DefaultCheckpointEvery)
+	s.orphanAfter = staleAfter
 	if s.maxJobMemory == 0 {
 		s.maxJobMemory = DefaultMaxJobMemory(total)
 	}
@@ -869,6 +878,62 @@ func (s *Service) reap(ctx context.Context) error {
 		}
 		if err != nil {
 			return err
+		}
+	}
+	return s.rescueOrphans(ctx, now)
+}
+
+// rescueOrphans closes the window between an attempt handing its run back to
+// the queue (a failed attempt to be retried, or a worker shutting down) and
+// River recording it (the retry, or the snooze). A process that dies in
+// between leaves the run queued and its River job "running", which River
+// rescues only after RescueStuckJobsAfter (maxKindTimeout + 1 h, chosen so
+// that River never re-runs a job that is merely slow), and the heartbeats
+// cannot tell, since the run is no longer running. A River job that has been
+// running for longer than orphanAfter while its run, under the same lease,
+// has been queued for longer than orphanAfter is such an orphan: a live
+// process records the hand-back within milliseconds. The run moves to a new
+// lease with a new River job, at once; if River ever runs the orphan again,
+// it finds its lease gone and does nothing. Running River jobs are at most
+// as many as the workers of all processes, so the check is cheap.
+func (s *Service) rescueOrphans(ctx context.Context, now time.Time) error {
+	cutoff := now.Add(-s.orphanAfter)
+	params := river.NewJobListParams().Kinds(RunArgs{}.Kind()).States(rivertype.JobStateRunning).First(10000)
+	list, err := s.client.JobList(ctx, params)
+	if err != nil {
+		return fmt.Errorf("jobs: running river jobs: %w", err)
+	}
+	for _, j := range list.Jobs {
+		if j.AttemptedAt == nil || !j.AttemptedAt.Before(cutoff) {
+			continue
+		}
+		var a RunArgs
+		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
+			continue
+		}
+		r, err := storage.GetRun(ctx, s.db.SQL, a.RunID)
+		if err != nil || r.State != storage.Queued || r.Lease != a.Lease || !r.UpdatedAt.Before(cutoff) {
+			continue
+		}
+		k, ok := Lookup(r.Kind)
+		if !ok {
+			continue
+		}
+		moved := false
+		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+			ok, err := storage.RequeueOrphan(ctx, tx, r.ID, r.Lease, cutoff, now)
+			if err != nil || !ok {
+				return err
+			}
+			moved = true
+			return s.insertJobTx(ctx, tx, r.ID, k, r.Lease+1, r.Attempt)
+		})
+		if err != nil {
+			return err
+		}
+		if moved {
+			s.log.Warn("run handed back by a worker that stopped before the queue recorded it; re-queued",
+				"job_id", r.ID, "kind", r.Kind, "lease", r.Lease+1, "river_job", j.ID)
 		}
 	}
 	return nil

@@ -509,6 +509,23 @@ func Requeue(ctx context.Context, q Querier, s StaleRun, cutoff, now time.Time, 
 	return n == 1, err
 }
 
+// RequeueOrphan moves a queued run under lease, handed back to the queue
+// before cutoff, to a new lease (lease+1), for a new River job to carry: its
+// River job was lost with the worker that handed it back (see
+// jobs.Service.rescueOrphans). It reports false when the run changed
+// meanwhile (it was claimed, ended, cancelled or re-queued by another
+// process).
+func RequeueOrphan(ctx context.Context, q Querier, id string, lease int64, cutoff, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE runs SET lease = lease + 1, updated_at = $4
+		WHERE id = $1 AND lease = $2 AND state = 'queued' AND updated_at < $3 AND NOT cancel_requested`,
+		id, lease, cutoff.UnixMicro(), now.UnixMicro())
+	if err != nil {
+		return false, fmt.Errorf("storage: requeue orphaned run %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // FailStale ends a stale run that has no attempts left (or was to be cancelled).
 func FailStale(ctx context.Context, q Querier, s StaleRun, state State, cutoff, now time.Time, reason string) (bool, error) {
 	res, err := q.ExecContext(ctx, `UPDATE runs SET state = $4, worker_id = NULL, error = $5,
