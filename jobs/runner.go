@@ -289,10 +289,10 @@ func runKind(ctx context.Context, k Kind, params any, env *Env) (err error) {
 
 // outcome is what a successful attempt produced.
 type outcome struct {
-	key    string          // the result's artifact key
-	staged *storage.Staged // the complete result file, not yet published
-	metrics   map[string]any
-	warnings  []string
+	key      string          // the result's artifact key
+	staged   *storage.Staged // the complete result file, not yet published
+	metrics  map[string]any
+	warnings []string
 	// progress is the run's final progress: fraction 1 and the kind's last
 	// message, which throttling may have kept from the runs row.
 	progress storage.Progress
