@@ -1,0 +1,350 @@
+package gphm
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// harmonic is the preconditioner of kronCG for the second-order PDEs
+// (Poisson, Allen–Cahn), built on the exact Kronecker eigendecomposition of
+// the interior operator. In Z the Hessian is
+//
+//	H = I + τ2 JᵀJ + β PᵀP,  J = G diag(Λ),  P = B G,  G = T1 ⊗ T2,
+//
+// with Λ_ab = λ1_a + λ2_b and B the boundary rows and columns (corners twice),
+// β = λ_b τ1. The preconditioner is
+//
+//	M = τ2 J̃ᵀJ̃ + β PᵀP,  J̃ = G diag(Λ̃),
+//
+// where Λ̃ is Λ with its modulus raised to 1/√(τ2 (TᵀT)1_aa (TᵀT)2_bb) so
+// that τ2 J̃ᵀJ̃ stands in for the prior I on the few directions where the
+// residual does not see Z (|Λ| near zero: constants and slopes per axis).
+// Its interior part inverts exactly, (τ2 J̃ᵀJ̃)⁻¹ = τ2⁻¹ Λ̃⁻¹ (R1 ⊗ R2) Λ̃⁻¹
+// with R_j = (T_jᵀT_j)⁻¹ = T_j⁻¹T_j⁻ᵀ, two n×n×n products; the boundary
+// term has rank 2(n1 + n2) and enters by the Woodbury identity with the dense
+// (2(n1 + n2))² matrix S = β⁻¹I + P (τ2 J̃ᵀJ̃)⁻¹ Pᵀ, assembled block by block
+// in O(n³) (harmonicS). These are the directions the Kronecker-sum
+// preconditioner (kronCG.precond) misses: discrete near-harmonic functions,
+// on which the dropped cross terms of JᵀJ cancel, fixed only by the
+// boundary. What remains of H − M is the identity less its stand-in on the
+// floored modes and, for Allen–Cahn, the term diag(3U² − 1) G.
+type harmonic struct {
+	tau2   float64
+	li     *mat.Dense // 1/Λ̃
+	r1, r2 *mat.Dense // (T_jᵀ T_j)⁻¹
+	t1, t2 *mat.Dense // T′_j = T_j diag(I, O_j)
+	// start[j] is the first mode of axis j's rotated tail and o[j] its
+	// rotation O_j (nil when there is none).
+	start [2]int
+	o     [2]*mat.Dense
+	ro    [2]*mat.Dense // work: the tail rows or columns being rotated
+	s     mat.Cholesky
+	// work
+	y, w, x     *mat.Dense
+	sv, sz      *mat.VecDense
+	v1, v2, vw  []float64
+	n1, n2, nbd int
+}
+
+// newHarmonic builds the preconditioner for the factors of e and the axes
+// of m (whitened, with Lam), lam = Λ (c1 λ1_a + λ2_b), precisions lt. It
+// returns nil when S is not positive definite.
+func newHarmonic(m *model, e *exactU, lam *mat.Dense, lt [2]float64) *harmonic {
+	n1, n2 := e.n1, e.n2
+	tau2 := math.Exp(lt[1])
+	beta := m.lambdaB * math.Exp(lt[0])
+	h := &harmonic{tau2: tau2, n1: n1, n2: n2, nbd: 2 * (n1 + n2)}
+	ax := [2]*axis{m.ax[0], m.ax[1]}
+	lams := [2][]float64{make([]float64, n1), append([]float64(nil), ax[1].Lam...)}
+	for a, l := range ax[0].Lam {
+		lams[0][a] = m.c1 * l
+	}
+	colNorm2 := func(t *mat.Dense) []float64 {
+		n, _ := t.Dims()
+		c := make([]float64, n)
+		for i := range n {
+			for a, v := range t.RawRowView(i) {
+				c[a] += v * v
+			}
+		}
+		return c
+	}
+	cs := [2][]float64{colNorm2(e.t1), colNorm2(e.t2)}
+	// The floored modes: pairs with |Λ_ab| below the floor. Per axis, the
+	// tail [start_j, n_j) of the modes that take part in one (Lam ascends, so
+	// the near-zero eigenvalues come last).
+	start := [2]int{n1, n2}
+	for a := range n1 {
+		for b := range n2 {
+			if math.Abs(lams[0][a]+lams[1][b])*math.Sqrt(tau2*cs[0][a]*cs[1][b]) < 1 {
+				start[0], start[1] = min(start[0], a), min(start[1], b)
+			}
+		}
+	}
+	// Rotate the Z coordinates of each tail by the eigenvectors O_j of
+	// T_jᵀT_j on it, T′_j = T_j diag(I, O_j): the rotation keeps the prior
+	// ‖Z‖², and the tail columns of T′_j are orthogonal, so the stand-in
+	// τ2 Λ̃ (T′1ᵀT′1 ⊗ T′2ᵀT′2) Λ̃ for the prior is exactly I on the floored
+	// block. The operator Λ rotated is not diagonal on the tail; its
+	// diagonal stands in for it (its entries are below the floor there).
+	var tp [2]*mat.Dense
+	for j, t := range [2]*mat.Dense{e.t1, e.t2} {
+		n, _ := t.Dims()
+		tp[j] = mat.DenseCopyOf(t)
+		f := n - start[j]
+		h.start[j] = start[j]
+		if f < 2 {
+			h.start[j] = n
+			continue
+		}
+		tail := t.Slice(0, n, start[j], n)
+		g := mat.NewSymDense(f, nil)
+		g.SymOuterK(1, tail.T())
+		var es mat.EigenSym
+		if !es.Factorize(g, true) {
+			h.start[j] = n
+			continue
+		}
+		o := mat.NewDense(f, f, nil)
+		es.VectorsTo(o)
+		h.o[j] = o
+		tp[j].Slice(0, n, start[j], n).(*mat.Dense).Mul(tail, o)
+		rot := make([]float64, f)
+		for a := range f {
+			for c := range f {
+				v := o.At(c, a)
+				rot[a] += v * v * lams[j][start[j]+c]
+			}
+		}
+		copy(lams[j][start[j]:], rot)
+	}
+	h.t1, h.t2 = tp[0], tp[1]
+	rinv := func(a *axis, j int) *mat.Dense {
+		ti := mat.NewDense(a.n, a.n, nil) // T⁻¹ = Wᵀ R⁻ᵀ (K = RᵀR)
+		for i := range a.n {
+			ti.Set(i, i, 1)
+		}
+		a.toWhite(ti)
+		if o := h.o[j]; o != nil { // T′⁻¹ = diag(I, O_jᵀ) T⁻¹
+			rows := ti.Slice(h.start[j], a.n, 0, a.n).(*mat.Dense)
+			old := mat.DenseCopyOf(rows)
+			rows.Mul(o.T(), old)
+		}
+		r := mat.NewDense(a.n, a.n, nil)
+		r.Mul(ti, ti.T())
+		return r
+	}
+	h.r1, h.r2 = rinv(ax[0], 0), rinv(ax[1], 1)
+	cs = [2][]float64{colNorm2(h.t1), colNorm2(h.t2)}
+	h.li = mat.NewDense(n1, n2, nil)
+	for a := range n1 {
+		for b := range n2 {
+			l := lams[0][a] + lams[1][b]
+			floor := 1 / math.Sqrt(tau2*cs[0][a]*cs[1][b])
+			if math.Abs(l) < floor {
+				l = math.Copysign(floor, l)
+			}
+			h.li.Set(a, b, 1/l)
+		}
+	}
+	S := harmonicS(h, beta)
+	if !h.s.Factorize(S) {
+		return nil
+	}
+	h.y, h.w, h.x = mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil)
+	h.sv, h.sz = mat.NewVecDense(h.nbd, nil), mat.NewVecDense(h.nbd, nil)
+	h.v1, h.v2, h.vw = make([]float64, n1), make([]float64, n2), make([]float64, max(n1, n2))
+	if h.o[0] != nil {
+		h.ro[0] = mat.NewDense(n1-h.start[0], n2, nil)
+	}
+	if h.o[1] != nil {
+		h.ro[1] = mat.NewDense(n1, n2-h.start[1], nil)
+	}
+	return h
+}
+
+// harmonicS assembles S = β⁻¹I + P (τ2 J̃ᵀJ̃)⁻¹ Pᵀ. The rows of P are
+// Gᵀe_p = t1_i ⊗ t2_j (t_i the i-th row of T), ordered: row 0 and row n1−1
+// of the grid (n2 nodes each), then column 0 and column n2−1 (n1 each).
+// With X_i = diag(t1_i) Λ̃⁻¹ and Y_j = Λ̃⁻¹ diag(t2_j), the blocks are
+//
+//	rows i, i′:    T2 ((X_iᵀ R1 X_i′) ∘ R2) T2ᵀ / τ2
+//	columns j, j′: T1 ((Y_j R2 Y_j′ᵀ) ∘ R1) T1ᵀ / τ2
+//	row i, col j′: T2 ((X_iᵀ R1) ∘ (R2 Y_j′ᵀ)) T1ᵀ / τ2
+//
+// (R_j symmetric), four n×n×n products each.
+func harmonicS(h *harmonic, beta float64) *mat.SymDense {
+	n1, n2 := h.n1, h.n2
+	S := mat.NewSymDense(h.nbd, nil)
+	ends1, ends2 := []int{0, n1 - 1}, []int{0, n2 - 1}
+	X := make([]*mat.Dense, 2)
+	Y := make([]*mat.Dense, 2)
+	for k, i := range ends1 {
+		X[k] = mat.DenseCopyOf(h.li)
+		t := h.t1.RawRowView(i)
+		for a := range n1 {
+			row := X[k].RawRowView(a)
+			for b := range row {
+				row[b] *= t[a]
+			}
+		}
+	}
+	for k, j := range ends2 {
+		Y[k] = mat.DenseCopyOf(h.li)
+		t := h.t2.RawRowView(j)
+		for a := range n1 {
+			row := Y[k].RawRowView(a)
+			for b := range row {
+				row[b] *= t[b]
+			}
+		}
+	}
+	off := func(kind, k int) int { // first index of edge k of kind 0 (row) or 1 (column)
+		if kind == 0 {
+			return k * n2
+		}
+		return 2*n2 + k*n1
+	}
+	put := func(blk *mat.Dense, r0, c0 int) {
+		rr, cc := blk.Dims()
+		for i := range rr {
+			for j := range cc {
+				if r0+i <= c0+j {
+					S.SetSym(r0+i, c0+j, blk.At(i, j)/h.tau2)
+				}
+			}
+		}
+	}
+	// XᵀR1 per row edge, reused by the row–row and row–column blocks.
+	XR := make([]*mat.Dense, 2)
+	for k := range 2 {
+		XR[k] = new(mat.Dense)
+		XR[k].Mul(X[k].T(), h.r1)
+	}
+	for k := range 2 {
+		for k2 := k; k2 < 2; k2++ {
+			var t, u, blk mat.Dense
+			t.Mul(XR[k], X[k2])
+			t.MulElem(&t, h.r2)
+			u.Mul(h.t2, &t)
+			blk.Mul(&u, h.t2.T())
+			put(&blk, off(0, k), off(0, k2))
+		}
+	}
+	for k := range 2 {
+		var v mat.Dense
+		v.Mul(Y[k], h.r2)
+		for k2 := k; k2 < 2; k2++ {
+			var t, u, blk mat.Dense
+			t.Mul(&v, Y[k2].T())
+			t.MulElem(&t, h.r1)
+			u.Mul(h.t1, &t)
+			blk.Mul(&u, h.t1.T())
+			put(&blk, off(1, k), off(1, k2))
+		}
+	}
+	for k := range 2 {
+		for k2 := range 2 {
+			var t, u, v, blk mat.Dense
+			v.Mul(h.r2, Y[k2].T())
+			t.MulElem(XR[k], &v)
+			u.Mul(h.t2, &t)
+			blk.Mul(&u, h.t1.T())
+			put(&blk, off(0, k), off(1, k2))
+		}
+	}
+	for i := range h.nbd {
+		S.SetSym(i, i, S.At(i, i)+1/beta)
+	}
+	return S
+}
+
+// interior sets out = (τ2 J̃ᵀJ̃)⁻¹ r = τ2⁻¹ Λ̃⁻¹ ∘ (R1 (Λ̃⁻¹ ∘ r) R2).
+func (h *harmonic) interior(r, out *mat.Dense) {
+	h.x.MulElem(h.li, r)
+	h.w.Mul(h.r1, h.x)
+	out.Mul(h.w, h.r2)
+	out.MulElem(out, h.li)
+	scaleInPlace(out, 1/h.tau2)
+}
+
+// apply sets out = M⁻¹ r by the Woodbury identity:
+// y = A⁻¹r, out = y − A⁻¹ Pᵀ S⁻¹ P y with A = τ2 J̃ᵀJ̃.
+func (h *harmonic) apply(r, out *mat.Dense) {
+	n1, n2 := h.n1, h.n2
+	// In the rotated coordinates Z′ = diag(I, O1)ᵀ Z diag(I, O2).
+	h.w.Copy(r)
+	h.rotate(h.w, true)
+	h.interior(h.w, h.y)
+	// s = P y: row i of T1 y T2ᵀ is T2 (yᵀ t1_i); column j is T1 (y t2_j).
+	s := h.sv.RawVector().Data
+	for k, i := range [2]int{0, n1 - 1} {
+		vecMulT(h.v2, h.y, h.t1.RawRowView(i))
+		vecMul(s[k*n2:(k+1)*n2], h.t2, h.v2)
+	}
+	for k, j := range [2]int{0, n2 - 1} {
+		vecMul(h.v1, h.y, h.t2.RawRowView(j))
+		vecMul(s[2*n2+k*n1:2*n2+(k+1)*n1], h.t1, h.v1)
+	}
+	if err := h.s.SolveVecTo(h.sz, h.sv); err != nil {
+		if _, ok := err.(mat.Condition); !ok {
+			panic(err)
+		}
+	}
+	z := h.sz.RawVector().Data
+	// x = Pᵀ z: Σ_rows t1_i ⊗ (T2ᵀ z_i) + Σ_cols (T1ᵀ z_j) ⊗ t2_j.
+	h.x.Zero()
+	xr := h.x.RawMatrix()
+	for k, i := range [2]int{0, n1 - 1} {
+		w := h.vw[:n2]
+		vecMulT(w, h.t2, z[k*n2:(k+1)*n2])
+		t1 := h.t1.RawRowView(i)
+		for a := range n1 {
+			row := xr.Data[a*xr.Stride : a*xr.Stride+n2]
+			f := t1[a]
+			for b := range row {
+				row[b] += f * w[b]
+			}
+		}
+	}
+	for k, j := range [2]int{0, n2 - 1} {
+		w := h.vw[:n1]
+		vecMulT(w, h.t1, z[2*n2+k*n1:2*n2+(k+1)*n1])
+		t2 := h.t2.RawRowView(j)
+		for a := range n1 {
+			row := xr.Data[a*xr.Stride : a*xr.Stride+n2]
+			f := w[a]
+			for b := range row {
+				row[b] += f * t2[b]
+			}
+		}
+	}
+	h.interior(h.x, out)
+	out.Sub(h.y, out)
+	h.rotate(out, false)
+}
+
+// rotate sets z to diag(I, O1)ᵀ z diag(I, O2) (in) or diag(I, O1) z
+// diag(I, O2)ᵀ (out).
+func (h *harmonic) rotate(z *mat.Dense, in bool) {
+	n1, n2 := h.n1, h.n2
+	if o := h.o[0]; o != nil {
+		rows := z.Slice(h.start[0], n1, 0, n2).(*mat.Dense)
+		h.ro[0].Copy(rows)
+		if in {
+			rows.Mul(o.T(), h.ro[0])
+		} else {
+			rows.Mul(o, h.ro[0])
+		}
+	}
+	if o := h.o[1]; o != nil {
+		cols := z.Slice(0, n1, h.start[1], n2).(*mat.Dense)
+		h.ro[1].Copy(cols)
+		if in {
+			cols.Mul(h.ro[1], o)
+		} else {
+			cols.Mul(h.ro[1], o.T())
+		}
+	}
+}
