@@ -286,8 +286,10 @@ func (s *server) comparePlot(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
-// shortID is the prefix of a job id that labels it in a comparison.
-func shortID(id string) string { return id[:min(8, len(id))] }
+// shortID labels a job in a comparison: the last 8 hex digits of its id,
+// which are random, where the first ones are a timestamp that jobs
+// submitted together share.
+func shortID(id string) string { return id[max(0, len(id)-8):] }
 
 // drawCompareFields draws the same frame of each job's field side by side,
 // on one colour scale.

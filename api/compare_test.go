@@ -96,8 +96,8 @@ func TestCompare(t *testing.T) {
 		}
 		checkSVG(t, name, body)
 		for _, id := range []string{a, b} {
-			if !bytes.Contains(body, []byte(id[:8])) {
-				t.Errorf("%s: job %s not labelled", name, id[:8])
+			if !bytes.Contains(body, []byte(id[len(id)-8:])) {
+				t.Errorf("%s: job %s not labelled", name, id)
 			}
 		}
 	}

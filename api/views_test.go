@@ -163,7 +163,7 @@ func TestCodecViews(t *testing.T) {
 	}
 
 	resp, body = e.do(t, "GET", "/v1/compare/plots/decoded?jobs="+enc+","+enc2+"&format=svg", "", nil)
-	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(enc[:8]+": decoded: PSNR")) || !bytes.Contains(body, []byte(enc2[:8]+": decoded: PSNR")) {
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(enc[len(enc)-8:]+": decoded: PSNR")) || !bytes.Contains(body, []byte(enc2[len(enc2)-8:]+": decoded: PSNR")) {
 		t.Errorf("compared decodings: %d %.300s", resp.StatusCode, body)
 	}
 }

@@ -147,6 +147,11 @@ async function route() {
 
 // ---- job list ---------------------------------------------------------------
 
+// shortId is the part of a job id shown in lists: the last 8 hex digits,
+// which are random, where the first ones are a timestamp shared by jobs
+// submitted together.
+function shortId(id) { return id.slice(-8); }
+
 function stateBadge(s) { return el('span', { class: 'state state-' + s }, s); }
 
 function progressCell(j) {
@@ -196,14 +201,14 @@ async function viewJobs(m) {
     if (!list.length) tbody.append(el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No jobs yet.')));
   };
   const pick = (j) => {
-    const box = el('input', { type: 'checkbox', class: 'pick', 'aria-label': 'select ' + j.kind + ' job ' + j.id.slice(0, 8) + ' for comparison' });
+    const box = el('input', { type: 'checkbox', class: 'pick', 'aria-label': 'select ' + j.kind + ' job ' + shortId(j.id) + ' for comparison' });
     box.checked = picked.has(j.id);
     box.addEventListener('change', () => { if (box.checked) picked.add(j.id); else picked.delete(j.id); updatePicked(); });
     return box;
   };
   const row = (j) => el('tr', { 'data-id': j.id },
     el('td', {}, pick(j)),
-    el('td', {}, el('a', { href: '#/job/' + j.id, class: 'mono' }, j.id.slice(0, 8))),
+    el('td', {}, el('a', { href: '#/job/' + j.id, class: 'mono' }, shortId(j.id))),
     el('td', {}, j.kind), el('td', {}, stateBadge(j.state)), el('td', {}, progressCell(j)),
     el('td', {}, shortTime(j.created_at)),
     el('td', {},
@@ -479,7 +484,7 @@ function jobDetails(j) {
     el('dt', {}, 'Created'), el('dd', {}, shortTime(j.created_at)),
     el('dt', {}, 'Started'), el('dd', {}, shortTime(j.started_at)),
     el('dt', {}, 'Finished'), el('dd', {}, shortTime(j.finished_at)),
-    j.waiting_for && [el('dt', {}, 'Waiting for'), el('dd', {}, j.waiting_for.map((w) => el('a', { href: '#/job/' + w, class: 'mono' }, w.slice(0, 8) + ' ')))]);
+    j.waiting_for && [el('dt', {}, 'Waiting for'), el('dd', {}, j.waiting_for.map((w) => el('a', { href: '#/job/' + w, class: 'mono' }, shortId(w) + ' ')))]);
   frag.append(dl);
   if (j.state === 'queued' || j.state === 'running') {
     const p = j.progress || {};
@@ -583,7 +588,7 @@ function fmtValue(v) {
 function compareTable(label, rows, ids, onlyDiffering) {
   const shown = rows.filter((r) => !onlyDiffering || r.differs);
   return el('table', { class: 'compare', 'aria-label': label },
-    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, label), ids.map((id) => el('th', { scope: 'col', class: 'mono' }, id.slice(0, 8))))),
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, label), ids.map((id) => el('th', { scope: 'col', class: 'mono' }, shortId(id))))),
     el('tbody', {}, shown.length ? shown.map((r) => el('tr', { class: r.differs ? 'differs' : null },
       el('th', { scope: 'row' }, r.name, r.differs ? el('span', { class: 'visually-hidden' }, ' (differs)') : null),
       r.values.map((v) => el('td', { class: 'mono' }, fmtValue(v)))))
@@ -605,7 +610,7 @@ async function viewCompare(m) {
   const drawParams = () => params.replaceChildren(compareTable('Param', c.params, jobIds, only.checked));
   only.addEventListener('change', drawParams);
   drawParams();
-  m.append(el('p', {}, c.kind + ': ', c.jobs.map((j, i) => [i ? ', ' : '', el('a', { href: '#/job/' + j.id, class: 'mono' }, j.id.slice(0, 8)), ' ', stateBadge(j.state)])),
+  m.append(el('p', {}, c.kind + ': ', c.jobs.flatMap((j, i) => [i ? ', ' : '', el('a', { href: '#/job/' + j.id, class: 'mono' }, shortId(j.id)), ' ', stateBadge(j.state)])),
     el('h3', {}, 'Params'), el('label', { for: 'only-differing' }, only, ' only those that differ'), params,
     el('h3', {}, 'Metrics'), compareTable('Metric', c.metrics, jobIds, false));
   const section = el('section', { 'aria-labelledby': 'cmp-plots-h' }, el('h3', { id: 'cmp-plots-h' }, 'Plots'));

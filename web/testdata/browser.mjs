@@ -7,8 +7,11 @@
 // catalogue and the poisson.solve form; submits a value the server refuses
 // and checks that its message appears next to the field; submits a valid
 // job, watches it reach succeeded, waits for its plots, and downloads its
-// HDF5 file. Screenshots of every page go to OUT_DIR. Prints one JSON line of
-// measurements and "N passed, N failed".
+// HDF5 file; runs a second job, ticks both in the job list and compares
+// them; opens the API reference at /docs and checks that nothing was fetched
+// from another host. Screenshots of every page go to OUT_DIR. Prints one
+// JSON line of measurements (also written to OUT_DIR/measures.json) and
+// "N passed, N failed".
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,8 +43,15 @@ const ws = new WebSocket(wsURL);
 await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
 let nextId = 1;
 const waiting = new Map();
+// Every request the page sends, and why any failed (blockedReason "csp" for
+// one the page's policy refused before it left the browser).
+const requests = new Map();
 ws.onmessage = (ev) => {
   const msg = JSON.parse(ev.data);
+  if (msg.method === 'Network.requestWillBeSent') requests.set(msg.params.requestId, { url: msg.params.request.url });
+  if (msg.method === 'Network.loadingFailed' && requests.has(msg.params.requestId)) {
+    requests.get(msg.params.requestId).blocked = msg.params.blockedReason || msg.params.errorText;
+  }
   if (msg.id && waiting.has(msg.id)) {
     const { resolve, reject } = waiting.get(msg.id);
     waiting.delete(msg.id);
@@ -59,6 +69,7 @@ const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: t
 const page = (m, p) => send(m, p, sessionId);
 await page('Page.enable');
 await page('Runtime.enable');
+await page('Network.enable');
 await send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: out, eventsEnabled: true });
 
 async function evaluate(expr) {
@@ -74,8 +85,8 @@ async function until(what, expr, timeoutMs = 60000) {
     await sleep(100);
   }
 }
-async function shot(name) {
-  const { data } = await page('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true });
+async function shot(name, whole = true) {
+  const { data } = await page('Page.captureScreenshot', { format: 'png', captureBeyondViewport: whole });
   writeFileSync(join(out, name + '.png'), Buffer.from(data, 'base64'));
 }
 async function go(hash) {
@@ -91,6 +102,13 @@ try {
     "Math.round((performance.getEntriesByName('first-contentful-paint')[0] || {startTime: -1}).startTime)");
   measures.domContentLoadedMs = await evaluate("Math.round(performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd)");
   await until('live stream', "document.getElementById('live') && document.getElementById('live').textContent.startsWith('live')");
+  // Again with the browser and the server warm: a reload, as a person
+  // coming back to the tab would.
+  await page('Page.reload', { ignoreCache: false });
+  await until('job list painted after a reload', "window.eddyFirstPaint !== undefined && performance.getEntriesByName('first-contentful-paint').length > 0");
+  measures.warmFirstContentfulPaintMs = await evaluate("Math.round(performance.getEntriesByName('first-contentful-paint')[0].startTime)");
+  measures.warmJobListScriptToPaintMs = await evaluate('Math.round(window.eddyFirstPaint)');
+  await until('live stream after a reload', "document.getElementById('live') && document.getElementById('live').textContent.startsWith('live')");
   await shot('jobs');
 
   // The catalogue lists every kind.
@@ -141,10 +159,43 @@ try {
   await go('#/uploads');
   await until('uploads page', "document.getElementById('upload-file') !== null");
   await shot('uploads');
+
+  // Compare: a second solve on another grid, both ticked in the job list,
+  // "Compare selected", and the comparison with its params, metrics and
+  // plots.
+  const id2 = await evaluate(`fetch('/v1/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'poisson.solve', params: { dim: 2, n: 32 } }) }).then((r) => r.json()).then((j) => j.id)`);
+  await go('#/jobs?kind=poisson.solve');
+  await until('second job succeeded', `document.querySelector('tr[data-id="${id2}"] .state-succeeded') !== null`);
+  await evaluate(`[${JSON.stringify(id)}, ${JSON.stringify(id2)}].forEach((j) => document.querySelector('tr[data-id="' + j + '"] input.pick').click())`);
+  check('compare enabled', await evaluate("!document.getElementById('compare-selected').disabled"));
+  await evaluate("document.getElementById('compare-selected').click()");
+  await until('compare page', "location.hash.startsWith('#/compare?jobs=')");
+  await until('compare plots drawn', "((l) => l.length >= 3 && l.every((i) => i.complete && i.naturalWidth > 0))([...document.querySelectorAll('.compare-plots img')])");
+  check('params differ', await evaluate("[...document.querySelectorAll('table.compare tr.differs th')].some((th) => th.textContent.startsWith('n'))"));
+  check('metrics side by side', await evaluate("document.querySelectorAll('table[aria-label=Metric] tbody tr').length > 0"));
+  measures.comparePlots = await evaluate("document.querySelectorAll('.compare-plots img').length");
+  await shot('compare');
+
+  // The API reference: Redoc renders /openapi.json; nothing is fetched from
+  // elsewhere (a request to another host is allowed only if the page's
+  // policy refused it).
+  requests.clear();
+  await page('Page.navigate', { url: base + '/docs' });
+  await until('docs rendered', "document.body.dataset.rendered === 'true' && document.querySelectorAll('[data-section-id]').length > 10", 60000);
+  await sleep(500);
+  const origin = new URL(base).origin;
+  const away = [...requests.values()].filter((r) => !r.url.startsWith(origin) && !/^(data|blob):/.test(r.url) && r.blocked !== 'csp');
+  check('docs fetch nothing from elsewhere', away.length === 0, JSON.stringify(away));
+  measures.docsRequests = requests.size;
+  measures.docsOperations = await evaluate("document.querySelectorAll('[data-section-id^=\"operation/\"]').length");
+  check('docs list the operations', measures.docsOperations >= 20, measures.docsOperations);
+  await shot('docs', false); // the first screenful: the whole reference is some 20,000 pixels tall
 } catch (e) {
   check('browser session', false, e.stack || String(e));
 } finally {
   console.log(JSON.stringify(measures));
+  try { writeFileSync(join(out, 'measures.json'), JSON.stringify(measures) + '\n'); } catch (_) { /* reported above */ }
   console.log(`${passed} passed, ${failed} failed`);
   ws.close();
   chrome.kill();
