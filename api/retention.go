@@ -54,11 +54,11 @@ func Expire(ctx context.Context, svc *jobs.Service, db *storage.DB, cutoff time.
 }
 
 // RunRetention deletes, until ctx ends, the jobs and uploads older than
-// maxAge (see Expire), looking every quarter of maxAge, at least every
-// minute and at most every hour. Several API processes may run it: a thing
+// maxAge (see Expire), looking every quarter of maxAge, but at most every
+// second and at least every hour. Several API processes may run it: a thing
 // deleted by one is skipped by the others.
 func RunRetention(ctx context.Context, svc *jobs.Service, db *storage.DB, maxAge time.Duration, log *slog.Logger) {
-	every := min(max(maxAge/4, time.Minute), time.Hour)
+	every := min(max(maxAge/4, time.Second), time.Hour)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
