@@ -44,4 +44,44 @@ func TestGPSolveShortBudget(t *testing.T) {
 	if _, ok := m["cg_per_solve"].(float64); !ok {
 		t.Errorf("cg_per_solve missing: %v", m)
 	}
+	// The run is inaccurate, and its check residual says so: it is within a
+	// factor of ten of the true error, which is above the 2-D target.
+	rel, _ := m["rel_l2"].(float64)
+	rho, _ := m["check_residual"].(float64)
+	t.Logf("2 iterations: rel_l2 %.2e, check residual %.2e", rel, rho)
+	if !(rel > 1e-4) || !(rho > rel/10 && rho < 10*rel) {
+		t.Errorf("rel_l2 %v, check_residual %v: want an error above 1e-4 and a residual within 10× of it", m["rel_l2"], m["check_residual"])
+	}
+}
+
+// Allen–Cahn on [0, 2π] has data that admit several solutions: the result
+// says so (unstable_modes > 0 and a warning) while the run that found the
+// wanted one is accurate and not flagged as another solution.
+func TestGPSolveAllenCahnUniqueness(t *testing.T) {
+	r, _ := runKindToEnd(t, "gp.solve",
+		`{"pde": "allen_cahn1d", "exact": "sin(3*x)", "x_min": 0, "x_max": 6.283185307179586, "n": 60, "freq_scale": 2, "components": 8, "iterations": 40}`)
+	m := r.Result.Metrics
+	t.Logf("rel_l2 %v, check residual %v, unstable modes %v, warnings %q", m["rel_l2"], m["check_residual"], m["unstable_modes"], r.Result.Warnings)
+	if rel, _ := m["rel_l2"].(float64); !(rel <= 1e-5) {
+		t.Errorf("rel_l2 %v, want ≤ 1e-5", m["rel_l2"])
+	}
+	if m["other_solution"] != false {
+		t.Errorf("other_solution %v", m["other_solution"])
+	}
+	k, ok := m["unstable_modes"].(int64)
+	if !ok {
+		if f, isF := m["unstable_modes"].(float64); isF {
+			k, ok = int64(f), true
+		}
+	}
+	if !ok || k < 1 {
+		t.Errorf("unstable_modes %v (%T), want ≥ 1", m["unstable_modes"], m["unstable_modes"])
+	}
+	found := false
+	for _, w := range r.Result.Warnings {
+		found = found || strings.Contains(w, "other solutions")
+	}
+	if !found {
+		t.Errorf("no warning about other solutions: %q", r.Result.Warnings)
+	}
 }
