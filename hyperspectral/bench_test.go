@@ -26,7 +26,7 @@ func BenchmarkIterationJasper(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	lambda := DefaultConfig().Lambda * SparsenessEstimate(y)
+	lambda := DefaultKappa * SparsenessEstimate(y)
 	for _, c := range []struct {
 		name string
 		opt  mmOptions
@@ -117,6 +117,17 @@ func tableRows(b *testing.B) []tableRow {
 	hot03.Scale(1/mat.Max(hot03), hot03)
 	hot03Bands := InjectOutlierBands(hot03, 20, 0.01, 0.3, 7)
 
+	// Held-out rows, not used to choose any default: other outlier bands
+	// on Jasper (seed 11), and a synthetic scene of the Samson spectra
+	// (K = 3, 50×50, 30% pure, 25 dB) with 16 outlier bands (hot σ = 1).
+	jo11 := mat.DenseCopyOf(jy)
+	j11Bands := InjectOutlierBands(jo11, 198/10, 0.01, 0.3, 11)
+	sm := mat.DenseCopyOf(samson.Truth.Endmembers)
+	sm.Scale(1/mat.Max(sm), sm)
+	ssy, ssa := Synthetic(sm, 50, 50, 0.3, 25, 5)
+	ssy.Scale(1/mat.Max(ssy), ssy)
+	ssBands := InjectOutlierBands(ssy, 16, 0.01, 1, 5)
+
 	samsonNames := []string{"Soil", "Tree", "Water"}
 	return []tableRow{
 		{"Samson, VCA seed 0", samson.Y, samson.Truth, samsonNames, nil, 0, nil},
@@ -128,6 +139,9 @@ func tableRows(b *testing.B) []tableRow {
 		{"Synthetic clean, VCA seed 1", sy, struth, jasperNames, nil, 1, nil},
 		{"Synthetic + 20 outlier bands (hot σ = 1), VCA seed 1", hot1, struth, jasperNames, nil, 1, hot1Bands},
 		{"Synthetic + 20 outlier bands (hot σ = 0.3), VCA seed 1", hot03, struth, jasperNames, nil, 1, hot03Bands},
+		{"Held out: Jasper + 10% outlier bands (seed 11), VCA seed 0", jo11, jtruth, jasperNames, nil, 0, j11Bands},
+		{"Held out: Jasper + 10% outlier bands (seed 11), shipped M0", jo11, jtruth, jasperNames, m0, 0, j11Bands},
+		{"Held out: synthetic Samson spectra + 16 outlier bands (hot σ = 1), VCA seed 3", ssy, &Truth{Endmembers: sm, Abundances: ssa}, samsonNames, nil, 3, ssBands},
 	}
 }
 

@@ -69,14 +69,17 @@ type Config struct {
 	InitEndmembers *mat.Dense `json:"-"`
 	// P is the exponent of the ℓp sparsity, 0 < p ≤ 1 (default ½).
 	P float64 `json:"p" gt:"0" max:"1" doc:"exponent p of the ℓp sparsity of the abundances (rrlbs; l12nmf uses ½), dimensionless: smaller p favours fewer materials per pixel"`
-	// Lambda is κ, the weight of the sparsity term relative to Qian's
-	// sparseness estimate of the data: λ = κ·λ_Q (default 0.05). Result.Lambda
-	// reports the λ used. 0 switches sparsity off.
-	Lambda float64 `json:"lambda" min:"0" max:"1000" doc:"weight κ of the sparsity term relative to Qian's sparseness estimate λ_Q of the data (λ = κ·λ_Q, reported as the metric lambda), dimensionless; 0 switches sparsity off, larger values give sparser abundances"`
-	// Huber sets, for rrlbs, the threshold τ = Huber × (median channel error
-	// at the start) of the Huber form of the channel loss (see Unmix); 0 gives
-	// the paper's ℓ2,1 loss (default 1).
-	Huber float64 `json:"huber" min:"0" max:"1000" doc:"rrlbs only: the error of a channel (band) enters as its norm r when r exceeds τ = huber × (the median channel error at the start) and as r²/(2τ) below it, so that bands fitted unusually well (dead or low-signal bands) are not weighted up without bound while bands fitted badly (outliers) still count only linearly; dimensionless; 0 gives the ℓ2,1 loss of the paper"`
+	// Lambda, when set, is κ, the weight of the sparsity term relative to
+	// Qian's sparseness estimate of the data: λ = κ·λ_Q. When nil (the
+	// default), rrlbs chooses λ from the data (LambdaRule) and l12nmf uses
+	// κ = DefaultKappa. 0 switches sparsity off. Result.Lambda and
+	// Result.LambdaRule report the λ used and how it was chosen.
+	Lambda *float64 `json:"lambda,omitempty" min:"0" max:"1000" doc:"weight κ of the sparsity term relative to Qian's sparseness estimate λ_Q of the data (λ = κ·λ_Q), dimensionless; 0 switches sparsity off, larger values give sparser abundances. When omitted, rrlbs chooses λ from the data (the discrepancy rule: a fixed multiple of the start's per-pixel misfit in excess of the noise that the bands' mutual regression leaves) and l12nmf takes κ = 0.05; the metrics lambda and lambda_rule report the λ used and its source"`
+	// Huber sets, for rrlbs, the threshold τ = Huber × (median channel
+	// error) of the Huber form of the channel loss, re-estimated every
+	// StopWindow iterations (see Unmix); 0 gives the paper's ℓ2,1 loss
+	// (default 2).
+	Huber float64 `json:"huber" min:"0" max:"1000" doc:"rrlbs only: the error of a channel (band) enters as its norm r when r exceeds τ = huber × (the median channel error, re-estimated every stop_window iterations) and as r²/(2τ) below it, so that bands fitted unusually well (dead or low-signal bands) are not weighted up without bound while bands fitted badly (outliers) still count only linearly; dimensionless; 0 gives the ℓ2,1 loss of the paper"`
 	// Iterations bounds the number of iterations (default 1000).
 	Iterations int `json:"iterations" min:"1" max:"100000" doc:"limit on the number of iterations of the iterative methods; a run that reaches it before the stop rule holds reports converged = false"`
 	// Tol and StopWindow make the stop rule (see Unmix): every StopWindow
@@ -112,13 +115,19 @@ func DefaultConfig() Config {
 		Method:     MethodRRLbS,
 		Init:       InitVCA,
 		P:          0.5,
-		Lambda:     0.05,
 		Iterations: 1000,
 		Tol:        1e-5,
 		StopWindow: 50,
-		Huber:      1,
+		Huber:      2,
 	}
 }
+
+// DefaultKappa is the κ of λ = κ·λ_Q for l12nmf when Config.Lambda is nil
+// (for rrlbs too, where the data are too few for the noise estimate).
+const DefaultKappa = 0.05
+
+// Kappa returns a pointer to k, for Config.Lambda.
+func Kappa(k float64) *float64 { return &k }
 
 // MaxEndmembers bounds K (the per-pixel FCLS costs O(K³)); it is the bound
 // that Config's tags declare for Endmembers.

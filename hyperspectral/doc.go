@@ -42,7 +42,11 @@
 // Config.StopWindow), or at Config.Iterations; Result.StoppedBy says which. The exact objective and h-regulariser of the paper
 // are not public; this package implements the reconstruction of the project's
 // specification, which marks it as such, and every step provably does not
-// increase the objective.
+// increase the objective (rrlbs's Huber scale is re-estimated between
+// windows, which changes the objective there). Unless Config.Lambda is set,
+// rrlbs chooses its sparsity weight from the data: in proportion to the
+// misfit of the start that the bands' noise (NoiseEstimate) does not explain
+// (Result.LambdaRule).
 //
 // Evaluate computes the standard metrics against ground truth: SAD per
 // endmember after Hungarian matching on the SAD matrix, abundance RMSE, and

@@ -451,3 +451,33 @@ func (s *mmSolver) endmembers() *mat.Dense {
 func (s *mmSolver) abundances() *mat.Dense {
 	return mat.NewDense(s.k, s.n, append([]float64(nil), s.a...))
 }
+
+// discrepancyGamma is γ of the discrepancy rule (discrepancyLambda).
+const discrepancyGamma = 4.5
+
+// discrepancyLambda returns the data-driven sparsity weight
+//
+//	λ = γ · (1/N) Σ_l d_l · max(0, r_l² − N σ_l²)
+//
+// at the solver's start (M₀, A₀): r_l is the channel error of band l, d_l the
+// weight that the loss gives it in the A-step (so that Σ_l d_l r_l² is the
+// weighted misfit that the A-step trades against the sparsity term), and σ_l
+// the band's noise level (NoiseEstimate). The bracket is the part of a band's
+// misfit that noise does not explain — mixing that the start does not
+// capture. The rule sizes the sparsity penalty of a pixel to that misfit per
+// pixel: a start that already fits to the noise level gets little sparsity,
+// and a hot band, whose large error the noise estimate explains, adds little.
+// γ is one constant for every scene.
+func discrepancyLambda(ys *mat.Dense, s *mmSolver) (float64, error) {
+	sigma, err := NoiseEstimate(ys)
+	if err != nil {
+		return 0, err
+	}
+	s.reweight()
+	n := float64(s.n)
+	var excess float64
+	for i, r := range s.r {
+		excess += s.d[i] * max(0, r*r-n*sigma[i]*sigma[i])
+	}
+	return discrepancyGamma * excess / n, nil
+}

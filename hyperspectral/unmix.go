@@ -39,13 +39,23 @@ type Result struct {
 	ObjectiveHistory []float64
 	// Iterations is the number of iterations run.
 	Iterations int
+	// TauUpdates lists the iterations after which rrlbs re-estimated the
+	// Huber scale τ (see Unmix). ObjectiveHistory[t] is F under the τ in
+	// force after iteration t, so it may rise from t−1 to such a t, since F
+	// itself changed there, and does not rise elsewhere.
+	TauUpdates []int
 	// Converged reports whether the stop rule (see Unmix) ended the run.
 	Converged bool
 	// StoppedBy says what ended the run: StopTol, StopMaxIterations, or
 	// StopDirect for vca_fcls.
 	StoppedBy string
-	// Lambda is the λ of the sparsity term that was used (κ·λ_Q).
+	// Lambda is the λ of the sparsity term that was used, 0 without one.
 	Lambda float64
+	// LambdaRule says how Lambda was chosen: LambdaParam (κ·λ_Q with the
+	// given κ), LambdaQianDefault (κ = DefaultKappa), LambdaDiscrepancy
+	// (chosen from the data, see Unmix), or LambdaNone for the methods
+	// without a sparsity term.
+	LambdaRule string
 	// Scale is the factor by which Y was divided (its maximum).
 	Scale float64
 	// InitPixels are the pixels chosen as vertices by VCA, nil for upload.
@@ -53,6 +63,15 @@ type Result struct {
 	// Metrics compares the result with Config.Truth; nil without truth.
 	Metrics *Metrics
 }
+
+// How λ was chosen (Result.LambdaRule); the names are API (the metric
+// lambda_rule).
+const (
+	LambdaParam       = "param"
+	LambdaQianDefault = "qian_default"
+	LambdaDiscrepancy = "discrepancy"
+	LambdaNone        = "none"
+)
 
 // What ended a run (Result.StoppedBy); the names are API (the metric
 // stopped_by).
@@ -108,15 +127,29 @@ func (r *Result) GuidanceImage() []float64 {
 // ρ(r) = r for the ℓ2,1 methods (rrlbs, l21nmf) and r²/2 for the Frobenius
 // ones (nmf, l12nmf). For rrlbs with cfg.Huber > 0 (the default), ρ is the
 // Huber function ρ_τ(r) = r²/(2τ) for r ≤ τ, r − τ/2 above, with τ =
-// cfg.Huber × the median of the channel errors at the start: beyond the
-// paper, whose ℓ2,1 reweighting d_l = 1/(2r_l) gives a band that is fitted
-// unusually well (a dead band of small noise, a band of little signal) an
-// unbounded weight in the A-step; the Huber weights 1/(2 max(r_l, τ)) stop
-// that, and still weight bad bands (outliers) down like 1/r_l. The sparsity
-// terms are present for rrlbs (h learned,
-// β = max − min of the initial Σ_k A_kn^p) and l12nmf (h ≡ 1, no ‖h‖² term),
-// with λ = Lambda·λ_Q and Qian's sparseness estimate
-// λ_Q = (1/√L) Σ_l (√N − ‖yˡ‖₁/‖yˡ‖₂)/(√N − 1) (SparsenessEstimate).
+// cfg.Huber × the median of the channel errors: beyond the paper, whose ℓ2,1
+// reweighting d_l = 1/(2r_l) gives a band that is fitted unusually well (a
+// dead band of small noise, a band of little signal) an unbounded weight in
+// the A-step; the Huber weights 1/(2 max(r_l, τ)) stop that, and still
+// weight bad bands (outliers) down like 1/r_l. τ is a robust scale of the
+// channel errors and, as in iteratively reweighted M-estimation, it is
+// re-estimated from the current errors at the end of every stop window
+// (Result.TauUpdates): a τ fixed at a poor start would stay far above the
+// clean bands' errors once the fit improves, and weight the outlier bands up
+// relative to them. The sparsity terms are present for rrlbs (h learned,
+// β = max − min of the initial Σ_k A_kn^p) and l12nmf (h ≡ 1, no ‖h‖²
+// term). With cfg.Lambda = κ set, λ = κ·λ_Q with Qian's sparseness estimate
+// λ_Q = (1/√L) Σ_l (√N − ‖yˡ‖₁/‖yˡ‖₂)/(√N − 1) (SparsenessEstimate); without
+// it l12nmf takes κ = DefaultKappa and rrlbs chooses λ from the data by the
+// discrepancy rule
+//
+//	λ = γ · (1/N) Σ_l d_l · max(0, r_l² − N σ_l²),   γ = 4.5,
+//
+// at the start: the A-step's weighted misfit per pixel, less the part that
+// the bands' noise σ_l (NoiseEstimate, the residual of regressing each band
+// on the others) explains. A start that fits to the noise level gets little
+// sparsity; a hot band, whose error is noise, adds little. Result.LambdaRule
+// says which rule gave λ.
 //
 // Each iteration is a block majorisation–minimisation step (§3):
 //
@@ -129,7 +162,8 @@ func (r *Result) GuidanceImage() []float64 {
 //     the Lee–Seung majoriser over the simplex;
 //  4. for rrlbs, h = Proj_{h≥0, Σh=N}(−c/β) with c_n = Σ_k A_kn^p.
 //
-// No step increases F, so ObjectiveHistory is non-increasing up to rounding.
+// No step increases F, so ObjectiveHistory is non-increasing up to rounding,
+// except into an iteration of Result.TauUpdates (F changes there with τ).
 // Entries of A and M are floored at ε = 1e-9.
 //
 // Stop rule: at every iteration t that is a multiple of W = cfg.StopWindow,
@@ -211,6 +245,7 @@ func unmix(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func, opts
 		res.ChannelWeights = ones(l)
 		res.ObjectiveHistory = []float64{}
 		res.Converged, res.StoppedBy = true, StopDirect
+		res.LambdaRule = LambdaNone
 	} else if err := runIterations(ctx, ys, m0, a0, &cfg, res, fn, opts); err != nil {
 		return nil, err
 	}
@@ -292,10 +327,36 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	case MethodL12NMF:
 		opt.guidance = guidanceOnes
 	}
+	res.LambdaRule = LambdaNone
+	auto := false
 	if opt.guidance != guidanceNone {
-		opt.lambda = cfg.Lambda * SparsenessEstimate(ys)
+		switch {
+		case cfg.Lambda != nil:
+			opt.lambda = *cfg.Lambda * SparsenessEstimate(ys)
+			res.LambdaRule = LambdaParam
+		case cfg.Method == MethodRRLbS:
+			auto = true
+			// A positive placeholder, so that the solver prepares the
+			// sparsity term; set below from the start.
+			opt.lambda = 1
+		default:
+			opt.lambda = DefaultKappa * SparsenessEstimate(ys)
+			res.LambdaRule = LambdaQianDefault
+		}
 	}
 	s := newMMSolver(ys, m0, a0, opt)
+	if auto {
+		lambda, err := discrepancyLambda(ys, s)
+		if err != nil {
+			// Too few pixels for the noise estimate: Qian's rule.
+			lambda = DefaultKappa * SparsenessEstimate(ys)
+			res.LambdaRule = LambdaQianDefault
+		} else {
+			res.LambdaRule = LambdaDiscrepancy
+		}
+		s.opt.lambda = lambda
+		opt.lambda = lambda
+	}
 	hist := make([]float64, 1, cfg.Iterations+1)
 	hist[0] = s.objective()
 	every := max(1, cfg.Iterations/200)
@@ -312,6 +373,9 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 		}
 		hist = append(hist[:0], r.History...)
 		first = r.Iteration + 1
+		for b := window; b < first && s.tau > 0; b += window {
+			res.TauUpdates = append(res.TauUpdates, b) // as the run before the save did
+		}
 	}
 	for t := first; t <= cfg.Iterations; t++ {
 		if err := ctx.Err(); err != nil {
@@ -328,6 +392,15 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 				res.Converged, res.StoppedBy = true, StopTol
 			}
 			copy(mPrev, s.m)
+			if !res.Converged && s.tau > 0 {
+				// Re-estimate the Huber scale from the current channel
+				// errors; F at t is recorded under the new τ, so that the
+				// next window is compared with it.
+				s.tau = cfg.Huber * median(s.r)
+				f = s.objective()
+				hist[t] = f
+				res.TauUpdates = append(res.TauUpdates, t)
+			}
 		}
 		if t%every == 0 || res.Converged || t == cfg.Iterations {
 			fn.Report(progress.Update{
@@ -458,6 +531,14 @@ func SparsenessEstimate(y *mat.Dense) float64 {
 		s += (sn - floats.Norm(row, 1)/n2) / (sn - 1)
 	}
 	return s / math.Sqrt(float64(l))
+}
+
+// median returns the median of x (the upper one for even lengths), leaving x
+// as it is.
+func median(x []float64) float64 {
+	c := slices.Clone(x)
+	slices.Sort(c)
+	return c[len(c)/2]
 }
 
 func ones(n int) []float64 {

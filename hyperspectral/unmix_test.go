@@ -18,7 +18,8 @@ import (
 // specification): A ≥ 0, every pixel's abundances sum to one (the
 // specification allows 1e-2; the constraint is exact here, so the sums may
 // differ from 1 only by the rounding of K additions, 1e-12), and the
-// objective never increases. The objective is a sum of O(L) channel norms, each computed from
+// objective never increases (except after an iteration where the Huber scale
+// was re-estimated, which changes F itself). The objective is a sum of O(L) channel norms, each computed from
 // Gram matrices with a relative error of about 1e-13 (see
 // TestObjectiveMatchesDefinition), so increases below 1e-10 relative are
 // rounding.
@@ -42,7 +43,7 @@ func checkInvariants(t *testing.T, name string, res *Result) {
 	}
 	h := res.ObjectiveHistory
 	for i := 1; i < len(h); i++ {
-		if h[i] > h[i-1]*(1+1e-10) {
+		if h[i] > h[i-1]*(1+1e-10) && !slices.Contains(res.TauUpdates, i) {
 			t.Errorf("%s: objective increased at iteration %d: %.15g → %.15g", name, i, h[i-1], h[i])
 			break
 		}
@@ -284,8 +285,8 @@ func TestValidate(t *testing.T) {
 		{"init_endmembers", func(c *Config) { c.Init = InitUpload; c.InitEndmembers = mat.NewDense(3, 2, nil) }},
 		{"p", func(c *Config) { c.P = 0 }},
 		{"p", func(c *Config) { c.P = 1.5 }},
-		{"lambda", func(c *Config) { c.Lambda = -1 }},
-		{"lambda", func(c *Config) { c.Lambda = math.Inf(1) }},
+		{"lambda", func(c *Config) { c.Lambda = Kappa(-1) }},
+		{"lambda", func(c *Config) { c.Lambda = Kappa(math.Inf(1)) }},
 		{"iterations", func(c *Config) { c.Iterations = 0 }},
 		{"huber", func(c *Config) { c.Huber = -1 }},
 		{"stop_window", func(c *Config) { c.StopWindow = 0 }},

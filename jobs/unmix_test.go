@@ -64,6 +64,7 @@ func TestUnmixKindOnJasper(t *testing.T) {
 		`{"cube": "jasper", "endmembers": 4, "init": "upload"}`:            "/params/init_endmembers",
 		`{"cube": "jasper", "endmembers": 4, "method": "ica"}`:             "/params/method",
 		`{"cube": "jasper", "endmembers": 4, "truth": "missing"}`:          "/params/truth",
+		`{"cube": "jasper", "endmembers": 4, "lambda": -1}`:                "/params/lambda",
 	}
 	for raw, path := range bad {
 		_, _, err := svc.Submit(ctx, SubmitRequest{Kind: "unmix", Params: json.RawMessage(raw)})
@@ -93,6 +94,10 @@ func TestUnmixKindOnJasper(t *testing.T) {
 	}
 	if it := m["iterations"].(float64); it != 300 || m["stopped_by"] != "max_iterations" {
 		t.Errorf("iterations %v, stopped_by %v", it, m["stopped_by"])
+	}
+	// Without the lambda param, rrlbs chooses λ from the data.
+	if lam, _ := m["lambda"].(float64); m["lambda_rule"] != "discrepancy" || !(lam > 0) {
+		t.Errorf("lambda %v, lambda_rule %v; want a positive λ by the discrepancy rule", m["lambda"], m["lambda_rule"])
 	}
 	if _, ok := m["mean_rmse"]; !ok || m["truth_abundances"] != "A" {
 		t.Errorf("RMSE present %v, truth abundances %v; want RMSE from A", ok, m["truth_abundances"])
