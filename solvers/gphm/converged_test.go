@@ -17,7 +17,10 @@ func TestConvergedAndFinalLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d iterations, loss %g, change %g", long.Iterations, long.FinalLoss, long.LossChange)
+	t.Logf("%d iterations, loss %g, change %g, rel_l2 %.2e", long.Iterations, long.FinalLoss, long.LossChange, long.RelL2)
+	if !(long.RelL2 <= 1e-5) {
+		t.Errorf("%d iterations: rel_l2 %.3e, want ≤ 1e-5", long.Iterations, long.RelL2)
+	}
 	if !long.Converged {
 		t.Errorf("%d iterations: converged %v, loss change %g", long.Iterations, long.Converged, long.LossChange)
 	}
@@ -29,6 +32,10 @@ func TestConvergedAndFinalLoss(t *testing.T) {
 	short, err := Solve(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Logf("2 iterations: rel_l2 %.2e, check residual %.2e", short.RelL2, short.CheckResidual)
+	if !(short.RelL2 <= 1e-5) {
+		t.Errorf("2 iterations: rel_l2 %.3e, want ≤ 1e-5", short.RelL2)
 	}
 	if short.Converged || !(short.LossChange > ConvergedTol) {
 		t.Errorf("2 iterations: converged %v, loss change %g", short.Converged, short.LossChange)
