@@ -134,6 +134,12 @@ func New(cfg Config) http.Handler {
 		r.With(s.auth, adminOnly).Handle("/metrics", s.metricsHandler())
 		mountUI(r)
 	})
+	if ui := s.riverUI(); ui != nil {
+		// River's operator UI: admins only, as it can cancel, retry and
+		// delete River's jobs directly.
+		r.With(s.auth, adminOnly).Handle(riverUIPrefix, ui)
+		r.With(s.auth, adminOnly).Handle(riverUIPrefix+"/*", ui)
+	}
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.auth, s.rateLimit())
 		r.Group(func(r chi.Router) {

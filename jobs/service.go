@@ -219,6 +219,9 @@ func riverQueues(workers int, classWorkers map[string]int) (map[string]river.Que
 // WorkerID is the name this process puts on the runs it holds.
 func (s *Service) WorkerID() string { return s.workerID }
 
+// RiverClient is the service's River client, for River's own operator UI.
+func (s *Service) RiverClient() *river.Client[*sql.Tx] { return s.client }
+
 // Start starts working (when Workers > 0) and the rescue of runs whose worker died.
 func (s *Service) Start(ctx context.Context) error {
 	if s.workers == 0 {
