@@ -294,3 +294,29 @@ func TestRateLimitPerToken(t *testing.T) {
 		t.Errorf("another token: %d, want 200", resp.StatusCode)
 	}
 }
+
+// Off loopback the API refuses to start while no valid token is stored; on
+// loopback it may run open.
+func TestCheckAuth(t *testing.T) {
+	o := startOwned(t, "sqlite")
+	ctx := context.Background()
+	for addr, ok := range map[string]bool{"127.0.0.1:8080": true, "localhost:1": true, "[::1]:80": true,
+		"0.0.0.0:8080": false, ":8080": false, "10.0.0.1:80": false, "no-port": false} {
+		if err := api.CheckAuth(ctx, o.db, addr); (err == nil) != ok {
+			t.Errorf("%s without tokens: %v", addr, err)
+		}
+	}
+	tok, err := storage.InsertToken(ctx, o.db.SQL, storage.NewSecret(), "ops", "ops", storage.ScopeAdmin, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.CheckAuth(ctx, o.db, "0.0.0.0:8080"); err != nil {
+		t.Errorf("with a token stored: %v", err)
+	}
+	if err := storage.RevokeToken(ctx, o.db.SQL, tok.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := api.CheckAuth(ctx, o.db, "0.0.0.0:8080"); err == nil {
+		t.Error("with the only token revoked: accepted")
+	}
+}
