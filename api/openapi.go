@@ -145,8 +145,8 @@ func OpenAPI() map[string]any {
 			"created_at": map[string]any{"type": "string", "format": "date-time"}}},
 	}
 	paths := map[string]any{
-		"/healthz":      map[string]any{"get": op("Liveness", map[string]any{"200": resp("alive", nil)}, nil)},
-		"/readyz":       map[string]any{"get": op("Readiness (database reachable)", merge(map[string]any{"200": resp("ready", nil)}, problems("503")), nil)},
+		"/healthz": map[string]any{"get": op("Liveness", map[string]any{"200": resp("alive", nil)}, nil)},
+		"/readyz":  map[string]any{"get": op("Readiness (database reachable)", merge(map[string]any{"200": resp("ready", nil)}, problems("503")), nil)},
 		"/metrics": map[string]any{"get": op("Prometheus metrics; needs a token of scope admin (any request, when the API runs open)",
 			merge(map[string]any{"200": map[string]any{"description": "text exposition format"}}, problems("401", "403")), nil)},
 		"/openapi.json": map[string]any{"get": op("This document", map[string]any{"200": resp("OpenAPI 3.1", nil)}, nil)},
@@ -233,7 +233,7 @@ func OpenAPI() map[string]any {
 				"Every job and upload belongs to the owner of the token that created it: another owner's is answered 404, lists show one's own, " +
 				"and a job may reference only its owner's uploads and results; a token of scope admin sees every owner's. " +
 				"Each token's requests are rate limited (429 with Retry-After); each owner's stored bytes (413) and unfinished jobs (429) may be bounded.",
-			"license":     map[string]any{"name": "No licence granted yet: all rights reserved", "identifier": "LicenseRef-all-rights-reserved"}},
+			"license": map[string]any{"name": "No licence granted yet: all rights reserved", "identifier": "LicenseRef-all-rights-reserved"}},
 		"servers":    []any{map[string]any{"url": "/"}},
 		"paths":      paths,
 		"components": map[string]any{"schemas": schemas, "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
