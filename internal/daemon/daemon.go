@@ -73,6 +73,7 @@ type Config struct {
 	// Retention, when positive, is how long ended jobs and uploads are kept
 	// before the API deletes them (api.RunRetention).
 	Retention time.Duration
+
 	quotaBytes string
 
 	// Store names the artifact store: empty for DataDir, a bucket URL
