@@ -1,0 +1,587 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"eddy/internal/pgtest"
+)
+
+// The scale-out load benchmark: on one PostgreSQL database, short jobs through
+// the API and 1, 2 and 4 worker processes; the same numbers for River alone
+// (no-op jobs, no HTTP, no runs table, no result file), which is the floor
+// Eddy's queue overhead is measured against; and GET /v1/jobs/{id} under many
+// concurrent clients.
+
+// throughputSize is how much load one run applies.
+type throughputSize struct {
+	burst      int           // jobs submitted at once by 8 clients
+	paced      int           // jobs then submitted one at a time
+	pace       time.Duration // between paced submissions: well below capacity, so their wait is the pick-up alone
+	getClients int           // concurrent GET /v1/jobs/{id} clients
+	getFor     time.Duration // how long they run
+}
+
+var (
+	fullThroughput  = throughputSize{burst: 200, paced: 50, pace: 100 * time.Millisecond, getClients: 500, getFor: 10 * time.Second}
+	smokeThroughput = throughputSize{burst: 10, paced: 4, pace: 100 * time.Millisecond, getClients: 20, getFor: time.Second}
+)
+
+const submitters = 8
+
+// stamps are one job's times as its queue recorded them.
+type stamps struct{ created, started, finished time.Time }
+
+// queueRun is what one configuration measured.
+type queueRun struct {
+	name       string
+	jobsPerSec float64          // burst jobs over first submission to last finish
+	wait       [2]time.Duration // burst submit→start p50, p99 (mostly queueing)
+	pickup     [2]time.Duration // paced submit→start p50, p99
+	notifies   int              // insert notifications seen during the paced phase
+}
+
+// quantile is the nearest-rank p-quantile of d.
+func quantile(d []time.Duration, p float64) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := int(p*float64(len(s))+0.999999) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func summarize(t testing.TB, name string, burst, paced []stamps, notifies int) queueRun {
+	t.Helper()
+	r := queueRun{name: name, notifies: notifies}
+	first, last := burst[0].created, burst[0].finished
+	var wait, pickup []time.Duration
+	for _, s := range burst {
+		if s.started.Before(s.created) || s.finished.Before(s.started) {
+			t.Fatalf("%s: times out of order: %+v", name, s)
+		}
+		if s.created.Before(first) {
+			first = s.created
+		}
+		if s.finished.After(last) {
+			last = s.finished
+		}
+		wait = append(wait, s.started.Sub(s.created))
+	}
+	for _, s := range paced {
+		if s.started.Before(s.created) {
+			t.Fatalf("%s: started before created: %+v", name, s)
+		}
+		pickup = append(pickup, s.started.Sub(s.created))
+	}
+	r.jobsPerSec = float64(len(burst)) / last.Sub(first).Seconds()
+	r.wait = [2]time.Duration{quantile(wait, 0.5), quantile(wait, 0.99)}
+	r.pickup = [2]time.Duration{quantile(pickup, 0.5), quantile(pickup, 0.99)}
+	return r
+}
+
+func (r queueRun) report(b *testing.B) {
+	b.ReportMetric(r.jobsPerSec, "jobs/s")
+	b.ReportMetric(millis(r.wait[0]), "wait_p50_ms")
+	b.ReportMetric(millis(r.wait[1]), "wait_p99_ms")
+	b.ReportMetric(millis(r.pickup[0]), "pickup_p50_ms")
+	b.ReportMetric(millis(r.pickup[1]), "pickup_p99_ms")
+}
+
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// burstAndPaced submits sz.burst jobs from 8 goroutines and waits for them,
+// then sz.paced jobs one every sz.pace and waits for those. submit returns a
+// job's id; done reports how many of ids have ended.
+func burstAndPaced(t testing.TB, sz throughputSize, submit func() (string, error), done func([]string) (int, error), notes *notifyCounter) (burst, paced []string, notifies int) {
+	t.Helper()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for k := 0; k < submitters; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := k; i < sz.burst; i += submitters {
+				id, err := submit()
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				mu.Lock()
+				burst = append(burst, id)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	waitDone(t, burst, done)
+	n0 := notes.count()
+	tick := time.NewTicker(sz.pace)
+	defer tick.Stop()
+	for i := 0; i < sz.paced; i++ {
+		<-tick.C
+		id, err := submit()
+		if err != nil {
+			t.Fatalf("submit: %v", err)
+		}
+		paced = append(paced, id)
+	}
+	waitDone(t, paced, done)
+	return burst, paced, notes.count() - n0
+}
+
+func waitDone(t testing.TB, ids []string, done func([]string) (int, error)) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		n, err := done(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == len(ids) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d jobs ended within 5 minutes", n, len(ids))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// notifyCounter counts River's insert notifications on the database: seeing
+// them, and pick-ups far shorter than the workers' 200 ms poll interval, is
+// what shows LISTEN/NOTIFY at work.
+type notifyCounter struct {
+	n    atomic.Int64
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+func listenInserts(t testing.TB, dbURL string) *notifyCounter {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `LISTEN "`+schema+`.river_insert"`); err != nil {
+		t.Fatal(err)
+	}
+	nc := &notifyCounter{stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(nc.done)
+		for {
+			if _, err := conn.WaitForNotification(ctx); err != nil {
+				return
+			}
+			nc.n.Add(1)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-nc.done
+		conn.Close(context.Background())
+	})
+	return nc
+}
+
+func (nc *notifyCounter) count() int { return int(nc.n.Load()) }
+
+// listeners counts the sessions on the database that listen for River's
+// insert notifications, from the statement each last ran.
+func listeners(t testing.TB, db *sql.DB) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+		AND query LIKE 'LISTEN %river_insert%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+type jobTimes struct {
+	State      string     `json:"state"`
+	CreatedAt  time.Time  `json:"created_at"`
+	StartedAt  *time.Time `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+}
+
+// eddyStamps reads the jobs' times from the API.
+func eddyStamps(t testing.TB, c client, ids []string) []stamps {
+	t.Helper()
+	var out []stamps
+	for _, id := range ids {
+		code, b := c.req(t, "GET", "/v1/jobs/"+id, "")
+		var j jobTimes
+		if err := json.Unmarshal(b, &j); code != 200 || err != nil {
+			t.Fatalf("get %s: %d %s", id, code, b)
+		}
+		if j.State != "succeeded" || j.StartedAt == nil || j.FinishedAt == nil {
+			t.Fatalf("job %s: %s", id, b)
+		}
+		out = append(out, stamps{j.CreatedAt, *j.StartedAt, *j.FinishedAt})
+	}
+	return out
+}
+
+// eddyRun measures the API with n worker processes, each running one job at
+// a time, on the deployment's database.
+func eddyRun(t testing.TB, sz throughputSize, c client, env []string, db *sql.DB, notes *notifyCounter, n int) (queueRun, int) {
+	t.Helper()
+	var procs []*proc
+	for i := 0; i < n; i++ {
+		metrics := freeAddr(t)
+		procs = append(procs, startProc(t, "worker", append(slices.Clone(env), "EDDY_WORKERS=1", "EDDY_METRICS_ADDR="+metrics)))
+		waitHealthy(t, "http://"+metrics+"/healthz")
+	}
+	// Every process takes a job before the clock starts.
+	var warm []string
+	for i := 0; i < 2*n; i++ {
+		warm = append(warm, c.submit(t, trivialJob).ID)
+	}
+	done := func(ids []string) (int, error) {
+		var k int
+		err := db.QueryRow(`SELECT count(*) FROM runs WHERE id = ANY($1) AND state IN ('succeeded', 'failed', 'cancelled')`, ids).Scan(&k)
+		return k, err
+	}
+	waitDone(t, warm, done)
+	listening := listeners(t, db)
+	submit := func() (string, error) {
+		req, _ := http.NewRequest("POST", c.base+"/v1/jobs", strings.NewReader(trivialJob))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var j job
+		if err := json.Unmarshal(b, &j); resp.StatusCode != 202 || err != nil {
+			return "", fmt.Errorf("%d %s", resp.StatusCode, b)
+		}
+		return j.ID, nil
+	}
+	burst, paced, notifies := burstAndPaced(t, sz, submit, done, notes)
+	r := summarize(t, fmt.Sprintf("Eddy, %d worker process(es)", n), eddyStamps(t, c, burst), eddyStamps(t, c, paced), notifies)
+	for _, p := range procs {
+		p.signal(t, syscall.SIGTERM)
+		if err := p.waitExit(t, 30*time.Second); err != nil {
+			t.Fatalf("worker exit: %v", err)
+		}
+	}
+	return r, listening
+}
+
+func waitHealthy(t testing.TB, url string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s not healthy within 60 s", url)
+}
+
+// quietLogger keeps River's start and stop lines out of the benchmark output.
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// noopArgs is the reference job: River's work with nothing to do.
+type noopArgs struct{}
+
+func (noopArgs) Kind() string { return "throughput_noop" }
+
+// riverRun measures River alone on the same database: n clients (as n
+// processes would be), each working one job at a time from their own queue
+// with the poll interval and fetch cooldown Eddy's workers use, jobs inserted
+// one per transaction as the API does.
+func riverRun(t testing.TB, sz throughputSize, dbURL string, notes *notifyCounter, n int) queueRun {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	queue := fmt.Sprintf("throughput_reference_%d", n)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[noopArgs]) error { return nil }))
+	var clients []*river.Client[pgx.Tx]
+	for i := 0; i < n; i++ {
+		rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+			Queues:            map[string]river.QueueConfig{queue: {MaxWorkers: 1}},
+			Workers:           workers,
+			FetchPollInterval: 200 * time.Millisecond,
+			FetchCooldown:     10 * time.Millisecond,
+			Logger:            quietLogger(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rc.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, rc)
+	}
+	defer func() {
+		for _, rc := range clients {
+			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			rc.Stop(sctx)
+			cancel()
+		}
+	}()
+	ins := clients[0]
+	submit := func() (string, error) {
+		res, err := ins.Insert(ctx, noopArgs{}, &river.InsertOpts{Queue: queue})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprint(res.Job.ID), nil
+	}
+	done := func(ids []string) (int, error) {
+		var k int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE id::text = ANY($1) AND state = 'completed'`, ids).Scan(&k)
+		return k, err
+	}
+	// Warm-up, as for Eddy.
+	var warm []string
+	for i := 0; i < 2*n; i++ {
+		id, err := submit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		warm = append(warm, id)
+	}
+	waitDone(t, warm, done)
+	burst, paced, notifies := burstAndPaced(t, sz, submit, done, notes)
+	read := func(ids []string) []stamps {
+		rows, err := pool.Query(ctx, `SELECT created_at, attempted_at, finalized_at FROM river_job WHERE id::text = ANY($1)`, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []stamps
+		for rows.Next() {
+			var s stamps
+			if err := rows.Scan(&s.created, &s.started, &s.finished); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		if rows.Err() != nil || len(out) != len(ids) {
+			t.Fatalf("read %d of %d River jobs: %v", len(out), len(ids), rows.Err())
+		}
+		return out
+	}
+	return summarize(t, fmt.Sprintf("River alone, %d client(s)", n), read(burst), read(paced), notifies)
+}
+
+// getLoad is GET /v1/jobs/{id} under concurrent clients.
+type getLoad struct {
+	clients        int
+	p50, p99, max  time.Duration
+	reqPerSec      float64
+	failed, served int
+}
+
+// loadGets runs sz.getClients goroutines, each with its own kept-alive
+// connection, reading random jobs of ids for sz.getFor after a one-second
+// warm-up in which every connection is opened.
+func loadGets(t testing.TB, sz throughputSize, c client, ids []string) getLoad {
+	t.Helper()
+	tr := &http.Transport{MaxIdleConns: 2 * sz.getClients, MaxIdleConnsPerHost: 2 * sz.getClients,
+		IdleConnTimeout: time.Minute, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	lat := make([][]time.Duration, sz.getClients)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	warmEnd := time.Now().Add(time.Second)
+	end := warmEnd.Add(sz.getFor)
+	for k := 0; k < sz.getClients; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(k), 18))
+			for {
+				t0 := time.Now()
+				if t0.After(end) {
+					return
+				}
+				resp, err := hc.Get(c.base + "/v1/jobs/" + ids[rng.IntN(len(ids))])
+				ok := err == nil && resp.StatusCode == 200
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if t0.Before(warmEnd) {
+					continue
+				}
+				if !ok {
+					failed.Add(1)
+					continue
+				}
+				lat[k] = append(lat[k], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		t.Fatal("no GET succeeded")
+	}
+	return getLoad{clients: sz.getClients, p50: quantile(all, 0.5), p99: quantile(all, 0.99), max: quantile(all, 1),
+		reqPerSec: float64(len(all)) / sz.getFor.Seconds(), failed: int(failed.Load()), served: len(all)}
+}
+
+// runIDs lists every job of the database.
+func runIDs(t testing.TB, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT id FROM runs`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		t.Fatalf("%d jobs: %v", len(ids), err)
+	}
+	return ids
+}
+
+// throughputDeployment is the insert-only API on a fresh database, without
+// rate limit since the load is the point.
+func throughputDeployment(t testing.TB) (c client, env []string, dbURL string, db *sql.DB) {
+	t.Helper()
+	dbURL = pgtest.NewDatabase(t)
+	addr := freeAddr(t)
+	env = []string{"DATABASE_URL=" + dbURL, "EDDY_DATA_DIR=" + t.TempDir(), "EDDY_ADDR=" + addr,
+		"EDDY_LOG_LEVEL=warn", "EDDY_RATE_LIMIT=-1"}
+	startProc(t, "api", env)
+	c = client{"http://" + addr}
+	c.waitReady(t)
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return c, env, dbURL, db
+}
+
+// TestThroughputSmoke runs the load benchmark's steps at a tiny size: every
+// job succeeds with ordered times, insert notifications are sent and heard,
+// and the GETs are all answered.
+func TestThroughputSmoke(t *testing.T) {
+	if err := pgtest.Available(); err != nil {
+		t.Skip(err)
+	}
+	sz := smokeThroughput
+	c, env, dbURL, db := throughputDeployment(t)
+	notes := listenInserts(t, dbURL)
+	e, listening := eddyRun(t, sz, c, env, db, notes, 1)
+	r := riverRun(t, sz, dbURL, notes, 1)
+	for _, q := range []queueRun{e, r} {
+		t.Logf("%s: %.0f jobs/s, pick-up p50 %v, %d notifications", q.name, q.jobsPerSec, q.pickup[0], q.notifies)
+		if q.notifies == 0 {
+			t.Errorf("%s: no insert notification during the paced phase", q.name)
+		}
+	}
+	if listening == 0 {
+		t.Error("no worker session listens for insert notifications")
+	}
+	g := loadGets(t, sz, c, runIDs(t, db))
+	if g.failed > 0 || g.served == 0 {
+		t.Errorf("GET under %d clients: %d failed, %d served", g.clients, g.failed, g.served)
+	}
+}
+
+// BenchmarkThroughput is the scale-out load benchmark (bench/run.sh
+// throughput). Run it with -benchtime 1x: one pass is one full measurement.
+func BenchmarkThroughput(b *testing.B) {
+	sz := fullThroughput
+	c, env, dbURL, db := throughputDeployment(b)
+	notes := listenInserts(b, dbURL)
+	var runs []queueRun
+	var listening []int
+	for _, n := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("eddy/workers=%d", n), func(b *testing.B) {
+			for range b.N {
+				r, l := eddyRun(b, sz, c, env, db, notes, n)
+				r.report(b)
+				runs, listening = append(runs, r), append(listening, l)
+			}
+		})
+	}
+	for _, n := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("river/clients=%d", n), func(b *testing.B) {
+			for range b.N {
+				r := riverRun(b, sz, dbURL, notes, n)
+				r.report(b)
+				runs = append(runs, r)
+			}
+		})
+	}
+	var g getLoad
+	b.Run(fmt.Sprintf("get/clients=%d", sz.getClients), func(b *testing.B) {
+		ids := runIDs(b, db)
+		for range b.N {
+			g = loadGets(b, sz, c, ids)
+			b.ReportMetric(millis(g.p50), "p50_ms")
+			b.ReportMetric(millis(g.p99), "p99_ms")
+			b.ReportMetric(g.reqPerSec, "req/s")
+			b.ReportMetric(float64(g.failed), "failed")
+		}
+	})
+	var t strings.Builder
+	fmt.Fprintf(&t, "%d short jobs (%s) submitted at once by %d clients, then %d one every %v; one job at a time per process\n\n",
+		sz.burst, trivialJob, submitters, sz.paced, sz.pace)
+	t.WriteString("| queue | jobs/s (burst) | burst submit→start p50 / p99 | paced submit→start p50 / p99 | insert NOTIFYs heard (paced) |\n|---|---|---|---|---|\n")
+	for _, r := range runs {
+		fmt.Fprintf(&t, "| %s | %.1f | %.1f / %.1f ms | %.1f / %.1f ms | %d of %d |\n", r.name, r.jobsPerSec,
+			millis(r.wait[0]), millis(r.wait[1]), millis(r.pickup[0]), millis(r.pickup[1]), r.notifies, sz.paced)
+	}
+	fmt.Fprintf(&t, "\nworker sessions listening for River's insert notifications: %v (1, 2, 4 processes)\n", listening)
+	fmt.Fprintf(&t, "\nGET /v1/jobs/{id}, %d concurrent loopback clients for %v (rate limit off): p50 %.1f ms, p99 %.1f ms, max %.1f ms, %.0f req/s, %d failed\n",
+		g.clients, sz.getFor, millis(g.p50), millis(g.p99), millis(g.max), g.reqPerSec, g.failed)
+	b.Log("\n" + t.String())
+}
