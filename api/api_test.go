@@ -689,18 +689,6 @@ func TestDocsMetricsHealthAndAuth(t *testing.T) {
 	}
 }
 
-func TestCheckAuthConfig(t *testing.T) {
-	for addr, ok := range map[string]bool{"127.0.0.1:8080": true, "localhost:1": true, "[::1]:80": true,
-		"0.0.0.0:8080": false, ":8080": false, "10.0.0.1:80": false} {
-		if err := api.CheckAuthConfig(addr, nil); (err == nil) != ok {
-			t.Errorf("%s without tokens: %v", addr, err)
-		}
-	}
-	if err := api.CheckAuthConfig("0.0.0.0:8080", []string{"t"}); err != nil {
-		t.Error(err)
-	}
-}
-
 // Images and sounds are uploads under their own media types (the content
 // decides the format), and a type that is no file's is refused.
 func TestMediaUploads(t *testing.T) {
