@@ -80,7 +80,7 @@ func TestBrowserUI(t *testing.T) {
 	}
 	t.Logf("job list: first contentful paint %d ms after navigation, painted with its jobs %d ms after the script started (DOMContentLoaded %d ms); "+
 		"after a reload: %d ms and %d ms", m.FCP, m.ScriptToPaint, m.DOMReady, m.WarmFCP, m.WarmScriptToPaint)
-	for _, name := range []string{"jobs", "catalogue", "form-error", "job", "jobs-filtered", "uploads", "compare", "docs"} {
+	for _, name := range []string{"jobs", "catalogue", "form-error", "job", "jobs-filtered", "uploads", "compare", "riverui", "docs"} {
 		if st, err := os.Stat(filepath.Join(out, name+".png")); err != nil || st.Size() == 0 {
 			t.Errorf("screenshot %s: %v", name, err)
 		}

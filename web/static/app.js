@@ -6,6 +6,7 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const main = () => document.getElementById('main');
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const t0 = performance.now();
+window.eddyScriptStart = t0;
 
 // el builds an element: el('a', {href: '#'}, 'text', child, …).
 function el(tag, attrs = {}, ...children) {

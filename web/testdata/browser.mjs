@@ -108,6 +108,19 @@ try {
   await until('job list painted after a reload', "window.eddyFirstPaint !== undefined && performance.getEntriesByName('first-contentful-paint').length > 0");
   measures.warmFirstContentfulPaintMs = await evaluate("Math.round(performance.getEntriesByName('first-contentful-paint')[0].startTime)");
   measures.warmJobListScriptToPaintMs = await evaluate('Math.round(window.eddyFirstPaint)');
+  // Where the time goes: when the page's HTML, its stylesheet and script
+  // had arrived, after navigation started.
+  measures.warmTimeline = await evaluate(`(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const out = { htmlResponseEnd: Math.round(nav.responseEnd) };
+    for (const r of performance.getEntriesByType('resource')) {
+      const name = r.name.split('/').pop();
+      if (name === 'app.js' || name === 'app.css') out[name + 'ResponseEnd'] = Math.round(r.responseEnd);
+    }
+    out.scriptStart = Math.round(window.eddyScriptStart || -1);
+    out.domContentLoaded = Math.round(nav.domContentLoadedEventEnd);
+    return out;
+  })()`);
   await until('live stream after a reload', "document.getElementById('live') && document.getElementById('live').textContent.startsWith('live')");
   await shot('jobs');
 
@@ -176,6 +189,12 @@ try {
   check('metrics side by side', await evaluate("document.querySelectorAll('table[aria-label=Metric] tbody tr').length > 0"));
   measures.comparePlots = await evaluate("document.querySelectorAll('.compare-plots img').length");
   await shot('compare');
+
+  // River's operator UI (the API is open here, so no token is needed).
+  await page('Page.navigate', { url: base + '/riverui/jobs?state=completed' });
+  await until('riverui lists the River jobs', "document.title === 'River' && document.body.innerText.includes('eddy_run')", 30000);
+  await sleep(1000);
+  await shot('riverui', false);
 
   // The API reference: Redoc renders /openapi.json; nothing is fetched from
   // elsewhere (a request to another host is allowed only if the page's
