@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net/http"
 	"net/url"
@@ -52,6 +53,10 @@ func (s *server) openResult(w http.ResponseWriter, r *http.Request, run *storage
 	// cache. The copy may be released once open, since HDF5 holds the open
 	// file, which eviction (an unlink) does not take away.
 	local, err := storage.Fetch(r.Context(), s.cfg.Artifacts, run.ResultPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.storeUnavailable(w, run, err)
+		return nil, false
+	}
 	var f *hdf5io.File
 	if err == nil {
 		f, err = hdf5io.Open(local.Path)
@@ -63,6 +68,15 @@ func (s *server) openResult(w http.ResponseWriter, r *http.Request, run *storage
 		return nil, false
 	}
 	return f, true
+}
+
+// storeUnavailable answers 503 with Retry-After for a result the artifact
+// store could not be asked about (an object store that does not answer):
+// unlike a lost file (410), it may be there in a moment.
+func (s *server) storeUnavailable(w http.ResponseWriter, run *storage.Run, err error) {
+	s.log.Warn("artifact store not reachable", "run", run.ID, "err", err)
+	w.Header().Set("Retry-After", "5")
+	writeProblem(w, http.StatusServiceUnavailable, "the result store is not reachable; try again in a few seconds")
 }
 
 // wildcardName returns the object name matched by a route's trailing "*":

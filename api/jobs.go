@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"strconv"
 	"time"
@@ -338,6 +339,10 @@ func (s *server) result(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := s.cfg.Artifacts.Open(r.Context(), run.ResultPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.storeUnavailable(w, run, err)
+		return
+	}
 	if err != nil {
 		s.log.Error("result file unreadable", "run", run.ID, "err", err)
 		writeProblem(w, http.StatusGone, "the result file of this job is no longer available")
