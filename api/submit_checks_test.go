@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"eddy/hdf5io"
 )
 
 // array is a row-major float64 array to upload.
@@ -42,21 +38,7 @@ func (e *env) h5Upload(t *testing.T, datasets map[string][]int) string {
 // upload's id and SHA-256.
 func (e *env) uploadArrays(t *testing.T, arrays map[string]array) (id, sha256 string) {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "in.h5")
-	w, err := hdf5io.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, a := range arrays {
-		if err := w.WriteFloat64(name, a.data, a.shape, "", ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	resp, body := e.do(t, "POST", "/v1/uploads", "application/x-hdf5", bytes.NewReader(b))
+	resp, body := e.do(t, "POST", "/v1/uploads", "application/x-hdf5", bytes.NewReader(writeH5Arrays(t, arrays)))
 	if resp.StatusCode != 201 {
 		t.Fatalf("upload: %d %s", resp.StatusCode, body)
 	}
