@@ -76,6 +76,9 @@ func listOwner(r *http.Request) (string, *jobs.FieldError) {
 }
 
 // Quotas bound what one owner holds (Config.QuotaBytes, Config.QuotaQueued).
+// They are checked before the work, not in its transaction: requests of one
+// owner that run at the same moment may each pass and overshoot the quota by
+// what they add, which a quota meant to stop runaway use allows.
 
 // overQuota writes the problem and returns true when the caller may not add
 // a job (bytes 0) or an upload of at most bytes: its unfinished jobs are at
