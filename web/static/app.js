@@ -165,9 +165,17 @@ function progressCell(j) {
 function shortTime(s) { return s ? new Date(s).toLocaleString() : ''; }
 
 async function viewJobs(m) {
-  const ks = await loadKinds();
   const q = new URLSearchParams(location.hash.split('?')[1] || '');
-  const kindSel = el('select', { id: 'f-kind' }, el('option', { value: '' }, 'all kinds'), ks.map((k) => el('option', { value: k.name }, k.name)));
+  // The kinds (a large document: every kind's schema) only fill the filter:
+  // they load beside the jobs, not before them, so that the list paints
+  // first.
+  const kindSel = el('select', { id: 'f-kind' }, el('option', { value: '' }, 'all kinds'),
+    q.get('kind') && el('option', { value: q.get('kind') }, q.get('kind')));
+  loadKinds().then((ks) => {
+    const chosen = kindSel.value;
+    kindSel.replaceChildren(el('option', { value: '' }, 'all kinds'), ks.map((k) => el('option', { value: k.name }, k.name)));
+    kindSel.value = chosen;
+  }).catch((e) => setStatus('job kinds: ' + e.message));
   const stateSel = el('select', { id: 'f-state' }, el('option', { value: '' }, 'all states'), STATES.map((s) => el('option', { value: s }, s)));
   kindSel.value = q.get('kind') || '';
   stateSel.value = q.get('state') || '';
