@@ -2,6 +2,7 @@ package hyperspectral
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -170,5 +171,28 @@ func TestMaxColumnAngle(t *testing.T) {
 	}
 	if got := maxColumnAngle(a, a, 2, 2); got != 0 {
 		t.Errorf("angle of a matrix with itself %v", got)
+	}
+}
+
+// TestHuberScaleFollowsTheFit: rrlbs re-estimates the Huber scale τ at the
+// end of every stop window and nowhere else; the objective never rises
+// except into those iterations (checkInvariants); with the ℓ2,1 loss
+// (huber 0) there is no scale to update.
+func TestHuberScaleFollowsTheFit(t *testing.T) {
+	m := jasperEndmembers(t)
+	y, _ := Synthetic(m, 20, 20, 0.4, 30, 21)
+	cfg := DefaultConfig()
+	cfg.Endmembers = 4
+	cfg.Seed = 21
+	cfg.StopWindow = 20
+	cfg.Tol = 0
+	cfg.Iterations = 100
+	res := runUnmix(t, y, cfg)
+	if want := []int{20, 40, 60, 80, 100}; !slices.Equal(res.TauUpdates, want) {
+		t.Errorf("τ updated after iterations %v, want %v", res.TauUpdates, want)
+	}
+	cfg.Huber = 0
+	if res := runUnmix(t, y, cfg); res.TauUpdates != nil {
+		t.Errorf("ℓ2,1 loss: τ updated after iterations %v", res.TauUpdates)
 	}
 }
