@@ -27,26 +27,36 @@ type DCDMTrainParams struct {
 	dcdm.TrainConfig
 }
 
-// Validate checks that the grid fits the network and the Lanczos steps
-// the unknowns of the training matrix.
+// Validate checks that the grid fits the network, the size bound, and the
+// Lanczos steps the fluid cells of the training scene (a closed pocket of a
+// random scene grounds one more cell; the run then reports it).
 func (p *DCDMTrainParams) Validate(c *Checker) {
 	if p.N%(1<<p.Levels) != 0 {
 		c.Fail("/n", "is %d; the network's %d pooling level(s) need a multiple of %d", p.N, p.Levels, 1<<p.Levels)
+		return
+	}
+	if p.cells() > maxTrainCells {
+		c.Fail("/n", "%d^%d cells; training grids have at most %d cells (the model applies to larger grids)", p.N, p.Dim, maxTrainCells)
 		return
 	}
 	if int64(p.LanczosSteps)*p.cells() > 1<<30 {
 		c.Fail("/lanczos_steps", "%d Lanczos vectors of %d cells need %d MiB; at most 8 GiB", p.LanczosSteps, p.cells(), int64(p.LanczosSteps)*p.cells()*8>>20)
 		return
 	}
-	sys, err := p.system()
+	cells, err := poisson.Scene(p.Scene, p.Dim, p.N, p.SceneSeed)
 	if err != nil {
 		c.Fail("/scene", "%v", err)
 		return
 	}
-	if u := unknowns(sys.A); p.LanczosSteps > u {
+	if u := cells.Count(poisson.Fluid); p.LanczosSteps > u {
 		c.Fail("/lanczos_steps", "is %d; the training matrix has %d unknowns, the most Lanczos steps there can be", p.LanczosSteps, u)
 	}
 }
+
+// maxTrainCells bounds the training grid (128³, 2048²): Lanczos vectors,
+// activations and the epochs' cost grow with it, and a fully convolutional
+// model is trained small and applied large.
+const maxTrainCells = 1 << 22
 
 func (p *DCDMTrainParams) cells() int64 {
 	c := int64(1)
