@@ -19,11 +19,12 @@ import (
 // level) once on the open_top scene at 32² (1000 Lanczos steps, Θ = 50,
 // 1000 training vectors, 8 epochs, Adam 1e-3, seed 1) and applies it
 // unchanged to the smoke scene and to an unseen random-obstacle scene (seed
-// 3) at 64², 128² and 256² (N(0,1) right-hand side, seed 1, x0 = 0), next
+// 3) at 64² and 128² (N(0,1) right-hand side, seed 1, x0 = 0), next
 // to CG, IC(0)-, MIC(0)- and MG-PCG on the same systems in the same run. It
 // records the iterations and wall time at which the relative residual first
-// fell below 1e-4 and 1e-6 (DCDM capped at 400 iterations: "—" when not
-// reached) and the network's share of DCDM's time, and prints one Markdown
+// fell below 1e-4 and 1e-6 (DCDM capped at 300 iterations: "—" when not
+// reached; 256² is left out because one DCDM iteration there took about
+// 4 s on the loaded 2-core machine) and the network's share of DCDM's time, and prints one Markdown
 // table. It runs only with EDDY_LONG set; use -benchtime 1x.
 func BenchmarkDCDMTable(b *testing.B) {
 	if os.Getenv("EDDY_LONG") == "" {
@@ -49,7 +50,7 @@ func BenchmarkDCDMTable(b *testing.B) {
 	m := tr.Model()
 	var rows []string
 	for _, scene := range []string{"smoke", "random"} {
-		for _, n := range []int{64, 128, 256} {
+		for _, n := range []int{64, 128} {
 			c, err := poisson.Scene(scene, 2, n, 3)
 			if err != nil {
 				b.Fatal(err)
@@ -76,7 +77,7 @@ func BenchmarkDCDMTable(b *testing.B) {
 						opts := krylov.Options{Tol: 1e-6, MaxIter: 20000, ProgressEvery: 1}
 						var res krylov.Result
 						if meth == "dcdm" {
-							opts.MaxIter = 400
+							opts.MaxIter = 300
 							r, err := Solve(ctx, m, s.A, rhs, x, Options{Options: opts}, fn)
 							if err != nil {
 								b.Fatal(err)
