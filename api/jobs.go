@@ -20,8 +20,10 @@ import (
 
 // jobView is a run as the API shows it.
 type jobView struct {
-	ID         string            `json:"id"`
-	Kind       string            `json:"kind"`
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	// Owner owns the job: the owner of the token that submitted it.
+	Owner      string            `json:"owner"`
 	State      storage.State     `json:"state"`
 	Params     json.RawMessage   `json:"params"`
 	Inputs     map[string]string `json:"inputs,omitempty"`
@@ -48,7 +50,7 @@ type resultView struct {
 }
 
 func viewOf(r *storage.Run) jobView {
-	v := jobView{ID: r.ID, Kind: r.Kind, State: r.State, Params: r.Params, Inputs: r.Inputs,
+	v := jobView{ID: r.ID, Kind: r.Kind, Owner: r.Owner, State: r.State, Params: r.Params, Inputs: r.Inputs,
 		Attempt: r.Attempt, Progress: r.Progress, CreatedAt: r.CreatedAt, Warnings: []string{}}
 	if r.Error != "" {
 		v.Error = &r.Error

@@ -109,6 +109,7 @@ func OpenAPI() map[string]any {
 			"metrics": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "number"}}}},
 		"Job": map[string]any{"type": "object", "properties": map[string]any{
 			"id": str, "kind": str,
+			"owner":       map[string]any{"type": "string", "description": "the owner of the token that submitted the job (anonymous on an API that runs open)"},
 			"state":       map[string]any{"enum": []string{"queued", "running", "succeeded", "failed", "cancelled"}},
 			"params":      map[string]any{"type": "object"},
 			"inputs":      map[string]any{"type": "object", "additionalProperties": str},

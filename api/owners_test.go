@@ -122,6 +122,10 @@ func TestOwnersAreIsolated(t *testing.T) {
 		if resp, b := alice.do(t, "GET", "/v1/uploads/"+up, "", nil); resp.StatusCode != 200 {
 			t.Errorf("alice's upload after bob's attempts: %d %s", resp.StatusCode, b)
 		}
+		var seen struct{ Owner string }
+		if resp, b := root.do(t, "GET", "/v1/jobs/"+id, "", nil); resp.StatusCode != 200 || json.Unmarshal(b, &seen) != nil || seen.Owner != "alice" {
+			t.Errorf("admin reads alice's job: %d %s, want 200 with owner alice", resp.StatusCode, b)
+		}
 		if resp, b := root.do(t, "GET", "/v1/jobs/"+id+"/result", "", nil); resp.StatusCode != 200 {
 			t.Errorf("admin reads alice's result: %d %s", resp.StatusCode, b[:min(len(b), 200)])
 		}
