@@ -306,44 +306,42 @@ func drawCompareFields(buf *bytes.Buffer, runs []*storage.Run, files []*hdf5io.F
 	return renderHeatmaps(buf, frames, format)
 }
 
-// drawCompareLines overlays the curves of each job's plot: one colour per
-// job when each has one curve (beside its dashed truth), else one per
-// curve; every label starts with the job's id.
+// drawCompareLines overlays the curves of each job's plot, every label
+// starting with the job's id. When each job has one curve (and perhaps its
+// dashed truth), a job has one colour; else each job's curves take the next
+// colours, a dashed truth that of the curve it belongs to.
 func drawCompareLines(buf *bytes.Buffer, runs []*storage.Run, files []*hdf5io.File, each []plotPlan, index map[string]int, format string) error {
-	var all []curve
-	var first *lines
-	perJob := true
 	read := make([]*lines, len(each))
+	solid := make([]int, len(each))
+	perJob := true
 	for i, p := range each {
 		l, err := readLines(files[i], p, index)
 		if err != nil {
 			return fmt.Errorf("job %s: %w", runs[i].ID, err)
 		}
 		read[i] = l
-		solid := 0
 		for _, c := range l.curves {
 			if !c.dashed {
-				solid++
+				solid[i]++
 			}
 		}
-		perJob = perJob && solid == 1
-		if first == nil {
-			first = l
-		}
+		perJob = perJob && solid[i] == 1
 	}
-	k := 0
+	var all []curve
+	offset := 0
 	for i, l := range read {
 		for _, c := range l.curves {
 			if perJob {
 				c.colour = i
-			} else if !c.dashed {
-				c.colour = k
-				k++
+			} else {
+				c.colour += offset
 			}
 			c.label = strings.TrimSpace(shortID(runs[i].ID) + " " + c.label)
 			all = append(all, c)
 		}
+		offset += solid[i]
 	}
+	first := read[0]
 	return renderCurves(buf, first.title+" ("+strconv.Itoa(len(runs))+" jobs)", first.xLabel, first.yLabel, first.axis, all, format)
 }
 
