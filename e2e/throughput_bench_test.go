@@ -7,7 +7,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -48,9 +50,15 @@ type timedJob struct {
 // (idle_start_*, the queue's pick-up). With 4 workers it then measures GET /v1/jobs/{id}
 // under 500 concurrent loopback clients. As the reference for the queue's
 // own overhead, River alone runs 200 no-op jobs on the same database with
-// the same number of workers, in this process.
+// the same number of workers, in this process: inserted in one batch
+// (river_jobs/s), and one per transaction as the API inserts them, with its
+// own idle pick-up (river_tx_*), and so again with LISTEN/NOTIFY off
+// (river_poll_*). LISTEN/NOTIFY is in effect when every idle job's insert
+// notification is heard (idle_notifies) and the idle pick-up is far below
+// River's polling one.
 func BenchmarkWorkerScaling(b *testing.B) {
 	const jobs, submitters = 200, 8
+	var notes []string
 	for _, workers := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			dbURL := pgtest.NewDatabase(b)
@@ -62,6 +70,7 @@ func BenchmarkWorkerScaling(b *testing.B) {
 			}
 			c := client{"http://" + addr}
 			c.waitReady(b)
+			heard := listenInserts(b, dbURL)
 			// Warm up: every worker has connected and listens.
 			for i := 0; i < workers; i++ {
 				c.waitFor(b, c.submit(b, trivialJob).ID, time.Minute, final)
@@ -105,6 +114,7 @@ func BenchmarkWorkerScaling(b *testing.B) {
 				// Pick-up by an idle worker: one job at a time, each after
 				// the last has succeeded, so no job waits behind another.
 				var idle []time.Duration
+				heard0 := heard.count()
 				for i := 0; i < 20; i++ {
 					id := c.submit(b, trivialJob).ID
 					var j timedJob
@@ -123,7 +133,24 @@ func BenchmarkWorkerScaling(b *testing.B) {
 				slices.Sort(idle)
 				b.ReportMetric(ms(percentile(idle, 0.5)), "idle_start_p50_ms")
 				b.ReportMetric(ms(percentile(idle, 0.99)), "idle_start_p99_ms")
+				// A notification can reach the counter after its job has ended.
+				for wait := time.Now().Add(2 * time.Second); heard.count()-heard0 < 20 && time.Now().Before(wait); {
+					time.Sleep(10 * time.Millisecond)
+				}
+				idleNotifies := heard.count() - heard0
+				b.ReportMetric(float64(idleNotifies), "idle_notifies")
 				b.ReportMetric(riverThroughput(b, dbURL, workers, jobs), "river_jobs/s")
+				ref := riverRun(b, throughputSize{burst: jobs, paced: 20, pace: 100 * time.Millisecond}, dbURL, heard, workers, false)
+				b.ReportMetric(ref.jobsPerSec, "river_tx_jobs/s")
+				b.ReportMetric(ms(ref.pickup[0]), "river_tx_idle_start_p50_ms")
+				b.ReportMetric(ms(ref.pickup[1]), "river_tx_idle_start_p99_ms")
+				poll := riverRun(b, throughputSize{burst: 20, paced: 20, pace: 100 * time.Millisecond}, dbURL, heard, workers, true)
+				b.ReportMetric(ms(poll.pickup[0]), "river_poll_idle_start_p50_ms")
+				b.ReportMetric(ms(poll.pickup[1]), "river_poll_idle_start_p99_ms")
+				notes = append(notes, fmt.Sprintf("%d worker process(es): Eddy idle pick-up p50 %.1f ms, p99 %.1f ms, %d of 20 insert notifications heard; "+
+					"River alone (%d client(s), one job per transaction) %.1f jobs/s, idle pick-up p50 %.1f ms, p99 %.1f ms; polling only p50 %.1f ms, p99 %.1f ms",
+					workers, ms(percentile(idle, 0.5)), ms(percentile(idle, 0.99)), idleNotifies, workers, ref.jobsPerSec,
+					ms(ref.pickup[0]), ms(ref.pickup[1]), ms(poll.pickup[0]), ms(poll.pickup[1])))
 				if workers == 4 {
 					p50, p99, rate, failed := getLatency(b, c, ids, 500, 10*time.Second)
 					b.ReportMetric(ms(p50), "get500_p50_ms")
@@ -134,6 +161,9 @@ func BenchmarkWorkerScaling(b *testing.B) {
 			}
 		})
 	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	b.Logf("\n%s\nload average after the run: %s(2 cores, shared with other heavy work while this ran)",
+		strings.Join(notes, "\n"), strings.Join(strings.Fields(string(load))[:3], " ")+" ")
 }
 
 // benchNoop is River's own no-op job, the reference for the queue overhead.
@@ -199,14 +229,17 @@ func riverThroughput(b *testing.B, dbURL string, workers, n int) float64 {
 // getLatency runs clients concurrent loopback clients doing GET
 // /v1/jobs/{id} on random ids for d, and returns the p50 and p99 latency,
 // the request rate and the failed requests.
-func getLatency(b *testing.B, c client, ids []string, clients int, d time.Duration) (p50, p99 time.Duration, rate float64, failed int64) {
+func getLatency(t testing.TB, c client, ids []string, clients int, d time.Duration) (p50, p99 time.Duration, rate float64, failed int64) {
 	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	defer tr.CloseIdleConnections()
 	lat := make([][]time.Duration, clients)
 	var fails atomic.Int64
 	var wg sync.WaitGroup
-	deadline := time.Now().Add(d)
+	// A second in which every client opens its connection and is not timed:
+	// the latency is the steady state's, not 500 TCP handshakes at once.
+	warm := time.Now().Add(time.Second)
+	deadline := warm.Add(d)
 	for k := 0; k < clients; k++ {
 		wg.Add(1)
 		go func() {
@@ -215,6 +248,13 @@ func getLatency(b *testing.B, c client, ids []string, clients int, d time.Durati
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
 				resp, err := hc.Get(c.base + "/v1/jobs/" + ids[rng.IntN(len(ids))])
+				if t0.Before(warm) {
+					if err == nil {
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+					continue
+				}
 				if err != nil {
 					fails.Add(1)
 					continue

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"slices"
@@ -26,27 +25,22 @@ import (
 	"eddy/internal/pgtest"
 )
 
-// The scale-out load benchmark: on one PostgreSQL database, short jobs through
-// the API and 1, 2 and 4 worker processes; the same numbers for River alone
-// (no-op jobs, no HTTP, no runs table, no result file), which is the floor
-// Eddy's queue overhead is measured against; and GET /v1/jobs/{id} under many
-// concurrent clients.
+// Helpers of the scale-out load benchmark (BenchmarkWorkerScaling): River's
+// insert notifications counted on the database, the sessions listening for
+// them, River alone working no-op jobs inserted one per transaction (the
+// floor Eddy's queue overhead is measured against: no HTTP, no runs table, no
+// result file), and a smoke run of it all at a tiny size.
 
 // throughputSize is how much load one run applies.
 type throughputSize struct {
-	burst      int           // jobs submitted at once by 8 clients
-	paced      int           // jobs then submitted one at a time
-	pace       time.Duration // between paced submissions: well below capacity, so their wait is the pick-up alone
-	getClients int           // concurrent GET /v1/jobs/{id} clients
-	getFor     time.Duration // how long they run
+	burst int           // jobs submitted at once by 8 clients
+	paced int           // jobs then submitted one at a time
+	pace  time.Duration // between paced submissions: well below capacity, so their wait is the pick-up alone
 }
 
-var (
-	fullThroughput  = throughputSize{burst: 200, paced: 50, pace: 100 * time.Millisecond, getClients: 500, getFor: 10 * time.Second}
-	smokeThroughput = throughputSize{burst: 10, paced: 4, pace: 100 * time.Millisecond, getClients: 20, getFor: time.Second}
-)
+var smokeThroughput = throughputSize{burst: 10, paced: 4, pace: 100 * time.Millisecond}
 
-const submitters = 8
+const burstSubmitters = 8
 
 // stamps are one job's times as its queue recorded them.
 type stamps struct{ created, started, finished time.Time }
@@ -97,16 +91,6 @@ func summarize(t testing.TB, name string, burst, paced []stamps, notifies int) q
 	return r
 }
 
-func (r queueRun) report(b *testing.B) {
-	b.ReportMetric(r.jobsPerSec, "jobs/s")
-	b.ReportMetric(millis(r.wait[0]), "wait_p50_ms")
-	b.ReportMetric(millis(r.wait[1]), "wait_p99_ms")
-	b.ReportMetric(millis(r.pickup[0]), "pickup_p50_ms")
-	b.ReportMetric(millis(r.pickup[1]), "pickup_p99_ms")
-}
-
-func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
 // burstAndPaced submits sz.burst jobs from 8 goroutines and waits for them,
 // then sz.paced jobs one every sz.pace and waits for those. submit returns a
 // job's id; done reports how many of ids have ended.
@@ -115,11 +99,11 @@ func burstAndPaced(t testing.TB, sz throughputSize, submit func() (string, error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var failed atomic.Value
-	for k := 0; k < submitters; k++ {
+	for k := 0; k < burstSubmitters; k++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := k; i < sz.burst; i += submitters {
+			for i := k; i < sz.burst; i += burstSubmitters {
 				id, err := submit()
 				if err != nil {
 					failed.Store(err)
@@ -148,6 +132,10 @@ func burstAndPaced(t testing.TB, sz throughputSize, submit func() (string, error
 		paced = append(paced, id)
 	}
 	waitDone(t, paced, done)
+	// A notification can reach the counter after its job has ended.
+	for wait := time.Now().Add(2 * time.Second); notes.count()-n0 < len(paced) && time.Now().Before(wait); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	return burst, paced, notes.count() - n0
 }
 
@@ -170,8 +158,9 @@ func waitDone(t testing.TB, ids []string, done func([]string) (int, error)) {
 }
 
 // notifyCounter counts River's insert notifications on the database: seeing
-// them, and pick-ups far shorter than the workers' 200 ms poll interval, is
-// what shows LISTEN/NOTIFY at work.
+// one for every job, and pick-ups far shorter than those of River polling
+// alone with the workers' 200 ms interval, is what shows LISTEN/NOTIFY at
+// work.
 type notifyCounter struct {
 	n    atomic.Int64
 	stop context.CancelFunc
@@ -181,7 +170,11 @@ type notifyCounter struct {
 func listenInserts(t testing.TB, dbURL string) *notifyCounter {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	conn, err := pgx.Connect(ctx, dbURL)
+	cfg, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,18 +205,6 @@ func listenInserts(t testing.TB, dbURL string) *notifyCounter {
 
 func (nc *notifyCounter) count() int { return int(nc.n.Load()) }
 
-// listeners counts the sessions on the database that listen for River's
-// insert notifications, from the statement each last ran.
-func listeners(t testing.TB, db *sql.DB) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-		AND query LIKE 'LISTEN %river_insert%'`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 type jobTimes struct {
 	State      string     `json:"state"`
 	CreatedAt  time.Time  `json:"created_at"`
@@ -251,7 +232,7 @@ func eddyStamps(t testing.TB, c client, ids []string) []stamps {
 
 // eddyRun measures the API with n worker processes, each running one job at
 // a time, on the deployment's database.
-func eddyRun(t testing.TB, sz throughputSize, c client, env []string, db *sql.DB, notes *notifyCounter, n int) (queueRun, int) {
+func eddyRun(t testing.TB, sz throughputSize, c client, env []string, db *sql.DB, notes *notifyCounter, n int) queueRun {
 	t.Helper()
 	var procs []*proc
 	for i := 0; i < n; i++ {
@@ -270,7 +251,6 @@ func eddyRun(t testing.TB, sz throughputSize, c client, env []string, db *sql.DB
 		return k, err
 	}
 	waitDone(t, warm, done)
-	listening := listeners(t, db)
 	submit := func() (string, error) {
 		req, _ := http.NewRequest("POST", c.base+"/v1/jobs", strings.NewReader(trivialJob))
 		req.Header.Set("Content-Type", "application/json")
@@ -294,7 +274,7 @@ func eddyRun(t testing.TB, sz throughputSize, c client, env []string, db *sql.DB
 			t.Fatalf("worker exit: %v", err)
 		}
 	}
-	return r, listening
+	return r
 }
 
 func waitHealthy(t testing.TB, url string) {
@@ -325,8 +305,8 @@ func (noopArgs) Kind() string { return "throughput_noop" }
 // riverRun measures River alone on the same database: n clients (as n
 // processes would be), each working one job at a time from their own queue
 // with the poll interval and fetch cooldown Eddy's workers use, jobs inserted
-// one per transaction as the API does.
-func riverRun(t testing.TB, sz throughputSize, dbURL string, notes *notifyCounter, n int) queueRun {
+// one per transaction as the API does. pollOnly turns LISTEN/NOTIFY off.
+func riverRun(t testing.TB, sz throughputSize, dbURL string, notes *notifyCounter, n int, pollOnly bool) queueRun {
 	t.Helper()
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, dbURL)
@@ -334,7 +314,7 @@ func riverRun(t testing.TB, sz throughputSize, dbURL string, notes *notifyCounte
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	queue := fmt.Sprintf("throughput_reference_%d", n)
+	queue := fmt.Sprintf("throughput_reference_%d_%t", n, pollOnly)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[noopArgs]) error { return nil }))
 	var clients []*river.Client[pgx.Tx]
@@ -345,6 +325,7 @@ func riverRun(t testing.TB, sz throughputSize, dbURL string, notes *notifyCounte
 			FetchPollInterval: 200 * time.Millisecond,
 			FetchCooldown:     10 * time.Millisecond,
 			Logger:            quietLogger(),
+			PollOnly:          pollOnly,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -403,68 +384,11 @@ func riverRun(t testing.TB, sz throughputSize, dbURL string, notes *notifyCounte
 		}
 		return out
 	}
-	return summarize(t, fmt.Sprintf("River alone, %d client(s)", n), read(burst), read(paced), notifies)
-}
-
-// getLoad is GET /v1/jobs/{id} under concurrent clients.
-type getLoad struct {
-	clients        int
-	p50, p99, max  time.Duration
-	reqPerSec      float64
-	failed, served int
-}
-
-// loadGets runs sz.getClients goroutines, each with its own kept-alive
-// connection, reading random jobs of ids for sz.getFor after a one-second
-// warm-up in which every connection is opened.
-func loadGets(t testing.TB, sz throughputSize, c client, ids []string) getLoad {
-	t.Helper()
-	tr := &http.Transport{MaxIdleConns: 2 * sz.getClients, MaxIdleConnsPerHost: 2 * sz.getClients,
-		IdleConnTimeout: time.Minute, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	lat := make([][]time.Duration, sz.getClients)
-	var failed atomic.Int64
-	var wg sync.WaitGroup
-	warmEnd := time.Now().Add(time.Second)
-	end := warmEnd.Add(sz.getFor)
-	for k := 0; k < sz.getClients; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(k), 18))
-			for {
-				t0 := time.Now()
-				if t0.After(end) {
-					return
-				}
-				resp, err := hc.Get(c.base + "/v1/jobs/" + ids[rng.IntN(len(ids))])
-				ok := err == nil && resp.StatusCode == 200
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				if t0.Before(warmEnd) {
-					continue
-				}
-				if !ok {
-					failed.Add(1)
-					continue
-				}
-				lat[k] = append(lat[k], time.Since(t0))
-			}
-		}()
+	name := fmt.Sprintf("River alone, %d client(s)", n)
+	if pollOnly {
+		name += ", polling only"
 	}
-	wg.Wait()
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	if len(all) == 0 {
-		t.Fatal("no GET succeeded")
-	}
-	return getLoad{clients: sz.getClients, p50: quantile(all, 0.5), p99: quantile(all, 0.99), max: quantile(all, 1),
-		reqPerSec: float64(len(all)) / sz.getFor.Seconds(), failed: int(failed.Load()), served: len(all)}
+	return summarize(t, name, read(burst), read(paced), notifies)
 }
 
 // runIDs lists every job of the database.
@@ -509,8 +433,8 @@ func throughputDeployment(t testing.TB) (c client, env []string, dbURL string, d
 }
 
 // TestThroughputSmoke runs the load benchmark's steps at a tiny size: every
-// job succeeds with ordered times, insert notifications are sent and heard,
-// and the GETs are all answered.
+// job succeeds with ordered times, an insert notification is sent and heard
+// for every job submitted to an idle queue, and the GETs are all answered.
 func TestThroughputSmoke(t *testing.T) {
 	if err := pgtest.Available(); err != nil {
 		t.Skip(err)
@@ -518,70 +442,20 @@ func TestThroughputSmoke(t *testing.T) {
 	sz := smokeThroughput
 	c, env, dbURL, db := throughputDeployment(t)
 	notes := listenInserts(t, dbURL)
-	e, listening := eddyRun(t, sz, c, env, db, notes, 1)
-	r := riverRun(t, sz, dbURL, notes, 1)
-	for _, q := range []queueRun{e, r} {
+	e := eddyRun(t, sz, c, env, db, notes, 1)
+	r := riverRun(t, sz, dbURL, notes, 1, false)
+	poll := riverRun(t, sz, dbURL, notes, 1, true)
+	for _, q := range []queueRun{e, r, poll} {
 		t.Logf("%s: %.0f jobs/s, pick-up p50 %v, %d notifications", q.name, q.jobsPerSec, q.pickup[0], q.notifies)
-		if q.notifies == 0 {
-			t.Errorf("%s: no insert notification during the paced phase", q.name)
+		// Paced far apart, every insert notifies (River limits it to one
+		// per queue per fetch cooldown, 10 ms), and polling does not stop it.
+		if q.notifies != sz.paced {
+			t.Errorf("%s: %d insert notifications heard for %d jobs", q.name, q.notifies, sz.paced)
 		}
 	}
-	if listening == 0 {
-		t.Error("no worker session listens for insert notifications")
+	p50, p99, rate, failed := getLatency(t, c, runIDs(t, db), 20, time.Second)
+	t.Logf("GET /v1/jobs/{id} under 20 clients: p50 %v, p99 %v, %.0f req/s", p50, p99, rate)
+	if failed > 0 || rate == 0 {
+		t.Errorf("GET under 20 clients: %d failed, %.0f req/s", failed, rate)
 	}
-	g := loadGets(t, sz, c, runIDs(t, db))
-	if g.failed > 0 || g.served == 0 {
-		t.Errorf("GET under %d clients: %d failed, %d served", g.clients, g.failed, g.served)
-	}
-}
-
-// BenchmarkThroughput is the scale-out load benchmark (bench/run.sh
-// throughput). Run it with -benchtime 1x: one pass is one full measurement.
-func BenchmarkThroughput(b *testing.B) {
-	sz := fullThroughput
-	c, env, dbURL, db := throughputDeployment(b)
-	notes := listenInserts(b, dbURL)
-	var runs []queueRun
-	var listening []int
-	for _, n := range []int{1, 2, 4} {
-		b.Run(fmt.Sprintf("eddy/workers=%d", n), func(b *testing.B) {
-			for range b.N {
-				r, l := eddyRun(b, sz, c, env, db, notes, n)
-				r.report(b)
-				runs, listening = append(runs, r), append(listening, l)
-			}
-		})
-	}
-	for _, n := range []int{1, 2, 4} {
-		b.Run(fmt.Sprintf("river/clients=%d", n), func(b *testing.B) {
-			for range b.N {
-				r := riverRun(b, sz, dbURL, notes, n)
-				r.report(b)
-				runs = append(runs, r)
-			}
-		})
-	}
-	var g getLoad
-	b.Run(fmt.Sprintf("get/clients=%d", sz.getClients), func(b *testing.B) {
-		ids := runIDs(b, db)
-		for range b.N {
-			g = loadGets(b, sz, c, ids)
-			b.ReportMetric(millis(g.p50), "p50_ms")
-			b.ReportMetric(millis(g.p99), "p99_ms")
-			b.ReportMetric(g.reqPerSec, "req/s")
-			b.ReportMetric(float64(g.failed), "failed")
-		}
-	})
-	var t strings.Builder
-	fmt.Fprintf(&t, "%d short jobs (%s) submitted at once by %d clients, then %d one every %v; one job at a time per process\n\n",
-		sz.burst, trivialJob, submitters, sz.paced, sz.pace)
-	t.WriteString("| queue | jobs/s (burst) | burst submit→start p50 / p99 | paced submit→start p50 / p99 | insert NOTIFYs heard (paced) |\n|---|---|---|---|---|\n")
-	for _, r := range runs {
-		fmt.Fprintf(&t, "| %s | %.1f | %.1f / %.1f ms | %.1f / %.1f ms | %d of %d |\n", r.name, r.jobsPerSec,
-			millis(r.wait[0]), millis(r.wait[1]), millis(r.pickup[0]), millis(r.pickup[1]), r.notifies, sz.paced)
-	}
-	fmt.Fprintf(&t, "\nworker sessions listening for River's insert notifications: %v (1, 2, 4 processes)\n", listening)
-	fmt.Fprintf(&t, "\nGET /v1/jobs/{id}, %d concurrent loopback clients for %v (rate limit off): p50 %.1f ms, p99 %.1f ms, max %.1f ms, %.0f req/s, %d failed\n",
-		g.clients, sz.getFor, millis(g.p50), millis(g.p99), millis(g.max), g.reqPerSec, g.failed)
-	b.Log("\n" + t.String())
 }
