@@ -8,6 +8,8 @@ import (
 	"image/color"
 	"image/png"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -97,6 +99,9 @@ func TestUnmixTruthViews(t *testing.T) {
 	if resp.StatusCode != 200 || err != nil || img.Bounds().Dx() != 1066 {
 		t.Fatalf("abundance map next to the truth: %d %v", resp.StatusCode, err)
 	}
+	keepPlot(t, "views_unmix_abundances_vs_truth.png", body)
+	_, spectra := e.do(t, "GET", "/v1/jobs/"+id+"/plots/endmembers", "", nil)
+	keepPlot(t, "views_unmix_endmembers_vs_truth.png", spectra)
 	resp, body = e.do(t, "GET", "/v1/jobs/"+id+"/plots/abundances?endmember=2&format=svg", "", nil)
 	if resp.StatusCode != 200 || !bytes.Contains(body, []byte("abundances_truth, endmember=2")) {
 		t.Errorf("abundance map SVG: %d, truth panel titled: %v", resp.StatusCode, bytes.Contains(body, []byte("abundances_truth, endmember=2")))
@@ -161,9 +166,19 @@ func TestCodecViews(t *testing.T) {
 	if resp.StatusCode != 200 || err != nil || img.Bounds().Dx() != 960 {
 		t.Fatalf("decoded: %d %v %v", resp.StatusCode, err, img)
 	}
+	keepPlot(t, "views_walloc_decoded_vs_original.png", body)
 
 	resp, body = e.do(t, "GET", "/v1/compare/plots/decoded?jobs="+enc+","+enc2+"&format=svg", "", nil)
 	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(enc[len(enc)-8:]+": decoded: PSNR")) || !bytes.Contains(body, []byte(enc2[len(enc2)-8:]+": decoded: PSNR")) {
 		t.Errorf("compared decodings: %d %.300s", resp.StatusCode, body)
+	}
+}
+
+// keepPlot writes a picture to EDDY_PLOT_DIR, when set, to be looked at.
+func keepPlot(t *testing.T, name string, b []byte) {
+	if dir := os.Getenv("EDDY_PLOT_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Error(err)
+		}
 	}
 }
