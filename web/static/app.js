@@ -447,7 +447,7 @@ function viewUploads(m) {
   const renderList = () => list.replaceChildren(...recentUploads().map((u) => el('tr', {},
     el('td', { class: 'mono' }, u.id), el('td', {}, u.filename), el('td', {}, u.format),
     el('td', {}, (u.datasets || []).map((d) => d.name + ' ' + d.dtype + ' ' + JSON.stringify(d.shape)).join(', ')))));
-  const form = el('form', {}, el('label', { for: 'upload-file' }, 'File (HDF5, MAT v5, ENVI tar)'), ' ', file, ' ',
+  const form = el('form', {}, el('label', { for: 'upload-file' }, 'File (HDF5, MAT v5, ENVI tar, PNG, JPEG, WAV, .wlc)'), ' ', file, ' ',
     el('button', { type: 'submit' }, 'Upload'), ' ', bar);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
