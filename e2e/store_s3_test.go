@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,8 +21,9 @@ import (
 // With the artifact store in an S3-compatible bucket, processes share no
 // folder: a worker writes a result that the API serves (whole, by range,
 // and read as datasets), another worker reads it as the input of a job of
-// its own and checkpoints into the bucket, and what is left in the bucket
-// afterwards is the two results and nothing else.
+// its own and checkpoints into the bucket, an upload goes into the bucket
+// and a worker trains on it, and what is left in the bucket afterwards is
+// the results and the upload, nothing else.
 func TestS3StoreAcrossProcesses(t *testing.T) {
 	s3 := blobtest.Start(t, "eddy")
 	dbURL := pgtest.NewDatabase(t)
@@ -72,17 +74,41 @@ func TestS3StoreAcrossProcesses(t *testing.T) {
 		t.Fatalf("datasets: %d %s", code, b)
 	}
 
-	// Only the results are left in the bucket: the checkpoints were
-	// deleted, no upload was left half done.
+	// An upload goes through the API into the bucket, and a worker trains
+	// on it.
+	code, _, b := c.upload(t, body)
+	var up struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(b, &up); code != 201 || err != nil {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	onUpload := c.submit(t, fmt.Sprintf(`{"kind":"stfno.train","params":{"dataset":%q,"width":6,"modes_x":4,"modes_y":4,"modes_t":3,`+
+		`"t_latent":6,"expansion":2,"t_in":6,"t_out":6,"epochs":1,"batch":2,"val_fraction":0.3,"seed":7}}`, up.ID))
+	if onUpload = c.waitFor(t, onUpload.ID, 3*time.Minute, final); onUpload.State != "succeeded" {
+		t.Fatalf("training on an upload: %s %v", onUpload.State, onUpload.Error)
+	}
+
+	// Only the results and the upload are left in the bucket: the
+	// checkpoints were deleted, nothing was left half done.
+	want := []string{"results/" + sim.ID + "/", "results/" + train.ID + "/", "results/" + onUpload.ID + "/", "uploads/" + up.ID + ".h5"}
 	var keys []string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		keys = s3.Keys(t, "eddy")
-		if len(keys) == 2 || time.Now().After(deadline) {
+		if len(keys) == len(want) || time.Now().After(deadline) {
 			break
 		}
 	}
-	if len(keys) != 2 || !strings.HasPrefix(keys[0], "results/") || !strings.HasPrefix(keys[1], "results/") {
-		t.Fatalf("bucket holds %v", keys)
+	found := 0
+	for _, k := range keys {
+		for _, w := range want {
+			if strings.HasPrefix(k, w) {
+				found++
+			}
+		}
+	}
+	if len(keys) != len(want) || found != len(want) {
+		t.Fatalf("bucket holds %v, want one object for each of %v", keys, want)
 	}
 	// And no process kept a result of its own, or a staged file.
 	for name, dir := range dirs {
