@@ -59,6 +59,7 @@ type timedJob struct {
 func BenchmarkWorkerScaling(b *testing.B) {
 	const jobs, submitters = 200, 8
 	var notes []string
+	listenWorks := true
 	for _, workers := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			dbURL := pgtest.NewDatabase(b)
@@ -147,6 +148,7 @@ func BenchmarkWorkerScaling(b *testing.B) {
 				poll := riverRun(b, throughputSize{burst: 20, paced: 20, pace: 100 * time.Millisecond}, dbURL, heard, workers, true)
 				b.ReportMetric(ms(poll.pickup[0]), "river_poll_idle_start_p50_ms")
 				b.ReportMetric(ms(poll.pickup[1]), "river_poll_idle_start_p99_ms")
+				listenWorks = listenWorks && idleNotifies == 20 && percentile(idle, 0.5) < poll.pickup[0]
 				notes = append(notes, fmt.Sprintf("%d worker process(es): Eddy idle pick-up p50 %.1f ms, p99 %.1f ms, %d of 20 insert notifications heard; "+
 					"River alone (%d client(s), one job per transaction) %.1f jobs/s, idle pick-up p50 %.1f ms, p99 %.1f ms; polling only p50 %.1f ms, p99 %.1f ms",
 					workers, ms(percentile(idle, 0.5)), ms(percentile(idle, 0.99)), idleNotifies, workers, ref.jobsPerSec,
@@ -162,8 +164,10 @@ func BenchmarkWorkerScaling(b *testing.B) {
 		})
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
-	b.Logf("\n%s\nload average after the run: %s(2 cores, shared with other heavy work while this ran)",
-		strings.Join(notes, "\n"), strings.Join(strings.Fields(string(load))[:3], " ")+" ")
+	b.Logf("\n%s\nLISTEN/NOTIFY in effect (every idle job's notification heard, Eddy's idle pick-up p50 below River's polling one): %t"+
+		"\nGET clients: Go goroutines with keep-alive connections, per-token rate limit off; PostgreSQL: the test server (fsync, synchronous_commit, full_page_writes off)"+
+		"\nload average after the run: %s (2 cores, shared with other heavy work while this ran)",
+		strings.Join(notes, "\n"), listenWorks, strings.Join(strings.Fields(string(load))[:3], " "))
 }
 
 // benchNoop is River's own no-op job, the reference for the queue overhead.
