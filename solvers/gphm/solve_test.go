@@ -20,8 +20,8 @@ func solve(t *testing.T, c Config) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s %s n=%d: path %s, %d iterations, rel_l2 %.3e (grid %.3e), %.1f s, active %d, nugget share %.1e",
-		c.Preset+c.Exact, c.Kernel, c.N, res.Path, res.Iterations, res.RelL2, res.RelL2Grid, res.Seconds, res.Spectra[0].Active, res.NuggetShare)
+	t.Logf("%s %s n=%d: path %s, %d iterations, rel_l2 %.3e (grid %.3e), check residual %.1e, %.1f s, active %d, nugget share %.1e, kernel %s (%d restarts)",
+		c.Preset+c.Exact, c.Kernel, c.N, res.Path, res.Iterations, res.RelL2, res.RelL2Grid, res.CheckResidual, res.Seconds, res.Spectra[0].Active, res.NuggetShare, res.Kernel, res.Restarts)
 	return res
 }
 
