@@ -4,11 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"eddy/codec/walloc"
 )
 
 // kindDoc is an entry of GET /v1/kinds as a client reads it.
@@ -177,16 +184,23 @@ func TestKindsSchemaIsEnforced(t *testing.T) {
 	if code != 202 {
 		t.Fatalf("stfno.train: %d %+v", code, p)
 	}
-	code, codec, p := e.submit(t, `{"kind":"walloc.train","params":{"builtin":true,"steps":1,"seconds":0}}`)
-	if code != 202 {
-		t.Fatalf("walloc.train: %d %+v", code, p)
-	}
-	// refValue returns an id that a reference param accepts.
-	refValue := func(p map[string]any) string {
+	// A codec model, trained to the end so that an image and a bitstream
+	// made with it pass walloc.encode's and walloc.decode's checks of their
+	// inputs against the model.
+	codec := e.succeeded(t, `{"kind":"walloc.train","params":{"builtin":true,"steps":1,"seconds":0,"crop":32,"batch":2,"val_every":1,"decoder_channels":8,"blocks":1}}`)
+	picture, bitstream := codecUploads(t, e, codec)
+	// refValue returns an id that the reference param name accepts.
+	refValue := func(name string, p map[string]any) string {
 		ref, _ := p["x-eddy-ref"].(map[string]any)
 		accepts, _ := ref["accepts"].([]any)
 		if slices.Equal(accepts, []any{"walloc.train"}) {
-			return codec.ID
+			return codec
+		}
+		switch name {
+		case "input":
+			return picture
+		case "bitstream":
+			return bitstream
 		}
 		if !slices.Contains(accepts, any("upload")) && slices.Contains(accepts, any("stfno.train")) {
 			return model.ID
@@ -206,7 +220,7 @@ func TestKindsSchemaIsEnforced(t *testing.T) {
 			p := props[r]
 			switch {
 			case p["format"] == "eddy-ref":
-				needed[r] = refValue(p)
+				needed[r] = refValue(r, p)
 			case p["enum"] != nil:
 				needed[r] = p["enum"].([]any)[0]
 			case p["minimum"] != nil:
@@ -346,4 +360,45 @@ func TestOpenAPIParamsMatchKinds(t *testing.T) {
 			t.Errorf("%s: not in openapi", k.Name)
 		}
 	}
+}
+
+// codecUploads uploads a small PNG image and the .wlc bitstream that the
+// codec model of job codec makes of it, and returns their ids.
+func codecUploads(t *testing.T, e *env, codec string) (picture, bitstream string) {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, 32, 32))
+	for y := range 32 {
+		for x := range 32 {
+			img.Set(x, y, color.NRGBA{uint8(8 * x), uint8(8 * y), uint8(x * y), 255})
+		}
+	}
+	var pngBytes bytes.Buffer
+	if err := png.Encode(&pngBytes, img); err != nil {
+		t.Fatal(err)
+	}
+	resp, b := e.do(t, "GET", "/v1/jobs/"+codec+"/result", "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("codec model: %d %s", resp.StatusCode, b)
+	}
+	path := filepath.Join(t.TempDir(), "model.h5")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := walloc.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wlc bytes.Buffer
+	if err := walloc.Encode(&wlc, img, m); err != nil {
+		t.Fatal(err)
+	}
+	upload := func(contentType string, body []byte) string {
+		resp, b := e.do(t, "POST", "/v1/uploads", contentType, bytes.NewReader(body))
+		var u struct{ ID string }
+		if resp.StatusCode != 201 || json.Unmarshal(b, &u) != nil {
+			t.Fatalf("upload %s: %d %s", contentType, resp.StatusCode, b)
+		}
+		return u.ID
+	}
+	return upload("image/png", pngBytes.Bytes()), upload("application/octet-stream", wlc.Bytes())
 }

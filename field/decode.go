@@ -49,12 +49,14 @@ func Decode(raw []byte, dst any) error {
 
 // scan records, in document order, what encoding/json would refuse in the
 // valid JSON raw decoded into a value of type t — unknown names and values
-// of the wrong type — and the nulls it would silently skip (at a place that
-// is not a pointer or an interface), each at its JSON Pointer, which
-// encoding/json does not give for array elements and nested names.
+// of the wrong type — and the nulls it would silently skip, each at its JSON
+// Pointer, which encoding/json does not give for array elements and nested
+// names. A pointer field is an optional param, but the schema publishes none
+// as nullable: leaving it out is how a client says "unset", so a null is
+// refused there too rather than read as a second spelling of absence.
 func scan(errs *Errors, path string, t reflect.Type, raw json.RawMessage) {
 	if string(raw) == "null" {
-		if k := t.Kind(); k != reflect.Pointer && k != reflect.Interface {
+		if t.Kind() != reflect.Interface {
 			errs.Add(path, "must be %s, not null", jsonType(t))
 		}
 		return
