@@ -159,6 +159,14 @@ func BenchmarkWorkerScaling(b *testing.B) {
 					b.ReportMetric(ms(p99), "get500_p99_ms")
 					b.ReportMetric(rate, "get500_req/s")
 					b.ReportMetric(float64(failed), "get500_failed")
+					if p50, p99, rate, failed, ok := wrkGets(b, c, ids, 500, 10*time.Second); ok {
+						b.ReportMetric(ms(p50), "wrk500_p50_ms")
+						b.ReportMetric(ms(p99), "wrk500_p99_ms")
+						b.ReportMetric(rate, "wrk500_req/s")
+						b.ReportMetric(float64(failed), "wrk500_failed")
+					} else {
+						notes = append(notes, "wrk is not installed: no GET measurement with it")
+					}
 				}
 			}
 		})
