@@ -257,6 +257,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sort"
 	"sync"
@@ -281,6 +282,16 @@ func unlock() {
 }
 
 func init() {
+	// libhdf5 takes an flock on every file it opens, on a descriptor opened
+	// without close-on-exec: a process started meanwhile (the upload
+	// inspector, a test's worker) inherits the lock and holds it while it
+	// lives, and the next open of that file here fails with "unable to lock
+	// file". Eddy never shares a file between writers — results are written
+	// under a private name and published by rename — so the lock protects
+	// nothing here; the library reads this variable at every open.
+	if _, set := os.LookupEnv("HDF5_USE_FILE_LOCKING"); !set {
+		os.Setenv("HDF5_USE_FILE_LOCKING", "FALSE")
+	}
 	lock()
 	unlock()
 }
