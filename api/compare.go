@@ -205,20 +205,11 @@ func (s *server) compare(w http.ResponseWriter, r *http.Request) {
 // one plot of several jobs' results. Fields are drawn side by side on one
 // colour scale; curves are overlaid, each labelled with its job's id.
 func (s *server) comparePlot(w http.ResponseWriter, r *http.Request) {
-	name, err := wildcardName(r)
-	if err != nil || name == "" {
-		writeProblem(w, http.StatusBadRequest, "a plot name is required: /v1/compare/plots/{name}?jobs=…")
+	name, format, ok := plotRequest(w, r, "/v1/compare/plots/{name}?jobs=…")
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
-	format := q.Get("format")
-	if format == "" {
-		format = "png"
-	}
-	if format != "png" && format != "svg" {
-		writeProblem(w, http.StatusBadRequest, "format must be png or svg", jobs.FieldError{Path: "/query/format", Message: "must be png or svg"})
-		return
-	}
 	runs, ok := s.compareRuns(w, r)
 	if !ok {
 		return
@@ -265,6 +256,7 @@ func (s *server) comparePlot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
+	var err error
 	switch spec.Kind {
 	case "heatmap":
 		err = drawCompareFields(&buf, runs, files, each, index, format)

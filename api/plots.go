@@ -275,24 +275,35 @@ func (s *server) listPlots(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"plots": specs})
 }
 
-// plot serves GET /v1/jobs/{id}/plots/{name}?format=png|svg&<axis>=<index>:
-// the plot of one dataset (see planPlots), drawn from the slab it shows.
-// Results never change, so the answer carries an ETag and a long max-age.
-func (s *server) plot(w http.ResponseWriter, r *http.Request) {
+// plotRequest reads the plot name of route (its wildcard) and the format
+// (png, the default, or svg) of a plot request, answering 400 for either
+// one missing or wrong.
+func plotRequest(w http.ResponseWriter, r *http.Request, route string) (name, format string, ok bool) {
 	name, err := wildcardName(r)
 	if err != nil || name == "" {
-		writeProblem(w, http.StatusBadRequest, "a plot name is required: /v1/jobs/{id}/plots/{name}")
-		return
+		writeProblem(w, http.StatusBadRequest, "a plot name is required: "+route)
+		return "", "", false
 	}
-	q := r.URL.Query()
-	format := q.Get("format")
+	format = r.URL.Query().Get("format")
 	if format == "" {
 		format = "png"
 	}
 	if format != "png" && format != "svg" {
 		writeProblem(w, http.StatusBadRequest, "format must be png or svg", jobs.FieldError{Path: "/query/format", Message: "must be png or svg"})
+		return "", "", false
+	}
+	return name, format, true
+}
+
+// plot serves GET /v1/jobs/{id}/plots/{name}?format=png|svg&<axis>=<index>:
+// the plot of one dataset (see planPlots), drawn from the slab it shows.
+// Results never change, so the answer carries an ETag and a long max-age.
+func (s *server) plot(w http.ResponseWriter, r *http.Request) {
+	name, format, ok := plotRequest(w, r, "/v1/jobs/{id}/plots/{name}")
+	if !ok {
 		return
 	}
+	q := r.URL.Query()
 	f, plans, run, ok := s.jobPlots(w, r)
 	if !ok {
 		return
@@ -326,6 +337,7 @@ func (s *server) plot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
+	var err error
 	switch {
 	case p.Kind == "image":
 		err = drawImage(&buf, f, p, run.Result.Metrics, format)
