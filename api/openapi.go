@@ -219,7 +219,16 @@ func OpenAPI() map[string]any {
 			merge(map[string]any{"201": resp("stored and validated", ref("Upload"))}, problems("400", "413", "415", "422")),
 			map[string]any{"requestBody": map[string]any{"required": true, "content": map[string]any{
 				"application/x-hdf5":  map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
-				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}}}}})},
+				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object", "properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}}}}}),
+			"get": op("List uploads, newest first (a user token: its own; an admin token: every owner's, or those of ?owner=)",
+				merge(map[string]any{"200": resp("a page of uploads", map[string]any{
+					"type": "object", "properties": map[string]any{"uploads": map[string]any{"type": "array", "items": ref("Upload")},
+						"next_cursor": nullable("string")}})}, problems("400")),
+				map[string]any{"parameters": []any{
+					map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+					map[string]any{"name": "cursor", "in": "query", "schema": str},
+					map[string]any{"name": "owner", "in": "query", "schema": map[string]any{"type": "string"},
+						"description": "admin tokens: only this owner's uploads (default: every owner's); user tokens see their own uploads only, and naming another owner is a 400"}}})},
 		"/v1/uploads/{id}": map[string]any{
 			"get": op("Get an upload's description", merge(map[string]any{"200": resp("the upload", ref("Upload"))}, problems("404")),
 				map[string]any{"parameters": idParam}),
@@ -266,6 +275,7 @@ var operationIDs = map[string]string{
 	"get /v1/compare":                   "compareJobs",
 	"get /v1/compare/plots/{name}":      "getComparePlot",
 	"post /v1/uploads":                  "createUpload",
+	"get /v1/uploads":                   "listUploads",
 	"get /v1/uploads/{id}":              "getUpload",
 	"delete /v1/uploads/{id}":           "deleteUpload",
 }

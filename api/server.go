@@ -130,6 +130,7 @@ func New(cfg Config) http.Handler {
 			r.Get("/jobs/{id}", s.getJob)
 			r.Get("/jobs/{id}/progress", s.progressHistory)
 			r.Post("/jobs/{id}/cancel", s.cancelJob)
+			r.Get("/uploads", s.listUploads)
 			r.Get("/uploads/{id}", s.getUpload)
 			r.Get("/jobs/{id}/datasets", s.listDatasets)
 			r.Get("/jobs/{id}/plots", s.listPlots)
