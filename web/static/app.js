@@ -439,14 +439,34 @@ function uploadFile(file, bar) {
   });
 }
 
+// viewUploads shows an upload form and the caller's uploads as the API lists
+// them (GET /v1/uploads, newest first), a page at a time; the list is read
+// again after each upload.
 function viewUploads(m) {
   const file = el('input', { type: 'file', id: 'upload-file' });
   const bar = el('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'upload progress' });
   const out = el('div', { role: 'status' });
-  const list = el('tbody');
-  const renderList = () => list.replaceChildren(...recentUploads().map((u) => el('tr', {},
-    el('td', { class: 'mono' }, u.id), el('td', {}, u.filename), el('td', {}, u.format),
-    el('td', {}, (u.datasets || []).map((d) => d.name + ' ' + d.dtype + ' ' + JSON.stringify(d.shape)).join(', ')))));
+  const list = el('tbody', { id: 'uploads-list' });
+  const note = el('p', { class: 'muted', id: 'uploads-note' });
+  const more = el('button', { type: 'button', id: 'uploads-more', hidden: true }, 'More');
+  let cursor = null;
+  const row = (u) => el('tr', {},
+    el('td', { class: 'mono' }, u.id), el('td', {}, u.filename || ''), el('td', {}, u.format), el('td', {}, String(u.bytes)),
+    el('td', {}, shortTime(u.created_at)),
+    el('td', {}, (u.datasets || []).map((d) => d.name + ' ' + d.dtype + ' ' + JSON.stringify(d.shape)).join(', ')));
+  const load = async (append) => {
+    try {
+      const q = new URLSearchParams({ limit: '50' });
+      if (append && cursor) q.set('cursor', cursor);
+      const page = await api('/v1/uploads?' + q);
+      const rows = page.uploads.map(row);
+      if (append) list.append(...rows); else list.replaceChildren(...rows);
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      note.textContent = list.children.length ? '' : 'No uploads yet.';
+    } catch (e) { note.textContent = 'uploads: ' + e.message; }
+  };
+  more.addEventListener('click', () => load(true));
   const form = el('form', {}, el('label', { for: 'upload-file' }, 'File (HDF5, MAT v5, ENVI tar, PNG, JPEG, WAV, .wlc)'), ' ', file, ' ',
     el('button', { type: 'submit' }, 'Upload'), ' ', bar);
   form.addEventListener('submit', async (ev) => {
@@ -456,12 +476,13 @@ function viewUploads(m) {
     try {
       const u = await uploadFile(file.files[0], bar);
       out.replaceChildren(el('p', {}, 'Stored as ', el('code', {}, u.id), ' (' + u.bytes + ' bytes); use this id as a job input.'));
-      renderList();
+      load(false);
     } catch (e) { out.replaceChildren(el('p', { class: 'errorbox' }, e.message)); }
   });
-  m.append(el('h2', {}, 'Uploads'), form, out, el('h3', {}, 'Uploaded from this browser'),
-    el('table', {}, el('thead', {}, el('tr', {}, ['Id', 'File', 'Format', 'Datasets'].map((h) => el('th', { scope: 'col' }, h)))), list));
-  renderList();
+  m.append(el('h2', {}, 'Uploads'), form, out, el('h3', {}, 'Your uploads'),
+    el('table', { 'aria-label': 'uploads' }, el('thead', {}, el('tr', {}, ['Id', 'File', 'Format', 'Bytes', 'Created', 'Datasets'].map((h) => el('th', { scope: 'col' }, h)))), list),
+    note, more);
+  load(false);
 }
 
 // ---- job page ---------------------------------------------------------------
