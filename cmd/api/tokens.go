@@ -27,6 +27,11 @@ func tokenCommand(args []string, out io.Writer) error {
 		return errors.New(tokenUsage)
 	}
 	sub, args := args[0], args[1:]
+	switch sub {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(out, tokenUsage)
+		return nil
+	}
 	fs := flag.NewFlagSet("api token "+sub, flag.ContinueOnError)
 	fs.SetOutput(out)
 	cfg := daemon.Flags(fs, -1)
@@ -36,7 +41,9 @@ func tokenCommand(args []string, out io.Writer) error {
 		fs.StringVar(&name, "name", "", "a name to recognise the token by in the list")
 		fs.StringVar(&owner, "owner", "", "whose jobs and uploads the token acts for (default: the name, or the token's id); tokens of one owner share them")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil // the flag set printed its flags
+	} else if err != nil {
 		return err
 	}
 	if err := cfg.Resolve(); err != nil {
@@ -102,6 +109,17 @@ func tokenCommand(args []string, out io.Writer) error {
 			return fmt.Errorf("token revoke takes one token id\n%s", tokenUsage)
 		}
 		id := fs.Arg(0)
+		tokens, err := storage.ListTokens(ctx, db.Read)
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens {
+			if t.ID == id && !t.RevokedAt.IsZero() {
+				// Revoking again changes nothing: say so rather than repeat it.
+				fmt.Fprintf(out, "token %s was already revoked at %s\n", id, t.RevokedAt.Format(time.RFC3339))
+				return nil
+			}
+		}
 		if err := storage.RevokeToken(ctx, db.SQL, id, time.Now()); errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("no token with id %q (api token list shows them)", id)
 		} else if err != nil {

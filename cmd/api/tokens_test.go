@@ -108,6 +108,9 @@ func TestTokenCommandRoundTrip(t *testing.T) {
 	if list, _ := run(t, dir, "list"); !strings.Contains(list, "revoked") {
 		t.Errorf("list after revoke:\n%s", list)
 	}
+	if out, err := run(t, dir, "revoke", id); err != nil || !strings.Contains(out, "already revoked") {
+		t.Errorf("second revoke of %s: %q %v, want it to say it was already revoked", id, out, err)
+	}
 	if _, err := run(t, dir, "revoke", "nope"); err == nil || !strings.Contains(err.Error(), "no token") {
 		t.Errorf("revoke of an unknown id: %v", err)
 	}
@@ -122,5 +125,23 @@ func TestTokenCommandRoundTrip(t *testing.T) {
 	list, _ = run(t, dir, "list")
 	if strings.Count(list, "EDDY_TOKENS") != 1 || !strings.Contains(list, "admin") || strings.Contains(list, "legacy-secret") {
 		t.Errorf("list after importing EDDY_TOKENS twice:\n%s", list)
+	}
+}
+
+// "api token -h" (and help) prints the usage instead of calling -h an
+// unknown command; a subcommand's -h prints its flags without an error.
+func TestTokenCommandHelp(t *testing.T) {
+	for _, h := range []string{"-h", "-help", "--help", "help"} {
+		var out bytes.Buffer
+		if err := tokenCommand([]string{h}, &out); err != nil || !strings.Contains(out.String(), "api token create") {
+			t.Errorf("api token %s: %q %v, want the usage", h, out.String(), err)
+		}
+	}
+	var out bytes.Buffer
+	if err := tokenCommand([]string{"create", "-h"}, &out); err != nil || !strings.Contains(out.String(), "-scope") {
+		t.Errorf("api token create -h: %q %v, want its flags", out.String(), err)
+	}
+	if err := tokenCommand([]string{"frob"}, &out); err == nil || !strings.Contains(err.Error(), "unknown token command") {
+		t.Errorf("api token frob: %v", err)
 	}
 }
