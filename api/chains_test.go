@@ -247,7 +247,7 @@ func TestReferencesAreCheckedAgainstTheirDeclaration(t *testing.T) {
 		{"upload where a job is needed", fmt.Sprintf(`{"kind":"test.needs_mean","params":{"of":%q}}`, flat), "/params/of", "is an upload; this param takes a job"},
 		{"job without the dataset", fmt.Sprintf(`{"kind":"test.needs_mean","params":{"of":%q}}`, poisson), "/params/of", `no dataset "mean"`},
 		{"job where an upload is needed", fmt.Sprintf(`{"kind":"unmix","params":{"cube":%q,"endmembers":3}}`, poisson), "/params/cube", "takes an upload"},
-		{"initial endmembers from another kind", fmt.Sprintf(`{"kind":"unmix","params":{"cube":%q,"endmembers":3,"init":"upload","init_endmembers":%q}}`, flat, poisson), "/params/init_endmembers", "takes an upload or a unmix job"},
+		{"initial endmembers from another kind", fmt.Sprintf(`{"kind":"unmix","params":{"cube":%q,"endmembers":3,"init":"upload","init_endmembers":%q}}`, flat, poisson), "/params/init_endmembers", "takes an upload or an unmix job"},
 	}
 	for _, tc := range cases {
 		code, _, p := e.submit(t, tc.body)

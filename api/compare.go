@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"eddy/field"
 	"eddy/hdf5io"
 	"eddy/jobs"
 	"eddy/storage"
@@ -53,7 +54,8 @@ func (s *server) compareRuns(w http.ResponseWriter, r *http.Request) ([]*storage
 			return nil, false
 		}
 		if i > 0 && run.Kind != runs[0].Kind {
-			msg := fmt.Sprintf("job %s is a %s job, job %s a %s job: only jobs of one kind are compared", runs[0].ID, runs[0].Kind, run.ID, run.Kind)
+			msg := fmt.Sprintf("job %s is %s %s job, job %s %s %s job: only jobs of one kind are compared",
+				runs[0].ID, field.Article(runs[0].Kind), runs[0].Kind, run.ID, field.Article(run.Kind), run.Kind)
 			writeProblem(w, http.StatusUnprocessableEntity, msg, jobs.FieldError{Path: "/query/jobs", Message: msg})
 			return nil, false
 		}

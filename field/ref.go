@@ -77,10 +77,20 @@ func (r Ref) AcceptedText() string {
 		case AcceptsAnyJob:
 			parts = append(parts, "a job")
 		default:
-			parts = append(parts, "a "+a+" job")
+			parts = append(parts, Article(a)+" "+a+" job")
 		}
 	}
 	return strings.Join(parts, " or ")
+}
+
+// Article is the indefinite article written before word: "an" before a
+// vowel ("an unmix job"), else "a" ("a poisson.solve job"). Kind names are
+// spelled as said, so the first letter decides.
+func Article(word string) string {
+	if word != "" && strings.ContainsRune("aeiouAEIOU", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // parseRef reads the tags ref and datasets of a string field:

@@ -594,7 +594,7 @@ func (s *Service) checkJobReference(ctx context.Context, ref field.Ref) (string,
 		return "", nil, err
 	}
 	if !ref.AcceptsJob(r.Kind) {
-		return fmt.Sprintf("job %s is a %s job; this param takes %s", r.ID, r.Kind, ref.AcceptedText()), nil, nil
+		return fmt.Sprintf("job %s is %s %s job; this param takes %s", r.ID, field.Article(r.Kind), r.Kind, ref.AcceptedText()), nil, nil
 	}
 	switch r.State {
 	case storage.Succeeded:
