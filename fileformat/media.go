@@ -1,10 +1,12 @@
 package fileformat
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	_ "image/jpeg" // registers JPEG with image.DecodeConfig and image.Decode
 	_ "image/png"  // registers PNG
 	"os"
@@ -96,9 +98,21 @@ func inspectMedia(path string, format Format) ([]Dataset, error) {
 		}
 		return []Dataset{{Name: AudioArray, Shape: []int{c.Channels, int(c.Frames)}, Dtype: "float64"}}, nil
 	default: // WLC
-		h, err := walloc.ReadHeader(f)
-		if err != nil {
+		// The whole file is read, as a job will read it: a header alone
+		// would let a truncated or corrupted file in, to fail only when the
+		// job runs. ReadLatents checks the payload length, the CRC-32C
+		// trailer and that the payload decodes.
+		h, _, err := walloc.ReadLatents(bufio.NewReader(f))
+		var fe *walloc.FormatError
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, &Error{Kind: ErrMalformed, Msg: "the WaLLoC bitstream (.wlc) is truncated: " + err.Error(), Cause: err}
+		case errors.Is(err, walloc.ErrChecksum):
+			return nil, &Error{Kind: ErrMalformed, Msg: "the WaLLoC bitstream (.wlc) is corrupted: " + err.Error(), Cause: err}
+		case errors.As(err, &fe):
 			return nil, &Error{Kind: ErrMalformed, Msg: "not a readable WaLLoC bitstream: " + err.Error(), Cause: err}
+		case err != nil:
+			return nil, fmt.Errorf("fileformat: %w", err)
 		}
 		return []Dataset{{Name: LatentArray, Shape: h.LatentShape(), Dtype: "int8"}}, nil
 	}
