@@ -77,7 +77,17 @@ func (p *UnmixParams) CheckUploads(c *Checker, uploads map[string]*storage.Uploa
 		want = 3
 	}
 	if len(d.Shape) != want {
-		c.Fail("/layout", "layout %s needs a %d-D array; %s has shape %v", p.Layout, want, d.Name, d.Shape)
+		// Name the layout that fits, when one does: the usual slip is a
+		// 3-D image of spectra sent with the default bands,pixels.
+		hint := ""
+		switch {
+		case isENVI(u):
+		case len(d.Shape) == 3:
+			hint = fmt.Sprintf(" (for a rows×cols×bands image, set \"layout\": %q)", hyperspectral.LayoutRowsColsBands)
+		case len(d.Shape) == 2:
+			hint = fmt.Sprintf(" (for a bands×pixels matrix, set \"layout\": %q)", hyperspectral.LayoutBandsPixels)
+		}
+		c.Fail("/layout", "layout %s needs a %d-D array; %s has shape %v%s", p.Layout, want, d.Name, d.Shape, hint)
 		return
 	}
 	bands, pixels := cubeSize(d.Shape)
