@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"image/png"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"eddy/codec/walloc"
 	"eddy/codec/wav"
 	"eddy/fileformat"
+	"eddy/hdf5io"
 )
 
 // encode codes a local PNG, JPEG or WAV file into a .wlc file with a WaLLoC
@@ -30,7 +32,7 @@ func (c *cli) encode(ctx context.Context, args []string) error {
 	if *coding != "range" && *coding != "png" {
 		return &usageError{cmd: "encode", msg: "--coding must be range or png"}
 	}
-	m, err := walloc.Load(*modelPath)
+	m, err := loadModel(*modelPath)
 	if err != nil {
 		return err
 	}
@@ -69,7 +71,7 @@ func (c *cli) decode(ctx context.Context, args []string) error {
 	if *modelPath == "" {
 		return &usageError{cmd: "decode", msg: "-m MODEL is required"}
 	}
-	m, err := walloc.Load(*modelPath)
+	m, err := loadModel(*modelPath)
 	if err != nil {
 		return err
 	}
@@ -103,6 +105,26 @@ func (c *cli) decode(ctx context.Context, args []string) error {
 		}
 		return writeAtomic(pos[1], func(w *bufio.Writer) error { return wav.Encode(w, a) })
 	}
+}
+
+// loadModel reads the walloc.train model of the HDF5 file at path. A file
+// without the model group is named as such: the reader's own "not found"
+// would not say which object, nor that the file is the wrong one.
+func loadModel(path string) (*walloc.Model, error) {
+	f, err := hdf5io.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable HDF5 model file: %w", path, err)
+	}
+	_, err = f.AttrNames(walloc.ModelGroup)
+	f.Close()
+	if errors.Is(err, hdf5io.ErrNotFound) {
+		return nil, fmt.Errorf("%s is not a walloc.train model (no %s group)", path, walloc.ModelGroup)
+	}
+	m, err := walloc.Load(path)
+	if errors.Is(err, hdf5io.ErrNotFound) {
+		return nil, fmt.Errorf("%s is not a complete walloc.train model: %w", path, err)
+	}
+	return m, err
 }
 
 // writeAtomic writes path through a temporary file renamed into place when

@@ -7,9 +7,11 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"eddy/codec/walloc"
+	"eddy/hdf5io"
 )
 
 // TestEncodeDecode codes a PNG with a linear model file through the
@@ -68,4 +70,31 @@ func TestEncodeDecode(t *testing.T) {
 	}
 	st, _ := os.Stat(wlc)
 	t.Logf("%d bytes, %.3f bpp, PSNR %.2f dB", st.Size(), 8*float64(st.Size())/float64(img.Bounds().Dx()*img.Bounds().Dy()), walloc.PSNR(img, rec))
+}
+
+// Decoding with an HDF5 file that is not a model (a job's result) names the
+// file and the missing model group instead of the reader's "not found".
+func TestDecodeWithANonModelFile(t *testing.T) {
+	dir := t.TempDir()
+	notModel := filepath.Join(dir, "result.h5")
+	w, err := hdf5io.Create(notModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteFloat64("u", []float64{1, 2, 3, 4}, []int{2, 2}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wlc := filepath.Join(dir, "c.wlc")
+	os.WriteFile(wlc, []byte("\x89WLC"), 0o644)
+	var o, e bytes.Buffer
+	c := &cli{stdout: &o, stderr: &e, getenv: func(string) string { return "" }}
+	if code := c.run(context.Background(), []string{"decode", "-m", notModel, wlc, filepath.Join(dir, "c.png")}); code == 0 {
+		t.Fatal("decode with a non-model file succeeded")
+	}
+	if want := notModel + " is not a walloc.train model (no /model group)"; !strings.Contains(e.String(), want) {
+		t.Errorf("stderr %q, want it to say %q", e.String(), want)
+	}
 }
