@@ -335,6 +335,51 @@ func (c *Client) ListJobs(ctx context.Context, q ListQuery) (*JobPage, error) {
 	return page, nil
 }
 
+// Upload is an entry of GET /v1/uploads.
+type Upload struct {
+	ID        string    `json:"id"`
+	Filename  string    `json:"filename,omitempty"`
+	Format    string    `json:"format"`
+	Bytes     int64     `json:"bytes"`
+	SHA256    string    `json:"sha256"`
+	Datasets  []Dataset `json:"datasets"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Dataset is an array of an upload.
+type Dataset struct {
+	Name  string `json:"name"`
+	Shape []int  `json:"shape"`
+	Dtype string `json:"dtype"`
+}
+
+// UploadPage is one page of GET /v1/uploads.
+type UploadPage struct {
+	Uploads    []Upload `json:"uploads"`
+	NextCursor *string  `json:"next_cursor"`
+}
+
+// ListUploads returns one page of the caller's uploads, newest first; a zero
+// limit or an empty cursor is left to the server's default.
+func (c *Client) ListUploads(ctx context.Context, limit int, cursor string) (*UploadPage, error) {
+	v := url.Values{}
+	if limit > 0 {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	if cursor != "" {
+		v.Set("cursor", cursor)
+	}
+	path := "/v1/uploads"
+	if len(v) > 0 {
+		path += "?" + v.Encode()
+	}
+	page := new(UploadPage)
+	if _, _, err := c.call(ctx, http.MethodGet, path, nil, page, http.StatusOK); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
 // Kinds returns every job kind and the server's JSON of the list.
 func (c *Client) Kinds(ctx context.Context) ([]Kind, []byte, error) {
 	var out struct {

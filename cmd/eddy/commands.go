@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 )
 
@@ -96,18 +97,19 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"submit": {(*cli).submit, "KIND [-p key=value]... [-i name=id]... [--params JSON] [--params-file F] [--idempotency-key K] [--wait]"},
-		"status": {(*cli).status, "ID [--json]"},
-		"watch":  {(*cli).watch, "ID"},
-		"list":   {(*cli).list, "[--kind K] [--state S] [--limit N] [--cursor C] [--all] [--json]"},
-		"cancel": {(*cli).cancel, "ID..."},
-		"delete": {(*cli).delete, "[--upload] ID..."},
-		"get":    {(*cli).get, "ID [-o FILE]"},
-		"upload": {(*cli).upload, "FILE"},
-		"plot":   {(*cli).plot, "ID [NAME] [-o FILE] [--format png|svg] [-s axis=index]..."},
-		"kinds":  {(*cli).kinds, "[KIND]... [--json]"},
-		"encode": {(*cli).encode, "-m MODEL [--coding range|png] IN OUT"},
-		"decode": {(*cli).decode, "-m MODEL IN OUT"},
+		"submit":  {(*cli).submit, "KIND [-p key=value]... [-i name=id]... [--params JSON] [--params-file F] [--idempotency-key K] [--wait]"},
+		"status":  {(*cli).status, "ID [--json]"},
+		"watch":   {(*cli).watch, "ID"},
+		"list":    {(*cli).list, "[--kind K] [--state S] [--limit N] [--cursor C] [--all] [--json]"},
+		"cancel":  {(*cli).cancel, "ID..."},
+		"delete":  {(*cli).delete, "[--upload] ID..."},
+		"get":     {(*cli).get, "ID [-o FILE]"},
+		"upload":  {(*cli).upload, "FILE"},
+		"uploads": {(*cli).uploads, "[--limit N] [--cursor C] [--all] [--json]"},
+		"plot":    {(*cli).plot, "ID [NAME] [-o FILE] [--format png|svg] [-s axis=index]..."},
+		"kinds":   {(*cli).kinds, "[KIND]... [--json]"},
+		"encode":  {(*cli).encode, "-m MODEL [--coding range|png] IN OUT"},
+		"decode":  {(*cli).decode, "-m MODEL IN OUT"},
 	}
 }
 
@@ -499,6 +501,53 @@ func (c *cli) upload(ctx context.Context, args []string) error {
 		return err
 	}
 	c.stdout.Write(raw)
+	return nil
+}
+
+// uploads lists the caller's uploads, newest first, like list does jobs.
+func (c *cli) uploads(ctx context.Context, args []string) error {
+	fs := c.newFlagSet("uploads")
+	limit := fs.Int("limit", 20, "at most `n` uploads (with --all: per request)")
+	cursor := fs.String("cursor", "", "start after the page that returned this `cursor`")
+	all := fs.Bool("all", false, "follow next_cursor through every page")
+	asJSON := fs.Bool("json", false, "print the uploads as a JSON array")
+	_, cl, err := c.start(fs, args, 0, 0)
+	if err != nil {
+		return err
+	}
+	if *limit < 1 {
+		return &usageError{cmd: "uploads", msg: "--limit must be at least 1"}
+	}
+	ups := []Upload{}
+	var next *string
+	for {
+		page, err := cl.ListUploads(ctx, *limit, *cursor)
+		if err != nil {
+			return err
+		}
+		ups = append(ups, page.Uploads...)
+		next = page.NextCursor
+		if !*all || next == nil || *next == "" || len(page.Uploads) == 0 {
+			break
+		}
+		*cursor = *next
+	}
+	if *asJSON {
+		return writeJSON(c.stdout, ups)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tFORMAT\tBYTES\tCREATED\tFILE\tDATASETS")
+	for _, u := range ups {
+		var ds []string
+		for _, d := range u.Datasets {
+			ds = append(ds, fmt.Sprintf("%s %s %v", d.Name, d.Dtype, d.Shape))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", u.ID, u.Format, u.Bytes, clock(u.CreatedAt), u.Filename, truncate(strings.Join(ds, ", "), 60))
+	}
+	tw.Flush()
+	if !*all && next != nil && *next != "" {
+		fmt.Fprintf(c.stderr, "more uploads: eddy uploads --cursor %s (or --all)\n", *next)
+	}
 	return nil
 }
 

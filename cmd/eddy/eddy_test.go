@@ -442,5 +442,21 @@ func TestCommandLineAgainstAPI(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.stderr, "HTTP 422") {
 			t.Errorf("upload of a non-HDF5 file: %v", r)
 		}
+
+		// "eddy uploads" lists them newest first; --all follows the pages.
+		r = ta.eddy(t, nil, "upload", out)
+		var second struct{ ID string }
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &second) != nil {
+			t.Fatalf("second upload: %v", r)
+		}
+		r = ta.eddy(t, nil, "uploads")
+		if r.code != 0 || !strings.Contains(r.stdout, u.ID) || strings.Index(r.stdout, second.ID) > strings.Index(r.stdout, u.ID) {
+			t.Errorf("uploads: want %s then %s: %v", second.ID, u.ID, r)
+		}
+		r = ta.eddy(t, nil, "uploads", "--limit", "1", "--all", "--json")
+		var listed []struct{ ID string }
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &listed) != nil || len(listed) != 2 || listed[0].ID != second.ID || listed[1].ID != u.ID {
+			t.Errorf("uploads --limit 1 --all --json: %v", r)
+		}
 	})
 }
