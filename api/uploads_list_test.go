@@ -71,7 +71,11 @@ func (e *env) allUploads(t *testing.T, path string, limit int) []string {
 // the upload's own GET gives, in pages that together hold each upload once;
 // an admin sees every owner's or those of ?owner=, a user naming another is a 400.
 func TestListUploads(t *testing.T) {
-	o := startOwned(t, "sqlite")
+	forDialects(t, testListUploads)
+}
+
+func testListUploads(t *testing.T, dialect string) {
+	o := startOwned(t, dialect)
 	alice := o.token(t, "alice", storage.ScopeUser)
 	bob := o.token(t, "bob", storage.ScopeUser)
 	root := o.token(t, "root", storage.ScopeAdmin)
