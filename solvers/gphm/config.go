@@ -37,7 +37,7 @@ type Config struct {
 	// and unused in 1-D.
 	XMin float64 `json:"x_min" min:"-1e6" max:"1e6" doc:"left end of the x interval, in the length unit of the expressions; with a preset, x_min = x_max = 0 means the preset's interval"`
 	XMax float64 `json:"x_max" min:"-1e6" max:"1e6" doc:"right end of the x interval; it must exceed x_min"`
-	YMin float64 `json:"y_min" min:"-1e6" max:"1e6" doc:"lower end of the second axis (y in 2-D, t for advection; unused in 1-D); with a preset, y_min = y_max = 0 means the preset's interval"`
+	YMin float64 `json:"y_min" min:"-1e6" max:"1e6" doc:"lower end of the second axis (y in 2-D, t for advection; unused in 1-D); y_min = y_max = 0 means the preset's interval, or without a preset the x interval (a square domain)"`
 	YMax float64 `json:"y_max" min:"-1e6" max:"1e6" doc:"upper end of the second axis; in 2-D and for advection it must exceed y_min"`
 	// Beta is the advection speed in β u_x + u_t = 0.
 	Beta float64 `json:"beta" min:"-1e6" max:"1e6" doc:"advection speed β in β u_x + u_t = f, in x units per t unit; nonzero for advection, unused otherwise. With a preset, 0 means the preset's"`
@@ -189,6 +189,11 @@ func (c Config) resolve() (*resolved, error) {
 	}
 	if r.cfg.Trend == "" {
 		r.cfg.Trend = TrendAuto
+	}
+	// Without a preset, a second axis left at [0, 0] is the x interval: the
+	// square domain a user means who set only x_min and x_max (or neither).
+	if c.Preset == "" && r.pde.Dims() == 2 && r.cfg.YMin == 0 && r.cfg.YMax == 0 {
+		r.cfg.YMin, r.cfg.YMax = r.cfg.XMin, r.cfg.XMax
 	}
 	rc := r.cfg
 	if !(rc.XMax > rc.XMin) {

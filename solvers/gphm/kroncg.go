@@ -1,6 +1,7 @@
 package gphm
 
 import (
+	"context"
 	"errors"
 	"math"
 
@@ -71,7 +72,14 @@ type kronCG struct {
 	last   [2]int
 	usingH bool
 	picks  int
+	// ctx, when set, is polled every ctxPoll CG iterations: one solve at
+	// 400² can run for minutes, and a cancelled job must give its worker
+	// back within a second or two.
+	ctx context.Context
 }
+
+// ctxPoll is how many CG iterations pass between two looks at ctx.
+const ctxPoll = 4
 
 func newKronCG(n1, n2 int) *kronCG {
 	k := &kronCG{e: newExactU(n1, n2), last: [2]int{-1, -1}}
@@ -400,6 +408,11 @@ func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []flo
 	for it := 0; it < maxIter; it++ {
 		if math.Sqrt(math.Abs(rz)) <= tol*ref {
 			return it, nil
+		}
+		if k.ctx != nil && it%ctxPoll == ctxPoll-1 {
+			if err := k.ctx.Err(); err != nil {
+				return it, err
+			}
 		}
 		pb, qb := k.pb[:len(bb)], k.qb[:len(bb)]
 		k.applyAug(m, k.p, pb, k.q, qb, lt)

@@ -608,7 +608,14 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	Z := mat.NewDense(n1, n2, nil)
 	var evalErr error
 	amp0 := 0.0 // ‖U‖ of the first solve; 0 until it is known
+	if k, ok := e.(*kronCG); ok {
+		k.ctx = ctx
+	}
 	eval := func(x, g []float64) float64 {
+		if err := ctx.Err(); err != nil {
+			evalErr = err
+			return math.Inf(1)
+		}
 		s.unpack(x)
 		if err := s.m.update(s.specs); err != nil {
 			evalErr = err

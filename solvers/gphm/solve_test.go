@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -457,3 +458,40 @@ func TestSampleCancelled(t *testing.T) {
 // TestSolveDeadlineWhileSampling gives Solve an exact solution of about
 // expr.MaxLen bytes on a 500×500 grid: two jets per node cost about 0.1 ms
 // here, so evaluating the source on the grid alone takes about half a minute.
+
+// A 2-D solve cancelled in the middle of its first linear solve returns
+// context.Canceled from inside the Kronecker-CG loop rather than after it:
+// the latency is logged (at 200² one evaluation runs for tens of seconds).
+func TestCancelDuringKroneckerCG(t *testing.T) {
+	c := DefaultConfig()
+	c.Preset, c.PDE, c.Exact, c.Source, c.Boundary = "", "poisson2d", "cos(2*x)*exp(y)", "", ""
+	c.XMin, c.XMax, c.YMin, c.YMax, c.N, c.Iterations = 0, 1, 0, 1, 200, 5
+	ctx, cancel := context.WithCancel(context.Background())
+	var at time.Time
+	timer := time.AfterFunc(300*time.Millisecond, func() { at = time.Now(); cancel() })
+	defer timer.Stop()
+	_, err := Solve(ctx, c, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	t.Logf("returned %v after the cancellation", time.Since(at).Round(time.Millisecond))
+}
+
+// Without a preset, a 2-D problem that leaves y at [0, 0] is solved on the
+// square of its x interval, not refused.
+func TestSquareDomainByDefault(t *testing.T) {
+	c := DefaultConfig()
+	c.Preset, c.PDE, c.Exact = "", "poisson2d", "sin(3*x)*sin(2*y)"
+	c.XMin, c.XMax, c.YMin, c.YMax = 0, 2, 0, 0
+	r, err := c.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.cfg.YMin != 0 || r.cfg.YMax != 2 {
+		t.Errorf("y interval [%g, %g], want [0, 2]", r.cfg.YMin, r.cfg.YMax)
+	}
+	c.YMax = -1
+	if _, err := c.resolve(); err == nil || !strings.Contains(err.Error(), "y_max") {
+		t.Errorf("y_max < y_min: %v, want an error at y_max", err)
+	}
+}
