@@ -2,7 +2,7 @@
 
     python3 check_client.py http://127.0.0.1:8080 WORKDIR
 
-Runs one small job of each kind, reads every result with h5py, checks that
+Runs one small job of each kind (ten), reads every result with h5py, checks that
 the .npy endpoint gives exactly the file's values (whole and sliced), that a
 bad param raises EddyError naming its field, and prints "N passed, N failed".
 Needs numpy and h5py.
@@ -37,7 +37,8 @@ def result(job, name):
 
 
 kinds = {k["name"] for k in eddy.kinds()}
-check("kinds", {"poisson.solve", "navier_stokes.simulate", "gp.solve", "unmix", "stfno.train", "stfno.predict"} <= kinds, kinds)
+check("kinds", {"poisson.solve", "navier_stokes.simulate", "gp.solve", "unmix", "stfno.train", "stfno.predict",
+               "dcdm.train", "walloc.train", "walloc.encode", "walloc.decode"} <= kinds, kinds)
 
 # poisson.solve: the .npy endpoint and h5py agree bit for bit.
 seen = []
@@ -101,6 +102,49 @@ with result(un, "unmix") as f:
     ab = f["abundances"][()]
     check("unmix", ab.shape == (3, 4, 5) and f["endmembers"].shape == (10, 3), ab.shape)
     check("abundances via npy", np.array_equal(eddy.dataset(un["id"], "abundances", slice="2"), ab[2]))
+
+# dcdm.train, then poisson.solve with the learned directions on a larger grid.
+dc = eddy.run("dcdm.train", {"n": 16, "epochs": 1, "samples": 40, "batch": 10, "lanczos_steps": 60, "theta": 5,
+                             "seed": 3}, progress=False)
+with result(dc, "dcdm") as f:
+    check("dcdm.train", "model" in f and np.isfinite(f["loss"][()]).all(), list(f))
+ds = eddy.run("poisson.solve", {"n": 32, "scene": "smoke", "rhs": "random", "tol": 1e-4, "max_iter": 400,
+                                "compare": ["cg", "dcdm"], "model": dc["id"]}, progress=False)
+with result(ds, "dcdm-solve") as f:
+    check("poisson.solve dcdm", "dcdm" in f["residual_history"] and "cg" in f["residual_history"], list(f))
+
+
+def write_png(path, rgb):
+    """An 8-bit RGB PNG of the array rgb (rows, cols, 3), with the standard library."""
+    import struct
+    import zlib
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[y].astype(np.uint8).tobytes() for y in range(h))
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    with open(path, "wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+                  chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+# walloc: a codec trained briefly on the built-in images, an image coded and decoded.
+codec = eddy.run("walloc.train", {"builtin": True, "latent_channels": 12, "steps": 2, "seconds": 0, "crop": 32,
+                                  "batch": 2, "val_every": 2, "decoder_channels": 8, "blocks": 1}, progress=False)
+yy, xx = np.mgrid[0:64, 0:64]
+picture = np.stack([4 * xx, 4 * yy, (xx * yy) % 256], axis=-1)
+png = os.path.join(work, "picture.png")
+write_png(png, picture)
+enc = eddy.run("walloc.encode", {"model": codec["id"], "input": eddy.upload(png)["id"]}, progress=False)
+check("walloc.encode", enc["result"]["metrics"]["psnr"] > 10, enc["result"]["metrics"])
+wlc = os.path.join(work, "picture.wlc")
+with open(wlc, "wb") as out:
+    out.write(eddy.dataset(enc["id"], "bitstream").tobytes())
+dec = eddy.run("walloc.decode", {"model": codec["id"], "bitstream": eddy.upload(wlc)["id"]}, progress=False)
+# Decoding the bitstream gives exactly the pixels the encoder reported.
+with result(dec, "decoded") as f:
+    check("walloc.decode", np.array_equal(f["image"][()], eddy.dataset(enc["id"], "decoded")), f["image"].shape)
 
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
