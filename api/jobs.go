@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -220,9 +221,23 @@ func (s *server) deleteJob(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// listLimit reads the page size ?limit= of a list (def when absent),
+// recording an error unless it is an integer from 1 to 500.
+func listLimit(q url.Values, def int, errs *[]jobs.FieldError) int {
+	v := q.Get("limit")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 500 {
+		*errs = append(*errs, jobs.FieldError{Path: "/query/limit", Message: "must be an integer from 1 to 500"})
+	}
+	return n
+}
+
 func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := storage.RunFilter{Kind: q.Get("kind"), State: storage.State(q.Get("state")), Limit: 50}
+	f := storage.RunFilter{Kind: q.Get("kind"), State: storage.State(q.Get("state"))}
 	var errs []jobs.FieldError
 	owner, ferr := listOwner(r)
 	if ferr != nil {
@@ -237,13 +252,7 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 	if f.State != "" && !f.State.Valid() {
 		errs = append(errs, jobs.FieldError{Path: "/query/state", Message: fmt.Sprintf("unknown state %q (queued, running, succeeded, failed, cancelled)", f.State)})
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			errs = append(errs, jobs.FieldError{Path: "/query/limit", Message: "must be an integer from 1 to 500"})
-		}
-		f.Limit = n
-	}
+	f.Limit = listLimit(q, 50, &errs)
 	if c := q.Get("cursor"); c != "" {
 		id, err := base64.RawURLEncoding.DecodeString(c)
 		if err != nil || len(id) == 0 || !storage.ValidText(string(id)) {

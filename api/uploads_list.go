@@ -16,7 +16,7 @@ import (
 // next_cursor, when not null, continues the listing as ?cursor=.
 func (s *server) listUploads(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := storage.UploadFilter{Limit: 50}
+	f := storage.UploadFilter{}
 	var errs []jobs.FieldError
 	owner, ferr := listOwner(r)
 	if ferr != nil {
@@ -24,13 +24,7 @@ func (s *server) listUploads(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs, *ferr)
 	}
 	f.Owner = owner
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			errs = append(errs, jobs.FieldError{Path: "/query/limit", Message: "must be an integer from 1 to 500"})
-		}
-		f.Limit = n
-	}
+	f.Limit = listLimit(q, 50, &errs)
 	if c := q.Get("cursor"); c != "" {
 		cur, ok := decodeUploadCursor(c)
 		if !ok {
