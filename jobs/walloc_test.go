@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,12 @@ func TestWallocChain(t *testing.T) {
 	m, err := walloc.Read(mf, walloc.ModelGroup)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A decoder that never beat its PCA start says so; one that did, does not.
+	trainRun, _ := svc.Get(ctx, train.ID)
+	warned := strings.Contains(strings.Join(trainRun.Result.Warnings, "\n"), "did not improve on its PCA start")
+	if best := trainRun.Result.Metrics["best_step"]; (best == float64(0)) != warned {
+		t.Errorf("best_step %v, warnings %q", best, trainRun.Result.Warnings)
 	}
 	ef := wait(enc)
 	bits, _, err := ef.ReadUint8("bitstream")

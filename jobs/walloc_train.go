@@ -257,6 +257,11 @@ func runWallocTrain(ctx context.Context, p *WallocTrainParams, env *Env) error {
 		}
 	}
 	best, bestLoss := tr.BestStep()
+	if best == 0 && tr.Steps() > 0 && p.DecoderChannels > 0 {
+		// The kept model is then the PCA start: a user who asked for a
+		// learned decoder should know that none was learned.
+		env.Warn("the nonlinear decoder did not improve on its PCA start in %d steps (validation MSE %.4g): the model codes as the linear codec; train longer (seconds) or on more images", tr.Steps(), tr.ValLoss[0])
+	}
 	env.Metrics["val_loss_start"] = tr.ValLoss[0]
 	env.Metrics["val_loss_best"] = bestLoss
 	env.Metrics["best_step"] = best
