@@ -393,7 +393,11 @@ func runPoisson(ctx context.Context, p *PoissonParams, env *Env) error {
 		elapsed, setup, last = time.Since(start), su, res
 		converged = converged && res.Converged
 		if !res.Converged {
-			env.Warn("%s did not converge: relative residual %.3g after %d iterations, tol %g", m, res.RelResidual, res.Iterations, p.Tol)
+			hint := ""
+			if m == "dcdm" {
+				hint = "; the model's directions are too weak for this system (train at a larger grid, with more lanczos_steps, or use mg)"
+			}
+			env.Warn("%s did not converge: relative residual %.3g after %d iterations, tol %g%s", m, res.RelResidual, res.Iterations, p.Tol, hint)
 		}
 		if len(methods) > 1 {
 			if err := env.Out.WriteFloat64("residual_history/"+m, res.History, []int{len(res.History)}, "iteration", "relative"); err != nil {
@@ -410,7 +414,14 @@ func runPoisson(ctx context.Context, p *PoissonParams, env *Env) error {
 			env.Metrics["network_seconds"] = netSecs
 		}
 	}
-	env.Progress.Report(progress.Update{Fraction: 1, Message: fmt.Sprintf("done in %d iterations", last.Iterations)})
+	done := fmt.Sprintf("done in %d iterations", last.Iterations)
+	switch {
+	case !converged && len(methods) > 1:
+		done = fmt.Sprintf("not every method reached tol %g (see the warnings)", p.Tol)
+	case !converged:
+		done = fmt.Sprintf("stopped after %d iterations without reaching tol %g", last.Iterations, p.Tol)
+	}
+	env.Progress.Report(progress.Update{Fraction: 1, Message: done})
 
 	out := []struct {
 		name string

@@ -73,3 +73,18 @@ func TestPoissonParamsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A solve stopped by max_iter before tol says so in its last progress
+// message and in a warning, and reports converged = false.
+func TestPoissonStoppedByMaxIter(t *testing.T) {
+	r, _ := runKindToEnd(t, "poisson.solve", `{"n": 32, "scene": "smoke", "rhs": "random", "tol": 1e-10, "max_iter": 5, "method": "cg"}`)
+	if r.Result.Metrics["converged"] != false {
+		t.Errorf("converged = %v", r.Result.Metrics["converged"])
+	}
+	if !strings.HasPrefix(r.Progress.Message, "stopped after 5 iterations") {
+		t.Errorf("last progress message %q", r.Progress.Message)
+	}
+	if w := strings.Join(r.Result.Warnings, "\n"); !strings.Contains(w, "cg did not converge") {
+		t.Errorf("warnings %q", r.Result.Warnings)
+	}
+}
