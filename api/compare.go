@@ -232,19 +232,9 @@ func (s *server) comparePlot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	spec := specs[slices.IndexFunc(specs, func(p plotSpec) bool { return p.Name == name })]
-	index := map[string]int{}
-	for _, sel := range spec.Selectors {
-		v := q.Get(sel.Name)
-		if v == "" {
-			continue
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n >= sel.Size {
-			msg := fmt.Sprintf("must be an integer from 0 to %d", sel.Size-1)
-			writeProblem(w, http.StatusBadRequest, sel.Name+" "+msg, jobs.FieldError{Path: "/query/" + sel.Name, Message: msg})
-			return
-		}
-		index[sel.Name] = n
+	index, ok := plotIndex(w, q, spec.Selectors)
+	if !ok {
+		return
 	}
 	h := sha256.New()
 	for _, run := range runs {

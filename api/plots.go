@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -295,6 +296,26 @@ func plotRequest(w http.ResponseWriter, r *http.Request, route string) (name, fo
 	return name, format, true
 }
 
+// plotIndex reads the index a plot request chooses on each selector's axis
+// (absent: the plot's default), answering 400 for one out of range.
+func plotIndex(w http.ResponseWriter, q url.Values, selectors []selector) (map[string]int, bool) {
+	index := map[string]int{}
+	for _, sel := range selectors {
+		v := q.Get(sel.Name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n >= sel.Size {
+			msg := fmt.Sprintf("must be an integer from 0 to %d", sel.Size-1)
+			writeProblem(w, http.StatusBadRequest, sel.Name+" "+msg, jobs.FieldError{Path: "/query/" + sel.Name, Message: msg})
+			return nil, false
+		}
+		index[sel.Name] = n
+	}
+	return index, true
+}
+
 // plot serves GET /v1/jobs/{id}/plots/{name}?format=png|svg&<axis>=<index>:
 // the plot of one dataset (see planPlots), drawn from the slab it shows.
 // Results never change, so the answer carries an ETag and a long max-age.
@@ -315,19 +336,9 @@ func (s *server) plot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := plans[i]
-	index := map[string]int{}
-	for _, sel := range p.Selectors {
-		v := q.Get(sel.Name)
-		if v == "" {
-			continue
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n >= sel.Size {
-			msg := fmt.Sprintf("must be an integer from 0 to %d", sel.Size-1)
-			writeProblem(w, http.StatusBadRequest, sel.Name+" "+msg, jobs.FieldError{Path: "/query/" + sel.Name, Message: msg})
-			return
-		}
-		index[sel.Name] = n
+	index, ok := plotIndex(w, q, p.Selectors)
+	if !ok {
+		return
 	}
 	tag := plotETag(run.Result.SHA256, name, format, p.Selectors, index)
 	w.Header().Set("ETag", tag)

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	_ "image/jpeg" // registers JPEG with image.DecodeConfig and image.Decode
 	_ "image/png"  // registers PNG
+	"io"
 	"os"
 
 	"eddy/codec/walloc"
