@@ -24,6 +24,7 @@ type DCDMTrainParams struct {
 	Scene     string `json:"scene" enum:"box|open_top|smoke|sphere|plate|random" doc:"scene of the training matrix (see poisson.solve); the authors train on the obstacle-free domain, here open_top (walls, open top)"`
 	SceneSeed uint64 `json:"scene_seed" min:"0" max:"9007199254740991" doc:"seed of the obstacles of scene random"`
 	Levels    int    `json:"levels" min:"1" max:"6" doc:"pool/upsample levels of the network: 1 is the authors' layout (one level, 3 residual blocks at half resolution); more levels nest the same structure for a larger receptive field"`
+	Bias      bool   `json:"bias" doc:"give the convolutions biases, as the authors' layout has. Off by default: a network without biases is positively homogeneous (f(c·r) = c·f(r)), so the per-cell size of its unit-norm input, which shrinks as the grid grows, does not change its directions; trained at 32², it then beats IC(0) at 64² and 128², which with biases it does not"`
 	dcdm.TrainConfig
 }
 
@@ -110,7 +111,7 @@ func init() {
 			"and thread count. Checkpoints at epoch boundaries; an interrupted run resumes from the last one.",
 		Defaults: func() *DCDMTrainParams {
 			return &DCDMTrainParams{Dim: 2, N: 32, Scene: "open_top", Levels: 1,
-				TrainConfig: dcdm.TrainConfig{Epochs: 10, Samples: 1000, Batch: 10, LR: 1e-3, LanczosSteps: 1000, Theta: 50}}
+				TrainConfig: dcdm.TrainConfig{Epochs: 16, Samples: 1000, Batch: 10, LR: 3e-4, LanczosSteps: 1000, Theta: 50}}
 		},
 		Outputs: []string{"model", "loss", "ritz_values", "labels"},
 		Metrics: map[string]string{
@@ -159,6 +160,7 @@ func runDCDMTrain(ctx context.Context, p *DCDMTrainParams, env *Env) error {
 	}
 	cfg := dcdm.DefaultConfig(p.Dim)
 	cfg.Levels = p.Levels
+	cfg.NoBias = !p.Bias
 	env.Stage("Lanczos run of %d steps on the %d unknowns of the training matrix", p.LanczosSteps, unknowns(sys.A))
 	tr, err := dcdm.NewTrainer(ctx, sys.A, cfg, p.TrainConfig, runtime.GOMAXPROCS(0))
 	if err != nil {

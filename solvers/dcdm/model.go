@@ -31,6 +31,11 @@ type Config struct {
 	// Levels is the number of nested pool/upsample levels (1 in the
 	// authors' models); grid sides must be divisible by 2^Levels.
 	Levels int `json:"levels"`
+	// NoBias drops the convolutions' biases, which makes the network
+	// positively homogeneous, f(c·r) = c·f(r) for c > 0, so that its
+	// directions do not depend on the residual's per-cell amplitude, which
+	// shrinks as the grid grows.
+	NoBias bool `json:"no_bias,omitempty"`
 }
 
 // DefaultConfig returns the layout of the authors' N = 64 model in dim
@@ -80,7 +85,7 @@ func New(c Config, seed uint64) (*Model, error) {
 // the same skip structure one level down.
 func build(c Config, r *rand.Rand) *nn.Sequential {
 	d, w := c.Dim, c.Width
-	conv := func(in, out, k int) *nn.Conv { return nn.NewConv(d, in, out, k, true, r) }
+	conv := func(in, out, k int) *nn.Conv { return nn.NewConv(d, in, out, k, !c.NoBias, r) }
 	relu := func(in, out int) nn.Layer {
 		return nn.NewSequential(conv(in, out, 3), nn.NewActivation(nn.ActReLU))
 	}

@@ -8,56 +8,89 @@ import (
 	"eddy/solvers/krylov"
 )
 
-// TestTrainingHelps trains the authors' layout for 100 Adam steps (one
-// epoch of 1000 vectors from 500 Lanczos steps) on the open_top scene at
-// 32² and checks that the loss falls well below 1 (α = 0) and that the
-// network, applied to the smoke scene (unseen obstacles) at 32², then
-// reaches 1e-4 within 400 iterations, which the untrained network does not.
-// This is all a CI-sized training reaches: measured at 230 iterations, more
-// than CG's 130. The acceptance of the issue (fewer iterations than IC(0) at
-// 64² and 128² with weights trained at 32²) needs far longer training; it is
-// measured, not asserted, by BenchmarkDCDMTable (bench/results/poisson.md).
-func TestTrainingHelps(t *testing.T) {
+// TestTrainedAt32BeatsIC0 is the issue's acceptance at CI size: the authors'
+// layout without biases (dcdm.train's default) is trained at 32² on the
+// open_top family (1000 vectors from 1000 Lanczos steps, Θ = 50, 16 epochs,
+// Adam 3e-4, seed 1) and applied unchanged at 64² and 128² to the smoke
+// scene and to an unseen random-obstacle scene. For three N(0,1)
+// right-hand sides each, DCDM keeping 30 directions must reach 1e-4 in
+// fewer iterations than IC(0)-PCG on every smoke system, and the unseen
+// scene must cost at most 1.5× smoke's iterations on average. The authors'
+// 2-direction iteration is logged beside it: its counts swing by ±30% from
+// one right-hand side to the next (the network is nonlinear, so its
+// directions are not conjugate), which is why poisson.solve keeps 30.
+// Measured on an idle 2-core machine: 64² smoke 29–34 vs IC(0) 78–81,
+// 128² 58–67 vs 147–158. The untrained network does not reach 1e-4 in 400
+// iterations at 32², so the pass is the training's.
+func TestTrainedAt32BeatsIC0(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains a network for about 20 s")
+		t.Skip("trains a network for about a minute")
 	}
 	ctx := context.Background()
 	train := system(t, "open_top", 2, 32)
-	tc := TrainConfig{Epochs: 1, Samples: 1000, Batch: 10, LR: 1e-3, LanczosSteps: 500, Theta: 25, Seed: 1}
+	tc := TrainConfig{Epochs: 16, Samples: 1000, Batch: 10, LR: 3e-4, LanczosSteps: 1000, Theta: 50, Seed: 1}
+	cfg := DefaultConfig(2)
+	cfg.NoBias = true
 	start := time.Now()
-	tr, err := NewTrainer(ctx, train.A, DefaultConfig(2), tc, 2)
+	tr, err := NewTrainer(ctx, train.A, cfg, tc, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	smoke := system(t, "smoke", 2, 32)
-	b := smoke.RandomRHS(1)
-	solve := func() Result {
+	solve := func(m *Model, scene string, n int, seed uint64, dirs int) Result {
+		t.Helper()
+		s := system(t, scene, 2, n)
+		b := s.RandomRHS(seed)
 		x := make([]float64, len(b))
-		res, err := Solve(ctx, tr.Model(), smoke.A, b, x, Options{Options: krylov.Options{Tol: 1e-4, MaxIter: 400}}, nil)
+		res, err := Solve(ctx, m, s.A, b, x, Options{Options: krylov.Options{Tol: 1e-4, MaxIter: 400}, Directions: dirs}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return res
 	}
-	before := solve()
-	st, err := tr.RunEpoch(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
+	if untrained := solve(tr.Model(), "smoke", 32, 1, 30); untrained.Converged {
+		t.Errorf("untrained: converged in %d iterations: the test would not show what training does", untrained.Iterations)
 	}
-	after := solve()
-	x := make([]float64, len(b))
-	cg, err := krylov.CG(ctx, smoke.A, b, x, krylov.Options{Tol: 1e-4}, nil)
-	if err != nil {
-		t.Fatal(err)
+	for tr.Epoch() < tc.Epochs {
+		if _, err := tr.RunEpoch(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
-	t.Logf("loss %.3g after %d steps (%.1f s); iterations to 1e-4 on smoke 32²: untrained %d, trained %d, CG %d", st.Loss, tr.StepsPerEpoch(), time.Since(start).Seconds(), before.Iterations, after.Iterations, cg.Iterations)
-	if !(st.Loss < 0.4) {
-		t.Errorf("mean loss of the epoch %g, want < 0.4", st.Loss)
-	}
-	if !after.Converged || after.TrueRelResidual > 1e-4 {
-		t.Errorf("trained: %d iterations (converged %v, residual %g), want 1e-4 within 400", after.Iterations, after.Converged, after.TrueRelResidual)
-	}
-	if before.Converged {
-		t.Errorf("untrained: converged in %d iterations: the test would not show what training does", before.Iterations)
+	t.Logf("trained %d epochs in %.1f s, loss %.3g", tc.Epochs, time.Since(start).Seconds(), tr.History()[tc.Epochs-1].Loss)
+	m := tr.Model()
+	for _, n := range []int{64, 128} {
+		s := system(t, "smoke", 2, n)
+		rp, col, val := s.A.CSR()
+		a, err := krylov.NewCSR(s.Len(), rp, col, val)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ic, err := krylov.NewIC(a, krylov.ICOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var smoke, random float64
+		for seed := uint64(1); seed <= 3; seed++ {
+			b := s.RandomRHS(seed)
+			x := make([]float64, len(b))
+			ref, err := krylov.PCG(ctx, s.A, ic, b, x, krylov.Options{Tol: 1e-4}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := solve(m, "smoke", n, seed, 30)
+			d2 := solve(m, "smoke", n, seed, 2)
+			u := solve(m, "random", n, seed, 30)
+			t.Logf("%d² rhs %d: IC(0) %d, DCDM %d (2 directions: %d, converged %v), unseen random scene %d", n, seed, ref.Iterations, d.Iterations, d2.Iterations, d2.Converged, u.Iterations)
+			if !d.Converged || d.TrueRelResidual > 1e-4 || d.Iterations >= ref.Iterations {
+				t.Errorf("%d² smoke, rhs %d: DCDM %d iterations (converged %v, residual %.3g), IC(0) %d", n, seed, d.Iterations, d.Converged, d.TrueRelResidual, ref.Iterations)
+			}
+			if !u.Converged {
+				t.Errorf("%d² random, rhs %d: not converged in %d iterations", n, seed, u.Iterations)
+			}
+			smoke += float64(d.Iterations)
+			random += float64(u.Iterations)
+		}
+		if random > 1.5*smoke {
+			t.Errorf("%d²: unseen scene %.0f iterations in all, smoke %.0f: more than 1.5×", n, random, smoke)
+		}
 	}
 }
