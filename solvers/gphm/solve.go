@@ -167,57 +167,9 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Variants, in order: the requested trend and nugget or, under auto, the
-	// polynomial trend before none and the relative nugget before the
-	// absolute; at most three runs, stopping at the first whose check
-	// residual is at most the switch threshold.
-	trends, nuggets := []string{r.cfg.Trend}, []string{r.cfg.Nugget}
-	if r.cfg.Trend == TrendAuto {
-		// In 1-D the zero-mean GP goes first: with the boundary fitted on the
-		// posterior mean it solves the polynomial cases too (sin 3x + x²:
-		// 2e-7, sin(50x)e^{−x} + x: 1.4e-8), and on the high-frequency
-		// presets the trend's flat-prior coefficients take the K⁻¹-weighted
-		// polynomial part of the solution (β₃ = −0.74 on p1), which slowed
-		// L-BFGS (p1 with StM: 3.3e-6 after 800 iterations, against 2e-14
-		// without). In 2-D the trend goes first: without it x y +
-		// sin 8x sin 8y at 40² ends at 3.4e-4 instead of 4.3e-5.
-		trends = []string{TrendPolynomial, TrendNone}
-		if r.pde.Dims() == 1 {
-			trends = []string{TrendNone, TrendPolynomial}
-		}
-	}
-	if r.cfg.Nugget == NuggetAuto {
-		nuggets = []string{NuggetRelative, NuggetAbsolute}
-	}
-	limit := SwitchResidual1D
-	if r.pde.Dims() == 2 {
-		limit = SwitchResidual2D
-	}
-	var res *Result
-	var tried []string
-	for _, nug := range nuggets {
-		for _, tr := range trends {
-			if len(tried) == 3 || res != nil && res.CheckResidual <= limit {
-				break
-			}
-			alt, err := solveOnce(ctx, r, r.kernel, tr, nug, fn)
-			if err != nil {
-				return nil, err
-			}
-			tried = append(tried, fmt.Sprintf("%s/%s %.2g", tr, nug, alt.CheckResidual))
-			if res == nil || alt.CheckResidual < res.CheckResidual {
-				res = alt
-			}
-		}
-	}
-	switch {
-	case len(tried) == 1 && len(trends)*len(nuggets) == 1:
-		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: requested", res.Trend, res.Nugget)
-	case len(tried) == 1:
-		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: its check residual %.2g is at most %g", res.Trend, res.Nugget, res.CheckResidual, limit)
-	default:
-		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: the least check residual of (trend/nugget residual) %s",
-			res.Trend, res.Nugget, strings.Join(tried, ", "))
+	res, err := solveVariants(ctx, r, r.kernel, fn)
+	if err != nil {
+		return nil, err
 	}
 	stall := StallResidual
 	if r.pde.Dims() == 1 {
@@ -229,13 +181,16 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 		if r.kernel == GM {
 			other = StM
 		}
-		alt, err := solveOnce(ctx, r, other, res.Trend, res.Nugget, fn)
+		// The other kernel gets its own choice of trend and nugget: the
+		// variant that suited the stalled kernel need not suit it (p4 with
+		// StM settles on the relative nugget; GM restarted with it ended
+		// at 1.1e-5, GM choosing for itself at 1.4e-6).
+		alt, err := solveVariants(ctx, r, other, fn)
 		if err != nil {
 			return nil, err
 		}
 		alt.OtherSolution = otherSolution(alt)
 		alt.Restarts = 1
-		alt.NuggetReason = res.NuggetReason
 		why := fmt.Sprintf("stalled at check residual %.2g", res.CheckResidual)
 		if res.OtherSolution {
 			why = fmt.Sprintf("found another solution of the equation (check residual %.2g, %.2g from the exact solution)", res.CheckResidual, res.RelL2)
@@ -316,6 +271,65 @@ const (
 	// StopBudget: the iterations ran out while the loss still improved.
 	StopBudget = "budget"
 )
+
+// solveVariants runs kernel with the requested trend and nugget or, under
+// auto, with up to three of their variants (see Solve), and returns the run
+// with the least check residual, its NuggetReason set.
+func solveVariants(ctx context.Context, r *resolved, kernel Kernel, fn progress.Func) (*Result, error) {
+	// Variants, in order: the requested trend and nugget or, under auto, the
+	// polynomial trend before none and the relative nugget before the
+	// absolute; at most three runs, stopping at the first whose check
+	// residual is at most the switch threshold.
+	trends, nuggets := []string{r.cfg.Trend}, []string{r.cfg.Nugget}
+	if r.cfg.Trend == TrendAuto {
+		// In 1-D the zero-mean GP goes first: with the boundary fitted on the
+		// posterior mean it solves the polynomial cases too (sin 3x + x²:
+		// 2e-7, sin(50x)e^{−x} + x: 1.4e-8), and on the high-frequency
+		// presets the trend's flat-prior coefficients take the K⁻¹-weighted
+		// polynomial part of the solution (β₃ = −0.74 on p1), which slowed
+		// L-BFGS (p1 with StM: 3.3e-6 after 800 iterations, against 2e-14
+		// without). In 2-D the trend goes first: without it x y +
+		// sin 8x sin 8y at 40² ends at 3.4e-4 instead of 4.3e-5.
+		trends = []string{TrendPolynomial, TrendNone}
+		if r.pde.Dims() == 1 {
+			trends = []string{TrendNone, TrendPolynomial}
+		}
+	}
+	if r.cfg.Nugget == NuggetAuto {
+		nuggets = []string{NuggetRelative, NuggetAbsolute}
+	}
+	limit := SwitchResidual1D
+	if r.pde.Dims() == 2 {
+		limit = SwitchResidual2D
+	}
+	var res *Result
+	var tried []string
+	for _, nug := range nuggets {
+		for _, tr := range trends {
+			if len(tried) == 3 || res != nil && res.CheckResidual <= limit {
+				break
+			}
+			alt, err := solveOnce(ctx, r, kernel, tr, nug, fn)
+			if err != nil {
+				return nil, err
+			}
+			tried = append(tried, fmt.Sprintf("%s/%s %.2g", tr, nug, alt.CheckResidual))
+			if res == nil || alt.CheckResidual < res.CheckResidual {
+				res = alt
+			}
+		}
+	}
+	switch {
+	case len(tried) == 1 && len(trends)*len(nuggets) == 1:
+		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: requested", res.Trend, res.Nugget)
+	case len(tried) == 1:
+		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: its check residual %.2g is at most %g", res.Trend, res.Nugget, res.CheckResidual, limit)
+	default:
+		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: the least check residual of (trend/nugget residual) %s",
+			res.Trend, res.Nugget, strings.Join(tried, ", "))
+	}
+	return res, nil
+}
 
 // solveOnce runs one training path with the given kernel and nugget mode.
 func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugget string, fn progress.Func) (*Result, error) {
