@@ -128,6 +128,17 @@ func tableRows(b *testing.B) []tableRow {
 	ssy.Scale(1/mat.Max(ssy), ssy)
 	ssBands := InjectOutlierBands(ssy, 16, 0.01, 1, 5)
 
+	// A second held-out set, added after the Huber default was chosen on
+	// the rows above: the real Samson scene with outlier bands (none of the
+	// rows above has them), and Jasper with outlier bands of another seed.
+	so := mat.DenseCopyOf(samson.Y)
+	so.Scale(1/mat.Max(samson.Y), so)
+	soInit := mat.DenseCopyOf(samson.Init)
+	soInit.Scale(1/mat.Max(samson.Y), soInit)
+	soBands := InjectOutlierBands(so, 156/10, 0.01, 0.3, 13)
+	jo23 := mat.DenseCopyOf(jy)
+	j23Bands := InjectOutlierBands(jo23, 198/10, 0.01, 0.3, 23)
+
 	samsonNames := []string{"Soil", "Tree", "Water"}
 	return []tableRow{
 		{"Samson, VCA seed 0", samson.Y, samson.Truth, samsonNames, nil, 0, nil},
@@ -142,6 +153,10 @@ func tableRows(b *testing.B) []tableRow {
 		{"Held out: Jasper + 10% outlier bands (seed 11), VCA seed 0", jo11, jtruth, jasperNames, nil, 0, j11Bands},
 		{"Held out: Jasper + 10% outlier bands (seed 11), shipped M0", jo11, jtruth, jasperNames, m0, 0, j11Bands},
 		{"Held out: synthetic Samson spectra + 16 outlier bands (hot σ = 1), VCA seed 3", ssy, &Truth{Endmembers: sm, Abundances: ssa}, samsonNames, nil, 3, ssBands},
+		{"Held out 2: Samson + 10% outlier bands (seed 13), VCA seed 0", so, samson.Truth, samsonNames, nil, 0, soBands},
+		{"Held out 2: Samson + 10% outlier bands (seed 13), shipped M1", so, samson.Truth, samsonNames, soInit, 0, soBands},
+		{"Held out 2: Jasper + 10% outlier bands (seed 23), VCA seed 0", jo23, jtruth, jasperNames, nil, 0, j23Bands},
+		{"Held out 2: Jasper + 10% outlier bands (seed 23), shipped M0", jo23, jtruth, jasperNames, m0, 0, j23Bands},
 	}
 }
 

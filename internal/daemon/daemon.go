@@ -271,17 +271,38 @@ const dbStartWait = time.Minute
 // backoff for up to dbStartWait, so that a process started during a
 // database restart comes up with it instead of exiting.
 func Open(ctx context.Context, c *Config) (*storage.DB, error) {
+	var db *storage.DB
+	err := whileUnreachable(ctx, c.Logger(), "database not reachable; retrying", func() (err error) {
+		db, err = openMigrated(ctx, c)
+		return err
+	})
+	return db, err
+}
+
+// startService starts svc's workers, retrying as Open does: the database
+// can go away between opening it and starting the queue, which then fails
+// with a dropped connection.
+func startService(ctx context.Context, svc *jobs.Service, log *slog.Logger) error {
+	return whileUnreachable(ctx, log, "database not reachable while starting the queue; retrying", func() error {
+		return svc.Start(ctx)
+	})
+}
+
+// whileUnreachable calls fn until it succeeds, fails for a reason other than
+// an unreachable database, or dbStartWait has passed, with backoff from
+// 250 ms to 5 s, logging msg before each retry.
+func whileUnreachable(ctx context.Context, log *slog.Logger, msg string, fn func() error) error {
 	deadline := time.Now().Add(dbStartWait)
 	wait := 250 * time.Millisecond
 	for {
-		db, err := openMigrated(ctx, c)
+		err := fn()
 		if err == nil || !unreachable(err) || time.Now().Add(wait).After(deadline) {
-			return db, err
+			return err
 		}
-		c.Logger().Warn("database not reachable; retrying", "in", wait, "err", err)
+		log.Warn(msg, "in", wait, "err", err)
 		select {
 		case <-ctx.Done():
-			return nil, err
+			return err
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, 5*time.Second)
@@ -368,7 +389,7 @@ func runAPI(ctx context.Context, c *Config) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.Start(ctx); err != nil {
+	if err := startService(ctx, svc, log); err != nil {
 		return err
 	}
 	// Shutdown waits for requests in flight but does not cancel them: event
@@ -447,7 +468,7 @@ func RunWorker(c *Config) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.Start(ctx); err != nil {
+	if err := startService(ctx, svc, log); err != nil {
 		return err
 	}
 	var srv *http.Server
