@@ -101,7 +101,8 @@ func (p *PoissonParams) maxIter() int {
 // (24 + 12d); multigrid keeps per level x, b, r and the inverse diagonal
 // plus the aggregation map, and on coarse levels (1/(2^d − 1) of the fine
 // size in all) also the stencil, d + 1 vectors and the flags.
-func methodVectors(method string, dim int) float64 {
+func (p *PoissonParams) methodVectors(method string) float64 {
+	dim := p.Dim
 	d := float64(dim)
 	switch method {
 	case "pcg-ic0", "pcg-mic0":
@@ -111,9 +112,8 @@ func methodVectors(method string, dim int) float64 {
 	case "dcdm":
 		// The network's layers keep their outputs, padded inputs and
 		// activation derivatives: about 800 grid images at width 16;
-		// DCDM keeps its directions with A p (up to 1000 of them, 2000
-		// vectors, counted by memory) and 2 more vectors.
-		return 800 + 2
+		// DCDM keeps its directions with A p and 2 more vectors.
+		return 800 + 2*float64(p.Directions) + 2
 	}
 	return 0
 }
@@ -131,11 +131,7 @@ func (p *PoissonParams) memory(map[string]*storage.Upload) int64 {
 	extra := 0.0
 	var coarsest int64
 	for _, m := range p.methods() {
-		v := methodVectors(m, p.Dim)
-		if m == "dcdm" {
-			v += 2 * float64(p.Directions)
-		}
-		extra = max(extra, v)
+		extra = max(extra, p.methodVectors(m))
 		if m == "mg" {
 			coarsest = 8 * 512 * 512
 		}

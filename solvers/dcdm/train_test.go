@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"eddy/pde/poisson"
 	"eddy/solvers/krylov"
 )
 
@@ -36,10 +37,8 @@ func TestTrainedAt32BeatsIC0(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	solve := func(m *Model, scene string, n int, seed uint64, dirs int) Result {
+	solve := func(m *Model, s *poisson.System, b []float64, dirs int) Result {
 		t.Helper()
-		s := system(t, scene, 2, n)
-		b := s.RandomRHS(seed)
 		x := make([]float64, len(b))
 		res, err := Solve(ctx, m, s.A, b, x, Options{Options: krylov.Options{Tol: 1e-4, MaxIter: 400}, Directions: dirs}, nil)
 		if err != nil {
@@ -47,7 +46,8 @@ func TestTrainedAt32BeatsIC0(t *testing.T) {
 		}
 		return res
 	}
-	if untrained := solve(tr.Model(), "smoke", 32, 1, 30); untrained.Converged {
+	smoke32 := system(t, "smoke", 2, 32)
+	if untrained := solve(tr.Model(), smoke32, smoke32.RandomRHS(1), 30); untrained.Converged {
 		t.Errorf("untrained: converged in %d iterations: the test would not show what training does", untrained.Iterations)
 	}
 	for tr.Epoch() < tc.Epochs {
@@ -58,7 +58,7 @@ func TestTrainedAt32BeatsIC0(t *testing.T) {
 	t.Logf("trained %d epochs in %.1f s, loss %.3g", tc.Epochs, time.Since(start).Seconds(), tr.History()[tc.Epochs-1].Loss)
 	m := tr.Model()
 	for _, n := range []int{64, 128} {
-		s := system(t, "smoke", 2, n)
+		s, unseen := system(t, "smoke", 2, n), system(t, "random", 2, n)
 		rp, col, val := s.A.CSR()
 		a, err := krylov.NewCSR(s.Len(), rp, col, val)
 		if err != nil {
@@ -76,9 +76,9 @@ func TestTrainedAt32BeatsIC0(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := solve(m, "smoke", n, seed, 30)
-			d2 := solve(m, "smoke", n, seed, 2)
-			u := solve(m, "random", n, seed, 30)
+			d := solve(m, s, b, 30)
+			d2 := solve(m, s, b, 2)
+			u := solve(m, unseen, unseen.RandomRHS(seed), 30)
 			t.Logf("%d² rhs %d: IC(0) %d, DCDM %d (2 directions: %d, converged %v), unseen random scene %d", n, seed, ref.Iterations, d.Iterations, d2.Iterations, d2.Converged, u.Iterations)
 			if !d.Converged || d.TrueRelResidual > 1e-4 || d.Iterations >= ref.Iterations {
 				t.Errorf("%d² smoke, rhs %d: DCDM %d iterations (converged %v, residual %.3g), IC(0) %d", n, seed, d.Iterations, d.Converged, d.TrueRelResidual, ref.Iterations)
