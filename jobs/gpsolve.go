@@ -103,6 +103,7 @@ func init() {
 			"cg_solves":                "int64: linear solves of the Kronecker-CG path (2-D only)",
 			"cg_per_solve":             "float64: conjugate-gradient iterations per linear solve (2-D only)",
 			"cg_harmonic_solves":       "int64: linear solves preconditioned by the harmonic (exact Kronecker eigendecomposition + boundary Woodbury) preconditioner; the others used the Kronecker-sum one (2-D only)",
+			"cg_tail_solves":           "int64: of the harmonic ones, the solves with its second level, an exact solve on the modes the kernel leaves to the prior (grids finer than the kernel's spectrum; 2-D only)",
 			"loss":                     "float64: final loss −L (the negative log joint probability, up to a constant)",
 			"loss_change":              "float64: relative change of the loss over the last tenth of the iterations, |L_k − L_{k−w}| / max(|L_k|, 1); absent with fewer than two iterations",
 			"iterations":               "int64: optimiser iterations run",
@@ -214,6 +215,7 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 		env.Metrics["cg_solves"] = res.CGSolves
 		env.Metrics["cg_per_solve"] = float64(res.CGIterations) / float64(res.CGSolves)
 		env.Metrics["cg_harmonic_solves"] = res.CGHarmonicSolves
+		env.Metrics["cg_tail_solves"] = res.CGTailSolves
 	}
 	for _, msg := range res.Warnings {
 		env.Warn("%s", msg)

@@ -24,8 +24,10 @@ func userConfig(pde, exact string, x1, y1 float64, n int, freq float64) Config {
 // smoothTrendCases are the acceptance problems with a smooth trend:
 // each must be solved to tol with default options. The targets are the
 // issue's (1e-5 in 1-D, 1e-4 in 2-D); measured: 1.4e-8 and 1.9e-7 in 1-D
-// (no trend: the first variant there), 4e-5 and 4e-5 in 2-D (polynomial
-// trend), all with the relative nugget. Before the trend and the boundary fit
+// (no trend: the first variant there), 3.2e-5 in 2-D with the polynomial
+// trend and the relative nugget, and 4.5e-6 for the second 2-D case, whose
+// first variant ended at 6.2e-5 with a check residual of 1.1e-4, above the
+// limit, so that the absolute nugget was tried and kept. Before the trend and the boundary fit
 // on the posterior mean, the defaults ended at 1.1e-4, 2.6e-2, 6.4e-5 and
 // 0.55 on problems of these families.
 var smoothTrendCases = []struct {
@@ -52,13 +54,11 @@ func TestSmoothTrendDefaults(t *testing.T) {
 		if !(r.RelL2 <= tc.tol) {
 			t.Errorf("%s: rel_l2 %.3e with default options, want ≤ %g", tc.name, r.RelL2, tc.tol)
 		}
-		first := TrendPolynomial
+		first, limit := TrendPolynomial, SwitchResidual2D
 		if tc.cfg.PDE == "poisson1d" {
-			first = TrendNone
+			first, limit = TrendNone, SwitchResidual1D
 		}
-		if r.Trend != first || r.Nugget != NuggetRelative || r.NuggetReason == "" {
-			t.Errorf("%s: trend %q, nugget %q (%s), want the first variant, %s and relative", tc.name, r.Trend, r.Nugget, r.NuggetReason, first)
-		}
+		firstRho := math.NaN() // check residual of the first variant, run alone below
 		rho, errs = append(rho, r.CheckResidual), append(errs, r.RelL2)
 		// Each variant's accuracy is asserted too, against the target where
 		// it should meet it and otherwise a bound above its measured error
@@ -85,6 +85,23 @@ func TestSmoothTrendDefaults(t *testing.T) {
 			if !(r.RelL2 <= tol) {
 				t.Errorf("%s, %s: rel_l2 %.3e, want ≤ %g", tc.name, v.name, r.RelL2, tol)
 			}
+			if c.Trend == first && c.Iterations == tc.cfg.Iterations {
+				firstRho = r.CheckResidual
+			}
+		}
+		// The selection rule: the first variant (relative nugget) when its
+		// check residual is within the limit, else the least residual of
+		// those tried. Which side of the limit a case lands on moves with
+		// rounding (poly+sin6xsin10y: 7.1e-5, and 1.1e-4 once the CG
+		// preconditioner changed, against 1e-4), so the rule is asserted,
+		// not the side.
+		switch {
+		case r.NuggetReason == "":
+			t.Errorf("%s: no nugget reason", tc.name)
+		case firstRho <= limit && (r.Trend != first || r.Nugget != NuggetRelative):
+			t.Errorf("%s: trend %q, nugget %q (%s), want the first variant, %s and relative (its check residual %.2g ≤ %g)", tc.name, r.Trend, r.Nugget, r.NuggetReason, first, firstRho, limit)
+		case !(r.CheckResidual <= firstRho):
+			t.Errorf("%s: check residual %.2g of the returned variant (%s) above the first variant's %.2g", tc.name, r.CheckResidual, r.NuggetReason, firstRho)
 		}
 	}
 	s := spearman(rho, errs)

@@ -3,6 +3,8 @@ package gphm
 import (
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -38,8 +40,12 @@ type harmonic struct {
 	// rotation O_j (nil when there is none).
 	start [2]int
 	o     [2]*mat.Dense
-	ro    [2]*mat.Dense // work: the tail rows or columns being rotated
-	s     mat.Cholesky
+	// floored[j] is the first mode of axis j in a floored pair (n_j when
+	// none), before the tail rotation's own adjustments.
+	floored [2]int
+	ro      [2]*mat.Dense // work: the tail rows or columns being rotated
+	s       mat.Cholesky
+	su      blas64.Triangular // the upper triangular factor of s
 	// work
 	y, w, x     *mat.Dense
 	sv, sz      *mat.VecDense
@@ -88,6 +94,7 @@ func newHarmonic(m *model, e *exactU, lam *mat.Dense, lt [2]float64) *harmonic {
 	// τ2 Λ̃ (T′1ᵀT′1 ⊗ T′2ᵀT′2) Λ̃ for the prior is exactly I on the floored
 	// block. The operator Λ rotated is not diagonal on the tail; its
 	// diagonal stands in for it (its entries are below the floor there).
+	h.floored = start
 	var tp [2]*mat.Dense
 	for j, t := range [2]*mat.Dense{e.t1, e.t2} {
 		n, _ := t.Dims()
@@ -152,6 +159,9 @@ func newHarmonic(m *model, e *exactU, lam *mat.Dense, lt [2]float64) *harmonic {
 	if !h.s.Factorize(S) {
 		return nil
 	}
+	var u mat.TriDense
+	h.s.UTo(&u)
+	h.su = u.RawTriangular()
 	h.y, h.w, h.x = mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil)
 	h.sv, h.sz = mat.NewVecDense(h.nbd, nil), mat.NewVecDense(h.nbd, nil)
 	h.v1, h.v2, h.vw = make([]float64, n1), make([]float64, n2), make([]float64, max(n1, n2))
@@ -287,12 +297,9 @@ func (h *harmonic) apply(r, out *mat.Dense) {
 		vecMul(h.v1, h.y, h.t2.RawRowView(j))
 		vecMul(s[2*n2+k*n1:2*n2+(k+1)*n1], h.t1, h.v1)
 	}
-	if err := h.s.SolveVecTo(h.sz, h.sv); err != nil {
-		if _, ok := err.(mat.Condition); !ok {
-			panic(err)
-		}
-	}
 	z := h.sz.RawVector().Data
+	copy(z, s)
+	cholSolve(h.su, z)
 	// x = Pᵀ z: Σ_rows t1_i ⊗ (T2ᵀ z_i) + Σ_cols (T1ᵀ z_j) ⊗ t2_j.
 	h.x.Zero()
 	xr := h.x.RawMatrix()
@@ -326,25 +333,44 @@ func (h *harmonic) apply(r, out *mat.Dense) {
 }
 
 // rotate sets z to diag(I, O1)ᵀ z diag(I, O2) (in) or diag(I, O1) z
-// diag(I, O2)ᵀ (out).
+// diag(I, O2)ᵀ (out). It works on the raw storage (blas64 views), so that it
+// allocates nothing.
 func (h *harmonic) rotate(z *mat.Dense, in bool) {
 	n1, n2 := h.n1, h.n2
+	zr := z.RawMatrix()
 	if o := h.o[0]; o != nil {
-		rows := z.Slice(h.start[0], n1, 0, n2).(*mat.Dense)
-		h.ro[0].Copy(rows)
-		if in {
-			rows.Mul(o.T(), h.ro[0])
-		} else {
-			rows.Mul(o, h.ro[0])
+		f := n1 - h.start[0]
+		rows := blas64.General{Rows: f, Cols: n2, Stride: zr.Stride, Data: zr.Data[h.start[0]*zr.Stride:]}
+		w := h.ro[0].RawMatrix()
+		for a := range f {
+			copy(w.Data[a*w.Stride:a*w.Stride+n2], rows.Data[a*rows.Stride:a*rows.Stride+n2])
 		}
+		tr := blas.NoTrans
+		if in {
+			tr = blas.Trans
+		}
+		blas64.Gemm(tr, blas.NoTrans, 1, o.RawMatrix(), w, 0, rows)
 	}
 	if o := h.o[1]; o != nil {
-		cols := z.Slice(0, n1, h.start[1], n2).(*mat.Dense)
-		h.ro[1].Copy(cols)
-		if in {
-			cols.Mul(h.ro[1], o)
-		} else {
-			cols.Mul(h.ro[1], o.T())
+		f := n2 - h.start[1]
+		cols := blas64.General{Rows: n1, Cols: f, Stride: zr.Stride, Data: zr.Data[h.start[1]:]}
+		w := h.ro[1].RawMatrix()
+		for a := range n1 {
+			copy(w.Data[a*w.Stride:a*w.Stride+f], cols.Data[a*cols.Stride:a*cols.Stride+f])
 		}
+		tr := blas.NoTrans
+		if !in {
+			tr = blas.Trans
+		}
+		blas64.Gemm(blas.NoTrans, tr, 1, w, o.RawMatrix(), 0, cols)
 	}
+}
+
+// cholSolve overwrites x with A⁻¹x for A = UᵀU, U the upper triangular
+// Cholesky factor: two triangular solves, no allocation (Cholesky.SolveVecTo
+// allocates its workspace at every call).
+func cholSolve(u blas64.Triangular, x []float64) {
+	v := blas64.Vector{N: len(x), Inc: 1, Data: x}
+	blas64.Trsv(blas.Trans, u, v)
+	blas64.Trsv(blas.NoTrans, u, v)
 }

@@ -55,6 +55,13 @@ type kronCG struct {
 	// the operator has the Kronecker eigendecomposition (second-order PDEs);
 	// nil otherwise.
 	h *harmonic
+	// tail, when set, is the second level of h (tail.go), applied in the
+	// balancing form with two more Hessian products (m, lt: those of the
+	// last setup; tw, thz, tz2: work grids).
+	tail         *tailSolve
+	m            *model
+	lt           [2]float64
+	tw, thz, tz2 *mat.Dense
 	// Trend blocks (augment): M⁻¹ C_k, the Cholesky factor of the Schur
 	// complement (schur) or of H_ββ, and the β parts of the CG vectors.
 	mc                 []*mat.Dense
@@ -64,14 +71,15 @@ type kronCG struct {
 	// Iters counts the CG iterations and Solves the linear solves since
 	// the counters were last cleared.
 	Iters, Solves int
-	// HarmonicSolves counts the solves preconditioned by h.
-	HarmonicSolves int
-	// last holds the CG iterations of the last solve with the harmonic (0)
-	// and the Kronecker-sum (1) preconditioner, −1 before any; usingH says
-	// which one the current evaluation uses; picks counts the choices.
-	last   [2]int
-	usingH bool
-	picks  int
+	// HarmonicSolves counts the solves preconditioned by h, TailSolves
+	// those of them with its tail solve.
+	HarmonicSolves, TailSolves int
+	// last holds the CG iterations of the last solve with each
+	// preconditioner (pcTail, pcHarmonic, pcKronSum), −1 before any; using
+	// is the one of the current evaluation; picks counts the choices.
+	last  [3]int
+	using int
+	picks int
 	// ctx, when set, is polled every ctxPoll CG iterations: one solve at
 	// 400² can run for minutes, and a cancelled job must give its worker
 	// back within a second or two.
@@ -82,7 +90,7 @@ type kronCG struct {
 const ctxPoll = 4
 
 func newKronCG(n1, n2 int) *kronCG {
-	k := &kronCG{e: newExactU(n1, n2), last: [2]int{-1, -1}}
+	k := &kronCG{e: newExactU(n1, n2), last: [3]int{-1, -1, -1}}
 	nd := func() *mat.Dense { return mat.NewDense(n1, n2, nil) }
 	k.r, k.z, k.p, k.q, k.t, k.s, k.q2 = nd(), nd(), nd(), nd(), nd(), nd(), nd()
 	for e := range 2 {
@@ -163,41 +171,94 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 			}
 		}
 	}
-	k.h = nil
-	if k.lam != nil && k.pick() {
-		k.h = newHarmonic(m, e, k.lam, lt)
-	}
-	k.usingH = k.h != nil
-}
-
-// pick reports whether the next evaluation should use the harmonic
-// preconditioner. It is exact up to the modes left to the prior: one
-// iteration per solve on preset p2d2 (13 with the Kronecker-sum one), 60
-// against 300 on sin 20x sin 20y at 48²; but on p2d1 at 400², where 14 000
-// modes are left to the prior, 644 against 576. So the two are compared on
-// the iterations per solve they last took (linear solves of one evaluation
-// and the next differ little): the harmonic one first, the Kronecker-sum
-// one once the harmonic one took more than pickProbe iterations, then the
-// better, the other retried every pickEvery evaluations.
-func (k *kronCG) pick() bool {
-	k.picks++
-	last := k.last
-	if k.picks%pickEvery == 0 {
-		// Retry the one not in use.
-		if k.usingH {
-			last[1] = -1
-		} else {
-			last[0] = -1
+	k.h, k.tail = nil, nil
+	k.using = pcKronSum
+	if k.lam != nil {
+		want := k.pick()
+		if want != pcKronSum {
+			k.h = newHarmonic(m, e, k.lam, lt)
+		}
+		if k.h != nil {
+			k.using = pcHarmonic
+			if want == pcTail {
+				k.tail = newTailSolve(m, e, lt, k.h.floored)
+			}
+		}
+		if k.tail != nil {
+			k.using = pcTail
+		}
+		if k.using != want && k.last[want] < 0 {
+			// Not available for these kernels: counted as a solve that
+			// failed, so that pick moves on (and tries it again only as a
+			// runner-up).
+			k.last[want] = kronMaxIter
 		}
 	}
-	switch {
-	case last[0] < 0:
-		return true
-	case last[1] < 0:
-		return last[0] <= pickProbe
-	default:
-		return last[0] <= last[1]
+	k.m, k.lt = m, lt
+	if k.tail != nil && k.tw == nil {
+		k.tw, k.thz, k.tz2 = mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil)
 	}
+	k.picks++
+}
+
+// The preconditioners kronCG chooses from (pick), in the order they are
+// tried, and the cost of one CG iteration with each in Hessian products:
+// the tail solve's balancing form takes two more.
+const (
+	pcTail = iota
+	pcHarmonic
+	pcKronSum
+)
+
+var pcCost = [3]int{pcTail: 2, pcHarmonic: 1, pcKronSum: 1}
+
+// pick returns the preconditioner the next evaluation should use. The
+// harmonic one is exact up to the modes left to the prior, which its tail
+// solve (tail.go) takes: one iteration per solve on preset p2d2 (13 with the
+// Kronecker-sum one); on p2d1 at 400², with the tail solve 96 at the initial
+// kernel and 15–95 along a run, without it 644, Kronecker sum 576; at 48² on
+// sin 20x sin 20y, where the tail block is small and the harmonic one alone
+// takes about 230, the tail solve saves less than its cost. So they are
+// compared on the iterations per solve they last took times their cost
+// (pcCost; linear solves of one evaluation and the next differ little): the
+// next untried one in the order pcTail, pcHarmonic, pcKronSum while the best
+// so far costs more than pickProbe, then the cheapest; every pickEvery
+// evaluations the runner-up is tried again while the best costs more than
+// pickProbe. Iteration counts, not times, so that a run is reproducible.
+func (k *kronCG) pick() int {
+	last := k.last
+	cost := func(i int) int {
+		if last[i] < 0 {
+			return -1
+		}
+		return last[i] * pcCost[i]
+	}
+	best := -1
+	for i := range last {
+		if c := cost(i); c >= 0 && (best < 0 || c < cost(best)) {
+			best = i
+		}
+	}
+	if best >= 0 && k.picks > 0 && k.picks%pickEvery == 0 && cost(best) > pickProbe {
+		// Forget the runner-up, so that it is tried again.
+		second := -1
+		for i := range last {
+			if c := cost(i); i != best && c >= 0 && (second < 0 || c < cost(second)) {
+				second = i
+			}
+		}
+		if second >= 0 {
+			last[second] = -1
+		}
+	}
+	if best < 0 || cost(best) > pickProbe {
+		for i := range last {
+			if last[i] < 0 {
+				return i
+			}
+		}
+	}
+	return best
 }
 
 // Parameters of kronCG.pick.
@@ -258,6 +319,20 @@ func (k *kronCG) apply(m *model, v, out *mat.Dense, lt [2]float64) {
 // precond sets out = M⁻¹ r: the harmonic preconditioner when there is one,
 // else the Kronecker-sum one.
 func (k *kronCG) precond(r, out *mat.Dense) {
+	if k.tail != nil {
+		// out = T̃r + (I − T̃H) M_h⁻¹ (r − H T̃r).
+		out.Zero()
+		k.tail.add(r, out)
+		k.apply(k.m, out, k.thz, k.lt)
+		k.tw.Sub(r, k.thz)
+		k.h.apply(k.tw, k.tz2)
+		out.Add(out, k.tz2)
+		k.apply(k.m, k.tz2, k.thz, k.lt)
+		k.tw.Zero()
+		k.tail.add(k.thz, k.tw)
+		out.Sub(out, k.tw)
+		return
+	}
 	if k.h != nil {
 		k.h.apply(r, out)
 		return
@@ -488,11 +563,12 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		it, err := k.cg(m, g, gb, dz, db, lt, kronTol, ref, kronMaxIter)
 		k.Iters += it
 		k.Solves++
-		if k.usingH {
+		k.last[k.using] = it
+		if k.using != pcKronSum {
 			k.HarmonicSolves++
-			k.last[0] = it
-		} else {
-			k.last[1] = it
+		}
+		if k.using == pcTail {
+			k.TailSolves++
 		}
 		if err != nil {
 			return 0, err

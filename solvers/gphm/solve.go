@@ -102,8 +102,9 @@ type Result struct {
 	// linear solves of the Kronecker-CG path (zero in 1-D).
 	CGIterations, CGSolves int
 	// CGHarmonicSolves counts the solves preconditioned by the harmonic
-	// preconditioner (harmonic.go; the others used the Kronecker-sum one).
-	CGHarmonicSolves int
+	// preconditioner (harmonic.go; the others used the Kronecker-sum one),
+	// CGTailSolves those of them with its tail solve (tail.go).
+	CGHarmonicSolves, CGTailSolves int
 	// CheckResidual is ρ of the returned solution, the PDE residual on the
 	// check grid in a negative Sobolev norm plus the boundary misfit, an
 	// estimate of the relative error observable without the exact solution;
@@ -370,7 +371,7 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		res.Path = PathKronCG
 		k := newKronCG(n1, n2)
 		err = s.runProfile(ctx, k)
-		res.CGIterations, res.CGSolves, res.CGHarmonicSolves = k.Iters, k.Solves, k.HarmonicSolves
+		res.CGIterations, res.CGSolves, res.CGHarmonicSolves, res.CGTailSolves = k.Iters, k.Solves, k.HarmonicSolves, k.TailSolves
 	}
 	if err != nil {
 		return nil, err
