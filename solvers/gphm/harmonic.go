@@ -30,7 +30,9 @@ import (
 // preconditioner (kronCG.precond) misses: discrete near-harmonic functions,
 // on which the dropped cross terms of JᵀJ cancel, fixed only by the
 // boundary. What remains of H − M is the identity less its stand-in on the
-// floored modes and, for Allen–Cahn, the term diag(3U² − 1) G.
+// floored modes — taken by the second level, tailSolve (tail.go), where a
+// grid finer than the kernel's spectrum leaves many — and, for Allen–Cahn,
+// the term diag(3U² − 1) G.
 type harmonic struct {
 	tau2   float64
 	li     *mat.Dense // 1/Λ̃

@@ -7,9 +7,10 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// tailSolve is the second level of the harmonic preconditioner: an exact
-// solve of the Hessian on the pairs of modes that the harmonic one leaves to
-// the prior, combined with it by the balancing form
+// tailSolve is the second level of the harmonic preconditioner: a solve of
+// the Hessian on the pairs of modes that the harmonic one leaves to the prior
+// (exact but on the pairs of two jitter modes, where H is taken as I),
+// combined with it by the balancing form
 //
 //	M⁻¹ = T̃ + (I − T̃H) M_h⁻¹ (I − HT̃),  T̃ = E H_TT⁻¹ Eᵀ,
 //
