@@ -92,7 +92,7 @@ func BenchmarkPresets(b *testing.B) {
 			if res.CGSolves > 0 {
 				per := float64(res.CGIterations) / float64(res.CGSolves)
 				b.ReportMetric(per, "cg_per_solve")
-				cgPer = fmt.Sprintf("%.0f (%d of %d harmonic)", per, res.CGHarmonicSolves, res.CGSolves)
+				cgPer = fmt.Sprintf("%.0f (%d of %d harmonic, %d of them with the tail solve)", per, res.CGHarmonicSolves, res.CGSolves, res.CGTailSolves)
 			}
 			verdict := "no"
 			if res.RelL2 <= p.relL2 {
