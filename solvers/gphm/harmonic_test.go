@@ -200,3 +200,41 @@ func TestTailSymmetric(t *testing.T) {
 		t.Errorf("the two-level preconditioner allocates %.0f times per application", a)
 	}
 }
+
+// A probe of another preconditioner stops once it has cost what a solve with
+// the best one did, and the solve finishes with the best one: on the grid of
+// TestTailFewIterations, the Kronecker sum (about 250 iterations) probed
+// against a tail solve recorded at 30 (cost 60) stops at 60 iterations and
+// the tail solve finishes; the minimum reached is the one of a solve with the
+// tail solve alone.
+func TestProbeCapped(t *testing.T) {
+	c := Config{PDE: "poisson2d", Exact: "sin(25*x)*sin(25*y)", XMax: 2 * math.Pi, YMax: 2 * math.Pi, N: 100, Kernel: "gm",
+		Components: 30, FreqScale: 5, LambdaB: 200}
+	m, lt := harmonicModel(t, c)
+	solveWith := func(last [3]int) (*kronCG, float64) {
+		k := newKronCG(m.n1, m.n2)
+		k.last = last
+		k.setup(m, lt)
+		Z := mat.NewDense(m.n1, m.n2, nil)
+		phi, err := k.solve(m, Z, lt, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k, phi
+	}
+	ref, phiRef := solveWith([3]int{-1, -1, -1})
+	if ref.using != pcTail {
+		t.Fatalf("first choice %d, want the tail solve", ref.using)
+	}
+	k, phi := solveWith([3]int{30, kronMaxIter, -1})
+	t.Logf("tail alone: %d iterations, Φ = %.12g; probe: %d iterations in all, last %v, Φ = %.12g", ref.Iters, phiRef, k.Iters, k.last, phi)
+	if k.using != pcTail || k.last[pcKronSum] != 61 {
+		t.Errorf("after the probe: using %d, last %v; want the tail solve and the Kronecker sum recorded at 61", k.using, k.last)
+	}
+	if !(k.Iters <= 60+ref.Iters) {
+		t.Errorf("%d iterations in all, want at most 60 + %d", k.Iters, ref.Iters)
+	}
+	if math.Abs(phi-phiRef) > 1e-9*math.Abs(phiRef) {
+		t.Errorf("Φ = %.12g after the probe, %.12g with the tail solve alone", phi, phiRef)
+	}
+}

@@ -171,34 +171,42 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 			}
 		}
 	}
-	k.h, k.tail = nil, nil
-	k.using = pcKronSum
-	if k.lam != nil {
-		want := k.pick()
-		if want != pcKronSum {
-			k.h = newHarmonic(m, e, k.lam, lt)
-		}
-		if k.h != nil {
-			k.using = pcHarmonic
-			if want == pcTail {
-				k.tail = newTailSolve(m, e, lt, k.h.floored)
-			}
-		}
-		if k.tail != nil {
-			k.using = pcTail
-		}
-		if k.using != want && k.last[want] < 0 {
-			// Not available for these kernels: counted as a solve that
-			// failed, so that pick moves on (and tries it again only as a
-			// runner-up).
-			k.last[want] = kronMaxIter
-		}
-	}
 	k.m, k.lt = m, lt
-	if k.tail != nil && k.tw == nil {
-		k.tw, k.thz, k.tz2 = mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil)
+	want := k.pick()
+	if got := k.build(want); got != want && k.last[want] < 0 {
+		// Not available for these kernels: counted as a solve that failed,
+		// so that pick moves on (and tries it again only as a runner-up).
+		k.last[want] = kronMaxIter
 	}
 	k.picks++
+}
+
+// build makes pc the preconditioner of the current factors (those of the
+// last setup) and returns the one it could build: the harmonic one needs the
+// Kronecker eigendecomposition (k.lam) and a positive definite boundary
+// system, its tail solve modes left to the prior and a dense block of at
+// most maxTailBlock unknowns; the Kronecker sum is always there.
+func (k *kronCG) build(pc int) int {
+	e := k.e
+	k.h, k.tail = nil, nil
+	k.using = pcKronSum
+	if k.lam == nil || pc == pcKronSum {
+		return k.using
+	}
+	if k.h = newHarmonic(k.m, e, k.lam, k.lt); k.h == nil {
+		return k.using
+	}
+	k.using = pcHarmonic
+	if pc == pcTail {
+		k.tail = newTailSolve(k.m, e, k.lt, k.h.floored)
+	}
+	if k.tail != nil {
+		k.using = pcTail
+		if k.tw == nil {
+			k.tw, k.thz, k.tz2 = mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil)
+		}
+	}
+	return k.using
 }
 
 // The preconditioners kronCG chooses from (pick), in the order they are
@@ -224,15 +232,13 @@ var pcCost = [3]int{pcTail: 2, pcHarmonic: 1, pcKronSum: 1}
 // next untried one in the order pcTail, pcHarmonic, pcKronSum while the best
 // so far costs more than pickProbe, then the cheapest; every pickEvery
 // evaluations the runner-up is tried again while the best costs more than
-// pickProbe. Iteration counts, not times, so that a run is reproducible.
+// pickProbe. Iteration counts, not times, so that a run is reproducible. A
+// probe is cut off once it has cost what the best one's solve did, and the
+// solve finishes with that one (probeCap), so exploring costs at most one
+// solve's worth per probe.
 func (k *kronCG) pick() int {
 	last := k.last
-	cost := func(i int) int {
-		if last[i] < 0 {
-			return -1
-		}
-		return last[i] * pcCost[i]
-	}
+	cost := func(i int) int { return pcCostOf(last, i) }
 	best := -1
 	for i := range last {
 		if c := cost(i); c >= 0 && (best < 0 || c < cost(best)) {
@@ -259,6 +265,34 @@ func (k *kronCG) pick() int {
 		}
 	}
 	return best
+}
+
+// pcCostOf is the cost of the last solve with preconditioner i, in
+// Hessian-product units, −1 when it has not run.
+func pcCostOf(last [3]int, i int) int {
+	if last[i] < 0 {
+		return -1
+	}
+	return last[i] * pcCost[i]
+}
+
+// probeCap returns the most iterations a solve with the current
+// preconditioner may take before it costs what a solve with the best other
+// one did, and that one (−1 when the current one is the best known, or none
+// other has run). A solve that reaches it finishes with the other (solve): a
+// probe costs at most one solve's worth more than not probing.
+func (k *kronCG) probeCap() (int, int) {
+	mine := pcCostOf(k.last, k.using)
+	best := -1
+	for i := range k.last {
+		if c := pcCostOf(k.last, i); i != k.using && c >= 0 && (best < 0 || c < pcCostOf(k.last, best)) {
+			best = i
+		}
+	}
+	if best < 0 || mine >= 0 && mine <= pcCostOf(k.last, best) {
+		return kronMaxIter, -1
+	}
+	return min(max(pcCostOf(k.last, best)/pcCost[k.using], 1), kronMaxIter), best
 }
 
 // Parameters of kronCG.pick.
@@ -532,6 +566,9 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 	clear(e.beta)
 	e.value(m, zero, lt, g)
 	copy(e.beta, saved)
+	// ref is the preconditioned norm of the gradient at zero; g0 keeps that
+	// gradient for a change of preconditioner within the solve.
+	g0 := mat.DenseCopyOf(g)
 	k.precond(g, k.z)
 	ref := math.Sqrt(math.Abs(frob(g, k.z)))
 	best := e.value(m, Z, lt, g)
@@ -560,15 +597,22 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		}
 		dz.Zero()
 		clear(db)
-		it, err := k.cg(m, g, gb, dz, db, lt, kronTol, ref, kronMaxIter)
-		k.Iters += it
-		k.Solves++
-		k.last[k.using] = it
-		if k.using != pcKronSum {
-			k.HarmonicSolves++
-		}
-		if k.using == pcTail {
-			k.TailSolves++
+		limit, other := k.probeCap()
+		it, err := k.cg(m, g, gb, dz, db, lt, kronTol, ref, limit)
+		k.count(it)
+		if err == nil && other >= 0 && it == limit {
+			// The probe has cost what a solve with the other did: record it
+			// as dearer, and finish from here with the other.
+			k.last[k.using] = limit + 1
+			k.build(other)
+			if p > 0 {
+				k.augment(m, lt)
+			}
+			k.precond(g0, k.z)
+			ref = math.Sqrt(math.Abs(frob(g0, k.z)))
+			var more int
+			more, err = k.cg(m, g, gb, dz, db, lt, kronTol, ref, kronMaxIter)
+			k.Iters += more // the other's last count stays that of a whole solve
 		}
 		if err != nil {
 			return 0, err
@@ -593,6 +637,20 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		}
 	}
 	return best, nil
+}
+
+// count records a linear solve of it iterations with the current
+// preconditioner.
+func (k *kronCG) count(it int) {
+	k.Iters += it
+	k.Solves++
+	k.last[k.using] = it
+	if k.using != pcKronSum {
+		k.HarmonicSolves++
+	}
+	if k.using == pcTail {
+		k.TailSolves++
+	}
 }
 
 // Tolerance and iteration cap of each conjugate-gradient solve.
