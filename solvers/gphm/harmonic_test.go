@@ -101,6 +101,26 @@ func harmonicModel(t *testing.T, c Config) (*model, [2]float64) {
 	return m, [2]float64{exactLogTau, exactLogTau}
 }
 
+// newtonIters runs one Newton solve from zero at the initial kernel with
+// pick seeded by last (a cost of kronMaxIter makes pick pass a preconditioner
+// by) and returns the solver and Φ there; want ≥ 0 asserts the preconditioner
+// chosen.
+func newtonIters(t *testing.T, m *model, lt [2]float64, last [3]int, want int) (*kronCG, float64) {
+	t.Helper()
+	k := newKronCG(m.n1, m.n2)
+	k.last = last
+	k.setup(m, lt)
+	if want >= 0 && k.using != want {
+		t.Fatalf("pick chose %d, want %d", k.using, want)
+	}
+	Z := mat.NewDense(m.n1, m.n2, nil)
+	phi, err := k.solve(m, Z, lt, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, phi
+}
+
 // The harmonic preconditioner needs a fraction of the conjugate-gradient
 // iterations of the Kronecker-sum one on one Newton solve at the initial
 // kernel: sin 20x sin 20y on [0, 1]² at 40², F = 8, 63 against 297
@@ -110,71 +130,40 @@ func TestHarmonicFewIterations(t *testing.T) {
 	c := Config{PDE: "poisson2d", Exact: "sin(20*x)*sin(20*y)", XMax: 1, YMax: 1, N: 40, Kernel: "gm",
 		Components: 30, FreqScale: 8, LambdaB: 200}
 	m, lt := harmonicModel(t, c)
-	iters := func(harm bool) int {
-		k := newKronCG(m.n1, m.n2)
-		// The ones before in pick's order looked costly: try this one.
-		want := pcHarmonic
-		k.last = [3]int{kronMaxIter, -1, -1}
-		if !harm {
-			want = pcKronSum
-			k.last[pcHarmonic] = kronMaxIter
-		}
-		k.setup(m, lt)
-		if k.using != want {
-			t.Fatalf("pick chose %d, want %d", k.using, want)
-		}
-		Z := mat.NewDense(m.n1, m.n2, nil)
-		if _, err := k.solve(m, Z, lt, 1); err != nil {
-			t.Fatal(err)
-		}
-		return k.Iters
-	}
-	h, ks := iters(true), iters(false)
-	t.Logf("CG iterations of one solve: harmonic %d, Kronecker sum %d", h, ks)
-	if !(3*h <= ks) {
-		t.Errorf("harmonic preconditioner: %d iterations, Kronecker sum %d: want at most a third", h, ks)
+	h, _ := newtonIters(t, m, lt, [3]int{kronMaxIter, -1, -1}, pcHarmonic)
+	ks, _ := newtonIters(t, m, lt, [3]int{kronMaxIter, kronMaxIter, -1}, pcKronSum)
+	t.Logf("CG iterations of one solve: harmonic %d, Kronecker sum %d", h.Iters, ks.Iters)
+	if !(3*h.Iters <= ks.Iters) {
+		t.Errorf("harmonic preconditioner: %d iterations, Kronecker sum %d: want at most a third", h.Iters, ks.Iters)
 	}
 }
+
+// tailConfig is a grid finer than the kernel's spectrum: sin 25x sin 25y on
+// [0, 2π]² at 100² with F = 5 (Nyquist 8 cycles per unit), which leaves
+// modes to the prior.
+var tailConfig = Config{PDE: "poisson2d", Exact: "sin(25*x)*sin(25*y)", XMax: 2 * math.Pi, YMax: 2 * math.Pi, N: 100, Kernel: "gm",
+	Components: 30, FreqScale: 5, LambdaB: 200}
 
 // A grid finer than the kernel's spectrum leaves modes to the prior (their
 // columns of T carry only the jitter), and the harmonic preconditioner alone
 // misses the combinations of the transition modes next to them; its second
-// level, the tail solve (tail.go), takes them: sin 25x sin 25y on [0, 2π]² at
-// 100², F = 5, one Newton solve at the initial kernel, 69 against 280
-// iterations.
+// level, the tail solve (tail.go), takes them: on tailConfig, one Newton
+// solve at the initial kernel, 69 against 280 iterations.
 func TestTailFewIterations(t *testing.T) {
-	c := Config{PDE: "poisson2d", Exact: "sin(25*x)*sin(25*y)", XMax: 2 * math.Pi, YMax: 2 * math.Pi, N: 100, Kernel: "gm",
-		Components: 30, FreqScale: 5, LambdaB: 200}
-	m, lt := harmonicModel(t, c)
-	iters := func(tail bool) int {
-		k := newKronCG(m.n1, m.n2)
-		k.setup(m, lt)
-		if k.h == nil || k.tail == nil {
-			t.Fatalf("harmonic %v, tail %v: want both", k.h != nil, k.tail != nil)
-		}
-		if !tail {
-			k.tail, k.using = nil, pcHarmonic
-		}
-		Z := mat.NewDense(m.n1, m.n2, nil)
-		if _, err := k.solve(m, Z, lt, 1); err != nil {
-			t.Fatal(err)
-		}
-		return k.Iters
-	}
-	with, without := iters(true), iters(false)
-	t.Logf("CG iterations of one solve: harmonic with tail %d, without %d", with, without)
-	if !(3*with <= without) {
-		t.Errorf("tail solve: %d iterations, harmonic alone %d: want at most a third", with, without)
+	m, lt := harmonicModel(t, tailConfig)
+	with, _ := newtonIters(t, m, lt, [3]int{-1, -1, -1}, pcTail)
+	without, _ := newtonIters(t, m, lt, [3]int{kronMaxIter, -1, -1}, pcHarmonic)
+	t.Logf("CG iterations of one solve: harmonic with tail %d, without %d", with.Iters, without.Iters)
+	if !(3*with.Iters <= without.Iters) {
+		t.Errorf("tail solve: %d iterations, harmonic alone %d: want at most a third", with.Iters, without.Iters)
 	}
 }
 
 // The two-level preconditioner is symmetric positive definite,
-// ⟨u, M⁻¹v⟩ = ⟨M⁻¹u, v⟩ to rounding and ⟨v, M⁻¹v⟩ > 0, on the grid of
-// TestTailFewIterations, and allocates nothing.
+// ⟨u, M⁻¹v⟩ = ⟨M⁻¹u, v⟩ to rounding and ⟨v, M⁻¹v⟩ > 0, on tailConfig, and
+// allocates nothing.
 func TestTailSymmetric(t *testing.T) {
-	c := Config{PDE: "poisson2d", Exact: "sin(25*x)*sin(25*y)", XMax: 2 * math.Pi, YMax: 2 * math.Pi, N: 100, Kernel: "gm",
-		Components: 30, FreqScale: 5, LambdaB: 200}
-	m, lt := harmonicModel(t, c)
+	m, lt := harmonicModel(t, tailConfig)
 	k := newKronCG(m.n1, m.n2)
 	k.setup(m, lt)
 	if k.tail == nil {
@@ -202,31 +191,15 @@ func TestTailSymmetric(t *testing.T) {
 }
 
 // A probe of another preconditioner stops once it has cost what a solve with
-// the best one did, and the solve finishes with the best one: on the grid of
-// TestTailFewIterations, the Kronecker sum (about 250 iterations) probed
-// against a tail solve recorded at 30 (cost 60) stops at 60 iterations and
-// the tail solve finishes; the minimum reached is the one of a solve with the
-// tail solve alone.
+// the best one did, and the solve finishes with the best one: on tailConfig,
+// the Kronecker sum (about 250 iterations) probed against a tail solve
+// recorded at 30 (cost 60) stops at 60 iterations and the tail solve
+// finishes; the minimum reached is the one of a solve with the tail solve
+// alone.
 func TestProbeCapped(t *testing.T) {
-	c := Config{PDE: "poisson2d", Exact: "sin(25*x)*sin(25*y)", XMax: 2 * math.Pi, YMax: 2 * math.Pi, N: 100, Kernel: "gm",
-		Components: 30, FreqScale: 5, LambdaB: 200}
-	m, lt := harmonicModel(t, c)
-	solveWith := func(last [3]int) (*kronCG, float64) {
-		k := newKronCG(m.n1, m.n2)
-		k.last = last
-		k.setup(m, lt)
-		Z := mat.NewDense(m.n1, m.n2, nil)
-		phi, err := k.solve(m, Z, lt, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k, phi
-	}
-	ref, phiRef := solveWith([3]int{-1, -1, -1})
-	if ref.using != pcTail {
-		t.Fatalf("first choice %d, want the tail solve", ref.using)
-	}
-	k, phi := solveWith([3]int{30, kronMaxIter, -1})
+	m, lt := harmonicModel(t, tailConfig)
+	ref, phiRef := newtonIters(t, m, lt, [3]int{-1, -1, -1}, pcTail)
+	k, phi := newtonIters(t, m, lt, [3]int{30, kronMaxIter, -1}, -1)
 	t.Logf("tail alone: %d iterations, Φ = %.12g; probe: %d iterations in all, last %v, Φ = %.12g", ref.Iters, phiRef, k.Iters, k.last, phi)
 	if k.using != pcTail || k.last[pcKronSum] != 61 {
 		t.Errorf("after the probe: using %d, last %v; want the tail solve and the Kronecker sum recorded at 61", k.using, k.last)
