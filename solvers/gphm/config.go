@@ -301,7 +301,8 @@ func (c Config) CheckData(ctx context.Context) error {
 // cross-covariances); in 2-D (Kronecker-CG path) 100 n×n arrays (grids,
 // per-axis factors, the conjugate-gradient vectors, the preconditioner's
 // set-up, 4p trend fields for p = 6 basis functions and the check grid's
-// work). The counts are the measured peaks of the live heap before the trend
+// work) and at most TailBlockPerNode more for the tail solve's dense block.
+// The counts are the measured peaks of the live heap before the trend
 // and the check grid (24 and 64), rounded up, plus those additions. Work: in 1-D about 30n³ flops
 // per L-BFGS evaluation (an eigendecomposition, products and a Cholesky
 // factorisation), 2 evaluations per iteration; in 2-D, per evaluation, up to
@@ -317,5 +318,7 @@ func (c Config) Estimate() (bytes int64, flops float64) {
 	if pde.Dims() == 1 {
 		return int64(8 * 30 * n * n), it * 2 * 30 * n * n * n
 	}
-	return int64(8 * 100 * n * n), it * 2 * 1000 * 16 * n * n * n
+	// About 100 grids of n² doubles, and the tail solve's dense block
+	// (TailBlockPerNode n² doubles at most).
+	return int64(8 * (100 + TailBlockPerNode) * n * n), it * 2 * 1000 * 16 * n * n * n
 }

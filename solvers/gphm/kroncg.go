@@ -184,8 +184,8 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 // build makes pc the preconditioner of the current factors (those of the
 // last setup) and returns the one it could build: the harmonic one needs the
 // Kronecker eigendecomposition (k.lam) and a positive definite boundary
-// system, its tail solve modes left to the prior and a dense block of at
-// most maxTailBlock unknowns; the Kronecker sum is always there.
+// system, its tail solve modes left to the prior and a dense block within
+// TailBlockPerNode; the Kronecker sum is always there.
 func (k *kronCG) build(pc int) int {
 	e := k.e
 	k.h, k.tail = nil, nil

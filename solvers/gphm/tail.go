@@ -3,7 +3,9 @@ package gphm
 import (
 	"math"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -52,14 +54,19 @@ type tailSolve struct {
 
 // Parameters of the tail solve: the tail starts tailMargin modes before the
 // first floored one (the transition modes: 376 → 60 iterations at 200² with
-// 10, 53 with 15, 301 with none), the rotated modes within jitterBand of the
-// jitter count as J, and a dense block larger than maxTailBlock unknowns is
-// not built (Cholesky of 6000 unknowns: ≈ 7e10 flops per evaluation).
+// 10, 53 with 15, 301 with none), and the rotated modes within jitterBand of
+// the jitter count as J.
 const (
-	tailMargin   = 10
-	jitterBand   = 1.1
-	maxTailBlock = 6000
+	tailMargin = 10
+	jitterBand = 1.1
 )
+
+// TailBlockPerNode bounds the dense block of the tail solve: d² ≤
+// TailBlockPerNode·n1·n2 unknowns² (d ≤ 8n on an n×n grid: 3200 at 400²,
+// where p2d1 needs 2976), so that its d² doubles stay within a fixed multiple
+// of the grid that Config.Estimate counts; a larger block is not built and
+// the harmonic preconditioner runs alone.
+const TailBlockPerNode = 64
 
 // newTailSolve builds T̃ for the factors of e, the axes of m and precisions
 // lt, with the tail of axis j starting at start[j] − tailMargin; nil when an
@@ -142,7 +149,7 @@ func newTailSolve(m *model, e *exactU, lt [2]float64, start [2]int) *tailSolve {
 		}
 	}
 	d := len(ts.idx)
-	if d == 0 || d > maxTailBlock {
+	if d == 0 || d*d > TailBlockPerNode*nn[0]*nn[1] {
 		return nil
 	}
 	// H′[(x,y),(x′,y′)] = δ + τ2 [δ_yy′ S2_y (L1S1L1)_xx′ + δ_xx′ S1_x (L2S2L2)_yy′
@@ -167,13 +174,12 @@ func newTailSolve(m *model, e *exactU, lt [2]float64, start [2]int) *tailSolve {
 			H.SetSym(i, k, v)
 		}
 	}
-	var ch mat.Cholesky
-	if !ch.Factorize(H) {
+	// Factored in place (one d×d array: 71 MB for p2d1's block).
+	raw := H.RawSymmetric()
+	if _, ok := lapack64.Potrf(raw); !ok {
 		return nil
 	}
-	var u mat.TriDense
-	ch.UTo(&u)
-	ts.u = u.RawTriangular()
+	ts.u = blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: d, Stride: raw.Stride, Data: raw.Data}
 	ts.ot = [2]mat.Matrix{ts.o[0].T(), ts.o[1].T()}
 	ts.zt, ts.zt2, ts.tmp = mat.NewDense(f1, f2, nil), mat.NewDense(f1, f2, nil), mat.NewDense(f1, f2, nil)
 	ts.rv, ts.xv = mat.NewVecDense(d, nil), mat.NewVecDense(d, nil)
