@@ -62,11 +62,13 @@ const (
 )
 
 // TailBlockPerNode bounds the dense block of the tail solve: d² ≤
-// TailBlockPerNode·n1·n2 unknowns² (d ≤ 8n on an n×n grid: 3200 at 400²,
-// where p2d1 needs 2976), so that its d² doubles stay within a fixed multiple
-// of the grid that Config.Estimate counts; a larger block is not built and
-// the harmonic preconditioner runs alone.
-const TailBlockPerNode = 64
+// TailBlockPerNode·n1·n2 unknowns² (d ≤ 10n on an n×n grid: 4000 at 400²,
+// where p2d1 needs 2976 at the initial kernel and more later; with d ≤ 8n
+// four of its 17 solves went without the tail solve, 271 s against 189 s),
+// so that its d² doubles stay within a fixed multiple of the grid that
+// Config.Estimate counts; a larger block is not built and the harmonic
+// preconditioner runs alone.
+const TailBlockPerNode = 100
 
 // newTailSolve builds T̃ for the factors of e, the axes of m and precisions
 // lt, with the tail of axis j starting at start[j] − tailMargin; nil when an
