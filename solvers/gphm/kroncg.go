@@ -285,7 +285,8 @@ func (k *kronCG) probeCap() (int, int) {
 	mine := pcCostOf(k.last, k.using)
 	best := -1
 	for i := range k.last {
-		if c := pcCostOf(k.last, i); i != k.using && c >= 0 && (best < 0 || c < pcCostOf(k.last, best)) {
+		// One that was not available or did not converge is no fallback.
+		if c := pcCostOf(k.last, i); i != k.using && c >= 0 && k.last[i] < kronMaxIter && (best < 0 || c < pcCostOf(k.last, best)) {
 			best = i
 		}
 	}
