@@ -5,6 +5,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -45,9 +46,8 @@ type harmonic struct {
 	// floored[j] is the first mode of axis j in a floored pair (n_j when
 	// none), before the tail rotation's own adjustments.
 	floored [2]int
-	ro      [2]*mat.Dense // work: the tail rows or columns being rotated
-	s       mat.Cholesky
-	su      blas64.Triangular // the upper triangular factor of s
+	ro      [2]*mat.Dense     // work: the tail rows or columns being rotated
+	su      blas64.Triangular // upper Cholesky factor of S (harmonicS)
 	// work
 	y, w, x     *mat.Dense
 	sv, sz      *mat.VecDense
@@ -56,9 +56,9 @@ type harmonic struct {
 }
 
 // newHarmonic builds the preconditioner for the factors of e and the axes
-// of m (whitened, with Lam), lam = Λ (c1 λ1_a + λ2_b), precisions lt. It
+// of m (whitened, with Lam: Λ = c1 λ1_a + λ2_b), precisions lt. It
 // returns nil when S is not positive definite.
-func newHarmonic(m *model, e *exactU, lam *mat.Dense, lt [2]float64) *harmonic {
+func newHarmonic(m *model, e *exactU, lt [2]float64) *harmonic {
 	n1, n2 := e.n1, e.n2
 	tau2 := math.Exp(lt[1])
 	beta := m.lambdaB * math.Exp(lt[0])
@@ -157,13 +157,10 @@ func newHarmonic(m *model, e *exactU, lam *mat.Dense, lt [2]float64) *harmonic {
 			h.li.Set(a, b, 1/l)
 		}
 	}
-	S := harmonicS(h, beta)
-	if !h.s.Factorize(S) {
+	var ok bool
+	if h.su, ok = cholUpper(harmonicS(h, beta)); !ok {
 		return nil
 	}
-	var u mat.TriDense
-	h.s.UTo(&u)
-	h.su = u.RawTriangular()
 	h.y, h.w, h.x = mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil)
 	h.sv, h.sz = mat.NewVecDense(h.nbd, nil), mat.NewVecDense(h.nbd, nil)
 	h.v1, h.v2, h.vw = make([]float64, n1), make([]float64, n2), make([]float64, max(n1, n2))
@@ -368,9 +365,19 @@ func (h *harmonic) rotate(z *mat.Dense, in bool) {
 	}
 }
 
+// cholUpper factors the symmetric positive definite a = UᵀU in place (its
+// storage becomes U) and returns U; false when a is not positive definite.
+func cholUpper(a *mat.SymDense) (blas64.Triangular, bool) {
+	raw := a.RawSymmetric()
+	if _, ok := lapack64.Potrf(raw); !ok {
+		return blas64.Triangular{}, false
+	}
+	return blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: raw.N, Stride: raw.Stride, Data: raw.Data}, true
+}
+
 // cholSolve overwrites x with A⁻¹x for A = UᵀU, U the upper triangular
-// Cholesky factor: two triangular solves, no allocation (Cholesky.SolveVecTo
-// allocates its workspace at every call).
+// Cholesky factor (cholUpper): two triangular solves, no allocation
+// (Cholesky.SolveVecTo allocates its workspace at every call).
 func cholSolve(u blas64.Triangular, x []float64) {
 	v := blas64.Vector{N: len(x), Inc: 1, Data: x}
 	blas64.Trsv(blas.Trans, u, v)

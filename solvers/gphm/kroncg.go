@@ -57,11 +57,11 @@ type kronCG struct {
 	h *harmonic
 	// tail, when set, is the second level of h (tail.go), applied in the
 	// balancing form with two more Hessian products (m, lt: those of the
-	// last setup; tw, thz, tz2: work grids).
-	tail         *tailSolve
-	m            *model
-	lt           [2]float64
-	tw, thz, tz2 *mat.Dense
+	// last setup; tw, thz: work grids).
+	tail    *tailSolve
+	m       *model
+	lt      [2]float64
+	tw, thz *mat.Dense
 	// Trend blocks (augment): M⁻¹ C_k, the Cholesky factor of the Schur
 	// complement (schur) or of H_ββ, and the β parts of the CG vectors.
 	mc                 []*mat.Dense
@@ -193,7 +193,7 @@ func (k *kronCG) build(pc int) int {
 	if k.lam == nil || pc == pcKronSum {
 		return k.using
 	}
-	if k.h = newHarmonic(k.m, e, k.lam, k.lt); k.h == nil {
+	if k.h = newHarmonic(k.m, e, k.lt); k.h == nil {
 		return k.using
 	}
 	k.using = pcHarmonic
@@ -203,7 +203,7 @@ func (k *kronCG) build(pc int) int {
 	if k.tail != nil {
 		k.using = pcTail
 		if k.tw == nil {
-			k.tw, k.thz, k.tz2 = mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil)
+			k.tw, k.thz = mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil)
 		}
 	}
 	return k.using
@@ -238,26 +238,14 @@ var pcCost = [3]int{pcTail: 2, pcHarmonic: 1, pcKronSum: 1}
 // solve's worth per probe.
 func (k *kronCG) pick() int {
 	last := k.last
-	cost := func(i int) int { return pcCostOf(last, i) }
-	best := -1
-	for i := range last {
-		if c := cost(i); c >= 0 && (best < 0 || c < cost(best)) {
-			best = i
-		}
-	}
-	if best >= 0 && k.picks > 0 && k.picks%pickEvery == 0 && cost(best) > pickProbe {
+	best := cheapest(last, func(int) bool { return true })
+	if best >= 0 && k.picks > 0 && k.picks%pickEvery == 0 && pcCostOf(last, best) > pickProbe {
 		// Forget the runner-up, so that it is tried again.
-		second := -1
-		for i := range last {
-			if c := cost(i); i != best && c >= 0 && (second < 0 || c < cost(second)) {
-				second = i
-			}
-		}
-		if second >= 0 {
+		if second := cheapest(last, func(i int) bool { return i != best }); second >= 0 {
 			last[second] = -1
 		}
 	}
-	if best < 0 || cost(best) > pickProbe {
+	if best < 0 || pcCostOf(last, best) > pickProbe {
 		for i := range last {
 			if last[i] < 0 {
 				return i
@@ -276,6 +264,18 @@ func pcCostOf(last [3]int, i int) int {
 	return last[i] * pcCost[i]
 }
 
+// cheapest returns the preconditioner of least known cost among those ok
+// admits, −1 when none has run.
+func cheapest(last [3]int, ok func(int) bool) int {
+	best := -1
+	for i := range last {
+		if c := pcCostOf(last, i); ok(i) && c >= 0 && (best < 0 || c < pcCostOf(last, best)) {
+			best = i
+		}
+	}
+	return best
+}
+
 // probeCap returns the most iterations a solve with the current
 // preconditioner may take before it costs what a solve with the best other
 // one did, and that one (−1 when the current one is the best known, or none
@@ -283,13 +283,8 @@ func pcCostOf(last [3]int, i int) int {
 // probe costs at most one solve's worth more than not probing.
 func (k *kronCG) probeCap() (int, int) {
 	mine := pcCostOf(k.last, k.using)
-	best := -1
-	for i := range k.last {
-		// One that was not available or did not converge is no fallback.
-		if c := pcCostOf(k.last, i); i != k.using && c >= 0 && k.last[i] < kronMaxIter && (best < 0 || c < pcCostOf(k.last, best)) {
-			best = i
-		}
-	}
+	// One that was not available or did not converge is no fallback.
+	best := cheapest(k.last, func(i int) bool { return i != k.using && k.last[i] < kronMaxIter })
 	if best < 0 || mine >= 0 && mine <= pcCostOf(k.last, best) {
 		return kronMaxIter, -1
 	}
@@ -351,21 +346,19 @@ func (k *kronCG) apply(m *model, v, out *mat.Dense, lt [2]float64) {
 	k.addBoundary(v, out, lb)
 }
 
-// precond sets out = M⁻¹ r: the harmonic preconditioner when there is one,
-// else the Kronecker-sum one.
+// precond sets out = M⁻¹ r: the harmonic preconditioner with its tail solve,
+// the harmonic one alone, or the Kronecker-sum one (k.using).
 func (k *kronCG) precond(r, out *mat.Dense) {
 	if k.tail != nil {
-		// out = T̃r + (I − T̃H) M_h⁻¹ (r − H T̃r).
+		// out = T̃r + (I − T̃H) w, w = M_h⁻¹ (r − H T̃r).
 		out.Zero()
-		k.tail.add(r, out)
+		k.tail.add(r, out, 1)
 		k.apply(k.m, out, k.thz, k.lt)
-		k.tw.Sub(r, k.thz)
-		k.h.apply(k.tw, k.tz2)
-		out.Add(out, k.tz2)
-		k.apply(k.m, k.tz2, k.thz, k.lt)
-		k.tw.Zero()
-		k.tail.add(k.thz, k.tw)
-		out.Sub(out, k.tw)
+		k.thz.Sub(r, k.thz)
+		k.h.apply(k.thz, k.tw)
+		out.Add(out, k.tw)
+		k.apply(k.m, k.tw, k.thz, k.lt)
+		k.tail.add(k.thz, out, -1)
 		return
 	}
 	if k.h != nil {

@@ -3,9 +3,7 @@ package gphm
 import (
 	"math"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -41,15 +39,15 @@ import (
 // 16.4 s → 5.1 s); the Allen–Cahn term is left out of T̃ (the balancing form
 // stays SPD).
 type tailSolve struct {
-	s      [2]int            // first tail mode per axis
-	o      [2]*mat.Dense     // rotations O_j (f_j × f_j)
-	ot     [2]mat.Matrix     // their transposes, boxed once
-	idx    [][2]int          // rotated pairs (x, y) solved densely
-	u      blas64.Triangular // upper Cholesky factor of their block
-	zt     *mat.Dense        // work: the tail block, rotated
-	zt2    *mat.Dense
-	tmp    *mat.Dense
-	rv, xv *mat.VecDense
+	s   [2]int            // first tail mode per axis
+	o   [2]*mat.Dense     // rotations O_j (f_j × f_j)
+	ot  [2]mat.Matrix     // their transposes, boxed once
+	idx [][2]int          // rotated pairs (x, y) solved densely
+	u   blas64.Triangular // upper Cholesky factor of their block
+	zt  *mat.Dense        // work: the tail block, rotated
+	zt2 *mat.Dense
+	tmp *mat.Dense
+	x   []float64 // work: the densely solved unknowns
 }
 
 // Parameters of the tail solve: the tail starts tailMargin modes before the
@@ -177,42 +175,38 @@ func newTailSolve(m *model, e *exactU, lt [2]float64, start [2]int) *tailSolve {
 		}
 	}
 	// Factored in place (one d×d array: 71 MB for p2d1's block).
-	raw := H.RawSymmetric()
-	if _, ok := lapack64.Potrf(raw); !ok {
+	var ok bool
+	if ts.u, ok = cholUpper(H); !ok {
 		return nil
 	}
-	ts.u = blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: d, Stride: raw.Stride, Data: raw.Data}
 	ts.ot = [2]mat.Matrix{ts.o[0].T(), ts.o[1].T()}
 	ts.zt, ts.zt2, ts.tmp = mat.NewDense(f1, f2, nil), mat.NewDense(f1, f2, nil), mat.NewDense(f1, f2, nil)
-	ts.rv, ts.xv = mat.NewVecDense(d, nil), mat.NewVecDense(d, nil)
+	ts.x = make([]float64, d)
 	return ts
 }
 
-// add sets z += T̃ r: the tail block of r rotated, solved (identity on J1×J2),
-// rotated back.
-func (ts *tailSolve) add(r, z *mat.Dense) {
+// add sets z += c T̃ r: the tail block of r rotated, solved (identity on
+// J1×J2), rotated back.
+func (ts *tailSolve) add(r, z *mat.Dense, c float64) {
 	s1, s2 := ts.s[0], ts.s[1]
 	for a := range ts.zt2.RawMatrix().Rows {
 		copy(ts.zt2.RawRowView(a), r.RawRowView(s1 + a)[s2:])
 	}
 	ts.tmp.Mul(ts.ot[0], ts.zt2)
 	ts.zt.Mul(ts.tmp, ts.o[1])
-	rv := ts.rv.RawVector().Data
 	for i, p := range ts.idx {
-		rv[i] = ts.zt.At(p[0], p[1])
+		ts.x[i] = ts.zt.At(p[0], p[1])
 	}
-	xv := ts.xv.RawVector().Data
-	copy(xv, rv)
-	cholSolve(ts.u, xv)
+	cholSolve(ts.u, ts.x)
 	for i, p := range ts.idx {
-		ts.zt.Set(p[0], p[1], xv[i])
+		ts.zt.Set(p[0], p[1], ts.x[i])
 	}
 	ts.tmp.Mul(ts.o[0], ts.zt)
 	ts.zt2.Mul(ts.tmp, ts.ot[1])
 	for a := range ts.zt2.RawMatrix().Rows {
 		row := z.RawRowView(s1 + a)[s2:]
 		for b, v := range ts.zt2.RawRowView(a) {
-			row[b] += v
+			row[b] += c * v
 		}
 	}
 }
