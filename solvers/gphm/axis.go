@@ -192,6 +192,24 @@ func (a *axis) whiten(eig bool) {
 	a.T, a.Om = T, Om
 }
 
+// tOmega returns a new matrix T Ω (whiten must have run): T with its columns
+// scaled by the eigenvalues when Ω is diagonal, else the product.
+func (a *axis) tOmega() *mat.Dense {
+	if a.W == nil {
+		var p mat.Dense
+		p.Mul(a.T, a.Om)
+		return &p
+	}
+	p := mat.DenseCopyOf(a.T)
+	for i := range a.n {
+		row := p.RawRowView(i)
+		for j, l := range a.Lam {
+			row[j] *= l
+		}
+	}
+	return p
+}
+
 // toWhite sets x (n rows) to T⁻¹x = Wᵀ R⁻ᵀ x, the whitened coordinates of grid
 // values x along this axis.
 func (a *axis) toWhite(x *mat.Dense) {

@@ -2,9 +2,9 @@ package gphm
 
 import (
 	"errors"
-	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -35,10 +35,16 @@ type exactU struct {
 	t2, p2    *mat.Dense // n2×n2 (1×1 identity and zero in 1-D)
 	// Factors of the Kronecker assembly: XᵀY products per axis and the boundary
 	// outer products Σ_{i ∈ ends} T[i,:]ᵀ T[i,:].
+	// In 1-D only bnd is set.
 	f1, f2 [6]*mat.Dense // [PᵀP, PᵀT, TᵀP, TᵀT, bnd, unused]
-	h      *mat.SymDense
-	scale  []float64
-	chol   mat.Cholesky
+	// y1 and yy are, in 1-D, the work matrices Y = P1 + diag(3U² − 1) T1
+	// and YᵀY of hessian1.
+	y1, yy *mat.Dense
+	// h holds H scaled to unit diagonal (upper triangle), then, once
+	// factorised, its upper Cholesky factor fac in place.
+	h     *mat.SymDense
+	scale []float64
+	fac   blas64.Triangular
 	// Work space.
 	u, r, w, gz, step, q *mat.Dense
 	hasH                 bool
@@ -68,27 +74,35 @@ func (e *exactU) prepare(m *model) { e.prepareFactors(m, true) }
 
 // prepareFactors is prepare; without the Kronecker factors of the dense
 // Hessian if dense is false.
+//
+// The axes are whitened with their eigendecomposition (Ω diagonal) in 1-D
+// too, where the Hessian is formed densely and any whitening T = Rᵀ Q (Q
+// orthogonal) gives the same Φ up to the rotation Z ↦ Qᵀ Z: with T = Rᵀ every
+// column of P mixes the directions the residual fixes with those only the
+// prior does, the identity of H is lost to rounding against τ2 PᵀP (diagonal
+// 1e12 to 1e16 on preset ac2), and the Cholesky factorisation fails.
 func (e *exactU) prepareFactors(m *model, dense bool) {
 	e.hasH = false
+	twoD := len(m.ax) == 2
 	a1 := m.ax[0]
 	a1.whiten(true)
 	e.t1 = a1.T
-	e.p1 = mat.NewDense(e.n1, e.n1, nil)
-	e.p1.Mul(a1.T, a1.Om)
+	e.p1 = a1.tOmega()
 	if m.c1 != 1 {
 		e.p1.Scale(m.c1, e.p1)
 	}
-	if len(m.ax) == 2 {
+	if twoD {
 		a2 := m.ax[1]
 		a2.whiten(true)
 		e.t2 = a2.T
-		e.p2 = mat.NewDense(e.n2, e.n2, nil)
-		e.p2.Mul(a2.T, a2.Om)
+		e.p2 = a2.tOmega()
 	} else {
 		e.t2 = mat.NewDense(1, 1, []float64{1})
 		e.p2 = mat.NewDense(1, 1, []float64{0})
 	}
-	factors := func(t, p *mat.Dense, ends bool) [6]*mat.Dense {
+	// factors returns PᵀP, PᵀT, TᵀP = (PᵀT)ᵀ, TᵀT and the outer products of
+	// the end rows of T.
+	factors := func(t, p *mat.Dense) [6]*mat.Dense {
 		n, _ := t.Dims()
 		var f [6]*mat.Dense
 		for k := range 5 {
@@ -96,22 +110,20 @@ func (e *exactU) prepareFactors(m *model, dense bool) {
 		}
 		f[0].Mul(p.T(), p)
 		f[1].Mul(p.T(), t)
-		f[2].Mul(t.T(), p)
+		f[2].Copy(f[1].T())
 		f[3].Mul(t.T(), t)
-		if ends {
-			for _, i := range []int{0, n - 1} {
-				row := t.RawRowView(i)
-				for a, x := range row {
-					for b, y := range row {
-						f[4].Set(a, b, f[4].At(a, b)+x*y)
-					}
+		for _, i := range []int{0, n - 1} {
+			row := t.RawRowView(i)
+			for a, x := range row {
+				for b, y := range row {
+					f[4].Set(a, b, f[4].At(a, b)+x*y)
 				}
 			}
 		}
 		return f
 	}
 	e.bt = nil
-	if len(m.ax) == 1 {
+	if !twoD {
 		// Rows of the mean map T̃ = T − ε T⁻ᵀ at the two ends (model.boundaryValue):
 		// the posterior mean at node i is T̃[i,:] Z.
 		for _, i := range []int{0, e.n1 - 1} {
@@ -125,19 +137,25 @@ func (e *exactU) prepareFactors(m *model, dense bool) {
 			e.bt = append(e.bt, row)
 		}
 	}
-	if dense {
-		e.f1 = factors(e.t1, e.p1, len(m.ax) == 2)
-		if len(m.ax) == 1 {
-			for _, row := range e.bt {
-				for a, x := range row {
-					for b, y := range row {
-						e.f1[4].Set(a, b, e.f1[4].At(a, b)+x*y)
-					}
-				}
+	if !dense {
+		return
+	}
+	if twoD {
+		e.f1 = factors(e.t1, e.p1)
+		e.f2 = factors(e.t2, e.p2)
+		return
+	}
+	// 1-D: only the boundary rows' outer products (hessian forms τ2 PᵀP).
+	bnd := mat.NewDense(e.n1, e.n1, nil)
+	for _, row := range e.bt {
+		for a, x := range row {
+			br := bnd.RawRowView(a)
+			for b, y := range row {
+				br[b] += x * y
 			}
 		}
-		e.f2 = factors(e.t2, e.p2, len(m.ax) == 2)
 	}
+	e.f1 = [6]*mat.Dense{4: bnd}
 }
 
 // fromU sets Z = T1⁻¹ U T2⁻ᵀ, the whitened coordinates of the grid values U
@@ -346,6 +364,10 @@ func (e *exactU) hessian(m *model, lt [2]float64) error {
 		e.h, e.scale = mat.NewSymDense(e.m, nil), make([]float64, e.m)
 	}
 	hr := e.h.RawSymmetric()
+	if len(m.ax) == 1 {
+		e.hessian1(m, tau2, lb)
+		return e.factorise()
+	}
 	// Linear part: τ2 (P1ᵀP1⊗T2ᵀT2 + P1ᵀT1⊗T2ᵀP2 + T1ᵀP1⊗P2ᵀT2 + T1ᵀT1⊗P2ᵀP2)
 	// + λ_b τ1 (Bnd1⊗T2ᵀT2 + T1ᵀT1⊗Bnd2) + I, with (X⊗Y)[(a,b),(c,d)] = X[a,c] Y[b,d].
 	var x [6]float64
@@ -378,6 +400,52 @@ func (e *exactU) hessian(m *model, lt [2]float64) error {
 	if !m.pde.Linear() {
 		e.addNonlinear(m, tau2)
 	}
+	return e.factorise()
+}
+
+// hessian1 writes the upper triangle of H in 1-D,
+//
+//	H = I + τ2 YᵀY + λ_b τ1 Σ_ends t̃ t̃ᵀ,   Y = P1 + diag(3U² − 1) T1,
+//
+// (Y = P1 for a linear operator): one product of 2n³ flops, where
+// the Kronecker assembly of the 2-D case would take 4n³ (and 4n³ more per
+// evaluation for its factors).
+func (e *exactU) hessian1(m *model, tau2, lb float64) {
+	n := e.n1
+	if e.y1 == nil {
+		e.y1 = mat.NewDense(n, n, nil)
+	}
+	e.y1.Copy(e.p1)
+	if !m.pde.Linear() {
+		for i := range n {
+			u := m.total(e.u, i, 0)
+			d := 3*u*u - 1
+			yr, tr := e.y1.RawRowView(i), e.t1.RawRowView(i)
+			for a, v := range tr {
+				yr[a] += d * v
+			}
+		}
+	}
+	// YᵀY as a general product: the engine's matrix product is many times
+	// faster than gonum's symmetric rank-k update at these sizes.
+	if e.yy == nil {
+		e.yy = mat.NewDense(n, n, nil)
+	}
+	e.yy.Mul(e.y1.T(), e.y1)
+	hr := e.h.RawSymmetric()
+	bnd, yy := e.f1[4].RawMatrix(), e.yy.RawMatrix()
+	for a := range n {
+		row, br, yr := hr.Data[a*hr.Stride:], bnd.Data[a*bnd.Stride:], yy.Data[a*yy.Stride:]
+		for c := a; c < n; c++ {
+			row[c] = tau2*yr[c] + lb*br[c]
+		}
+		row[a]++
+	}
+}
+
+// factorise scales H (upper triangle) to unit diagonal and factorises it.
+func (e *exactU) factorise() error {
+	hr := e.h.RawSymmetric()
 	for p := range e.m {
 		e.scale[p] = 1 / math.Sqrt(hr.Data[p*hr.Stride+p])
 	}
@@ -387,10 +455,11 @@ func (e *exactU) hessian(m *model, lt [2]float64) error {
 			row[q] *= e.scale[p] * e.scale[q]
 		}
 	}
-	if ok := e.chol.Factorize(e.h); !ok {
+	fac, ok := cholUpper(e.h)
+	if !ok {
 		return errors.New("normal matrix of the U solve is not positive definite")
 	}
-	e.hasH = true
+	e.fac, e.hasH = fac, true
 	return nil
 }
 
@@ -405,29 +474,6 @@ func (e *exactU) hessian(m *model, lt [2]float64) error {
 func (e *exactU) addNonlinear(m *model, tau2 float64) {
 	n1, n2 := e.n1, e.n2
 	hr := e.h.RawSymmetric()
-	ur := e.u.RawMatrix()
-	if n2 == 1 {
-		// 1-D: τ2 (Pᵀ X + Xᵀ P + Xᵀ X) with X = diag(d) T, by matrix products.
-		x := mat.NewDense(n1, n1, nil)
-		for i := range n1 {
-			u := ur.Data[i*ur.Stride]
-			d := 3*u*u - 1
-			xr, tr := x.RawRowView(i), e.t1.RawRowView(i)
-			for a, v := range tr {
-				xr[a] = d * v
-			}
-		}
-		var px, xx mat.Dense
-		px.Mul(e.p1.T(), x)
-		xx.Mul(x.T(), x)
-		for a := range n1 {
-			row := hr.Data[a*hr.Stride:]
-			for c := a; c < n1; c++ {
-				row[c] += tau2 * (px.At(a, c) + px.At(c, a) + xx.At(a, c))
-			}
-		}
-		return
-	}
 	W := mat.NewDense(n2, n2, nil)
 	S := mat.NewDense(n2, n2, nil)
 	dt := mat.NewDense(n2, n2, nil)
@@ -437,7 +483,7 @@ func (e *exactU) addNonlinear(m *model, tau2 float64) {
 	for i := range n1 {
 		// dt = diag(d_i) T2, d2t = diag(d_i²) T2.
 		for j := range n2 {
-			u := ur.Data[i*ur.Stride+j]
+			u := m.total(e.u, i, j)
 			d := 3*u*u - 1
 			for b := range n2 {
 				dt.Set(j, b, d*e.t2.At(j, b))
@@ -486,7 +532,6 @@ func (e *exactU) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 	best := e.value(m, Z, lt, e.gz)
 	prev := mat.NewDense(e.n1, e.n2, nil)
 	prevB := append([]float64(nil), e.beta...)
-	rhs := mat.NewVecDense(e.m, nil)
 	dz := mat.NewVecDense(e.m, nil)
 	p := len(e.beta)
 	if e.fixed {
@@ -497,21 +542,16 @@ func (e *exactU) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		X = append(X, mat.NewVecDense(e.m, nil))
 	}
 	// hinv sets dst = H⁻¹ src for a grid-shaped src, through the scaled factor.
-	hinv := func(dst *mat.VecDense, src *mat.Dense) error {
+	hinv := func(dst *mat.VecDense, src *mat.Dense) {
 		g := src.RawMatrix()
+		d := dst.RawVector().Data
 		for q := range e.m {
-			rhs.SetVec(q, g.Data[(q/e.n2)*g.Stride+q%e.n2]*e.scale[q])
+			d[q] = g.Data[(q/e.n2)*g.Stride+q%e.n2] * e.scale[q]
 		}
-		if err := e.chol.SolveVecTo(dst, rhs); err != nil {
-			var c mat.Condition
-			if !errors.As(err, &c) {
-				return fmt.Errorf("U solve: %w", err)
-			}
-		}
+		cholSolve(e.fac, d)
 		for q := range e.m {
-			dst.SetVec(q, dst.AtVec(q)*e.scale[q])
+			d[q] *= e.scale[q]
 		}
-		return nil
 	}
 	for step := range maxSteps {
 		if !e.hasH || !m.pde.Linear() {
@@ -519,18 +559,14 @@ func (e *exactU) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 				return 0, err
 			}
 		}
-		if err := hinv(dz, e.gz); err != nil {
-			return 0, err
-		}
+		hinv(dz, e.gz)
 		var db []float64
 		if p > 0 {
 			e.cross(m, lt)
 			S := mat.NewSymDense(p, nil)
 			rb := make([]float64, p)
 			for k := range p {
-				if err := hinv(X[k], e.cols[k]); err != nil {
-					return 0, err
-				}
+				hinv(X[k], e.cols[k])
 			}
 			for k := range p {
 				ck := mat.NewVecDense(e.m, e.cols[k].RawMatrix().Data)
