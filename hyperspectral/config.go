@@ -95,7 +95,7 @@ type Config struct {
 	Seed uint64 `json:"seed" min:"0" max:"9007199254740991" doc:"seed of VCA's random projections (init vca, fcls or vca_flat); the same seed gives the same endmembers"`
 	// Rows and Cols give the image shape, Rows·Cols = pixels; both 0 means a
 	// single column (Rows = pixels, Cols = 1).
-	Rows int `json:"rows" min:"0" max:"1048576" doc:"image rows, with rows·cols = pixels, for the abundance maps and the guidance map's neighbourhoods; 0 with cols = 0 takes the shape from the cube (rows,cols,bands layout, a scene file or an ENVI header), else a single column"`
+	Rows int `json:"rows" min:"0" max:"1048576" doc:"image rows, with rows·cols = pixels, the shape of the abundance maps and of the guidance map in the result (the unmixing itself treats pixels independently); 0 with cols = 0 takes the shape from the cube (rows,cols,bands layout, a scene file or an ENVI header), else a single column"`
 	Cols int `json:"cols" min:"0" max:"1048576" doc:"image columns (pixel n is at row n mod rows, column n div rows, MATLAB order); 0 together with rows = 0"`
 	// OutlierBands lists 0-based bands left out of the SAD metric (bands known
 	// to be corrupted). They are not removed from the unmixing.
