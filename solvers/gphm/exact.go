@@ -20,8 +20,9 @@ import (
 //
 //	H = I + τ2 JᵀJ + λ_b τ1 BᵀB,    J = P1⊗T2 + T1⊗P2 + diag(3U² − 1)(T1⊗T2),
 //
-// is assembled from n×n factors (O(M² n) for M = n1 n2 nodes), scaled to unit
-// diagonal and factorised by Cholesky (M³/3). In these coordinates the
+// is assembled from n×n factors (O(M² n) for M = n1 n2 nodes; in 1-D as one
+// product, hessian1), scaled to unit diagonal and factorised by Cholesky
+// (M³/3). In these coordinates the
 // directions the prior alone determines (where K is near its jitter) are
 // decoupled from the residual, and the scaled Hessian has a condition number
 // near cond(Tᵀ T) instead of the ≈ 1e20 of the same system written in U with
@@ -145,7 +146,7 @@ func (e *exactU) prepareFactors(m *model, dense bool) {
 		e.f2 = factors(e.t2, e.p2)
 		return
 	}
-	// 1-D: only the boundary rows' outer products (hessian forms τ2 PᵀP).
+	// 1-D: only the boundary rows' outer products (hessian1 forms τ2 YᵀY).
 	bnd := mat.NewDense(e.n1, e.n1, nil)
 	for _, row := range e.bt {
 		for a, x := range row {
