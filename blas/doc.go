@@ -4,15 +4,15 @@
 //   - Dgemm and Sgemm: C = α·op(A)·op(B) + β·C on row-major float64 and
 //     float32 matrices, called directly by nn's layers;
 //   - Float64 and Lapack: gonum's pure-Go BLAS and LAPACK with the matrix
-//     product, the triangular solve (Dtrsm) and the symmetric eigensolver
-//     (Dsyev) replaced by this engine. UseInGonum installs them for the whole
+//     product, the triangular solve and product (Dtrsm, Dtrmm) and the
+//     symmetric eigensolver (Dsyev) replaced by this engine. UseInGonum installs them for the whole
 //     program, so that every gonum mat.Dense product, Cholesky factorisation
 //     and mat.EigenSym (solvers/gphm, hyperspectral) uses them. A program
 //     calls it once at start-up (the daemon does); a library never does.
 //
 // Two implementations exist. When the program is built with cgo and the
 // shared library libopenblas.so.0 can be loaded at start-up, the calls go to
-// OpenBLAS's cblas_dgemm/cblas_sgemm/cblas_dtrsm and LAPACK dsyevd,
+// OpenBLAS's cblas_dgemm/cblas_sgemm/cblas_dtrsm/cblas_dtrmm and LAPACK dsyevd,
 // single-threaded per call (callers such as nn's data-parallel trainer run
 // several calls at once, one per core; Float64 splits a large product or
 // solve across the cores itself). Otherwise, or when built with the tag

@@ -39,15 +39,26 @@ func TestFloat64Dgemm(t *testing.T) {
 	var _ blas.Float64 = impl
 }
 
-// TestFloat64Dtrsm compares the triangular solve with gonum's on every
-// side, triangle, transpose and diagonal combination, at sizes that take the
-// engine path and are split across cores. The triangles have a dominant
-// diagonal (entries of A off it in [−1, 1]/k), so the solves are well
-// conditioned and the two answers agree to rounding: tolerance 1e-10.
-func TestFloat64Dtrsm(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 9))
+// TestFloat64Triangular compares the triangular solve and product with
+// gonum's on every side, triangle, transpose and diagonal combination, at
+// sizes that take the engine path and are split across cores. The triangles
+// have a dominant diagonal (entries of A off it in [−1, 1]/k), so the solves
+// are well conditioned and the two answers agree to rounding: tolerance
+// 1e-10.
+func TestFloat64Triangular(t *testing.T) {
 	var impl Float64
 	var ref gonum.Implementation
+	type op func(blas.Side, blas.Uplo, blas.Transpose, blas.Diag, int, int, float64, []float64, int, []float64, int)
+	for _, c := range []struct {
+		name      string
+		got, want op
+	}{{"Dtrsm", impl.Dtrsm, ref.Dtrsm}, {"Dtrmm", impl.Dtrmm, ref.Dtrmm}} {
+		t.Run(c.name, func(t *testing.T) { testTriangular(t, c.got, c.want) })
+	}
+}
+
+func testTriangular(t *testing.T, got, ref func(blas.Side, blas.Uplo, blas.Transpose, blas.Diag, int, int, float64, []float64, int, []float64, int)) {
+	r := rand.New(rand.NewPCG(7, 9))
 	for _, sz := range [][2]int{{150, 170}, {40, 9}} {
 		m, n := sz[0], sz[1]
 		for _, side := range []blas.Side{blas.Left, blas.Right} {
@@ -68,8 +79,8 @@ func TestFloat64Dtrsm(t *testing.T) {
 						}
 						b := randSlice(r, m*ldb)
 						want := append([]float64(nil), b...)
-						ref.Dtrsm(side, ul, tA, d, m, n, 0.8, a, lda, want, ldb)
-						impl.Dtrsm(side, ul, tA, d, m, n, 0.8, a, lda, b, ldb)
+						ref(side, ul, tA, d, m, n, 0.8, a, lda, want, ldb)
+						got(side, ul, tA, d, m, n, 0.8, a, lda, b, ldb)
 						for i := range b {
 							if math.Abs(b[i]-want[i]) > 1e-10 {
 								t.Fatalf("m=%d n=%d %c %c %c %c: element %d: got %v want %v", m, n, side, ul, tA, d, i, b[i], want[i])

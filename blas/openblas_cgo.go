@@ -23,6 +23,7 @@ static eddy_dgemm_fn eddy_dgemm_p;
 static eddy_sgemm_fn eddy_sgemm_p;
 static eddy_corename_fn eddy_corename_p;
 static eddy_dtrsm_fn eddy_dtrsm_p;
+static eddy_dtrsm_fn eddy_dtrmm_p; // cblas_dtrmm has cblas_dtrsm's signature
 static eddy_dsyevd_fn eddy_dsyevd_p;
 
 // eddy_openblas_load opens libopenblas.so.0 after choosing its kernel set.
@@ -49,6 +50,7 @@ static int eddy_openblas_load(void) {
 	eddy_sgemm_p = (eddy_sgemm_fn)dlsym(h, "cblas_sgemm");
 	eddy_corename_p = (eddy_corename_fn)dlsym(h, "openblas_get_corename");
 	eddy_dtrsm_p = (eddy_dtrsm_fn)dlsym(h, "cblas_dtrsm");
+	eddy_dtrmm_p = (eddy_dtrsm_fn)dlsym(h, "cblas_dtrmm");
 	eddy_dsyevd_p = (eddy_dsyevd_fn)dlsym(h, "dsyevd_");
 	eddy_threads_fn threads = (eddy_threads_fn)dlsym(h, "openblas_set_num_threads");
 	if (eddy_dgemm_p == NULL || eddy_sgemm_p == NULL) {
@@ -81,7 +83,17 @@ static void eddy_dtrsm(int side, int upper, int trans, int unit, int m, int n, d
 		m, n, alpha, a, lda, b, ldb);
 }
 
-static int eddy_have_lapack(void) { return eddy_dtrsm_p != NULL && eddy_dsyevd_p != NULL; }
+// eddy_dtrmm sets B = α op(A) B (side 0) or B = α B op(A) (side 1) in place,
+// row-major; upper, trans and unit are 0 or 1.
+static void eddy_dtrmm(int side, int upper, int trans, int unit, int m, int n, double alpha,
+	const double *a, int lda, double *b, int ldb) {
+	eddy_dtrmm_p(101, side ? 142 : 141, upper ? 121 : 122, trans ? 112 : 111, unit ? 132 : 131,
+		m, n, alpha, a, lda, b, ldb);
+}
+
+static int eddy_have_lapack(void) {
+	return eddy_dtrsm_p != NULL && eddy_dtrmm_p != NULL && eddy_dsyevd_p != NULL;
+}
 
 // eddy_dsyevd is LAPACK's divide-and-conquer symmetric eigensolver on a
 // column-major matrix; lwork = liwork = -1 queries the workspace sizes.
@@ -150,6 +162,12 @@ func cb(t bool) C.int { return cbool(t) }
 func openblasDtrsm(right, upper, trans, unit bool, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) {
 	checkInt32(m, n, 0, lda, ldb, 0)
 	C.eddy_dtrsm(cb(right), cb(upper), cb(trans), cb(unit), C.int(m), C.int(n), C.double(alpha),
+		(*C.double)(&a[0]), C.int(lda), (*C.double)(&b[0]), C.int(ldb))
+}
+
+func openblasDtrmm(right, upper, trans, unit bool, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) {
+	checkInt32(m, n, 0, lda, ldb, 0)
+	C.eddy_dtrmm(cb(right), cb(upper), cb(trans), cb(unit), C.int(m), C.int(n), C.double(alpha),
 		(*C.double)(&a[0]), C.int(lda), (*C.double)(&b[0]), C.int(ldb))
 }
 

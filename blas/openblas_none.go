@@ -20,6 +20,10 @@ func openblasDtrsm(right, upper, trans, unit bool, m, n int, alpha float64, a []
 	panic("blas: OpenBLAS is not available in this build")
 }
 
+func openblasDtrmm(right, upper, trans, unit bool, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) {
+	panic("blas: OpenBLAS is not available in this build")
+}
+
 func openblasDsyevd(vectors, upper bool, n int, a []float64, lda int, w []float64) bool {
 	panic("blas: OpenBLAS is not available in this build")
 }
