@@ -5,10 +5,11 @@
 //     float32 matrices, called directly by nn's layers;
 //   - Float64 and Lapack: gonum's pure-Go BLAS and LAPACK with the matrix
 //     product, the triangular solve and product (Dtrsm, Dtrmm) and the
-//     symmetric eigensolver (Dsyev) replaced by this engine. UseInGonum installs them for the whole
-//     program, so that every gonum mat.Dense product, Cholesky factorisation
-//     and mat.EigenSym (solvers/gphm, hyperspectral) uses them. A program
-//     calls it once at start-up (the daemon does); a library never does.
+//     symmetric eigensolver (Dsyev) replaced by this engine. UseInGonum
+//     installs them for the whole program, so that every gonum mat.Dense
+//     product, Cholesky factorisation and mat.EigenSym (solvers/gphm,
+//     hyperspectral) uses them. A program calls it once at start-up (the
+//     daemon does); a library never does.
 //
 // Two implementations exist. When the program is built with cgo and the
 // shared library libopenblas.so.0 can be loaded at start-up, the calls go to

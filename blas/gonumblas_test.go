@@ -48,16 +48,18 @@ func TestFloat64Dgemm(t *testing.T) {
 func TestFloat64Triangular(t *testing.T) {
 	var impl Float64
 	var ref gonum.Implementation
-	type op func(blas.Side, blas.Uplo, blas.Transpose, blas.Diag, int, int, float64, []float64, int, []float64, int)
 	for _, c := range []struct {
-		name      string
-		got, want op
+		name     string
+		got, ref triangularOp
 	}{{"Dtrsm", impl.Dtrsm, ref.Dtrsm}, {"Dtrmm", impl.Dtrmm, ref.Dtrmm}} {
-		t.Run(c.name, func(t *testing.T) { testTriangular(t, c.got, c.want) })
+		t.Run(c.name, func(t *testing.T) { testTriangular(t, c.got, c.ref) })
 	}
 }
 
-func testTriangular(t *testing.T, got, ref func(blas.Side, blas.Uplo, blas.Transpose, blas.Diag, int, int, float64, []float64, int, []float64, int)) {
+// triangularOp is the signature of Dtrsm and Dtrmm.
+type triangularOp func(blas.Side, blas.Uplo, blas.Transpose, blas.Diag, int, int, float64, []float64, int, []float64, int)
+
+func testTriangular(t *testing.T, got, ref triangularOp) {
 	r := rand.New(rand.NewPCG(7, 9))
 	for _, sz := range [][2]int{{150, 170}, {40, 9}} {
 		m, n := sz[0], sz[1]

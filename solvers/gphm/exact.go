@@ -114,12 +114,7 @@ func (e *exactU) prepareFactors(m *model, dense bool) {
 		f[2].Copy(f[1].T())
 		f[3].Mul(t.T(), t)
 		for _, i := range []int{0, n - 1} {
-			row := t.RawRowView(i)
-			for a, x := range row {
-				for b, y := range row {
-					f[4].Set(a, b, f[4].At(a, b)+x*y)
-				}
-			}
+			addOuter(f[4], t.RawRowView(i))
 		}
 		return f
 	}
@@ -149,14 +144,19 @@ func (e *exactU) prepareFactors(m *model, dense bool) {
 	// 1-D: only the boundary rows' outer products (hessian1 forms τ2 YᵀY).
 	bnd := mat.NewDense(e.n1, e.n1, nil)
 	for _, row := range e.bt {
-		for a, x := range row {
-			br := bnd.RawRowView(a)
-			for b, y := range row {
-				br[b] += x * y
-			}
-		}
+		addOuter(bnd, row)
 	}
 	e.f1 = [6]*mat.Dense{4: bnd}
+}
+
+// addOuter adds the outer product x xᵀ to the square matrix dst.
+func addOuter(dst *mat.Dense, x []float64) {
+	for a, xa := range x {
+		row := dst.RawRowView(a)
+		for b, xb := range x {
+			row[b] += xa * xb
+		}
+	}
 }
 
 // fromU sets Z = T1⁻¹ U T2⁻ᵀ, the whitened coordinates of the grid values U
@@ -364,11 +364,11 @@ func (e *exactU) hessian(m *model, lt [2]float64) error {
 	if e.h == nil {
 		e.h, e.scale = mat.NewSymDense(e.m, nil), make([]float64, e.m)
 	}
-	hr := e.h.RawSymmetric()
 	if len(m.ax) == 1 {
 		e.hessian1(m, tau2, lb)
 		return e.factorise()
 	}
+	hr := e.h.RawSymmetric()
 	// Linear part: τ2 (P1ᵀP1⊗T2ᵀT2 + P1ᵀT1⊗T2ᵀP2 + T1ᵀP1⊗P2ᵀT2 + T1ᵀT1⊗P2ᵀP2)
 	// + λ_b τ1 (Bnd1⊗T2ᵀT2 + T1ᵀT1⊗Bnd2) + I, with (X⊗Y)[(a,b),(c,d)] = X[a,c] Y[b,d].
 	var x [6]float64
