@@ -55,16 +55,26 @@ func TestExactHessian(t *testing.T) {
 	for _, tc := range []struct {
 		pde    PDE
 		n1, n2 int
+		trend  bool
 	}{
-		{Poisson1D, 9, 0}, {AllenCahn1D, 9, 0}, {Poisson2D, 5, 7}, {AllenCahn2D, 5, 7}, {Advection, 5, 7},
+		{Poisson1D, 9, 0, false}, {AllenCahn1D, 9, 0, false}, {Poisson2D, 5, 7, false}, {AllenCahn2D, 5, 7, false}, {Advection, 5, 7, false},
+		{AllenCahn1D, 9, 0, true}, {AllenCahn2D, 5, 7, true},
 	} {
-		t.Run(tc.pde.String(), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%v/trend=%v", tc.pde, tc.trend), func(t *testing.T) {
 			m, _, U := randomModel(t, tc.pde, StM, tc.n1, tc.n2, 3, 5)
 			n1, n2 := m.n1, m.n2
 			lt := [2]float64{0.4, 1.1}
 			tau1, tau2 := math.Exp(lt[0]), math.Exp(lt[1])
 			e := newExactU(n1, n2)
 			e.prepare(m)
+			if tc.trend {
+				// The Allen–Cahn term acts on the grid values with the trend.
+				m.tr = newTrend(m)
+				e.initTrend(m)
+				for k := range e.beta {
+					e.beta[k] = 0.3 * math.Sin(float64(3*k+1))
+				}
+			}
 			Z := mat.NewDense(n1, n2, nil)
 			e.fromU(m, U, Z)
 			e.value(m, Z, lt, e.gz) // sets e.u for the nonlinear terms
@@ -79,7 +89,7 @@ func TestExactHessian(t *testing.T) {
 				i, j := p/n2, p%n2
 				d := 0.0
 				if !tc.pde.Linear() {
-					u := e.u.At(i, j)
+					u := m.total(e.u, i, j)
 					d = 3*u*u - 1
 				}
 				for q := range M {
