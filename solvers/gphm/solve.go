@@ -160,24 +160,69 @@ const ConvergedTol = 1e-6
 // residual exceeds SwitchResidual1D (SwitchResidual2D in 2-D), and keeps the
 // run with the smallest check residual (Result.NuggetReason says which and
 // why).
-// A run whose check residual exceeds StallResidual is restarted once with the
-// other spectral-mixture kernel (gm ↔ stm; Result.Kernel, Result.Restarts).
+// A kernel whose first variant's check residual exceeds StallResidual
+// (StallResidual1D in 1-D), or that found another solution than the given
+// exact one, is restarted once with the other spectral-mixture kernel
+// (gm ↔ stm; Result.Kernel, Result.Restarts) before its other variants run;
+// they run only if the other kernel stalls too.
 func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	start := time.Now()
 	r, err := cfg.resolve()
 	if err != nil {
 		return nil, err
 	}
-	res, err := solveVariants(ctx, r, r.kernel, fn)
+	res, err := solveKernels(ctx, r, fn, solveOnce)
 	if err != nil {
 		return nil, err
 	}
+	res.Converged = res.Converged && res.CheckResidual <= ResidualTol && !res.OtherSolution
+	if res.OtherSolution {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the solution satisfies the equation (check residual %.2g) but differs from the given exact solution by %.2g (relative L2): the data admit another solution, and this run found it", res.CheckResidual, res.RelL2))
+	}
+	switch {
+	case res.UnstableModes > 0:
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the linearised equation at the solution has %d non-negative eigenvalue(s): the data may admit other solutions, and the residual cannot tell which one is wanted", res.UnstableModes))
+	case res.UnstableModes < 0:
+		res.Warnings = append(res.Warnings, "the uniqueness of the solution could not be established (3u² − 1 exceeds the least eigenvalue of the Laplacian somewhere): the data may admit other solutions")
+	}
+	if res.CheckResidual > ResidualTol {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the PDE residual between the nodes is %.2g of the source (tolerance %g): the solution is not accurate", res.CheckResidual, ResidualTol))
+	}
+	if res.StopReason == StopBudget {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the iteration budget (%d) ran out while the loss still changed by %.2g", res.Iterations, res.LossChange))
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// onceFunc runs one training path (solveOnce).
+type onceFunc func(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugget string, fn progress.Func) (*Result, error)
+
+// solveKernels runs the requested kernel's variants and, when it stalls, the
+// other kernel's (see Solve), each path by once, and returns the run chosen.
+func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceFunc) (*Result, error) {
 	stall := StallResidual
 	if r.pde.Dims() == 1 {
 		stall = StallResidual1D
 	}
+	stalled := func(x *Result) bool { return !(x.CheckResidual <= stall) || otherSolution(x) }
+	restart := r.kernel == GM || r.kernel == StM
+	// The requested kernel's first variant; its other variants only when it
+	// did not stall: a stalled kernel's other variants stalled too on every
+	// preset where it happened (p3 and ac1 with StM: 8.7e-5 to 2.1e-4, 50 to
+	// 70 s more), where the other kernel's first variant succeeds.
+	a := newVariants(r, r.kernel, once)
+	if err := a.run(ctx, 1, fn); err != nil {
+		return nil, err
+	}
+	if !restart || !stalled(a.best) {
+		if err := a.run(ctx, maxVariants, fn); err != nil {
+			return nil, err
+		}
+	}
+	res := a.result()
 	res.OtherSolution = otherSolution(res)
-	if (!(res.CheckResidual <= stall) || res.OtherSolution) && (r.kernel == GM || r.kernel == StM) {
+	if restart && stalled(res) {
 		other := GM
 		if r.kernel == GM {
 			other = StM
@@ -186,9 +231,18 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 		// variant that suited the stalled kernel need not suit it (p4 with
 		// StM settles on the relative nugget; GM restarted with it ended
 		// at 1.1e-5, GM choosing for itself at 1.4e-6).
-		alt, err := solveVariants(ctx, r, other, fn)
-		if err != nil {
+		b := newVariants(r, other, once)
+		if err := b.run(ctx, maxVariants, fn); err != nil {
 			return nil, err
+		}
+		alt := b.result()
+		if stalled(alt) && a.more() {
+			// Both stalled: the requested kernel's other variants too.
+			if err := a.run(ctx, maxVariants, fn); err != nil {
+				return nil, err
+			}
+			res = a.result()
+			res.OtherSolution = otherSolution(res)
 		}
 		alt.OtherSolution = otherSolution(alt)
 		alt.Restarts = 1
@@ -208,23 +262,6 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 			res.Warnings = alt.Warnings
 		}
 	}
-	res.Converged = res.Converged && res.CheckResidual <= ResidualTol && !res.OtherSolution
-	if res.OtherSolution {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the solution satisfies the equation (check residual %.2g) but differs from the given exact solution by %.2g (relative L2): the data admit another solution, and this run found it", res.CheckResidual, res.RelL2))
-	}
-	switch {
-	case res.UnstableModes > 0:
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the linearised equation at the solution has %d non-negative eigenvalue(s): the data may admit other solutions, and the residual cannot tell which one is wanted", res.UnstableModes))
-	case res.UnstableModes < 0:
-		res.Warnings = append(res.Warnings, "the uniqueness of the solution could not be established (3u² − 1 exceeds the least eigenvalue of the Laplacian somewhere): the data may admit other solutions")
-	}
-	if res.CheckResidual > ResidualTol {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the PDE residual between the nodes is %.2g of the source (tolerance %g): the solution is not accurate", res.CheckResidual, ResidualTol))
-	}
-	if res.StopReason == StopBudget {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the iteration budget (%d) ran out while the loss still changed by %.2g", res.Iterations, res.LossChange))
-	}
-	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
 
@@ -273,14 +310,27 @@ const (
 	StopBudget = "budget"
 )
 
-// solveVariants runs kernel with the requested trend and nugget or, under
-// auto, with up to three of their variants (see Solve), and returns the run
-// with the least check residual, its NuggetReason set.
-func solveVariants(ctx context.Context, r *resolved, kernel Kernel, fn progress.Func) (*Result, error) {
+// maxVariants is the most trend and nugget variants one kernel runs.
+const maxVariants = 3
+
+// variants runs one kernel with the requested trend and nugget or, under
+// auto, with up to maxVariants of their variants (see Solve), in order,
+// stopping at the first whose check residual is at most the switch
+// threshold, and keeps the run with the least check residual.
+type variants struct {
+	once   onceFunc
+	r      *resolved
+	kernel Kernel
+	list   [][2]string // trend, nugget
+	limit  float64
+	best   *Result
+	tried  []string
+}
+
+func newVariants(r *resolved, kernel Kernel, once onceFunc) *variants {
 	// Variants, in order: the requested trend and nugget or, under auto, the
 	// polynomial trend before none and the relative nugget before the
-	// absolute; at most three runs, stopping at the first whose check
-	// residual is at most the switch threshold.
+	// absolute.
 	trends, nuggets := []string{r.cfg.Trend}, []string{r.cfg.Nugget}
 	if r.cfg.Trend == TrendAuto {
 		// In 1-D the zero-mean GP goes first: with the boundary fitted on the
@@ -299,37 +349,56 @@ func solveVariants(ctx context.Context, r *resolved, kernel Kernel, fn progress.
 	if r.cfg.Nugget == NuggetAuto {
 		nuggets = []string{NuggetRelative, NuggetAbsolute}
 	}
-	limit := SwitchResidual1D
+	v := &variants{once: once, r: r, kernel: kernel, limit: SwitchResidual1D}
 	if r.pde.Dims() == 2 {
-		limit = SwitchResidual2D
+		v.limit = SwitchResidual2D
 	}
-	var res *Result
-	var tried []string
 	for _, nug := range nuggets {
 		for _, tr := range trends {
-			if len(tried) == 3 || res != nil && res.CheckResidual <= limit {
-				break
-			}
-			alt, err := solveOnce(ctx, r, kernel, tr, nug, fn)
-			if err != nil {
-				return nil, err
-			}
-			tried = append(tried, fmt.Sprintf("%s/%s %.2g", tr, nug, alt.CheckResidual))
-			if res == nil || alt.CheckResidual < res.CheckResidual {
-				res = alt
+			if len(v.list) < maxVariants {
+				v.list = append(v.list, [2]string{tr, nug})
 			}
 		}
 	}
+	return v
+}
+
+// more reports whether run would run another variant.
+func (v *variants) more() bool {
+	return len(v.tried) < len(v.list) && (v.best == nil || v.best.CheckResidual > v.limit)
+}
+
+// run runs variants while more do, up to upto of them in all.
+func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
+	for v.more() && len(v.tried) < upto {
+		tr, nug := v.list[len(v.tried)][0], v.list[len(v.tried)][1]
+		alt, err := v.once(ctx, v.r, v.kernel, tr, nug, fn)
+		if err != nil {
+			return err
+		}
+		v.tried = append(v.tried, fmt.Sprintf("%s/%s %.2g", tr, nug, alt.CheckResidual))
+		if v.best == nil || alt.CheckResidual < v.best.CheckResidual {
+			v.best = alt
+		}
+	}
+	return nil
+}
+
+// result returns the best run so far with its NuggetReason set.
+func (v *variants) result() *Result {
+	res := v.best
 	switch {
-	case len(tried) == 1 && len(trends)*len(nuggets) == 1:
+	case len(v.tried) == 1 && len(v.list) == 1:
 		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: requested", res.Trend, res.Nugget)
-	case len(tried) == 1:
-		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: its check residual %.2g is at most %g", res.Trend, res.Nugget, res.CheckResidual, limit)
+	case len(v.tried) == 1 && res.CheckResidual <= v.limit:
+		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: its check residual %.2g is at most %g", res.Trend, res.Nugget, res.CheckResidual, v.limit)
+	case len(v.tried) == 1:
+		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: the first variant (check residual %.2g); the kernel stalled, so the other kernel ran before its other variants", res.Trend, res.Nugget, res.CheckResidual)
 	default:
 		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: the least check residual of (trend/nugget residual) %s",
-			res.Trend, res.Nugget, strings.Join(tried, ", "))
+			res.Trend, res.Nugget, strings.Join(v.tried, ", "))
 	}
-	return res, nil
+	return res
 }
 
 // solveOnce runs one training path with the given kernel and nugget mode.

@@ -1,0 +1,67 @@
+package gphm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"eddy/progress"
+)
+
+// The order in which Solve runs kernels and their trend/nugget variants,
+// with each training path replaced by a scripted check residual (the paths
+// themselves are tested elsewhere): a kernel whose first variant stalls is
+// restarted with the other kernel before its own other variants, which run
+// only when the other kernel stalls too; a kernel that does not stall runs
+// its variants until one is at most the switch threshold.
+func TestKernelAndVariantOrder(t *testing.T) {
+	cfg := Config{PDE: "poisson1d", Exact: "sin(3*x)", XMax: 1, N: 20, Kernel: "stm", Components: 30, FreqScale: 2, LambdaB: 200}
+	r, err := cfg.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		residual map[string]float64 // kernel/trend/nugget → check residual; missing: 1
+		runs     []string
+		kernel   string
+		reason   string
+	}{
+		{"first variant succeeds", map[string]float64{"stm/none/relative": 1e-8},
+			[]string{"stm/none/relative"}, "stm", "at most"},
+		{"not stalled, next variants", map[string]float64{"stm/none/relative": 3e-6, "stm/polynomial/relative": 2e-6, "stm/none/absolute": 5e-7},
+			[]string{"stm/none/relative", "stm/polynomial/relative", "stm/none/absolute"}, "stm", "least check residual"},
+		{"stalled, other kernel first", map[string]float64{"stm/none/relative": 9e-5, "gm/none/relative": 3e-7},
+			[]string{"stm/none/relative", "gm/none/relative"}, "gm", "at most"},
+		{"both stalled", map[string]float64{"stm/none/relative": 9e-5, "stm/none/absolute": 2e-5, "gm/none/relative": 8e-5, "gm/polynomial/relative": 7e-5, "gm/none/absolute": 6e-5},
+			[]string{"stm/none/relative", "gm/none/relative", "gm/polynomial/relative", "gm/none/absolute", "stm/polynomial/relative", "stm/none/absolute"}, "stm", "least check residual"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var runs []string
+			once := func(_ context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
+				key := fmt.Sprintf("%s/%s/%s", k, tr, nug)
+				runs = append(runs, key)
+				rho, ok := tc.residual[key]
+				if !ok {
+					rho = 1
+				}
+				return &Result{Kernel: k.String(), Trend: tr, Nugget: nug, CheckResidual: rho}, nil
+			}
+			res, err := solveKernels(t.Context(), r, nil, once)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(runs, tc.runs) {
+				t.Errorf("runs %v, want %v", runs, tc.runs)
+			}
+			if res.Kernel != tc.kernel || !strings.Contains(res.NuggetReason, tc.reason) {
+				t.Errorf("kernel %s (%s), want %s and a reason with %q", res.Kernel, res.NuggetReason, tc.kernel, tc.reason)
+			}
+			if restarted := len(tc.runs) > 1 && strings.HasPrefix(tc.runs[1], "gm"); restarted != (res.Restarts == 1) {
+				t.Errorf("restarts %d, want restarted %v", res.Restarts, restarted)
+			}
+		})
+	}
+}
