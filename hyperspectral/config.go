@@ -51,6 +51,24 @@ const (
 // Inits lists every initialisation, in the order of the `init` enum.
 var Inits = []Init{InitVCA, InitFCLS, InitVCAFlat, InitUpload}
 
+// Guidance names how rrlbs sets its per-pixel sparsity weights h. The names
+// are API (the `guidance` param and metric).
+type Guidance string
+
+const (
+	// GuidanceAuto: the learned map, replaced by h ≡ 1 when the scene's
+	// misfit after GuidanceDecideAt iterations exceeds MisfitUniform times
+	// its noise (see Unmix). The default.
+	GuidanceAuto Guidance = "auto"
+	// GuidanceLearned: the guidance map learned with the abundances (the
+	// paper's h-step).
+	GuidanceLearned Guidance = "learned"
+	// GuidanceUniform: h ≡ 1, the same ℓp weight for every pixel.
+	GuidanceUniform Guidance = "uniform"
+	// GuidanceFixed (a result only): the map of Config.FixedGuidance.
+	GuidanceFixed Guidance = "fixed"
+)
+
 // Config holds the parameters of Unmix. JSON names are those of the `unmix`
 // job's params, and the tags declare each parameter's description, range and
 // allowed values (see package field): Validate enforces them and the job's
@@ -80,6 +98,10 @@ type Config struct {
 	// StopWindow iterations (see Unmix); 0 gives the paper's ℓ2,1 loss
 	// (default 2).
 	Huber float64 `json:"huber" min:"0" max:"1000" doc:"rrlbs only: the error of a channel (band) enters as its norm r when r exceeds τ = huber × (the median channel error, re-estimated every stop_window iterations) and as r²/(2τ) below it, so that bands fitted unusually well (dead or low-signal bands) are not weighted up without bound while bands fitted badly (outliers) still count only linearly; dimensionless; 0 gives the ℓ2,1 loss of the paper"`
+	// Guidance selects how rrlbs weights the sparsity of each pixel
+	// (default GuidanceAuto); Result.Guidance and Result.GuidanceReason say
+	// which was used and why.
+	Guidance Guidance `json:"guidance" enum:"auto|learned|uniform" doc:"rrlbs only: the per-pixel weight of the sparsity term. learned, the guidance map learned with the abundances (strong sparsity on nearly pure pixels, none on highly mixed ones; the paper); uniform, the same weight for every pixel; auto, the learned map unless, after 50 iterations, the median band's error exceeds 3 times its noise level (estimated from the data), when the linear mixing model does not explain the scene to its noise and a pixel's mixing level, on which the map is built, carries the model's error: then uniform. The metrics guidance, guidance_reason and misfit_ratio report the choice"`
 	// Iterations bounds the number of iterations (default 1000).
 	Iterations int `json:"iterations" min:"1" max:"100000" doc:"limit on the number of iterations of the iterative methods; a run that reaches it before the stop rule holds reports converged = false"`
 	// Tol and StopWindow make the stop rule (see Unmix): every StopWindow
@@ -119,6 +141,7 @@ func DefaultConfig() Config {
 		Tol:        1e-5,
 		StopWindow: 50,
 		Huber:      2,
+		Guidance:   GuidanceAuto,
 	}
 }
 
@@ -159,6 +182,9 @@ func (c *Config) Validate() error {
 	}
 	if !distinct(c.OutlierBands) {
 		errs.Add("/outlier_bands", "contains duplicates")
+	}
+	if c.Guidance != "" && c.Guidance != GuidanceAuto && c.Method != MethodRRLbS {
+		errs.Add("/guidance", "%q applies to method rrlbs only, got method %q", c.Guidance, c.Method)
 	}
 	if c.FixedGuidance != nil && c.Method != MethodRRLbS {
 		errs.Add("/method", "a fixed guidance map needs method rrlbs, got %q", c.Method)

@@ -25,7 +25,8 @@
 //   - rrlbs: robust representation and learning-based sparsity (Zhu et al.,
 //     arXiv 1409.0685): ℓ2,1 error over channels, so that outlier bands cannot
 //     dominate, plus a per-pixel ℓp sparsity term weighted by a learned guidance
-//     map h;
+//     map h (by default replaced by h ≡ 1 on scenes that the mixing model does
+//     not explain to their noise level: Config.Guidance);
 //   - l21nmf: ℓ2,1 error, no sparsity;
 //   - l12nmf: Frobenius error with ℓ1/2 sparsity (Qian et al., TGRS 2011);
 //   - nmf: Frobenius error (Lee–Seung);

@@ -77,6 +77,9 @@ type mmSolver struct {
 
 	beta float64 // β of the h-regulariser
 	tau  float64 // τ of the Huber loss; 0 for the plain ℓ2,1 loss
+	// ratio is the misfit ratio at which the automatic guidance chose
+	// (misfitRatio), NaN before.
+	ratio float64
 }
 
 // newMMSolver prepares the iterations from the scaled data y and the initial
@@ -107,6 +110,7 @@ func newMMSolver(y, m0, a0 *mat.Dense, opt mmOptions) *mmSolver {
 		cm:     make([]float64, k*k),
 		bblk:   make([]float64, k*blockPixels),
 		tmpN:   make([]float64, n),
+		ratio:  math.NaN(),
 	}
 	if s.sparse {
 		s.apm = make([]float64, k*n)
@@ -468,16 +472,36 @@ const discrepancyGamma = 4.5
 // pixel: a start that already fits to the noise level gets little sparsity,
 // and a hot band, whose large error the noise estimate explains, adds little.
 // γ is one constant for every scene.
-func discrepancyLambda(ys *mat.Dense, s *mmSolver) (float64, error) {
-	sigma, err := NoiseEstimate(ys)
-	if err != nil {
-		return 0, err
-	}
+func discrepancyLambda(sigma []float64, s *mmSolver) float64 {
 	s.reweight()
 	n := float64(s.n)
 	var excess float64
 	for i, r := range s.r {
 		excess += s.d[i] * max(0, r*r-n*sigma[i]*sigma[i])
 	}
-	return discrepancyGamma * excess / n, nil
+	return discrepancyGamma * excess / n
+}
+
+// misfitRatio returns the median over bands of r_l / (√N σ_l), the channel
+// error of the current (M, A) in units of the error that the band's noise
+// alone would leave: about 1 where the linear mixing model explains the data
+// to the noise level, several where model error (spectral variability,
+// nonlinear mixing, too few endmembers) dominates. The median ignores the
+// outlier bands.
+func (s *mmSolver) misfitRatio(sigma []float64) float64 {
+	ratio := make([]float64, s.l)
+	sn := math.Sqrt(float64(s.n))
+	for i, r := range s.r {
+		ratio[i] = r / (sn * sigma[i])
+	}
+	return median(ratio)
+}
+
+// useUniform replaces the learned guidance map by h ≡ 1 for the rest of the
+// run (the h-step stops, and F loses its β term).
+func (s *mmSolver) useUniform() {
+	s.opt.guidance = guidanceOnes
+	for i := range s.h {
+		s.h[i] = 1
+	}
 }

@@ -51,6 +51,7 @@ func (s *mmSolver) arrays(mPrev []float64) map[string][]float64 {
 func (s *mmSolver) state(mPrev []float64) map[string][]float64 {
 	a := s.arrays(mPrev)
 	a["beta"], a["tau"] = []float64{s.beta}, []float64{s.tau}
+	a["guidance"], a["misfit_ratio"] = []float64{float64(s.opt.guidance)}, []float64{s.ratio}
 	out := make(map[string][]float64, len(a))
 	for name, v := range a {
 		out[name] = slices.Clone(v)
@@ -73,6 +74,14 @@ func (s *mmSolver) restore(st map[string][]float64, mPrev []float64) error {
 			return fmt.Errorf("hyperspectral: saved state: %s missing", name)
 		}
 		*p = v[0]
+	}
+	// The automatic guidance's choice; absent from states saved before it
+	// existed, whose runs kept the learned map.
+	if v, ok := st["misfit_ratio"]; ok && len(v) == 1 {
+		s.ratio = v[0]
+	}
+	if v, ok := st["guidance"]; ok && len(v) == 1 && guidanceMode(v[0]) == guidanceOnes && s.opt.guidance == guidanceLearned {
+		s.opt.guidance = guidanceOnes
 	}
 	return nil
 }

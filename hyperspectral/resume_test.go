@@ -10,7 +10,9 @@ import (
 )
 
 // A run resumed from the state saved at iteration 37 ends bit-identical to
-// an uninterrupted one, for every iterative method.
+// an uninterrupted one, for every iterative method; for rrlbs also on a
+// scene where the automatic guidance switches to h ≡ 1 at iteration 50,
+// resumed from before and from after the switch.
 func TestResumeIsBitIdentical(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	m := mat.NewDense(30, 3, nil)
@@ -20,9 +22,22 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		}
 	}
 	y, _ := Synthetic(m, 10, 12, 0.2, 40, 5)
+	_, scaled := guidanceScenes()
+	type resumeCase struct {
+		method     Method
+		y          *mat.Dense
+		rows, cols int
+		at         int
+	}
+	var cases []resumeCase
 	for _, method := range []Method{MethodNMF, MethodL21NMF, MethodL12NMF, MethodRRLbS} {
+		cases = append(cases, resumeCase{method, y, 10, 12, 37})
+	}
+	cases = append(cases, resumeCase{MethodRRLbS, scaled, 20, 20, 37}, resumeCase{MethodRRLbS, scaled, 20, 20, 77})
+	for _, tc := range cases {
+		method, y, at := tc.method, tc.y, tc.at
 		cfg := DefaultConfig()
-		cfg.Method, cfg.Endmembers, cfg.Rows, cfg.Cols = method, 3, 10, 12
+		cfg.Method, cfg.Endmembers, cfg.Rows, cfg.Cols = method, 3, tc.rows, tc.cols
 		cfg.Iterations, cfg.Tol = 120, 0
 		whole, err := Unmix(context.Background(), y, cfg, nil)
 		if err != nil {
@@ -31,10 +46,10 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		var saved *IterState
 		it := 0
 		_, err = UnmixWith(context.Background(), y, cfg, nil, Options{
-			Due:  func() bool { it++; return it == 37 },
+			Due:  func() bool { it++; return it == at },
 			Save: func(s *IterState) error { saved = s; return nil },
 		})
-		if err != nil || saved == nil || saved.Iteration != 37 {
+		if err != nil || saved == nil || saved.Iteration != at {
 			t.Fatalf("%s: saved %+v, %v", method, saved, err)
 		}
 		resumed, err := UnmixWith(context.Background(), y, cfg, nil, Options{Resume: saved})
@@ -55,5 +70,13 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		same("abundances", whole.Abundances.RawMatrix().Data, resumed.Abundances.RawMatrix().Data)
 		same("objective", whole.ObjectiveHistory, resumed.ObjectiveHistory)
 		same("guidance", whole.GuidanceMap, resumed.GuidanceMap)
+		if whole.Guidance != resumed.Guidance || whole.GuidanceReason != resumed.GuidanceReason ||
+			math.Float64bits(whole.MisfitRatio) != math.Float64bits(resumed.MisfitRatio) {
+			t.Fatalf("%s from %d: resumed guidance %s (%s, %v), uninterrupted %s (%s, %v)", method, at,
+				resumed.Guidance, resumed.GuidanceReason, resumed.MisfitRatio, whole.Guidance, whole.GuidanceReason, whole.MisfitRatio)
+		}
+		if y == scaled && whole.Guidance != GuidanceUniform {
+			t.Fatalf("the scene with model error kept guidance %s (%s): the switch is not exercised", whole.Guidance, whole.GuidanceReason)
+		}
 	}
 }

@@ -261,6 +261,9 @@ func init() {
 			"iterations":       "int64: iterations run, the stop iteration (0 for vca_fcls)",
 			"lambda":           "float64: weight λ of the sparsity term used (0 for the methods without one)",
 			"lambda_rule":      "string: how λ was chosen: discrepancy (rrlbs without lambda: from the data, a fixed multiple of the start's per-pixel misfit in excess of the estimated noise), param (κ·λ_Q with the lambda param), qian_default (κ = 0.05 times Qian's sparseness estimate: l12nmf without lambda, or rrlbs on too few pixels for the noise estimate), or none",
+			"guidance":         "string: how rrlbs weighted each pixel's sparsity: learned (the guidance map learned with the abundances), uniform (the same weight for every pixel) or fixed (rrlbs only)",
+			"guidance_reason":  "string: why: requested, or the automatic rule's measurement (rrlbs only)",
+			"misfit_ratio":     "float64: with guidance auto, the median band's error over its estimated noise level where the rule chose (after 50 iterations); above 3 the mixing model does not explain the scene to its noise and the guidance is uniform (rrlbs only)",
 			"scale":            "float64: factor by which the cube was divided (its maximum)",
 			"mean_sad":         "float64: mean spectral angle to the true endmembers, in radians (with truth)",
 			"sad":              "float64 array: spectral angle per true endmember, in radians (with truth)",
@@ -495,6 +498,13 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	env.Metrics["lambda"] = res.Lambda
 	if res.LambdaRule != "" {
 		env.Metrics["lambda_rule"] = res.LambdaRule
+	}
+	if res.Guidance != "" {
+		env.Metrics["guidance"] = string(res.Guidance)
+		env.Metrics["guidance_reason"] = res.GuidanceReason
+	}
+	if !math.IsNaN(res.MisfitRatio) && res.Guidance != "" {
+		env.Metrics["misfit_ratio"] = res.MisfitRatio
 	}
 	env.Metrics["scale"] = res.Scale
 	if m := res.Metrics; m != nil {

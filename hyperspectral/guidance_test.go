@@ -1,0 +1,76 @@
+package hyperspectral
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"eddy/field"
+)
+
+// guidanceScenes returns a synthetic scene that the linear mixing model
+// explains to its noise (40 dB), and the same scene with every pixel scaled
+// by an illumination factor 1 + 0.15 N(0, 1), which it cannot explain.
+func guidanceScenes() (fits, scaled *mat.Dense) {
+	r := rand.New(rand.NewPCG(3, 4))
+	m := mat.NewDense(30, 3, nil)
+	for i := range 30 {
+		for j := range 3 {
+			m.Set(i, j, 0.1+r.Float64())
+		}
+	}
+	fits, _ = Synthetic(m, 20, 20, 0.3, 40, 5)
+	scaled = mat.DenseCopyOf(fits)
+	illuminate(scaled, 0.15, 7)
+	return fits, scaled
+}
+
+// rrlbs with guidance auto keeps the learned map on a scene the mixing model
+// explains to its noise (misfit ratio near 1) and takes h ≡ 1 where model
+// error dominates (ratio above MisfitUniform), and says so; learned and
+// uniform are honoured as requested, without a ratio.
+func TestGuidanceAuto(t *testing.T) {
+	fits, scaled := guidanceScenes()
+	run := func(y *mat.Dense, g Guidance) *Result {
+		cfg := DefaultConfig()
+		cfg.Endmembers, cfg.Rows, cfg.Cols = 3, 20, 20
+		cfg.Iterations, cfg.Tol, cfg.Guidance = 120, 0, g
+		res, err := Unmix(context.Background(), y, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	allOnes := func(h []float64) bool {
+		for _, v := range h {
+			if v != 1 {
+				return false
+			}
+		}
+		return true
+	}
+	if r := run(fits, GuidanceAuto); r.Guidance != GuidanceLearned || !(r.MisfitRatio > 0.5 && r.MisfitRatio < 2) || allOnes(r.GuidanceMap) {
+		t.Errorf("scene fitted to its noise: guidance %s (%s), misfit ratio %.3g; want learned, ratio near 1", r.Guidance, r.GuidanceReason, r.MisfitRatio)
+	}
+	r := run(scaled, GuidanceAuto)
+	if r.Guidance != GuidanceUniform || !(r.MisfitRatio > MisfitUniform) || !allOnes(r.GuidanceMap) {
+		t.Errorf("scene with model error: guidance %s (%s), misfit ratio %.3g; want uniform, ratio above %g, h ≡ 1", r.Guidance, r.GuidanceReason, r.MisfitRatio, MisfitUniform)
+	}
+	t.Logf("auto on the scene with model error: %s", r.GuidanceReason)
+	if r := run(scaled, GuidanceLearned); r.Guidance != GuidanceLearned || !math.IsNaN(r.MisfitRatio) || allOnes(r.GuidanceMap) {
+		t.Errorf("requested learned: guidance %s, ratio %v", r.Guidance, r.MisfitRatio)
+	}
+	if r := run(fits, GuidanceUniform); r.Guidance != GuidanceUniform || !math.IsNaN(r.MisfitRatio) || !allOnes(r.GuidanceMap) {
+		t.Errorf("requested uniform: guidance %s, ratio %v", r.Guidance, r.MisfitRatio)
+	}
+	cfg := DefaultConfig()
+	cfg.Endmembers, cfg.Method, cfg.Guidance = 3, MethodL12NMF, GuidanceLearned
+	var fe field.Errors
+	if err := cfg.Validate(); !errors.As(err, &fe) || fe[0].Path != "/guidance" {
+		t.Errorf("guidance learned with l12nmf: %v, want an error at /guidance", err)
+	}
+}
