@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -35,10 +36,11 @@ func guidanceScenes() (fits, scaled *mat.Dense) {
 // uniform are honoured as requested, without a ratio.
 func TestGuidanceAuto(t *testing.T) {
 	fits, scaled := guidanceScenes()
+	iters := 120
 	run := func(y *mat.Dense, g Guidance) *Result {
 		cfg := DefaultConfig()
 		cfg.Endmembers, cfg.Rows, cfg.Cols = 3, 20, 20
-		cfg.Iterations, cfg.Tol, cfg.Guidance = 120, 0, g
+		cfg.Iterations, cfg.Tol, cfg.Guidance = iters, 0, g
 		res, err := Unmix(context.Background(), y, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -66,6 +68,11 @@ func TestGuidanceAuto(t *testing.T) {
 	}
 	if r := run(fits, GuidanceUniform); r.Guidance != GuidanceUniform || !math.IsNaN(r.MisfitRatio) || !allOnes(r.GuidanceMap) {
 		t.Errorf("requested uniform: guidance %s, ratio %v", r.Guidance, r.MisfitRatio)
+	}
+	// A run shorter than GuidanceDecideAt keeps the learned map and says why.
+	iters = 30
+	if r := run(scaled, GuidanceAuto); r.Guidance != GuidanceLearned || !math.IsNaN(r.MisfitRatio) || !strings.Contains(r.GuidanceReason, "stopped before") {
+		t.Errorf("30 iterations: guidance %s (%s), ratio %v", r.Guidance, r.GuidanceReason, r.MisfitRatio)
 	}
 	cfg := DefaultConfig()
 	cfg.Endmembers, cfg.Method, cfg.Guidance = 3, MethodL12NMF, GuidanceLearned

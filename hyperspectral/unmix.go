@@ -394,7 +394,7 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	}
 	res.MisfitRatio = math.NaN()
 	if decide {
-		res.GuidanceReason = fmt.Sprintf("the run ended before iteration %d, where the choice is made", GuidanceDecideAt)
+		res.GuidanceReason = fmt.Sprintf("the run stopped before the choice, which is made after %d iterations in a run that goes on", GuidanceDecideAt)
 		if sigma == nil {
 			decide = false
 			res.GuidanceReason = "too few pixels for the noise estimate that the choice needs"
