@@ -74,6 +74,16 @@ func TestGuidanceAuto(t *testing.T) {
 	if r := run(scaled, GuidanceAuto); r.Guidance != GuidanceLearned || !math.IsNaN(r.MisfitRatio) || !strings.Contains(r.GuidanceReason, "stopped before") {
 		t.Errorf("30 iterations: guidance %s (%s), ratio %v", r.Guidance, r.GuidanceReason, r.MisfitRatio)
 	}
+	// Fewer pixels than bands: no noise estimate, so no choice, and the
+	// reason says so.
+	small := mat.DenseCopyOf(scaled.Slice(0, 30, 0, 25))
+	sc := DefaultConfig()
+	sc.Endmembers, sc.Iterations, sc.Tol = 3, 120, 0
+	if r, err := Unmix(context.Background(), small, sc, nil); err != nil {
+		t.Error(err)
+	} else if r.Guidance != GuidanceLearned || !strings.Contains(r.GuidanceReason, "too few pixels") {
+		t.Errorf("25 pixels, 30 bands: guidance %s (%s)", r.Guidance, r.GuidanceReason)
+	}
 	cfg := DefaultConfig()
 	cfg.Endmembers, cfg.Method, cfg.Guidance = 3, MethodL12NMF, GuidanceLearned
 	var fe field.Errors
