@@ -99,9 +99,9 @@ type Config struct {
 	// (default 2).
 	Huber float64 `json:"huber" min:"0" max:"1000" doc:"rrlbs only: the error of a channel (band) enters as its norm r when r exceeds τ = huber × (the median channel error, re-estimated every stop_window iterations) and as r²/(2τ) below it, so that bands fitted unusually well (dead or low-signal bands) are not weighted up without bound while bands fitted badly (outliers) still count only linearly; dimensionless; 0 gives the ℓ2,1 loss of the paper"`
 	// Guidance selects how rrlbs weights the sparsity of each pixel
-	// (default GuidanceAuto); Result.Guidance and Result.GuidanceReason say
+	// (default GuidanceAuto, also when empty); Result.Guidance and Result.GuidanceReason say
 	// which was used and why.
-	Guidance Guidance `json:"guidance" enum:"auto|learned|uniform" doc:"rrlbs only: the per-pixel weight of the sparsity term. learned, the guidance map learned with the abundances (strong sparsity on nearly pure pixels, none on highly mixed ones; the paper); uniform, the same weight for every pixel; auto, the learned map unless, after 50 iterations, the median band's error exceeds 3 times its noise level (estimated from the data), when the linear mixing model does not explain the scene to its noise and a pixel's mixing level, on which the map is built, carries the model's error: then uniform. The metrics guidance, guidance_reason and misfit_ratio report the choice"`
+	Guidance Guidance `json:"guidance,omitempty" enum:"auto|learned|uniform" doc:"rrlbs only: the per-pixel weight of the sparsity term. learned, the guidance map learned with the abundances (strong sparsity on nearly pure pixels, none on highly mixed ones; the paper); uniform, the same weight for every pixel; auto (or omitted), the learned map unless, at the first stop_window boundary from iteration 50 on, the median band's error exceeds 3 times its noise level (estimated from the data), when the linear mixing model does not explain the scene to its noise and a pixel's mixing level, on which the map is built, carries the model's error: then uniform for the rest of the run. The metrics guidance, guidance_reason and misfit_ratio report the choice"`
 	// Iterations bounds the number of iterations (default 1000).
 	Iterations int `json:"iterations" min:"1" max:"100000" doc:"limit on the number of iterations of the iterative methods; a run that reaches it before the stop rule holds reports converged = false"`
 	// Tol and StopWindow make the stop rule (see Unmix): every StopWindow
@@ -185,6 +185,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Guidance != "" && c.Guidance != GuidanceAuto && c.Method != MethodRRLbS {
 		errs.Add("/guidance", "%q applies to method rrlbs only, got method %q", c.Guidance, c.Method)
+	}
+	if c.FixedGuidance != nil && c.Guidance != "" && c.Guidance != GuidanceAuto {
+		errs.Add("/guidance", "%q, but a fixed guidance map is given", c.Guidance)
 	}
 	if c.FixedGuidance != nil && c.Method != MethodRRLbS {
 		errs.Add("/method", "a fixed guidance map needs method rrlbs, got %q", c.Method)

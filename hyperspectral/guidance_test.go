@@ -69,10 +69,18 @@ func TestGuidanceAuto(t *testing.T) {
 	if r := run(fits, GuidanceUniform); r.Guidance != GuidanceUniform || !math.IsNaN(r.MisfitRatio) || !allOnes(r.GuidanceMap) {
 		t.Errorf("requested uniform: guidance %s, ratio %v", r.Guidance, r.MisfitRatio)
 	}
-	// A run shorter than GuidanceDecideAt keeps the learned map and says why.
-	iters = 30
-	if r := run(scaled, GuidanceAuto); r.Guidance != GuidanceLearned || !math.IsNaN(r.MisfitRatio) || !strings.Contains(r.GuidanceReason, "stopped before") {
-		t.Errorf("30 iterations: guidance %s (%s), ratio %v", r.Guidance, r.GuidanceReason, r.MisfitRatio)
+	// A run shorter than GuidanceDecideAt, or one whose decision point is
+	// its last iteration, keeps the learned map and says why.
+	for _, iters = range []int{30, GuidanceDecideAt} {
+		if r := run(scaled, GuidanceAuto); r.Guidance != GuidanceLearned || !math.IsNaN(r.MisfitRatio) || !strings.Contains(r.GuidanceReason, "stopped before") || allOnes(r.GuidanceMap) {
+			t.Errorf("%d iterations: guidance %s (%s), ratio %v", iters, r.Guidance, r.GuidanceReason, r.MisfitRatio)
+		}
+	}
+	// Without a sparsity term the guidance has no effect, and says so.
+	nc := DefaultConfig()
+	nc.Endmembers, nc.Iterations, nc.Lambda = 3, 60, Kappa(0)
+	if r, err := Unmix(context.Background(), scaled, nc, nil); err != nil || !strings.Contains(r.GuidanceReason, "no sparsity term") {
+		t.Errorf("lambda 0: %v, %+v", err, r)
 	}
 	// Fewer pixels than bands: no noise estimate, so no choice, and the
 	// reason says so.
@@ -81,7 +89,7 @@ func TestGuidanceAuto(t *testing.T) {
 	sc.Endmembers, sc.Iterations, sc.Tol = 3, 120, 0
 	if r, err := Unmix(context.Background(), small, sc, nil); err != nil {
 		t.Error(err)
-	} else if r.Guidance != GuidanceLearned || !strings.Contains(r.GuidanceReason, "too few pixels") {
+	} else if r.Guidance != GuidanceLearned || !strings.Contains(r.GuidanceReason, "noise estimate") {
 		t.Errorf("25 pixels, 30 bands: guidance %s (%s)", r.Guidance, r.GuidanceReason)
 	}
 	cfg := DefaultConfig()
@@ -89,5 +97,48 @@ func TestGuidanceAuto(t *testing.T) {
 	var fe field.Errors
 	if err := cfg.Validate(); !errors.As(err, &fe) || fe[0].Path != "/guidance" {
 		t.Errorf("guidance learned with l12nmf: %v, want an error at /guidance", err)
+	}
+	cfg = DefaultConfig()
+	cfg.Endmembers, cfg.Guidance, cfg.FixedGuidance = 3, GuidanceUniform, make([]float64, 400)
+	if err := cfg.Validate(); !errors.As(err, &fe) || fe[0].Path != "/guidance" {
+		t.Errorf("guidance uniform with a fixed map: %v, want an error at /guidance", err)
+	}
+	cfg = DefaultConfig()
+	cfg.Endmembers, cfg.Guidance = 3, ""
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("empty guidance (auto): %v", err)
+	}
+}
+
+// A state saved before the automatic guidance existed (no guidance in it)
+// resumes with the learned map, as the run that saved it had.
+func TestGuidanceLegacyResume(t *testing.T) {
+	_, scaled := guidanceScenes()
+	cfg := DefaultConfig()
+	cfg.Endmembers, cfg.Rows, cfg.Cols, cfg.Iterations, cfg.Tol = 3, 20, 20, 120, 0
+	cfg.Guidance = GuidanceLearned
+	var saved *IterState
+	it := 0
+	whole, err := UnmixWith(context.Background(), scaled, cfg, nil, Options{
+		Due:  func() bool { it++; return it == 37 },
+		Save: func(s *IterState) error { saved = s; return nil },
+	})
+	if err != nil || saved == nil {
+		t.Fatal(err)
+	}
+	delete(saved.Arrays, "guidance")
+	delete(saved.Arrays, "misfit_ratio")
+	cfg.Guidance = GuidanceAuto
+	resumed, err := UnmixWith(context.Background(), scaled, cfg, nil, Options{Resume: saved})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.Guidance != GuidanceLearned || !strings.Contains(resumed.GuidanceReason, "saved before") {
+		t.Errorf("legacy state: guidance %s (%s), want learned", resumed.Guidance, resumed.GuidanceReason)
+	}
+	for i, v := range whole.GuidanceMap {
+		if math.Float64bits(v) != math.Float64bits(resumed.GuidanceMap[i]) {
+			t.Fatalf("legacy state: guidance map differs at %d from the learned run's", i)
+		}
 	}
 }

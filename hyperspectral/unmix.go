@@ -74,8 +74,8 @@ type Result struct {
 }
 
 // The automatic guidance (Config.Guidance auto; see Unmix): at the first
-// window boundary at or after GuidanceDecideAt iterations, rrlbs replaces
-// its learned map by h ≡ 1 when the median band's error exceeds
+// window boundary at or after GuidanceDecideAt iterations (before the last
+// iteration), rrlbs replaces its learned map by h ≡ 1 when the median band's error exceeds
 // MisfitUniform times the band's noise level. On the benchmark scenes the
 // ratio is bimodal from iteration 50 on: 1.0–1.7 on the synthetic scenes,
 // 7.9–33 on Jasper Ridge and Samson.
@@ -388,17 +388,21 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	// The bands' noise levels, for the discrepancy rule and the automatic
 	// guidance; nil when the cube has too few pixels for the estimate.
 	var sigma []float64
+	var noiseErr error
 	decide := opt.guidance == guidanceLearned && cfg.Guidance != GuidanceLearned && s.sparse
 	if auto || decide {
-		sigma, _ = NoiseEstimate(ys)
+		sigma, noiseErr = NoiseEstimate(ys)
 	}
 	res.MisfitRatio = math.NaN()
 	if decide {
-		res.GuidanceReason = fmt.Sprintf("the run stopped before the choice, which is made after %d iterations in a run that goes on", GuidanceDecideAt)
-		if sigma == nil {
+		res.GuidanceReason = fmt.Sprintf("the run stopped before the choice, which is made at the first stop-window boundary from iteration %d on, before the last iteration", GuidanceDecideAt)
+		if noiseErr != nil {
 			decide = false
-			res.GuidanceReason = "too few pixels for the noise estimate that the choice needs"
+			res.GuidanceReason = fmt.Sprintf("no choice without the noise estimate (%v)", noiseErr)
 		}
+	}
+	if cfg.Method == MethodRRLbS && !s.sparse {
+		res.GuidanceReason = "no sparsity term (lambda 0): the guidance has no effect"
 	}
 	if auto {
 		var lambda float64
@@ -429,6 +433,12 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 		}
 		hist = append(hist[:0], r.History...)
 		first = r.Iteration + 1
+		if _, ok := r.Arrays["guidance"]; decide && !ok {
+			// Saved before the automatic guidance existed: that run kept
+			// the learned map, and so does its continuation.
+			decide = false
+			res.GuidanceReason = "resumed from a state saved before the automatic guidance: the learned map is kept"
+		}
 		if decide && !math.IsNaN(s.ratio) {
 			// The choice was made before the save.
 			decide = false
@@ -456,7 +466,7 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 			}
 			copy(mPrev, s.m)
 			changed := false
-			if !res.Converged && decide && t >= GuidanceDecideAt {
+			if !res.Converged && decide && t >= GuidanceDecideAt && t < cfg.Iterations {
 				decide = false
 				s.ratio = s.misfitRatio(sigma)
 				if s.ratio > MisfitUniform {

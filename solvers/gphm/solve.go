@@ -231,6 +231,11 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		// variant that suited the stalled kernel need not suit it (p4 with
 		// StM settles on the relative nugget; GM restarted with it ended
 		// at 1.1e-5, GM choosing for itself at 1.4e-6).
+		// Why the requested kernel gave way, as of its stalled run.
+		why := fmt.Sprintf("stalled at check residual %.2g", res.CheckResidual)
+		if res.OtherSolution {
+			why = fmt.Sprintf("found another solution of the equation (check residual %.2g, %.2g from the exact solution)", res.CheckResidual, res.RelL2)
+		}
 		b := newVariants(r, other, once)
 		if err := b.run(ctx, maxVariants, fn); err != nil {
 			return nil, err
@@ -245,22 +250,18 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			res.OtherSolution = otherSolution(res)
 		}
 		alt.OtherSolution = otherSolution(alt)
-		alt.Restarts = 1
-		why := fmt.Sprintf("stalled at check residual %.2g", res.CheckResidual)
-		if res.OtherSolution {
-			why = fmt.Sprintf("found another solution of the equation (check residual %.2g, %.2g from the exact solution)", res.CheckResidual, res.RelL2)
-		}
-		alt.Warnings = append(alt.Warnings, fmt.Sprintf("the %s kernel %s; restarted with %s, which reached check residual %.2g",
-			r.kernel, why, other, alt.CheckResidual))
+		restarted := fmt.Sprintf("the %s kernel %s; restarted with %s, which reached check residual %.2g",
+			r.kernel, why, other, alt.CheckResidual)
 		// The exact solution, when given, names the solution wanted: a run
 		// that found it beats one that found another; otherwise the smaller
-		// check residual wins.
+		// check residual wins. The winner keeps its own warnings.
 		if res.OtherSolution && !alt.OtherSolution || res.OtherSolution == alt.OtherSolution && alt.CheckResidual < res.CheckResidual {
 			res = alt
 		} else {
-			res.Restarts = 1
-			res.Warnings = alt.Warnings
+			restarted += fmt.Sprintf("; its own other variants then reached %.2g and were kept", res.CheckResidual)
 		}
+		res.Restarts = 1
+		res.Warnings = append(res.Warnings, restarted)
 	}
 	return res, nil
 }
@@ -392,8 +393,6 @@ func (v *variants) result() *Result {
 		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: requested", res.Trend, res.Nugget)
 	case len(v.tried) == 1 && res.CheckResidual <= v.limit:
 		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: its check residual %.2g is at most %g", res.Trend, res.Nugget, res.CheckResidual, v.limit)
-	case len(v.tried) == 1:
-		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: the first variant (check residual %.2g); the kernel stalled, so the other kernel ran before its other variants", res.Trend, res.Nugget, res.CheckResidual)
 	default:
 		res.NuggetReason = fmt.Sprintf("trend %s, nugget %s: the least check residual of (trend/nugget residual) %s",
 			res.Trend, res.Nugget, strings.Join(v.tried, ", "))

@@ -59,8 +59,16 @@ func TestKernelAndVariantOrder(t *testing.T) {
 			if res.Kernel != tc.kernel || !strings.Contains(res.NuggetReason, tc.reason) {
 				t.Errorf("kernel %s (%s), want %s and a reason with %q", res.Kernel, res.NuggetReason, tc.kernel, tc.reason)
 			}
-			if restarted := len(tc.runs) > 1 && strings.HasPrefix(tc.runs[1], "gm"); restarted != (res.Restarts == 1) {
+			restarted := len(tc.runs) > 1 && strings.HasPrefix(tc.runs[1], "gm")
+			if restarted != (res.Restarts == 1) {
 				t.Errorf("restarts %d, want restarted %v", res.Restarts, restarted)
+			}
+			// The restart warning quotes the first variant's residual, and
+			// says when the requested kernel's later variants won.
+			warned := strings.Join(res.Warnings, "; ")
+			if restarted && (!strings.Contains(warned, "stalled at check residual 9e-05; restarted with gm") ||
+				strings.Contains(warned, "were kept") != (res.Kernel == "stm")) {
+				t.Errorf("warnings %q", res.Warnings)
 			}
 		})
 	}
