@@ -69,6 +69,21 @@ const (
 	GuidanceFixed Guidance = "fixed"
 )
 
+// Loss names the channel loss ρ of rrlbs. The names are API (the `loss`
+// param and metric).
+type Loss string
+
+const (
+	// LossAuto: LossHuber, or LossL21 when the channel errors at the start
+	// spread little (see Unmix). The default.
+	LossAuto Loss = "auto"
+	// LossHuber: the Huber form of the ℓ2,1 loss, threshold τ = Config.Huber
+	// × the median channel error.
+	LossHuber Loss = "huber"
+	// LossL21: the paper's ℓ2,1 loss.
+	LossL21 Loss = "l21"
+)
+
 // Config holds the parameters of Unmix. JSON names are those of the `unmix`
 // job's params, and the tags declare each parameter's description, range and
 // allowed values (see package field): Validate enforces them and the job's
@@ -98,6 +113,9 @@ type Config struct {
 	// StopWindow iterations (see Unmix); 0 gives the paper's ℓ2,1 loss
 	// (default 2).
 	Huber float64 `json:"huber" min:"0" max:"1000" doc:"rrlbs only: the error of a channel (band) enters as its norm r when r exceeds τ = huber × (the median channel error, re-estimated every stop_window iterations) and as r²/(2τ) below it, so that bands fitted unusually well (dead or low-signal bands) are not weighted up without bound while bands fitted badly (outliers) still count only linearly; dimensionless; 0 gives the ℓ2,1 loss of the paper"`
+	// Loss selects rrlbs's channel loss (default LossAuto, also when
+	// empty); Result.Loss and Result.LossReason say which was used and why.
+	Loss Loss `json:"loss,omitempty" enum:"auto|huber|l21" doc:"rrlbs only: the loss of a channel's (band's) error. l21, its norm r (the paper's ℓ2,1 loss: each band weighted by the inverse of its error, so bands with outliers count little); huber, the Huber form that huber sets (the norm above τ, r²/(2τ) below), so that bands fitted unusually well are not weighted up without bound; auto (or omitted), huber when at the start (the initial endmembers and their FCLS abundances) the channel errors, each in units of its band's noise level estimated from the data, spread widely — the lower quartile below 0.55 of the median —, else l21, where the Huber form would only turn the bulk of the bands into a least-squares fit. The metrics loss, loss_reason and error_spread report the choice"`
 	// Guidance selects how rrlbs weights the sparsity of each pixel
 	// (default GuidanceAuto, also when empty); Result.Guidance and Result.GuidanceReason say
 	// which was used and why.
@@ -142,6 +160,7 @@ func DefaultConfig() Config {
 		StopWindow: 50,
 		Huber:      2,
 		Guidance:   GuidanceAuto,
+		Loss:       LossAuto,
 	}
 }
 
@@ -185,6 +204,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Guidance != "" && c.Guidance != GuidanceAuto && c.Method != MethodRRLbS {
 		errs.Add("/guidance", "%q applies to method rrlbs only, got method %q", c.Guidance, c.Method)
+	}
+	if c.Loss != "" && c.Loss != LossAuto && c.Method != MethodRRLbS {
+		errs.Add("/loss", "%q applies to method rrlbs only, got method %q", c.Loss, c.Method)
+	}
+	if c.Loss == LossHuber && c.Huber == 0 {
+		errs.Add("/huber", "0 gives the ℓ2,1 loss, but loss is \"huber\"; give huber > 0 or loss \"l21\"")
 	}
 	if c.FixedGuidance != nil && c.Guidance != "" && c.Guidance != GuidanceAuto {
 		errs.Add("/guidance", "%q, but a fixed guidance map is given", c.Guidance)

@@ -26,7 +26,9 @@
 //     arXiv 1409.0685): ℓ2,1 error over channels, so that outlier bands cannot
 //     dominate, plus a per-pixel ℓp sparsity term weighted by a learned guidance
 //     map h (by default replaced by h ≡ 1 on scenes that the mixing model does
-//     not explain to their noise level: Config.Guidance);
+//     not explain to their noise level: Config.Guidance); the ℓ2,1 error in
+//     its Huber form when the start's channel errors spread widely
+//     (Config.Loss);
 //   - l21nmf: ℓ2,1 error, no sparsity;
 //   - l12nmf: Frobenius error with ℓ1/2 sparsity (Qian et al., TGRS 2011);
 //   - nmf: Frobenius error (Lee–Seung);

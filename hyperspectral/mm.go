@@ -489,12 +489,29 @@ func discrepancyLambda(sigma []float64, s *mmSolver) float64 {
 // nonlinear mixing, too few endmembers) dominates. The median ignores the
 // outlier bands.
 func (s *mmSolver) misfitRatio(sigma []float64) float64 {
+	return median(s.noiseUnits(sigma))
+}
+
+// noiseUnits returns r_l / (√N σ_l) for every band l: the channel error of
+// the current (M, A) over the error that the band's noise alone would leave.
+func (s *mmSolver) noiseUnits(sigma []float64) []float64 {
 	ratio := make([]float64, s.l)
 	sn := math.Sqrt(float64(s.n))
 	for i, r := range s.r {
 		ratio[i] = r / (sn * sigma[i])
 	}
-	return median(ratio)
+	return ratio
+}
+
+// errorSpread returns the lower quartile over bands of r_l / (√N σ_l), the
+// channel error of the current (M, A) in units of the band's noise level,
+// divided by its median: near 1 when every band is fitted about equally
+// well relative to its noise, small when some bands are fitted much better
+// than the bulk (which the ℓ2,1 weights 1/r_l would then weight up).
+func (s *mmSolver) errorSpread(sigma []float64) float64 {
+	ratio := s.noiseUnits(sigma)
+	slices.Sort(ratio)
+	return ratio[s.l/4] / ratio[s.l/2]
 }
 
 // useUniform replaces the learned guidance map by h ≡ 1 for the rest of the

@@ -187,11 +187,12 @@ func TestHuberScaleFollowsTheFit(t *testing.T) {
 	cfg.StopWindow = 20
 	cfg.Tol = 0
 	cfg.Iterations = 100
+	cfg.Loss = LossHuber // the automatic choice takes ℓ2,1 on this scene
 	res := runUnmix(t, y, cfg)
 	if want := []int{20, 40, 60, 80, 100}; !slices.Equal(res.TauUpdates, want) {
 		t.Errorf("τ updated after iterations %v, want %v", res.TauUpdates, want)
 	}
-	cfg.Huber = 0
+	cfg.Loss, cfg.Huber = LossAuto, 0
 	if res := runUnmix(t, y, cfg); res.TauUpdates != nil {
 		t.Errorf("ℓ2,1 loss: τ updated after iterations %v", res.TauUpdates)
 	}

@@ -264,6 +264,9 @@ func init() {
 			"guidance":         "string: how rrlbs weighted each pixel's sparsity: learned (the guidance map learned with the abundances), uniform (the same weight for every pixel) or fixed (rrlbs only)",
 			"guidance_reason":  "string: why: requested, the automatic rule's measurement, or why the rule made no choice (the run stopped first, no noise estimate, no sparsity term) (rrlbs only)",
 			"misfit_ratio":     "float64: with guidance auto, the median band's error over its estimated noise level where the rule chose (the first stop_window boundary from iteration 50 on); above 3 the mixing model does not explain the scene to its noise and the guidance is uniform (rrlbs only)",
+			"loss":             "string: rrlbs's channel loss: huber (the Huber form that huber sets) or l21 (the paper's ℓ2,1 loss) (rrlbs only)",
+			"loss_reason":      "string: why: requested, huber 0, the automatic rule's measurement, or why it made no choice (no noise estimate) (rrlbs only)",
+			"error_spread":     "float64: with loss auto, the lower quartile over bands of the start's channel error in units of the band's estimated noise level, over its median; below 0.55 the loss is huber, else l21 (rrlbs only)",
 			"scale":            "float64: factor by which the cube was divided (its maximum)",
 			"mean_sad":         "float64: mean spectral angle to the true endmembers, in radians (with truth)",
 			"sad":              "float64 array: spectral angle per true endmember, in radians (with truth)",
@@ -505,6 +508,13 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	}
 	if !math.IsNaN(res.MisfitRatio) && res.Guidance != "" {
 		env.Metrics["misfit_ratio"] = res.MisfitRatio
+	}
+	if res.Loss != "" {
+		env.Metrics["loss"] = string(res.Loss)
+		env.Metrics["loss_reason"] = res.LossReason
+		if !math.IsNaN(res.ErrorSpread) {
+			env.Metrics["error_spread"] = res.ErrorSpread
+		}
 	}
 	env.Metrics["scale"] = res.Scale
 	if m := res.Metrics; m != nil {
