@@ -234,7 +234,6 @@ func BenchmarkTable(b *testing.B) {
 			var iters []int
 			var guid []string
 			ratio, spread, loss := math.NaN(), math.NaN(), "–"
-
 			for _, col := range tableColumns {
 				cfg := DefaultConfig()
 				_, k := r.truth.Endmembers.Dims()

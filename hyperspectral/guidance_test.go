@@ -136,9 +136,7 @@ func TestGuidanceLegacyResume(t *testing.T) {
 	if resumed.Guidance != GuidanceLearned || !strings.Contains(resumed.GuidanceReason, "saved before") {
 		t.Errorf("legacy state: guidance %s (%s), want learned", resumed.Guidance, resumed.GuidanceReason)
 	}
-	for i, v := range whole.GuidanceMap {
-		if math.Float64bits(v) != math.Float64bits(resumed.GuidanceMap[i]) {
-			t.Fatalf("legacy state: guidance map differs at %d from the learned run's", i)
-		}
+	if i := firstBitDiff(whole.GuidanceMap, resumed.GuidanceMap); i >= 0 {
+		t.Fatalf("legacy state: guidance map differs at %d from the learned run's", i)
 	}
 }

@@ -31,12 +31,7 @@ func lossRun(t *testing.T, y *mat.Dense, loss Loss, opts Options) *Result {
 func TestLossAuto(t *testing.T) {
 	fits, _ := guidanceScenes()
 	same := func(a, b *Result) bool {
-		for i, v := range a.Endmembers.RawMatrix().Data {
-			if math.Float64bits(v) != math.Float64bits(b.Endmembers.RawMatrix().Data[i]) {
-				return false
-			}
-		}
-		return true
+		return firstBitDiff(a.Endmembers.RawMatrix().Data, b.Endmembers.RawMatrix().Data) < 0
 	}
 	r := lossRun(t, fits, LossAuto, Options{})
 	if r.Loss != LossL21 || !(r.ErrorSpread >= SpreadL21) || !strings.Contains(r.LossReason, "spread little") || len(r.TauUpdates) != 0 {
@@ -108,9 +103,7 @@ func TestLossLegacyResume(t *testing.T) {
 	if resumed.Loss != LossHuber || !strings.Contains(resumed.LossReason, "saved with the Huber loss") {
 		t.Errorf("legacy state: loss %s (%s), want huber", resumed.Loss, resumed.LossReason)
 	}
-	for i, v := range whole.Endmembers.RawMatrix().Data {
-		if math.Float64bits(v) != math.Float64bits(resumed.Endmembers.RawMatrix().Data[i]) {
-			t.Fatalf("legacy state: endmembers differ at %d from the Huber run's", i)
-		}
+	if i := firstBitDiff(whole.Endmembers.RawMatrix().Data, resumed.Endmembers.RawMatrix().Data); i >= 0 {
+		t.Fatalf("legacy state: endmembers differ at %d from the Huber run's", i)
 	}
 }

@@ -430,25 +430,9 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	if decideLoss {
 		// Before λ, whose discrepancy rule weights the bands as the loss
 		// does.
-		if noiseErr != nil {
-			res.LossReason = fmt.Sprintf("no choice without the noise estimate (%v): the Huber loss is kept", noiseErr)
-		} else {
-			res.ErrorSpread = s.errorSpread(sigma)
-			if sp := res.ErrorSpread; math.IsNaN(sp) || math.IsInf(sp, 0) {
-				res.LossReason = "no choice: the start fits the median band exactly; the Huber loss is kept"
-				res.ErrorSpread = math.NaN()
-			} else {
-				res.Loss, res.LossReason = lossChoice(sp)
-				if r := opts.Resume; r != nil && len(r.Arrays["tau"]) == 1 && r.Arrays["tau"][0] > 0 && res.Loss == LossL21 {
-					// Saved before the automatic loss existed, by a run
-					// that kept the Huber loss: its continuation keeps it
-					// (and the λ it chose under it).
-					res.Loss, res.LossReason = LossHuber, "resumed from a state saved with the Huber loss before the automatic choice existed: the Huber loss is kept"
-				}
-				if res.Loss == LossL21 {
-					s.tau = 0
-				}
-			}
+		res.Loss, res.LossReason, res.ErrorSpread = chooseLoss(s, sigma, noiseErr, opts.Resume)
+		if res.Loss == LossL21 {
+			s.tau = 0
 		}
 	}
 	res.MisfitRatio = math.NaN()
@@ -579,8 +563,26 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	return nil
 }
 
-// guidanceChoice returns the guidance that the automatic rule chooses for
-// misfit ratio ratio at iteration t, and why.
+// chooseLoss makes the choice of Config.Loss auto at the start of a run
+// (see Unmix): the loss, why, and the spread it measured (NaN without a
+// choice, when the Huber loss is kept). A resumed run keeps the Huber loss
+// of a state saved before the automatic choice existed (τ > 0 in it), and
+// with it the λ chosen under it.
+func chooseLoss(s *mmSolver, sigma []float64, noiseErr error, resume *IterState) (Loss, string, float64) {
+	if noiseErr != nil {
+		return LossHuber, fmt.Sprintf("no choice without the noise estimate (%v): the Huber loss is kept", noiseErr), math.NaN()
+	}
+	spread := s.errorSpread(sigma)
+	if math.IsNaN(spread) || math.IsInf(spread, 0) {
+		return LossHuber, "no choice: the start fits the median band exactly; the Huber loss is kept", math.NaN()
+	}
+	loss, why := lossChoice(spread)
+	if loss == LossL21 && resume != nil && len(resume.Arrays["tau"]) == 1 && resume.Arrays["tau"][0] > 0 {
+		return LossHuber, "resumed from a state saved with the Huber loss before the automatic choice existed: the Huber loss is kept", spread
+	}
+	return loss, why, spread
+}
+
 // lossChoice returns the loss that Config.Loss auto takes for the spread of
 // the start's channel errors, and why.
 func lossChoice(spread float64) (Loss, string) {
@@ -589,6 +591,9 @@ func lossChoice(spread float64) (Loss, string) {
 	}
 	return LossL21, fmt.Sprintf("at the start the channel errors, in units of each band's noise level, spread little (lower quartile %.3g of the median, at least %g): no band is fitted unusually well, and the Huber form would only turn the bulk of the bands into a least-squares fit", spread, SpreadL21)
 }
+
+// guidanceChoice returns the guidance that the automatic rule chooses for
+// misfit ratio ratio at iteration t, and why.
 
 func guidanceChoice(t int, ratio float64) (Guidance, string) {
 	if ratio > MisfitUniform {
