@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -171,7 +173,7 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := solveKernels(ctx, r, fn, solveOnce)
+	res, err := solveKernels(ctx, r, fn, solveOnce, hedge(r))
 	if err != nil {
 		return nil, err
 	}
@@ -198,15 +200,40 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 // onceFunc runs one training path (solveOnce).
 type onceFunc func(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugget string, fn progress.Func) (*Result, error)
 
+// hedge reports whether the other kernel's variants should run beside the
+// requested kernel's: when StM is requested in 1-D and Go may use a
+// second core. StM's first variant stalled on every 1-D preset (p1, p3, p4,
+// ac1, ac2; 11–27 s each before GM started, GM's first variant succeeding on
+// each), GM's on none, so GM runs beside StM and not the other way round.
+// One 1-D run keeps about one core busy (its n×n factorisations are single
+// calls), so on two cores the hedged run costs the requested one little.
+func hedge(r *resolved) bool {
+	return r.pde.Dims() == 1 && r.kernel == StM && runtime.GOMAXPROCS(0) >= 2
+}
+
 // solveKernels runs the requested kernel's variants and, when it stalls, the
 // other kernel's (see Solve), each path by once, and returns the run chosen.
-func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceFunc) (*Result, error) {
+// With hedged the other kernel's variants start at once beside the requested
+// kernel's and are cancelled when not needed; the result is the one the
+// sequential order gives, only sooner.
+func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceFunc, hedged bool) (*Result, error) {
 	stall := StallResidual
 	if r.pde.Dims() == 1 {
 		stall = StallResidual1D
 	}
 	stalled := func(x *Result) bool { return !(x.CheckResidual <= stall) || otherSolution(x) }
 	restart := r.kernel == GM || r.kernel == StM
+	other := GM
+	if r.kernel == GM {
+		other = StM
+	}
+	b := newVariants(r, other, once)
+	runOther := func() error { return b.run(ctx, maxVariants, fn) }
+	if restart && hedged {
+		var cancel func()
+		runOther, cancel = ahead(ctx, b, fn)
+		defer cancel()
+	}
 	// The requested kernel's first variant; its other variants only when it
 	// did not stall: a stalled kernel's other variants stalled too on every
 	// preset where it happened (p3 and ac1 with StM: 8.7e-5 to 2.1e-4, 50 to
@@ -223,10 +250,6 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	res := a.result()
 	res.OtherSolution = otherSolution(res)
 	if restart && stalled(res) {
-		other := GM
-		if r.kernel == GM {
-			other = StM
-		}
 		// The other kernel gets its own choice of trend and nugget: the
 		// variant that suited the stalled kernel need not suit it (p4 with
 		// StM settles on the relative nugget; GM restarted with it ended
@@ -236,8 +259,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		if res.OtherSolution {
 			why = fmt.Sprintf("found another solution of the equation (check residual %.2g, %.2g from the exact solution)", res.CheckResidual, res.RelL2)
 		}
-		b := newVariants(r, other, once)
-		if err := b.run(ctx, maxVariants, fn); err != nil {
+		if err := runOther(); err != nil {
 			return nil, err
 		}
 		alt := b.result()
@@ -264,6 +286,33 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		res.Warnings = append(res.Warnings, restarted)
 	}
 	return res, nil
+}
+
+// ahead runs v's variants (up to maxVariants) in the background and
+// returns a wait that gives v once they are done, and a cancel that stops
+// them, if still going, and waits for them. The background runs report
+// progress to fn only from the first wait on: until then fn follows the
+// requested kernel's runs.
+func ahead(ctx context.Context, v *variants, fn progress.Func) (wait func() error, cancel func()) {
+	bctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	var adopted atomic.Bool
+	quiet := func(u progress.Update) {
+		if adopted.Load() {
+			fn.Report(u)
+		}
+	}
+	go func() { done <- v.run(bctx, maxVariants, quiet) }()
+	var err error
+	finished := false
+	wait = func() error {
+		adopted.Store(true)
+		if !finished {
+			err, finished = <-done, true
+		}
+		return err
+	}
+	return wait, func() { stop(); wait() }
 }
 
 // otherSolution reports whether res, with a known exact solution, is another

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"eddy/progress"
@@ -49,7 +50,7 @@ func TestKernelAndVariantOrder(t *testing.T) {
 				}
 				return &Result{Kernel: k.String(), Trend: tr, Nugget: nug, CheckResidual: rho}, nil
 			}
-			res, err := solveKernels(t.Context(), r, nil, once)
+			res, err := solveKernels(t.Context(), r, nil, once, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,5 +72,81 @@ func TestKernelAndVariantOrder(t *testing.T) {
 				t.Errorf("warnings %q", res.Warnings)
 			}
 		})
+	}
+}
+
+// With the other kernel's first variant hedged (run beside the requested
+// kernel's), Solve returns what the sequential order returns: the same run,
+// reason and warnings, the hedged run taken when the requested kernel stalls
+// and cancelled (and waited for) when it does not.
+func TestHedgedKernelOrder(t *testing.T) {
+	cfg := Config{PDE: "poisson1d", Exact: "sin(3*x)", XMax: 1, N: 20, Kernel: "stm", Components: 30, FreqScale: 2, LambdaB: 200}
+	r, err := cfg.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, residual := range []map[string]float64{
+		{"stm/none/relative": 1e-8},
+		{"stm/none/relative": 3e-6, "stm/polynomial/relative": 2e-6, "stm/none/absolute": 5e-7},
+		{"stm/none/relative": 9e-5, "gm/none/relative": 3e-7},
+		{"stm/none/relative": 9e-5, "stm/none/absolute": 2e-5, "gm/none/relative": 8e-5, "gm/polynomial/relative": 7e-5, "gm/none/absolute": 6e-5},
+	} {
+		solve := func(hedged bool) (*Result, []string) {
+			var mu sync.Mutex
+			var runs []string
+			requested := make(chan struct{}) // closed when the requested kernel's first run ends
+			var closeOnce sync.Once
+			once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
+				key := fmt.Sprintf("%s/%s/%s", k, tr, nug)
+				if k == GM {
+					// The hedged run may only end after the requested one, so
+					// that a cancellation is seen when it is not needed.
+					select {
+					case <-requested:
+					case <-ctx.Done():
+						mu.Lock()
+						runs = append(runs, key+" cancelled")
+						mu.Unlock()
+						return nil, ctx.Err()
+					}
+				}
+				mu.Lock()
+				runs = append(runs, key)
+				mu.Unlock()
+				if k == StM {
+					closeOnce.Do(func() {
+						if !hedged || residual["stm/none/relative"] > StallResidual1D {
+							close(requested)
+						}
+					})
+				}
+				rho, ok := residual[key]
+				if !ok {
+					rho = 1
+				}
+				return &Result{Kernel: k.String(), Trend: tr, Nugget: nug, CheckResidual: rho}, nil
+			}
+			res, err := solveKernels(t.Context(), r, nil, once, hedged)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return res, slices.Clone(runs)
+		}
+		seq, seqRuns := solve(false)
+		hed, hedRuns := solve(true)
+		if seq.Kernel != hed.Kernel || seq.Trend != hed.Trend || seq.Nugget != hed.Nugget || seq.NuggetReason != hed.NuggetReason ||
+			seq.Restarts != hed.Restarts || !slices.Equal(seq.Warnings, hed.Warnings) {
+			t.Errorf("hedged %+v, sequential %+v", hed, seq)
+		}
+		stalled := residual["stm/none/relative"] > StallResidual1D
+		want := slices.Clone(seqRuns)
+		if !stalled {
+			want = append(want, "gm/none/relative cancelled")
+		}
+		if !slices.Equal(hedRuns, want) {
+			t.Errorf("hedged runs %v, want %v", hedRuns, want)
+		}
 	}
 }
