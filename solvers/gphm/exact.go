@@ -549,7 +549,12 @@ func (e *exactU) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		for q := range e.m {
 			d[q] = g.Data[(q/e.n2)*g.Stride+q%e.n2] * e.scale[q]
 		}
-		cholSolve(e.fac, d)
+		// Unblocked: the dense Hessian is at most a few thousand
+		// unknowns here, where the solve is a small part of a Newton step,
+		// and the 1-D runs' paths (which trend, nugget and kernel succeed)
+		// move with its rounding: blocked, p4 with StM ended at 1e-6
+		// instead of 2.5e-7.
+		cholSolve(e.fac, d, e.m)
 		for q := range e.m {
 			d[q] *= e.scale[q]
 		}

@@ -298,7 +298,7 @@ func (h *harmonic) apply(r, out *mat.Dense) {
 	}
 	z := h.sz.RawVector().Data
 	copy(z, s)
-	cholSolve(h.su, z)
+	cholSolve(h.su, z, cholBlock)
 	// x = Pᵀ z: Σ_rows t1_i ⊗ (T2ᵀ z_i) + Σ_cols (T1ᵀ z_j) ⊗ t2_j.
 	h.x.Zero()
 	xr := h.x.RawMatrix()
@@ -379,26 +379,27 @@ func cholUpper(a *mat.SymDense) (blas64.Triangular, bool) {
 // Cholesky factor (cholUpper): two triangular solves, no allocation
 // (Cholesky.SolveVecTo allocates its workspace at every call).
 //
-// The solves go by blocks of cholBlock rows: a triangular solve on the
-// diagonal block, then one matrix–vector product with the rest of the block
-// row, which reads U row by row. At the tail solve's sizes (d ≈ 3000, a
-// 72 MB factor) this takes 6.0 ms against 13.2 ms for the two unblocked
-// solves, whose transposed pass reads U down its columns; the two agree to
-// 2e-12 (relative) on a random factor of condition ~1e6.
-func cholSolve(u blas64.Triangular, x []float64) {
+// The solves go by blocks of block rows: a triangular solve on the diagonal
+// block, then one matrix–vector product with the rest of the block row, which
+// reads U row by row; block ≥ N gives the two unblocked solves. With
+// cholBlock, at the tail solve's sizes (N ≈ 3000, a 72 MB factor) this takes
+// 6.0 ms against 13.2 ms unblocked, whose transposed pass reads U down its
+// columns (0.82 against 2.6 ms at N = 1600, 0.064 against 0.15 ms at 400);
+// the two agree to 2e-12 (relative) on a random factor of condition ~1e6.
+func cholSolve(u blas64.Triangular, x []float64, block int) {
 	d, st := u.N, u.Stride
 	impl := blas64.Implementation()
 	// Uᵀ y = x, forward: the block's unknowns, then their share of the rest.
-	for j0 := 0; j0 < d; j0 += cholBlock {
-		j1 := min(j0+cholBlock, d)
+	for j0 := 0; j0 < d; j0 += block {
+		j1 := min(j0+block, d)
 		impl.Dtrsv(blas.Upper, blas.Trans, blas.NonUnit, j1-j0, u.Data[j0*st+j0:], st, x[j0:j1], 1)
 		if j1 < d {
 			impl.Dgemv(blas.Trans, j1-j0, d-j1, -1, u.Data[j0*st+j1:], st, x[j0:j1], 1, 1, x[j1:], 1)
 		}
 	}
 	// U x = y, backward: the rest's share in the block, then its unknowns.
-	for i1 := d; i1 > 0; i1 -= cholBlock {
-		i0 := max(i1-cholBlock, 0)
+	for i1 := d; i1 > 0; i1 -= block {
+		i0 := max(i1-block, 0)
 		if i1 < d {
 			impl.Dgemv(blas.NoTrans, i1-i0, d-i1, -1, u.Data[i0*st+i1:], st, x[i1:], 1, 1, x[i0:i1], 1)
 		}
@@ -406,6 +407,6 @@ func cholSolve(u blas64.Triangular, x []float64) {
 	}
 }
 
-// cholBlock is the block size of cholSolve (64: 6.3 ms, 128: 6.0 ms,
-// 256: 7.2 ms at d = 3000).
+// cholBlock is the block size of cholSolve for the preconditioners' dense
+// systems (64: 6.3 ms, 128: 6.0 ms, 256: 7.2 ms at N = 3000).
 const cholBlock = 128

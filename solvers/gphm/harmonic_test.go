@@ -213,9 +213,9 @@ func TestProbeCapped(t *testing.T) {
 	}
 }
 
-// cholSolve by blocks solves UᵀU x = b on sizes below, at and across the
-// block size: the residual of the solution is at rounding level for the
-// matrix's condition.
+// cholSolve, by blocks and unblocked, solves UᵀU x = b on sizes below, at
+// and across the block size: the residual of the solution is at rounding
+// level for the matrix's condition.
 func TestCholSolveBlocks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, d := range []int{1, 5, cholBlock - 1, cholBlock, cholBlock + 1, 2*cholBlock + 37} {
@@ -235,15 +235,17 @@ func TestCholSolveBlocks(t *testing.T) {
 		for i := range b {
 			b[i] = rng.NormFloat64()
 		}
-		x := append([]float64(nil), b...)
-		cholSolve(u, x)
-		var ax mat.VecDense
-		ax.MulVec(a, mat.NewVecDense(d, x))
-		ax.SubVec(&ax, mat.NewVecDense(d, b))
-		// ‖Ax − b‖ ≤ c ε ‖A‖ ‖x‖ for a backward-stable solve.
-		bound := 1e-12 * mat.Norm(a, 2) * mat.Norm(mat.NewVecDense(d, x), 2)
-		if r := mat.Norm(&ax, 2); !(r <= bound) {
-			t.Errorf("d = %d: residual %.3g, bound %.3g", d, r, bound)
+		for _, block := range []int{cholBlock, d} {
+			x := append([]float64(nil), b...)
+			cholSolve(u, x, block)
+			var ax mat.VecDense
+			ax.MulVec(a, mat.NewVecDense(d, x))
+			ax.SubVec(&ax, mat.NewVecDense(d, b))
+			// ‖Ax − b‖ ≤ c ε ‖A‖ ‖x‖ for a backward-stable solve.
+			bound := 1e-12 * mat.Norm(a, 2) * mat.Norm(mat.NewVecDense(d, x), 2)
+			if r := mat.Norm(&ax, 2); !(r <= bound) {
+				t.Errorf("d = %d, block %d: residual %.3g, bound %.3g", d, block, r, bound)
+			}
 		}
 	}
 }

@@ -197,7 +197,7 @@ func (ts *tailSolve) add(r, z *mat.Dense, c float64) {
 	for i, p := range ts.idx {
 		ts.x[i] = ts.zt.At(p[0], p[1])
 	}
-	cholSolve(ts.u, ts.x)
+	cholSolve(ts.u, ts.x, cholBlock)
 	for i, p := range ts.idx {
 		ts.zt.Set(p[0], p[1], ts.x[i])
 	}
