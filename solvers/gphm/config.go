@@ -44,7 +44,7 @@ type Config struct {
 	// N is the number of grid points per axis, end points included.
 	N int `json:"n" min:"8" max:"2000" doc:"grid points per axis, end points included (n² nodes in 2-D; at most 1000 there). Memory grows as n² and the work per iteration as n³"`
 	// Kernel is gm, stm (GP-HM), se or matern (baselines).
-	Kernel string `json:"kernel" enum:"gm|stm|se|matern" doc:"covariance of the GP on each axis: gm, a Gaussian spectral mixture (GP-HM-GM); stm, a Student-t spectral mixture (GP-HM-StM); se and matern, the baselines' scale mixtures of squared-exponential and Matérn-5/2 kernels (no learned frequencies)"`
+	Kernel string `json:"kernel" enum:"gm|stm|se|matern" doc:"covariance of the GP on each axis: gm, a Gaussian spectral mixture (GP-HM-GM); stm, a Student-t spectral mixture (GP-HM-StM); se and matern, the baselines' scale mixtures of squared-exponential and Matérn-5/2 kernels (no learned frequencies). A gm or stm run that stalls is restarted with the other (the metric kernel says which ran); with stm in 1-D, gm runs beside it from the start on a second core and is stopped when stm does not stall"`
 	// Components is Q, the number of mixture components per dimension.
 	Components int `json:"components" min:"1" max:"200" doc:"number Q of mixture components per axis; the learned spectrum keeps the components the solution needs. Work grows about linearly with Q"`
 	// FreqScale is F: the initial frequencies are μ_q = F q/(Q−1), in cycles per

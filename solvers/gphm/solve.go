@@ -166,7 +166,10 @@ const ConvergedTol = 1e-6
 // (StallResidual1D in 1-D), or that found another solution than the given
 // exact one, is restarted once with the other spectral-mixture kernel
 // (gm ↔ stm; Result.Kernel, Result.Restarts) before its other variants run;
-// they run only if the other kernel stalls too.
+// they run only if the other kernel stalls too. With StM in 1-D on two or
+// more cores, GM's variants run beside it from the start (hedge) and are
+// cancelled when StM does not stall: the same result, sooner, for twice the
+// CPU while both run.
 func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	start := time.Now()
 	r, err := cfg.resolve()
