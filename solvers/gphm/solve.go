@@ -308,14 +308,19 @@ func ahead(ctx context.Context, v *variants, fn progress.Func) (wait func() erro
 	go func() { done <- v.run(bctx, maxVariants, quiet) }()
 	var err error
 	finished := false
-	wait = func() error {
-		adopted.Store(true)
+	end := func() error {
 		if !finished {
 			err, finished = <-done, true
 		}
 		return err
 	}
-	return wait, func() { stop(); wait() }
+	wait = func() error {
+		adopted.Store(true)
+		return end()
+	}
+	// A cancelled run stays quiet: its last iterations would follow the
+	// requested kernel's final report.
+	return wait, func() { stop(); end() }
 }
 
 // otherSolution reports whether res, with a known exact solution, is another

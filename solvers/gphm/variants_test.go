@@ -96,8 +96,15 @@ func TestHedgedKernelOrder(t *testing.T) {
 			var runs []string
 			requested := make(chan struct{}) // closed when the requested kernel's first run ends
 			var closeOnce sync.Once
-			once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
+			var reports []string
+			report := func(u progress.Update) {
+				mu.Lock()
+				reports = append(reports, u.Message)
+				mu.Unlock()
+			}
+			once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, fn progress.Func) (*Result, error) {
 				key := fmt.Sprintf("%s/%s/%s", k, tr, nug)
+				defer fn.Report(progress.Update{Message: key})
 				if k == GM {
 					// The hedged run may only end after the requested one, so
 					// that a cancellation is seen when it is not needed.
@@ -126,12 +133,21 @@ func TestHedgedKernelOrder(t *testing.T) {
 				}
 				return &Result{Kernel: k.String(), Trend: tr, Nugget: nug, CheckResidual: rho}, nil
 			}
-			res, err := solveKernels(t.Context(), r, nil, once, hedged)
+			res, err := solveKernels(t.Context(), r, report, once, hedged)
 			if err != nil {
 				t.Fatal(err)
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			// A hedged run cancelled unused reports nothing.
+			if hedged && residual["stm/none/relative"] <= StallResidual1D {
+				for _, m := range reports {
+					if strings.HasPrefix(m, "gm") {
+						t.Errorf("progress %v from the cancelled GM run", reports)
+						break
+					}
+				}
+			}
 			return res, slices.Clone(runs)
 		}
 		seq, seqRuns := solve(false)
