@@ -306,8 +306,9 @@ func (c Config) CheckData(ctx context.Context) error {
 // and the check grid (24 and 64), rounded up, plus those additions. Work: in 1-D about 30n³ flops
 // per L-BFGS evaluation (an eigendecomposition, products and a Cholesky
 // factorisation), 2 evaluations per iteration; in 2-D, per evaluation, up to
-// 1000 conjugate-gradient iterations of eight n×n×n products (16n³ flops). It
-// assumes c is valid.
+// 1000 conjugate-gradient iterations of eight n×n×n products (16n³ flops).
+// With StM in 1-D both figures are doubled: GM's runs may go beside StM's
+// (Solve). It assumes c is valid.
 func (c Config) Estimate() (bytes int64, flops float64) {
 	n := float64(c.N)
 	pde, _ := ParsePDE(c.PDE)
@@ -316,7 +317,11 @@ func (c Config) Estimate() (bytes int64, flops float64) {
 	}
 	it := float64(max(c.Iterations, 1))
 	if pde.Dims() == 1 {
-		return int64(8 * 30 * n * n), it * 2 * 30 * n * n * n
+		runs := 1.0
+		if k, err := ParseKernel(c.Kernel); err == nil && k == StM {
+			runs = 2
+		}
+		return int64(runs * 8 * 30 * n * n), runs * it * 2 * 30 * n * n * n
 	}
 	// About 100 grids of n² doubles, and the tail solve's dense block
 	// (TailBlockPerNode n² doubles at most).
