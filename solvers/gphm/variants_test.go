@@ -44,11 +44,7 @@ func TestKernelAndVariantOrder(t *testing.T) {
 			once := func(_ context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
 				key := fmt.Sprintf("%s/%s/%s", k, tr, nug)
 				runs = append(runs, key)
-				rho, ok := tc.residual[key]
-				if !ok {
-					rho = 1
-				}
-				return &Result{Kernel: k.String(), Trend: tr, Nugget: nug, CheckResidual: rho}, nil
+				return scripted(tc.residual, k, tr, nug), nil
 			}
 			res, err := solveKernels(t.Context(), r, nil, once, false)
 			if err != nil {
@@ -127,11 +123,7 @@ func TestHedgedKernelOrder(t *testing.T) {
 						}
 					})
 				}
-				rho, ok := residual[key]
-				if !ok {
-					rho = 1
-				}
-				return &Result{Kernel: k.String(), Trend: tr, Nugget: nug, CheckResidual: rho}, nil
+				return scripted(residual, k, tr, nug), nil
 			}
 			res, err := solveKernels(t.Context(), r, report, once, hedged)
 			if err != nil {
@@ -165,4 +157,14 @@ func TestHedgedKernelOrder(t *testing.T) {
 			t.Errorf("hedged runs %v, want %v", hedRuns, want)
 		}
 	}
+}
+
+// scripted returns the result of a scripted run: the check residual given
+// for kernel/trend/nugget, 1 when none is.
+func scripted(residual map[string]float64, k Kernel, tr, nug string) *Result {
+	rho, ok := residual[fmt.Sprintf("%s/%s/%s", k, tr, nug)]
+	if !ok {
+		rho = 1
+	}
+	return &Result{Kernel: k.String(), Trend: tr, Nugget: nug, CheckResidual: rho}
 }
