@@ -232,10 +232,10 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	}
 	b := newVariants(r, other, once)
 	runOther := func() error { return b.run(ctx, maxVariants, fn) }
+	cancelOther := func() {}
 	if restart && hedged {
-		var cancel func()
-		runOther, cancel = ahead(ctx, b, fn)
-		defer cancel()
+		runOther, cancelOther = ahead(ctx, b, fn)
+		defer cancelOther()
 	}
 	// The requested kernel's first variant; its other variants only when it
 	// did not stall: a stalled kernel's other variants stalled too on every
@@ -246,6 +246,9 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		return nil, err
 	}
 	if !restart || !stalled(a.best) {
+		// Not stalled: the other kernel is not needed, and its hedged runs
+		// stop before the requested kernel's other variants.
+		cancelOther()
 		if err := a.run(ctx, maxVariants, fn); err != nil {
 			return nil, err
 		}
