@@ -169,3 +169,30 @@ func scripted(residual map[string]float64, k Kernel, tr, nug string) *Result {
 	}
 	return &Result{Kernel: k.String(), Trend: tr, Nugget: nug, CheckResidual: rho}
 }
+
+// Real runs, hedged and sequential, give the same solution bit for bit: the
+// GM runs beside StM share the resolved problem with it (run under -race by
+// make test). One problem on which StM succeeds (GM cancelled) and one on
+// which 4 iterations leave it stalled (GM taken).
+func TestHedgedRealRuns(t *testing.T) {
+	for _, c := range []Config{
+		{PDE: "poisson1d", Exact: "sin(6*x)+x^2", XMax: 1, N: 40, Kernel: "stm", Components: 8, FreqScale: 4, LambdaB: 200, Iterations: 30},
+		{PDE: "allen_cahn1d", Source: "-900*sin(30*x)+sin(30*x)^3-sin(30*x)", Boundary: "sin(30*x)", XMax: 1, N: 60, Kernel: "stm", Components: 8, FreqScale: 4, LambdaB: 200, Iterations: 4},
+	} {
+		r, err := c.resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got [2]*Result
+		for i, hedged := range []bool{false, true} {
+			if got[i], err = solveKernels(t.Context(), r, nil, solveOnce, hedged); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got[0].Kernel != got[1].Kernel || got[0].Restarts != got[1].Restarts || !slices.Equal(got[0].U, got[1].U) {
+			t.Errorf("%s: sequential %s (%d restarts), hedged %s (%d restarts), same U %v",
+				c.PDE, got[0].Kernel, got[0].Restarts, got[1].Kernel, got[1].Restarts, slices.Equal(got[0].U, got[1].U))
+		}
+		t.Logf("%s: kernel %s, restarts %d, check residual %.2g", c.PDE, got[1].Kernel, got[1].Restarts, got[1].CheckResidual)
+	}
+}
