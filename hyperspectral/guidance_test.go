@@ -2,15 +2,12 @@ package hyperspectral
 
 import (
 	"context"
-	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
-
-	"eddy/field"
 )
 
 // guidanceScenes returns a synthetic scene that the linear mixing model
@@ -92,22 +89,9 @@ func TestGuidanceAuto(t *testing.T) {
 	} else if r.Guidance != GuidanceLearned || !strings.Contains(r.GuidanceReason, "noise estimate") {
 		t.Errorf("25 pixels, 30 bands: guidance %s (%s)", r.Guidance, r.GuidanceReason)
 	}
-	cfg := DefaultConfig()
-	cfg.Endmembers, cfg.Method, cfg.Guidance = 3, MethodL12NMF, GuidanceLearned
-	var fe field.Errors
-	if err := cfg.Validate(); !errors.As(err, &fe) || fe[0].Path != "/guidance" {
-		t.Errorf("guidance learned with l12nmf: %v, want an error at /guidance", err)
-	}
-	cfg = DefaultConfig()
-	cfg.Endmembers, cfg.Guidance, cfg.FixedGuidance = 3, GuidanceUniform, make([]float64, 400)
-	if err := cfg.Validate(); !errors.As(err, &fe) || fe[0].Path != "/guidance" {
-		t.Errorf("guidance uniform with a fixed map: %v, want an error at /guidance", err)
-	}
-	cfg = DefaultConfig()
-	cfg.Endmembers, cfg.Guidance = 3, ""
-	if err := cfg.Validate(); err != nil {
-		t.Errorf("empty guidance (auto): %v", err)
-	}
+	validateAt(t, "guidance learned with l12nmf", func(c *Config) { c.Method, c.Guidance = MethodL12NMF, GuidanceLearned }, "/guidance")
+	validateAt(t, "guidance uniform with a fixed map", func(c *Config) { c.Guidance, c.FixedGuidance = GuidanceUniform, make([]float64, 400) }, "/guidance")
+	validateAt(t, "empty guidance (auto)", func(c *Config) { c.Guidance = "" }, "")
 }
 
 // A state saved before the automatic guidance existed (no guidance in it)

@@ -67,21 +67,28 @@ func TestLossAuto(t *testing.T) {
 	}
 
 	// The param is checked without the data.
-	var fe field.Errors
+	validateAt(t, "loss l21 with nmf", func(c *Config) { c.Method, c.Loss = MethodNMF, LossL21 }, "/loss")
+	validateAt(t, "loss huber with huber 0", func(c *Config) { c.Loss, c.Huber = LossHuber, 0 }, "/huber")
+	validateAt(t, "empty loss (auto)", func(c *Config) { c.Loss = "" }, "")
+}
+
+// validateAt checks that the default config with 3 endmembers, changed by
+// set, fails Validate with its first error at path, or passes for path "".
+func validateAt(t *testing.T, name string, set func(*Config), path string) {
+	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Endmembers, cfg.Method, cfg.Loss = 3, MethodNMF, LossL21
-	if err := cfg.Validate(); !errors.As(err, &fe) || fe[0].Path != "/loss" {
-		t.Errorf("loss l21 with nmf: %v, want an error at /loss", err)
+	cfg.Endmembers = 3
+	set(&cfg)
+	err := cfg.Validate()
+	if path == "" {
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		return
 	}
-	cfg = DefaultConfig()
-	cfg.Endmembers, cfg.Loss, cfg.Huber = 3, LossHuber, 0
-	if err := cfg.Validate(); !errors.As(err, &fe) || fe[0].Path != "/huber" {
-		t.Errorf("loss huber with huber 0: %v, want an error at /huber", err)
-	}
-	cfg = DefaultConfig()
-	cfg.Endmembers, cfg.Loss = 3, ""
-	if err := cfg.Validate(); err != nil {
-		t.Errorf("empty loss (auto): %v", err)
+	var fe field.Errors
+	if !errors.As(err, &fe) || fe[0].Path != path {
+		t.Errorf("%s: %v, want an error at %s", name, err, path)
 	}
 }
 

@@ -180,9 +180,9 @@ func (r *Result) GuidanceImage() []float64 {
 // bands in the quadratic part, turning the bulk of the loss into least
 // squares, and the ℓ2,1 loss is used: on Samson with outlier bands it
 // ends at 0.078 where Huber ends at 0.083–0.084, and on the synthetic rows
-// it is as good or better (bench/results/unmixing.md). The sparsity terms are present for rrlbs (h learned,
-// β = max − min of the initial Σ_k A_kn^p) and l12nmf (h ≡ 1, no ‖h‖²
-// term). With cfg.Lambda = κ set, λ = κ·λ_Q with Qian's sparseness estimate
+// it is as good or better (bench/results/unmixing.md). The sparsity terms
+// are present for rrlbs (h learned, β = max − min of the initial
+// Σ_k A_kn^p) and l12nmf (h ≡ 1, no ‖h‖² term). With cfg.Lambda = κ set, λ = κ·λ_Q with Qian's sparseness estimate
 // λ_Q = (1/√L) Σ_l (√N − ‖yˡ‖₁/‖yˡ‖₂)/(√N − 1) (SparsenessEstimate); without
 // it l12nmf takes κ = DefaultKappa and rrlbs chooses λ from the data by the
 // discrepancy rule
@@ -594,7 +594,6 @@ func lossChoice(spread float64) (Loss, string) {
 
 // guidanceChoice returns the guidance that the automatic rule chooses for
 // misfit ratio ratio at iteration t, and why.
-
 func guidanceChoice(t int, ratio float64) (Guidance, string) {
 	if ratio > MisfitUniform {
 		return GuidanceUniform, fmt.Sprintf("at iteration %d the median band's error was %.3g times its noise level (above %g): the mixing model does not explain the scene to its noise, so each pixel's mixing level, on which the learned map is built, carries model error", t, ratio, MisfitUniform)
