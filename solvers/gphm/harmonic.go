@@ -33,7 +33,7 @@ import (
 // boundary. What remains of H − M is the identity less its stand-in on the
 // floored modes — taken by the second level, tailSolve (tail.go), where a
 // grid finer than the kernel's spectrum leaves many — and, for Allen–Cahn,
-// the term diag(3U² − 1) G.
+// the term diag(3U² − 1) G, which the second level takes on its pairs.
 type harmonic struct {
 	tau2   float64
 	li     *mat.Dense // 1/Λ̃

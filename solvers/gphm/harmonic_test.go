@@ -249,3 +249,102 @@ func TestCholSolveBlocks(t *testing.T) {
 		}
 	}
 }
+
+// With an Allen–Cahn term the tail solve's block is the Hessian on its pairs,
+// D = diag(3U² − 1) included: every entry of a sample of its columns agrees
+// with ⟨E e_p, H E e_q⟩ formed by Hessian products (kronCG.apply) to 1e-8 of
+// √(H_pp H_qq), on pairs of both kinds (a mode above the jitter on axis 1, and
+// only on axis 2). Without the Allen–Cahn term the block agrees to 6e-10
+// (rounding of the τ2-weighted sums, τ2 ≈ 1e7); leaving that term out of
+// the block gives 2e2.
+func TestTailReactionBlock(t *testing.T) {
+	c := tailConfig
+	c.PDE, c.Exact = "allen_cahn2d", "sin(2*x)*sin(2*y)"
+	m, lt := harmonicModel(t, c)
+	k := newKronCG(m.n1, m.n2)
+	k.setup(m, lt)
+	if k.tail == nil {
+		t.Fatal("no tail solve")
+	}
+	ts := k.tail
+	if ts.j[0] == 0 || ts.j[1] == 0 {
+		t.Fatalf("no jitter modes in the tail (%v): the test needs both kinds of pairs", ts.j)
+	}
+	react := mat.NewDense(m.n1, m.n2, nil)
+	react.Apply(func(i, j int, _ float64) float64 {
+		u := 2*math.Sin(0.07*float64(i))*math.Cos(0.05*float64(j)) + 0.01*float64(i)
+		return 3*u*u - 1
+	}, react)
+	k.d = react
+	d := len(ts.idx)
+	H := mat.NewSymDense(d, nil)
+	ts.block(react, H)
+	f1, f2 := m.n1-ts.s[0], m.n2-ts.s[1]
+	z, hz := mat.NewDense(m.n1, m.n2, nil), mat.NewDense(m.n1, m.n2, nil)
+	rot, tmp := mat.NewDense(f1, f2, nil), mat.NewDense(f1, f2, nil)
+	worst, kinds := 0.0, [2]int{}
+	for q := 0; q < d; q += d/23 + 1 {
+		x, y := ts.idx[q][0], ts.idx[q][1]
+		kinds[min(x/ts.j[0], 1)]++
+		z.Zero()
+		for a := range f1 {
+			for b := range f2 {
+				z.Set(ts.s[0]+a, ts.s[1]+b, ts.o[0].At(a, x)*ts.o[1].At(b, y))
+			}
+		}
+		k.apply(m, z, hz, lt)
+		tmp.Mul(ts.o[0].T(), hz.Slice(ts.s[0], m.n1, ts.s[1], m.n2))
+		rot.Mul(tmp, ts.o[1])
+		for p, pp := range ts.idx {
+			got, want := H.At(p, q), rot.At(pp[0], pp[1])
+			worst = math.Max(worst, math.Abs(got-want)/math.Sqrt(H.At(p, p)*H.At(q, q)))
+		}
+	}
+	t.Logf("block of %d pairs (jitter modes from %v); columns with axis-1 mode below/above the jitter: %v; worst relative difference %.1e", d, ts.j, kinds, worst)
+	if kinds[0] == 0 || kinds[1] == 0 {
+		t.Errorf("the sample misses a kind of pair: %v", kinds)
+	}
+	if !(worst < 1e-8) {
+		t.Errorf("block differs from the Hessian by %.2e (relative)", worst)
+	}
+}
+
+// With a variable Allen–Cahn coefficient the tail solve needs its term: one
+// solve of the Gauss–Newton system at U = sin x sin y (3U² − 1 from −1 to 2)
+// on tailConfig's grid takes 437 iterations, and more than the cap (2000)
+// with the block of the linear part alone.
+func TestTailReactionFewIterations(t *testing.T) {
+	c := tailConfig
+	c.PDE, c.Exact = "allen_cahn2d", "3*sin(x)*sin(y)"
+	m, lt := harmonicModel(t, c)
+	k := newKronCG(m.n1, m.n2)
+	k.setup(m, lt)
+	if k.tail == nil {
+		t.Fatal("no tail solve")
+	}
+	h := 2 * math.Pi / float64(m.n1-1)
+	k.d = mat.NewDense(m.n1, m.n2, nil)
+	k.d.Apply(func(i, j int, _ float64) float64 {
+		u := math.Sin(h*float64(i)) * math.Sin(h*float64(j))
+		return 3*u*u - 1
+	}, k.d)
+	b := mat.NewDense(m.n1, m.n2, nil)
+	b.Apply(func(i, j int, _ float64) float64 { return math.Cos(float64(3*i-j)) + 0.5 }, b)
+	iters := func(react *mat.Dense) int {
+		if !k.tail.factor(react) {
+			t.Fatal("tail block not positive definite")
+		}
+		k.precond(b, k.z)
+		x := mat.NewDense(m.n1, m.n2, nil)
+		it, err := k.cg(m, b, nil, x, nil, lt, kronTol, math.Sqrt(frob(b, k.z)), kronMaxIter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
+	}
+	with, without := iters(k.d), iters(nil)
+	t.Logf("CG iterations: tail block with the Allen–Cahn term %d, without %d", with, without)
+	if !(3*with <= without) {
+		t.Errorf("with the Allen–Cahn term %d iterations, without %d: want at most a third", with, without)
+	}
+}

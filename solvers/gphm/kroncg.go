@@ -172,6 +172,7 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 		}
 	}
 	k.m, k.lt = m, lt
+	k.d = nil // of the last U; solve sets it again
 	want := k.pick()
 	if got := k.build(want); got != want && k.last[want] < 0 {
 		// Not available for these kernels: counted as a solve that failed,
@@ -198,7 +199,7 @@ func (k *kronCG) build(pc int) int {
 	}
 	k.using = pcHarmonic
 	if pc == pcTail {
-		k.tail = newTailSolve(k.m, e, k.lt, k.h.floored)
+		k.tail = newTailSolve(k.m, e, k.lt, k.h.floored, k.d)
 	}
 	if k.tail != nil {
 		k.using = pcTail
@@ -580,6 +581,11 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 					k.d.Set(i, j, 3*u*u-1)
 				}
 			}
+		}
+		if k.tail != nil && k.d != nil && !k.tail.factor(k.d) && !k.tail.factor(nil) {
+			// Neither with the Allen–Cahn term nor without it positive
+			// definite in rounding: the harmonic preconditioner alone.
+			k.tail, k.using = nil, pcHarmonic
 		}
 		if p > 0 && (!m.pde.Linear() || !k.augmented) {
 			k.augment(m, lt)
