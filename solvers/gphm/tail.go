@@ -274,18 +274,8 @@ func (ts *tailSolve) reaction(react *mat.Dense, H *mat.SymDense) {
 	P, Q := mat.NewDense(f1, n1, nil), mat.NewDense(f1, n1, nil)
 	var A, B, t, ent, t2 mat.Dense
 	ay, by := mat.NewDense(f1, n2, nil), mat.NewDense(f1, n2, nil)
-	wa, va := make([]float64, n1), make([]float64, n1)
 	for a := j1; a < f1; a++ {
-		mat.Col(wa, a, w1)
-		mat.Col(va, a, v1)
-		for x := range f1 {
-			pr, qr := P.RawRowView(x), Q.RawRowView(x)
-			for i := range n1 {
-				wx, vx := w1.At(i, x), v1.At(i, x)
-				pr[i] = wa[i] * wx
-				qr[i] = va[i]*wx + wa[i]*vx
-			}
-		}
+		pairProducts(w1, v1, a, P, Q)
 		A.Mul(P, d2)
 		t.Mul(Q, react)
 		A.Add(&A, &t)
@@ -313,50 +303,37 @@ func (ts *tailSolve) reaction(react *mat.Dense, H *mat.SymDense) {
 		}
 	}
 	// Axis 2 first, for the pairs (x, y), (x′, y′) with x, x′ < j1 (then
-	// y, y′ ≥ j2): C_b = (D² R + D U)ᵀ, E_b = (D R)ᵀ with R[j, y] = w2_b w2_y,
-	// U[j, y] = v2_b w2_y + w2_b v2_y (n2 × f2), and the entry of (x, b), (x′, y)
-	// is Σ_i C_b[y, i] w1_x w1_x′ + E_b[y, i] (v1_x w1_x′ + w1_x v1_x′).
+	// y, y′ ≥ j2): with R[y, j] = w2_b w2_y and U[y, j] = v2_b w2_y + w2_b v2_y,
+	// C_b = R D²ᵀ + U Dᵀ and E_b = R Dᵀ (f2 × n1), and the entry of (x, b),
+	// (x′, y) is Σ_i C_b[y, i] w1_x w1_x′ + E_b[y, i] (v1_x w1_x′ + w1_x v1_x′).
 	if j1 == 0 {
 		return
 	}
-	R, U := mat.NewDense(n2, f2, nil), mat.NewDense(n2, f2, nil)
-	var C, Eb mat.Dense
-	wx1, vx1 := make([]float64, n1), make([]float64, n1)
+	R, U := mat.NewDense(f2, n2, nil), mat.NewDense(f2, n2, nil)
+	var C, Eb, t3 mat.Dense
+	wx, vx := make([]float64, n1), make([]float64, n1)
 	w1t, v1t := mat.DenseCopyOf(w1.T()), mat.DenseCopyOf(v1.T())
-	wb, vb := make([]float64, n2), make([]float64, n2)
 	for b := j2; b < f2; b++ {
-		mat.Col(wb, b, w2)
-		mat.Col(vb, b, v2)
-		for j := range n2 {
-			rr, ur := R.RawRowView(j), U.RawRowView(j)
-			for y := range f2 {
-				wyj, vyj := w2.At(j, y), v2.At(j, y)
-				rr[y] = wb[j] * wyj
-				ur[y] = vb[j]*wyj + wb[j]*vyj
-			}
-		}
-		var t3 mat.Dense
-		t3.Mul(d2, R)
-		C.Mul(react, U)
+		pairProducts(w2, v2, b, R, U)
+		t3.Mul(R, d2.T())
+		C.Mul(U, react.T())
 		C.Add(&C, &t3)
-		Eb.Mul(react, R)
-		ct, et := mat.DenseCopyOf(C.T()), mat.DenseCopyOf(Eb.T())
+		Eb.Mul(R, react.T())
 		for x := range j1 {
 			i := pos[[2]int{x, b}]
-			copy(wa, w1t.RawRowView(x))
-			copy(va, v1t.RawRowView(x))
+			wa, va := w1t.RawRowView(x), v1t.RawRowView(x)
 			for x2 := range j1 {
 				w1x2, v1x2 := w1t.RawRowView(x2), v1t.RawRowView(x2)
 				for ii := range n1 {
-					wx1[ii] = wa[ii] * w1x2[ii]
-					vx1[ii] = va[ii]*w1x2[ii] + wa[ii]*v1x2[ii]
+					wx[ii] = wa[ii] * w1x2[ii]
+					vx[ii] = va[ii]*w1x2[ii] + wa[ii]*v1x2[ii]
 				}
 				for y := j2; y < f2; y++ {
 					k := pos[[2]int{x2, y}]
 					if y < b || y == b && k < i {
 						continue
 					}
-					add(i, k, floats.Dot(ct.RawRowView(y), wx1)+floats.Dot(et.RawRowView(y), vx1))
+					add(i, k, floats.Dot(C.RawRowView(y), wx)+floats.Dot(Eb.RawRowView(y), vx))
 				}
 			}
 		}
@@ -385,6 +362,21 @@ func (ts *tailSolve) add(r, z *mat.Dense, c float64) {
 		row := z.RawRowView(s1 + a)[s2:]
 		for b, v := range ts.zt2.RawRowView(a) {
 			row[b] += c * v
+		}
+	}
+}
+
+// pairProducts sets P[x, i] = w_a(i) w_x(i) and Q[x, i] = v_a(i) w_x(i) +
+// w_a(i) v_x(i) for every column x of w and v (n × f): the products of column
+// a with the others, one row per column.
+func pairProducts(w, v *mat.Dense, a int, P, Q *mat.Dense) {
+	n, f := w.Dims()
+	for x := range f {
+		pr, qr := P.RawRowView(x), Q.RawRowView(x)
+		for i := range n {
+			wa, va, wx, vx := w.At(i, a), v.At(i, a), w.At(i, x), v.At(i, x)
+			pr[i] = wa * wx
+			qr[i] = va*wx + wa*vx
 		}
 	}
 }
