@@ -243,8 +243,8 @@ func (ts *tailSolve) block(react *mat.Dense, H *mat.SymDense) {
 //
 // D is not a Kronecker product, so no rotation keeps the pairs apart: it
 // couples the pairs of jitter modes (J1×J2, left as I) with the rest too,
-// but weakly (adding them densely took the first Allen–Cahn solve of preset
-// ac2d at 120² from 60 to 37 iterations and left the others as they were).
+// but weakly (adding them densely, a block three times as large, saved 17 %
+// of the CG iterations on preset ac2d at 120²).
 // Sums over one axis first: for an entry whose pairs have a mode above the
 // jitter on axis 1, x = a, over i (A_a, B_a below, three (f1 × n1)(n1 × n2)
 // products per such a); for the others, whose modes are both above the
