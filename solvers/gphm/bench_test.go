@@ -3,10 +3,14 @@ package gphm
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
+
+	"eddy/progress"
 )
 
 // paperLog is one of the authors' logged runs (spec §4.2): the minimum test
@@ -62,7 +66,11 @@ var presetCases = []benchCase{
 // 2-D) and reports the final-iterate relative L2 error on the paper's test
 // points (rel_l2) beside the authors' logged error (paper_rel_l2) and, where
 // logged, their GPU time (paper_s); ns/op is our wall time per solve. At the
-// end it logs the comparison as a table. Run with -benchtime 1x.
+// end it logs the comparison as a table. Run with -benchtime 1x. The 2-D
+// rows, which run for many minutes, also write each progress update to
+// standard error as it comes (elapsed time, iteration, error on the grid,
+// check residual), so that a row stopped before its end still says where
+// it had got to.
 func BenchmarkPresets(b *testing.B) {
 	var rows []string
 	for _, bc := range presetCases {
@@ -74,8 +82,17 @@ func BenchmarkPresets(b *testing.B) {
 			c.Kernel = bc.kernel
 			c.Iterations = bc.iterations
 			var res *Result
+			var fn progress.Func
+			if presets[bc.preset].PDE.Dims() == 2 {
+				start := time.Now()
+				name := bc.preset + "/" + bc.kernel
+				fn = func(u progress.Update) {
+					fmt.Fprintf(os.Stderr, "%s %6.0f s  %s  rel_l2_grid %.3g  check_residual %.3g\n", name,
+						time.Since(start).Seconds(), u.Message, u.Metrics["rel_l2_grid"], u.Metrics["check_residual"])
+				}
+			}
 			for b.Loop() {
-				res, err = Solve(context.Background(), c, nil)
+				res, err = Solve(context.Background(), c, fn)
 				if err != nil {
 					b.Fatal(err)
 				}
