@@ -80,9 +80,6 @@ type kronCG struct {
 	last  [3]int
 	using int
 	picks int
-	// forcing is the inexact-Newton forcing term of the nonlinear
-	// (Allen–Cahn) solves, newtonForcing; tests set 0 to compare.
-	forcing float64
 	// ctx, when set, is polled every ctxPoll CG iterations: one solve at
 	// 400² can run for minutes, and a cancelled job must give its worker
 	// back within a second or two.
@@ -93,7 +90,7 @@ type kronCG struct {
 const ctxPoll = 4
 
 func newKronCG(n1, n2 int) *kronCG {
-	k := &kronCG{e: newExactU(n1, n2), last: [3]int{-1, -1, -1}, forcing: newtonForcing}
+	k := &kronCG{e: newExactU(n1, n2), last: [3]int{-1, -1, -1}}
 	nd := func() *mat.Dense { return mat.NewDense(n1, n2, nil) }
 	k.r, k.z, k.p, k.q, k.t, k.s, k.q2 = nd(), nd(), nd(), nd(), nd(), nd(), nd()
 	for e := range 2 {
@@ -500,10 +497,9 @@ func (k *kronCG) precondAug(r *mat.Dense, rb []float64, out *mat.Dense, outb []f
 
 // cg solves the (trend-augmented) Newton system for (x, xb) by
 // preconditioned conjugate gradients from the given start, until the
-// preconditioned norm of the residual is below max(stop, rel·r0), r0 that
-// norm at the start, or after maxIter iterations. It returns the number of
-// iterations.
-func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []float64, lt [2]float64, stop, rel float64, maxIter int) (int, error) {
+// preconditioned norm of the residual is below tol·ref or after maxIter
+// iterations. It returns the number of iterations.
+func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []float64, lt [2]float64, tol, ref float64, maxIter int) (int, error) {
 	k.applyAug(m, x, xb, k.q, k.qb, lt)
 	k.r.Sub(b, k.q)
 	for a := range bb {
@@ -513,9 +509,8 @@ func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []flo
 	k.p.Copy(k.z)
 	copy(k.pb, k.zb)
 	rz := frob(k.r, k.z) + dot(k.rb[:len(bb)], k.zb[:len(bb)])
-	stop = math.Max(stop, rel*math.Sqrt(math.Abs(rz)))
 	for it := 0; it < maxIter; it++ {
-		if math.Sqrt(math.Abs(rz)) <= stop {
+		if math.Sqrt(math.Abs(rz)) <= tol*ref {
 			return it, nil
 		}
 		if k.ctx != nil && it%ctxPoll == ctxPoll-1 {
@@ -603,11 +598,7 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		dz.Zero()
 		clear(db)
 		limit, other := k.probeCap()
-		rel := 0.0
-		if !m.pde.Linear() {
-			rel = k.forcing
-		}
-		it, err := k.cg(m, g, gb, dz, db, lt, kronTol*ref, rel, limit)
+		it, err := k.cg(m, g, gb, dz, db, lt, kronTol, ref, limit)
 		k.count(it)
 		if err == nil && other >= 0 && it == limit {
 			// The probe has cost what a solve with the other did: record it
@@ -619,15 +610,8 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 			}
 			k.precond(g0, k.z)
 			ref = math.Sqrt(math.Abs(frob(g0, k.z)))
-			stop := kronTol * ref
-			if rel > 0 {
-				// The forcing term against this step's right-hand side in the
-				// other's norm (dz is not zero here).
-				k.precondAug(g, gb, k.z, k.zb[:p])
-				stop = math.Max(stop, rel*math.Sqrt(math.Abs(frob(g, k.z)+dot(gb, k.zb[:p]))))
-			}
 			var more int
-			more, err = k.cg(m, g, gb, dz, db, lt, stop, 0, kronMaxIter)
+			more, err = k.cg(m, g, gb, dz, db, lt, kronTol, ref, kronMaxIter)
 			k.Iters += more // the other's last count stays that of a whole solve
 		}
 		if err != nil {
@@ -669,21 +653,10 @@ func (k *kronCG) count(it int) {
 	}
 }
 
-// Tolerance and iteration cap of each conjugate-gradient solve: the
-// preconditioned residual below kronTol times that of the data (the
-// gradient at Z = 0). For Allen–Cahn, a Gauss–Newton step's solve also
-// stops once its residual is newtonForcing times its own right-hand side's
-// (inexact Newton with a fixed forcing term): the first steps, whose
-// linearisation is far from the solution's, need no 1e-10. Only the early
-// steps are affected — once the gradient is below 1e-4 of the data's, kronTol
-// binds again — and the solutions agree to four digits: 26 % fewer CG
-// iterations on an Allen–Cahn problem at 100² (sin 6x cos 5y + xy, 3
-// L-BFGS iterations, 4725 → 3505), 10 % on preset ac2d at 120² (2136 →
-// 1928).
+// Tolerance and iteration cap of each conjugate-gradient solve.
 const (
-	kronTol       = 1e-10
-	kronMaxIter   = 2000
-	newtonForcing = 1e-6
+	kronTol     = 1e-10
+	kronMaxIter = 2000
 )
 
 // addBoundary adds c Tᵀ Bᵀ B T v to out, where B picks the boundary rows and
