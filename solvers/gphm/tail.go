@@ -57,11 +57,13 @@ type tailSolve struct {
 	// The per-axis pieces of the block, kept to assemble it again with an
 	// Allen–Cahn term (factor): S_j, L_j, L_jS_jL_j, E′_j as below; w[j] =
 	// T_j,tail O_j and v[j] = T_j,tail diag(c λ) O_j, the rotated tail columns
-	// of G and of the operator's factor; j[j] the first rotated mode above
-	// the jitter.
+	// of G and of the operator's factor, and pos the position of each pair
+	// in idx (both for a nonlinear PDE only); j[j] the first rotated mode
+	// above the jitter.
 	sv         [2][]float64
 	l, lsl, e  [2]*mat.Dense
 	w, v       [2]*mat.Dense
+	pos        map[[2]int]int
 	j          [2]int
 	tau2, beta float64
 	h          *mat.SymDense // the block's storage, factored in place
@@ -155,17 +157,13 @@ func newTailSolve(m *model, e *exactU, lt [2]float64, start [2]int, react *mat.D
 		eo.Mul(ends, o)
 		E[j] = new(mat.Dense)
 		E[j].Mul(eo.T(), &eo)
-		ts.w[j] = new(mat.Dense)
-		ts.w[j].Mul(tail, o)
-		tl := mat.DenseCopyOf(tail)
-		for i := range n {
-			row := tl.RawRowView(i)
-			for a := range row {
-				row[a] *= c * lam[a]
-			}
+		if !m.pde.Linear() {
+			// The columns the Allen–Cahn term needs (reaction): W = T_tail O
+			// and V = T_tail diag(c λ) O.
+			ts.w[j], ts.v[j] = new(mat.Dense), new(mat.Dense)
+			ts.w[j].Mul(tail, o)
+			ts.v[j].Mul(tail, dl)
 		}
-		ts.v[j] = new(mat.Dense)
-		ts.v[j].Mul(tl, o)
 	}
 	f1, f2 := nn[0]-ts.s[0], nn[1]-ts.s[1]
 	ts.j = [2]int{f1 - nr[0], f2 - nr[1]}
@@ -179,6 +177,12 @@ func newTailSolve(m *model, e *exactU, lt [2]float64, start [2]int, react *mat.D
 	d := len(ts.idx)
 	if d == 0 || d*d > TailBlockPerNode*nn[0]*nn[1] {
 		return nil
+	}
+	if !m.pde.Linear() {
+		ts.pos = make(map[[2]int]int, d)
+		for i, p := range ts.idx {
+			ts.pos[p] = i
+		}
 	}
 	// One d×d array, factored in place (71 MB for p2d1's block).
 	ts.h = mat.NewSymDense(d, nil)
@@ -256,10 +260,7 @@ func (ts *tailSolve) reaction(react *mat.Dense, H *mat.SymDense) {
 	j1, j2 := ts.j[0], ts.j[1]
 	d2 := mat.NewDense(n1, n2, nil)
 	d2.MulElem(react, react)
-	pos := make(map[[2]int]int, len(ts.idx))
-	for i, p := range ts.idx {
-		pos[p] = i
-	}
+	pos := ts.pos
 	add := func(i, k int, v float64) {
 		if i > k {
 			i, k = k, i
@@ -274,6 +275,7 @@ func (ts *tailSolve) reaction(react *mat.Dense, H *mat.SymDense) {
 	P, Q := mat.NewDense(f1, n1, nil), mat.NewDense(f1, n1, nil)
 	var A, B, t, ent, t2 mat.Dense
 	ay, by := mat.NewDense(f1, n2, nil), mat.NewDense(f1, n2, nil)
+	wy, vy := make([]float64, n2), make([]float64, n2)
 	for a := j1; a < f1; a++ {
 		pairProducts(w1, v1, a, P, Q)
 		A.Mul(P, d2)
@@ -281,12 +283,13 @@ func (ts *tailSolve) reaction(react *mat.Dense, H *mat.SymDense) {
 		A.Add(&A, &t)
 		B.Mul(P, react)
 		for y := range f2 {
+			mat.Col(wy, y, w2)
+			mat.Col(vy, y, v2)
 			for x := range f1 {
 				ar, br, yr, zr := A.RawRowView(x), B.RawRowView(x), ay.RawRowView(x), by.RawRowView(x)
 				for j := range n2 {
-					wy, vy := w2.At(j, y), v2.At(j, y)
-					yr[j] = ar[j]*wy + br[j]*vy
-					zr[j] = br[j] * wy
+					yr[j] = ar[j]*wy[j] + br[j]*vy[j]
+					zr[j] = br[j] * wy[j]
 				}
 			}
 			ent.Mul(ay, w2)
