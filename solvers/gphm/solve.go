@@ -169,7 +169,10 @@ const ConvergedTol = 1e-6
 // they run only if the other kernel stalls too. With StM in 1-D on two or
 // more cores, GM's variants run beside it from the start (hedge) and are
 // cancelled when StM does not stall: the same result, sooner, for twice the
-// CPU while both run.
+// CPU while both run. When one of GM's runs ends below the stall bar while
+// StM's check residual so far is above the bar and more than OutrunFactor
+// times GM's, StM's run is stopped and GM's result taken (a restart, with
+// a warning that says so).
 func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	start := time.Now()
 	r, err := cfg.resolve()
@@ -233,8 +236,9 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	b := newVariants(r, other, once)
 	runOther := func() error { return b.run(ctx, maxVariants, fn) }
 	cancelOther := func() {}
+	sofar := func() *Result { return nil }
 	if restart && hedged {
-		runOther, cancelOther = ahead(ctx, b, fn)
+		runOther, cancelOther, sofar = ahead(ctx, b, fn)
 		defer cancelOther()
 	}
 	// The requested kernel's first variant; its other variants only when it
@@ -242,8 +246,35 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	// preset where it happened (p3 and ac1 with StM: 8.7e-5 to 2.1e-4, 50 to
 	// 70 s more), where the other kernel's first variant succeeds.
 	a := newVariants(r, r.kernel, once)
-	if err := a.run(ctx, 1, fn); err != nil {
-		return nil, err
+	actx, stopA := context.WithCancel(ctx)
+	defer stopA()
+	var out *outrun
+	afn := fn
+	if restart && hedged {
+		// The hedged kernel may finish first and succeed while the requested
+		// one is still above the stall bar (outrun).
+		out = &outrun{best: math.Inf(1)}
+		afn = func(u progress.Update) {
+			fn.Report(u)
+			if out.watch(u, sofar(), stall, stalled) {
+				stopA()
+			}
+		}
+	}
+	if err := a.run(actx, 1, afn); err != nil {
+		if out == nil || out.by == nil || ctx.Err() != nil {
+			return nil, err
+		}
+		// Outrun: the hedged kernel's successful run is the answer.
+		if err := runOther(); err != nil {
+			return nil, err
+		}
+		res := b.result()
+		res.OtherSolution = otherSolution(res)
+		res.Restarts = 1
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the %s kernel was at check residual %.2g (%s) when %s reached %.2g, more than %g times less, and was stopped; restarted with %s, which reached %.2g",
+			r.kernel, out.best, out.at, other, out.by.CheckResidual, OutrunFactor, other, res.CheckResidual))
+		return res, nil
 	}
 	if !restart || !stalled(a.best) {
 		// Not stalled: the other kernel is not needed, and its hedged runs
@@ -294,27 +325,65 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	return res, nil
 }
 
+// OutrunFactor: in a hedged run (see Solve) the requested kernel's run is
+// stopped once one of the other kernel's runs has ended below the stall bar
+// while the requested run's least check residual so far is above the bar
+// and more than OutrunFactor times that run's. To be kept it would have to
+// fall below the bar, and even there the other kernel's answer would be
+// better by this factor. The other kernel's remaining variants then run
+// alone. On the 1-D presets StM's first run stalled at
+// 8.5e-5 to 1.2e-5 after 150 to 450 iterations (14 to 33 s) where GM
+// succeeded at 3.8e-11 to 1.4e-6.
+const OutrunFactor = 10.0
+
+// outrun watches the requested kernel's run in a hedged solve: its least
+// check residual so far (best, as of the progress message at) and, once it
+// is stopped, the other kernel's run that outran it (by).
+type outrun struct {
+	best float64
+	at   string
+	by   *Result
+}
+
+// watch takes progress update u of the requested run and the other
+// kernel's best finished run so far (nil if none), and reports whether the
+// requested run should stop now.
+func (o *outrun) watch(u progress.Update, alt *Result, stall float64, stalled func(*Result) bool) bool {
+	if rho, ok := u.Metrics["check_residual"]; ok && rho < o.best {
+		o.best, o.at = rho, u.Message
+	}
+	if o.by != nil || alt == nil || stalled(alt) || math.IsInf(o.best, 1) {
+		return false
+	}
+	if o.best > stall && o.best > OutrunFactor*alt.CheckResidual {
+		o.by = alt
+		return true
+	}
+	return false
+}
+
 // ahead runs v's variants (up to maxVariants) in the background and
-// returns a wait that gives v once they are done, and a cancel that stops
-// them, if still going, and waits for them. The background runs report
-// progress to fn only from the first wait on: until then fn follows the
-// requested kernel's runs.
-func ahead(ctx context.Context, v *variants, fn progress.Func) (wait func() error, cancel func()) {
+// returns a wait that gives v once they are done, a cancel that stops
+// them, if still going, and waits for them, and sofar, which returns v's
+// best finished run without waiting (nil before the first).
+// The background runs report progress to fn only from the first wait on:
+// until then fn follows the requested kernel's runs.
+func ahead(ctx context.Context, v *variants, fn progress.Func) (wait func() error, cancel func(), sofar func() *Result) {
 	bctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
+	fin := make(chan struct{})
+	var err error
 	var adopted atomic.Bool
 	quiet := func(u progress.Update) {
 		if adopted.Load() {
 			fn.Report(u)
 		}
 	}
-	go func() { done <- v.run(bctx, maxVariants, quiet) }()
-	var err error
-	finished := false
+	go func() {
+		err = v.run(bctx, maxVariants, quiet)
+		close(fin)
+	}()
 	end := func() error {
-		if !finished {
-			err, finished = <-done, true
-		}
+		<-fin
 		return err
 	}
 	wait = func() error {
@@ -323,7 +392,7 @@ func ahead(ctx context.Context, v *variants, fn progress.Func) (wait func() erro
 	}
 	// A cancelled run stays quiet: its last iterations would follow the
 	// requested kernel's final report.
-	return wait, func() { stop(); end() }
+	return wait, func() { stop(); end() }, v.sofar.Load
 }
 
 // otherSolution reports whether res, with a known exact solution, is another
@@ -386,6 +455,8 @@ type variants struct {
 	limit  float64
 	best   *Result
 	tried  []string
+	// sofar is best, for other goroutines while run runs.
+	sofar atomic.Pointer[Result]
 }
 
 func newVariants(r *resolved, kernel Kernel, once onceFunc) *variants {
@@ -440,6 +511,7 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 		v.tried = append(v.tried, fmt.Sprintf("%s/%s %.2g", tr, nug, alt.CheckResidual))
 		if v.best == nil || alt.CheckResidual < v.best.CheckResidual {
 			v.best = alt
+			v.sofar.Store(alt)
 		}
 	}
 	return nil
