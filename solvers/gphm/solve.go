@@ -172,14 +172,16 @@ const ConvergedTol = 1e-6
 // CPU while both run. When one of GM's runs ends below the stall bar while
 // StM's check residual so far is above the bar and more than OutrunFactor
 // times GM's, StM's run is stopped and GM's result taken (a restart, with
-// a warning that says so).
+// a warning that says so). In 1-D a kernel's next variant also starts
+// beside its current one when a core is idle (variants.run), with the same
+// outcome as in order.
 func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	start := time.Now()
 	r, err := cfg.resolve()
 	if err != nil {
 		return nil, err
 	}
-	res, err := solveKernels(ctx, r, fn, solveOnce, hedge(r))
+	res, err := solveKernels(ctx, r, fn, solveOnce, parallelism(r))
 	if err != nil {
 		return nil, err
 	}
@@ -206,23 +208,31 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 // onceFunc runs one training path (solveOnce).
 type onceFunc func(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugget string, fn progress.Func) (*Result, error)
 
-// hedge reports whether the other kernel's variants should run beside the
-// requested kernel's: when StM is requested in 1-D and Go may use a
-// second core. StM's first variant stalled on every 1-D preset (p1, p3, p4,
-// ac1, ac2; 11–27 s each before GM started, GM's first variant succeeding on
-// each), GM's on none, so GM runs beside StM and not the other way round.
-// One 1-D run keeps about one core busy (its n×n factorisations are single
-// calls), so on two cores the hedged run costs the requested one little.
-func hedge(r *resolved) bool {
-	return r.pde.Dims() == 1 && r.kernel == StM && runtime.GOMAXPROCS(0) >= 2
+// parallel says what a solve runs beside its current run: the other
+// kernel's variants (hedge) and the next variant of the same kernel
+// (ahead; variants.run).
+type parallel struct{ hedge, ahead bool }
+
+// parallelism returns what a solve of r may run in parallel: in 1-D, when
+// Go may use a second core. StM's first variant stalled on every 1-D preset
+// (p1, p3, p4, ac1, ac2; 11–27 s each before GM started, GM's first variant
+// succeeding on each), GM's on none, so GM runs beside StM (hedge) and not
+// the other way round. One 1-D run keeps about one core busy (its n×n
+// factorisations are single calls), so on two cores a run beside it costs
+// it little; a variant starts ahead of its turn only on a core no other run
+// uses. A 2-D run's products use every core.
+func parallelism(r *resolved) parallel {
+	two := r.pde.Dims() == 1 && runtime.GOMAXPROCS(0) >= 2
+	return parallel{hedge: two && r.kernel == StM, ahead: two}
 }
 
 // solveKernels runs the requested kernel's variants and, when it stalls, the
 // other kernel's (see Solve), each path by once, and returns the run chosen.
-// With hedged the other kernel's variants start at once beside the requested
-// kernel's and are cancelled when not needed; the result is the one the
-// sequential order gives, only sooner.
-func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceFunc, hedged bool) (*Result, error) {
+// With par.hedge the other kernel's variants start at once beside the
+// requested kernel's and are cancelled when not needed; the result is the
+// one the sequential order gives, only sooner, unless the other kernel
+// outruns the requested one (OutrunFactor).
+func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceFunc, par parallel) (*Result, error) {
 	stall := StallResidual
 	if r.pde.Dims() == 1 {
 		stall = StallResidual1D
@@ -234,10 +244,11 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		other = StM
 	}
 	b := newVariants(r, other, once)
+	b.ahead = par.ahead
 	runOther := func() error { return b.run(ctx, maxVariants, fn) }
 	cancelOther := func() {}
 	sofar := func() *Result { return nil }
-	if restart && hedged {
+	if restart && par.hedge {
 		runOther, cancelOther, sofar = ahead(ctx, b, fn)
 		defer cancelOther()
 	}
@@ -246,11 +257,12 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	// preset where it happened (p3 and ac1 with StM: 8.7e-5 to 2.1e-4, 50 to
 	// 70 s more), where the other kernel's first variant succeeds.
 	a := newVariants(r, r.kernel, once)
+	a.ahead = par.ahead
 	actx, stopA := context.WithCancel(ctx)
 	defer stopA()
 	var out *outrun
 	afn := fn
-	if restart && hedged {
+	if restart && par.hedge {
 		// The hedged kernel may finish first and succeed while the requested
 		// one is still above the stall bar (outrun).
 		out = &outrun{best: math.Inf(1)}
@@ -457,6 +469,10 @@ type variants struct {
 	tried  []string
 	// sofar is best, for other goroutines while run runs.
 	sofar atomic.Pointer[Result]
+	// ahead lets run start the next variant beside the current one (1-D);
+	// next is the one so started.
+	ahead bool
+	next  *early
 }
 
 func newVariants(r *resolved, kernel Kernel, once onceFunc) *variants {
@@ -500,14 +516,87 @@ func (v *variants) more() bool {
 	return len(v.tried) < len(v.list) && (v.best == nil || v.best.CheckResidual > v.limit)
 }
 
-// run runs variants while more do, up to upto of them in all.
+// running counts the training paths (variant runs) going on in this
+// process, so that a variant starts ahead of its turn only on a core no
+// other run uses.
+var running atomic.Int32
+
+// aheadPoll is how often variants.run looks for an idle core.
+const aheadPoll = 50 * time.Millisecond
+
+// early is a variant run in the background (variants.run): its
+// index in the list, its outcome once done is closed, and whether its
+// progress goes to the caller yet.
+type early struct {
+	index   int
+	done    chan struct{}
+	res     *Result
+	err     error
+	stop    context.CancelFunc
+	adopted atomic.Bool
+}
+
+// start runs variant i in the background, counted in running, its
+// progress quiet until adopted.
+func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
+	ectx, stop := context.WithCancel(ctx)
+	e := &early{index: i, done: make(chan struct{}), stop: stop}
+	running.Add(1) // counted from now, so that the next look sees it
+	go func() {
+		defer close(e.done)
+		defer running.Add(-1)
+		e.res, e.err = v.once(ectx, v.r, v.kernel, v.list[i][0], v.list[i][1], func(u progress.Update) {
+			if e.adopted.Load() {
+				fn.Report(u)
+			}
+		})
+	}()
+	return e
+}
+
+// drop cancels the variant started ahead, if any, and waits for it.
+func (v *variants) drop() {
+	if v.next != nil {
+		v.next.stop()
+		<-v.next.done
+		v.next = nil
+	}
+}
+
+// run runs variants while more do, up to upto of them in all. With
+// v.ahead, while a variant runs the next one starts beside it as soon as a
+// core is idle (fewer runs going on in the process than GOMAXPROCS; looked
+// at every aheadPoll), and is taken when its turn comes or cancelled when
+// it does not: the variants are independent runs, so the outcome is the
+// sequential one, sooner.
 func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
+	defer v.drop()
 	for v.more() && len(v.tried) < upto {
-		tr, nug := v.list[len(v.tried)][0], v.list[len(v.tried)][1]
-		alt, err := v.once(ctx, v.r, v.kernel, tr, nug, fn)
+		i := len(v.tried)
+		cur := v.next
+		if cur != nil && cur.index == i {
+			v.next = nil
+		} else {
+			cur = v.start(ctx, i, fn)
+		}
+		cur.adopted.Store(true)
+		tick := time.NewTicker(aheadPoll)
+		for waiting := true; waiting; {
+			if v.ahead && v.next == nil && i+1 < min(upto, len(v.list)) && running.Load() < int32(runtime.GOMAXPROCS(0)) {
+				v.next = v.start(ctx, i+1, fn)
+			}
+			select {
+			case <-cur.done:
+				waiting = false
+			case <-tick.C:
+			}
+		}
+		tick.Stop()
+		alt, err := cur.res, cur.err
 		if err != nil {
 			return err
 		}
+		tr, nug := v.list[i][0], v.list[i][1]
 		v.tried = append(v.tried, fmt.Sprintf("%s/%s %.2g", tr, nug, alt.CheckResidual))
 		if v.best == nil || alt.CheckResidual < v.best.CheckResidual {
 			v.best = alt

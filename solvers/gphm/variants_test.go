@@ -3,6 +3,7 @@ package gphm
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -48,7 +49,7 @@ func TestKernelAndVariantOrder(t *testing.T) {
 				runs = append(runs, key)
 				return scripted(tc.residual, k, tr, nug), nil
 			}
-			res, err := solveKernels(t.Context(), r, nil, once, false)
+			res, err := solveKernels(t.Context(), r, nil, once, parallel{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +128,7 @@ func TestHedgedKernelOrder(t *testing.T) {
 				}
 				return scripted(residual, k, tr, nug), nil
 			}
-			res, err := solveKernels(t.Context(), r, report, once, hedged)
+			res, err := solveKernels(t.Context(), r, report, once, parallel{hedge: hedged})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +215,7 @@ func TestHedgedOutrun(t *testing.T) {
 				}
 				return res, nil
 			}
-			res, err := solveKernels(t.Context(), r, nil, once, true)
+			res, err := solveKernels(t.Context(), r, nil, once, parallel{hedge: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,6 +225,80 @@ func TestHedgedOutrun(t *testing.T) {
 					stopped.Load(), res.Kernel, res.Restarts, res.Warnings, tc.stopped, tc.kernel, tc.warnings)
 			}
 		})
+	}
+}
+
+// With variants started ahead of their turn (parallel.ahead), Solve returns
+// what the sequential order returns, and the variant started ahead runs
+// beside the current one (when Go may use two cores) and is cancelled when
+// its turn does not come. The requested kernel's first variant runs alone:
+// what follows it depends on whether it stalls.
+func TestVariantsAhead(t *testing.T) {
+	cfg := Config{PDE: "poisson1d", Exact: "sin(3*x)", XMax: 1, N: 20, Kernel: "stm", Components: 30, FreqScale: 2, LambdaB: 200}
+	r, err := cfg.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		residual  map[string]float64
+		overlap   string // a variant that starts before the one named after it ends
+		before    string
+		cancelled string
+	}{
+		{map[string]float64{"stm/none/relative": 3e-6, "stm/polynomial/relative": 5e-7}, "stm/none/absolute", "stm/polynomial/relative", "stm/none/absolute"},
+		{map[string]float64{"stm/none/relative": 3e-6, "stm/polynomial/relative": 2e-6, "stm/none/absolute": 5e-7}, "stm/none/absolute", "stm/polynomial/relative", ""},
+		{map[string]float64{"stm/none/relative": 9e-5, "gm/none/relative": 3e-7}, "gm/polynomial/relative", "gm/none/relative", "gm/polynomial/relative"},
+	} {
+		solve := func(par parallel) (*Result, []string) {
+			var mu sync.Mutex
+			var events []string
+			event := func(e string) {
+				mu.Lock()
+				events = append(events, e)
+				mu.Unlock()
+			}
+			once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
+				key := fmt.Sprintf("%s/%s/%s", k, tr, nug)
+				event("start " + key)
+				// Runs of 50, 100 and 200 ms in list order, so that a run
+				// started ahead is still going when its turn is decided.
+				d := map[string]time.Duration{"none/relative": 50, "polynomial/relative": 100, "none/absolute": 200}[tr+"/"+nug]
+				select {
+				case <-time.After(d * time.Millisecond):
+				case <-ctx.Done():
+					event("cancel " + key)
+					return nil, ctx.Err()
+				}
+				event("end " + key)
+				return scripted(tc.residual, k, tr, nug), nil
+			}
+			res, err := solveKernels(t.Context(), r, nil, once, par)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return res, slices.Clone(events)
+		}
+		seq, _ := solve(parallel{})
+		got, events := solve(parallel{ahead: true})
+		if seq.Kernel != got.Kernel || seq.Trend != got.Trend || seq.Nugget != got.Nugget || seq.NuggetReason != got.NuggetReason ||
+			seq.Restarts != got.Restarts || !slices.Equal(seq.Warnings, got.Warnings) {
+			t.Errorf("ahead %+v, sequential %+v", got, seq)
+		}
+		if running.Load() != 0 {
+			t.Errorf("%d runs still counted after the solve", running.Load())
+		}
+		if runtime.GOMAXPROCS(0) < 2 {
+			continue
+		}
+		start, end := slices.Index(events, "start "+tc.overlap), slices.Index(events, "end "+tc.before)
+		if start < 0 || end < 0 || start > end {
+			t.Errorf("events %v: %s should start before %s ends", events, tc.overlap, tc.before)
+		}
+		if tc.cancelled != "" && !slices.Contains(events, "cancel "+tc.cancelled) {
+			t.Errorf("events %v: %s should be cancelled", events, tc.cancelled)
+		}
 	}
 }
 
@@ -252,7 +327,7 @@ func TestHedgedRealRuns(t *testing.T) {
 		}
 		var got [2]*Result
 		for i, hedged := range []bool{false, true} {
-			if got[i], err = solveKernels(t.Context(), r, nil, solveOnce, hedged); err != nil {
+			if got[i], err = solveKernels(t.Context(), r, nil, solveOnce, parallel{hedge: hedged, ahead: hedged}); err != nil {
 				t.Fatal(err)
 			}
 		}
