@@ -97,7 +97,7 @@ func init() {
 			"stop_reason":              "string: why training stopped: stationary (no step lowers the loss), loss_flat, residual_rising (the check residual rose; the iterate of least check residual is returned), residual_flat (the budget ran out after the check residual had settled) or budget",
 			"nugget_reason":            "string: why the nugget was chosen (the check residuals of the modes tried)",
 			"kernel":                   "string: kernel of the returned run (the requested one, or the other spectral mixture after a restart)",
-			"restarts":                 "int64: restarts with the other spectral-mixture kernel after a stall (0 or 1)",
+			"restarts":                 "int64: restarts with the other spectral-mixture kernel after a stall, or when its runs beside the requested kernel's outran it (0 or 1)",
 			"trend":                    "string: trend mode: polynomial or none",
 			"cg_iterations":            "int64: conjugate-gradient iterations of the Kronecker-CG path in all (2-D only)",
 			"cg_solves":                "int64: linear solves of the Kronecker-CG path (2-D only)",

@@ -140,8 +140,8 @@ func BenchmarkPresets(b *testing.B) {
 }
 
 // BenchmarkKronCGIteration measures one conjugate-gradient iteration of the
-// 2-D path (a Hessian product and a preconditioner application: eight n×n×n
-// products and O(n²) boundary work) and the per-evaluation setup (kernel
+// 2-D path (a Hessian product and a preconditioner application: six n×n×n
+// products and O(n²) boundary work with the Kronecker-sum preconditioner) and the per-evaluation setup (kernel
 // factors, whitening and the preconditioner's eigendecompositions) on the
 // p2d1 grid sizes.
 func BenchmarkKronCGIteration(b *testing.B) {

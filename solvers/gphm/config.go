@@ -307,8 +307,10 @@ func (c Config) CheckData(ctx context.Context) error {
 // per L-BFGS evaluation (an eigendecomposition, products and a Cholesky
 // factorisation), 2 evaluations per iteration; in 2-D, per evaluation, up to
 // 1000 conjugate-gradient iterations of eight n×n×n products (16n³ flops).
-// With StM in 1-D both figures are doubled: GM's runs may go beside StM's
-// (Solve). It assumes c is valid.
+// In 1-D both figures count the runs that may go at once: two when the
+// trend or the nugget is automatic (a kernel's next variant beside its
+// current one), one more with StM (GM's runs beside StM's; Solve). It
+// assumes c is valid.
 func (c Config) Estimate() (bytes int64, flops float64) {
 	n := float64(c.N)
 	pde, _ := ParsePDE(c.PDE)
@@ -317,9 +319,15 @@ func (c Config) Estimate() (bytes int64, flops float64) {
 	}
 	it := float64(max(c.Iterations, 1))
 	if pde.Dims() == 1 {
+		// Runs at once: with more than one trend/nugget variant, a kernel's
+		// next one may run beside its current one; with StM, GM's runs
+		// beside StM's (Solve).
 		runs := 1.0
-		if k, err := ParseKernel(c.Kernel); err == nil && k == StM {
+		if c.Trend == "" || c.Trend == TrendAuto || c.Nugget == "" || c.Nugget == NuggetAuto {
 			runs = 2
+		}
+		if k, err := ParseKernel(c.Kernel); err == nil && k == StM {
+			runs++
 		}
 		return int64(runs * 8 * 30 * n * n), runs * it * 2 * 30 * n * n * n
 	}

@@ -14,9 +14,10 @@ import (
 // whose linear systems are solved by preconditioned conjugate gradients,
 // matrix-free: a product with the Hessian H = I + τ2 JᵀJ + λ_b τ1 BᵀB,
 // J = P1⊗T2 + T1⊗P2 (+ diag(3U² − 1)(T1⊗T2) for Allen–Cahn), costs four
-// n×n×n products with the per-axis factors (J Z = T1 (Λ∘Z) T2ᵀ for Poisson,
-// Λ_ab = λ1_a + λ2_b) and O(n²) for the boundary rows and columns; no matrix
-// over the whole grid is formed.
+// n×n×n products with the per-axis factors (eight for Allen–Cahn; for
+// Poisson JᵀJ Z = Λ∘(G1 (Λ∘Z) G2) with Λ_ab = λ1_a + λ2_b and the Gram
+// matrices G_j = T_jᵀT_j, two) and O(n²) for the boundary rows and columns;
+// no matrix over the whole grid is formed.
 //
 // Preconditioner: in grid values U the linear part of the Hessian is
 // C⁻¹ + τ2 (D1⊗I + I⊗D2)ᵀ(D1⊗I + I⊗D2) + λ_b τ1 (B1⊗I + I⊗B2), with
