@@ -21,11 +21,7 @@ import (
 // only when the other kernel stalls too; a kernel that does not stall runs
 // its variants until one is at most the switch threshold.
 func TestKernelAndVariantOrder(t *testing.T) {
-	cfg := Config{PDE: "poisson1d", Exact: "sin(3*x)", XMax: 1, N: 20, Kernel: "stm", Components: 30, FreqScale: 2, LambdaB: 200}
-	r, err := cfg.resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := scriptedProblem(t)
 	for _, tc := range []struct {
 		name     string
 		residual map[string]float64 // kernel/trend/nugget → check residual; missing: 1
@@ -79,11 +75,7 @@ func TestKernelAndVariantOrder(t *testing.T) {
 // reason and warnings, the hedged run taken when the requested kernel stalls
 // and cancelled (and waited for) as soon as it does not.
 func TestHedgedKernelOrder(t *testing.T) {
-	cfg := Config{PDE: "poisson1d", Exact: "sin(3*x)", XMax: 1, N: 20, Kernel: "stm", Components: 30, FreqScale: 2, LambdaB: 200}
-	r, err := cfg.resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := scriptedProblem(t)
 	for _, residual := range []map[string]float64{
 		{"stm/none/relative": 1e-8},
 		{"stm/none/relative": 3e-6, "stm/polynomial/relative": 2e-6, "stm/none/absolute": 5e-7},
@@ -168,11 +160,7 @@ func TestHedgedKernelOrder(t *testing.T) {
 // and more than OutrunFactor times the other's check residual; otherwise
 // the order of TestKernelAndVariantOrder holds.
 func TestHedgedOutrun(t *testing.T) {
-	cfg := Config{PDE: "poisson1d", Exact: "sin(3*x)", XMax: 1, N: 20, Kernel: "stm", Components: 30, FreqScale: 2, LambdaB: 200}
-	r, err := cfg.resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := scriptedProblem(t)
 	for _, tc := range []struct {
 		name     string
 		stm, gm  float64 // StM's check residual while it runs (and at its end), GM's
@@ -234,11 +222,7 @@ func TestHedgedOutrun(t *testing.T) {
 // its turn does not come. The requested kernel's first variant runs alone:
 // what follows it depends on whether it stalls.
 func TestVariantsAhead(t *testing.T) {
-	cfg := Config{PDE: "poisson1d", Exact: "sin(3*x)", XMax: 1, N: 20, Kernel: "stm", Components: 30, FreqScale: 2, LambdaB: 200}
-	r, err := cfg.resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := scriptedProblem(t)
 	for _, tc := range []struct {
 		residual  map[string]float64
 		overlap   string // a variant that starts before the one named after it ends
@@ -300,6 +284,18 @@ func TestVariantsAhead(t *testing.T) {
 			t.Errorf("events %v: %s should be cancelled", events, tc.cancelled)
 		}
 	}
+}
+
+// scriptedProblem is the problem of the scripted-run tests, StM requested
+// (its training paths are replaced, so its data do not matter).
+func scriptedProblem(t *testing.T) *resolved {
+	t.Helper()
+	cfg := Config{PDE: "poisson1d", Exact: "sin(3*x)", XMax: 1, N: 20, Kernel: "stm", Components: 30, FreqScale: 2, LambdaB: 200}
+	r, err := cfg.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // scripted returns the result of a scripted run: the check residual given
