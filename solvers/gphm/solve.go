@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -390,12 +391,15 @@ func ahead(ctx context.Context, v *variants, fn progress.Func) (wait func() erro
 			fn.Report(u)
 		}
 	}
+	var pan *panicked
 	go func() {
+		defer close(fin)
+		defer catch(&pan)
 		err = v.run(bctx, maxVariants, quiet)
-		close(fin)
 	}()
 	end := func() error {
 		<-fin
+		pan.raise()
 		return err
 	}
 	wait = func() error {
@@ -534,6 +538,31 @@ type early struct {
 	err     error
 	stop    context.CancelFunc
 	adopted atomic.Bool
+	panic   *panicked
+}
+
+// panicked carries a panic of a background run, with its stack, to the
+// goroutine that waits for the run, where it is raised again: the job
+// runner turns a panic of the job's own goroutine into a failed job, while
+// one of another goroutine would end the process.
+type panicked struct {
+	value any
+	stack []byte
+}
+
+// catch records a panic of the calling goroutine in *to; deferred first
+// in a background run's goroutine.
+func catch(to **panicked) {
+	if p := recover(); p != nil {
+		*to = &panicked{p, debug.Stack()}
+	}
+}
+
+// raise panics again with p, if set, in the waiting goroutine.
+func (p *panicked) raise() {
+	if p != nil {
+		panic(fmt.Sprintf("%v (in a background run)\n%s", p.value, p.stack))
+	}
 }
 
 // start runs variant i in the background, counted in running, its
@@ -545,6 +574,7 @@ func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
 	go func() {
 		defer close(e.done)
 		defer running.Add(-1)
+		defer catch(&e.panic)
 		e.res, e.err = v.once(ectx, v.r, v.kernel, v.list[i][0], v.list[i][1], func(u progress.Update) {
 			if e.adopted.Load() {
 				fn.Report(u)
@@ -559,7 +589,9 @@ func (v *variants) drop() {
 	if v.next != nil {
 		v.next.stop()
 		<-v.next.done
+		p := v.next.panic
 		v.next = nil
+		p.raise()
 	}
 }
 
@@ -592,6 +624,7 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 			}
 		}
 		tick.Stop()
+		cur.panic.raise()
 		alt, err := cur.res, cur.err
 		if err != nil {
 			return err

@@ -286,6 +286,45 @@ func TestVariantsAhead(t *testing.T) {
 	}
 }
 
+// A panic in a run on another goroutine (a variant started ahead, or the
+// hedged kernel's) is raised again in the solve's own goroutine, where the
+// job runner turns it into a failed job, instead of ending the process.
+func TestBackgroundPanicRaised(t *testing.T) {
+	r := scriptedProblem(t)
+	for _, tc := range []struct {
+		name string
+		par  parallel
+		bad  string // the run that panics
+	}{
+		{"variant ahead", parallel{ahead: true}, "stm/none/absolute"},
+		{"hedged kernel", parallel{hedge: true}, "gm/none/relative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			residual := map[string]float64{"stm/none/relative": 3e-6, "stm/polynomial/relative": 2e-6}
+			once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
+				key := fmt.Sprintf("%s/%s/%s", k, tr, nug)
+				if key == tc.bad {
+					panic("scripted failure in " + key)
+				}
+				time.Sleep(50 * time.Millisecond)
+				return scripted(residual, k, tr, nug), nil
+			}
+			var got any
+			func() {
+				defer func() { got = recover() }()
+				solveKernels(t.Context(), r, nil, once, tc.par)
+			}()
+			msg, _ := got.(string)
+			if !strings.Contains(msg, "scripted failure in "+tc.bad) || !strings.Contains(msg, "in a background run") {
+				t.Errorf("recovered %v, want the scripted panic of %s", got, tc.bad)
+			}
+			if running.Load() != 0 {
+				t.Errorf("%d runs still counted", running.Load())
+			}
+		})
+	}
+}
+
 // scriptedProblem is the problem of the scripted-run tests, StM requested
 // (its training paths are replaced, so its data do not matter).
 func scriptedProblem(t *testing.T) *resolved {
