@@ -45,7 +45,7 @@ type kronCG struct {
 	lam    *mat.Dense // Λ_ab = λ1_a + λ2_b (Poisson); nil for a general Ω
 	// g1, g2 are the Gram matrices T_jᵀT_j, with which the tail solve's
 	// corner products take two n×n×n products' worth of flops on the corner's
-	// rows or columns (applyCorner).
+	// rows or columns (applyCorner); formed when a tail solve is built.
 	g1, g2 *mat.Dense
 	// cw1, cw2: work for applyCorner, sized for the tail corner cs.
 	cw1, cw2 []float64
@@ -180,7 +180,6 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 				k.lam.Set(a, b, m.c1*l1+l2)
 			}
 		}
-		k.g1, k.g2 = gram(k.g1, e.t1), gram(k.g2, e.t2)
 	}
 	k.m, k.lt = m, lt
 	k.d = nil // of the last U; solve sets it again
@@ -214,6 +213,8 @@ func (k *kronCG) build(pc int) int {
 	}
 	if k.tail != nil {
 		k.using = pcTail
+		// The corner products' Gram matrices (applyCorner), of this setup's T_j.
+		k.g1, k.g2 = gram(k.g1, e.t1), gram(k.g2, e.t2)
 		if k.tw == nil {
 			k.tw, k.thz = mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil)
 		}
@@ -367,7 +368,7 @@ func (k *kronCG) apply(m *model, v, out *mat.Dense, lt [2]float64) {
 // G2 only, about (f1 + f2)/(n1 + n2) of the flops for tails of f_j modes
 // (a fifth on preset p2d1); otherwise it is apply.
 func (k *kronCG) applyCorner(m *model, v, out *mat.Dense, lt [2]float64, in bool) {
-	if k.lam == nil || k.d != nil || k.g1 == nil {
+	if k.lam == nil || k.d != nil {
 		k.apply(m, v, out, lt)
 		return
 	}

@@ -103,6 +103,7 @@ func TestKronCGCornerProduct(t *testing.T) {
 	k := newKronCG(m.n1, m.n2)
 	k.setup(m, lt)
 	k.tail = &tailSolve{s: [2]int{19, 14}}
+	k.g1, k.g2 = gram(nil, k.e.t1), gram(nil, k.e.t2) // as build does with a tail solve
 	s1, s2 := k.tail.s[0], k.tail.s[1]
 	v := mat.NewDense(m.n1, m.n2, nil)
 	for i := range m.n1 {

@@ -250,7 +250,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	cancelOther := func() {}
 	sofar := func() *Result { return nil }
 	if restart && par.hedge {
-		runOther, cancelOther, sofar = ahead(ctx, b, fn)
+		runOther, cancelOther, sofar = hedged(ctx, b, fn)
 		defer cancelOther()
 	}
 	// The requested kernel's first variant; its other variants only when it
@@ -375,40 +375,23 @@ func (o *outrun) watch(u progress.Update, alt *Result, stall float64, stalled fu
 	return false
 }
 
-// ahead runs v's variants (up to maxVariants) in the background and
+// hedged runs v's variants (up to maxVariants) in the background and
 // returns a wait that gives v once they are done, a cancel that stops
 // them, if still going, and waits for them, and sofar, which returns v's
 // best finished run without waiting (nil before the first).
 // The background runs report progress to fn only from the first wait on:
-// until then fn follows the requested kernel's runs.
-func ahead(ctx context.Context, v *variants, fn progress.Func) (wait func() error, cancel func(), sofar func() *Result) {
-	bctx, stop := context.WithCancel(ctx)
-	fin := make(chan struct{})
+// until then fn follows the requested kernel's runs; a cancelled run stays
+// quiet, as its last iterations would follow the requested kernel's final
+// report.
+func hedged(ctx context.Context, v *variants, fn progress.Func) (wait func() error, cancel func(), sofar func() *Result) {
 	var err error
-	var adopted atomic.Bool
-	quiet := func(u progress.Update) {
-		if adopted.Load() {
-			fn.Report(u)
-		}
-	}
-	var pan *panicked
-	go func() {
-		defer close(fin)
-		defer catch(&pan)
-		err = v.run(bctx, maxVariants, quiet)
-	}()
-	end := func() error {
-		<-fin
-		pan.raise()
+	b := background(ctx, fn, func(ctx context.Context, fn progress.Func) { err = v.run(ctx, maxVariants, fn) })
+	wait = func() error {
+		b.adopted.Store(true)
+		b.wait()
 		return err
 	}
-	wait = func() error {
-		adopted.Store(true)
-		return end()
-	}
-	// A cancelled run stays quiet: its last iterations would follow the
-	// requested kernel's final report.
-	return wait, func() { stop(); end() }, v.sofar.Load
+	return wait, func() { b.stop(); b.wait() }, v.sofar.Load
 }
 
 // otherSolution reports whether res, with a known exact solution, is another
@@ -528,17 +511,45 @@ var running atomic.Int32
 // aheadPoll is how often variants.run looks for an idle core.
 const aheadPoll = 50 * time.Millisecond
 
-// early is a variant run in the background (variants.run): its
-// index in the list, its outcome once done is closed, and whether its
-// progress goes to the caller yet.
-type early struct {
-	index   int
+// bg is work on another goroutine (background): cancellable by stop, its
+// progress quiet until adopted, its panic carried to whoever waits for it.
+type bg struct {
 	done    chan struct{}
-	res     *Result
-	err     error
 	stop    context.CancelFunc
 	adopted atomic.Bool
 	panic   *panicked
+}
+
+// background starts work on another goroutine with a context of its own
+// and a progress function that passes updates to fn once adopted.
+func background(ctx context.Context, fn progress.Func, work func(context.Context, progress.Func)) *bg {
+	bctx, stop := context.WithCancel(ctx)
+	b := &bg{done: make(chan struct{}), stop: stop}
+	go func() {
+		defer close(b.done)
+		defer catch(&b.panic)
+		work(bctx, func(u progress.Update) {
+			if b.adopted.Load() {
+				fn.Report(u)
+			}
+		})
+	}()
+	return b
+}
+
+// wait waits for the work to end and raises its panic, if it had one.
+func (b *bg) wait() {
+	<-b.done
+	b.panic.raise()
+}
+
+// early is a variant run in the background (variants.run): its index in
+// the list and, once done, its outcome.
+type early struct {
+	*bg
+	index int
+	res   *Result
+	err   error
 }
 
 // panicked carries a panic of a background run, with its stack, to the
@@ -568,30 +579,21 @@ func (p *panicked) raise() {
 // start runs variant i in the background, counted in running, its
 // progress quiet until adopted.
 func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
-	ectx, stop := context.WithCancel(ctx)
-	e := &early{index: i, done: make(chan struct{}), stop: stop}
+	e := &early{index: i}
 	running.Add(1) // counted from now, so that the next look sees it
-	go func() {
-		defer close(e.done)
+	e.bg = background(ctx, fn, func(ctx context.Context, fn progress.Func) {
 		defer running.Add(-1)
-		defer catch(&e.panic)
-		e.res, e.err = v.once(ectx, v.r, v.kernel, v.list[i][0], v.list[i][1], func(u progress.Update) {
-			if e.adopted.Load() {
-				fn.Report(u)
-			}
-		})
-	}()
+		e.res, e.err = v.once(ctx, v.r, v.kernel, v.list[i][0], v.list[i][1], fn)
+	})
 	return e
 }
 
 // drop cancels the variant started ahead, if any, and waits for it.
 func (v *variants) drop() {
-	if v.next != nil {
-		v.next.stop()
-		<-v.next.done
-		p := v.next.panic
+	if e := v.next; e != nil {
 		v.next = nil
-		p.raise()
+		e.stop()
+		e.wait()
 	}
 }
 
@@ -624,7 +626,7 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 			}
 		}
 		tick.Stop()
-		cur.panic.raise()
+		cur.wait()
 		alt, err := cur.res, cur.err
 		if err != nil {
 			return err
