@@ -170,12 +170,13 @@ const ConvergedTol = 1e-6
 // they run only if the other kernel stalls too. With StM in 1-D on two or
 // more cores, GM's variants run beside it from the start (hedge) and are
 // cancelled when StM does not stall: the same result, sooner, for twice the
-// CPU while both run. When one of GM's runs ends below the stall bar while
-// StM's check residual so far is above the bar and more than OutrunFactor
-// times GM's, StM's run is stopped and GM's result taken (a restart, with
-// a warning that says so). In 1-D a kernel's next variant also starts
-// beside its current one when a core is idle (variants.run), with the same
-// outcome as in order.
+// CPU while both run. When one of GM's runs ends with a check residual of
+// at most ResidualTol while StM's so far is above the stall bar and more
+// than OutrunFactor times GM's, StM's run is stopped and GM's result taken
+// (a restart, with a warning that says so). In 1-D a kernel's next variant
+// also starts beside its current one when a core is idle (variants.run),
+// with the same outcome as in order, except that it stops the current one
+// by the same rule (the switch threshold in place of the stall bar).
 func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	start := time.Now()
 	r, err := cfg.resolve()
@@ -269,7 +270,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		out = &outrun{best: math.Inf(1)}
 		afn = func(u progress.Update) {
 			fn.Report(u)
-			if out.watch(u, sofar(), stall, stalled) {
+			if out.watch(u, sofar(), stall) {
 				stopA()
 			}
 		}
@@ -339,14 +340,16 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 }
 
 // OutrunFactor: in a hedged run (see Solve) the requested kernel's run is
-// stopped once one of the other kernel's runs has ended below the stall bar
-// while the requested run's least check residual so far is above the bar
+// stopped once one of the other kernel's runs has ended at a check residual
+// of at most ResidualTol (and found the exact solution, when given) while
+// the requested run's least check residual so far is above the stall bar
 // and more than OutrunFactor times that run's. To be kept it would have to
-// fall below the bar, and even there the other kernel's answer would be
-// better by this factor. The other kernel's remaining variants then run
-// alone. On the 1-D presets StM's first run stalled at
-// 8.5e-5 to 1.2e-5 after 150 to 450 iterations (14 to 33 s) where GM
-// succeeded at 3.8e-11 to 1.4e-6.
+// fall by that factor and below the bar. The other kernel's remaining
+// variants then run alone, and its best run is the answer. On the 1-D
+// presets StM's first run stalled at 8.5e-5 to 7e-4 after 150 to 450
+// iterations (14 to 150 s) where GM's first run ended at 3.8e-11 to 1.4e-5
+// (p4: 1.4e-5, above the bar, after 30 s; StM was then at 1e-3 and ended at
+// 7e-4 after 150 s).
 const OutrunFactor = 10.0
 
 // outrun watches the requested kernel's run in a hedged solve: its least
@@ -361,11 +364,11 @@ type outrun struct {
 // watch takes progress update u of the requested run and the other
 // kernel's best finished run so far (nil if none), and reports whether the
 // requested run should stop now.
-func (o *outrun) watch(u progress.Update, alt *Result, stall float64, stalled func(*Result) bool) bool {
+func (o *outrun) watch(u progress.Update, alt *Result, stall float64) bool {
 	if rho, ok := u.Metrics["check_residual"]; ok && rho < o.best {
 		o.best, o.at = rho, u.Message
 	}
-	if o.by != nil || alt == nil || stalled(alt) || math.IsInf(o.best, 1) {
+	if o.by != nil || alt == nil || !(alt.CheckResidual <= ResidualTol) || otherSolution(alt) || math.IsInf(o.best, 1) {
 		return false
 	}
 	if o.best > stall && o.best > OutrunFactor*alt.CheckResidual {
@@ -550,6 +553,24 @@ type early struct {
 	index int
 	res   *Result
 	err   error
+	// least is the least check residual its progress has reported so far
+	// (math.Float64bits; +Inf before the first).
+	least atomic.Uint64
+}
+
+// leastSoFar returns the least check residual e's progress has reported.
+func (e *early) leastSoFar() float64 { return math.Float64frombits(e.least.Load()) }
+
+// finished returns e's run once it has ended with a result, else nil.
+func (e *early) finished() *Result {
+	select {
+	case <-e.done:
+		if e.err == nil && e.panic == nil {
+			return e.res
+		}
+	default:
+	}
+	return nil
 }
 
 // panicked carries a panic of a background run, with its stack, to the
@@ -580,12 +601,32 @@ func (p *panicked) raise() {
 // progress quiet until adopted.
 func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
 	e := &early{index: i}
+	e.least.Store(math.Float64bits(math.Inf(1)))
 	running.Add(1) // counted from now, so that the next look sees it
 	e.bg = background(ctx, fn, func(ctx context.Context, fn progress.Func) {
 		defer running.Add(-1)
-		e.res, e.err = v.once(ctx, v.r, v.kernel, v.list[i][0], v.list[i][1], fn)
+		e.res, e.err = v.once(ctx, v.r, v.kernel, v.list[i][0], v.list[i][1], func(u progress.Update) {
+			if rho, ok := u.Metrics["check_residual"]; ok && rho < e.leastSoFar() {
+				e.least.Store(math.Float64bits(rho))
+			}
+			fn.Report(u)
+		})
 	})
 	return e
+}
+
+// outruns reports whether run res, finished ahead of its turn, outruns the
+// current variant cur: res has a check residual of at most ResidualTol
+// (and found the exact solution, when given), while cur's least so far is
+// above the switch threshold and more than OutrunFactor times res's. For
+// cur to be kept it would have to fall by that factor; for it to end the
+// variants, below the threshold as well.
+func (v *variants) outruns(res *Result, cur *early) bool {
+	if res == nil || !(res.CheckResidual <= ResidualTol) || otherSolution(res) {
+		return false
+	}
+	least := cur.leastSoFar()
+	return !math.IsInf(least, 1) && least > v.limit && least > OutrunFactor*res.CheckResidual
 }
 
 // drop cancels the variant started ahead, if any, and waits for it.
@@ -602,7 +643,9 @@ func (v *variants) drop() {
 // core is idle (fewer runs going on in the process than GOMAXPROCS; looked
 // at every aheadPoll), and is taken when its turn comes or cancelled when
 // it does not: the variants are independent runs, so the outcome is the
-// sequential one, sooner.
+// sequential one, sooner, except that a variant run ahead that finishes
+// first and outruns the current one (outruns) stops it: the stopped
+// variant counts as tried, at its least check residual so far.
 func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 	defer v.drop()
 	for v.more() && len(v.tried) < upto {
@@ -615,9 +658,14 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 		}
 		cur.adopted.Store(true)
 		tick := time.NewTicker(aheadPoll)
+		stopped := false
 		for waiting := true; waiting; {
 			if v.ahead && v.next == nil && i+1 < min(upto, len(v.list)) && running.Load() < int32(runtime.GOMAXPROCS(0)) {
 				v.next = v.start(ctx, i+1, fn)
+			}
+			if n := v.next; !stopped && n != nil && v.outruns(n.finished(), cur) {
+				stopped = true
+				cur.stop()
 			}
 			select {
 			case <-cur.done:
@@ -628,10 +676,16 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 		tick.Stop()
 		cur.wait()
 		alt, err := cur.res, cur.err
+		tr, nug := v.list[i][0], v.list[i][1]
+		if err != nil && stopped && ctx.Err() == nil {
+			n := v.next.res
+			v.tried = append(v.tried, fmt.Sprintf("%s/%s %.2g (stopped: %s/%s ended at %.2g, more than %g times less)",
+				tr, nug, cur.leastSoFar(), n.Trend, n.Nugget, n.CheckResidual, OutrunFactor))
+			continue
+		}
 		if err != nil {
 			return err
 		}
-		tr, nug := v.list[i][0], v.list[i][1]
 		v.tried = append(v.tried, fmt.Sprintf("%s/%s %.2g", tr, nug, alt.CheckResidual))
 		if v.best == nil || alt.CheckResidual < v.best.CheckResidual {
 			v.best = alt

@@ -155,10 +155,10 @@ func TestHedgedKernelOrder(t *testing.T) {
 	}
 }
 
-// A hedged run whose other kernel finishes first, below the stall bar,
-// stops the requested kernel's run only while that run is above the bar
-// and more than OutrunFactor times the other's check residual; otherwise
-// the order of TestKernelAndVariantOrder holds.
+// A hedged run whose other kernel finishes first, at most at ResidualTol,
+// stops the requested kernel's run only while that run is above the stall
+// bar and more than OutrunFactor times the other's check residual;
+// otherwise the order of TestKernelAndVariantOrder holds.
 func TestHedgedOutrun(t *testing.T) {
 	r := scriptedProblem(t)
 	for _, tc := range []struct {
@@ -171,7 +171,9 @@ func TestHedgedOutrun(t *testing.T) {
 		{"outrun", 1e-4, 3e-7, true, "gm", "stm kernel was at check residual 0.0001 (iteration 1) when gm reached 3e-07, more than 10 times less, and was stopped; restarted with gm"},
 		{"requested below the bar", 2e-6, 3e-7, false, "stm", ""},
 		{"within the factor", 2e-5, 5e-6, false, "gm", "stalled at check residual 2e-05; restarted with gm"},
-		{"other stalled", 1e-4, 3e-5, false, "gm", "stalled at check residual 0.0001; restarted with gm"},
+		{"other above the bar", 1e-3, 3e-5, true, "gm", "stm kernel was at check residual 0.001 (iteration 1) when gm reached 3e-05, more than 10 times less, and was stopped"},
+		{"other above the bar, within the factor", 1e-4, 3e-5, false, "gm", "stalled at check residual 0.0001; restarted with gm"},
+		{"other failed", 1e-1, 2e-3, false, "gm", "stalled at check residual 0.1; restarted with gm"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gmDone := make(chan struct{})
@@ -283,6 +285,67 @@ func TestVariantsAhead(t *testing.T) {
 		if tc.cancelled != "" && !slices.Contains(events, "cancel "+tc.cancelled) {
 			t.Errorf("events %v: %s should be cancelled", events, tc.cancelled)
 		}
+	}
+}
+
+// A variant started ahead that finishes first, at most at ResidualTol,
+// stops the current variant while that one's least check residual so far
+// is above the switch threshold and more than OutrunFactor times the
+// finished one's; the stopped variant counts as tried.
+func TestVariantsOutrun(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("a variant starts ahead only on a second core")
+	}
+	r := scriptedProblem(t)
+	for _, tc := range []struct {
+		name        string
+		first, next float64 // check residuals of the first variant (reported while it runs) and of the second
+		stopped     bool
+		best        string
+	}{
+		{"outrun", 1e-3, 2e-5, true, "polynomial/relative"},
+		{"within the factor", 1e-3, 2e-4, false, "polynomial/relative"},
+		{"next failed", 1e-1, 2e-3, false, "polynomial/relative"},
+		{"first below the switch threshold", 5e-7, 1e-8, false, "none/relative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stopped atomic.Bool
+			once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, fn progress.Func) (*Result, error) {
+				res := &Result{Kernel: k.String(), Trend: tr, Nugget: nug}
+				switch tr + "/" + nug {
+				case "none/relative":
+					// Reports its residual every millisecond for 300 ms.
+					res.CheckResidual = tc.first
+					for it := 1; it <= 300; it++ {
+						fn.Report(progress.Update{Message: fmt.Sprintf("iteration %d", it), Metrics: map[string]float64{"check_residual": tc.first}})
+						select {
+						case <-ctx.Done():
+							stopped.Store(true)
+							return nil, ctx.Err()
+						case <-time.After(time.Millisecond):
+						}
+					}
+				case "polynomial/relative":
+					time.Sleep(20 * time.Millisecond)
+					res.CheckResidual = tc.next
+				default:
+					res.CheckResidual = 2 * tc.next
+				}
+				return res, nil
+			}
+			v := newVariants(r, StM, once)
+			v.ahead = true
+			if err := v.run(t.Context(), maxVariants, nil); err != nil {
+				t.Fatal(err)
+			}
+			got := v.result()
+			if stopped.Load() != tc.stopped || got.Trend+"/"+got.Nugget != tc.best || strings.Contains(v.tried[0], "stopped") != tc.stopped {
+				t.Errorf("stopped %v, best %s/%s, tried %q; want stopped %v, best %s", stopped.Load(), got.Trend, got.Nugget, v.tried, tc.stopped, tc.best)
+			}
+			if running.Load() != 0 {
+				t.Errorf("%d runs still counted", running.Load())
+			}
+		})
 	}
 }
 
