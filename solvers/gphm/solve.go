@@ -173,7 +173,10 @@ const ConvergedTol = 1e-6
 // CPU while both run. When one of GM's runs ends with a check residual of
 // at most ResidualTol while StM's so far is above the stall bar and more
 // than OutrunFactor times GM's, StM's run is stopped and GM's result taken
-// (a restart, with a warning that says so). In 1-D a kernel's next variant
+// (a restart, with a warning that says so). With GM requested in 1-D on
+// two cores, once GM's first variant stalls its other variants run beside
+// the restart with StM, one at a time, by the same rules the other way
+// round. In 1-D a kernel's next variant
 // also starts beside its current one when a core is idle (variants.run),
 // with the same outcome as in order, except that it stops the current one
 // by the same rule (the switch threshold in place of the stall bar).
@@ -310,17 +313,68 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		if res.OtherSolution {
 			why = fmt.Sprintf("found another solution of the equation (check residual %.2g, %.2g from the exact solution)", res.CheckResidual, res.RelL2)
 		}
-		if err := runOther(); err != nil {
-			return nil, err
+		// The requested kernel's other variants, if the restart stalls too.
+		// In 1-D on two cores, unless the other kernel's runs are already
+		// going (hedge), they run beside the restart from now on and are
+		// cancelled when it does not stall; one of them that ends ten times
+		// under the restart's check residual stops it, as a hedged GM run
+		// stops StM (outrun).
+		runA := func() error { return a.run(ctx, maxVariants, fn) }
+		cancelRest := func() {}
+		more := a.more()
+		var outB *outrun
+		if par.ahead && !par.hedge && more {
+			// One at a time: the restart has the other core. Counted now,
+			// so that the restart does not take this core for a variant of
+			// its own ahead of its turn.
+			a.ahead = false
+			a.counted = true
+			running.Add(1)
+			wait, cancelA, sofarA := hedged(ctx, a, fn)
+			defer cancelA()
+			first := res
+			bctx, stopB := context.WithCancel(ctx)
+			defer stopB()
+			outB = &outrun{best: math.Inf(1)}
+			runA = wait
+			runOther = func() error {
+				return b.run(bctx, maxVariants, func(u progress.Update) {
+					fn.Report(u)
+					alt := sofarA()
+					if alt == first {
+						alt = nil // only runs that end beside the restart
+					}
+					if outB.watch(u, alt, stall) {
+						stopB()
+					}
+				})
+			}
+			cancelRest = cancelA
 		}
-		alt := b.result()
-		if stalled(alt) && a.more() {
-			// Both stalled: the requested kernel's other variants too.
-			if err := a.run(ctx, maxVariants, fn); err != nil {
+		if err := runOther(); err != nil {
+			if outB == nil || outB.by == nil || ctx.Err() != nil {
+				return nil, err
+			}
+			if err := runA(); err != nil {
 				return nil, err
 			}
 			res = a.result()
 			res.OtherSolution = otherSolution(res)
+			res.Restarts = 1
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the %s kernel %s; restarted with %s, which was at check residual %.2g (%s) when a run of %s's other variants reached %.2g, more than %g times less, and was stopped; %s's other variants were kept, at %.2g",
+				r.kernel, why, other, outB.best, outB.at, r.kernel, outB.by.CheckResidual, OutrunFactor, r.kernel, res.CheckResidual))
+			return res, nil
+		}
+		alt := b.result()
+		if stalled(alt) && more {
+			// Both stalled: the requested kernel's other variants too.
+			if err := runA(); err != nil {
+				return nil, err
+			}
+			res = a.result()
+			res.OtherSolution = otherSolution(res)
+		} else {
+			cancelRest()
 		}
 		alt.OtherSolution = otherSolution(alt)
 		restarted := fmt.Sprintf("the %s kernel %s; restarted with %s, which reached check residual %.2g",
@@ -463,6 +517,8 @@ type variants struct {
 	// next is the one so started.
 	ahead bool
 	next  *early
+	// counted: the next run started is already counted in running.
+	counted bool
 }
 
 func newVariants(r *resolved, kernel Kernel, once onceFunc) *variants {
@@ -602,7 +658,11 @@ func (p *panicked) raise() {
 func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
 	e := &early{index: i}
 	e.least.Store(math.Float64bits(math.Inf(1)))
-	running.Add(1) // counted from now, so that the next look sees it
+	if v.counted {
+		v.counted = false
+	} else {
+		running.Add(1) // counted from now, so that the next look sees it
+	}
 	e.bg = background(ctx, fn, func(ctx context.Context, fn progress.Func) {
 		defer running.Add(-1)
 		e.res, e.err = v.once(ctx, v.r, v.kernel, v.list[i][0], v.list[i][1], func(u progress.Update) {
@@ -648,6 +708,12 @@ func (v *variants) drop() {
 // variant counts as tried, at its least check residual so far.
 func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 	defer v.drop()
+	defer func() {
+		if v.counted {
+			v.counted = false
+			running.Add(-1)
+		}
+	}()
 	for v.more() && len(v.tried) < upto {
 		i := len(v.tried)
 		cur := v.next

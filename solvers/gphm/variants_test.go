@@ -233,7 +233,11 @@ func TestVariantsAhead(t *testing.T) {
 	}{
 		{map[string]float64{"stm/none/relative": 3e-6, "stm/polynomial/relative": 5e-7}, "stm/none/absolute", "stm/polynomial/relative", "stm/none/absolute"},
 		{map[string]float64{"stm/none/relative": 3e-6, "stm/polynomial/relative": 2e-6, "stm/none/absolute": 5e-7}, "stm/none/absolute", "stm/polynomial/relative", ""},
-		{map[string]float64{"stm/none/relative": 9e-5, "gm/none/relative": 3e-7}, "gm/polynomial/relative", "gm/none/relative", "gm/polynomial/relative"},
+		// StM stalls: its other variants run beside GM's restart (one at
+		// a time) and are cancelled when GM does not stall.
+		{map[string]float64{"stm/none/relative": 9e-5, "gm/none/relative": 3e-7}, "stm/polynomial/relative", "gm/none/relative", "stm/polynomial/relative"},
+		// Both stall: StM's other variants, already going, are taken.
+		{map[string]float64{"stm/none/relative": 9e-5, "gm/none/relative": 2e-5, "gm/polynomial/relative": 3e-5, "gm/none/absolute": 4e-5, "stm/polynomial/relative": 5e-7}, "stm/polynomial/relative", "gm/none/relative", ""},
 	} {
 		solve := func(par parallel) (*Result, []string) {
 			var mu sync.Mutex
@@ -285,6 +289,84 @@ func TestVariantsAhead(t *testing.T) {
 		if tc.cancelled != "" && !slices.Contains(events, "cancel "+tc.cancelled) {
 			t.Errorf("events %v: %s should be cancelled", events, tc.cancelled)
 		}
+	}
+}
+
+// In 1-D on two cores, when the requested kernel (here GM) stalls, its
+// other variants run beside the restart with the other kernel, and one
+// that ends ten times under the restart's check residual stops it.
+func TestRestartOutrun(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("the requested kernel's other variants run beside the restart only on a second core")
+	}
+	r := scriptedProblem(t)
+	r.kernel = GM
+	for _, tc := range []struct {
+		name     string
+		stm, gm  float64 // StM's check residual while it runs (and at its end); GM's second variant's
+		stopped  bool
+		kernel   string
+		warnings string
+	}{
+		{"outrun", 1e-3, 3e-6, true, "gm", "restarted with stm, which was at check residual 0.001 (iteration 1) when a run of gm's other variants reached 3e-06, more than 10 times less, and was stopped; gm's other variants were kept, at 3e-06"},
+		{"within the factor", 2e-5, 3e-6, false, "gm", "stalled at check residual 2e-05; restarted with stm, which reached check residual 2e-05"},
+		{"restart succeeds", 5e-7, 3e-6, false, "stm", "restarted with stm, which reached check residual 5e-07"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stopped atomic.Bool
+			var mu sync.Mutex
+			var cancelled []string
+			once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, fn progress.Func) (*Result, error) {
+				res := &Result{Kernel: k.String(), Trend: tr, Nugget: nug, CheckResidual: 2e-5}
+				if k == GM {
+					if tr == TrendPolynomial {
+						res.CheckResidual = tc.gm
+					}
+					if tr+"/"+nug == "none/relative" {
+						return res, nil
+					}
+					select {
+					case <-time.After(20 * time.Millisecond):
+						return res, nil
+					case <-ctx.Done():
+						mu.Lock()
+						cancelled = append(cancelled, tr+"/"+nug)
+						mu.Unlock()
+						return nil, ctx.Err()
+					}
+				}
+				// StM reports its residual every millisecond for 300 ms.
+				res.CheckResidual = tc.stm
+				for it := 1; it <= 300; it++ {
+					fn.Report(progress.Update{Message: fmt.Sprintf("iteration %d", it), Metrics: map[string]float64{"check_residual": tc.stm}})
+					select {
+					case <-ctx.Done():
+						stopped.Store(true)
+						return nil, ctx.Err()
+					case <-time.After(time.Millisecond):
+					}
+					if tc.stm <= StallResidual1D {
+						break // a run that does not stall, done at once
+					}
+				}
+				return res, nil
+			}
+			res, err := solveKernels(t.Context(), r, nil, once, parallel{ahead: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := strings.Join(res.Warnings, "; ")
+			if stopped.Load() != tc.stopped || res.Kernel != tc.kernel || !strings.Contains(warned, tc.warnings) || res.Restarts != 1 {
+				t.Errorf("stopped %v, kernel %s, restarts %d, warnings %q; want stopped %v, kernel %s, a warning with %q",
+					stopped.Load(), res.Kernel, res.Restarts, res.Warnings, tc.stopped, tc.kernel, tc.warnings)
+			}
+			if tc.kernel == "stm" && len(cancelled) == 0 {
+				t.Errorf("gm's other variants went on after the restart succeeded")
+			}
+			if running.Load() != 0 {
+				t.Errorf("%d runs still counted", running.Load())
+			}
+		})
 	}
 }
 
