@@ -330,9 +330,10 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			a.ahead = false
 			a.counted = true
 			running.Add(1)
-			wait, cancelA, sofarA := hedged(ctx, a, fn)
+			wait, cancelA, _ := hedged(ctx, a, fn)
 			defer cancelA()
 			first := res
+			var beside *Result // the best of a's runs ended beside the restart
 			bctx, stopB := context.WithCancel(ctx)
 			defer stopB()
 			outB = &outrun{best: math.Inf(1)}
@@ -340,11 +341,10 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			runOther = func() error {
 				return b.run(bctx, maxVariants, func(u progress.Update) {
 					fn.Report(u)
-					alt := sofarA()
-					if alt == first {
-						alt = nil // only runs that end beside the restart
+					if l := a.latest.Load(); l != nil && l != first && (beside == nil || l.CheckResidual < beside.CheckResidual) {
+						beside = l
 					}
-					if outB.watch(u, alt, stall) {
+					if outB.watch(u, beside, stall) {
 						stopB()
 					}
 				})
@@ -513,6 +513,8 @@ type variants struct {
 	tried  []string
 	// sofar is best, for other goroutines while run runs.
 	sofar atomic.Pointer[Result]
+	// latest is the run that ended last, for other goroutines.
+	latest atomic.Pointer[Result]
 	// ahead lets run start the next variant beside the current one (1-D);
 	// next is the one so started.
 	ahead bool
@@ -753,6 +755,7 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 			return err
 		}
 		v.tried = append(v.tried, fmt.Sprintf("%s/%s %.2g", tr, nug, alt.CheckResidual))
+		v.latest.Store(alt)
 		if v.best == nil || alt.CheckResidual < v.best.CheckResidual {
 			v.best = alt
 			v.sofar.Store(alt)

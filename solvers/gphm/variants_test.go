@@ -309,6 +309,7 @@ func TestRestartOutrun(t *testing.T) {
 		warnings string
 	}{
 		{"outrun", 1e-3, 3e-6, true, "gm", "restarted with stm, which was at check residual 0.001 (iteration 1) when a run of gm's other variants reached 3e-06, more than 10 times less, and was stopped; gm's other variants were kept, at 3e-06"},
+		{"outrun by a run above the first's", 1e-3, 3e-5, true, "gm", "when a run of gm's other variants reached 3e-05, more than 10 times less, and was stopped; gm's other variants were kept, at 2e-05"},
 		{"within the factor", 2e-5, 3e-6, false, "gm", "stalled at check residual 2e-05; restarted with stm, which reached check residual 2e-05"},
 		{"restart succeeds", 5e-7, 3e-6, false, "stm", "restarted with stm, which reached check residual 5e-07"},
 	} {
