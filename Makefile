@@ -38,7 +38,7 @@ test: deps-test
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
 	$(GO) test -race -count=1 -run 'MGDeterm|MGFused|Split|MGWorker' ./solvers/krylov
-	$(GO) test -race -count=1 -run 'Hedged|VariantsAhead|BackgroundPanic' ./solvers/gphm
+	$(GO) test -race -count=1 -run 'Hedged|VariantsAhead|Outrun|BackgroundPanic' ./solvers/gphm
 	$(MAKE) --no-print-directory fuzz-short
 
 # A short run of every fuzz target (func Fuzz… in any _test.go), each on its own:

@@ -161,13 +161,7 @@ func TestHedgedKernelOrder(t *testing.T) {
 // otherwise the order of TestKernelAndVariantOrder holds.
 func TestHedgedOutrun(t *testing.T) {
 	r := scriptedProblem(t)
-	for _, tc := range []struct {
-		name     string
-		stm, gm  float64 // StM's check residual while it runs (and at its end), GM's
-		stopped  bool
-		kernel   string
-		warnings string
-	}{
+	for _, tc := range []outrunCase{
 		{"outrun", 1e-4, 3e-7, true, "gm", "stm kernel was at check residual 0.0001 (iteration 1) when gm reached 3e-07, more than 10 times less, and was stopped; restarted with gm"},
 		{"requested below the bar", 2e-6, 3e-7, false, "stm", ""},
 		{"within the factor", 2e-5, 5e-6, false, "gm", "stalled at check residual 2e-05; restarted with gm"},
@@ -301,13 +295,7 @@ func TestRestartOutrun(t *testing.T) {
 	}
 	r := scriptedProblem(t)
 	r.kernel = GM
-	for _, tc := range []struct {
-		name     string
-		stm, gm  float64 // StM's check residual while it runs (and at its end); GM's second variant's
-		stopped  bool
-		kernel   string
-		warnings string
-	}{
+	for _, tc := range []outrunCase{ // gm: GM's second variant's check residual
 		{"outrun", 1e-3, 3e-6, true, "gm", "restarted with stm, which was at check residual 0.001 (iteration 1) when a run of gm's other variants reached 3e-06, more than 10 times less, and was stopped; gm's other variants were kept, at 3e-06"},
 		{"outrun by a run above the first's", 1e-3, 3e-5, true, "gm", "when a run of gm's other variants reached 3e-05, more than 10 times less, and was stopped; gm's other variants were kept, at 2e-05"},
 		{"within the factor", 2e-5, 3e-6, false, "gm", "stalled at check residual 2e-05; restarted with stm, which reached check residual 2e-05"},
@@ -336,19 +324,16 @@ func TestRestartOutrun(t *testing.T) {
 						return nil, ctx.Err()
 					}
 				}
-				// StM reports its residual every millisecond for 300 ms.
+				// StM reports its residual every millisecond for 300 ms; a
+				// run that does not stall is done at once.
 				res.CheckResidual = tc.stm
-				for it := 1; it <= 300; it++ {
-					fn.Report(progress.Update{Message: fmt.Sprintf("iteration %d", it), Metrics: map[string]float64{"check_residual": tc.stm}})
-					select {
-					case <-ctx.Done():
-						stopped.Store(true)
-						return nil, ctx.Err()
-					case <-time.After(time.Millisecond):
-					}
-					if tc.stm <= StallResidual1D {
-						break // a run that does not stall, done at once
-					}
+				reports := 300
+				if tc.stm <= StallResidual1D {
+					reports = 1
+				}
+				if !reportFor(ctx, fn, tc.stm, reports) {
+					stopped.Store(true)
+					return nil, ctx.Err()
 				}
 				return res, nil
 			}
@@ -399,14 +384,9 @@ func TestVariantsOutrun(t *testing.T) {
 				case "none/relative":
 					// Reports its residual every millisecond for 300 ms.
 					res.CheckResidual = tc.first
-					for it := 1; it <= 300; it++ {
-						fn.Report(progress.Update{Message: fmt.Sprintf("iteration %d", it), Metrics: map[string]float64{"check_residual": tc.first}})
-						select {
-						case <-ctx.Done():
-							stopped.Store(true)
-							return nil, ctx.Err()
-						case <-time.After(time.Millisecond):
-						}
+					if !reportFor(ctx, fn, tc.first, 300) {
+						stopped.Store(true)
+						return nil, ctx.Err()
 					}
 				case "polynomial/relative":
 					time.Sleep(20 * time.Millisecond)
@@ -469,6 +449,31 @@ func TestBackgroundPanicRaised(t *testing.T) {
 			}
 		})
 	}
+}
+
+// outrunCase is a case of the outrun tests: StM's check residual while it
+// runs (and at its end), GM's, whether StM is stopped, the kernel of the
+// result and a part of its warnings.
+type outrunCase struct {
+	name     string
+	stm, gm  float64
+	stopped  bool
+	kernel   string
+	warnings string
+}
+
+// reportFor reports check residual rho to fn as iterations 1, 2, …, n, one
+// per millisecond, and reports false if ctx ended first.
+func reportFor(ctx context.Context, fn progress.Func, rho float64, n int) bool {
+	for it := 1; it <= n; it++ {
+		fn.Report(progress.Update{Message: fmt.Sprintf("iteration %d", it), Metrics: map[string]float64{"check_residual": rho}})
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return true
 }
 
 // scriptedProblem is the problem of the scripted-run tests, StM requested
