@@ -324,11 +324,12 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		more := a.more()
 		var outB *outrun
 		if par.ahead && !par.hedge && more {
-			// One at a time: the restart has the other core. Counted now,
-			// so that the restart does not take this core for a variant of
-			// its own ahead of its turn.
+			// One at a time: the restart has the other core. Their core is
+			// counted from now until they end, also between two of them,
+			// so that the restart does not take it for a variant of its own
+			// ahead of its turn.
 			a.ahead = false
-			a.counted = true
+			a.holds = true
 			running.Add(1)
 			wait, cancelA, _ := hedged(ctx, a, fn)
 			defer cancelA()
@@ -519,8 +520,9 @@ type variants struct {
 	// next is the one so started.
 	ahead bool
 	next  *early
-	// counted: the next run started is already counted in running.
-	counted bool
+	// holds: one run at a time (ahead unset), counted in running once for
+	// all of them, from before run starts until it returns.
+	holds bool
 }
 
 func newVariants(r *resolved, kernel Kernel, once onceFunc) *variants {
@@ -660,13 +662,13 @@ func (p *panicked) raise() {
 func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
 	e := &early{index: i}
 	e.least.Store(math.Float64bits(math.Inf(1)))
-	if v.counted {
-		v.counted = false
-	} else {
+	if !v.holds {
 		running.Add(1) // counted from now, so that the next look sees it
 	}
 	e.bg = background(ctx, fn, func(ctx context.Context, fn progress.Func) {
-		defer running.Add(-1)
+		if !v.holds {
+			defer running.Add(-1)
+		}
 		e.res, e.err = v.once(ctx, v.r, v.kernel, v.list[i][0], v.list[i][1], func(u progress.Update) {
 			if rho, ok := u.Metrics["check_residual"]; ok && rho < e.leastSoFar() {
 				e.least.Store(math.Float64bits(rho))
@@ -710,12 +712,9 @@ func (v *variants) drop() {
 // variant counts as tried, at its least check residual so far.
 func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 	defer v.drop()
-	defer func() {
-		if v.counted {
-			v.counted = false
-			running.Add(-1)
-		}
-	}()
+	if v.holds {
+		defer running.Add(-1)
+	}
 	for v.more() && len(v.tried) < upto {
 		i := len(v.tried)
 		cur := v.next
