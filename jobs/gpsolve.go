@@ -95,7 +95,7 @@ func init() {
 			"equation":                 "string: the equation solved, in the sign convention of the source (e.g. u_xx = f)",
 			"check_residual":           "float64: relative PDE residual ‖Lû − f‖/max(‖f‖, ‖Lû‖) of the solution at the midpoints between the grid nodes, observable without the exact solution",
 			"stop_reason":              "string: why training stopped: stationary (no step lowers the loss), loss_flat, residual_rising (the check residual rose; the iterate of least check residual is returned), residual_flat (the budget ran out after the check residual had settled) or budget",
-			"nugget_reason":            "string: why the nugget was chosen (the check residuals of the modes tried)",
+			"nugget_reason":            "string: why the trend and nugget were chosen (the check residuals of the variants tried; a variant stopped early, because one started beside it ended more than ten times under it, says so)",
 			"kernel":                   "string: kernel of the returned run (the requested one, or the other spectral mixture after a restart)",
 			"restarts":                 "int64: restarts with the other spectral-mixture kernel after a stall, or when its runs beside the requested kernel's outran it (0 or 1)",
 			"trend":                    "string: trend mode: polynomial or none",

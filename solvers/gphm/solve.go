@@ -86,8 +86,10 @@ type Result struct {
 	// solutions: below 1e-3).
 	Nugget      string
 	NuggetShare float64
-	// NuggetReason says why the nugget was chosen (the check residuals of
-	// the modes tried under NuggetAuto).
+	// NuggetReason says why the trend and nugget were chosen (the check
+	// residuals of the variants tried under TrendAuto or NuggetAuto; one
+	// stopped because a variant started beside it ended more than
+	// OutrunFactor times under it says so).
 	NuggetReason string
 	// Kernel is the kernel of the returned run: the requested one, or the
 	// other spectral-mixture kernel after a restart (Restarts = 1).
