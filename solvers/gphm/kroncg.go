@@ -420,7 +420,7 @@ func (k *kronCG) applyCorner(m *model, v, out *mat.Dense, lt [2]float64, in bool
 // gram returns TᵀT (symmetrised), in dst when it has the size.
 func gram(dst, t *mat.Dense) *mat.Dense {
 	_, n := t.Dims()
-	if dst == nil {
+	if dst == nil || dst.RawMatrix().Rows != n {
 		dst = mat.NewDense(n, n, nil)
 	}
 	dst.Mul(t.T(), t)

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -254,9 +255,8 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	b.ahead = par.ahead
 	runOther := func() error { return b.run(ctx, maxVariants, fn) }
 	cancelOther := func() {}
-	sofar := func() *Result { return nil }
 	if restart && par.hedge {
-		runOther, cancelOther, sofar = hedged(ctx, b, fn)
+		runOther, cancelOther = hedged(ctx, b, fn)
 		defer cancelOther()
 	}
 	// The requested kernel's first variant; its other variants only when it
@@ -275,7 +275,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		out = &outrun{best: math.Inf(1)}
 		afn = func(u progress.Update) {
 			fn.Report(u)
-			if out.watch(u, sofar(), stall) {
+			if out.watch(u, b.bestEnded(0), stall) {
 				stopA()
 			}
 		}
@@ -333,10 +333,9 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			a.ahead = false
 			a.holds = true
 			running.Add(1)
-			wait, cancelA, _ := hedged(ctx, a, fn)
+			before := a.endedCount() // runs that did not end beside the restart
+			wait, cancelA := hedged(ctx, a, fn)
 			defer cancelA()
-			first := res
-			var beside *Result // the best of a's runs ended beside the restart
 			bctx, stopB := context.WithCancel(ctx)
 			defer stopB()
 			outB = &outrun{best: math.Inf(1)}
@@ -344,10 +343,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			runOther = func() error {
 				return b.run(bctx, maxVariants, func(u progress.Update) {
 					fn.Report(u)
-					if l := a.latest.Load(); l != nil && l != first && (beside == nil || l.CheckResidual < beside.CheckResidual) {
-						beside = l
-					}
-					if outB.watch(u, beside, stall) {
+					if outB.watch(u, a.bestEnded(before), stall) {
 						stopB()
 					}
 				})
@@ -418,32 +414,37 @@ type outrun struct {
 	by   *Result
 }
 
-// watch takes progress update u of the requested run and the other
-// kernel's best finished run so far (nil if none), and reports whether the
-// requested run should stop now.
+// watch takes progress update u of the watched run and the best run of
+// the other side ended so far (nil if none), and reports whether the
+// watched run should stop now.
 func (o *outrun) watch(u progress.Update, alt *Result, stall float64) bool {
 	if rho, ok := u.Metrics["check_residual"]; ok && rho < o.best {
 		o.best, o.at = rho, u.Message
 	}
-	if o.by != nil || alt == nil || !(alt.CheckResidual <= ResidualTol) || otherSolution(alt) || math.IsInf(o.best, 1) {
+	if o.by != nil || !outran(o.best, stall, alt) {
 		return false
 	}
-	if o.best > stall && o.best > OutrunFactor*alt.CheckResidual {
-		o.by = alt
-		return true
-	}
-	return false
+	o.by = alt
+	return true
+}
+
+// outran reports whether a run whose least check residual so far is least
+// is outrun by the ended run alt (OutrunFactor): alt ended at a check
+// residual of at most ResidualTol (and found the exact solution, when
+// given) while least is above bar and more than OutrunFactor times alt's.
+func outran(least, bar float64, alt *Result) bool {
+	return alt != nil && alt.CheckResidual <= ResidualTol && !otherSolution(alt) &&
+		!math.IsInf(least, 1) && least > bar && least > OutrunFactor*alt.CheckResidual
 }
 
 // hedged runs v's variants (up to maxVariants) in the background and
-// returns a wait that gives v once they are done, a cancel that stops
-// them, if still going, and waits for them, and sofar, which returns v's
-// best finished run without waiting (nil before the first).
-// The background runs report progress to fn only from the first wait on:
+// returns a wait that gives v once they are done, and a cancel that stops
+// them, if still going, and waits for them (v.bestEnded looks at them
+// without waiting). The background runs report progress to fn only from the first wait on:
 // until then fn follows the requested kernel's runs; a cancelled run stays
 // quiet, as its last iterations would follow the requested kernel's final
 // report.
-func hedged(ctx context.Context, v *variants, fn progress.Func) (wait func() error, cancel func(), sofar func() *Result) {
+func hedged(ctx context.Context, v *variants, fn progress.Func) (wait func() error, cancel func()) {
 	var err error
 	b := background(ctx, fn, func(ctx context.Context, fn progress.Func) { err = v.run(ctx, maxVariants, fn) })
 	wait = func() error {
@@ -451,7 +452,7 @@ func hedged(ctx context.Context, v *variants, fn progress.Func) (wait func() err
 		b.wait()
 		return err
 	}
-	return wait, func() { b.stop(); b.wait() }, v.sofar.Load
+	return wait, func() { b.stop(); b.wait() }
 }
 
 // otherSolution reports whether res, with a known exact solution, is another
@@ -514,10 +515,10 @@ type variants struct {
 	limit  float64
 	best   *Result
 	tried  []string
-	// sofar is best, for other goroutines while run runs.
-	sofar atomic.Pointer[Result]
-	// latest is the run that ended last, for other goroutines.
-	latest atomic.Pointer[Result]
+	// ended holds the runs ended so far, in order, for other goroutines
+	// while run runs (under mu; bestEnded).
+	mu    sync.Mutex
+	ended []*Result
 	// ahead lets run start the next variant beside the current one (1-D);
 	// next is the one so started.
 	ahead bool
@@ -561,6 +562,27 @@ func newVariants(r *resolved, kernel Kernel, once onceFunc) *variants {
 		}
 	}
 	return v
+}
+
+// bestEnded returns the best of the runs ended after the first skip (nil
+// if none); other goroutines may call it while run runs.
+func (v *variants) bestEnded(skip int) *Result {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var best *Result
+	for _, x := range v.ended[min(skip, len(v.ended)):] {
+		if best == nil || x.CheckResidual < best.CheckResidual {
+			best = x
+		}
+	}
+	return best
+}
+
+// endedCount returns the number of runs ended so far.
+func (v *variants) endedCount() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.ended)
 }
 
 // more reports whether run would run another variant.
@@ -681,20 +703,6 @@ func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
 	return e
 }
 
-// outruns reports whether run res, finished ahead of its turn, outruns the
-// current variant cur: res has a check residual of at most ResidualTol
-// (and found the exact solution, when given), while cur's least so far is
-// above the switch threshold and more than OutrunFactor times res's. For
-// cur to be kept it would have to fall by that factor; for it to end the
-// variants, below the threshold as well.
-func (v *variants) outruns(res *Result, cur *early) bool {
-	if res == nil || !(res.CheckResidual <= ResidualTol) || otherSolution(res) {
-		return false
-	}
-	least := cur.leastSoFar()
-	return !math.IsInf(least, 1) && least > v.limit && least > OutrunFactor*res.CheckResidual
-}
-
 // drop cancels the variant started ahead, if any, and waits for it.
 func (v *variants) drop() {
 	if e := v.next; e != nil {
@@ -710,7 +718,7 @@ func (v *variants) drop() {
 // at every aheadPoll), and is taken when its turn comes or cancelled when
 // it does not: the variants are independent runs, so the outcome is the
 // sequential one, sooner, except that a variant run ahead that finishes
-// first and outruns the current one (outruns) stops it: the stopped
+// first and outruns the current one (outran) stops it: the stopped
 // variant counts as tried, at its least check residual so far.
 func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 	defer v.drop()
@@ -732,7 +740,11 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 			if v.ahead && v.next == nil && i+1 < min(upto, len(v.list)) && running.Load() < int32(runtime.GOMAXPROCS(0)) {
 				v.next = v.start(ctx, i+1, fn)
 			}
-			if n := v.next; !stopped && n != nil && v.outruns(n.finished(), cur) {
+			// The variant started ahead, ended first, outruns the current
+			// one: for that one to be kept it would have to fall by
+			// OutrunFactor, and below the switch threshold to end the
+			// variants.
+			if n := v.next; !stopped && n != nil && outran(cur.leastSoFar(), v.limit, n.finished()) {
 				stopped = true
 				cur.stop()
 			}
@@ -756,10 +768,11 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 			return err
 		}
 		v.tried = append(v.tried, fmt.Sprintf("%s/%s %.2g", tr, nug, alt.CheckResidual))
-		v.latest.Store(alt)
+		v.mu.Lock()
+		v.ended = append(v.ended, alt)
+		v.mu.Unlock()
 		if v.best == nil || alt.CheckResidual < v.best.CheckResidual {
 			v.best = alt
-			v.sofar.Store(alt)
 		}
 	}
 	return nil
