@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -558,7 +559,7 @@ func (k *kronCG) applyAug(m *model, v *mat.Dense, vb []float64, out *mat.Dense, 
 	k.apply(m, v, out, lt)
 	e := k.e
 	for c, b := range vb {
-		out.Add(out, scaled(k.s, b, e.cols[c]))
+		addScaled(out, b, e.cols[c])
 	}
 	for a := range outb {
 		s := frob(e.cols[a], v)
@@ -595,7 +596,7 @@ func (k *kronCG) precondAug(r *mat.Dense, rb []float64, out *mat.Dense, outb []f
 	}
 	if k.schur {
 		for a, b := range outb {
-			out.Sub(out, scaled(k.s, b, k.mc[a]))
+			addScaled(out, -b, k.mc[a])
 		}
 	}
 }
@@ -630,16 +631,15 @@ func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []flo
 			return it, errors.New("conjugate gradients: Hessian not positive definite")
 		}
 		alpha := rz / pq
-		x.Add(x, scaled(k.s, alpha, k.p))
-		k.r.Sub(k.r, scaled(k.s, alpha, k.q))
+		addScaled(x, alpha, k.p)
+		addScaled(k.r, -alpha, k.q)
 		for a := range bb {
 			xb[a] += alpha * pb[a]
 			k.rb[a] -= alpha * qb[a]
 		}
 		k.precondAug(k.r, k.rb[:len(bb)], k.z, k.zb[:len(bb)])
 		rz2 := frob(k.r, k.z) + dot(k.rb[:len(bb)], k.zb[:len(bb)])
-		scaleInPlace(k.p, rz2/rz)
-		k.p.Add(k.p, k.z)
+		scaleAdd(k.p, rz2/rz, k.z)
 		for a := range bb {
 			pb[a] = rz2/rz*pb[a] + k.zb[a]
 		}
@@ -834,6 +834,26 @@ func vecMulT(dst []float64, a *mat.Dense, x []float64) {
 
 func vecMul(dst []float64, a *mat.Dense, x []float64) {
 	blas64.Gemv(blas.NoTrans, 1, a.RawMatrix(), blas64.Vector{N: len(x), Inc: 1, Data: x}, 0, blas64.Vector{N: len(dst), Inc: 1, Data: dst})
+}
+
+// addScaled sets dst += c·x in one pass (the same arithmetic as adding a
+// scaled copy).
+func addScaled(dst *mat.Dense, c float64, x *mat.Dense) {
+	d, xr := dst.RawMatrix(), x.RawMatrix()
+	for i := range d.Rows {
+		floats.AddScaled(d.Data[i*d.Stride:i*d.Stride+d.Cols], c, xr.Data[i*xr.Stride:i*xr.Stride+xr.Cols])
+	}
+}
+
+// scaleAdd sets dst = c·dst + x in one pass.
+func scaleAdd(dst *mat.Dense, c float64, x *mat.Dense) {
+	d, xr := dst.RawMatrix(), x.RawMatrix()
+	for i := range d.Rows {
+		row, xrow := d.Data[i*d.Stride:i*d.Stride+d.Cols], xr.Data[i*xr.Stride:i*xr.Stride+xr.Cols]
+		for j, v := range xrow {
+			row[j] = c*row[j] + v
+		}
+	}
 }
 
 // scaleInPlace multiplies a by c (Dense.Scale with a as both receiver and
