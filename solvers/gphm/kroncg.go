@@ -242,7 +242,8 @@ var pcCost = [3]int{pcTail: 2, pcHarmonic: 1, pcKronSum: 1}
 // harmonic one is exact up to the modes left to the prior, which its tail
 // solve (tail.go) takes: one iteration per solve on preset p2d2 (13 with the
 // Kronecker-sum one); on p2d1 at 400², with the tail solve 96 at the initial
-// kernel and 15–95 along a run, without it 644, Kronecker sum 576; at 48² on
+// kernel (120 with the trend) and 16–336 along a run, without it 644,
+// Kronecker sum 576; at 48² on
 // sin 20x sin 20y, where the tail block is small and the harmonic one alone
 // takes about 230, the tail solve saves less than its cost. So they are
 // compared on the iterations per solve they last took times their cost
