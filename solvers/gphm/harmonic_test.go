@@ -220,7 +220,8 @@ func TestProbeCapped(t *testing.T) {
 // runner-up every pickEvery evaluations) probeCap cuts it again. On preset
 // p2d1 at 400² a probe of the harmonic preconditioner alone, recorded just
 // above the tail solve's cost, was later taken as the best and ran to 1511
-// and 2000 iterations where the tail solve took about 100.
+// and 2000 iterations where the tail solve took about 100. A preconditioner
+// that cannot be built for the current kernels is no fallback for a probe.
 func TestProbeCutIsBound(t *testing.T) {
 	k := &kronCG{last: [3]int{pcTail: 500, pcHarmonic: 100, pcKronSum: kronMaxIter}, picks: 1}
 	k.cut[pcHarmonic] = true
@@ -232,6 +233,14 @@ func TestProbeCutIsBound(t *testing.T) {
 	if want := 500 * pcCost[pcTail] / (probeShare * pcCost[pcHarmonic]); limit != want || other != pcTail {
 		t.Errorf("probeCap of a cut probe: %d, %d; want %d, the tail solve", limit, other, want)
 	}
+	// A fallback that cannot be built for the current kernels (the tail
+	// block over its bound) does not cut the probe: the solve would be done
+	// again with the same preconditioner.
+	k.missing[pcTail] = true
+	if limit, other := k.probeCap(); limit != kronMaxIter || other != -1 {
+		t.Errorf("probeCap with the tail solve missing: %d, %d; want %d, -1", limit, other, kronMaxIter)
+	}
+	k.missing[pcTail] = false
 	// A probe that finishes is a cost again.
 	k.count(90)
 	if k.cut[pcHarmonic] || k.pick() != pcHarmonic {

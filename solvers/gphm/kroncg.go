@@ -92,9 +92,12 @@ type kronCG struct {
 	// cut[i] is set when the last solve with i was a probe cut off
 	// (probeCap): last[i] is then a lower bound, and i is not taken as the
 	// best until a later probe finishes.
-	cut   [3]bool
-	using int
-	picks int
+	cut [3]bool
+	// missing[i] is set when i could not be built for the kernels of the
+	// current setup (build): it is no fallback for a probe then.
+	missing [3]bool
+	using   int
+	picks   int
 	// ctx, when set, is polled every ctxPoll CG iterations: one solve at
 	// 400² can run for minutes, and a cancelled job must give its worker
 	// back within a second or two.
@@ -188,6 +191,7 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 	}
 	k.m, k.lt = m, lt
 	k.d = nil // of the last U; solve sets it again
+	k.missing = [3]bool{}
 	want := k.pick()
 	if got := k.build(want); got != want && k.last[want] < 0 {
 		// Not available for these kernels: counted as a solve that failed,
@@ -223,6 +227,9 @@ func (k *kronCG) build(pc int) int {
 		if k.tw == nil {
 			k.tw, k.thz = mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil)
 		}
+	}
+	for i := pc; i < k.using; i++ {
+		k.missing[i] = true
 	}
 	return k.using
 }
@@ -314,8 +321,13 @@ func (k *kronCG) probeCap() (int, int) {
 	if k.cut[k.using] {
 		mine = -1 // a bound, not a cost: probed again
 	}
-	// One that was not available or did not converge is no fallback.
-	best := cheapest(k.last, func(i int) bool { return i != k.using && !k.cut[i] && k.last[i] < kronMaxIter })
+	// One that is not available or did not converge is no fallback: a cut
+	// probe would otherwise be done again with the one it was cut for, and
+	// when that one cannot be built for these kernels (a tail block over
+	// TailBlockPerNode), again with itself.
+	best := cheapest(k.last, func(i int) bool {
+		return i != k.using && !k.cut[i] && !k.missing[i] && k.last[i] < kronMaxIter
+	})
 	if best < 0 || mine >= 0 && mine <= pcCostOf(k.last, best) {
 		return kronMaxIter, -1
 	}
