@@ -227,11 +227,11 @@ func (c *checker) residuals(m *model, U *mat.Dense) (rho, rho2 float64) {
 	E := c.invert(&res)
 	uu := frob(u, u)
 	rho = math.Sqrt(frob(E, E) / uu)
-	// Boundary misfit of the mean at the boundary check points: the mean of
-	// model.predict, k1(xs, X1) A k2(ys, X2)ᵀ + trend, with the weights A and
-	// the midpoints' cross-covariances (halfCross) formed above; only the
-	// ends' need kernel evaluations. (predict itself evaluated the kernel
-	// between every midpoint and node again: 9 % of preset p2d1's time.)
+	// Boundary misfit of the mean at the boundary check points (meanAt),
+	// with the weights A and the midpoints' cross-covariances (halfCross)
+	// formed above; only the ends' need kernel evaluations. (model.predict
+	// evaluated the kernel between every midpoint and node again: 9 % of
+	// preset p2d1's time.)
 	a0 := m.ax[0]
 	ends0 := []float64{a0.x0, a0.coord(a0.n - 1)}
 	var bsum float64
@@ -245,23 +245,12 @@ func (c *checker) residuals(m *model, U *mat.Dense) (rho, rho2 float64) {
 	}
 	e0 := a0.crossCov(ends0)
 	if len(m.ax) == 1 {
-		var p mat.Dense
-		p.Mul(e0, A)
-		m.addTrend(&p, ends0, nil)
-		add(&p, c.gx)
+		add(m.meanAt(e0, A, nil, ends0, nil), c.gx)
 	} else {
 		a1 := m.ax[1]
 		ends1 := []float64{a1.x0, a1.coord(a1.n - 1)}
-		var t, p mat.Dense
-		t.Mul(e0, A)
-		p.Mul(&t, c20.T())
-		m.addTrend(&p, ends0, c.ys)
-		add(&p, c.gx)
-		var t2, p2 mat.Dense
-		t2.Mul(c10, A)
-		p2.Mul(&t2, a1.crossCov(ends1).T())
-		m.addTrend(&p2, c.xs, ends1)
-		add(&p2, c.gy)
+		add(m.meanAt(e0, A, c20, ends0, c.ys), c.gx)
+		add(m.meanAt(c10, A, a1.crossCov(ends1), c.xs, ends1), c.gy)
 	}
 	r, cc := u.Dims()
 	rho += math.Sqrt(bsum/float64(bn)) / math.Sqrt(uu/float64(r*cc))

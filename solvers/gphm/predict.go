@@ -43,18 +43,36 @@ func (m *model) predict(U *mat.Dense, xs, ys []float64) *mat.Dense {
 	a1.solveLeft(A)
 	c1 := a1.crossCov(xs)
 	if len(m.ax) == 1 {
-		out := mat.NewDense(len(xs), 1, nil)
+		return m.meanAt(c1, A, nil, xs, nil)
+	}
+	a2 := m.ax[1]
+	a2.solveRight(A)
+	return m.meanAt(c1, A, a2.crossCov(ys), xs, ys)
+}
+
+// meanAt returns the posterior mean on the mesh xs × ys from the weights
+// A = K1⁻¹ U K2⁻¹ (K1⁻¹ U in 1-D) and the cross-covariances c1, c2 of the
+// mesh's points with the grid (axis.crossCov; c2 nil in 1-D): c1 A c2ᵀ plus
+// the trend. The two products go in the cheaper order, so that a mesh with
+// few points on one axis (the check residual's boundary points) costs no
+// n×n×n product.
+func (m *model) meanAt(c1, A, c2 *mat.Dense, xs, ys []float64) *mat.Dense {
+	r1, n1 := c1.Dims()
+	out := new(mat.Dense)
+	if c2 == nil {
 		out.Mul(c1, A)
 		m.addTrend(out, xs, nil)
 		return out
 	}
-	a2 := m.ax[1]
-	a2.solveRight(A)
-	c2 := a2.crossCov(ys)
-	t := mat.NewDense(len(xs), m.n2, nil)
-	t.Mul(c1, A)
-	out := mat.NewDense(len(xs), len(ys), nil)
-	out.Mul(t, c2.T())
+	r2, n2 := c2.Dims()
+	var t mat.Dense
+	if r1*n2*(n1+r2) <= r2*n1*(n2+r1) {
+		t.Mul(c1, A)
+		out.Mul(&t, c2.T())
+	} else {
+		t.Mul(A, c2.T())
+		out.Mul(c1, &t)
+	}
 	m.addTrend(out, xs, ys)
 	return out
 }
