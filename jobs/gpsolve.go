@@ -99,9 +99,10 @@ func init() {
 			"kernel":                   "string: kernel of the returned run (the requested one, or the other spectral mixture after a restart)",
 			"restarts":                 "int64: restarts with the other spectral-mixture kernel after a stall, or when its runs beside the requested kernel's outran it (0 or 1)",
 			"trend":                    "string: trend mode: polynomial or none",
-			"cg_iterations":            "int64: conjugate-gradient iterations of the Kronecker-CG path in all (2-D only)",
-			"cg_solves":                "int64: linear solves of the Kronecker-CG path (2-D only)",
-			"cg_per_solve":             "float64: conjugate-gradient iterations per linear solve (2-D only)",
+			"cg_iterations":            "int64: conjugate-gradient iterations of the Kronecker-CG path in all, those of cut solves included (2-D only)",
+			"cg_solves":                "int64: linear solves of the Kronecker-CG path run to their tolerance (2-D only)",
+			"cg_per_solve":             "float64: conjugate-gradient iterations per linear solve, cg_iterations / cg_solves (2-D only)",
+			"cg_cut_solves":            "int64: solves at trial points of the line search stopped as soon as the objective there was known to end above what the search accepts (linear PDEs; 2-D only)",
 			"cg_harmonic_solves":       "int64: linear solves preconditioned by the harmonic (exact Kronecker eigendecomposition + boundary Woodbury) preconditioner; the others used the Kronecker-sum one (2-D only)",
 			"cg_tail_solves":           "int64: of the harmonic ones, the solves with its second level, an exact solve on the modes the kernel leaves to the prior (grids finer than the kernel's spectrum; 2-D only)",
 			"loss":                     "float64: final loss −L (the negative log joint probability, up to a constant)",
@@ -216,6 +217,7 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 		env.Metrics["cg_per_solve"] = float64(res.CGIterations) / float64(res.CGSolves)
 		env.Metrics["cg_harmonic_solves"] = res.CGHarmonicSolves
 		env.Metrics["cg_tail_solves"] = res.CGTailSolves
+		env.Metrics["cg_cut_solves"] = res.CGCutSolves
 	}
 	for _, msg := range res.Warnings {
 		env.Warn("%s", msg)

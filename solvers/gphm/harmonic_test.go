@@ -358,7 +358,7 @@ func TestTailReactionFewIterations(t *testing.T) {
 		}
 		k.precond(b, k.z)
 		x := mat.NewDense(m.n1, m.n2, nil)
-		it, err := k.cg(m, b, nil, x, nil, lt, kronTol, math.Sqrt(frob(b, k.z)), kronMaxIter)
+		it, err := k.cg(m, b, nil, x, nil, lt, kronTol, math.Sqrt(frob(b, k.z)), kronMaxIter, math.NaN())
 		if err != nil {
 			t.Fatal(err)
 		}

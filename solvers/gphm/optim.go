@@ -24,10 +24,14 @@ func newLBFGS(n, mem int) *lbfgs {
 }
 
 // step takes one quasi-Newton step from x with value f and gradient g, both
-// updated in place. eval(x, g) returns the value at x and writes the gradient
-// into g. It returns the number of evaluations used and false if no step
-// lowering f was found.
-func (o *lbfgs) step(x []float64, f *float64, g []float64, eval func(x, g []float64) float64) (int, bool) {
+// updated in place. eval(x, g, bound) returns the value at x and writes the
+// gradient into g; bound is the value the trial must not exceed to be
+// accepted, and eval may instead return any value above it, without the
+// gradient, once it knows that the value there exceeds it (an evaluation cut
+// short). The last trial of the line search gets bound +Inf, so that a search
+// fails only on values evaluated in full. It returns the number of
+// evaluations used and false if no step lowering f was found.
+func (o *lbfgs) step(x []float64, f *float64, g []float64, eval func(x, g []float64, bound float64) float64) (int, bool) {
 	n := len(x)
 	// Two-loop recursion: d = −H g.
 	copy(o.d, g)
@@ -78,11 +82,15 @@ func (o *lbfgs) step(x []float64, f *float64, g []float64, eval func(x, g []floa
 	// Backtracking line search with the Armijo condition.
 	t := 1.0
 	evals := 0
-	for range 12 {
+	for trial := range searchTrials {
 		for i := range x {
 			o.xNew[i] = x[i] + t*o.d[i]
 		}
-		fNew := eval(o.xNew, o.gNew)
+		bound := math.Min(*f, *f+1e-4*t*slope)
+		if trial == searchTrials-1 {
+			bound = math.Inf(1)
+		}
+		fNew := eval(o.xNew, o.gNew, bound)
 		evals++
 		if fNew < *f && fNew <= *f+1e-4*t*slope {
 			s := make([]float64, n)
@@ -108,6 +116,10 @@ func (o *lbfgs) step(x []float64, f *float64, g []float64, eval func(x, g []floa
 	}
 	return evals, false
 }
+
+// searchTrials is the number of trial steps of one line search (the step
+// shrinks by 0.3 between them).
+const searchTrials = 12
 
 func dot(a, b []float64) float64 {
 	s := 0.0

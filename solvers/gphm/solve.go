@@ -2,6 +2,7 @@ package gphm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -111,6 +112,10 @@ type Result struct {
 	// preconditioner (harmonic.go; the others used the Kronecker-sum one),
 	// CGTailSolves those of them with its tail solve (tail.go).
 	CGHarmonicSolves, CGTailSolves int
+	// CGCutSolves counts the solves at line-search trials stopped once
+	// their objective was known to end above what the search accepts;
+	// CGIterations counts their iterations, CGSolves does not count them.
+	CGCutSolves int
 	// CheckResidual is ρ of the returned solution, the PDE residual on the
 	// check grid in a negative Sobolev norm plus the boundary misfit, an
 	// estimate of the relative error observable without the exact solution;
@@ -833,6 +838,7 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		k := newKronCG(n1, n2)
 		err = s.runProfile(ctx, k)
 		res.CGIterations, res.CGSolves, res.CGHarmonicSolves, res.CGTailSolves = k.Iters, k.Solves, k.HarmonicSolves, k.TailSolves
+		res.CGCutSolves = k.CutSolves
 	}
 	if err != nil {
 		return nil, err
@@ -1041,6 +1047,11 @@ func (s *optimisation) unpack(x []float64) {
 	}
 }
 
+// cutTrials lets the Kronecker-CG path stop the solve of a line-search trial
+// once its objective is known to end above what the search accepts
+// (kronCG.bound); tests turn it off to compare with solves run in full.
+var cutTrials = true
+
 // uSolver minimises −L over the grid values for fixed kernels and precisions,
 // in the whitened coordinates Z of exactU: exactU with a dense factorisation,
 // kronCG with conjugate gradients.
@@ -1087,7 +1098,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	if k, ok := e.(*kronCG); ok {
 		k.ctx = ctx
 	}
-	eval := func(x, g []float64) float64 {
+	eval := func(x, g []float64, bound float64) float64 {
 		if err := ctx.Err(); err != nil {
 			evalErr = err
 			return math.Inf(1)
@@ -1099,7 +1110,18 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 		}
 		e.setup(s.m, s.lt)
 		e.fromU(s.m, best, Z)
+		if k, ok := e.(*kronCG); ok && cutTrials {
+			// A trial the line search will reject needs no converged solve.
+			k.bound = bound - s.constant()
+		}
 		phi, err := e.solve(s.m, Z, s.lt, steps)
+		if k, ok := e.(*kronCG); ok {
+			k.bound = math.Inf(1)
+		}
+		if errors.Is(err, errAboveBound) {
+			// Above bound, also after rounding: never taken, no gradient.
+			return math.Max(phi+s.constant(), math.Nextafter(bound, math.Inf(1)))
+		}
 		if err != nil {
 			evalErr = err
 			return math.Inf(1)
@@ -1116,7 +1138,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 		return phi + s.constant()
 	}
 	g := make([]float64, np)
-	f := eval(x, g)
+	f := eval(x, g, math.Inf(1))
 	if math.IsInf(f, 1) {
 		return fmt.Errorf("initial kernel: %w", evalErr)
 	}
