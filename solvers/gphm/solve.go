@@ -1157,6 +1157,9 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	// accepted iterations in a row (a rise, not a plateau).
 	rho := s.check.residual(s.m, trial)
 	bestRho, bestX := rho, append([]float64(nil), x...)
+	// The least-ρ iterate's own solution, grid and trend, from which the
+	// final solve starts.
+	bestU, bestBeta := mat.DenseCopyOf(trial), append([]float64(nil), e.trend()...)
 	s.bestIt = -1
 	above := 0
 	patience := risePatience1D
@@ -1178,6 +1181,8 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 			case rho < bestRho || math.IsNaN(bestRho):
 				bestRho = rho
 				copy(bestX, x)
+				bestU.Copy(trial)
+				copy(bestBeta, e.trend())
 				above = 0
 				s.bestIt = it
 			case rho > riseFactor*bestRho:
@@ -1205,7 +1210,13 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 		return err
 	}
 	e.setup(s.m, s.lt)
-	e.fromU(s.m, best, Z)
+	// From that iterate's solution, the solve only confirms it. From the
+	// last accepted grid instead, which a later step may have taken far off
+	// (preset p2d2: an accepted step to a grid 181 times the solution's
+	// error, after which this solve broke down in rounding, "Hessian not
+	// positive definite"), it had to find it again.
+	e.setTrend(bestBeta)
+	e.fromU(s.m, bestU, Z)
 	if _, err := e.solve(s.m, Z, s.lt, steps); err != nil {
 		return err
 	}
