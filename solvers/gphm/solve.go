@@ -1212,9 +1212,9 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	e.setup(s.m, s.lt)
 	// From that iterate's solution, the solve only confirms it. From the
 	// last accepted grid instead, which a later step may have taken far off
-	// (preset p2d2: an accepted step to a grid 181 times the solution's
-	// error, after which this solve broke down in rounding, "Hessian not
-	// positive definite"), it had to find it again.
+	// (preset p2d2: an accepted step to a grid of relative error 181, after
+	// which this solve broke down in rounding, "Hessian not positive
+	// definite"), it had to find it again.
 	e.setTrend(bestBeta)
 	e.fromU(s.m, bestU, Z)
 	if _, err := e.solve(s.m, Z, s.lt, steps); err != nil {
