@@ -632,7 +632,7 @@ func (k *kronCG) precondAug(r *mat.Dense, rb []float64, out *mat.Dense, outb []f
 // exactly α⟨r, z⟩/2, and what is left to gain is ½‖e‖²_H ≤ ⟨r, z⟩/(2μ),
 // μ the least eigenvalue of M⁻¹H. cg stops with errAboveBound, leaving the
 // lower estimate Φ − boundSafety⟨r, z⟩ in k.low, once that estimate
-// exceeds k.bound.
+// exceeds k.bound — with the tail solve only (boundSafety).
 func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []float64, lt [2]float64, tol, ref float64, maxIter int, phi0 float64) (int, error) {
 	k.applyAug(m, x, xb, k.q, k.qb, lt)
 	k.r.Sub(b, k.q)
@@ -669,7 +669,7 @@ func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []flo
 		}
 		k.precondAug(k.r, k.rb[:len(bb)], k.z, k.zb[:len(bb)])
 		rz2 := frob(k.r, k.z) + dot(k.rb[:len(bb)], k.zb[:len(bb)])
-		if low := phi - boundSafety*rz2; low > k.bound {
+		if low := phi - boundSafety*rz2; low > k.bound && k.using == pcTail {
 			k.low = low
 			return it + 1, errAboveBound
 		}
@@ -824,15 +824,18 @@ var errAboveBound = errors.New("objective above the line search's bound")
 
 // boundSafety stands for 1/(2μ) in cg's lower estimate of Φ, μ the least
 // eigenvalue of the preconditioned Hessian M⁻¹H over the error: the
-// estimate is a bound for μ ≥ 1/2000. It is not proven. Along a run of
+// estimate is a bound for μ ≥ 1/2000. It is not proven, and it is used with
+// the two-level preconditioner (harmonic + tail solve) only. Along a run of
 // preset p2d1 (400², 17 solves), the least value that would have cut no
 // solve the line search took was 0.18 with the harmonic preconditioners and
 // 199 with the Kronecker sum (a probe); the two trials the search rejected
-// were cut after 95 and 36 iterations instead of 245 and 199 (after 28 and
-// 23 with 30, which also cut the probe: the path changed). An estimate that
-// is not a bound can only reject a step the search would have taken; the
-// search then tries a shorter one, and its last trial is always solved in
-// full (lbfgs.step).
+// (tail solves) were cut after 95 and 36 iterations instead of 245 and 199
+// (after 28 and 23 with 30, which also cut the probe). With the one-level
+// preconditioners it is not safe: on the README's example (32², no tail
+// solve) a cut at 1000 rejected a trial whose value, −196 467, was below the
+// bound, −193 558. An estimate that is not a bound can only reject a step
+// the search would have taken; the search then tries a shorter one, and its
+// last trial is always solved in full (lbfgs.step).
 const boundSafety = 1000
 
 // addBoundary adds c Tᵀ Bᵀ B T v to out, where B picks the boundary rows and

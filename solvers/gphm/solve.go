@@ -1091,6 +1091,9 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 		gs[j] = make([]float64, 3*s.q)
 	}
 	best := s.U // grid values at the accepted point
+	// accBeta: the trend coefficients there. Each evaluation starts from
+	// both (a trial the line search rejects leaves no trace on the next).
+	var accBeta []float64
 	trial := mat.NewDense(n1, n2, nil)
 	Z := mat.NewDense(n1, n2, nil)
 	var evalErr error
@@ -1109,14 +1112,27 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 			return math.Inf(1)
 		}
 		e.setup(s.m, s.lt)
+		e.setTrend(accBeta)
 		e.fromU(s.m, best, Z)
-		if k, ok := e.(*kronCG); ok && cutTrials {
-			// A trial the line search will reject needs no converged solve.
-			k.bound = bound - s.constant()
+		k, kron := e.(*kronCG)
+		var last [3]int
+		var cut [3]bool
+		if kron {
+			// A trial the line search will reject needs no converged solve
+			// (cutTrials), and leaves no trace on the choice of
+			// preconditioner either way: its cost was that of a kernel off
+			// the path.
+			last, cut = k.last, k.cut
+			if cutTrials {
+				k.bound = bound - s.constant()
+			}
 		}
 		phi, err := e.solve(s.m, Z, s.lt, steps)
-		if k, ok := e.(*kronCG); ok {
+		if kron {
 			k.bound = math.Inf(1)
+			if errors.Is(err, errAboveBound) || err == nil && phi+s.constant() > bound {
+				k.last, k.cut = last, cut
+			}
 		}
 		if errors.Is(err, errAboveBound) {
 			// Above bound, also after rounding: never taken, no gradient.
@@ -1144,6 +1160,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	}
 	amp0 = math.Sqrt(frob(trial, trial))
 	best.Copy(trial)
+	accBeta = append(accBeta, e.trend()...)
 	// Two-stage trend in 1-D: β is solved jointly with U at the initial
 	// kernel, then held fixed while L-BFGS moves the spectra, so that the
 	// profile seen by L-BFGS is that of a zero-mean GP on the data less the
@@ -1176,6 +1193,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 		_, ok := o.step(x, &f, g, eval)
 		if ok {
 			best.Copy(trial) // the accepted point is the last one evaluated
+			copy(accBeta, e.trend())
 			rho = s.check.residual(s.m, trial)
 			switch {
 			case rho < bestRho || math.IsNaN(bestRho):
