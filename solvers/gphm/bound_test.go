@@ -81,10 +81,11 @@ func TestLineSearchLastTrialUnbounded(t *testing.T) {
 // Line-search trials cut short: on x y + sin 8x sin 8y at 40² (30 L-BFGS
 // iterations, tail solves from the start) the line search rejects a trial
 // whose tail-preconditioned solve is then stopped early. A rejected trial
-// leaves no trace on the next evaluation either way (its trend and its cost
-// for the choice of preconditioner are dropped), so the run is the one with
-// every solve in full, to the last digit, with fewer CG iterations (1728
-// against 1774 when written).
+// does not seed the next evaluation's trend either way; only its cost for
+// the choice of preconditioner (recorded when solved in full, not when cut)
+// can part the two runs, and here it does not: the run is the one with every
+// solve in full, to the last digit, with fewer CG iterations (1728 against
+// 1774 when written).
 func TestCutTrials(t *testing.T) {
 	c := Config{PDE: "poisson2d", Exact: "x*y+sin(8*x)*sin(8*y)", XMax: 1, YMax: 1, N: 40, Kernel: "gm",
 		Components: 30, FreqScale: 8, Iterations: 30, LambdaB: 200}

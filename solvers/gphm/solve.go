@@ -1092,7 +1092,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	}
 	best := s.U // grid values at the accepted point
 	// accBeta: the trend coefficients there. Each evaluation starts from
-	// both (a trial the line search rejects leaves no trace on the next).
+	// both: a trial the line search rejected does not seed the next one.
 	var accBeta []float64
 	trial := mat.NewDense(n1, n2, nil)
 	Z := mat.NewDense(n1, n2, nil)
@@ -1115,24 +1115,13 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 		e.setTrend(accBeta)
 		e.fromU(s.m, best, Z)
 		k, kron := e.(*kronCG)
-		var last [3]int
-		var cut [3]bool
-		if kron {
-			// A trial the line search will reject needs no converged solve
-			// (cutTrials), and leaves no trace on the choice of
-			// preconditioner either way: its cost was that of a kernel off
-			// the path.
-			last, cut = k.last, k.cut
-			if cutTrials {
-				k.bound = bound - s.constant()
-			}
+		if kron && cutTrials {
+			// A trial the line search will reject needs no converged solve.
+			k.bound = bound - s.constant()
 		}
 		phi, err := e.solve(s.m, Z, s.lt, steps)
 		if kron {
 			k.bound = math.Inf(1)
-			if errors.Is(err, errAboveBound) || err == nil && phi+s.constant() > bound {
-				k.last, k.cut = last, cut
-			}
 		}
 		if errors.Is(err, errAboveBound) {
 			// Above bound, also after rounding: never taken, no gradient.
