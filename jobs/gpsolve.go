@@ -102,7 +102,7 @@ func init() {
 			"cg_iterations":            "int64: conjugate-gradient iterations of the Kronecker-CG path in all, those of cut solves included (2-D only)",
 			"cg_solves":                "int64: linear solves of the Kronecker-CG path run to their tolerance (2-D only)",
 			"cg_per_solve":             "float64: conjugate-gradient iterations per linear solve, cg_iterations / cg_solves (2-D only)",
-			"cg_cut_solves":            "int64: solves at trial points of the line search stopped as soon as the objective there was known to end above what the search accepts (linear PDEs; 2-D only)",
+			"cg_cut_solves":            "int64: solves at trial points of the line search stopped once the objective there was estimated to end above what the search accepts (linear PDEs, with the tail solve; 2-D only)",
 			"cg_harmonic_solves":       "int64: linear solves preconditioned by the harmonic (exact Kronecker eigendecomposition + boundary Woodbury) preconditioner; the others used the Kronecker-sum one (2-D only)",
 			"cg_tail_solves":           "int64: of the harmonic ones, the solves with its second level, an exact solve on the modes the kernel leaves to the prior (grids finer than the kernel's spectrum; 2-D only)",
 			"loss":                     "float64: final loss −L (the negative log joint probability, up to a constant)",

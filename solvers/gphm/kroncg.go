@@ -819,7 +819,7 @@ const (
 	kronMaxIter = 2000
 )
 
-// errAboveBound ends a solve whose Φ is known to end above kronCG.bound.
+// errAboveBound ends a solve whose Φ is estimated to end above kronCG.bound.
 var errAboveBound = errors.New("objective above the line search's bound")
 
 // boundSafety stands for 1/(2μ) in cg's lower estimate of Φ, μ the least

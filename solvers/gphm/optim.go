@@ -27,8 +27,8 @@ func newLBFGS(n, mem int) *lbfgs {
 // updated in place. eval(x, g, bound) returns the value at x and writes the
 // gradient into g; bound is the value the trial must not exceed to be
 // accepted, and eval may instead return any value above it, without the
-// gradient, once it knows that the value there exceeds it (an evaluation cut
-// short). The last trial of the line search gets bound +Inf, so that a search
+// gradient, once it judges that the value there exceeds it (an evaluation
+// cut short; a wrong judgement only shortens the step). The last trial of the line search gets bound +Inf, so that a search
 // fails only on values evaluated in full. It returns the number of
 // evaluations used and false if no step lowering f was found.
 func (o *lbfgs) step(x []float64, f *float64, g []float64, eval func(x, g []float64, bound float64) float64) (int, bool) {

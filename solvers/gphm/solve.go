@@ -113,7 +113,7 @@ type Result struct {
 	// CGTailSolves those of them with its tail solve (tail.go).
 	CGHarmonicSolves, CGTailSolves int
 	// CGCutSolves counts the solves at line-search trials stopped once
-	// their objective was known to end above what the search accepts;
+	// their objective was estimated to end above what the search accepts;
 	// CGIterations counts their iterations, CGSolves does not count them.
 	CGCutSolves int
 	// CheckResidual is ρ of the returned solution, the PDE residual on the
@@ -1048,7 +1048,7 @@ func (s *optimisation) unpack(x []float64) {
 }
 
 // cutTrials lets the Kronecker-CG path stop the solve of a line-search trial
-// once its objective is known to end above what the search accepts
+// once its objective is estimated to end above what the search accepts
 // (kronCG.bound); tests turn it off to compare with solves run in full.
 var cutTrials = true
 
