@@ -119,6 +119,22 @@ func (e *env) attemptsCounted(t *testing.T, kind, outcome string) float64 {
 	return e.metric(t, `eddy_job_attempts_total{kind="`+kind+`",outcome="`+outcome+`"}`)
 }
 
+// attemptsReach reads the attempts counted as attemptsCounted does until
+// they reach want or five seconds pass, and returns the last count: a
+// worker stores a run's end before it counts it, so a job seen ended may
+// not be counted yet.
+func (e *env) attemptsReach(t *testing.T, kind, outcome string, want float64) float64 {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := e.attemptsCounted(t, kind, outcome)
+		if n >= want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // metric reads one sample, named with its labels as /metrics writes it, from
 // /metrics (0 when absent).
 func (e *env) metric(t *testing.T, sample string) float64 {
@@ -212,10 +228,10 @@ func TestRetriedAttemptsAreCounted(t *testing.T) {
 	if got := e.wait(t, j.ID, 60*time.Second, "succeeded", "failed"); got.State != "succeeded" || got.Attempt != 2 {
 		t.Fatalf("flaky job: %s on attempt %d", got.State, got.Attempt)
 	}
-	if n := e.attemptsCounted(t, "test.api_flaky", "retried"); n != retried+1 {
+	if n := e.attemptsReach(t, "test.api_flaky", "retried", retried+1); n != retried+1 {
 		t.Errorf("retried attempts %g, want %g", n, retried+1)
 	}
-	if n := e.attemptsCounted(t, "test.api_flaky", "succeeded"); n != succeeded+1 {
+	if n := e.attemptsReach(t, "test.api_flaky", "succeeded", succeeded+1); n != succeeded+1 {
 		t.Errorf("succeeded attempts %g, want %g", n, succeeded+1)
 	}
 }
@@ -231,7 +247,7 @@ func TestDataErrorsAreNotRetried(t *testing.T) {
 	if got.State != "failed" || got.Attempt != 1 || got.Error == nil || !strings.Contains(*got.Error, "NaN") {
 		t.Fatalf("data error: %s on attempt %d, error %v", got.State, got.Attempt, got.Error)
 	}
-	if n := e.attemptsCounted(t, "test.api_data_error", "failed"); n != failed+1 {
+	if n := e.attemptsReach(t, "test.api_data_error", "failed", failed+1); n != failed+1 {
 		t.Errorf("failed attempts %g, want %g", n, failed+1)
 	}
 	if n := e.attemptsCounted(t, "test.api_data_error", "retried"); n != 0 {
