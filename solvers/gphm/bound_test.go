@@ -12,8 +12,9 @@ import (
 // tailConfig (Poisson, so that Φ is the quadratic CG minimises), one Newton
 // solve from zero run in full gives Φ* in n iterations; with a bound of
 // Φ* − |Φ*|/2 (Φ falls from 1.7e16 at zero to 3.6e8) the solve stops with
-// errAboveBound before n, its lower estimate above the bound and below Φ*. With a bound just above
-// Φ* it runs to the end and reaches the same Φ in the same iterations.
+// errAboveBound before n, its lower estimate above the bound and below Φ*.
+// With a bound just above Φ* it runs to the end and reaches the same Φ in
+// the same iterations.
 func TestSolveStopsAboveBound(t *testing.T) {
 	m, lt := harmonicModel(t, tailConfig)
 	solve := func(bound float64) (*kronCG, float64, error) {

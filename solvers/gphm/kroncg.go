@@ -745,11 +745,10 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		limit, other := k.probeCap()
 		it, err := k.cg(m, g, gb, dz, db, lt, kronTol, ref, limit, phi0)
 		if errors.Is(err, errAboveBound) {
-			k.Iters += it
-			k.CutSolves++
-			return k.low, err
+			k.Iters += it // a cut solve is no solve: count leaves last as it was
+		} else {
+			k.count(it)
 		}
-		k.count(it)
 		if err == nil && other >= 0 && it == limit {
 			// The probe has cost half what a solve with the other did: mark
 			// its count a bound (cut), and solve again with the other from
@@ -769,10 +768,10 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 			var more int
 			more, err = k.cg(m, g, gb, dz, db, lt, kronTol, ref, kronMaxIter, phi0)
 			k.Iters += more // the other's last count stays that of a whole solve
-			if errors.Is(err, errAboveBound) {
-				k.CutSolves++
-				return k.low, err
-			}
+		}
+		if errors.Is(err, errAboveBound) {
+			k.CutSolves++
+			return k.low, err
 		}
 		if err != nil {
 			return 0, err

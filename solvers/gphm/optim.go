@@ -28,9 +28,10 @@ func newLBFGS(n, mem int) *lbfgs {
 // gradient into g; bound is the value the trial must not exceed to be
 // accepted, and eval may instead return any value above it, without the
 // gradient, once it judges that the value there exceeds it (an evaluation
-// cut short; a wrong judgement only shortens the step). The last trial of the line search gets bound +Inf, so that a search
-// fails only on values evaluated in full. It returns the number of
-// evaluations used and false if no step lowering f was found.
+// cut short; a wrong judgement only shortens the step). The last trial of
+// the line search gets bound +Inf, so that a search fails only on values
+// evaluated in full. It returns the number of evaluations used and false if
+// no step lowering f was found.
 func (o *lbfgs) step(x []float64, f *float64, g []float64, eval func(x, g []float64, bound float64) float64) (int, bool) {
 	n := len(x)
 	// Two-loop recursion: d = −H g.
@@ -86,13 +87,14 @@ func (o *lbfgs) step(x []float64, f *float64, g []float64, eval func(x, g []floa
 		for i := range x {
 			o.xNew[i] = x[i] + t*o.d[i]
 		}
-		bound := math.Min(*f, *f+1e-4*t*slope)
+		armijo := *f + 1e-4*t*slope // below *f: slope < 0
+		bound := armijo
 		if trial == searchTrials-1 {
 			bound = math.Inf(1)
 		}
 		fNew := eval(o.xNew, o.gNew, bound)
 		evals++
-		if fNew < *f && fNew <= *f+1e-4*t*slope {
+		if fNew < *f && fNew <= armijo {
 			s := make([]float64, n)
 			y := make([]float64, n)
 			for i := range x {

@@ -1098,8 +1098,9 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	Z := mat.NewDense(n1, n2, nil)
 	var evalErr error
 	amp0 := 0.0 // ‖U‖ of the first solve; 0 until it is known
-	if k, ok := e.(*kronCG); ok {
-		k.ctx = ctx
+	kron, _ := e.(*kronCG)
+	if kron != nil {
+		kron.ctx = ctx
 	}
 	eval := func(x, g []float64, bound float64) float64 {
 		if err := ctx.Err(); err != nil {
@@ -1114,14 +1115,13 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 		e.setup(s.m, s.lt)
 		e.setTrend(accBeta)
 		e.fromU(s.m, best, Z)
-		k, kron := e.(*kronCG)
-		if kron && cutTrials {
+		if kron != nil && cutTrials {
 			// A trial the line search will reject needs no converged solve.
-			k.bound = bound - s.constant()
+			kron.bound = bound - s.constant()
 		}
 		phi, err := e.solve(s.m, Z, s.lt, steps)
-		if kron {
-			k.bound = math.Inf(1)
+		if kron != nil {
+			kron.bound = math.Inf(1)
 		}
 		if errors.Is(err, errAboveBound) {
 			// Above bound, also after rounding: never taken, no gradient.
