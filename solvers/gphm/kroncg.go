@@ -105,6 +105,9 @@ type kronCG struct {
 	missing [3]bool
 	using   int
 	picks   int
+	// kronSumReady is set once kronSum has built the Kronecker-sum factors
+	// for the kernels of the current setup.
+	kronSumReady bool
 	// ctx, when set, is polled every ctxPoll CG iterations: one solve at
 	// 400² can run for minutes, and a cancelled job must give its worker
 	// back within a second or two.
@@ -136,6 +139,47 @@ func (k *kronCG) grid() *mat.Dense                { return k.e.u }
 func (k *kronCG) setup(m *model, lt [2]float64) {
 	e := k.e
 	e.prepareFactors(m, false)
+	k.kronSumReady = false
+	k.tr.t1, k.tr.t2 = e.t1.T(), e.t2.T()
+	k.tr.p1, k.tr.p2 = nil, nil
+	if e.p1 != nil {
+		k.tr.p1 = e.p1.T()
+	}
+	if e.p2 != nil {
+		k.tr.p2 = e.p2.T()
+	}
+	k.augmented = false
+	k.lam = nil
+	if m.ax[0].Lam != nil && m.ax[1].Lam != nil {
+		k.lam = mat.NewDense(e.n1, e.n2, nil)
+		for a, l1 := range m.ax[0].Lam {
+			for b, l2 := range m.ax[1].Lam {
+				k.lam.Set(a, b, m.c1*l1+l2)
+			}
+		}
+	}
+	k.m, k.lt = m, lt
+	k.d = nil // of the last U; solve sets it again
+	k.missing = [3]bool{}
+	want := k.pick()
+	if got := k.build(want); got != want && k.last[want] < 0 {
+		// Not available for these kernels: counted as a solve that failed,
+		// so that pick moves on (and tries it again only as a runner-up).
+		k.last[want] = kronMaxIter
+	}
+	k.picks++
+}
+
+// kronSum builds the Kronecker-sum preconditioner's factors (precond) for
+// the kernels of the last setup, once per setup and only when it is used:
+// two n×n eigendecompositions and a few products per axis that a run on
+// the harmonic preconditioners never needs.
+func (k *kronCG) kronSum() {
+	if k.kronSumReady {
+		return
+	}
+	k.kronSumReady = true
+	m, lt := k.m, k.lt
 	tau1, tau2 := math.Exp(lt[0]), math.Exp(lt[1])
 	lb := m.lambdaB * tau1
 	pre := func(a *axis, c float64) (*mat.Dense, []float64, []float64) {
@@ -178,34 +222,7 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 	}
 	k.x1, k.th1, k.pi1 = pre(m.ax[0], m.c1)
 	k.x2, k.th2, k.pi2 = pre(m.ax[1], 1)
-	k.tr.t1, k.tr.t2, k.tr.x1, k.tr.x2 = e.t1.T(), e.t2.T(), k.x1.T(), k.x2.T()
-	k.tr.p1, k.tr.p2 = nil, nil
-	if e.p1 != nil {
-		k.tr.p1 = e.p1.T()
-	}
-	if e.p2 != nil {
-		k.tr.p2 = e.p2.T()
-	}
-	k.augmented = false
-	k.lam = nil
-	if m.ax[0].Lam != nil && m.ax[1].Lam != nil {
-		k.lam = mat.NewDense(e.n1, e.n2, nil)
-		for a, l1 := range m.ax[0].Lam {
-			for b, l2 := range m.ax[1].Lam {
-				k.lam.Set(a, b, m.c1*l1+l2)
-			}
-		}
-	}
-	k.m, k.lt = m, lt
-	k.d = nil // of the last U; solve sets it again
-	k.missing = [3]bool{}
-	want := k.pick()
-	if got := k.build(want); got != want && k.last[want] < 0 {
-		// Not available for these kernels: counted as a solve that failed,
-		// so that pick moves on (and tries it again only as a runner-up).
-		k.last[want] = kronMaxIter
-	}
-	k.picks++
+	k.tr.x1, k.tr.x2 = k.x1.T(), k.x2.T()
 }
 
 // build makes pc the preconditioner of the current factors (those of the
@@ -218,9 +235,11 @@ func (k *kronCG) build(pc int) int {
 	k.h, k.tail = nil, nil
 	k.using = pcKronSum
 	if k.lam == nil || pc == pcKronSum {
+		k.kronSum()
 		return k.using
 	}
 	if k.h = newHarmonic(k.m, e, k.lt); k.h == nil {
+		k.kronSum()
 		return k.using
 	}
 	k.using = pcHarmonic
