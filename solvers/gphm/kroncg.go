@@ -681,7 +681,10 @@ func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []flo
 	copy(k.pb, k.zb)
 	rz := frob(k.r, k.z) + dot(k.rb[:len(bb)], k.zb[:len(bb)])
 	phi := phi0
-	energy := k.using == pcTail && energyTest
+	// The energy test and the cut are made with the two-level preconditioner
+	// only (see above and boundSafety).
+	twoLevel := k.using == pcTail
+	energy := twoLevel && energyTest
 	var dec [energyWindow]float64 // the last energy decreases, α⟨r, z⟩
 	for it := 0; it < maxIter; it++ {
 		if math.Sqrt(math.Abs(rz)) <= tol*ref {
@@ -714,7 +717,7 @@ func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []flo
 		}
 		k.precondAug(k.r, k.rb[:len(bb)], k.z, k.zb[:len(bb)])
 		rz2 := frob(k.r, k.z) + dot(k.rb[:len(bb)], k.zb[:len(bb)])
-		if low := phi - boundSafety*rz2; low > k.bound && k.using == pcTail {
+		if low := phi - boundSafety*rz2; twoLevel && low > k.bound {
 			k.low = low
 			return it + 1, errAboveBound
 		}
