@@ -17,6 +17,41 @@ func Engine() string {
 	return "gonum"
 }
 
+// FastDtrsv reports whether Dtrsv runs on the engine (OpenBLAS's blocked
+// solve) rather than on gonum's unblocked one, which callers solving with
+// large triangles may prefer to call by blocks.
+func FastDtrsv() bool { return dtrsvReady }
+
+// Dtrsv solves op(A) x = b for x, overwriting b (unit stride), with A n×n
+// triangular, row-major with leading dimension lda: upper or lower, op(A) =
+// Aᵀ when trans is set, unit diagonal when unit is set. At n = 2976 a pair of
+// solves (Aᵀ, then A) reads the 71 MB triangle in 2.3 ms on the engine,
+// 9.2 ms with gonum's kernels, whose transposed solve reads A down its
+// columns.
+func Dtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64) {
+	if n == 0 {
+		return
+	}
+	if lda < max(1, n) || len(a) < (n-1)*lda+n || len(x) < n {
+		panic("blas: Dtrsv: inconsistent dimensions")
+	}
+	if dtrsvReady {
+		openblasDtrsv(upper, trans, unit, n, a, lda, x, 1)
+		return
+	}
+	ul, tr, d := blas.Lower, blas.NoTrans, blas.NonUnit
+	if upper {
+		ul = blas.Upper
+	}
+	if trans {
+		tr = blas.Trans
+	}
+	if unit {
+		d = blas.Unit
+	}
+	gonum.Implementation{}.Dtrsv(ul, tr, d, n, a, lda, x, 1)
+}
+
 // ThreadsPerCall returns the threads one engine call runs on: 1 with
 // OpenBLAS, which is loaded single-threaded (Float64 splits a large product
 // across up to GOMAXPROCS calls instead), and 0, unknown, with gonum's

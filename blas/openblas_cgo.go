@@ -16,6 +16,7 @@ typedef void (*eddy_dtrsm_fn)(int, int, int, int, int, int, int, double, const d
 	double*, int);
 typedef void (*eddy_dsyevd_fn)(const char*, const char*, const int*, double*, const int*, double*,
 	double*, const int*, int*, const int*, int*, size_t, size_t);
+typedef void (*eddy_dtrsv_fn)(int, int, int, int, int, const double*, int, double*, int);
 typedef char* (*eddy_corename_fn)(void);
 typedef void (*eddy_threads_fn)(int);
 
@@ -25,6 +26,7 @@ static eddy_corename_fn eddy_corename_p;
 static eddy_dtrsm_fn eddy_dtrsm_p;
 static eddy_dtrsm_fn eddy_dtrmm_p; // cblas_dtrmm has cblas_dtrsm's signature
 static eddy_dsyevd_fn eddy_dsyevd_p;
+static eddy_dtrsv_fn eddy_dtrsv_p;
 
 // eddy_openblas_load opens libopenblas.so.0 after choosing its kernel set.
 // It returns 0 on success.
@@ -52,6 +54,7 @@ static int eddy_openblas_load(void) {
 	eddy_dtrsm_p = (eddy_dtrsm_fn)dlsym(h, "cblas_dtrsm");
 	eddy_dtrmm_p = (eddy_dtrsm_fn)dlsym(h, "cblas_dtrmm");
 	eddy_dsyevd_p = (eddy_dsyevd_fn)dlsym(h, "dsyevd_");
+	eddy_dtrsv_p = (eddy_dtrsv_fn)dlsym(h, "cblas_dtrsv");
 	eddy_threads_fn threads = (eddy_threads_fn)dlsym(h, "openblas_set_num_threads");
 	if (eddy_dgemm_p == NULL || eddy_sgemm_p == NULL) {
 		return 2;
@@ -91,6 +94,16 @@ static void eddy_dtrmm(int side, int upper, int trans, int unit, int m, int n, d
 		m, n, alpha, a, lda, b, ldb);
 }
 
+static int eddy_have_dtrsv(void) {
+	return eddy_dtrsv_p != NULL;
+}
+
+// eddy_dtrsv solves op(A) x = b in place, row-major.
+static void eddy_dtrsv(int upper, int trans, int unit, int n, const double *a, int lda, double *x,
+	int incx) {
+	eddy_dtrsv_p(101, upper ? 121 : 122, trans ? 112 : 111, unit ? 132 : 131, n, a, lda, x, incx);
+}
+
 static int eddy_have_lapack(void) {
 	return eddy_dtrsm_p != NULL && eddy_dtrmm_p != NULL && eddy_dsyevd_p != NULL;
 }
@@ -116,6 +129,7 @@ var (
 	openblasReady bool
 	openblasCore  string
 	lapackReady   bool
+	dtrsvReady    bool
 )
 
 func init() {
@@ -128,6 +142,7 @@ func init() {
 	openblasReady = true
 	openblasCore = C.GoString(C.eddy_openblas_core())
 	lapackReady = C.eddy_have_lapack() != 0
+	dtrsvReady = C.eddy_have_dtrsv() != 0
 }
 
 func cbool(t bool) C.int {
@@ -169,6 +184,11 @@ func openblasDtrmm(right, upper, trans, unit bool, m, n int, alpha float64, a []
 	checkInt32(m, n, 0, lda, ldb, 0)
 	C.eddy_dtrmm(cb(right), cb(upper), cb(trans), cb(unit), C.int(m), C.int(n), C.double(alpha),
 		(*C.double)(&a[0]), C.int(lda), (*C.double)(&b[0]), C.int(ldb))
+}
+
+func openblasDtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64, incX int) {
+	checkInt32(n, lda, incX, 0, 0, 0)
+	C.eddy_dtrsv(cb(upper), cb(trans), cb(unit), C.int(n), (*C.double)(&a[0]), C.int(lda), (*C.double)(&x[0]), C.int(incX))
 }
 
 // openblasDsyevd overwrites the column-major n×n matrix a (leading

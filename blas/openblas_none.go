@@ -6,6 +6,7 @@ const (
 	openblasReady = false
 	openblasCore  = ""
 	lapackReady   = false
+	dtrsvReady    = false
 )
 
 func openblasDgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
@@ -25,5 +26,9 @@ func openblasDtrmm(right, upper, trans, unit bool, m, n int, alpha float64, a []
 }
 
 func openblasDsyevd(vectors, upper bool, n int, a []float64, lda int, w []float64) bool {
+	panic("blas: OpenBLAS is not available in this build")
+}
+
+func openblasDtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64, incX int) {
 	panic("blas: OpenBLAS is not available in this build")
 }

@@ -554,7 +554,7 @@ func (e *exactU) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		// and the 1-D runs' paths (which trend, nugget and kernel succeed)
 		// move with its rounding: blocked, p4 with StM ended at 1e-6
 		// instead of 2.5e-7.
-		cholSolve(e.fac, d, e.m)
+		cholSolveBlocks(e.fac, d, e.m)
 		for q := range e.m {
 			d[q] *= e.scale[q]
 		}

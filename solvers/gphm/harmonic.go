@@ -3,6 +3,8 @@ package gphm
 import (
 	"math"
 
+	eblas "eddy/blas"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
@@ -298,7 +300,7 @@ func (h *harmonic) apply(r, out *mat.Dense) {
 	}
 	z := h.sz.RawVector().Data
 	copy(z, s)
-	cholSolve(h.su, z, cholBlock)
+	cholSolve(h.su, z)
 	// x = Pᵀ z: Σ_rows t1_i ⊗ (T2ᵀ z_i) + Σ_cols (T1ᵀ z_j) ⊗ t2_j.
 	h.x.Zero()
 	xr := h.x.RawMatrix()
@@ -377,16 +379,29 @@ func cholUpper(a *mat.SymDense) (blas64.Triangular, bool) {
 
 // cholSolve overwrites x with A⁻¹x for A = UᵀU, U the upper triangular
 // Cholesky factor (cholUpper): two triangular solves, no allocation
-// (Cholesky.SolveVecTo allocates its workspace at every call).
-//
-// The solves go by blocks of block rows: a triangular solve on the diagonal
-// block, then one matrix–vector product with the rest of the block row, which
-// reads U row by row; block ≥ N gives the two unblocked solves. With
-// cholBlock, at the tail solve's sizes (N ≈ 3000, a 72 MB factor) this takes
-// 6.0 ms against 13.2 ms unblocked, whose transposed pass reads U down its
-// columns (0.82 against 2.6 ms at N = 1600, 0.064 against 0.15 ms at 400);
-// the two agree to 2e-12 (relative) on a random factor of condition ~1e6.
-func cholSolve(u blas64.Triangular, x []float64, block int) {
+// (Cholesky.SolveVecTo allocates its workspace at every call). On the engine
+// (blas.FastDtrsv) they are single calls; with gonum's kernels they go by
+// blocks (cholSolveBlocks). At the tail solve's sizes (N = 2976, a 71 MB
+// factor): 2.3 ms on the engine, 3.7 ms by blocks of cholBlock with gonum's
+// kernels (N = 1600: 0.34 and 0.58 ms). Below engineSolveMin the blocked
+// solve is kept: it costs little there, and the runs on small grids keep
+// their paths, which move with the solve's rounding.
+func cholSolve(u blas64.Triangular, x []float64) {
+	if !eblas.FastDtrsv() || u.N < engineSolveMin {
+		cholSolveBlocks(u, x, cholBlock)
+		return
+	}
+	eblas.Dtrsv(true, true, false, u.N, u.Data, u.Stride, x)
+	eblas.Dtrsv(true, false, false, u.N, u.Data, u.Stride, x)
+}
+
+// cholSolveBlocks is cholSolve by blocks of block rows: a triangular solve on
+// the diagonal block, then one matrix–vector product with the rest of the
+// block row, which reads U row by row. block ≥ N gives the two unblocked
+// solves, whose transposed pass reads U down its columns in gonum's kernels
+// (9.2 ms at N = 2976, 1.7 ms at 1600); the blocked and unblocked solves
+// agree to 2e-12 (relative) on a random factor of condition ~1e6.
+func cholSolveBlocks(u blas64.Triangular, x []float64, block int) {
 	d, st := u.N, u.Stride
 	impl := blas64.Implementation()
 	// Uᵀ y = x, forward: the block's unknowns, then their share of the rest.
@@ -407,6 +422,11 @@ func cholSolve(u blas64.Triangular, x []float64, block int) {
 	}
 }
 
-// cholBlock is the block size of cholSolve for the preconditioners' dense
+// engineSolveMin is the least order of a factor cholSolve hands to the
+// engine's solve (blas.Dtrsv), and of the tail solve's factor rounded to
+// float32 (tailSolve.factor).
+const engineSolveMin = 1024
+
+// cholBlock is the block size of cholSolveBlocks for the preconditioners' dense
 // systems (64: 6.3 ms, 128: 6.0 ms, 256: 7.2 ms at N = 3000).
 const cholBlock = 128

@@ -249,9 +249,10 @@ func TestProbeCutIsBound(t *testing.T) {
 	}
 }
 
-// cholSolve, by blocks and unblocked, solves UᵀU x = b on sizes below, at
-// and across the block size: the residual of the solution is at rounding
-// level for the matrix's condition.
+// cholSolve (on the engine when loaded) and cholSolveBlocks, by blocks and
+// unblocked, solve UᵀU x = b on sizes below, at and across the block size:
+// the residual of the solution is at rounding level for the matrix's
+// condition.
 func TestCholSolveBlocks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, d := range []int{1, 5, cholBlock - 1, cholBlock, cholBlock + 1, 2*cholBlock + 37} {
@@ -271,9 +272,13 @@ func TestCholSolveBlocks(t *testing.T) {
 		for i := range b {
 			b[i] = rng.NormFloat64()
 		}
-		for _, block := range []int{cholBlock, d} {
+		for _, block := range []int{cholBlock, d, 0} {
 			x := append([]float64(nil), b...)
-			cholSolve(u, x, block)
+			if block == 0 {
+				cholSolve(u, x)
+			} else {
+				cholSolveBlocks(u, x, block)
+			}
 			var ax mat.VecDense
 			ax.MulVec(a, mat.NewVecDense(d, x))
 			ax.SubVec(&ax, mat.NewVecDense(d, b))

@@ -3,6 +3,8 @@ package gphm
 import (
 	"math"
 
+	"eddy/blas/mixed"
+
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -50,7 +52,13 @@ type tailSolve struct {
 	ot  [2]mat.Matrix     // their transposes, boxed once
 	idx [][2]int          // rotated pairs (x, y) solved densely
 	u   blas64.Triangular // upper Cholesky factor of their block
-	zt  *mat.Dense        // work: the tail block, rotated
+	// u32 is u rounded to float32 above its diagonal, which the solves use
+	// where its vector kernels run (mixed.Fast) and u is large
+	// (engineSolveMin): the solve reads half the bytes, and the
+	// preconditioner stays a fixed symmetric positive definite operator
+	// (mixed.Upper).
+	u32 *mixed.Upper
+	zt  *mat.Dense // work: the tail block, rotated
 	zt2 *mat.Dense
 	tmp *mat.Dense
 	x   []float64 // work: the densely solved unknowns
@@ -201,7 +209,12 @@ func newTailSolve(m *model, e *exactU, lt [2]float64, start [2]int, react *mat.D
 func (ts *tailSolve) factor(react *mat.Dense) bool {
 	ts.block(react, ts.h)
 	var ok bool
-	ts.u, ok = cholUpper(ts.h)
+	if ts.u, ok = cholUpper(ts.h); ok && mixed.Fast() && ts.u.N >= engineSolveMin {
+		if ts.u32 == nil {
+			ts.u32 = new(mixed.Upper)
+		}
+		ts.u32.Set(ts.u.N, ts.u.Data, ts.u.Stride)
+	}
 	return ok
 }
 
@@ -355,7 +368,11 @@ func (ts *tailSolve) add(r, z *mat.Dense, c float64) {
 	for i, p := range ts.idx {
 		ts.x[i] = ts.zt.At(p[0], p[1])
 	}
-	cholSolve(ts.u, ts.x, cholBlock)
+	if ts.u32 != nil {
+		ts.u32.SolveNormal(ts.x)
+	} else {
+		cholSolve(ts.u, ts.x)
+	}
 	for i, p := range ts.idx {
 		ts.zt.Set(p[0], p[1], ts.x[i])
 	}

@@ -1,0 +1,209 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func axpy32AVX(alpha float64, x *float32, y *float64, n int)
+//
+// y[j] += alpha·x[j], j < n (a multiple of 4): sixteen entries a step while
+// they last, then four. Y15 holds alpha.
+TEXT ·axpy32AVX(SB), NOSPLIT, $0-32
+	VBROADCASTSD alpha+0(FP), Y15
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+
+axpy16:
+	CMPQ CX, $16
+	JL   axpy4
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VCVTPS2PD 32(SI), Y2
+	VCVTPS2PD 48(SI), Y3
+	VFMADD213PD (DI), Y15, Y0
+	VFMADD213PD 32(DI), Y15, Y1
+	VFMADD213PD 64(DI), Y15, Y2
+	VFMADD213PD 96(DI), Y15, Y3
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	ADDQ $64, SI
+	ADDQ $128, DI
+	SUBQ $16, CX
+	JMP  axpy16
+
+axpy4:
+	CMPQ CX, $4
+	JL   axpydone
+	VCVTPS2PD (SI), Y0
+	VFMADD213PD (DI), Y15, Y0
+	VMOVUPD Y0, (DI)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JMP  axpy4
+
+axpydone:
+	VZEROUPPER
+	RET
+
+// func dot32AVX(x *float32, y *float64, n int) float64
+//
+// Σ x[j]·y[j], j < n (a multiple of 4), in four accumulators Y0–Y3 summed
+// at the end.
+TEXT ·dot32AVX(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+dot16:
+	CMPQ CX, $16
+	JL   dot4
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VCVTPS2PD 32(SI), Y6
+	VCVTPS2PD 48(SI), Y7
+	VFMADD231PD (DI), Y4, Y0
+	VFMADD231PD 32(DI), Y5, Y1
+	VFMADD231PD 64(DI), Y6, Y2
+	VFMADD231PD 96(DI), Y7, Y3
+	ADDQ $64, SI
+	ADDQ $128, DI
+	SUBQ $16, CX
+	JMP  dot16
+
+dot4:
+	CMPQ CX, $4
+	JL   dotsum
+	VCVTPS2PD (SI), Y4
+	VFMADD231PD (DI), Y4, Y0
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JMP  dot4
+
+dotsum:
+	VADDPD Y1, Y0, Y0
+	VADDPD Y3, Y2, Y2
+	VADDPD Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VPERMILPD $1, X0, X1
+	VADDSD X1, X0, X0
+	VZEROUPPER
+	MOVSD X0, ret+24(FP)
+	RET
+
+// func axpy32AVX512(alpha float64, x *float32, y *float64, n int)
+//
+// axpy32AVX with 32 entries a step while they last, then eight, then four.
+TEXT ·axpy32AVX512(SB), NOSPLIT, $0-32
+	VBROADCASTSD alpha+0(FP), Z15
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+
+axpy32:
+	CMPQ CX, $32
+	JL   axpy8
+	VCVTPS2PD (SI), Z0
+	VCVTPS2PD 32(SI), Z1
+	VCVTPS2PD 64(SI), Z2
+	VCVTPS2PD 96(SI), Z3
+	VFMADD213PD (DI), Z15, Z0
+	VFMADD213PD 64(DI), Z15, Z1
+	VFMADD213PD 128(DI), Z15, Z2
+	VFMADD213PD 192(DI), Z15, Z3
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	ADDQ $128, SI
+	ADDQ $256, DI
+	SUBQ $32, CX
+	JMP  axpy32
+
+axpy8:
+	CMPQ CX, $8
+	JL   axpy4w
+	VCVTPS2PD (SI), Z0
+	VFMADD213PD (DI), Z15, Z0
+	VMOVUPD Z0, (DI)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $8, CX
+	JMP  axpy8
+
+axpy4w:
+	CMPQ CX, $4
+	JL   axpy512done
+	VCVTPS2PD (SI), Y0
+	VFMADD213PD (DI), Y15, Y0
+	VMOVUPD Y0, (DI)
+
+axpy512done:
+	VZEROUPPER
+	RET
+
+// func dot32AVX512(x *float32, y *float64, n int) float64
+//
+// dot32AVX with 32 entries a step in Z0–Z3 while they last, then eight,
+// then four.
+TEXT ·dot32AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+
+dot32:
+	CMPQ CX, $32
+	JL   dot8
+	VCVTPS2PD (SI), Z4
+	VCVTPS2PD 32(SI), Z5
+	VCVTPS2PD 64(SI), Z6
+	VCVTPS2PD 96(SI), Z7
+	VFMADD231PD (DI), Z4, Z0
+	VFMADD231PD 64(DI), Z5, Z1
+	VFMADD231PD 128(DI), Z6, Z2
+	VFMADD231PD 192(DI), Z7, Z3
+	ADDQ $128, SI
+	ADDQ $256, DI
+	SUBQ $32, CX
+	JMP  dot32
+
+dot8:
+	CMPQ CX, $8
+	JL   dot4w
+	VCVTPS2PD (SI), Z4
+	VFMADD231PD (DI), Z4, Z0
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $8, CX
+	JMP  dot8
+
+dot4w:
+	VADDPD Z1, Z0, Z0
+	VADDPD Z3, Z2, Z2
+	VADDPD Z2, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPD Y1, Y0, Y0
+	CMPQ CX, $4
+	JL   dot512sum
+	VCVTPS2PD (SI), Y4
+	VFMADD231PD (DI), Y4, Y0
+
+dot512sum:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VPERMILPD $1, X0, X1
+	VADDSD X1, X0, X0
+	VZEROUPPER
+	MOVSD X0, ret+24(FP)
+	RET
