@@ -69,7 +69,9 @@ type kronCG struct {
 	// tail, when set, is the second level of h (tail.go), applied in the
 	// balancing form with two more Hessian products (m, lt: those of the
 	// last setup; tw, thz: work grids).
-	tail    *tailSolve
+	tail *tailSolve
+	// spare is the last tail solve built, whose storage the next one reuses.
+	spare   *tailSolve
 	m       *model
 	lt      [2]float64
 	tw, thz *mat.Dense
@@ -244,7 +246,10 @@ func (k *kronCG) build(pc int) int {
 	}
 	k.using = pcHarmonic
 	if pc == pcTail {
-		k.tail = newTailSolve(k.m, e, k.lt, k.h.floored, k.d)
+		k.tail = newTailSolve(k.m, e, k.lt, k.h.floored, k.d, k.spare)
+		if k.tail != nil {
+			k.spare = k.tail
+		}
 	}
 	if k.tail != nil {
 		k.using = pcTail
