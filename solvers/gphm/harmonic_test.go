@@ -194,21 +194,22 @@ func TestTailSymmetric(t *testing.T) {
 // A probe of another preconditioner stops once it has cost half what a solve
 // with the best one did, and the solve is done again from its start with the
 // best one: on tailConfig, the Kronecker sum (about 250 iterations) probed
-// against a tail solve recorded at 30 (cost 60) stops at 30 iterations, is
-// marked cut, and a whole tail solve follows; the minimum reached is the one
-// of a solve with the tail solve alone.
+// against a tail solve recorded at 30 (cost 30 pcCost[pcTail]) stops at half
+// that cost (22 iterations), is marked cut, and a whole tail solve follows;
+// the minimum reached is the one of a solve with the tail solve alone.
 func TestProbeCapped(t *testing.T) {
 	m, lt := harmonicModel(t, tailConfig)
 	ref, phiRef := newtonIters(t, m, lt, [3]int{-1, -1, -1}, pcTail)
 	k, phi := newtonIters(t, m, lt, [3]int{30, kronMaxIter, -1}, -1)
 	t.Logf("tail alone: %d iterations, Φ = %.12g; probe: %d iterations in all, last %v, cut %v, Φ = %.12g", ref.Iters, phiRef, k.Iters, k.last, k.cut, phi)
-	if k.using != pcTail || k.last[pcKronSum] != 30 || !k.cut[pcKronSum] {
-		t.Errorf("after the probe: using %d, last %v, cut %v; want the tail solve, and the Kronecker sum cut at 30", k.using, k.last, k.cut)
+	limit := 30 * pcCost[pcTail] / (probeShare * pcCost[pcKronSum])
+	if k.using != pcTail || k.last[pcKronSum] != limit || !k.cut[pcKronSum] {
+		t.Errorf("after the probe: using %d, last %v, cut %v; want the tail solve, and the Kronecker sum cut at %d", k.using, k.last, k.cut, limit)
 	}
 	// The tail solve after the probe starts where the probe did, so it
 	// takes what a fresh one does (to rounding).
-	if d := k.Iters - 30 - ref.Iters; d < -2 || d > 2 {
-		t.Errorf("%d iterations in all, want 30 + %d", k.Iters, ref.Iters)
+	if d := k.Iters - limit - ref.Iters; d < -2 || d > 2 {
+		t.Errorf("%d iterations in all, want %d + %d", k.Iters, limit, ref.Iters)
 	}
 	if math.Abs(phi-phiRef) > 1e-9*math.Abs(phiRef) {
 		t.Errorf("Φ = %.12g after the probe, %.12g with the tail solve alone", phi, phiRef)

@@ -1,0 +1,37 @@
+package gphm
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// frobEach gives frob's sums bit for bit, for every count of matrices from
+// one to past two groups of four, on views with a stride past their columns.
+func TestFrobEach(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	fill := func(r, c int) *mat.Dense {
+		m := mat.NewDense(r, c+2, nil)
+		for i := range r {
+			for j := range c + 2 {
+				m.Set(i, j, rng.NormFloat64())
+			}
+		}
+		return m.Slice(0, r, 1, c+1).(*mat.Dense)
+	}
+	v := fill(7, 9)
+	for p := 1; p <= 9; p++ {
+		xs := make([]*mat.Dense, p)
+		for a := range xs {
+			xs[a] = fill(7, 9)
+		}
+		got := make([]float64, p)
+		frobEach(got, xs, v)
+		for a, x := range xs {
+			if want := frob(x, v); got[a] != want {
+				t.Errorf("p = %d, matrix %d: %v, frob %v", p, a, got[a], want)
+			}
+		}
+	}
+}
