@@ -3,6 +3,9 @@
 //
 //   - Dgemm and Sgemm: C = α·op(A)·op(B) + β·C on row-major float64 and
 //     float32 matrices, called directly by nn's layers;
+//   - Dtrsv: one triangular solve with one right-hand side, for callers
+//     solving with large dense factors (FastDtrsv reports whether it runs
+//     on the engine);
 //   - Float64 and Lapack: gonum's pure-Go BLAS and LAPACK with the matrix
 //     product, the triangular solve and product (Dtrsm, Dtrmm) and the
 //     symmetric eigensolver (Dsyev) replaced by this engine. UseInGonum
@@ -13,7 +16,8 @@
 //
 // Two implementations exist. When the program is built with cgo and the
 // shared library libopenblas.so.0 can be loaded at start-up, the calls go to
-// OpenBLAS's cblas_dgemm/cblas_sgemm/cblas_dtrsm/cblas_dtrmm and LAPACK dsyevd,
+// OpenBLAS's cblas_dgemm/cblas_sgemm/cblas_dtrsm/cblas_dtrmm/cblas_dtrsv and
+// LAPACK dsyevd,
 // single-threaded per call (callers such as nn's data-parallel trainer run
 // several calls at once, one per core; Float64 splits a large product or
 // solve across the cores itself). Otherwise, or when built with the tag

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	eblas "eddy/blas"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -74,7 +76,8 @@ func TestUpperSolveNormal(t *testing.T) {
 }
 
 // BenchmarkSolveNormal times a solve at the size of gp.solve's tail block at
-// 400² (2976) beside the two float64 triangular solves of the same factor.
+// 400² (2976) beside the two float64 triangular solves of the same factor on
+// the engine (blas.Dtrsv: OpenBLAS when loaded) and with gonum's kernels.
 func BenchmarkSolveNormal(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	n := 2976
@@ -87,6 +90,12 @@ func BenchmarkSolveNormal(b *testing.B) {
 	b.Run("float32", func(b *testing.B) {
 		for b.Loop() {
 			u.SolveNormal(x)
+		}
+	})
+	b.Run("float64-engine", func(b *testing.B) {
+		for b.Loop() {
+			eblas.Dtrsv(true, true, false, n, a, lda, x)
+			eblas.Dtrsv(true, false, false, n, a, lda, x)
 		}
 	})
 	b.Run("float64-gonum", func(b *testing.B) {
