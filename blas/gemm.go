@@ -39,17 +39,21 @@ func Dtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64) {
 		openblasDtrsv(upper, trans, unit, n, a, lda, x, 1)
 		return
 	}
-	ul, tr, d := blas.Lower, blas.NoTrans, blas.NonUnit
+	ul, tr, d := triFlags(upper, trans, unit)
+	gonum.Implementation{}.Dtrsv(ul, tr, d, n, a, lda, x, 1)
+}
+
+// triFlags returns gonum's flags for a triangular operand: upper or lower,
+// transposed or not, unit diagonal or not.
+func triFlags(upper, transposed, unit bool) (blas.Uplo, blas.Transpose, blas.Diag) {
+	ul, d := blas.Lower, blas.NonUnit
 	if upper {
 		ul = blas.Upper
-	}
-	if trans {
-		tr = blas.Trans
 	}
 	if unit {
 		d = blas.Unit
 	}
-	gonum.Implementation{}.Dtrsv(ul, tr, d, n, a, lda, x, 1)
+	return ul, trans(transposed), d
 }
 
 // ThreadsPerCall returns the threads one engine call runs on: 1 with

@@ -215,16 +215,7 @@ func TestDtrsv(t *testing.T) {
 			for _, unit := range []bool{false, true} {
 				b := randSlice(r, n)
 				want := append([]float64(nil), b...)
-				ul, tr, d := blas.Lower, blas.NoTrans, blas.NonUnit
-				if upper {
-					ul = blas.Upper
-				}
-				if trans {
-					tr = blas.Trans
-				}
-				if unit {
-					d = blas.Unit
-				}
+				ul, tr, d := triFlags(upper, trans, unit)
 				ref.Dtrsv(ul, tr, d, n, tri, lda, want, 1)
 				got := append([]float64(nil), b...)
 				Dtrsv(upper, trans, unit, n, tri, lda, got)
