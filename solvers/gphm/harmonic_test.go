@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"eddy/blas/mixed"
+
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -391,4 +393,39 @@ func allenCahnTail(t *testing.T, exact string) (*model, [2]float64, *kronCG) {
 		t.Fatal("no tail solve")
 	}
 	return m, lt, k
+}
+
+// A tail solve built in an earlier one's storage gives what a fresh one
+// gives, bit for bit, also when that storage holds a float32 factor of
+// another order which the new, smaller block does not use (preset ac2d at
+// 120² went from a block of 1133 pairs to one of 1020, below
+// engineSolveMin, and solved with the stale factor).
+func TestTailSpareStorage(t *testing.T) {
+	m, lt := harmonicModel(t, tailConfig)
+	fresh := newKronCG(m.n1, m.n2)
+	fresh.setup(m, lt)
+	reused := newKronCG(m.n1, m.n2)
+	reused.setup(m, lt)
+	if fresh.tail == nil || reused.spare != reused.tail {
+		t.Fatal("no tail solve, or not kept as the spare")
+	}
+	d := len(reused.tail.idx)
+	big := d + 113
+	a := make([]float64, big*big)
+	for i := range big {
+		a[i*big+i] = 1
+	}
+	reused.spare.u32, reused.spare.use32 = mixed.NewUpper(big, a, big), true
+	reused.build(pcTail)
+	if ts := reused.tail; ts == nil || ts.u32 == nil || ts.use32 || d >= engineSolveMin {
+		t.Fatalf("after the rebuild: want a block below engineSolveMin (%d pairs) holding the stale float32 factor, unused", d)
+	}
+	r := mat.NewDense(m.n1, m.n2, nil)
+	r.Apply(func(i, j int, _ float64) float64 { return math.Sin(float64(3*i+7*j)) + 0.1*float64(i) }, r)
+	want, got := mat.NewDense(m.n1, m.n2, nil), mat.NewDense(m.n1, m.n2, nil)
+	fresh.precond(r, want)
+	reused.precond(r, got)
+	if !mat.Equal(got, want) {
+		t.Error("the tail solve in reused storage differs from a fresh one")
+	}
 }

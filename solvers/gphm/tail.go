@@ -56,12 +56,14 @@ type tailSolve struct {
 	// where its vector kernels run (mixed.Fast) and u is large
 	// (engineSolveMin): the solve reads half the bytes, and the
 	// preconditioner stays a fixed symmetric positive definite operator
-	// (mixed.Upper).
-	u32 *mixed.Upper
-	zt  *mat.Dense // work: the tail block, rotated
-	zt2 *mat.Dense
-	tmp *mat.Dense
-	x   []float64 // work: the densely solved unknowns
+	// (mixed.Upper). use32 says whether it holds the current factor: its
+	// storage may come from an earlier solve's (newTailSolve).
+	u32   *mixed.Upper
+	use32 bool
+	zt    *mat.Dense // work: the tail block, rotated
+	zt2   *mat.Dense
+	tmp   *mat.Dense
+	x     []float64 // work: the densely solved unknowns
 	// The per-axis pieces of the block, kept to assemble it again with an
 	// Allen–Cahn term (factor): S_j, L_j, L_jS_jL_j, E′_j as below; w[j] =
 	// T_j,tail O_j and v[j] = T_j,tail diag(c λ) O_j, the rotated tail columns
@@ -218,7 +220,9 @@ func newTailSolve(m *model, e *exactU, lt [2]float64, start [2]int, react *mat.D
 func (ts *tailSolve) factor(react *mat.Dense) bool {
 	ts.block(react, ts.h)
 	var ok bool
-	if ts.u, ok = cholUpper(ts.h); ok && mixed.Fast() && ts.u.N >= engineSolveMin {
+	ts.u, ok = cholUpper(ts.h)
+	ts.use32 = ok && mixed.Fast() && ts.u.N >= engineSolveMin
+	if ts.use32 {
 		if ts.u32 == nil {
 			ts.u32 = new(mixed.Upper)
 		}
@@ -377,7 +381,7 @@ func (ts *tailSolve) add(r, z *mat.Dense, c float64) {
 	for i, p := range ts.idx {
 		ts.x[i] = ts.zt.At(p[0], p[1])
 	}
-	if ts.u32 != nil {
+	if ts.use32 {
 		ts.u32.SolveNormal(ts.x)
 	} else {
 		cholSolve(ts.u, ts.x)
