@@ -25,7 +25,7 @@ func FastDtrsv() bool { return dtrsvReady }
 // Dtrsv solves op(A) x = b for x, overwriting b (unit stride), with A n×n
 // triangular, row-major with leading dimension lda: upper or lower, op(A) =
 // Aᵀ when trans is set, unit diagonal when unit is set. At n = 2976 a pair of
-// solves (Aᵀ, then A) reads the 71 MB triangle in 2.3 ms on the engine,
+// solves (Aᵀ, then A) reads the 71 MB triangle in 2.3–3.0 ms on the engine,
 // 9.2 ms with gonum's kernels, whose transposed solve reads A down its
 // columns.
 func Dtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64) {

@@ -983,7 +983,8 @@ func addScaled(dst *mat.Dense, c float64, x *mat.Dense) {
 // four sums at a time: each sum is frob's, term by term in the same order,
 // so the rounding is the same, but the four are independent chains the
 // processor overlaps (frob alone waits on each addition). With the trend's
-// columns (applyAug, precondAug) this was 3 % of preset p2d1's run.
+// columns (applyAug, precondAug): 1.9 → 1.1 s of CPU in a 62 s run of
+// preset p2d1.
 func frobEach(out []float64, xs []*mat.Dense, v *mat.Dense) {
 	vr := v.RawMatrix()
 	for a := range xs {
