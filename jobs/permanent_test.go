@@ -63,6 +63,18 @@ func init() {
 	})
 }
 
+func init() {
+	// Panics as a numerical package's background run does when raised again
+	// in the job's goroutine: its first line, then a stack.
+	Register(Spec[*emptyParams]{
+		Name: "test.panic", Defaults: func() *emptyParams { return &emptyParams{} },
+		Timeout: time.Minute, MaxAttempts: 3,
+		Run: func(ctx context.Context, p *emptyParams, env *Env) error {
+			panic("runtime error: index out of range [7] with length 3 (in a background run)\ngoroutine 9 [running]:\nsolver.go:12")
+		},
+	})
+}
+
 // lockedBuffer is a log destination for several goroutines.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -111,6 +123,37 @@ func TestDataErrorFailsOnFirstAttempt(t *testing.T) {
 			found = true
 			if l["job_id"] != id || l["kind"] != "test.data_error" || l["permanent"] != true {
 				t.Errorf("failure logged as %v", l)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no failure in the log: %v", logs.lines())
+	}
+}
+
+// A kind's panic fails its run on the first attempt with the panic's first
+// line as the error its owner reads; the stacks (the background run's and
+// the job goroutine's) go to the log only.
+func TestPanicFailsWithoutStack(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newIdleService(t, nil)
+	var logs lockedBuffer
+	svc.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	startService(t, svc, ctx)
+
+	id := submitKind(t, svc, "test.panic", `{}`)
+	r := waitState(t, svc, id, 30*time.Second, storage.Failed, storage.Succeeded)
+	want := "internal error in test.panic: runtime error: index out of range [7] with length 3 (in a background run)"
+	if r.State != storage.Failed || r.Attempt != 1 || r.Error != want {
+		t.Fatalf("panic: %s on attempt %d, error %q; want failed on attempt 1 with %q", r.State, r.Attempt, r.Error, want)
+	}
+	found := false
+	for _, l := range logs.lines() {
+		if l["msg"] == "job failed" {
+			found = true
+			stack, _ := l["stack"].(string)
+			if !strings.Contains(stack, "solver.go:12") || !strings.Contains(stack, "runKind") {
+				t.Errorf("logged stack %q: want the background run's and the job goroutine's", stack)
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -128,7 +129,7 @@ func (s *Service) execute(ctx context.Context, job *river.Job[RunArgs]) error {
 			return interrupted()
 		}
 		if perm := IsPermanent(err); perm || job.Attempt >= job.MaxAttempts {
-			log.Error("job failed", "permanent", perm, "max_attempts", job.MaxAttempts, "err", err)
+			log.Error("job failed", append([]any{"permanent", perm, "max_attempts", job.MaxAttempts, "err", err}, logDetail(err)...)...)
 			finish(storage.Failed, s.publicMessage(err))
 			observeRun(k.Name(), outcomeFailed, 0)
 			return river.JobCancel(err)
@@ -281,10 +282,37 @@ func (s *Service) publicMessage(err error) string {
 func runKind(ctx context.Context, k Kind, params any, env *Env) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = Permanent(fmt.Errorf("internal error in %s: %v\n%s", k.Name(), p, debug.Stack()))
+			err = panicError(k.Name(), p, debug.Stack())
 		}
 	}()
 	return k.run(ctx, params, env)
+}
+
+// internalError is a kind's panic as its run's error. Error is the panic's
+// first line, which the run's owner reads; detail keeps the rest of it and
+// the stack, which only the server's log shows (a stack names the server's
+// source files and says nothing the owner can act on).
+type internalError struct{ msg, detail string }
+
+func (e *internalError) Error() string { return e.msg }
+
+// panicError is the permanent error of kind's panic p, raised with stack.
+func panicError(kind string, p any, stack []byte) error {
+	first, rest, _ := strings.Cut(fmt.Sprint(p), "\n")
+	return Permanent(&internalError{
+		msg:    fmt.Sprintf("internal error in %s: %s", kind, first),
+		detail: strings.TrimSpace(rest + "\n" + string(stack)),
+	})
+}
+
+// logDetail returns the log attributes of an internal error in err's chain:
+// its stack; none for other errors.
+func logDetail(err error) []any {
+	var ie *internalError
+	if errors.As(err, &ie) {
+		return []any{"stack", ie.detail}
+	}
+	return nil
 }
 
 // outcome is what a successful attempt produced.
