@@ -3,6 +3,7 @@ package gphm
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -204,7 +205,7 @@ func TestHedgedOutrun(t *testing.T) {
 				t.Fatal(err)
 			}
 			warned := strings.Join(res.Warnings, "; ")
-			if stopped.Load() != tc.stopped || res.Kernel != tc.kernel || !strings.Contains(warned, tc.warnings) || (res.Restarts == 1) != (tc.kernel == "gm") {
+			if stopped.Load() != tc.stopped || res.Kernel != tc.kernel || !strings.Contains(anyIteration(warned), anyIteration(tc.warnings)) || (res.Restarts == 1) != (tc.kernel == "gm") {
 				t.Errorf("stopped %v, kernel %s, restarts %d, warnings %q; want stopped %v, kernel %s, a warning with %q",
 					stopped.Load(), res.Kernel, res.Restarts, res.Warnings, tc.stopped, tc.kernel, tc.warnings)
 			}
@@ -342,7 +343,7 @@ func TestRestartOutrun(t *testing.T) {
 				t.Fatal(err)
 			}
 			warned := strings.Join(res.Warnings, "; ")
-			if stopped.Load() != tc.stopped || res.Kernel != tc.kernel || !strings.Contains(warned, tc.warnings) || res.Restarts != 1 {
+			if stopped.Load() != tc.stopped || res.Kernel != tc.kernel || !strings.Contains(anyIteration(warned), anyIteration(tc.warnings)) || res.Restarts != 1 {
 				t.Errorf("stopped %v, kernel %s, restarts %d, warnings %q; want stopped %v, kernel %s, a warning with %q",
 					stopped.Load(), res.Kernel, res.Restarts, res.Warnings, tc.stopped, tc.kernel, tc.warnings)
 			}
@@ -461,6 +462,17 @@ type outrunCase struct {
 	kernel   string
 	warnings string
 }
+
+// anyIteration replaces the iteration a warning names, "(iteration 7)", by
+// "(iteration n)": the scripted runs report the same check residual every
+// millisecond, and which report is the first to reach the watcher depends
+// on scheduling: under the race detector the restart was once seen first at
+// its second.
+func anyIteration(s string) string {
+	return iterationRE.ReplaceAllString(s, "(iteration n)")
+}
+
+var iterationRE = regexp.MustCompile(`\(iteration \d+\)`)
 
 // reportFor reports check residual rho to fn as iterations 1, 2, …, n, one
 // per millisecond, and reports false if ctx ended first.
