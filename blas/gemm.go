@@ -36,7 +36,7 @@ func Dtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64) {
 		panic("blas: Dtrsv: inconsistent dimensions")
 	}
 	if dtrsvReady {
-		openblasDtrsv(upper, trans, unit, n, a, lda, x, 1)
+		openblasDtrsv(upper, trans, unit, n, a, lda, x)
 		return
 	}
 	ul, tr, d := triFlags(upper, trans, unit)

@@ -98,10 +98,9 @@ static int eddy_have_dtrsv(void) {
 	return eddy_dtrsv_p != NULL;
 }
 
-// eddy_dtrsv solves op(A) x = b in place, row-major.
-static void eddy_dtrsv(int upper, int trans, int unit, int n, const double *a, int lda, double *x,
-	int incx) {
-	eddy_dtrsv_p(101, upper ? 121 : 122, trans ? 112 : 111, unit ? 132 : 131, n, a, lda, x, incx);
+// eddy_dtrsv solves op(A) x = b in place, row-major, x of unit stride.
+static void eddy_dtrsv(int upper, int trans, int unit, int n, const double *a, int lda, double *x) {
+	eddy_dtrsv_p(101, upper ? 121 : 122, trans ? 112 : 111, unit ? 132 : 131, n, a, lda, x, 1);
 }
 
 static int eddy_have_lapack(void) {
@@ -186,9 +185,9 @@ func openblasDtrmm(right, upper, trans, unit bool, m, n int, alpha float64, a []
 		(*C.double)(&a[0]), C.int(lda), (*C.double)(&b[0]), C.int(ldb))
 }
 
-func openblasDtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64, incX int) {
-	checkInt32(n, lda, incX, 0, 0, 0)
-	C.eddy_dtrsv(cb(upper), cb(trans), cb(unit), C.int(n), (*C.double)(&a[0]), C.int(lda), (*C.double)(&x[0]), C.int(incX))
+func openblasDtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64) {
+	checkInt32(n, lda, 0, 0, 0, 0)
+	C.eddy_dtrsv(cb(upper), cb(trans), cb(unit), C.int(n), (*C.double)(&a[0]), C.int(lda), (*C.double)(&x[0]))
 }
 
 // openblasDsyevd overwrites the column-major n×n matrix a (leading

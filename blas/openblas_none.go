@@ -29,6 +29,6 @@ func openblasDsyevd(vectors, upper bool, n int, a []float64, lda int, w []float6
 	panic("blas: OpenBLAS is not available in this build")
 }
 
-func openblasDtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64, incX int) {
+func openblasDtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64) {
 	panic("blas: OpenBLAS is not available in this build")
 }

@@ -51,9 +51,6 @@ func (t *Upper) Set(n int, a []float64, lda int) {
 	}
 }
 
-// N returns the order of U.
-func (t *Upper) N() int { return t.n }
-
 // SolveNormal overwrites x (length N) with (ŨᵀŨ)⁻¹x: Ũᵀy = x forward, each
 // unknown's share taken from the rest of its row (axpy), then Ũx = y
 // backward, each unknown from the dot of its row with those after it. Both

@@ -381,12 +381,12 @@ func cholUpper(a *mat.SymDense) (blas64.Triangular, bool) {
 // Cholesky factor (cholUpper): two triangular solves, no allocation
 // (Cholesky.SolveVecTo allocates its workspace at every call). On the engine
 // (blas.FastDtrsv) they are single calls; with gonum's kernels they go by
-// blocks (cholSolveBlocks). At N = 2976 (p2d1's tail block, a 71 MB
-// factor, solved in float32 where mixed.Fast): 2.3–3.0 ms on the engine,
-// 3.7–4.3 ms by blocks of cholBlock with gonum's kernels (N = 1600, the
-// harmonic preconditioner's S at 400²: 0.34 and 0.58 ms). Below engineSolveMin the blocked
-// solve is kept: it costs little there, and the runs on small grids keep
-// their paths, which move with the solve's rounding.
+// blocks (cholSolveBlocks). At N = 2976 (p2d1's tail block, a 71 MB factor,
+// solved in float32 where mixed.Fast): 2.3–3.0 ms on the engine, 3.7–4.3 ms
+// by blocks of cholBlock with gonum's kernels (N = 1600, the harmonic
+// preconditioner's S at 400²: 0.34 and 0.58 ms). Below engineSolveMin the
+// blocked solve is kept: it costs little there, and the runs on small grids
+// keep their paths, which move with the solve's rounding.
 func cholSolve(u blas64.Triangular, x []float64) {
 	if !eblas.FastDtrsv() || u.N < engineSolveMin {
 		cholSolveBlocks(u, x, cholBlock)
