@@ -56,9 +56,9 @@ var Inits = []Init{InitVCA, InitFCLS, InitVCAFlat, InitUpload}
 type Guidance string
 
 const (
-	// GuidanceAuto: the learned map, replaced by h ≡ 1 when the scene's
-	// misfit after GuidanceDecideAt iterations exceeds MisfitUniform times
-	// its noise (see Unmix). The default.
+	// GuidanceAuto: the learned map, or h ≡ 1 when the scene's misfit at
+	// the start exceeds MisfitUniform times its noise (see Unmix). The
+	// default.
 	GuidanceAuto Guidance = "auto"
 	// GuidanceLearned: the guidance map learned with the abundances (the
 	// paper's h-step).
@@ -119,7 +119,7 @@ type Config struct {
 	// Guidance selects how rrlbs weights the sparsity of each pixel
 	// (default GuidanceAuto, also when empty); Result.Guidance and Result.GuidanceReason say
 	// which was used and why.
-	Guidance Guidance `json:"guidance,omitempty" enum:"auto|learned|uniform" doc:"rrlbs only: the per-pixel weight of the sparsity term. learned, the guidance map learned with the abundances (strong sparsity on nearly pure pixels, none on highly mixed ones; the paper); uniform, the same weight for every pixel; auto (or omitted), the learned map unless, at the first stop_window boundary from iteration 50 on, the median band's error exceeds 3 times its noise level (estimated from the data), when the linear mixing model does not explain the scene to its noise and a pixel's mixing level, on which the map is built, carries the model's error: then uniform for the rest of the run. The metrics guidance, guidance_reason and misfit_ratio report the choice"`
+	Guidance Guidance `json:"guidance,omitempty" enum:"auto|learned|uniform" doc:"rrlbs only: the per-pixel weight of the sparsity term. learned, the guidance map learned with the abundances (strong sparsity on nearly pure pixels, none on highly mixed ones; the paper); uniform, the same weight for every pixel; auto (or omitted), the learned map unless, at the start (the initial endmembers and their FCLS abundances), the median band's error exceeds 5 times its noise level (estimated from the data), when the linear mixing model does not explain the scene to its noise and a pixel's mixing level, on which the map is built, carries the model's error: then uniform. The metrics guidance, guidance_reason and misfit_ratio report the choice"`
 	// Iterations bounds the number of iterations (default 1000).
 	Iterations int `json:"iterations" min:"1" max:"100000" doc:"limit on the number of iterations of the iterative methods; a run that reaches it before the stop rule holds reports converged = false"`
 	// Tol and StopWindow make the stop rule (see Unmix): every StopWindow

@@ -2,6 +2,7 @@ package hyperspectral
 
 import (
 	"context"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -66,12 +67,11 @@ func TestGuidanceAuto(t *testing.T) {
 	if r := run(fits, GuidanceUniform); r.Guidance != GuidanceUniform || !math.IsNaN(r.MisfitRatio) || !allOnes(r.GuidanceMap) {
 		t.Errorf("requested uniform: guidance %s, ratio %v", r.Guidance, r.MisfitRatio)
 	}
-	// A run shorter than GuidanceDecideAt, or one whose decision point is
-	// its last iteration, keeps the learned map and says why.
-	for _, iters = range []int{30, GuidanceDecideAt} {
-		if r := run(scaled, GuidanceAuto); r.Guidance != GuidanceLearned || !math.IsNaN(r.MisfitRatio) || !strings.Contains(r.GuidanceReason, "stopped before") || allOnes(r.GuidanceMap) {
-			t.Errorf("%d iterations: guidance %s (%s), ratio %v", iters, r.Guidance, r.GuidanceReason, r.MisfitRatio)
-		}
+	// The choice is made at the start, before the first h-step: a run of
+	// one iteration has it, and its map is h ≡ 1.
+	iters = 1
+	if r1 := run(scaled, GuidanceAuto); r1.Guidance != GuidanceUniform || math.Float64bits(r1.MisfitRatio) != math.Float64bits(r.MisfitRatio) || !allOnes(r1.GuidanceMap) {
+		t.Errorf("one iteration: guidance %s (%s), ratio %v (the long run's %v)", r1.Guidance, r1.GuidanceReason, r1.MisfitRatio, r.MisfitRatio)
 	}
 	// Without a sparsity term the guidance has no effect, and says so.
 	nc := DefaultConfig()
@@ -94,8 +94,10 @@ func TestGuidanceAuto(t *testing.T) {
 	validateAt(t, "empty guidance (auto)", func(c *Config) { c.Guidance = "" }, "")
 }
 
-// A state saved before the automatic guidance existed (no guidance in it)
-// resumes with the learned map, as the run that saved it had.
+// A state saved before the automatic guidance existed (no guidance in it),
+// or by a run that had not yet made its choice (the rule once chose after 50
+// iterations; the ratio is NaN in such a state), resumes with the learned
+// map, as the run that saved it had.
 func TestGuidanceLegacyResume(t *testing.T) {
 	_, scaled := guidanceScenes()
 	cfg := DefaultConfig()
@@ -110,17 +112,30 @@ func TestGuidanceLegacyResume(t *testing.T) {
 	if err != nil || saved == nil {
 		t.Fatal(err)
 	}
-	delete(saved.Arrays, "guidance")
-	delete(saved.Arrays, "misfit_ratio")
 	cfg.Guidance = GuidanceAuto
-	resumed, err := UnmixWith(context.Background(), scaled, cfg, nil, Options{Resume: saved})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resumed.Guidance != GuidanceLearned || !strings.Contains(resumed.GuidanceReason, "saved before") {
-		t.Errorf("legacy state: guidance %s (%s), want learned", resumed.Guidance, resumed.GuidanceReason)
-	}
-	if i := firstBitDiff(whole.GuidanceMap, resumed.GuidanceMap); i >= 0 {
-		t.Fatalf("legacy state: guidance map differs at %d from the learned run's", i)
+	for _, tc := range []struct {
+		name, reason string
+		edit         func(map[string][]float64)
+	}{
+		{"no guidance in the state", "saved before the automatic guidance:", func(a map[string][]float64) {
+			delete(a, "guidance")
+			delete(a, "misfit_ratio")
+		}},
+		{"no choice yet", "saved before the automatic guidance chose", func(a map[string][]float64) {
+			a["misfit_ratio"] = []float64{math.NaN()}
+		}},
+	} {
+		st := &IterState{Iteration: saved.Iteration, History: saved.History, Arrays: maps.Clone(saved.Arrays)}
+		tc.edit(st.Arrays)
+		resumed, err := UnmixWith(context.Background(), scaled, cfg, nil, Options{Resume: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resumed.Guidance != GuidanceLearned || !strings.Contains(resumed.GuidanceReason, tc.reason) {
+			t.Errorf("%s: guidance %s (%s), want learned", tc.name, resumed.Guidance, resumed.GuidanceReason)
+		}
+		if i := firstBitDiff(whole.GuidanceMap, resumed.GuidanceMap); i >= 0 {
+			t.Fatalf("%s: guidance map differs at %d from the learned run's", tc.name, i)
+		}
 	}
 }

@@ -11,8 +11,8 @@ import (
 
 // A run resumed from the state saved at iteration 37 ends bit-identical to
 // an uninterrupted one, for every iterative method; for rrlbs also on a
-// scene where the automatic guidance switches to h ≡ 1 at iteration 50,
-// resumed from before and from after the switch.
+// scene where the automatic guidance takes h ≡ 1 at the start, resumed
+// from two iterations.
 func TestResumeIsBitIdentical(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	m := mat.NewDense(30, 3, nil)

@@ -82,16 +82,13 @@ type Result struct {
 	Metrics *Metrics
 }
 
-// The automatic guidance (Config.Guidance auto; see Unmix): at the first
-// window boundary at or after GuidanceDecideAt iterations (before the last
-// iteration), rrlbs replaces its learned map by h ≡ 1 when the median band's error exceeds
+// MisfitUniform is the bound of the automatic guidance (Config.Guidance
+// auto; see Unmix): at the start (M₀ and its FCLS abundances) rrlbs takes
+// h ≡ 1 instead of the learned map when the median band's error exceeds
 // MisfitUniform times the band's noise level. On the benchmark scenes the
-// ratio is bimodal from iteration 50 on: 1.0–1.7 on the synthetic scenes,
-// 7.9–33 on Jasper Ridge and Samson.
-const (
-	GuidanceDecideAt = 50
-	MisfitUniform    = 3.0
-)
+// ratio at the start is 1.0–3.1 on the synthetic scenes and 7.5–51 on
+// Jasper Ridge and Samson.
+const MisfitUniform = 5.0
 
 // SpreadL21 is the bound of the automatic loss (Config.Loss auto): rrlbs
 // keeps the Huber loss when, at the start, the lower quartile over bands of
@@ -211,17 +208,16 @@ func (r *Result) GuidanceImage() []float64 {
 // when the linear model explains the pixel to the noise level. On real
 // scenes it does not (spectral variability, nonlinear mixing, too few
 // endmembers leave band errors 8 to 33 times the noise on Jasper Ridge and
-// Samson, against 1.0 to 1.7 on the synthetic scenes), c_n then carries
+// Samson after 50 iterations, against 1.0 to 1.7 on the synthetic scenes),
+// c_n then carries
 // model error, and the learned map lost every Jasper row from the shipped
 // endmembers to h ≡ 1 (bench/results/unmixing.md). With guidance auto (the
 // default) rrlbs measures the median over bands of r_l / (√N σ_l) at the
-// first window boundary at or after GuidanceDecideAt iterations and keeps
-// h ≡ 1 from there on when it exceeds MisfitUniform (Result.Guidance,
+// start and takes h ≡ 1 when it exceeds MisfitUniform (Result.Guidance,
 // Result.GuidanceReason, Result.MisfitRatio).
 //
 // No step increases F, so ObjectiveHistory is non-increasing up to rounding,
-// except into an iteration of Result.TauUpdates or the one where the
-// guidance changed (F changes there with τ and loses the β term).
+// except into an iteration of Result.TauUpdates (F changes there with τ).
 // Entries of A and M are floored at ε = 1e-9.
 //
 // Stop rule: at every iteration t that is a multiple of W = cfg.StopWindow,
@@ -437,10 +433,19 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	}
 	res.MisfitRatio = math.NaN()
 	if decide {
-		res.GuidanceReason = fmt.Sprintf("the run stopped before the choice, which is made at the first stop-window boundary from iteration %d on, before the last iteration", GuidanceDecideAt)
 		if noiseErr != nil {
 			decide = false
 			res.GuidanceReason = fmt.Sprintf("no choice without the noise estimate (%v)", noiseErr)
+		} else {
+			// At the start, before the first h-step: where the learned
+			// map does not fit the scene, its first iterations would
+			// already have moved M.
+			s.ratio = s.misfitRatio(sigma)
+			res.MisfitRatio = s.ratio
+			res.Guidance, res.GuidanceReason = guidanceChoice(s.ratio)
+			if res.Guidance == GuidanceUniform {
+				s.useUniform()
+			}
 		}
 	}
 	if cfg.Method == MethodRRLbS && !s.sparse {
@@ -470,23 +475,32 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 		if r.Iteration < 1 || r.Iteration >= cfg.Iterations || len(r.History) != r.Iteration+1 {
 			return fmt.Errorf("hyperspectral: saved state at iteration %d with %d objective values does not fit %d iterations", r.Iteration, len(r.History), cfg.Iterations)
 		}
+		if decide {
+			// The saved state holds the choice (or says that its run
+			// kept the learned map).
+			s.opt.guidance, s.ratio = guidanceLearned, math.NaN()
+		}
 		if err := s.restore(r.Arrays, mPrev); err != nil {
 			return err
 		}
 		hist = append(hist[:0], r.History...)
 		first = r.Iteration + 1
-		if _, ok := r.Arrays["guidance"]; decide && !ok {
-			// Saved before the automatic guidance existed: that run kept
-			// the learned map, and so does its continuation.
-			decide = false
-			res.GuidanceReason = "resumed from a state saved before the automatic guidance: the learned map is kept"
-		}
-		if decide && !math.IsNaN(s.ratio) {
-			// The choice was made before the save.
-			decide = false
-			at := (GuidanceDecideAt + window - 1) / window * window
-			res.MisfitRatio = s.ratio
-			res.Guidance, res.GuidanceReason = guidanceChoice(at, s.ratio)
+		if decide {
+			// The saved run's guidance is the continuation's.
+			res.MisfitRatio, res.Guidance = s.ratio, GuidanceLearned
+			if s.opt.guidance == guidanceOnes {
+				res.Guidance = GuidanceUniform
+			}
+			switch _, ok := r.Arrays["guidance"]; {
+			case !ok:
+				res.GuidanceReason = "resumed from a state saved before the automatic guidance: the learned map is kept"
+			case math.IsNaN(s.ratio):
+				res.GuidanceReason = "resumed from a state saved before the automatic guidance chose: the learned map is kept"
+			case res.Guidance == GuidanceUniform && s.ratio <= MisfitUniform:
+				res.GuidanceReason = fmt.Sprintf("resumed from a state whose run took h ≡ 1 at a misfit ratio of %.3g", s.ratio)
+			default:
+				_, res.GuidanceReason = guidanceChoice(s.ratio)
+			}
 		}
 		for b := window; b < first && s.tau > 0; b += window {
 			res.TauUpdates = append(res.TauUpdates, b) // as the run before the save did
@@ -507,27 +521,12 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 				res.Converged, res.StoppedBy = true, StopTol
 			}
 			copy(mPrev, s.m)
-			changed := false
-			if !res.Converged && decide && t >= GuidanceDecideAt && t < cfg.Iterations {
-				decide = false
-				s.ratio = s.misfitRatio(sigma)
-				if s.ratio > MisfitUniform {
-					s.useUniform()
-				}
-				res.MisfitRatio = s.ratio
-				res.Guidance, res.GuidanceReason = guidanceChoice(t, s.ratio)
-				changed = true
-			}
 			if !res.Converged && s.tau > 0 {
 				// Re-estimate the Huber scale from the current channel
-				// errors.
+				// errors; F at t is recorded under the new τ, so that
+				// the next window is compared with it.
 				s.tau = cfg.Huber * median(s.r)
 				res.TauUpdates = append(res.TauUpdates, t)
-				changed = true
-			}
-			if changed {
-				// F at t is recorded under the new τ and guidance, so that
-				// the next window is compared with it.
 				f = s.objective()
 				hist[t] = f
 			}
@@ -593,12 +592,12 @@ func lossChoice(spread float64) (Loss, string) {
 }
 
 // guidanceChoice returns the guidance that the automatic rule chooses for
-// misfit ratio ratio at iteration t, and why.
-func guidanceChoice(t int, ratio float64) (Guidance, string) {
+// the misfit ratio at the start, and why.
+func guidanceChoice(ratio float64) (Guidance, string) {
 	if ratio > MisfitUniform {
-		return GuidanceUniform, fmt.Sprintf("at iteration %d the median band's error was %.3g times its noise level (above %g): the mixing model does not explain the scene to its noise, so each pixel's mixing level, on which the learned map is built, carries model error", t, ratio, MisfitUniform)
+		return GuidanceUniform, fmt.Sprintf("at the start the median band's error was %.3g times its noise level (above %g): the mixing model does not explain the scene to its noise, so each pixel's mixing level, on which the learned map is built, carries model error", ratio, MisfitUniform)
 	}
-	return GuidanceLearned, fmt.Sprintf("at iteration %d the median band's error was %.3g times its noise level (at most %g)", t, ratio, MisfitUniform)
+	return GuidanceLearned, fmt.Sprintf("at the start the median band's error was %.3g times its noise level (at most %g)", ratio, MisfitUniform)
 }
 
 // maxColumnAngle returns the largest spectral angle, in radians, between
