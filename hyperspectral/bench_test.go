@@ -106,8 +106,23 @@ func tableRows(b *testing.B) []tableRow {
 	samson := loadScene(b, "samson_dataset.mat")
 	jy, jtruth, m0 := jasperSetup(b)
 	jasperNames := []string{"Tree", "Water", "Soil", "Road"}
-	jo := mat.DenseCopyOf(jy)
-	jbands := InjectOutlierBands(jo, 198/10, 0.01, 0.3, 7)
+	// Jasper, Samson (scaled to a maximum of 1) and synthetic scenes with
+	// outlier bands of a given seed: 10 % of the bands for the real scenes.
+	jasperOut := func(seed uint64) (*mat.Dense, []int) {
+		y := mat.DenseCopyOf(jy)
+		return y, InjectOutlierBands(y, 198/10, 0.01, 0.3, seed)
+	}
+	samsonOut := func(seed uint64) (*mat.Dense, []int) {
+		y := mat.DenseCopyOf(samson.Y)
+		y.Scale(1/mat.Max(samson.Y), y)
+		return y, InjectOutlierBands(y, 156/10, 0.01, 0.3, seed)
+	}
+	syntheticOut := func(m *mat.Dense, side int, pure, snr float64, bands int, hot float64, seed uint64) (*mat.Dense, *mat.Dense, []int) {
+		y, a := Synthetic(m, side, side, pure, snr, seed)
+		y.Scale(1/mat.Max(y), y)
+		return y, a, InjectOutlierBands(y, bands, 0.01, hot, seed)
+	}
+	jo, jbands := jasperOut(7)
 
 	m := jasperEndmembers(b)
 	sy, sa := Synthetic(m, 60, 60, 0.4, 30, 1)
@@ -122,24 +137,18 @@ func tableRows(b *testing.B) []tableRow {
 	// Held-out rows, not used to choose any default: other outlier bands
 	// on Jasper (seed 11), and a synthetic scene of the Samson spectra
 	// (K = 3, 50×50, 30% pure, 25 dB) with 16 outlier bands (hot σ = 1).
-	jo11 := mat.DenseCopyOf(jy)
-	j11Bands := InjectOutlierBands(jo11, 198/10, 0.01, 0.3, 11)
+	jo11, j11Bands := jasperOut(11)
 	sm := mat.DenseCopyOf(samson.Truth.Endmembers)
 	sm.Scale(1/mat.Max(sm), sm)
-	ssy, ssa := Synthetic(sm, 50, 50, 0.3, 25, 5)
-	ssy.Scale(1/mat.Max(ssy), ssy)
-	ssBands := InjectOutlierBands(ssy, 16, 0.01, 1, 5)
+	ssy, ssa, ssBands := syntheticOut(sm, 50, 0.3, 25, 16, 1, 5)
 
 	// A second held-out set, added after the Huber default was chosen on
 	// the rows above: the real Samson scene with outlier bands (none of the
 	// rows above has them), and Jasper with outlier bands of another seed.
-	so := mat.DenseCopyOf(samson.Y)
-	so.Scale(1/mat.Max(samson.Y), so)
+	so, soBands := samsonOut(13)
 	soInit := mat.DenseCopyOf(samson.Init)
 	soInit.Scale(1/mat.Max(samson.Y), soInit)
-	soBands := InjectOutlierBands(so, 156/10, 0.01, 0.3, 13)
-	jo23 := mat.DenseCopyOf(jy)
-	j23Bands := InjectOutlierBands(jo23, 198/10, 0.01, 0.3, 23)
+	jo23, j23Bands := jasperOut(23)
 
 	// A third held-out set, added after the automatic guidance was chosen
 	// on the rows above: outlier bands of other seeds on both real scenes,
@@ -147,14 +156,9 @@ func tableRows(b *testing.B) []tableRow {
 	// pixels are scaled by an illumination factor 1 + 0.15 N(0, 1) (floored
 	// at 0.5), which the linear mixing model with sum-to-one abundances
 	// cannot explain: a synthetic scene with model error.
-	jo31 := mat.DenseCopyOf(jy)
-	j31Bands := InjectOutlierBands(jo31, 198/10, 0.01, 0.3, 31)
-	so37 := mat.DenseCopyOf(samson.Y)
-	so37.Scale(1/mat.Max(samson.Y), so37)
-	so37Bands := InjectOutlierBands(so37, 156/10, 0.01, 0.3, 37)
-	ss9, ssa9 := Synthetic(sm, 50, 50, 0.3, 25, 9)
-	ss9.Scale(1/mat.Max(ss9), ss9)
-	ss9Bands := InjectOutlierBands(ss9, 16, 0.01, 1, 9)
+	jo31, j31Bands := jasperOut(31)
+	so37, so37Bands := samsonOut(37)
+	ss9, ssa9, ss9Bands := syntheticOut(sm, 50, 0.3, 25, 16, 1, 9)
 	il, ila := Synthetic(m, 60, 60, 0.4, 30, 3)
 	illuminate(il, 0.15, 3)
 	il.Scale(1/mat.Max(il), il)
@@ -177,17 +181,10 @@ func tableRows(b *testing.B) []tableRow {
 	// real scenes, and synthetic scenes of both spectral libraries with
 	// strong outlier bands (hot σ = 1, the rows whose misfit at the start
 	// is closest to the bound).
-	jo47 := mat.DenseCopyOf(jy)
-	j47Bands := InjectOutlierBands(jo47, 198/10, 0.01, 0.3, 47)
-	so53 := mat.DenseCopyOf(samson.Y)
-	so53.Scale(1/mat.Max(samson.Y), so53)
-	so53Bands := InjectOutlierBands(so53, 156/10, 0.01, 0.3, 53)
-	sj13, sja13 := Synthetic(m, 60, 60, 0.4, 30, 13)
-	sj13.Scale(1/mat.Max(sj13), sj13)
-	sj13Bands := InjectOutlierBands(sj13, 20, 0.01, 1, 13)
-	ss17, ssa17 := Synthetic(sm, 50, 50, 0.3, 25, 17)
-	ss17.Scale(1/mat.Max(ss17), ss17)
-	ss17Bands := InjectOutlierBands(ss17, 16, 0.01, 1, 17)
+	jo47, j47Bands := jasperOut(47)
+	so53, so53Bands := samsonOut(53)
+	sj13, sja13, sj13Bands := syntheticOut(m, 60, 0.4, 30, 20, 1, 13)
+	ss17, ssa17, ss17Bands := syntheticOut(sm, 50, 0.3, 25, 16, 1, 17)
 
 	samsonNames := []string{"Soil", "Tree", "Water"}
 	return []tableRow{
