@@ -209,9 +209,8 @@ func (r *Result) GuidanceImage() []float64 {
 // scenes it does not (spectral variability, nonlinear mixing, too few
 // endmembers leave band errors 8 to 33 times the noise on Jasper Ridge and
 // Samson after 50 iterations, against 1.0 to 1.7 on the synthetic scenes),
-// c_n then carries
-// model error, and the learned map lost every Jasper row from the shipped
-// endmembers to h ≡ 1 (bench/results/unmixing.md). With guidance auto (the
+// c_n then carries model error, and the learned map lost every Jasper row
+// from the shipped endmembers to h ≡ 1 (bench/results/unmixing.md). With guidance auto (the
 // default) rrlbs measures the median over bands of r_l / (√N σ_l) at the
 // start and takes h ≡ 1 when it exceeds MisfitUniform (Result.Guidance,
 // Result.GuidanceReason, Result.MisfitRatio).

@@ -262,7 +262,7 @@ func init() {
 			"lambda":           "float64: weight λ of the sparsity term used (0 for the methods without one)",
 			"lambda_rule":      "string: how λ was chosen: discrepancy (rrlbs without lambda: from the data, a fixed multiple of the start's per-pixel misfit in excess of the estimated noise), param (κ·λ_Q with the lambda param), qian_default (κ = 0.05 times Qian's sparseness estimate: l12nmf without lambda, or rrlbs on too few pixels for the noise estimate), or none",
 			"guidance":         "string: how rrlbs weighted each pixel's sparsity: learned (the guidance map learned with the abundances), uniform (the same weight for every pixel) or fixed (rrlbs only)",
-			"guidance_reason":  "string: why: requested, the automatic rule's measurement, or why the rule made no choice (the run stopped first, no noise estimate, no sparsity term) (rrlbs only)",
+			"guidance_reason":  "string: why: requested, the automatic rule's measurement, or why the rule made no choice (no noise estimate, no sparsity term), or a resumed run's choice (rrlbs only)",
 			"misfit_ratio":     "float64: with guidance auto, the median band's error over its estimated noise level at the start (the initial endmembers and their FCLS abundances), where the rule chooses; above 5 the mixing model does not explain the scene to its noise and the guidance is uniform (rrlbs only)",
 			"loss":             "string: rrlbs's channel loss: huber (the Huber form that huber sets) or l21 (the paper's ℓ2,1 loss) (rrlbs only)",
 			"loss_reason":      "string: why: requested, huber 0, the automatic rule's measurement, or why it made no choice (no noise estimate) (rrlbs only)",
