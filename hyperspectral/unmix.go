@@ -435,10 +435,11 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 		if noiseErr != nil {
 			decide = false
 			res.GuidanceReason = fmt.Sprintf("no choice without the noise estimate (%v)", noiseErr)
-		} else {
+		} else if opts.Resume == nil {
 			// At the start, before the first h-step: where the learned
 			// map does not fit the scene, its first iterations would
-			// already have moved M.
+			// already have moved M. (A resumed run takes the choice from
+			// its saved state, below.)
 			s.ratio = s.misfitRatio(sigma)
 			res.MisfitRatio = s.ratio
 			res.Guidance, res.GuidanceReason = guidanceChoice(s.ratio)
@@ -473,11 +474,6 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	if r := opts.Resume; r != nil {
 		if r.Iteration < 1 || r.Iteration >= cfg.Iterations || len(r.History) != r.Iteration+1 {
 			return fmt.Errorf("hyperspectral: saved state at iteration %d with %d objective values does not fit %d iterations", r.Iteration, len(r.History), cfg.Iterations)
-		}
-		if decide {
-			// The saved state holds the choice (or says that its run
-			// kept the learned map).
-			s.opt.guidance, s.ratio = guidanceLearned, math.NaN()
 		}
 		if err := s.restore(r.Arrays, mPrev); err != nil {
 			return err
