@@ -129,7 +129,7 @@ func TestEnergyStop(t *testing.T) {
 		energyTest = energy
 		defer func() { energyTest = true }()
 		x := mat.NewDense(m.n1, m.n2, nil)
-		it, err := k.cg(m, b, nil, x, nil, lt, tol, ref, kronMaxIter, math.NaN())
+		it, err := k.cg(m, b, nil, x, nil, lt, tol, ref, kronMaxIter, math.NaN(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -366,7 +366,7 @@ func TestTailReactionFewIterations(t *testing.T) {
 		}
 		k.precond(b, k.z)
 		x := mat.NewDense(m.n1, m.n2, nil)
-		it, err := k.cg(m, b, nil, x, nil, lt, kronTol, math.Sqrt(frob(b, k.z)), kronMaxIter, math.NaN())
+		it, err := k.cg(m, b, nil, x, nil, lt, kronTol, math.Sqrt(frob(b, k.z)), kronMaxIter, math.NaN(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

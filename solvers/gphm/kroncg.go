@@ -94,11 +94,8 @@ type kronCG struct {
 	// bound, and returns that estimate with errAboveBound. +Inf: no bound.
 	// low is that estimate.
 	bound, low float64
-	// phiAt, set by solve for a linear PDE, returns Φ at the step's start
-	// plus (x, xb), computed afresh: cg checks its running Φ against it
-	// before it cuts a solve.
-	phiAt      func(x *mat.Dense, xb []float64) float64
-	phiZ, phiG *mat.Dense // phiAt's work
+	// phiZ, phiG: work for Φ computed afresh at a CG iterate (solve).
+	phiZ, phiG *mat.Dense
 	// last holds the CG iterations of the last solve with each
 	// preconditioner (pcTail, pcHarmonic, pcKronSum), −1 before any; using
 	// is the one of the current evaluation; picks counts the choices.
@@ -386,7 +383,6 @@ const (
 // apply sets out = H v, the (Gauss–Newton) Hessian of Φ in Z; for Allen–Cahn
 // J = 𝓐 + diag(d)(T1⊗T2) with d = 3U² − 1 of the current U (k.d).
 func (k *kronCG) apply(m *model, v, out *mat.Dense, lt [2]float64) {
-	e := k.e
 	tau1, tau2 := math.Exp(lt[0]), math.Exp(lt[1])
 	lb := m.lambdaB * tau1
 	if k.lam != nil && k.d == nil && k.using == pcTail {
@@ -402,11 +398,18 @@ func (k *kronCG) apply(m *model, v, out *mat.Dense, lt [2]float64) {
 		k.t.Mul(k.g1, k.s)
 		out.Mul(k.t, k.g2)
 		out.MulElem(out, k.lam)
-		scaleInPlace(out, tau2)
-		out.Add(out, v)
-		k.addBoundary(v, out, lb)
-		return
+	} else {
+		k.jtj(v, out)
 	}
+	scaleInPlace(out, tau2)
+	out.Add(out, v)
+	k.addBoundary(v, out, lb)
+}
+
+// jtj sets out = JᵀJ v by four n×n×n products through the factors T_j and
+// P_j (eight for Allen–Cahn).
+func (k *kronCG) jtj(v, out *mat.Dense) {
+	e := k.e
 	// X = J v.
 	if k.lam != nil {
 		k.s.MulElem(k.lam, v)
@@ -445,9 +448,6 @@ func (k *kronCG) apply(m *model, v, out *mat.Dense, lt [2]float64) {
 	if k.d != nil {
 		out.Add(out, k.q2)
 	}
-	scaleInPlace(out, tau2)
-	out.Add(out, v)
-	k.addBoundary(v, out, lb)
 }
 
 // applyCorner is apply for the tail solve's balancing form, where one side
@@ -703,8 +703,10 @@ func (k *kronCG) precondAug(r *mat.Dense, rb []float64, out *mat.Dense, outb []f
 // exactly α⟨r, z⟩/2, and what is left to gain is ½‖e‖²_H ≤ ⟨r, z⟩/(2μ),
 // μ the least eigenvalue of M⁻¹H. cg stops with errAboveBound, leaving the
 // lower estimate Φ − boundSafety⟨r, z⟩ in k.low, once that estimate
-// exceeds k.bound — with the tail solve only (boundSafety).
-func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []float64, lt [2]float64, tol, ref float64, maxIter int, phi0 float64) (int, error) {
+// exceeds k.bound — with the tail solve only (boundSafety). phiAt, when not
+// nil, returns Φ computed afresh at the iterate (x, xb); the running Φ is
+// taken from it once per solve before a cut.
+func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []float64, lt [2]float64, tol, ref float64, maxIter int, phi0 float64, phiAt func(x *mat.Dense, xb []float64) float64) (int, error) {
 	k.applyAug(m, x, xb, k.q, k.qb, lt)
 	k.r.Sub(b, k.q)
 	for a := range bb {
@@ -753,14 +755,14 @@ func (k *kronCG) cg(m *model, b *mat.Dense, bb []float64, x *mat.Dense, xb []flo
 		k.precondAug(k.r, k.rb[:len(bb)], k.z, k.zb[:len(bb)])
 		rz2 := frob(k.r, k.z) + dot(k.rb[:len(bb)], k.zb[:len(bb)])
 		if low := phi - boundSafety*rz2; twoLevel && low > k.bound {
-			if k.phiAt != nil && !checked {
+			if phiAt != nil && !checked {
 				// phi is Φ at the start less the decreases of the product's
 				// quadratic, which the Gram form's rounding moves: on the
 				// tail test grid Φ falls from 1.7e16 to 3.6e8, and the
 				// running value ended 365 above the Φ the solution has.
 				// Once per solve, phi is taken afresh at the iterate.
 				checked = true
-				phi = k.phiAt(x, xb)
+				phi = phiAt(x, xb)
 				low = phi - boundSafety*rz2
 			}
 			if low > k.bound {
@@ -804,10 +806,11 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 	// phi0 lets cg stop a solve whose Φ will end above bound (linear PDEs
 	// only: a Gauss–Newton step's quadratic is not Φ).
 	phi0 := math.NaN()
-	k.phiAt = nil
+	var phiAt func(x *mat.Dense, xb []float64) float64
 	if m.pde.Linear() {
 		phi0 = best
-		k.phiAt = func(x *mat.Dense, xb []float64) float64 {
+		// Φ afresh at Z + x (trend β + xb), for cg's check before a cut.
+		phiAt = func(x *mat.Dense, xb []float64) float64 {
 			if k.phiZ == nil {
 				k.phiZ, k.phiG = mat.NewDense(e.n1, e.n2, nil), mat.NewDense(e.n1, e.n2, nil)
 			}
@@ -820,7 +823,6 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 			copy(e.beta, saved)
 			return v
 		}
-		defer func() { k.phiAt = nil }()
 	}
 	dz := mat.NewDense(e.n1, e.n2, nil)
 	db := make([]float64, p)
@@ -853,7 +855,7 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		dz.Zero()
 		clear(db)
 		limit, other := k.probeCap()
-		it, err := k.cg(m, g, gb, dz, db, lt, kronTol, ref, limit, phi0)
+		it, err := k.cg(m, g, gb, dz, db, lt, kronTol, ref, limit, phi0, phiAt)
 		if errors.Is(err, errAboveBound) {
 			k.Iters += it // a cut solve is no solve: count leaves last as it was
 		} else {
@@ -876,7 +878,7 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 			k.precond(g0, k.z)
 			ref = math.Sqrt(math.Abs(frob(g0, k.z)))
 			var more int
-			more, err = k.cg(m, g, gb, dz, db, lt, kronTol, ref, kronMaxIter, phi0)
+			more, err = k.cg(m, g, gb, dz, db, lt, kronTol, ref, kronMaxIter, phi0, phiAt)
 			k.Iters += more // the other's last count stays that of a whole solve
 		}
 		if errors.Is(err, errAboveBound) {

@@ -81,7 +81,7 @@ func TestKronCGLoopAllocates(t *testing.T) {
 			return testing.AllocsPerRun(5, func() {
 				x.Zero()
 				clear(xb)
-				if n, err := k.cg(m, b, bb, x, xb, lt, 0, 1, iters, math.NaN()); err != nil || n != iters {
+				if n, err := k.cg(m, b, bb, x, xb, lt, 0, 1, iters, math.NaN(), nil); err != nil || n != iters {
 					t.Fatalf("%s: %d iterations (%v), want %d", pde, n, err, iters)
 				}
 			})
