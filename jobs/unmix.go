@@ -31,7 +31,7 @@ type UnmixParams struct {
 	hyperspectral.Config
 	InitEndmembers  string `json:"init_endmembers,omitempty" ref:"upload|job:unmix" doc:"upload id of the initial endmembers, a bands×K matrix (variable or dataset M0, M1, M or endmembers) in the cube's units, or the id of an unmix job whose endmembers start this one (a queued or running one is waited for); required with init = upload, not allowed otherwise"`
 	InitScale       string `json:"init_scale" enum:"none|data" doc:"units of init_endmembers: none, the cube's; data, rescale them by (mean band maximum of the cube)/(their maximum), for reflectance libraries"`
-	Truth           string `json:"truth,omitempty" ref:"upload" doc:"upload id of the ground truth, MAT (M bands×K or GT K×bands endmembers; abundances A K×pixels, S_GT rows×cols×K or abundances) or HDF5 (endmembers bands×K, abundances K×rows×cols or K×pixels): enables the SAD and, with true abundances, the RMSE metrics"`
+	Truth           string `json:"truth,omitempty" ref:"upload" doc:"upload id of the ground truth, MAT (M bands×K or GT K×bands endmembers; abundances A K×pixels, S_GT rows×cols×K or abundances) or HDF5 (endmembers bands×K, abundances K×rows×cols or K×pixels): enables the SAD and, with true abundances, the RMSE metrics. K×pixels abundances of an image are taken in MATLAB's column-major pixel order (n = row + col·rows) unless the cube fits them far better numbered row by row (n = row·cols + col, a NumPy reshape): then they are read so, with a warning; the metric truth_pixel_order says which"`
 	TruthAbundances string `json:"truth_abundances,omitempty" format:"eddy-dataset" doc:"name of the variable (MAT) or dataset (HDF5) of the truth upload that holds the true abundances, K×pixels or an image of maps (rows×cols×K in a MAT-file, K×rows×cols in HDF5); by default the first of A, S_GT and abundances that exists. Needs truth"`
 }
 
@@ -578,13 +578,36 @@ func because(err error) string {
 // pixel order). It returns the name of the true abundances, "" if there are
 // none.
 func readTruth(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (*hyperspectral.Truth, string, error) {
+	t, found, list, err := readTruthFile(env, p, y, rows, cols)
+	if err != nil || t.Abundances == nil || rows <= 1 || cols <= 1 {
+		return t, found, err
+	}
+	if !list {
+		env.Metrics["truth_pixel_order"] = "image" // maps: no order to choose
+		return t, found, nil
+	}
+	a, fit := hyperspectral.AlignAbundanceOrder(y, t.Abundances, rows, cols)
+	t.Abundances = a
+	env.Metrics["truth_pixel_order"] = fit.Order
+	if fit.Order == hyperspectral.OrderRowMajor {
+		env.Warn("the true abundances %s (K×pixels) fit the cube far better with their pixels numbered row by row "+
+			"(n = row·cols + col: relative residual %.3g, against %.3g in the column-major order n = row + col·rows "+
+			"that MATLAB files use); read so", found, fit.RowMajor, fit.ColumnMajor)
+	}
+	return t, found, nil
+}
+
+// readTruthFile reads the truth upload: its endmembers and, when found, its
+// abundances as K×pixels in the package's order (maps converted, K×pixels
+// matrices as stored, which list reports).
+func readTruthFile(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (t *hyperspectral.Truth, found string, list bool, err error) {
 	path, err := env.Resolve(p.Truth)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	vars, f, err := openUpload(path, env.Limits)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	bands, pixels := y.Dims()
 	if rows == 0 {
@@ -594,47 +617,46 @@ func readTruth(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (*hypersp
 	if p.TruthAbundances != "" {
 		names = []string{p.TruthAbundances}
 	}
-	found := ""
 	if vars != nil {
 		m, name, err := readMatrixFrom(vars, nil, "M", "GT")
 		if err != nil || m == nil {
-			return nil, "", fmt.Errorf("no true endmembers (M, bands×K, or GT, K×bands)%s", because(err))
+			return nil, "", false, fmt.Errorf("no true endmembers (M, bands×K, or GT, K×bands)%s", because(err))
 		}
 		if name == "GT" {
 			m = mat.DenseCopyOf(m.T())
 		}
-		t := &hyperspectral.Truth{Endmembers: m}
+		t = &hyperspectral.Truth{Endmembers: m}
 		_, k := m.Dims()
 		for _, name := range names {
 			if v := vars[strings.TrimPrefix(name, "/")]; v != nil {
 				if t.Abundances, err = hyperspectral.AbundancesFromVar(v, k, rows, cols); err != nil {
-					return nil, "", err
+					return nil, "", false, err
 				}
-				found = v.Name
+				found, list = v.Name, len(v.Dims) == 2
 				break
 			}
 		}
 		if p.TruthAbundances != "" && found == "" {
-			return nil, "", fmt.Errorf("no variable %q (truth_abundances)", p.TruthAbundances)
+			return nil, "", false, fmt.Errorf("no variable %q (truth_abundances)", p.TruthAbundances)
 		}
 		t, err = checkTruth(t, bands, pixels)
-		return t, found, err
+		return t, found, list, err
 	}
 	defer f.Close()
 	m, _, err := readMatrixFrom(nil, f, "endmembers")
 	if err != nil || m == nil {
-		return nil, "", fmt.Errorf("no dataset endmembers (bands×K)%s", because(err))
+		return nil, "", false, fmt.Errorf("no dataset endmembers (bands×K)%s", because(err))
 	}
-	t := &hyperspectral.Truth{Endmembers: m}
+	t = &hyperspectral.Truth{Endmembers: m}
 	for _, name := range names {
 		data, shape, err := f.ReadFloat64(name)
 		switch {
 		case errors.Is(err, hdf5io.ErrNotFound):
 			continue
 		case err != nil:
-			return nil, "", err
+			return nil, "", false, err
 		case len(shape) == 2:
-			t.Abundances = mat.NewDense(shape[0], shape[1], data)
+			t.Abundances, list = mat.NewDense(shape[0], shape[1], data), true
 		case len(shape) == 3 && shape[1] == rows && shape[2] == cols:
 			a := mat.NewDense(shape[0], rows*cols, nil)
 			for k := 0; k < shape[0]; k++ {
@@ -646,16 +668,16 @@ func readTruth(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (*hypersp
 			}
 			t.Abundances = a
 		default:
-			return nil, "", fmt.Errorf("%s has shape %v; want K×pixels or K×%d×%d", name, shape, rows, cols)
+			return nil, "", false, fmt.Errorf("%s has shape %v; want K×pixels or K×%d×%d", name, shape, rows, cols)
 		}
 		found = name
 		break
 	}
 	if p.TruthAbundances != "" && found == "" {
-		return nil, "", fmt.Errorf("no dataset %q (truth_abundances)", p.TruthAbundances)
+		return nil, "", false, fmt.Errorf("no dataset %q (truth_abundances)", p.TruthAbundances)
 	}
 	t, err = checkTruth(t, bands, pixels)
-	return t, found, err
+	return t, found, list, err
 }
 
 func checkTruth(t *hyperspectral.Truth, bands, pixels int) (*hyperspectral.Truth, error) {

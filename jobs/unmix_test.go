@@ -131,8 +131,10 @@ func TestUnmixHugeEndmembersIsAValidationError(t *testing.T) {
 }
 
 // writeTruthH5 writes an HDF5 ground truth: endmembers (bands×K) and, unless
-// name is "", the abundance maps as dataset name (K×rows×cols, row-major).
-func writeTruthH5(t *testing.T, path string, truth *hyperspectral.Truth, rows, cols int, name string) {
+// name is "", the abundance maps as dataset name (K×rows×cols, row-major; with
+// flat, the same values as K×pixels: the pixels numbered row by row, as a
+// NumPy reshape of the maps gives them).
+func writeTruthH5(t *testing.T, path string, truth *hyperspectral.Truth, rows, cols int, name string, flat bool) {
 	t.Helper()
 	w, err := hdf5io.Create(path)
 	if err != nil {
@@ -142,7 +144,11 @@ func writeTruthH5(t *testing.T, path string, truth *hyperspectral.Truth, rows, c
 	err = w.WriteFloat64("endmembers", mat.DenseCopyOf(truth.Endmembers).RawMatrix().Data, []int{l, k}, "band,endmember", "")
 	if name != "" && err == nil {
 		res := &hyperspectral.Result{Abundances: truth.Abundances, Rows: rows, Cols: cols}
-		err = w.WriteFloat64(name, res.AbundanceCube(), []int{k, rows, cols}, "endmember,row,col", "")
+		shape, dims := []int{k, rows, cols}, "endmember,row,col"
+		if flat {
+			shape, dims = []int{k, rows * cols}, "endmember,pixel"
+		}
+		err = w.WriteFloat64(name, res.AbundanceCube(), shape, dims, "")
 	}
 	if err == nil {
 		err = w.Close()
@@ -155,6 +161,8 @@ func writeTruthH5(t *testing.T, path string, truth *hyperspectral.Truth, rows, c
 // True abundances are found under the usual names (here S_GT) or the one the
 // truth_abundances param gives; without them the result says so (metric
 // truth_abundances none, a warning) instead of silently leaving RMSE out.
+// K×pixels abundances numbered row by row are recognised by the cube and give
+// the same RMSE as the maps, with a warning.
 func TestUnmixTruthAbundanceNames(t *testing.T) {
 	ctx := context.Background()
 	scene, sc := jasperScene(t)
@@ -163,23 +171,33 @@ func TestUnmixTruthAbundanceNames(t *testing.T) {
 	defer svc.Stop(ctx)
 	addUpload(t, db, dataDir, "jasper", scene, []storage.Dataset{{Name: "Y", Shape: []int{198, 10000}, Dtype: "uint16"}})
 	tmp := t.TempDir()
-	for _, c := range []struct{ id, name string }{{"sgt", "S_GT"}, {"maps", "maps"}, {"bare", ""}} {
+	for _, c := range []struct {
+		id, name string
+		flat     bool
+	}{{"sgt", "S_GT", false}, {"maps", "maps", false}, {"bare", "", false}, {"rowmajor", "A", true}} {
 		p := filepath.Join(tmp, c.id+".h5")
-		writeTruthH5(t, p, sc.Truth, 100, 100, c.name)
+		writeTruthH5(t, p, sc.Truth, 100, 100, c.name, c.flat)
 		ds := []storage.Dataset{{Name: "/endmembers", Shape: []int{198, 4}, Dtype: "float64"}}
+		shape := []int{4, 100, 100}
+		if c.flat {
+			shape = []int{4, 10000}
+		}
 		if c.name != "" {
-			ds = append(ds, storage.Dataset{Name: "/" + c.name, Shape: []int{4, 100, 100}, Dtype: "float64"})
+			ds = append(ds, storage.Dataset{Name: "/" + c.name, Shape: shape, Dtype: "float64"})
 		}
 		addUpload(t, db, dataDir, c.id, p, ds)
 	}
+	var rmseMaps any
 	for _, c := range []struct {
 		extra, want string
 		rmse        bool
+		order       any
 	}{
-		{`"truth": "sgt"`, "S_GT", true},
-		{`"truth": "maps", "truth_abundances": "maps"`, "maps", true},
-		{`"truth": "maps"`, "none", false},
-		{`"truth": "bare"`, "none", false},
+		{`"truth": "sgt"`, "S_GT", true, "image"},
+		{`"truth": "maps", "truth_abundances": "maps"`, "maps", true, "image"},
+		{`"truth": "maps"`, "none", false, nil},
+		{`"truth": "bare"`, "none", false, nil},
+		{`"truth": "rowmajor"`, "A", true, hyperspectral.OrderRowMajor},
 	} {
 		id := submitKind(t, svc, "unmix", `{"cube": "jasper", "endmembers": 4, "method": "vca_fcls", `+c.extra+`}`)
 		r := waitState(t, svc, id, time.Minute, storage.Succeeded, storage.Failed)
@@ -193,6 +211,17 @@ func TestUnmixTruthAbundanceNames(t *testing.T) {
 		}
 		if warned := len(r.Result.Warnings) == 1 && strings.Contains(r.Result.Warnings[0], "no true abundances"); warned == c.rmse {
 			t.Errorf("%s: warnings %q", c.extra, r.Result.Warnings)
+		}
+		if m["truth_pixel_order"] != c.order {
+			t.Errorf("%s: truth_pixel_order %v, want %v", c.extra, m["truth_pixel_order"], c.order)
+		}
+		switch {
+		case c.want == "S_GT":
+			rmseMaps = m["mean_rmse"]
+		case c.order == hyperspectral.OrderRowMajor:
+			if m["mean_rmse"] != rmseMaps || len(r.Result.Warnings) != 1 || !strings.Contains(r.Result.Warnings[0], "row by row") {
+				t.Errorf("%s: mean RMSE %v (from the maps %v), warnings %q", c.extra, m["mean_rmse"], rmseMaps, r.Result.Warnings)
+			}
 		}
 	}
 	_, _, err := svc.Submit(ctx, SubmitRequest{Kind: "unmix", Params: json.RawMessage(`{"cube": "jasper", "endmembers": 4, "truth": "bare", "truth_abundances": "A"}`)})

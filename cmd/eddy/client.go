@@ -158,6 +158,9 @@ type Job struct {
 	StartedAt  *time.Time        `json:"started_at"`
 	FinishedAt *time.Time        `json:"finished_at"`
 	Result     *Result           `json:"result"`
+	// Warnings are what the run wants its user to know although it
+	// succeeded (an unconverged solve, a guessed input convention).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Final reports whether the job has reached a state it never leaves.

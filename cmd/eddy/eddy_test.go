@@ -218,8 +218,21 @@ func TestCommandLineAgainstAPI(t *testing.T) {
 			t.Errorf("params reached the server as %s", j.Params)
 		}
 		r = ta.eddy(t, nil, "status", id)
-		if r.code != 0 || !strings.Contains(r.stdout, "kind      poisson.solve") {
+		if r.code != 0 || !strings.Contains(r.stdout, "kind      poisson.solve") || strings.Contains(r.stdout, "warning") {
 			t.Errorf("status: %v", r)
+		}
+	})
+
+	// A run that succeeded with a warning (here a solve stopped by its
+	// iteration limit) shows it in the summary, not only in the JSON.
+	t.Run("warnings", func(t *testing.T) {
+		r := ta.eddy(t, nil, "submit", "poisson.solve", "-p", "dim=2", "-p", "n=32", "-p", "method=cg", "-p", "max_iter=3", "--wait")
+		if r.code != 0 {
+			t.Fatalf("submit --wait: %v", r)
+		}
+		submitted = append(submitted, firstLine(r.stdout))
+		if !strings.Contains(r.stdout, "warning   cg did not converge") {
+			t.Errorf("the summary lacks the warning:\n%s", r.stdout)
 		}
 	})
 	if id == "" {

@@ -55,6 +55,9 @@ func printJob(w io.Writer, j *Job) {
 	if j.Error != nil && *j.Error != "" {
 		line("error", "%s", *j.Error)
 	}
+	for _, msg := range j.Warnings {
+		line("warning", "%s", msg)
+	}
 	if r := j.Result; r != nil {
 		line("result", "%d bytes, sha256 %s", r.Bytes, r.SHA256)
 		if len(r.Datasets) > 0 {
