@@ -1,7 +1,6 @@
 package hyperspectral
 
 import (
-	"os"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -13,14 +12,13 @@ import (
 // Jasper's M0 scaled to the data), RRLbS's mean SAD is at most NMF's, and on
 // Jasper from M0 at most 0.085 rad (the start itself scores 0.093). Both run
 // with the default parameters (stop rule, at most 1000 iterations). Measured
-// (mean SAD, RRLbS / NMF, iterations): Samson VCA 0.0797 (700) / 0.1075
-// (1000), Samson M1 0.0797 (700) / 0.1097 (1000), Jasper VCA 0.2299 (650) /
-// 0.3268 (1000), Jasper M0 0.0731 (1000) / 0.1523 (1000). The runs take about
-// two minutes on two busy cores: the test is skipped unless EDDY_LONG is set
-// (the benchmark table reruns these rows).
+// (mean SAD, RRLbS / NMF, iterations): Samson VCA 0.0757 (900) / 0.1075
+// (1000), Samson M1 0.0761 (850) / 0.1097 (1000), Jasper VCA 0.2112 (1000) /
+// 0.3268 (1000), Jasper M0 0.0718 (1000) / 0.1523 (1000). The eight runs take
+// about 25 s on two cores.
 func TestShippedScenesRRLbSNoWorseThanNMF(t *testing.T) {
-	if testing.Short() || os.Getenv("EDDY_LONG") == "" {
-		t.Skip("eight runs on the shipped scenes; set EDDY_LONG to run them")
+	if testing.Short() {
+		t.Skip("eight runs on the shipped scenes")
 	}
 	samson := loadScene(t, "samson_dataset.mat")
 	jy, jtruth, m0 := jasperSetup(t)

@@ -43,3 +43,43 @@ func TestOutlierRowSmall(t *testing.T) {
 		}
 	}
 }
+
+// TestJasperOutlierRows is the benchmark's goal on its real rows with
+// outliers: Jasper Ridge with 10 % of its bands made outliers (seed 7: dead
+// |N(0, 0.01²)|, hot |y + N(0, 0.3²)|), every method with its defaults from
+// the same start, VCA seed 0 and the shipped M0. RRLbS must have the smallest
+// mean SAD over the clean bands, the start included (measured: from VCA
+// rrlbs 0.0913, l12nmf 0.1053, l21nmf 0.1628, the start 0.1856, nmf 0.1917;
+// from M0 rrlbs 0.0657, l12nmf 0.0720, the start 0.0960, l21nmf 0.1436, nmf
+// 0.1663).
+func TestJasperOutlierRows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ten unmixing runs on Jasper Ridge")
+	}
+	jy, truth, m0 := jasperSetup(t)
+	y := mat.DenseCopyOf(jy)
+	bands := InjectOutlierBands(y, 198/10, 0.01, 0.3, 7)
+	for _, start := range []struct {
+		name string
+		m0   *mat.Dense
+	}{{"VCA seed 0", nil}, {"shipped M0", m0}} {
+		sad := map[Method]float64{}
+		for _, method := range Methods {
+			cfg := DefaultConfig()
+			cfg.Endmembers = 4
+			cfg.Method = method
+			cfg.Truth = truth
+			cfg.OutlierBands = bands
+			if start.m0 != nil {
+				cfg.Init, cfg.InitEndmembers = InitUpload, start.m0
+			}
+			sad[method] = runUnmix(t, y, cfg).Metrics.MeanSAD
+		}
+		t.Logf("%s: mean SAD %v", start.name, sad)
+		for method, v := range sad {
+			if method != MethodRRLbS && sad[MethodRRLbS] >= v {
+				t.Errorf("%s: rrlbs mean SAD %.4f, %s %.4f", start.name, sad[MethodRRLbS], method, v)
+			}
+		}
+	}
+}
