@@ -178,8 +178,9 @@ const ConvergedTol = 1e-6
 // they run only if the other kernel stalls too. With StM in 1-D on two or
 // more cores, GM's variants run beside it from the start (hedge) and are
 // cancelled when StM does not stall: the same result, sooner, for twice the
-// CPU while both run. When one of GM's runs ends with a check residual of
-// at most ResidualTol while StM's so far is above the stall bar and more
+// CPU while both run. When one of GM's runs reaches a check residual of
+// at most ResidualTol (ended, or going on: a run returns its iterate of
+// least check residual) while StM's so far is above the stall bar and more
 // than OutrunFactor times GM's, StM's run is stopped and GM's result taken
 // (a restart, with a warning that says so). With GM requested in 1-D on
 // two cores, once GM's first variant stalls its other variants run beside
@@ -261,7 +262,12 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	runOther := func() error { return b.run(ctx, maxVariants, fn) }
 	cancelOther := func() {}
 	if restart && par.hedge {
-		runOther, cancelOther = hedged(ctx, b, fn)
+		// GM's first variant alone, then the others (the next one ahead on
+		// an idle core), as when GM is requested: started ahead from the
+		// first on, once StM had been stopped early (outrun) p4's second
+		// variant ran beside the first, was not outrun by the third and
+		// took its whole budget: 145 s against 76 s in this order.
+		runOther, cancelOther = hedged(ctx, b, fn, true)
 		defer cancelOther()
 	}
 	// The requested kernel's first variant; its other variants only when it
@@ -280,7 +286,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		out = &outrun{best: math.Inf(1)}
 		afn = func(u progress.Update) {
 			fn.Report(u)
-			if out.watch(u, b.bestEnded(0), stall) {
+			if out.watch(u, b.bestSoFar(), stall) {
 				stopA()
 			}
 		}
@@ -339,7 +345,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			a.holds = true
 			running.Add(1)
 			before := a.endedCount() // runs that did not end beside the restart
-			wait, cancelA := hedged(ctx, a, fn)
+			wait, cancelA := hedged(ctx, a, fn, false)
 			defer cancelA()
 			bctx, stopB := context.WithCancel(ctx)
 			defer stopB()
@@ -398,8 +404,9 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 }
 
 // OutrunFactor: in a hedged run (see Solve) the requested kernel's run is
-// stopped once one of the other kernel's runs has ended at a check residual
-// of at most ResidualTol (and found the exact solution, when given) while
+// stopped once one of the other kernel's runs has reached a check residual
+// of at most ResidualTol, ended or still going on (and found the exact
+// solution, when given) while
 // the requested run's least check residual so far is above the stall bar
 // and more than OutrunFactor times that run's. To be kept it would have to
 // fall by that factor and below the bar. The other kernel's remaining
@@ -407,7 +414,9 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 // presets StM's first run stalled at 8.5e-5 to 7e-4 after 150 to 450
 // iterations (14 to 150 s) where GM's first run ended at 3.8e-11 to 1.4e-5
 // (p4: 1.4e-5, above the bar, after 30 s; StM was then at 1e-3 and ended at
-// 7e-4 after 150 s).
+// 7e-4 after 150 s). Watching GM's runs going on, StM is stopped within a
+// few iterations on p4 (at 0.14, GM at 6.7e-4 after 2 s) instead of when
+// GM's first run ends (63 s).
 const OutrunFactor = 10.0
 
 // outrun watches the requested kernel's run in a hedged solve: its least
@@ -419,9 +428,10 @@ type outrun struct {
 	by   *Result
 }
 
-// watch takes progress update u of the watched run and the best run of
-// the other side ended so far (nil if none), and reports whether the
-// watched run should stop now.
+// watch takes progress update u of the watched run and the best outcome
+// of the other side so far (nil if none: an ended run, or in the hedge one
+// going on at its least check residual), and reports whether the watched
+// run should stop now.
 func (o *outrun) watch(u progress.Update, alt *Result, stall float64) bool {
 	if rho, ok := u.Metrics["check_residual"]; ok && rho < o.best {
 		o.best, o.at = rho, u.Message
@@ -434,24 +444,34 @@ func (o *outrun) watch(u progress.Update, alt *Result, stall float64) bool {
 }
 
 // outran reports whether a run whose least check residual so far is least
-// is outrun by the ended run alt (OutrunFactor): alt ended at a check
-// residual of at most ResidualTol (and found the exact solution, when
-// given) while least is above bar and more than OutrunFactor times alt's.
+// is outrun by alt (OutrunFactor): alt is at a check residual of at most
+// ResidualTol (and found the exact solution, when given) while least is
+// above bar and more than OutrunFactor times alt's. alt is an ended run or,
+// in the hedge, one going on at its least check residual so far, where it
+// will end or lower (the run returns its iterate of least check residual).
 func outran(least, bar float64, alt *Result) bool {
 	return alt != nil && alt.CheckResidual <= ResidualTol && !otherSolution(alt) &&
 		!math.IsInf(least, 1) && least > bar && least > OutrunFactor*alt.CheckResidual
 }
 
-// hedged runs v's variants (up to maxVariants) in the background and
+// hedged runs v's variants (up to maxVariants; with firstAlone the first
+// before the others, none started ahead of it) in the background and
 // returns a wait that gives v once they are done, and a cancel that stops
-// them, if still going, and waits for them (v.bestEnded looks at them
-// without waiting). The background runs report progress to fn only from the first wait on:
+// them, if still going, and waits for them (v.bestEnded and v.bestSoFar
+// look at them without waiting). The background runs report progress to fn only from the first wait on:
 // until then fn follows the requested kernel's runs; a cancelled run stays
 // quiet, as its last iterations would follow the requested kernel's final
 // report.
-func hedged(ctx context.Context, v *variants, fn progress.Func) (wait func() error, cancel func()) {
+func hedged(ctx context.Context, v *variants, fn progress.Func, firstAlone bool) (wait func() error, cancel func()) {
 	var err error
-	b := background(ctx, fn, func(ctx context.Context, fn progress.Func) { err = v.run(ctx, maxVariants, fn) })
+	b := background(ctx, fn, func(ctx context.Context, fn progress.Func) {
+		if firstAlone {
+			err = v.run(ctx, 1, fn)
+		}
+		if err == nil {
+			err = v.run(ctx, maxVariants, fn)
+		}
+	})
 	wait = func() error {
 		b.adopted.Store(true)
 		b.wait()
@@ -520,10 +540,12 @@ type variants struct {
 	limit  float64
 	best   *Result
 	tried  []string
-	// ended holds the runs ended so far, in order, for other goroutines
-	// while run runs (under mu; bestEnded).
-	mu    sync.Mutex
-	ended []*Result
+	// ended holds the runs ended so far, in order, and started every run
+	// started, for other goroutines while run runs (under mu; bestEnded,
+	// bestSoFar).
+	mu      sync.Mutex
+	ended   []*Result
+	started []*early
 	// ahead lets run start the next variant beside the current one (1-D);
 	// next is the one so started.
 	ahead bool
@@ -577,6 +599,25 @@ func (v *variants) bestEnded(skip int) *Result {
 	var best *Result
 	for _, x := range v.ended[min(skip, len(v.ended)):] {
 		if best == nil || x.CheckResidual < best.CheckResidual {
+			best = x
+		}
+	}
+	return best
+}
+
+// bestSoFar returns, as a Result holding only CheckResidual and RelL2, the
+// least check residual any of v's runs has reached so far: a run going on
+// at its least reported value (the returned iterate is the one of least
+// check residual, so the run ends there or lower), an ended one at its
+// result; runs ended without a result (cancelled) are left out. Nil if
+// none has reported. Other goroutines may call it while run runs.
+func (v *variants) bestSoFar() *Result {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var best *Result
+	for _, e := range v.started {
+		x := e.soFar()
+		if x != nil && (best == nil || x.CheckResidual < best.CheckResidual) {
 			best = x
 		}
 	}
@@ -645,10 +686,36 @@ type early struct {
 	// least is the least check residual its progress has reported so far
 	// (math.Float64bits; +Inf before the first).
 	least atomic.Uint64
+	// leastRel is the relative error on the grid reported with least (0
+	// without an exact solution); least is stored under mu too, with it.
+	mu       sync.Mutex
+	leastRel float64
 }
 
 // leastSoFar returns the least check residual e's progress has reported.
 func (e *early) leastSoFar() float64 { return math.Float64frombits(e.least.Load()) }
+
+// soFar returns e's outcome so far for variants.bestSoFar: its result once
+// ended, while it runs its least check residual with the grid error
+// reported beside it, and nil if it ended without a result or has not
+// reported.
+func (e *early) soFar() *Result {
+	select {
+	case <-e.done:
+		if e.err == nil && e.panic == nil {
+			return e.res
+		}
+		return nil
+	default:
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rho := e.leastSoFar()
+	if math.IsInf(rho, 1) {
+		return nil
+	}
+	return &Result{CheckResidual: rho, RelL2: e.leastRel}
+}
 
 // finished returns e's run once it has ended with a result, else nil.
 func (e *early) finished() *Result {
@@ -699,12 +766,20 @@ func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
 			defer running.Add(-1)
 		}
 		e.res, e.err = v.once(ctx, v.r, v.kernel, v.list[i][0], v.list[i][1], func(u progress.Update) {
-			if rho, ok := u.Metrics["check_residual"]; ok && rho < e.leastSoFar() {
-				e.least.Store(math.Float64bits(rho))
+			if rho, ok := u.Metrics["check_residual"]; ok {
+				e.mu.Lock()
+				if rho < e.leastSoFar() {
+					e.leastRel = u.Metrics["rel_l2_grid"]
+					e.least.Store(math.Float64bits(rho))
+				}
+				e.mu.Unlock()
 			}
 			fn.Report(u)
 		})
 	})
+	v.mu.Lock()
+	v.started = append(v.started, e)
+	v.mu.Unlock()
 	return e
 }
 

@@ -213,6 +213,59 @@ func TestHedgedOutrun(t *testing.T) {
 	}
 }
 
+// A hedged GM run going on stops StM as soon as its least check residual so
+// far outruns StM's (a run returns its iterate of least check residual), not
+// only once it has ended; one whose grid error shows another solution of
+// the equation does not. GM's run here ends only after StM's has.
+func TestHedgedOutrunByRunGoingOn(t *testing.T) {
+	r := scriptedProblem(t)
+	for _, tc := range []struct {
+		name    string
+		relGrid float64 // GM's grid error beside its check residual 3e-7
+		stopped bool
+	}{
+		{"outrun while going on", 1e-7, true},
+		{"another solution", 0.5, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stmDone := make(chan struct{})
+			var stopped atomic.Bool
+			once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, fn progress.Func) (*Result, error) {
+				res := &Result{Kernel: k.String(), Trend: tr, Nugget: nug, CheckResidual: 3e-7}
+				if k == GM {
+					fn.Report(progress.Update{Message: "iteration 1", Metrics: map[string]float64{"check_residual": 3e-7, "rel_l2_grid": tc.relGrid}})
+					select {
+					case <-stmDone:
+					case <-ctx.Done():
+						return nil, ctx.Err()
+					}
+					return res, nil
+				}
+				defer close(stmDone)
+				res.CheckResidual = 1e-4
+				for it := 1; it <= 500; it++ {
+					fn.Report(progress.Update{Message: fmt.Sprintf("iteration %d", it), Metrics: map[string]float64{"check_residual": 1e-4}})
+					if ctx.Err() != nil {
+						stopped.Store(true)
+						return nil, ctx.Err()
+					}
+					time.Sleep(time.Millisecond)
+				}
+				return res, nil
+			}
+			res, err := solveKernels(t.Context(), r, nil, once, parallel{hedge: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := strings.Join(res.Warnings, "; ")
+			outrun := strings.Contains(warned, "when gm reached 3e-07, more than 10 times less, and was stopped")
+			if stopped.Load() != tc.stopped || outrun != tc.stopped || res.Kernel != "gm" || res.Restarts != 1 {
+				t.Errorf("stopped %v, kernel %s, restarts %d, warnings %q; want stopped %v, kernel gm", stopped.Load(), res.Kernel, res.Restarts, res.Warnings, tc.stopped)
+			}
+		})
+	}
+}
+
 // With variants started ahead of their turn (parallel.ahead), Solve returns
 // what the sequential order returns, and the variant started ahead runs
 // beside the current one (when Go may use two cores) and is cancelled when
