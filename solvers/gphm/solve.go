@@ -179,10 +179,11 @@ const ConvergedTol = 1e-6
 // more cores, GM's variants run beside it from the start (hedge) and are
 // cancelled when StM does not stall: the same result, sooner, for twice the
 // CPU while both run. When one of GM's runs reaches a check residual of
-// at most ResidualTol (ended, or going on: a run returns its iterate of
-// least check residual) while StM's so far is above the stall bar and more
-// than OutrunFactor times GM's, StM's run is stopped and GM's result taken
-// (a restart, with a warning that says so). With GM requested in 1-D on
+// at most ResidualTol (ended, or going on while StM's residual has stopped
+// falling: a run returns its iterate of least check residual; flatWindow)
+// while StM's so far is above the stall bar and more than OutrunFactor
+// times GM's, StM's run is stopped and GM's result taken (a restart, with a
+// warning that says so). With GM requested in 1-D on
 // two cores, once GM's first variant stalls its other variants run beside
 // the restart with StM, one at a time, by the same rules the other way
 // round. In 1-D a kernel's next variant
@@ -286,7 +287,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 		out = &outrun{best: math.Inf(1)}
 		afn = func(u progress.Update) {
 			fn.Report(u)
-			if out.watch(u, b.bestSoFar(), stall) {
+			if out.watch(u, b.bestEnded(0), b.bestSoFar(), stall) {
 				stopA()
 			}
 		}
@@ -354,7 +355,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			runOther = func() error {
 				return b.run(bctx, maxVariants, func(u progress.Update) {
 					fn.Report(u)
-					if outB.watch(u, a.bestEnded(before), stall) {
+					if outB.watch(u, a.bestEnded(before), nil, stall) {
 						stopB()
 					}
 				})
@@ -405,8 +406,9 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 
 // OutrunFactor: in a hedged run (see Solve) the requested kernel's run is
 // stopped once one of the other kernel's runs has reached a check residual
-// of at most ResidualTol, ended or still going on (and found the exact
-// solution, when given) while
+// of at most ResidualTol, ended or, once the requested run is flat
+// (flatWindow), still going on (and found the exact solution, when given)
+// while
 // the requested run's least check residual so far is above the stall bar
 // and more than OutrunFactor times that run's. To be kept it would have to
 // fall by that factor and below the bar. The other kernel's remaining
@@ -414,9 +416,9 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 // presets StM's first run stalled at 8.5e-5 to 7e-4 after 150 to 450
 // iterations (14 to 150 s) where GM's first run ended at 3.8e-11 to 1.4e-5
 // (p4: 1.4e-5, above the bar, after 30 s; StM was then at 1e-3 and ended at
-// 7e-4 after 150 s). Watching GM's runs going on, StM is stopped within a
-// few iterations on p4 (at 0.14, GM at 6.7e-4 after 2 s) instead of when
-// GM's first run ends (63 s).
+// 7e-4 after 150 s). Watching GM's runs going on once StM is flat, StM is
+// stopped on p4 about 20 iterations after its least (1.2e-3 at iteration
+// 18; GM then at 7.4e-6) instead of when GM's first run ends (63 s).
 const OutrunFactor = 10.0
 
 // outrun watches the requested kernel's run in a hedged solve: its least
@@ -426,15 +428,47 @@ type outrun struct {
 	best float64
 	at   string
 	by   *Result
+	// past holds best as of the last flatWindow updates, oldest first.
+	past []float64
 }
 
-// watch takes progress update u of the watched run and the best outcome
-// of the other side so far (nil if none: an ended run, or in the hedge one
-// going on at its least check residual), and reports whether the watched
-// run should stop now.
-func (o *outrun) watch(u progress.Update, alt *Result, stall float64) bool {
-	if rho, ok := u.Metrics["check_residual"]; ok && rho < o.best {
-		o.best, o.at = rho, u.Message
+// flatWindow and flatFactor: the watched run counts as flat once its least
+// check residual has fallen by less than flatFactor over its last
+// flatWindow progress updates (iterations, in 1-D up to 200 of them). Only
+// a flat run is outrun by a run still going on: early in a run the check
+// residual falls by orders within tens of iterations (StM on a 1-D Poisson
+// problem of a user's: 4.9e-3 at its second iteration, 3.1e-7 at its end,
+// where GM's first run was at 8.4e-6 after two), so a run going on ten
+// times under it says little until it stops falling. On p4 StM sat at
+// 1.46e-3 from its iteration 19 to 121.
+const (
+	flatWindow = 20
+	flatFactor = 2.0
+)
+
+// flat reports whether the watched run is flat (flatWindow, flatFactor).
+func (o *outrun) flat() bool {
+	return len(o.past) == flatWindow && o.past[0] < flatFactor*o.best
+}
+
+// watch takes progress update u of the watched run, the best run of the
+// other side ended so far and, if not nil, its best outcome so far (a run
+// going on at its least check residual, or an ended one), which counts only
+// once the watched run is flat. It reports whether the watched run should
+// stop now.
+func (o *outrun) watch(u progress.Update, ended, soFar *Result, stall float64) bool {
+	if rho, ok := u.Metrics["check_residual"]; ok {
+		if rho < o.best {
+			o.best, o.at = rho, u.Message
+		}
+		if len(o.past) == flatWindow {
+			o.past = o.past[1:]
+		}
+		o.past = append(o.past, o.best)
+	}
+	alt := ended
+	if soFar != nil && o.flat() {
+		alt = soFar
 	}
 	if o.by != nil || !outran(o.best, stall, alt) {
 		return false
