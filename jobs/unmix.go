@@ -574,9 +574,11 @@ func because(err error) string {
 // readTruth reads ground truth from a MAT scene (endmembers M or GT; true
 // abundances named by the truth_abundances param or the first of
 // hyperspectral.TruthAbundanceNames) or from HDF5 datasets endmembers
-// (bands×K) and abundances (K×rows×cols, row-major, or K×pixels in the cube's
-// pixel order). It returns the name of the true abundances, "" if there are
-// none.
+// (bands×K) and abundances (K×rows×cols, row-major, or K×pixels). K×pixels
+// abundances of an image are read in the pixel order the cube fits
+// (hyperspectral.AlignAbundanceOrder; the metric truth_pixel_order, and a
+// warning when row-major). It returns the name of the true abundances, ""
+// if there are none.
 func readTruth(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (*hyperspectral.Truth, string, error) {
 	t, found, list, err := readTruthFile(env, p, y, rows, cols)
 	if err != nil || t.Abundances == nil || rows <= 1 || cols <= 1 {

@@ -408,9 +408,8 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 // stopped once one of the other kernel's runs has reached a check residual
 // of at most ResidualTol, ended or, once the requested run is flat
 // (flatWindow), still going on (and found the exact solution, when given)
-// while
-// the requested run's least check residual so far is above the stall bar
-// and more than OutrunFactor times that run's. To be kept it would have to
+// while the requested run's least check residual so far is above the stall
+// bar and more than OutrunFactor times that run's. To be kept it would have to
 // fall by that factor and below the bar. The other kernel's remaining
 // variants then run alone, and its best run is the answer. On the 1-D
 // presets StM's first run stalled at 8.5e-5 to 7e-4 after 150 to 450
@@ -492,10 +491,10 @@ func outran(least, bar float64, alt *Result) bool {
 // before the others, none started ahead of it) in the background and
 // returns a wait that gives v once they are done, and a cancel that stops
 // them, if still going, and waits for them (v.bestEnded and v.bestSoFar
-// look at them without waiting). The background runs report progress to fn only from the first wait on:
-// until then fn follows the requested kernel's runs; a cancelled run stays
-// quiet, as its last iterations would follow the requested kernel's final
-// report.
+// look at them without waiting). The background runs report progress to fn
+// only from the first wait on: until then fn follows the requested kernel's
+// runs; a cancelled run stays quiet, as its last iterations would follow
+// the requested kernel's final report.
 func hedged(ctx context.Context, v *variants, fn progress.Func, firstAlone bool) (wait func() error, cancel func()) {
 	var err error
 	b := background(ctx, fn, func(ctx context.Context, fn progress.Func) {
