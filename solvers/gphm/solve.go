@@ -427,8 +427,10 @@ type outrun struct {
 	best float64
 	at   string
 	by   *Result
-	// past holds best as of the last flatWindow updates, oldest first.
-	past []float64
+	// past holds best as of the last flatWindow updates, a ring written
+	// at seen mod flatWindow; seen counts the updates.
+	past [flatWindow]float64
+	seen int
 }
 
 // flatWindow and flatFactor: the watched run counts as flat once its least
@@ -447,7 +449,7 @@ const (
 
 // flat reports whether the watched run is flat (flatWindow, flatFactor).
 func (o *outrun) flat() bool {
-	return len(o.past) == flatWindow && o.past[0] < flatFactor*o.best
+	return o.seen >= flatWindow && o.past[o.seen%flatWindow] < flatFactor*o.best
 }
 
 // watch takes progress update u of the watched run, the best run of the
@@ -460,10 +462,8 @@ func (o *outrun) watch(u progress.Update, ended, soFar *Result, stall float64) b
 		if rho < o.best {
 			o.best, o.at = rho, u.Message
 		}
-		if len(o.past) == flatWindow {
-			o.past = o.past[1:]
-		}
-		o.past = append(o.past, o.best)
+		o.past[o.seen%flatWindow] = o.best
+		o.seen++
 	}
 	alt := ended
 	if soFar != nil && o.flat() {
@@ -735,10 +735,7 @@ func (e *early) leastSoFar() float64 { return math.Float64frombits(e.least.Load(
 func (e *early) soFar() *Result {
 	select {
 	case <-e.done:
-		if e.err == nil && e.panic == nil {
-			return e.res
-		}
-		return nil
+		return e.finished()
 	default:
 	}
 	e.mu.Lock()
