@@ -61,3 +61,41 @@ func TestNonFiniteSourceIsPermanent(t *testing.T) {
 		t.Fatalf("error %v (%T) is not marked permanent", err, err)
 	}
 }
+
+// The stop rules on the check residual: a rise stops only after patience
+// accepted steps above riseFactor × the least; a failed line search stops
+// only when another has failed since ρ last improved (the noise floor).
+func TestResidualWatch(t *testing.T) {
+	w := residualWatch{best: 1e-2, patience: 3}
+	for i, c := range []struct {
+		rho    float64
+		least  bool
+		rising bool
+	}{
+		{5e-3, true, false}, {6e-3, false, false}, {1.1e-2, false, false}, {1.2e-2, false, false},
+		{9e-3, false, false}, // within the factor: the count starts again
+		{1.1e-2, false, false}, {1.1e-2, false, false}, {1.1e-2, false, true},
+	} {
+		if least := w.accepted(c.rho); least != c.least || w.rising() != c.rising {
+			t.Fatalf("step %d (ρ %g): least %v rising %v, want %v %v", i, c.rho, least, w.rising(), c.least, c.rising)
+		}
+	}
+
+	w = residualWatch{best: math.NaN(), patience: 20}
+	if !w.accepted(1) {
+		t.Fatal("the first finite ρ after NaN is not the least")
+	}
+	if w.searchFailed() {
+		t.Fatal("the first failed search stops the run")
+	}
+	w.accepted(2) // no improvement
+	if !w.searchFailed() {
+		t.Fatal("a second failed search without improvement of ρ between them does not stop the run")
+	}
+	w = residualWatch{best: 1, patience: 20}
+	w.searchFailed()
+	w.accepted(0.5) // improved: the next failure is a first one again
+	if w.searchFailed() {
+		t.Fatal("a failed search after ρ improved stops the run")
+	}
+}

@@ -123,8 +123,8 @@ type Result struct {
 	// Residual is ρ after each iteration (same sampling as Loss).
 	CheckResidual, CheckResidualL2 float64
 	Residual                       []float64
-	// StopReason is StopStationary, StopLossFlat, StopResidualRising or
-	// StopBudget.
+	// StopReason is StopStationary, StopLossNoisy, StopLossFlat,
+	// StopResidualRising, StopResidualFlat or StopBudget.
 	StopReason string
 	// Warnings describe anything that makes the result doubtful: a budget
 	// that ran out, a residual above ResidualTol, a restart.
@@ -544,6 +544,15 @@ const (
 	// StopStationary: L-BFGS found no step lowering the loss even along the
 	// scaled gradient.
 	StopStationary = "stationary"
+	// StopLossNoisy: a line search failed (no trial point lowered the loss
+	// along the L-BFGS direction) for the second time since the check
+	// residual last improved, the first failure having reset the L-BFGS
+	// memory: the loss has reached its rounding noise, which the gradient
+	// shares, and further steps walk at random (preset p4: trial values
+	// scattered by ±0.5 around Φ ≈ 583, the least residual reached 17
+	// iterations and 23 s before the run ended stationary). The iterate of
+	// least check residual is returned.
+	StopLossNoisy = "loss_noisy"
 	// StopLossFlat: the loss changed by at most ConvergedTol (relative) over
 	// the last tenth of the iterations.
 	StopLossFlat = "loss_flat"
@@ -988,6 +997,8 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		res.StopReason = StopResidualRising
 	case s.stalled:
 		res.StopReason = StopStationary
+	case s.noisy:
+		res.StopReason = StopLossNoisy
 	case res.LossChange <= ConvergedTol:
 		res.StopReason = StopLossFlat
 	case s.residualFlat():
@@ -1073,8 +1084,9 @@ type optimisation struct {
 	loss      []float64
 	lossEvery int
 	last      float64 // the loss of the last iteration
-	// stalled is set when L-BFGS found no step lowering the objective.
-	stalled bool
+	// stalled is set when L-BFGS found no step lowering the objective;
+	// noisy when a second line search failed before ρ improved.
+	stalled, noisy bool
 	// Check residual (check.go): the evaluator, its value for the returned
 	// iterate, its history and whether the stop rule fired.
 	check     *checker
@@ -1263,19 +1275,17 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	// 2-D β stays free: held fixed, x y + sin 8x sin 8y at 40² ended at 7.7e-4
 	// instead of 4.3e-5 with the relative nugget.
 	e.trendFixed(len(s.m.ax) == 1)
-	// Stop rule on the check residual ρ: keep the iterate of least ρ, and
-	// stop when ρ stays above riseFactor × that least value for patience
-	// accepted iterations in a row (a rise, not a plateau).
+	// Stop rules on the check residual ρ (residualWatch): keep the iterate
+	// of least ρ, stop when ρ rises or when the loss has reached its noise.
 	rho := s.check.residual(s.m, trial)
-	bestRho, bestX := rho, append([]float64(nil), x...)
+	bestX := append([]float64(nil), x...)
 	// The least-ρ iterate's own solution, grid and trend, from which the
 	// final solve starts.
 	bestU, bestBeta := mat.DenseCopyOf(trial), append([]float64(nil), e.trend()...)
 	s.bestIt = -1
-	above := 0
-	patience := risePatience1D
+	w := residualWatch{best: rho, patience: risePatience1D}
 	if len(s.m.ax) == 2 {
-		patience = risePatience2D
+		w.patience = risePatience2D
 	}
 	o := newLBFGS(np, 10)
 	o.scale = make([]float64, np)
@@ -1289,22 +1299,15 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 			best.Copy(trial) // the accepted point is the last one evaluated
 			copy(accBeta, e.trend())
 			rho = s.check.residual(s.m, trial)
-			switch {
-			case rho < bestRho || math.IsNaN(bestRho):
-				bestRho = rho
+			if w.accepted(rho) {
 				copy(bestX, x)
 				bestU.Copy(trial)
 				copy(bestBeta, e.trend())
-				above = 0
 				s.bestIt = it
-			case rho > riseFactor*bestRho:
-				above++
-			default:
-				above = 0
 			}
 		}
 		s.record(it, f, rho)
-		if above >= patience {
+		if w.rising() {
 			s.rising = true
 			break
 		}
@@ -1312,6 +1315,10 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 			if o.empty() {
 				s.stalled = true
 				break // no decrease even along the scaled gradient: converged
+			}
+			if w.searchFailed() {
+				s.noisy = true
+				break
 			}
 			o.reset()
 		}
@@ -1369,6 +1376,50 @@ const (
 	risePatience1D = 20
 	risePatience2D = 5
 )
+
+// residualWatch holds the stop rules of a training run on its check
+// residual ρ (runProfile): the least ρ so far, whose iterate the run
+// returns; a rise (StopResidualRising), ρ above riseFactor × the least for
+// patience accepted iterations in a row, not a plateau; and the loss's
+// noise floor (StopLossNoisy), a second failed line search since ρ last
+// improved.
+type residualWatch struct {
+	best     float64
+	patience int
+	above    int
+	// failed: a line search has failed since ρ last improved.
+	failed bool
+}
+
+// accepted takes the ρ of an accepted step and reports whether it is the
+// least so far (NaN is replaced by any value).
+func (w *residualWatch) accepted(rho float64) bool {
+	switch {
+	case rho < w.best || math.IsNaN(w.best):
+		w.best, w.above, w.failed = rho, 0, false
+		return true
+	case rho > riseFactor*w.best:
+		w.above++
+	default:
+		w.above = 0
+	}
+	return false
+}
+
+// rising reports whether ρ has risen for long enough to stop.
+func (w *residualWatch) rising() bool { return w.above >= w.patience }
+
+// searchFailed records a failed line search and reports whether the run
+// should stop at it: a failure resets the L-BFGS memory and the run goes
+// on, but a second one before ρ improves means that the loss's values
+// along the direction are its rounding noise.
+func (w *residualWatch) searchFailed() bool {
+	if w.failed {
+		return true
+	}
+	w.failed = true
+	return false
+}
 
 // minAmplitude is the smallest ‖U‖ the profile path accepts, relative to the
 // grid values of its first solve. With a relative nugget and fixed noise
