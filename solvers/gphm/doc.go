@@ -41,10 +41,12 @@
 // residual of the posterior mean at the midpoints between the nodes, in a
 // negative Sobolev norm, plus its boundary misfit — an estimate of the
 // relative error. It selects the iterate returned (the one of least
-// residual; training stops when the residual keeps rising), the nugget
-// (Config.Nugget "auto"), and a restart with the other spectral-mixture kernel
-// when a run stalls; a run is reported converged only when it stopped for a
-// reason other than its budget and this residual is at most ResidualTol.
+// residual; training stops when the residual keeps rising, or when line
+// searches fail twice before it improves: the loss at its rounding noise),
+// the nugget (Config.Nugget "auto"), and a restart with the other
+// spectral-mixture kernel when a run stalls; a run is reported converged only
+// when it stopped for a reason other than its budget and this residual is at
+// most ResidualTol.
 //
 // K_j has eigenvalues down to the jitter (by default about 1e-6·k(0), unlike
 // the paper's absolute 1e-6; see axis.nugget) and up to n·k(0), so K_j⁻¹ is
