@@ -50,21 +50,11 @@ func AlignAbundanceOrder(y, a *mat.Dense, rows, cols int) (*mat.Dense, OrderFit)
 	if rows <= 1 || cols <= 1 {
 		return a, fit
 	}
-	k, n := a.Dims()
+	_, n := a.Dims()
 	if _, yn := y.Dims(); yn != n || n != rows*cols {
 		return a, fit
 	}
-	// The row-major reading moved to column-major: pixel (r, c) is column
-	// r·cols + c of a and goes to column r + c·rows.
-	swapped := mat.NewDense(k, n, nil)
-	for i := range k {
-		src, dst := a.RawRowView(i), swapped.RawRowView(i)
-		for r := range rows {
-			for c := range cols {
-				dst[r+c*rows] = src[r*cols+c]
-			}
-		}
-	}
+	swapped := FromRowMajor(a, rows, cols)
 	fit.ColumnMajor = fitResidual(y, a)
 	fit.RowMajor = fitResidual(y, swapped)
 	if fit.RowMajor < orderMargin*fit.ColumnMajor {
@@ -92,4 +82,22 @@ func fitResidual(y, a *mat.Dense) float64 {
 		return math.NaN()
 	}
 	return mat.Norm(&r, 2) / norm
+}
+
+// FromRowMajor returns a copy of a (K×pixels, or any rows of per-pixel
+// values), whose pixels are numbered row by row over a rows×cols image
+// (pixel (r, c) in column r·cols + c), with its pixels in the package's
+// column-major order (column r + c·rows).
+func FromRowMajor(a *mat.Dense, rows, cols int) *mat.Dense {
+	k, _ := a.Dims()
+	out := mat.NewDense(k, rows*cols, nil)
+	for i := range k {
+		src, dst := a.RawRowView(i), out.RawRowView(i)
+		for r := range rows {
+			for c := range cols {
+				dst[r+c*rows] = src[r*cols+c]
+			}
+		}
+	}
+	return out
 }

@@ -660,15 +660,7 @@ func readTruthFile(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (t *h
 		case len(shape) == 2:
 			t.Abundances, list = mat.NewDense(shape[0], shape[1], data), true
 		case len(shape) == 3 && shape[1] == rows && shape[2] == cols:
-			a := mat.NewDense(shape[0], rows*cols, nil)
-			for k := 0; k < shape[0]; k++ {
-				for r := 0; r < rows; r++ {
-					for c := 0; c < cols; c++ {
-						a.Set(k, r+c*rows, data[(k*rows+r)*cols+c])
-					}
-				}
-			}
-			t.Abundances = a
+			t.Abundances = hyperspectral.FromRowMajor(mat.NewDense(shape[0], rows*cols, data), rows, cols)
 		default:
 			return nil, "", false, fmt.Errorf("%s has shape %v; want K×pixels or K×%d×%d", name, shape, rows, cols)
 		}

@@ -726,16 +726,18 @@ type early struct {
 	res   *Result
 	err   error
 	// least is the least check residual its progress has reported so far
-	// (math.Float64bits; +Inf before the first).
-	least atomic.Uint64
-	// leastRel is the relative error on the grid reported with least (0
-	// without an exact solution); least is stored under mu too, with it.
-	mu       sync.Mutex
-	leastRel float64
+	// (+Inf before the first) and leastRel the relative error on the grid
+	// reported with it (0 without an exact solution), both under mu.
+	mu              sync.Mutex
+	least, leastRel float64
 }
 
 // leastSoFar returns the least check residual e's progress has reported.
-func (e *early) leastSoFar() float64 { return math.Float64frombits(e.least.Load()) }
+func (e *early) leastSoFar() float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.least
+}
 
 // soFar returns e's outcome so far for variants.bestSoFar: its result once
 // ended, while it runs its least check residual with the grid error
@@ -749,11 +751,10 @@ func (e *early) soFar() *Result {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	rho := e.leastSoFar()
-	if math.IsInf(rho, 1) {
+	if math.IsInf(e.least, 1) {
 		return nil
 	}
-	return &Result{CheckResidual: rho, RelL2: e.leastRel}
+	return &Result{CheckResidual: e.least, RelL2: e.leastRel}
 }
 
 // finished returns e's run once it has ended with a result, else nil.
@@ -795,8 +796,7 @@ func (p *panicked) raise() {
 // start runs variant i in the background, counted in running, its
 // progress quiet until adopted.
 func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
-	e := &early{index: i}
-	e.least.Store(math.Float64bits(math.Inf(1)))
+	e := &early{index: i, least: math.Inf(1)}
 	if !v.holds {
 		running.Add(1) // counted from now, so that the next look sees it
 	}
@@ -807,9 +807,8 @@ func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
 		e.res, e.err = v.once(ctx, v.r, v.kernel, v.list[i][0], v.list[i][1], func(u progress.Update) {
 			if rho, ok := u.Metrics["check_residual"]; ok {
 				e.mu.Lock()
-				if rho < e.leastSoFar() {
-					e.leastRel = u.Metrics["rel_l2_grid"]
-					e.least.Store(math.Float64bits(rho))
+				if rho < e.least {
+					e.least, e.leastRel = rho, u.Metrics["rel_l2_grid"]
 				}
 				e.mu.Unlock()
 			}
