@@ -199,6 +199,23 @@ func tableRows(b *testing.B) []tableRow {
 	c2020, c2020Truth := samsonCrop(20, 20)
 	c020, c020Truth := samsonCrop(0, 20)
 
+	// A seventh held-out set, added after the automatic mixing model was
+	// chosen on the rows above: other VCA seeds on both real scenes, with
+	// and without outlier bands of new seeds, 50×50 crops of Jasper, and a
+	// 60×60 crop of Samson with outlier bands.
+	jo61, j61Bands := jasperOut(61)
+	so67, so67Bands := samsonOut(67)
+	jasperCrop := func(r0, c0 int) (*mat.Dense, *Truth) {
+		y, truth := crop(jy, jtruth, jsc.Rows, r0, c0, 50, 50)
+		y.Scale(1/mat.Max(y), y)
+		return y, truth
+	}
+	jc00, jc00Truth := jasperCrop(0, 0)
+	jc5050, jc5050Truth := jasperCrop(50, 50)
+	sc60, sc60Truth := crop(samson.Y, samson.Truth, samson.Rows, 20, 35, 60, 60)
+	sc60.Scale(1/mat.Max(sc60), sc60)
+	sc60Bands := InjectOutlierBands(sc60, 156/10, 0.01, 0.3, 71)
+
 	samsonNames := []string{"Soil", "Tree", "Water"}
 	return []tableRow{
 		{"Samson, VCA seed 0", samson.Y, samson.Truth, samsonNames, nil, 0, nil},
@@ -237,22 +254,32 @@ func tableRows(b *testing.B) []tableRow {
 		{"Held out 6: Samson rows 45–94, cols 0–49, VCA seed 0", c450, c450Truth, samsonNames, nil, 0, nil},
 		{"Held out 6: Samson rows 20–69, cols 20–69, VCA seed 0", c2020, c2020Truth, samsonNames, nil, 0, nil},
 		{"Held out 6: Samson rows 0–49, cols 20–69, VCA seed 0", c020, c020Truth, samsonNames, nil, 0, nil},
+		{"Held out 7: Samson, VCA seed 5", samson.Y, samson.Truth, samsonNames, nil, 5, nil},
+		{"Held out 7: Jasper, VCA seed 5", jy, jtruth, jasperNames, nil, 5, nil},
+		{"Held out 7: Jasper + 10% outlier bands (seed 61), VCA seed 3", jo61, jtruth, jasperNames, nil, 3, j61Bands},
+		{"Held out 7: Samson + 10% outlier bands (seed 67), VCA seed 2", so67, samson.Truth, samsonNames, nil, 2, so67Bands},
+		{"Held out 7: Jasper rows 0–49, cols 0–49, VCA seed 0", jc00, jc00Truth, jasperNames, nil, 0, nil},
+		{"Held out 7: Jasper rows 50–99, cols 50–99, VCA seed 0", jc5050, jc5050Truth, jasperNames, nil, 0, nil},
+		{"Held out 7: Samson rows 20–79, cols 35–94, + 10% outlier bands (seed 71), VCA seed 0", sc60, sc60Truth, samsonNames, nil, 0, sc60Bands},
 	}
 }
 
-// tableColumn is one method of the table; loss "" keeps the default.
+// tableColumn is one method of the table; loss and mixing "" keep the
+// defaults.
 type tableColumn struct {
 	label  string
 	method Method
 	loss   Loss
+	mixing Mixing
 }
 
 // tableColumns are the methods of the table: every method with its defaults,
-// and rrlbs with each loss forced beside the automatic choice.
+// rrlbs with each loss forced beside the automatic choice, and rrlbs with
+// the sum-to-one model forced (rrlbs_s1).
 var tableColumns = []tableColumn{
-	{"vca_fcls", MethodVCAFCLS, ""}, {"nmf", MethodNMF, ""}, {"l21nmf", MethodL21NMF, ""},
-	{"l12nmf", MethodL12NMF, ""}, {"rrlbs", MethodRRLbS, ""}, {"rrlbs_l21", MethodRRLbS, LossL21},
-	{"rrlbs_hub", MethodRRLbS, LossHuber},
+	{"vca_fcls", MethodVCAFCLS, "", ""}, {"nmf", MethodNMF, "", ""}, {"l21nmf", MethodL21NMF, "", ""},
+	{"l12nmf", MethodL12NMF, "", ""}, {"rrlbs", MethodRRLbS, "", ""}, {"rrlbs_l21", MethodRRLbS, LossL21, ""},
+	{"rrlbs_hub", MethodRRLbS, LossHuber, ""}, {"rrlbs_s1", MethodRRLbS, "", MixingSumToOne},
 }
 
 // BenchmarkTable runs every method on every row of the specification's
@@ -271,6 +298,7 @@ func BenchmarkTable(b *testing.B) {
 			var iters []int
 			var guid []string
 			ratio, spread, loss := math.NaN(), math.NaN(), "–"
+			mixing, angle := "–", math.NaN()
 			for _, col := range tableColumns {
 				cfg := DefaultConfig()
 				_, k := r.truth.Endmembers.Dims()
@@ -278,6 +306,9 @@ func BenchmarkTable(b *testing.B) {
 				cfg.Method = col.method
 				if col.loss != "" {
 					cfg.Loss = col.loss
+				}
+				if col.mixing != "" {
+					cfg.Mixing = col.mixing
 				}
 				cfg.Seed = r.seed
 				cfg.Truth = r.truth
@@ -299,9 +330,10 @@ func BenchmarkTable(b *testing.B) {
 					g = string(res.Guidance)
 				}
 				guid = append(guid, g)
-				if col.method == MethodRRLbS && col.loss == "" {
+				if col.method == MethodRRLbS && col.loss == "" && col.mixing == "" {
 					// the default rrlbs's
 					ratio, spread, loss = res.MisfitRatio, res.ErrorSpread, string(res.Loss)
+					mixing, angle = string(res.Mixing), res.MixingAngle
 				}
 			}
 			fmt.Fprintf(&out, "\n%s\n", r.name)
@@ -317,6 +349,7 @@ func BenchmarkTable(b *testing.B) {
 			}
 			fmt.Fprintf(&out, "\n%-10s %9.3g", "misfit/σ", ratio)
 			fmt.Fprintf(&out, "\n%-10s %9s %9.3g", "loss", loss, spread)
+			fmt.Fprintf(&out, "\n%-10s %9s %9.3g", "mixing", mixing, angle)
 			fmt.Fprintf(&out, "\n%-10s", "time")
 			for _, d := range times {
 				fmt.Fprintf(&out, " %9s", d.Round(time.Millisecond))

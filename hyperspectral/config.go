@@ -84,6 +84,23 @@ const (
 	LossL21 Loss = "l21"
 )
 
+// Mixing names the mixing model of the iterative methods. The names are API
+// (the `mixing` param and metric).
+type Mixing string
+
+const (
+	// MixingAuto: for rrlbs, the sum-to-one model and then, when the
+	// endmembers it finds are far enough apart (MixingAngle), the scaled
+	// model from the same start; for the other methods the sum-to-one
+	// model. The default.
+	MixingAuto Mixing = "auto"
+	// MixingSumToOne: y_n ≈ M a_n with a_n on the simplex (the papers').
+	MixingSumToOne Mixing = "sum_to_one"
+	// MixingScaled: y_n ≈ b_n M a_n with a_n on the simplex and a
+	// brightness b_n > 0 per pixel.
+	MixingScaled Mixing = "scaled"
+)
+
 // Config holds the parameters of Unmix. JSON names are those of the `unmix`
 // job's params, and the tags declare each parameter's description, range and
 // allowed values (see package field): Validate enforces them and the job's
@@ -120,6 +137,10 @@ type Config struct {
 	// (default GuidanceAuto, also when empty); Result.Guidance and Result.GuidanceReason say
 	// which was used and why.
 	Guidance Guidance `json:"guidance,omitempty" enum:"auto|learned|uniform" doc:"rrlbs only: the per-pixel weight of the sparsity term. learned, the guidance map learned with the abundances (strong sparsity on nearly pure pixels, none on highly mixed ones; the paper); uniform, the same weight for every pixel; auto (or omitted), the learned map unless, at the start (the initial endmembers and their FCLS abundances), the median band's error exceeds 5 times its noise level (estimated from the data), when the linear mixing model does not explain the scene to its noise and a pixel's mixing level, on which the map is built, carries the model's error: then uniform. The metrics guidance, guidance_reason and misfit_ratio report the choice"`
+	// Mixing selects the mixing model (default MixingAuto, also when
+	// empty); Result.Mixing and Result.MixingReason say which was used and
+	// why.
+	Mixing Mixing `json:"mixing,omitempty" enum:"auto|sum_to_one|scaled" doc:"the mixing model of the iterative methods. sum_to_one, each pixel a convex combination of the endmembers (the papers' model); scaled, each pixel such a combination times its own brightness (shading, slope, depth; reported as the brightness map), so that a dark endmember is not used as shade for the others; auto (or omitted), for rrlbs the sum-to-one run and then, when the least spectral angle between two of the endmembers it found is above 0.27 rad (brightness is then not what tells them apart), a second run with the scaled model from the same start, which it reports (up to twice the time); for the other methods sum_to_one. The metrics mixing, mixing_reason and mixing_angle report the choice; vca_fcls has no iterations and ignores it"`
 	// Iterations bounds the number of iterations (default 1000).
 	Iterations int `json:"iterations" min:"1" max:"100000" doc:"limit on the number of iterations of the iterative methods; a run that reaches it before the stop rule holds reports converged = false"`
 	// Tol and StopWindow make the stop rule (see Unmix): every StopWindow
@@ -161,6 +182,7 @@ func DefaultConfig() Config {
 		Huber:      2,
 		Guidance:   GuidanceAuto,
 		Loss:       LossAuto,
+		Mixing:     MixingAuto,
 	}
 }
 

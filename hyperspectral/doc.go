@@ -28,7 +28,8 @@
 //     map h (by default replaced by h ≡ 1 on scenes that the mixing model does
 //     not explain to their noise level: Config.Guidance); the ℓ2,1 error in
 //     its Huber form when the start's channel errors spread widely
-//     (Config.Loss);
+//     (Config.Loss); and, when the endmembers of its run are far enough apart
+//     in angle, a second run with a brightness per pixel (Config.Mixing);
 //   - l21nmf: ℓ2,1 error, no sparsity;
 //   - l12nmf: Frobenius error with ℓ1/2 sparsity (Qian et al., TGRS 2011);
 //   - nmf: Frobenius error (Lee–Seung);
@@ -50,6 +51,11 @@
 // rrlbs chooses its sparsity weight from the data: in proportion to the
 // misfit of the start that the bands' noise (NoiseEstimate) does not explain
 // (Result.LambdaRule).
+//
+// Besides the sum-to-one mixing model the iterative methods offer a scaled
+// one, y_n ≈ b_n M a_n with a brightness b_n per pixel (Config.Mixing,
+// Result.Brightness), for scenes whose illumination varies from pixel to
+// pixel, where the sum-to-one model mixes in the darkest endmember as shade.
 //
 // Evaluate computes the standard metrics against ground truth: SAD per
 // endmember after Hungarian matching on the SAD matrix, abundance RMSE, and

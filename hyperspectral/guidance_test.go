@@ -103,6 +103,7 @@ func TestGuidanceLegacyResume(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Endmembers, cfg.Rows, cfg.Cols, cfg.Iterations, cfg.Tol = 3, 20, 20, 120, 0
 	cfg.Guidance = GuidanceLearned
+	cfg.Mixing = MixingSumToOne // as before the mixing choice existed
 	var saved *IterState
 	it := 0
 	whole, err := UnmixWith(context.Background(), scaled, cfg, nil, Options{
@@ -112,7 +113,7 @@ func TestGuidanceLegacyResume(t *testing.T) {
 	if err != nil || saved == nil {
 		t.Fatal(err)
 	}
-	cfg.Guidance = GuidanceAuto
+	cfg.Guidance, cfg.Mixing = GuidanceAuto, MixingAuto
 	for _, tc := range []struct {
 		name, reason string
 		edit         func(map[string][]float64)
@@ -120,9 +121,11 @@ func TestGuidanceLegacyResume(t *testing.T) {
 		{"no guidance in the state", "saved before the automatic guidance:", func(a map[string][]float64) {
 			delete(a, "guidance")
 			delete(a, "misfit_ratio")
+			delete(a, "mixing")
 		}},
 		{"no choice yet", "saved before the automatic guidance chose", func(a map[string][]float64) {
 			a["misfit_ratio"] = []float64{math.NaN()}
+			delete(a, "mixing")
 		}},
 	} {
 		st := &IterState{Iteration: saved.Iteration, History: saved.History, Arrays: maps.Clone(saved.Arrays)}
@@ -130,6 +133,9 @@ func TestGuidanceLegacyResume(t *testing.T) {
 		resumed, err := UnmixWith(context.Background(), scaled, cfg, nil, Options{Resume: st})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if resumed.Mixing != MixingSumToOne || !strings.Contains(resumed.MixingReason, "before the mixing model could be chosen") {
+			t.Errorf("%s: mixing %s (%s), want the sum-to-one model kept", tc.name, resumed.Mixing, resumed.MixingReason)
 		}
 		if resumed.Guidance != GuidanceLearned || !strings.Contains(resumed.GuidanceReason, tc.reason) {
 			t.Errorf("%s: guidance %s (%s), want learned", tc.name, resumed.Guidance, resumed.GuidanceReason)

@@ -17,6 +17,9 @@ const (
 	// blockPixels is the number of pixels whose columns of Y are used twice
 	// while in cache: once for the A-step numerator, once for Y·Aᵀ.
 	blockPixels = 512
+	// brightFloor is the least brightness of a pixel in the scaled model,
+	// relative to the scene's mean brightness 1.
+	brightFloor = 0.05
 )
 
 // guidanceMode says how the per-pixel sparsity weights h are set.
@@ -37,6 +40,13 @@ const (
 // E = Y − MA over channels), its Huber form ρ_τ (robust with huber > 0) or
 // ρ(r) = r²/2 (Frobenius), and the last term present only when h is learned
 // (on {h ≥ 0, Σh = N}).
+//
+// With scaled set the model is y_n ≈ b_n M a_n instead: each pixel has a
+// brightness b_n > 0 (shading, slope, depth) beside its abundances on the
+// simplex, and mˡA in F becomes mˡ A diag(b). The sparsity term stays on
+// a_n, so that it still asks each pixel to be near one material whatever
+// its brightness. b and M are determined up to a common factor, fixed by
+// keeping the mean of b at 1.
 type mmOptions struct {
 	robust bool
 	// huber, when positive and robust, replaces ρ(r) = r by the Huber
@@ -47,6 +57,7 @@ type mmOptions struct {
 	p        float64
 	guidance guidanceMode
 	fixedH   []float64 // for guidanceFixed, length N
+	scaled   bool
 }
 
 // mmSolver holds the state and the work buffers of the majorisation–
@@ -74,6 +85,16 @@ type mmSolver struct {
 	cm   []float64 // K×K: Mᵀ D M
 	bblk []float64 // K×blockPixels: a block of (D M)ᵀ Y
 	tmpN []float64 // N
+
+	// The scaled model's (mmOptions.scaled; nil without it): the pixels'
+	// brightness b, and a block of C = A diag(b).
+	bright []float64 // N
+	cblk   []float64 // K×blockPixels
+	// angle is the least endmember angle on which Config.Mixing auto chose
+	// the scaled model (NaN otherwise), and first the iterations of the
+	// sum-to-one run before it; both kept with a saved state.
+	angle float64
+	first int
 
 	beta float64 // β of the h-regulariser
 	tau  float64 // τ of the Huber loss; 0 for the plain ℓ2,1 loss
@@ -111,9 +132,17 @@ func newMMSolver(y, m0, a0 *mat.Dense, opt mmOptions) *mmSolver {
 		bblk:   make([]float64, k*blockPixels),
 		tmpN:   make([]float64, n),
 		ratio:  math.NaN(),
+		angle:  math.NaN(),
 	}
 	if s.sparse {
 		s.apm = make([]float64, k*n)
+	}
+	if opt.scaled {
+		s.bright = make([]float64, n)
+		for i := range s.bright {
+			s.bright[i] = 1
+		}
+		s.cblk = make([]float64, k*blockPixels)
 	}
 	for i := range l {
 		row := s.y[i*n : (i+1)*n]
@@ -142,6 +171,9 @@ func newMMSolver(y, m0, a0 *mat.Dense, opt mmOptions) *mmSolver {
 		}
 	}
 
+	if opt.scaled {
+		s.startBrightness()
+	}
 	s.sweep(false)
 	s.rowNorms()
 	if opt.robust && opt.huber > 0 {
@@ -170,10 +202,50 @@ func (s *mmSolver) iterate() {
 	if s.sparse && s.opt.guidance == guidanceLearned {
 		s.hStep()
 	}
+	if s.bright != nil {
+		s.normaliseBrightness()
+	}
 	s.rowNorms()
 }
 
-// mStep is the multiplicative update M ← M ⊙ (Y Aᵀ) ⊘ (M A Aᵀ), floored at ε.
+// startBrightness sets each pixel's brightness to its least-squares value
+// for the initial (M, A), b_n = (M a_n)ᵀ y_n / ‖M a_n‖², floored at
+// brightFloor, and rescales b to mean 1 and M by the inverse: the start of
+// the scaled model, on which its decisions at the start (the loss, the
+// guidance, λ) measure the misfit.
+func (s *mmSolver) startBrightness() {
+	l, n, k := s.l, s.n, s.k
+	v := make([]float64, l)
+	for p := range n {
+		var vy, vv float64
+		for i := range l {
+			var x float64
+			for j := range k {
+				x += s.m[i*k+j] * s.a[j*n+p]
+			}
+			v[i] = x
+			vy += x * s.y[i*n+p]
+			vv += x * x
+		}
+		s.bright[p] = max(brightFloor, vy/max(vv, epsilon))
+	}
+	mu := floats.Sum(s.bright) / float64(n)
+	floats.Scale(1/mu, s.bright)
+	floats.Scale(mu, s.m)
+}
+
+// normaliseBrightness rescales b to mean 1 and M by the inverse (with the
+// sums Y Cᵀ and C Cᵀ of C = A diag(b)): the fit, and so F, is unchanged.
+func (s *mmSolver) normaliseBrightness() {
+	mu := floats.Sum(s.bright) / float64(s.n)
+	floats.Scale(1/mu, s.bright)
+	floats.Scale(mu, s.m)
+	floats.Scale(1/mu, s.pm)
+	floats.Scale(1/(mu*mu), s.g)
+}
+
+// mStep is the multiplicative update M ← M ⊙ (Y Aᵀ) ⊘ (M A Aᵀ), floored at ε
+// (A diag(b) in place of A for the scaled model).
 // It is the Lee–Seung update of every row of M for its own squared error
 // ‖eˡ‖², so it decreases every channel error and hence both the ℓ2,1 and the
 // Frobenius loss; the channel weights play no role (the problem separates by
@@ -256,7 +328,8 @@ func (s *mmSolver) prepareAStep() {
 // sweep passes once over the pixels in blocks. With update set it applies
 // the A-step (aStepBlock) to each block; with or without, it then
 // accumulates Y·Aᵀ, A·Aᵀ, A^(p−1) and c for the new abundances while the
-// block of Y is still in cache.
+// block of Y is still in cache (Y·Cᵀ and C·Cᵀ with C = A diag(b) for the
+// scaled model).
 func (s *mmSolver) sweep(update bool) {
 	l, n, k := s.l, s.n, s.k
 	impl := blas64.Implementation()
@@ -281,14 +354,31 @@ func (s *mmSolver) sweep(update bool) {
 					}
 					cp += v * s.apm[j*n+p] // A^p = A·A^(p−1)
 				}
-				for q := 0; q <= j; q++ {
-					s.g[j*k+q] += v * s.a[q*n+p]
+				if s.bright == nil {
+					for q := 0; q <= j; q++ {
+						s.g[j*k+q] += v * s.a[q*n+p]
+					}
 				}
 			}
 			s.c[p] = cp
 		}
+		if s.bright == nil {
+			for i := range l {
+				impl.Dgemv(blas.NoTrans, k, bs, 1, s.a[n0:], n, s.y[i*n+n0:i*n+n0+bs], 1, 1, s.pm[i*k:i*k+k], 1)
+			}
+			continue
+		}
+		c := s.cblk
+		for j := range k {
+			floats.MulTo(c[j*bs:(j+1)*bs], s.a[j*n+n0:j*n+n0+bs], s.bright[n0:n0+bs])
+		}
+		for j := range k {
+			for q := 0; q <= j; q++ {
+				s.g[j*k+q] += floats.Dot(c[j*bs:(j+1)*bs], c[q*bs:(q+1)*bs])
+			}
+		}
 		for i := range l {
-			impl.Dgemv(blas.NoTrans, k, bs, 1, s.a[n0:], n, s.y[i*n+n0:i*n+n0+bs], 1, 1, s.pm[i*k:i*k+k], 1)
+			impl.Dgemv(blas.NoTrans, k, bs, 1, c, bs, s.y[i*n+n0:i*n+n0+bs], 1, 1, s.pm[i*k:i*k+k], 1)
 		}
 	}
 	for j := range k {
@@ -319,6 +409,12 @@ func (s *mmSolver) sweep(update bool) {
 // and satisfies the constraints exactly. Pixels are independent given M, D
 // and h, so the loop over pixels is innermost: consecutive pixels do not
 // wait for each other.
+//
+// For the scaled model F's pixel term is b_n² ‖y_n/b_n − M a‖²_D + the
+// sparsity term, so the same step runs on y_n/b_n (b divided by b_n) with
+// the sparsity weight divided by b_n²; then b_n is set to its least-squares
+// value for the new a, bᵀa / aᵀCa (floored at brightFloor), which minimises
+// F over b_n exactly.
 func (s *mmSolver) aStepBlock(n0, bs int) {
 	n, k := s.n, s.k
 	lp2 := s.opt.lambda * s.opt.p / 2
@@ -330,6 +426,11 @@ func (s *mmSolver) aStepBlock(n0, bs int) {
 		if s.sparse {
 			hp = lp2 * s.h[p]
 		}
+		bp := 1.0
+		if s.bright != nil {
+			bp = s.bright[p]
+			hp /= bp * bp
+		}
 		for j := range k {
 			var q float64
 			row := cm[j*k : j*k+k]
@@ -340,11 +441,19 @@ func (s *mmSolver) aStepBlock(n0, bs int) {
 				q += hp * s.apm[j*n+p]
 			}
 			u[j] = a[j*n+p] / max(q, epsilon)
-			b[j] = s.bblk[j*blockPixels+p-n0]
+			b[j] = s.bblk[j*blockPixels+p-n0] / bp
 		}
 		projectShifted(out[:k], u[:k], b[:k])
 		for j := range k {
 			a[j*n+p] = out[j]
+		}
+		if s.bright != nil {
+			var num, den float64
+			for j := range k {
+				num += out[j] * b[j]
+				den += out[j] * floats.Dot(cm[j*k:j*k+k], out[:k])
+			}
+			s.bright[p] = max(brightFloor, bp*num/max(den, epsilon))
 		}
 		if s.sparse {
 			if s.opt.p == 0.5 {
@@ -520,5 +629,47 @@ func (s *mmSolver) useUniform() {
 	s.opt.guidance = guidanceOnes
 	for i := range s.h {
 		s.h[i] = 1
+	}
+}
+
+// balanceBrightness fixes the scaled model's free scale of each endmember.
+// Scaling endmember j by c_j, its abundances by 1/c_j, renormalising each
+// pixel's abundances to sum 1 and taking that sum into its brightness
+// leaves every pixel's fit b_n M a_n unchanged, so the model leaves these K
+// scales to the run. They are set so that each endmember's mean brightness,
+// weighted by its abundances, Σ_n a_jn b_n / Σ_n a_jn, is 1: a material is
+// as bright on average as its spectrum, and the brightness map holds what
+// varies from pixel to pixel. The weighted means move as the abundances
+// do, so the rescaling is repeated until they are within 1e-9 of 1 (or 100
+// times).
+func (s *mmSolver) balanceBrightness() {
+	n, k := s.n, s.k
+	var beta [MaxEndmembers]float64
+	for range 100 {
+		worst := 0.0
+		for j := range k {
+			row := s.a[j*n : (j+1)*n]
+			beta[j] = floats.Dot(row, s.bright) / floats.Sum(row)
+			worst = max(worst, math.Abs(beta[j]-1))
+		}
+		if worst < 1e-9 {
+			return
+		}
+		for i := range s.l {
+			for j := range k {
+				s.m[i*k+j] *= beta[j]
+			}
+		}
+		for p := range n {
+			var sum float64
+			for j := range k {
+				s.a[j*n+p] /= beta[j]
+				sum += s.a[j*n+p]
+			}
+			for j := range k {
+				s.a[j*n+p] /= sum
+			}
+			s.bright[p] *= sum
+		}
 	}
 }

@@ -16,8 +16,17 @@ func objectiveBrute(s *mmSolver) (f float64, rowNorms []float64) {
 	y := mat.NewDense(s.l, s.n, s.y)
 	m := mat.NewDense(s.l, s.k, s.m)
 	a := mat.NewDense(s.k, s.n, s.a)
+	c := mat.DenseCopyOf(a)
+	if s.bright != nil {
+		// The scaled model: C = A diag(b).
+		for p, b := range s.bright {
+			for k := range s.k {
+				c.Set(k, p, b*c.At(k, p))
+			}
+		}
+	}
 	var e mat.Dense
-	e.Mul(m, a)
+	e.Mul(m, c)
 	e.Sub(y, &e)
 	rowNorms = make([]float64, s.l)
 	for l := range s.l {
@@ -153,7 +162,8 @@ func TestL21ValueAndWeights(t *testing.T) {
 
 // TestObjectiveMatchesDefinition runs a few iterations of every variant and
 // compares the solver's objective (computed from Gram matrices) and channel
-// norms with the definition evaluated on explicit residuals. The Gram form
+// norms with the definition evaluated on explicit residuals (for the scaled
+// model with the brightness, whose mean must stay 1). The Gram form
 // loses about ‖y‖²/‖e‖² ≈ 10³ in relative accuracy, so 1e-9 is ample.
 func TestObjectiveMatchesDefinition(t *testing.T) {
 	m := jasperEndmembers(t)
@@ -170,12 +180,14 @@ func TestObjectiveMatchesDefinition(t *testing.T) {
 		}
 	}
 	for name, opt := range map[string]mmOptions{
-		"nmf":    {p: 0.5},
-		"l21nmf": {robust: true, p: 0.5},
-		"l12nmf": {p: 0.5, lambda: 0.05, guidance: guidanceOnes},
-		"rrlbs":  {robust: true, p: 0.5, lambda: 0.05, guidance: guidanceLearned},
-		"p=0.7":  {robust: true, p: 0.7, lambda: 0.05, guidance: guidanceLearned},
-		"huber":  {robust: true, huber: 1, p: 0.5, lambda: 0.05, guidance: guidanceLearned},
+		"nmf":          {p: 0.5},
+		"l21nmf":       {robust: true, p: 0.5},
+		"l12nmf":       {p: 0.5, lambda: 0.05, guidance: guidanceOnes},
+		"rrlbs":        {robust: true, p: 0.5, lambda: 0.05, guidance: guidanceLearned},
+		"p=0.7":        {robust: true, p: 0.7, lambda: 0.05, guidance: guidanceLearned},
+		"huber":        {robust: true, huber: 1, p: 0.5, lambda: 0.05, guidance: guidanceLearned},
+		"scaled nmf":   {p: 0.5, scaled: true},
+		"scaled rrlbs": {robust: true, huber: 1, p: 0.5, lambda: 0.05, guidance: guidanceLearned, scaled: true},
 	} {
 		s := newMMSolver(y, m0, a0, opt)
 		for it := range 6 {
@@ -189,7 +201,16 @@ func TestObjectiveMatchesDefinition(t *testing.T) {
 					break
 				}
 			}
+			if s.bright != nil {
+				if mean := floats.Sum(s.bright) / float64(s.n); math.Abs(mean-1) > 1e-12 {
+					t.Errorf("%s iteration %d: mean brightness %v", name, it, mean)
+				}
+			}
+			prev := s.objective()
 			s.iterate()
+			if f := s.objective(); f > prev*(1+1e-12) {
+				t.Errorf("%s iteration %d: F rose from %v to %v", name, it, prev, f)
+			}
 		}
 	}
 }

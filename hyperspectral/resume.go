@@ -3,6 +3,7 @@ package hyperspectral
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
@@ -43,6 +44,9 @@ func (s *mmSolver) arrays(mPrev []float64) map[string][]float64 {
 	if s.sparse {
 		a["apm"] = s.apm
 	}
+	if s.bright != nil {
+		a["brightness"] = s.bright
+	}
 	return a
 }
 
@@ -52,6 +56,14 @@ func (s *mmSolver) state(mPrev []float64) map[string][]float64 {
 	a := s.arrays(mPrev)
 	a["beta"], a["tau"] = []float64{s.beta}, []float64{s.tau}
 	a["guidance"], a["misfit_ratio"] = []float64{float64(s.opt.guidance)}, []float64{s.ratio}
+	// The mixing model; absent from states saved before it could be chosen.
+	a["mixing"] = []float64{0}
+	if s.bright != nil {
+		a["mixing"][0] = 1
+	}
+	if !math.IsNaN(s.angle) {
+		a["mixing_angle"], a["mixing_first"] = []float64{s.angle}, []float64{float64(s.first)}
+	}
 	out := make(map[string][]float64, len(a))
 	for name, v := range a {
 		out[name] = slices.Clone(v)
@@ -80,6 +92,12 @@ func (s *mmSolver) restore(st map[string][]float64, mPrev []float64) error {
 	if v, ok := st["misfit_ratio"]; ok && len(v) == 1 {
 		s.ratio = v[0]
 	}
+	if v, ok := st["mixing_angle"]; ok && len(v) == 1 {
+		s.angle = v[0]
+	}
+	if v, ok := st["mixing_first"]; ok && len(v) == 1 {
+		s.first = int(v[0])
+	}
 	if v, ok := st["guidance"]; ok && len(v) == 1 && guidanceMode(v[0]) == guidanceOnes && s.opt.guidance == guidanceLearned {
 		s.opt.guidance = guidanceOnes
 	}
@@ -93,4 +111,12 @@ func (s *mmSolver) restore(st map[string][]float64, mPrev []float64) error {
 // passes over the data).
 func UnmixWith(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func, opts Options) (*Result, error) {
 	return unmix(ctx, y, cfg, fn, opts)
+}
+
+// arrays returns the state's arrays; nil for a nil state.
+func (st *IterState) arrays() map[string][]float64 {
+	if st == nil {
+		return nil
+	}
+	return st.Arrays
 }

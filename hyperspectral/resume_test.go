@@ -12,7 +12,11 @@ import (
 // A run resumed from the state saved at iteration 37 ends bit-identical to
 // an uninterrupted one, for every iterative method; for rrlbs also on a
 // scene where the automatic guidance takes h ≡ 1 at the start, resumed
-// from two iterations.
+// from two iterations (these with the sum-to-one model); and with mixing
+// auto, which runs the scaled model after the sum-to-one run on both
+// scenes, from states saved in either run (the 157th and 197th saves: 119
+// in the sum-to-one run of 120 iterations, then 38 and 78 in the scaled
+// one).
 func TestResumeIsBitIdentical(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	m := mat.NewDense(30, 3, nil)
@@ -28,16 +32,19 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		y          *mat.Dense
 		rows, cols int
 		at         int
+		mixing     Mixing
 	}
 	var cases []resumeCase
 	for _, method := range []Method{MethodNMF, MethodL21NMF, MethodL12NMF, MethodRRLbS} {
-		cases = append(cases, resumeCase{method, y, 10, 12, 37})
+		cases = append(cases, resumeCase{method, y, 10, 12, 37, MixingSumToOne})
 	}
-	cases = append(cases, resumeCase{MethodRRLbS, scaled, 20, 20, 37}, resumeCase{MethodRRLbS, scaled, 20, 20, 77})
+	cases = append(cases, resumeCase{MethodRRLbS, scaled, 20, 20, 37, MixingSumToOne}, resumeCase{MethodRRLbS, scaled, 20, 20, 77, MixingSumToOne},
+		resumeCase{MethodRRLbS, y, 10, 12, 37, MixingAuto}, resumeCase{MethodRRLbS, y, 10, 12, 157, MixingAuto},
+		resumeCase{MethodRRLbS, scaled, 20, 20, 197, MixingAuto})
 	for _, tc := range cases {
 		method, y, at := tc.method, tc.y, tc.at
 		cfg := DefaultConfig()
-		cfg.Method, cfg.Endmembers, cfg.Rows, cfg.Cols = method, 3, tc.rows, tc.cols
+		cfg.Method, cfg.Endmembers, cfg.Rows, cfg.Cols, cfg.Mixing = method, 3, tc.rows, tc.cols, tc.mixing
 		cfg.Iterations, cfg.Tol = 120, 0
 		whole, err := Unmix(context.Background(), y, cfg, nil)
 		if err != nil {
@@ -49,7 +56,11 @@ func TestResumeIsBitIdentical(t *testing.T) {
 			Due:  func() bool { it++; return it == at },
 			Save: func(s *IterState) error { saved = s; return nil },
 		})
-		if err != nil || saved == nil || saved.Iteration != at {
+		want := at
+		if at >= cfg.Iterations {
+			want = at - (cfg.Iterations - 1) // saved in the scaled run
+		}
+		if err != nil || saved == nil || saved.Iteration != want {
 			t.Fatalf("%s: saved %+v, %v", method, saved, err)
 		}
 		resumed, err := UnmixWith(context.Background(), y, cfg, nil, Options{Resume: saved})
@@ -73,7 +84,15 @@ func TestResumeIsBitIdentical(t *testing.T) {
 			t.Fatalf("%s from %d: resumed guidance %s (%s, %v), uninterrupted %s (%s, %v)", method, at,
 				resumed.Guidance, resumed.GuidanceReason, resumed.MisfitRatio, whole.Guidance, whole.GuidanceReason, whole.MisfitRatio)
 		}
-		if y == scaled && whole.Guidance != GuidanceUniform {
+		same("brightness", whole.Brightness, resumed.Brightness)
+		if whole.Mixing != resumed.Mixing || whole.MixingReason != resumed.MixingReason ||
+			math.Float64bits(whole.MixingAngle) != math.Float64bits(resumed.MixingAngle) {
+			t.Fatalf("%s from %d: resumed mixing %s (%s), uninterrupted %s (%s)", method, at, resumed.Mixing, resumed.MixingReason, whole.Mixing, whole.MixingReason)
+		}
+		if tc.mixing == MixingAuto && whole.Mixing != MixingScaled {
+			t.Fatalf("rrlbs kept the sum-to-one model (%s): the scaled run's resume is not exercised", whole.MixingReason)
+		}
+		if y == scaled && tc.mixing == MixingSumToOne && whole.Guidance != GuidanceUniform {
 			t.Fatalf("the scene with model error kept guidance %s (%s): the switch is not exercised", whole.Guidance, whole.GuidanceReason)
 		}
 	}

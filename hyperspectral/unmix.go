@@ -80,6 +80,56 @@ type Result struct {
 	InitPixels []int
 	// Metrics compares the result with Config.Truth; nil without truth.
 	Metrics *Metrics
+	// Mixing is the mixing model of the iterations (MixingSumToOne or
+	// MixingScaled; empty for vca_fcls), MixingReason why, and MixingAngle
+	// the least spectral angle (radians) between the sum-to-one run's
+	// endmembers on which Config.Mixing auto chose (NaN without a choice).
+	Mixing       Mixing
+	MixingReason string
+	MixingAngle  float64
+	// Brightness is, for the scaled model, each pixel's brightness b_n
+	// (mean 1) in pixel order: pixel n is modelled as b_n M a_n. Nil for
+	// the sum-to-one model.
+	Brightness []float64
+}
+
+// MixingAngle is the bound of the automatic mixing model (Config.Mixing
+// auto, rrlbs): after its sum-to-one run rrlbs runs again with the scaled
+// model, from the same start, when the least spectral angle between two of
+// the endmembers it found exceeds MixingAngle radians. Below it two
+// endmembers differ mainly in brightness, which a free brightness per pixel
+// would absorb. On the benchmark's rows the angle is 0.12–0.24 on every
+// Jasper Ridge row and the synthetic scenes of its library, and 0.31–0.56
+// on every Samson row (bench/results/unmixing.md).
+const MixingAngle = 0.27
+
+// mixingReason says why Config.Mixing auto chose as it did for the least
+// endmember angle a; first and second are the two runs' iterations when the
+// scaled run followed.
+func mixingReason(a float64, first, second int) string {
+	if a > MixingAngle {
+		return fmt.Sprintf("the sum-to-one run's endmembers are at least %.3g rad apart (above %g), so brightness is not what tells them apart: the scaled model, with a brightness per pixel, was run from the same start (%d iterations after the sum-to-one run's %d)", a, MixingAngle, second, first)
+	}
+	return fmt.Sprintf("two of the sum-to-one run's endmembers are only %.3g rad apart (at most %g), so brightness is part of what tells them apart, which a brightness per pixel would absorb: the sum-to-one model was kept", a, MixingAngle)
+}
+
+// leastAngle returns the least spectral angle, in radians, between two
+// columns of m (L×K row-major), the bands weighted by w.
+func leastAngle(m, w []float64, l, k int) float64 {
+	least := math.Pi
+	for i := range k {
+		for j := range i {
+			var ab, aa, bb float64
+			for b := range l {
+				x, y := m[b*k+i], m[b*k+j]
+				ab += w[b] * x * y
+				aa += w[b] * x * x
+				bb += w[b] * y * y
+			}
+			least = min(least, math.Acos(max(-1, min(1, ab/math.Sqrt(aa*bb)))))
+		}
+	}
+	return least
 }
 
 // MisfitUniform is the bound of the automatic guidance (Config.Guidance
@@ -133,14 +183,22 @@ func (r *Result) AbundanceCube() []float64 {
 
 // GuidanceImage returns the guidance map as a row-major (rows, cols) array,
 // element (r, c) at r·cols + c, or nil if there is none.
-func (r *Result) GuidanceImage() []float64 {
-	if r.GuidanceMap == nil {
+func (r *Result) GuidanceImage() []float64 { return r.image(r.GuidanceMap) }
+
+// BrightnessImage returns the scaled model's brightness as a row-major
+// (rows, cols) array, element (r, c) at r·cols + c, or nil if there is none.
+func (r *Result) BrightnessImage() []float64 { return r.image(r.Brightness) }
+
+// image reorders a per-pixel vector from pixel order to a row-major
+// (rows, cols) array; nil stays nil.
+func (r *Result) image(v []float64) []float64 {
+	if v == nil {
 		return nil
 	}
 	out := make([]float64, r.Rows*r.Cols)
 	for i := range r.Rows {
 		for c := range r.Cols {
-			out[i*r.Cols+c] = r.GuidanceMap[i+c*r.Rows]
+			out[i*r.Cols+c] = v[i+c*r.Rows]
 		}
 	}
 	return out
@@ -214,6 +272,30 @@ func (r *Result) GuidanceImage() []float64 {
 // default) rrlbs measures the median over bands of r_l / (√N σ_l) at the
 // start and takes h ≡ 1 when it exceeds MisfitUniform (Result.Guidance,
 // Result.GuidanceReason, Result.MisfitRatio).
+//
+// Mixing model (cfg.Mixing, beyond the papers): with MixingScaled each pixel
+// is modelled as y_n ≈ b_n M a_n, its abundances a_n on the simplex and a
+// brightness b_n > 0 (shading, slope, depth) of its own; mˡA becomes
+// mˡ A diag(b) in F, the sparsity term stays on a_n, and each A-step is
+// followed by the least-squares b_n for the new a_n (floored at 0.05; b is
+// kept at mean 1). In the sum-to-one model a scene whose brightness varies
+// is fitted by mixing in the darkest endmember as shade, which pulls that
+// endmember into the others' span (on Samson the water). The scaled model
+// leaves each endmember's scale free (scaling m_j, a_jn and b_n together fits
+// the same), so at the end the scales are set so that each endmember's
+// abundance-weighted mean brightness is 1 (Result.Brightness then holds what
+// varies between pixels; the last entry of ObjectiveHistory is F before
+// this change of scales, which changes the sparsity term only). Being free,
+// that scale cannot tell apart endmembers that differ mainly in brightness
+// (on Jasper Ridge soil and road), where the sum-to-one model is the better
+// one. With MixingAuto (the default) rrlbs therefore runs with the sum-to-one
+// model and, when the least spectral angle between two of the endmembers it
+// found (bands weighted by the channel weights) exceeds MixingAngle, runs
+// again with the scaled model from the same start, making its choices at
+// the start (loss, guidance, λ) anew for that model: the result is then
+// exactly that of MixingScaled (Result.Mixing, Result.MixingReason,
+// Result.MixingAngle). The other methods keep the sum-to-one model unless
+// MixingScaled is given.
 //
 // No step increases F, so ObjectiveHistory is non-increasing up to rounding,
 // except into an iteration of Result.TauUpdates (F changes there with τ).
@@ -363,8 +445,111 @@ func initialise(ctx context.Context, ys *mat.Dense, scale float64, cfg *Config) 
 }
 
 // runIterations runs the iterations of an NMF-family method from (m0, a0) on the
-// scaled data ys and fills res (endmembers still in scaled units).
+// scaled data ys and fills res (endmembers still in scaled units). With
+// Config.Mixing auto, rrlbs runs with the sum-to-one model and then, when
+// its endmembers are at least MixingAngle apart, again with the scaled
+// model from the same start: the second run is exactly the run of mixing
+// scaled, with its own choices at the start.
 func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res *Result, fn progress.Func, opts Options) error {
+	// The bands' noise levels, for the discrepancy rule and the automatic
+	// guidance and loss, estimated once (err when the cube has too few
+	// pixels for the estimate).
+	var sigma []float64
+	var noiseErr error
+	estimated := false
+	noise := func() ([]float64, error) {
+		if !estimated {
+			sigma, noiseErr = NoiseEstimate(ys)
+			estimated = true
+		}
+		return sigma, noiseErr
+	}
+	choose := (cfg.Mixing == "" || cfg.Mixing == MixingAuto) && cfg.Method == MethodRRLbS
+	resumedScaled := opts.Resume != nil && opts.Resume.Arrays["brightness"] != nil
+	_, known := opts.Resume.arrays()["mixing"]
+	legacy := opts.Resume != nil && !known
+	res.Mixing, res.MixingReason, res.MixingAngle = MixingSumToOne, "requested", math.NaN()
+	switch {
+	case cfg.Mixing == MixingScaled:
+		res.Mixing = MixingScaled
+	case choose && legacy:
+		// As the run that saved it would have gone on.
+		choose = false
+		res.MixingReason = "resumed from a state saved before the mixing model could be chosen: the sum-to-one model is kept"
+	case choose:
+	case cfg.Mixing != MixingSumToOne:
+		res.MixingReason = "the method's published model (mixing auto chooses for rrlbs only)"
+	}
+	from, share := 0.0, 1.0
+	if choose {
+		// The sum-to-one run reports the first half of the progress, the
+		// scaled run, if it follows, the second.
+		share = 0.5
+		if resumedScaled {
+			from = 0.5
+		}
+	}
+	s, opt, err := startRun(ctx, ys, m0, a0, cfg, res, fn, opts, noise, runPlan{
+		resume: opts.Resume, scaled: cfg.Mixing == MixingScaled || resumedScaled, angle: math.NaN(), from: from, share: share,
+	})
+	if err != nil {
+		return err
+	}
+	if choose {
+		if resumedScaled {
+			res.Mixing, res.MixingAngle = MixingScaled, s.angle
+			res.MixingReason = mixingReason(s.angle, s.first, res.Iterations)
+		} else {
+			res.MixingAngle = leastAngle(s.m, s.channelWeights(), s.l, s.k)
+			res.MixingReason = mixingReason(res.MixingAngle, 0, 0)
+			if res.MixingAngle > MixingAngle {
+				first := res.Iterations
+				if s, opt, err = startRun(ctx, ys, m0, a0, cfg, res, fn, opts, noise, runPlan{
+					scaled: true, angle: res.MixingAngle, first: first, from: 0.5, share: 0.5,
+				}); err != nil {
+					return err
+				}
+				res.Mixing = MixingScaled
+				res.MixingReason = mixingReason(res.MixingAngle, first, res.Iterations)
+			}
+		}
+	}
+	if s.bright != nil {
+		s.balanceBrightness()
+		res.Brightness = slices.Clone(s.bright)
+	}
+	res.Endmembers = s.endmembers()
+	res.Abundances = s.abundances()
+	res.Lambda = opt.lambda
+	res.ChannelWeights = ones(s.l)
+	if opt.robust {
+		res.ChannelWeights = s.channelWeights()
+	}
+	if opt.guidance != guidanceNone {
+		res.GuidanceMap = append([]float64(nil), s.h...)
+	}
+	return nil
+}
+
+// runPlan says which run startRun makes.
+type runPlan struct {
+	resume *IterState // the state to continue from, or nil
+	scaled bool       // the scaled mixing model
+	// angle and first are the mixing choice's least endmember angle and the
+	// iterations of the sum-to-one run before it, kept with a saved state
+	// (NaN and 0 without a choice).
+	angle float64
+	first int
+	// The run reports progress as the fraction from + share·t/iterations.
+	from, share float64
+}
+
+// startRun makes one run of the iterations: it sets up the solver for cfg's
+// method from (m0, a0), makes the choices at the start (loss, guidance, λ;
+// a resumed run takes them from its state) and iterates (iterateRun, saving
+// by opts' hooks). It returns the solver and its options, λ set.
+func startRun(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res *Result, fn progress.Func, opts Options, noise func() ([]float64, error), plan runPlan) (*mmSolver, mmOptions, error) {
+	resume := plan.resume
 	opt := mmOptions{p: cfg.P}
 	switch cfg.Method {
 	case MethodRRLbS:
@@ -411,6 +596,7 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 			res.LambdaRule = LambdaQianDefault
 		}
 	}
+	opt.scaled = plan.scaled
 	s := newMMSolver(ys, m0, a0, opt)
 	// The bands' noise levels, for the discrepancy rule and the automatic
 	// guidance; nil when the cube has too few pixels for the estimate.
@@ -419,13 +605,13 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	decide := opt.guidance == guidanceLearned && cfg.Guidance != GuidanceLearned && s.sparse
 	decideLoss := s.tau > 0 && (cfg.Loss == "" || cfg.Loss == LossAuto)
 	if auto || decide || decideLoss {
-		sigma, noiseErr = NoiseEstimate(ys)
+		sigma, noiseErr = noise()
 	}
 	res.ErrorSpread = math.NaN()
 	if decideLoss {
 		// Before λ, whose discrepancy rule weights the bands as the loss
 		// does.
-		res.Loss, res.LossReason, res.ErrorSpread = chooseLoss(s, sigma, noiseErr, opts.Resume)
+		res.Loss, res.LossReason, res.ErrorSpread = chooseLoss(s, sigma, noiseErr, resume)
 		if res.Loss == LossL21 {
 			s.tau = 0
 		}
@@ -435,7 +621,7 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 		if noiseErr != nil {
 			decide = false
 			res.GuidanceReason = fmt.Sprintf("no choice without the noise estimate (%v)", noiseErr)
-		} else if opts.Resume == nil {
+		} else if resume == nil {
 			// At the start, before the first h-step: where the learned
 			// map does not fit the scene, its first iterations would
 			// already have moved M. (A resumed run takes the choice from
@@ -464,97 +650,11 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 		s.opt.lambda = lambda
 		opt.lambda = lambda
 	}
-	hist := make([]float64, 1, cfg.Iterations+1)
-	hist[0] = s.objective()
-	every := max(1, cfg.Iterations/200)
-	window := max(1, cfg.StopWindow)
-	mPrev := append([]float64(nil), s.m...) // M at the start of the window
-	res.StoppedBy = StopMaxIterations
-	first := 1
-	if r := opts.Resume; r != nil {
-		if r.Iteration < 1 || r.Iteration >= cfg.Iterations || len(r.History) != r.Iteration+1 {
-			return fmt.Errorf("hyperspectral: saved state at iteration %d with %d objective values does not fit %d iterations", r.Iteration, len(r.History), cfg.Iterations)
-		}
-		if err := s.restore(r.Arrays, mPrev); err != nil {
-			return err
-		}
-		hist = append(hist[:0], r.History...)
-		first = r.Iteration + 1
-		if decide {
-			// The saved run's guidance is the continuation's.
-			res.MisfitRatio, res.Guidance = s.ratio, GuidanceLearned
-			if s.opt.guidance == guidanceOnes {
-				res.Guidance = GuidanceUniform
-			}
-			switch _, ok := r.Arrays["guidance"]; {
-			case !ok:
-				res.GuidanceReason = "resumed from a state saved before the automatic guidance: the learned map is kept"
-			case math.IsNaN(s.ratio):
-				res.GuidanceReason = "resumed from a state saved before the automatic guidance chose: the learned map is kept"
-			case res.Guidance == GuidanceUniform && s.ratio <= MisfitUniform:
-				res.GuidanceReason = fmt.Sprintf("resumed from a state whose run took h ≡ 1 at a misfit ratio of %.3g", s.ratio)
-			default:
-				_, res.GuidanceReason = guidanceChoice(s.ratio)
-			}
-		}
-		for b := window; b < first && s.tau > 0; b += window {
-			res.TauUpdates = append(res.TauUpdates, b) // as the run before the save did
-		}
+	s.angle, s.first = plan.angle, plan.first
+	if err := iterateRun(ctx, s, cfg, res, fn, resume, opts, decide, plan.from, plan.share); err != nil {
+		return nil, opt, err
 	}
-	for t := first; t <= cfg.Iterations; t++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		s.iterate()
-		f := s.objective()
-		hist = append(hist, f)
-		res.Iterations = t
-		if t%window == 0 {
-			bound := cfg.Tol * float64(window)
-			prev := hist[t-window]
-			if cfg.Tol > 0 && prev-f < bound*math.Abs(prev) && maxColumnAngle(s.m, mPrev, s.l, s.k) < bound {
-				res.Converged, res.StoppedBy = true, StopTol
-			}
-			copy(mPrev, s.m)
-			if !res.Converged && s.tau > 0 {
-				// Re-estimate the Huber scale from the current channel
-				// errors; F at t is recorded under the new τ, so that
-				// the next window is compared with it.
-				s.tau = cfg.Huber * median(s.r)
-				res.TauUpdates = append(res.TauUpdates, t)
-				f = s.objective()
-				hist[t] = f
-			}
-		}
-		if t%every == 0 || res.Converged || t == cfg.Iterations {
-			fn.Report(progress.Update{
-				Fraction: float64(t) / float64(cfg.Iterations),
-				Message:  fmt.Sprintf("iteration %d", t),
-				Metrics:  map[string]float64{"iteration": float64(t), "objective": f},
-			})
-		}
-		if res.Converged {
-			break
-		}
-		if t < cfg.Iterations && opts.Save != nil && opts.Due != nil && opts.Due() {
-			st := &IterState{Iteration: t, History: slices.Clone(hist), Arrays: s.state(mPrev)}
-			if err := opts.Save(st); err != nil {
-				return err
-			}
-		}
-	}
-	res.Endmembers = s.endmembers()
-	res.Abundances = s.abundances()
-	res.ObjectiveHistory = hist
-	res.Lambda = opt.lambda
-	res.ChannelWeights = ones(s.l)
-	if opt.robust {
-		res.ChannelWeights = s.channelWeights()
-	}
-	if opt.guidance != guidanceNone {
-		res.GuidanceMap = append([]float64(nil), s.h...)
-	}
-	return nil
+	return s, opt, nil
 }
 
 // chooseLoss makes the choice of Config.Loss auto at the start of a run
@@ -709,4 +809,93 @@ func ones(n int) []float64 {
 		out[i] = 1
 	}
 	return out
+}
+
+// iterateRun runs the iterations of s, from the start or from resume, under
+// the stop rule, and fills res's iteration fields. Progress is reported as
+// the fraction from + share·t/cfg.Iterations.
+// decide says whether the automatic guidance was to choose (the reason of a
+// resumed run's choice is taken from its state).
+func iterateRun(ctx context.Context, s *mmSolver, cfg *Config, res *Result, fn progress.Func, resume *IterState, opts Options, decide bool, from, share float64) error {
+	hist := make([]float64, 1, cfg.Iterations+1)
+	hist[0] = s.objective()
+	every := max(1, cfg.Iterations/200)
+	window := max(1, cfg.StopWindow)
+	mPrev := append([]float64(nil), s.m...) // M at the start of the window
+	res.StoppedBy, res.Converged, res.TauUpdates = StopMaxIterations, false, nil
+	first := 1
+	if r := resume; r != nil {
+		if r.Iteration < 1 || r.Iteration >= cfg.Iterations || len(r.History) != r.Iteration+1 {
+			return fmt.Errorf("hyperspectral: saved state at iteration %d with %d objective values does not fit %d iterations", r.Iteration, len(r.History), cfg.Iterations)
+		}
+		if err := s.restore(r.Arrays, mPrev); err != nil {
+			return err
+		}
+		hist = append(hist[:0], r.History...)
+		first = r.Iteration + 1
+		if decide {
+			// The saved run's guidance is the continuation's.
+			res.MisfitRatio, res.Guidance = s.ratio, GuidanceLearned
+			if s.opt.guidance == guidanceOnes {
+				res.Guidance = GuidanceUniform
+			}
+			switch _, ok := r.Arrays["guidance"]; {
+			case !ok:
+				res.GuidanceReason = "resumed from a state saved before the automatic guidance: the learned map is kept"
+			case math.IsNaN(s.ratio):
+				res.GuidanceReason = "resumed from a state saved before the automatic guidance chose: the learned map is kept"
+			case res.Guidance == GuidanceUniform && s.ratio <= MisfitUniform:
+				res.GuidanceReason = fmt.Sprintf("resumed from a state whose run took h ≡ 1 at a misfit ratio of %.3g", s.ratio)
+			default:
+				_, res.GuidanceReason = guidanceChoice(s.ratio)
+			}
+		}
+		for b := window; b < first && s.tau > 0; b += window {
+			res.TauUpdates = append(res.TauUpdates, b) // as the run before the save did
+		}
+	}
+	for t := first; t <= cfg.Iterations; t++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.iterate()
+		f := s.objective()
+		hist = append(hist, f)
+		res.Iterations = t
+		if t%window == 0 {
+			bound := cfg.Tol * float64(window)
+			prev := hist[t-window]
+			if cfg.Tol > 0 && prev-f < bound*math.Abs(prev) && maxColumnAngle(s.m, mPrev, s.l, s.k) < bound {
+				res.Converged, res.StoppedBy = true, StopTol
+			}
+			copy(mPrev, s.m)
+			if !res.Converged && s.tau > 0 {
+				// Re-estimate the Huber scale from the current channel
+				// errors; F at t is recorded under the new τ, so that
+				// the next window is compared with it.
+				s.tau = cfg.Huber * median(s.r)
+				res.TauUpdates = append(res.TauUpdates, t)
+				f = s.objective()
+				hist[t] = f
+			}
+		}
+		if t%every == 0 || res.Converged || t == cfg.Iterations {
+			fn.Report(progress.Update{
+				Fraction: from + share*float64(t)/float64(cfg.Iterations),
+				Message:  fmt.Sprintf("iteration %d", t),
+				Metrics:  map[string]float64{"iteration": float64(t), "objective": f},
+			})
+		}
+		if res.Converged {
+			break
+		}
+		if t < cfg.Iterations && opts.Save != nil && opts.Due != nil && opts.Due() {
+			st := &IterState{Iteration: t, History: slices.Clone(hist), Arrays: s.state(mPrev)}
+			if err := opts.Save(st); err != nil {
+				return err
+			}
+		}
+	}
+	res.ObjectiveHistory = hist
+	return nil
 }

@@ -251,7 +251,7 @@ func init() {
 			return &UnmixParams{Variable: "Y", Layout: string(hyperspectral.LayoutBandsPixels),
 				Config: hyperspectral.DefaultConfig(), InitScale: "none"}
 		},
-		Outputs: []string{"endmembers", "abundances", "guidance_map", "channel_weights", "objective_history", "match", "wavelengths", "endmembers_truth", "abundances_truth"},
+		Outputs: []string{"endmembers", "abundances", "guidance_map", "brightness", "channel_weights", "objective_history", "match", "wavelengths", "endmembers_truth", "abundances_truth"},
 		Metrics: map[string]string{
 			"converged":        "bool: the stop rule of tol held over a window of stop_window iterations (always true for vca_fcls, which does not iterate)",
 			"stopped_by":       "string: what ended the run: tol (the stop rule held over the last stop_window iterations), max_iterations, or direct (vca_fcls)",
@@ -267,6 +267,9 @@ func init() {
 			"loss":             "string: rrlbs's channel loss: huber (the Huber form that huber sets) or l21 (the paper's ℓ2,1 loss) (rrlbs only)",
 			"loss_reason":      "string: why: requested, huber 0, the automatic rule's measurement, or why it made no choice (no noise estimate) (rrlbs only)",
 			"error_spread":     "float64: with loss auto, the lower quartile over bands of the start's channel error in units of the band's estimated noise level, over its median; below 0.55 the loss is huber, else l21 (rrlbs only)",
+			"mixing":           "string: the mixing model of the iterations: sum_to_one (each pixel a convex combination of the endmembers) or scaled (such a combination times the pixel's brightness, written as the dataset brightness) (iterative methods)",
+			"mixing_reason":    "string: why: requested, the method's published model, or, with mixing auto (rrlbs), the least spectral angle between the sum-to-one run's endmembers against the bound 0.27 rad and the iterations of both runs (iterative methods)",
+			"mixing_angle":     "float64: with mixing auto (rrlbs), the least spectral angle in radians between two of the sum-to-one run's endmembers, the bands weighted by their channel weights; above 0.27 the scaled model was run",
 			"scale":            "float64: factor by which the cube was divided (its maximum)",
 			"mean_sad":         "float64: mean spectral angle to the true endmembers, in radians (with truth)",
 			"sad":              "float64 array: spectral angle per true endmember, in radians (with truth)",
@@ -478,6 +481,9 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 	if g := res.GuidanceImage(); g != nil {
 		write("guidance_map", g, []int{res.Rows, res.Cols}, "row,col")
 	}
+	if b := res.BrightnessImage(); b != nil {
+		write("brightness", b, []int{res.Rows, res.Cols}, "row,col")
+	}
 	write("channel_weights", res.ChannelWeights, []int{len(res.ChannelWeights)}, "band")
 	write("objective_history", res.ObjectiveHistory, []int{len(res.ObjectiveHistory)}, "iteration")
 	if hdr != nil && hdr.Wavelengths != nil && err == nil {
@@ -514,6 +520,13 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 		env.Metrics["loss_reason"] = res.LossReason
 		if !math.IsNaN(res.ErrorSpread) {
 			env.Metrics["error_spread"] = res.ErrorSpread
+		}
+	}
+	if res.Mixing != "" {
+		env.Metrics["mixing"] = string(res.Mixing)
+		env.Metrics["mixing_reason"] = res.MixingReason
+		if !math.IsNaN(res.MixingAngle) {
+			env.Metrics["mixing_angle"] = res.MixingAngle
 		}
 	}
 	env.Metrics["scale"] = res.Scale
