@@ -112,11 +112,3 @@ func (s *mmSolver) restore(st map[string][]float64, mPrev []float64) error {
 func UnmixWith(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func, opts Options) (*Result, error) {
 	return unmix(ctx, y, cfg, fn, opts)
 }
-
-// arrays returns the state's arrays; nil for a nil state.
-func (st *IterState) arrays() map[string][]float64 {
-	if st == nil {
-		return nil
-	}
-	return st.Arrays
-}

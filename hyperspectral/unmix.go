@@ -466,8 +466,7 @@ func runIterations(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res 
 	}
 	choose := (cfg.Mixing == "" || cfg.Mixing == MixingAuto) && cfg.Method == MethodRRLbS
 	resumedScaled := opts.Resume != nil && opts.Resume.Arrays["brightness"] != nil
-	_, known := opts.Resume.arrays()["mixing"]
-	legacy := opts.Resume != nil && !known
+	legacy := opts.Resume != nil && opts.Resume.Arrays["mixing"] == nil
 	res.Mixing, res.MixingReason, res.MixingAngle = MixingSumToOne, "requested", math.NaN()
 	switch {
 	case cfg.Mixing == MixingScaled:
@@ -813,9 +812,9 @@ func ones(n int) []float64 {
 
 // iterateRun runs the iterations of s, from the start or from resume, under
 // the stop rule, and fills res's iteration fields. Progress is reported as
-// the fraction from + share·t/cfg.Iterations.
-// decide says whether the automatic guidance was to choose (the reason of a
-// resumed run's choice is taken from its state).
+// the fraction from + share·t/cfg.Iterations. decide says whether the
+// automatic guidance was to choose (a resumed run's reason is then taken
+// from its state).
 func iterateRun(ctx context.Context, s *mmSolver, cfg *Config, res *Result, fn progress.Func, resume *IterState, opts Options, decide bool, from, share float64) error {
 	hist := make([]float64, 1, cfg.Iterations+1)
 	hist[0] = s.objective()
