@@ -216,6 +216,20 @@ func tableRows(b *testing.B) []tableRow {
 	sc60.Scale(1/mat.Max(sc60), sc60)
 	sc60Bands := InjectOutlierBands(sc60, 156/10, 0.01, 0.3, 71)
 
+	// An eighth held-out set, added before the scaled model's sparsity
+	// weight was measured on the rows above: new outlier seeds and VCA
+	// seeds, 50×50 crops of Samson at other places, a 70×70 crop with
+	// outlier bands, a synthetic Samson-library scene and a Jasper crop.
+	so79, so79Bands := samsonOut(79)
+	jo89, j89Bands := jasperOut(89)
+	sc1040, sc1040Truth := samsonCrop(10, 40)
+	sc4040, sc4040Truth := samsonCrop(40, 40)
+	sc70, sc70Truth := crop(samson.Y, samson.Truth, samson.Rows, 25, 0, 70, 70)
+	sc70.Scale(1/mat.Max(sc70), sc70)
+	sc70Bands := InjectOutlierBands(sc70, 156/10, 0.01, 0.3, 83)
+	ss19, ssa19, ss19Bands := syntheticOut(sm, 50, 0.3, 25, 16, 1, 19)
+	jc2525, jc2525Truth := jasperCrop(25, 25)
+
 	samsonNames := []string{"Soil", "Tree", "Water"}
 	return []tableRow{
 		{"Samson, VCA seed 0", samson.Y, samson.Truth, samsonNames, nil, 0, nil},
@@ -261,6 +275,14 @@ func tableRows(b *testing.B) []tableRow {
 		{"Held out 7: Jasper rows 0–49, cols 0–49, VCA seed 0", jc00, jc00Truth, jasperNames, nil, 0, nil},
 		{"Held out 7: Jasper rows 50–99, cols 50–99, VCA seed 0", jc5050, jc5050Truth, jasperNames, nil, 0, nil},
 		{"Held out 7: Samson rows 20–79, cols 35–94, + 10% outlier bands (seed 71), VCA seed 0", sc60, sc60Truth, samsonNames, nil, 0, sc60Bands},
+		{"Held out 8: Samson + 10% outlier bands (seed 79), VCA seed 7", so79, samson.Truth, samsonNames, nil, 7, so79Bands},
+		{"Held out 8: Samson + 10% outlier bands (seed 79), shipped M1", so79, samson.Truth, samsonNames, soInit, 0, so79Bands},
+		{"Held out 8: Samson rows 10–59, cols 40–89, VCA seed 0", sc1040, sc1040Truth, samsonNames, nil, 0, nil},
+		{"Held out 8: Samson rows 40–89, cols 40–89, VCA seed 0", sc4040, sc4040Truth, samsonNames, nil, 0, nil},
+		{"Held out 8: Samson rows 25–94, cols 0–69, + 10% outlier bands (seed 83), VCA seed 0", sc70, sc70Truth, samsonNames, nil, 0, sc70Bands},
+		{"Held out 8: synthetic Samson spectra (seed 19) + 16 outlier bands (hot σ = 1), VCA seed 6", ss19, &Truth{Endmembers: sm, Abundances: ssa19}, samsonNames, nil, 6, ss19Bands},
+		{"Held out 8: Jasper + 10% outlier bands (seed 89), VCA seed 4", jo89, jtruth, jasperNames, nil, 4, j89Bands},
+		{"Held out 8: Jasper rows 25–74, cols 25–74, VCA seed 0", jc2525, jc2525Truth, jasperNames, nil, 0, nil},
 	}
 }
 
