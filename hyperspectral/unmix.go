@@ -401,11 +401,14 @@ func unmix(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func, opts
 // of the given bands and pixels and K = endmembers: the scaled copy of the
 // data and VCA's centred copy (two bands×pixels arrays, alive together), at
 // most three K×pixels arrays at once (VCA's projections, or the initial
-// abundances, the iterated ones and their p-th powers) and four per-pixel
-// vectors. The cube itself, which the caller holds, is not included. Sizes
-// too large for an int64 give math.MaxInt64.
+// abundances, the iterated ones and their p-th powers) and six per-pixel
+// vectors (the solver's four, with the scaled model's brightness, and the
+// result's guidance map and brightness; once the scaled run of mixing auto
+// starts, nothing refers to the sum-to-one run's solver). The cube itself, which
+// the caller holds, is not included. Sizes too large for an int64 give
+// math.MaxInt64.
 func UnmixMemory(bands, pixels, endmembers int) int64 {
-	b := 8 * float64(pixels) * (2*float64(bands) + 3*float64(endmembers) + 4)
+	b := 8 * float64(pixels) * (2*float64(bands) + 3*float64(endmembers) + 6)
 	if b >= math.MaxInt64 {
 		return math.MaxInt64
 	}
