@@ -215,19 +215,21 @@ func (s *mmSolver) iterate() {
 // guidance, λ) measure the misfit.
 func (s *mmSolver) startBrightness() {
 	l, n, k := s.l, s.n, s.k
-	v := make([]float64, l)
-	for p := range n {
-		var vy, vv float64
-		for i := range l {
-			var x float64
-			for j := range k {
-				x += s.m[i*k+j] * s.a[j*n+p]
+	// Band by band, so that Y is read in its storage order.
+	vy, vv := make([]float64, n), make([]float64, n) // (M a_n)ᵀ y_n, ‖M a_n‖²
+	for i := range l {
+		yi, mi := s.y[i*n:(i+1)*n], s.m[i*k:(i+1)*k]
+		for p, y := range yi {
+			var x float64 // (M a_n)_i
+			for j, m := range mi {
+				x += m * s.a[j*n+p]
 			}
-			v[i] = x
-			vy += x * s.y[i*n+p]
-			vv += x * x
+			vy[p] += x * y
+			vv[p] += x * x
 		}
-		s.bright[p] = max(brightFloor, vy/max(vv, epsilon))
+	}
+	for p := range n {
+		s.bright[p] = max(brightFloor, vy[p]/max(vv[p], epsilon))
 	}
 	mu := floats.Sum(s.bright) / float64(n)
 	floats.Scale(1/mu, s.bright)
