@@ -140,7 +140,7 @@ type Config struct {
 	// Mixing selects the mixing model (default MixingAuto, also when
 	// empty); Result.Mixing and Result.MixingReason say which was used and
 	// why.
-	Mixing Mixing `json:"mixing,omitempty" enum:"auto|sum_to_one|scaled" doc:"the mixing model of the iterative methods. sum_to_one, each pixel a convex combination of the endmembers (the papers' model); scaled, each pixel such a combination times its own brightness (shading, slope, depth; reported as the brightness map), so that a dark endmember is not used as shade for the others; auto (or omitted), for rrlbs the sum-to-one run and then, when the least spectral angle between two of the endmembers it found is above 0.27 rad (brightness is then not what tells them apart), a second run with the scaled model from the same start, which it reports (up to twice the time); for the other methods sum_to_one. The metrics mixing, mixing_reason and mixing_angle report the choice; vca_fcls has no iterations and ignores it"`
+	Mixing Mixing `json:"mixing,omitempty" enum:"auto|sum_to_one|scaled" doc:"the mixing model of the iterative methods. sum_to_one, each pixel a convex combination of the endmembers (the papers' model); scaled, each pixel such a combination times its own brightness (shading, slope, depth; reported as the brightness map), so that a dark endmember is not used as shade for the others; auto (or omitted), for rrlbs the sum-to-one run and then, when the least spectral angle between two of the endmembers it found is above 0.27 rad (brightness is then not what tells them apart), a second run with the scaled model from the same start, which it reports (up to twice the time); for the other methods sum_to_one. The metrics mixing, mixing_reason and mixing_angle report the choice; scaled needs an iterative method (not vca_fcls)"`
 	// Iterations bounds the number of iterations (default 1000).
 	Iterations int `json:"iterations" min:"1" max:"100000" doc:"limit on the number of iterations of the iterative methods; a run that reaches it before the stop rule holds reports converged = false"`
 	// Tol and StopWindow make the stop rule (see Unmix): every StopWindow
@@ -229,6 +229,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Loss != "" && c.Loss != LossAuto && c.Method != MethodRRLbS {
 		errs.Add("/loss", "%q applies to method rrlbs only, got method %q", c.Loss, c.Method)
+	}
+	if c.Mixing == MixingScaled && c.Method == MethodVCAFCLS {
+		errs.Add("/mixing", "%q needs an iterative method; vca_fcls has no iterations", c.Mixing)
 	}
 	if c.Loss == LossHuber && c.Huber == 0 {
 		errs.Add("/huber", "0 gives the ℓ2,1 loss, but loss is \"huber\"; give huber > 0 or loss \"l21\"")

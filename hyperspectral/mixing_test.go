@@ -94,7 +94,7 @@ func TestScaledModelRecoversBrightness(t *testing.T) {
 // mixing auto: rrlbs runs the scaled model after its sum-to-one run when
 // the endmembers it found are far apart, keeps the sum-to-one model when two
 // differ mainly in brightness, and says why; the other methods keep the
-// sum-to-one model.
+// sum-to-one model; scaled is refused for vca_fcls, which does not iterate.
 func TestMixingAuto(t *testing.T) {
 	y, m, a, _ := brightScene(0.25, 11)
 	cfg := DefaultConfig()
@@ -136,6 +136,12 @@ func TestMixingAuto(t *testing.T) {
 	if res.Mixing != MixingSumToOne || !(res.MixingAngle <= MixingAngle) || !strings.Contains(res.MixingReason, "kept") || res.Brightness != nil {
 		t.Errorf("endmembers apart by brightness: mixing %s at angle %.3f (%s)", res.Mixing, res.MixingAngle, res.MixingReason)
 	}
+
+	// The param is checked without the data.
+	validateAt(t, "scaled with vca_fcls", func(c *Config) { c.Method, c.Mixing = MethodVCAFCLS, MixingScaled }, "/mixing")
+	validateAt(t, "unknown model", func(c *Config) { c.Mixing = "bright" }, "/mixing")
+	validateAt(t, "empty mixing (auto)", func(c *Config) { c.Mixing = "" }, "")
+	validateAt(t, "scaled with nmf", func(c *Config) { c.Method, c.Mixing = MethodNMF, MixingScaled }, "")
 
 	cfg = DefaultConfig()
 	cfg.Endmembers, cfg.Method = 3, MethodL12NMF
