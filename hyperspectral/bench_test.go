@@ -21,7 +21,8 @@ import (
 // want a longer -benchtime.
 
 // BenchmarkIterationJasper times one iteration of each iterative method on
-// Jasper Ridge, from the shipped initialisation.
+// Jasper Ridge, from the shipped initialisation, and of rrlbs with the scaled
+// mixing model.
 func BenchmarkIterationJasper(b *testing.B) {
 	y, _, m0 := jasperSetup(b)
 	a0, err := FCLS(b.Context(), y, m0)
@@ -37,6 +38,7 @@ func BenchmarkIterationJasper(b *testing.B) {
 		{"l21nmf", mmOptions{robust: true, p: 0.5}},
 		{"l12nmf", mmOptions{p: 0.5, lambda: lambda, guidance: guidanceOnes}},
 		{"rrlbs", mmOptions{robust: true, p: 0.5, lambda: lambda, guidance: guidanceLearned}},
+		{"rrlbs_scaled", mmOptions{robust: true, p: 0.5, lambda: lambda, guidance: guidanceLearned, scaled: true}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			s := newMMSolver(y, m0, a0, c.opt)

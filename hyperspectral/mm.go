@@ -452,8 +452,13 @@ func (s *mmSolver) aStepBlock(n0, bs int) {
 		if s.bright != nil {
 			var num, den float64
 			for j := range k {
+				// A loop, not floats.Dot: out would escape to the heap.
+				var ca float64
+				for i, c := range cm[j*k : j*k+k] {
+					ca += c * out[i]
+				}
 				num += out[j] * b[j]
-				den += out[j] * floats.Dot(cm[j*k:j*k+k], out[:k])
+				den += out[j] * ca
 			}
 			s.bright[p] = max(brightFloor, bp*num/max(den, epsilon))
 		}

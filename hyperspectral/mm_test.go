@@ -255,3 +255,28 @@ func TestOutlierBandsGetSmallestWeights(t *testing.T) {
 		}
 	}
 }
+
+// One iteration allocates nothing, for every variant of the solver (a
+// per-pixel array that escapes to the heap once cost an allocation per
+// block of pixels).
+func TestIterationAllocatesNothing(t *testing.T) {
+	m := jasperEndmembers(t)
+	y, _ := Synthetic(m, 30, 30, 0.4, 30, 3)
+	y.Scale(1/mat.Max(y), y)
+	a0, err := FCLS(t.Context(), y, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opt := range map[string]mmOptions{
+		"nmf":          {p: 0.5},
+		"l21nmf":       {robust: true, p: 0.5},
+		"l12nmf":       {p: 0.5, lambda: 0.05, guidance: guidanceOnes},
+		"rrlbs":        {robust: true, huber: 1, p: 0.5, lambda: 0.05, guidance: guidanceLearned},
+		"rrlbs scaled": {robust: true, huber: 1, p: 0.5, lambda: 0.05, guidance: guidanceLearned, scaled: true},
+	} {
+		s := newMMSolver(y, m, a0, opt)
+		if n := testing.AllocsPerRun(5, s.iterate); n != 0 {
+			t.Errorf("%s: %v allocations per iteration", name, n)
+		}
+	}
+}
