@@ -231,9 +231,7 @@ func (s *mmSolver) startBrightness() {
 	for p := range n {
 		s.bright[p] = max(brightFloor, vy[p]/max(vv[p], epsilon))
 	}
-	mu := floats.Sum(s.bright) / float64(n)
-	floats.Scale(1/mu, s.bright)
-	floats.Scale(mu, s.m)
+	s.normaliseBrightness() // Y Cᵀ and C Cᵀ are not summed yet: zero
 }
 
 // normaliseBrightness rescales b to mean 1 and M by the inverse (with the

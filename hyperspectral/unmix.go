@@ -114,19 +114,20 @@ func mixingReason(a float64, first, second int) string {
 }
 
 // leastAngle returns the least spectral angle, in radians, between two
-// columns of m (L×K row-major), the bands weighted by w.
+// columns of m (L×K row-major), the bands weighted by w: the SpectralAngle of
+// the columns scaled by √w.
 func leastAngle(m, w []float64, l, k int) float64 {
+	cols := make([][]float64, k)
+	for j := range cols {
+		cols[j] = make([]float64, l)
+		for b := range l {
+			cols[j][b] = math.Sqrt(w[b]) * m[b*k+j]
+		}
+	}
 	least := math.Pi
 	for i := range k {
 		for j := range i {
-			var ab, aa, bb float64
-			for b := range l {
-				x, y := m[b*k+i], m[b*k+j]
-				ab += w[b] * x * y
-				aa += w[b] * x * x
-				bb += w[b] * y * y
-			}
-			least = min(least, math.Acos(max(-1, min(1, ab/math.Sqrt(aa*bb)))))
+			least = min(least, SpectralAngle(cols[i], cols[j], nil))
 		}
 	}
 	return least
@@ -653,7 +654,7 @@ func startRun(ctx context.Context, ys, m0, a0 *mat.Dense, cfg *Config, res *Resu
 		opt.lambda = lambda
 	}
 	s.angle, s.first = plan.angle, plan.first
-	if err := iterateRun(ctx, s, cfg, res, fn, resume, opts, decide, plan.from, plan.share); err != nil {
+	if err := iterateRun(ctx, s, cfg, res, fn, opts, decide, plan); err != nil {
 		return nil, opt, err
 	}
 	return s, opt, nil
@@ -813,12 +814,12 @@ func ones(n int) []float64 {
 	return out
 }
 
-// iterateRun runs the iterations of s, from the start or from resume, under
-// the stop rule, and fills res's iteration fields. Progress is reported as
-// the fraction from + share·t/cfg.Iterations. decide says whether the
-// automatic guidance was to choose (a resumed run's reason is then taken
-// from its state).
-func iterateRun(ctx context.Context, s *mmSolver, cfg *Config, res *Result, fn progress.Func, resume *IterState, opts Options, decide bool, from, share float64) error {
+// iterateRun runs the iterations of s, from the start or from plan.resume,
+// under the stop rule, and fills res's iteration fields; opts' hooks save
+// its state. decide says whether the automatic guidance was to choose (a
+// resumed run's reason is then taken from its state).
+func iterateRun(ctx context.Context, s *mmSolver, cfg *Config, res *Result, fn progress.Func, opts Options, decide bool, plan runPlan) error {
+	resume := plan.resume
 	hist := make([]float64, 1, cfg.Iterations+1)
 	hist[0] = s.objective()
 	every := max(1, cfg.Iterations/200)
@@ -883,7 +884,7 @@ func iterateRun(ctx context.Context, s *mmSolver, cfg *Config, res *Result, fn p
 		}
 		if t%every == 0 || res.Converged || t == cfg.Iterations {
 			fn.Report(progress.Update{
-				Fraction: from + share*float64(t)/float64(cfg.Iterations),
+				Fraction: plan.from + plan.share*float64(t)/float64(cfg.Iterations),
 				Message:  fmt.Sprintf("iteration %d", t),
 				Metrics:  map[string]float64{"iteration": float64(t), "objective": f},
 			})
