@@ -332,6 +332,11 @@ func (c Config) Estimate() (bytes int64, flops float64) {
 		return int64(runs * 8 * 30 * n * n), runs * it * 2 * 30 * n * n * n
 	}
 	// About 100 grids of n² doubles, and the tail solve's dense block
-	// (TailBlockPerNode n² doubles at most).
-	return int64(8 * (100 + TailBlockPerNode) * n * n), it * 2 * 1000 * 16 * n * n * n
+	// (TailBlockPerNode n² doubles at most); on grids of at most DenseNodes
+	// nodes the Newton matrix and its factor (dense.go, 2(n² + 6)² doubles).
+	bytes = int64(8 * (100 + TailBlockPerNode) * n * n)
+	if n*n <= DenseNodes {
+		bytes += int64(8 * 2 * (n*n + 6) * (n*n + 6))
+	}
+	return bytes, it * 2 * 1000 * 16 * n * n * n
 }

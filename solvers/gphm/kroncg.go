@@ -85,9 +85,26 @@ type kronCG struct {
 	// the counters were last cleared.
 	Iters, Solves int
 	// HarmonicSolves counts the solves preconditioned by h, TailSolves
-	// those of them with its tail solve; CutSolves the solves stopped above
-	// bound, whose iterations Iters counts but Solves does not.
-	HarmonicSolves, TailSolves, CutSolves int
+	// those of them with its tail solve, DenseSolves those by the dense
+	// factor (dense); CutSolves the solves stopped above bound, whose
+	// iterations Iters counts but Solves does not.
+	HarmonicSolves, TailSolves, DenseSolves, CutSolves int
+	// dense is the Newton matrix's own factor, the preconditioner of every
+	// solve when the system has at most DenseUnknowns unknowns (denseOn);
+	// DenseBuilds counts its factorisations.
+	dense       densePC
+	denseOn     bool
+	DenseBuilds int
+	// krylovCost holds the costs, in Hessian products (pcCost), of the
+	// solves of the last denseSamples evaluations preconditioned by pick's
+	// choice, samples how many there were; evalCost sums the current
+	// evaluation's, and sinceKrylov counts the evaluations with the dense
+	// factor since the last on pick's choice (chooseDense).
+	krylovCost  [denseSamples]float64
+	evalCost    float64
+	evalDense   bool
+	samples     int
+	sinceKrylov int
 	// bound, when finite, is the value of Φ above which the caller (the
 	// line search) rejects the result of the next solve: a linear solve
 	// then stops as soon as a lower estimate of the Φ it would reach exceeds
@@ -122,7 +139,7 @@ type kronCG struct {
 const ctxPoll = 4
 
 func newKronCG(n1, n2 int) *kronCG {
-	k := &kronCG{e: newExactU(n1, n2), last: [3]int{-1, -1, -1}, bound: math.Inf(1)}
+	k := &kronCG{e: newExactU(n1, n2), last: [3]int{-1, -1, -1}, bound: math.Inf(1), denseOn: n1*n2 <= DenseNodes}
 	nd := func() *mat.Dense { return mat.NewDense(n1, n2, nil) }
 	k.r, k.z, k.p, k.q, k.t, k.s, k.q2 = nd(), nd(), nd(), nd(), nd(), nd(), nd()
 	for e := range 2 {
@@ -164,6 +181,14 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 	}
 	k.m, k.lt = m, lt
 	k.d = nil // of the last U; solve sets it again
+	if k.denseOn && k.chooseDense() {
+		// Formed again at the first Gauss–Newton step of the evaluation
+		// (solve) and kept for its other steps unless one finds it stale
+		// (count).
+		k.using = pcDense
+		k.dense.stale = true
+		return
+	}
 	k.missing = [3]bool{}
 	want := k.pick()
 	if got := k.build(want); got != want && k.last[want] < 0 {
@@ -279,6 +304,9 @@ const (
 	pcTail = iota
 	pcHarmonic
 	pcKronSum
+	// pcDense, the Newton matrix's own factor (densePC), is not chosen by
+	// pick: small systems use it alone.
+	pcDense
 )
 
 var pcCost = [3]int{pcTail: 3, pcHarmonic: 2, pcKronSum: 2}
@@ -356,6 +384,9 @@ func cheapest(last [3]int, ok func(int) bool) int {
 // best known, or none other has finished a solve). A solve that reaches it is
 // done again with the other from its start (solve).
 func (k *kronCG) probeCap() (int, int) {
+	if k.using == pcDense {
+		return kronMaxIter, -1
+	}
 	mine := pcCostOf(k.last, k.using)
 	if k.cut[k.using] {
 		mine = -1 // a bound, not a cost: probed again
@@ -528,6 +559,10 @@ func gram(dst, t *mat.Dense) *mat.Dense {
 // precond sets out = M⁻¹ r: the harmonic preconditioner with its tail solve,
 // the harmonic one alone, or the Kronecker-sum one (k.using).
 func (k *kronCG) precond(r, out *mat.Dense) {
+	if k.using == pcDense {
+		k.dense.solve(r, nil, out, nil)
+		return
+	}
 	if k.tail != nil {
 		// out = T̃r + (I − T̃H) w, w = M_h⁻¹ (r − H T̃r). T̃r lives on the
 		// tail corner, and T̃ reads only the corner of H w (applyCorner).
@@ -580,6 +615,9 @@ func (k *kronCG) augment(m *model, lt [2]float64) {
 		k.xb, k.rb, k.zb, k.pb, k.qb = make([]float64, p), make([]float64, p), make([]float64, p), make([]float64, p), make([]float64, p)
 		k.ctr = make([]float64, p)
 		k.tb, k.sb = mat.NewVecDense(p, nil), mat.NewVecDense(p, nil)
+	}
+	if k.using == pcDense {
+		return // the factor holds the trend blocks (precondAug)
 	}
 	for c := range p {
 		k.precond(e.cols[c], k.mc[c])
@@ -645,6 +683,10 @@ func (k *kronCG) applyAug(m *model, v *mat.Dense, vb []float64, out *mat.Dense, 
 
 // precondAug applies the inverse of the augmented preconditioner (augment).
 func (k *kronCG) precondAug(r *mat.Dense, rb []float64, out *mat.Dense, outb []float64) {
+	if k.using == pcDense {
+		k.dense.solve(r, rb, out, outb)
+		return
+	}
 	k.precond(r, out)
 	if len(rb) == 0 {
 		return
@@ -800,9 +842,19 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 	// ref is the preconditioned norm of the gradient at zero; g0 keeps that
 	// gradient for a change of preconditioner within the solve.
 	g0 := mat.DenseCopyOf(g)
-	k.precond(g, k.z)
-	ref := math.Sqrt(math.Abs(frob(g, k.z)))
 	best := e.value(m, Z, lt, g)
+	if k.using == pcDense && !k.dense.ready(k, p) {
+		// Formed at the start's operator, which the first step solves.
+		k.linearise(m)
+		if p > 0 {
+			e.cross(m, lt)
+		}
+		if err := k.buildDense(p); err != nil {
+			return 0, err
+		}
+	}
+	k.precond(g0, k.z)
+	ref := math.Sqrt(math.Abs(frob(g0, k.z)))
 	// phi0 lets cg stop a solve whose Φ will end above bound (linear PDEs
 	// only: a Gauss–Newton step's quadratic is not Φ).
 	phi0 := math.NaN()
@@ -830,15 +882,7 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 	prev := mat.DenseCopyOf(Z)
 	prevB := make([]float64, p)
 	for range maxSteps {
-		if !m.pde.Linear() {
-			k.d = mat.NewDense(e.n1, e.n2, nil)
-			for i := range e.n1 {
-				for j := range e.n2 {
-					u := m.total(e.u, i, j)
-					k.d.Set(i, j, 3*u*u-1)
-				}
-			}
-		}
+		k.linearise(m)
 		if k.tail != nil && k.d != nil && !k.tail.factor(k.d) && !k.tail.factor(nil) {
 			// Neither with the Allen–Cahn term nor without it positive
 			// definite in rounding: the harmonic preconditioner alone.
@@ -851,6 +895,11 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		g.Scale(-1, g)
 		for a := range gb {
 			gb[a] = -e.gb[a]
+		}
+		if k.using == pcDense && (k.dense.stale || k.dense.withD != (k.d != nil)) {
+			if err := k.buildDense(p); err != nil {
+				return 0, err
+			}
 		}
 		dz.Zero()
 		clear(db)
@@ -910,11 +959,34 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 	return best, nil
 }
 
+// linearise sets k.d = 3U² − 1 at the grid values of e.u (with the trend)
+// for Allen–Cahn, the coefficient of the Gauss–Newton step's Jacobian; it
+// leaves k.d nil for linear PDEs.
+func (k *kronCG) linearise(m *model) {
+	if m.pde.Linear() {
+		return
+	}
+	e := k.e
+	k.d = mat.NewDense(e.n1, e.n2, nil)
+	for i := range e.n1 {
+		for j := range e.n2 {
+			u := m.total(e.u, i, j)
+			k.d.Set(i, j, 3*u*u-1)
+		}
+	}
+}
+
 // count records a linear solve of it iterations with the current
 // preconditioner.
 func (k *kronCG) count(it int) {
 	k.Iters += it
 	k.Solves++
+	if k.using == pcDense {
+		k.DenseSolves++
+		k.dense.stale = k.dense.stale || it > denseRefresh
+		return
+	}
+	k.evalCost += float64(it * pcCost[k.using])
 	k.last[k.using], k.cut[k.using] = it, false
 	if k.using != pcKronSum {
 		k.HarmonicSolves++

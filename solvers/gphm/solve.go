@@ -112,6 +112,11 @@ type Result struct {
 	// preconditioner (harmonic.go; the others used the Kronecker-sum one),
 	// CGTailSolves those of them with its tail solve (tail.go).
 	CGHarmonicSolves, CGTailSolves int
+	// CGDenseSolves counts the solves preconditioned by the Newton matrix's
+	// own Cholesky factor (grids of at most DenseNodes nodes, dense.go), of
+	// an earlier operator unless the last solve took more than denseRefresh
+	// iterations; CGDenseBuilds counts the factorisations.
+	CGDenseSolves, CGDenseBuilds int
 	// CGCutSolves counts the solves at line-search trials stopped once
 	// their objective was estimated to end above what the search accepts;
 	// CGIterations counts their iterations, CGSolves does not count them.
@@ -952,6 +957,7 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		err = s.runProfile(ctx, k)
 		res.CGIterations, res.CGSolves, res.CGHarmonicSolves, res.CGTailSolves = k.Iters, k.Solves, k.HarmonicSolves, k.TailSolves
 		res.CGCutSolves = k.CutSolves
+		res.CGDenseSolves, res.CGDenseBuilds = k.DenseSolves, k.DenseBuilds
 	}
 	if err != nil {
 		return nil, err
