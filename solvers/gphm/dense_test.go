@@ -41,12 +41,7 @@ func TestDenseFactorSolvesNewton(t *testing.T) {
 			if !k.dense.build(k, p) {
 				t.Fatalf("%s, precisions e^%v: Newton matrix not positive definite", pde, lt)
 			}
-			b := mat.NewDense(m.n1, m.n2, nil)
-			b.Apply(func(i, j int, _ float64) float64 { return math.Sin(float64(3*i + j)) }, b)
-			bb := make([]float64, p)
-			for a := range bb {
-				bb[a] = float64(a + 1)
-			}
+			b, bb := cgRHS(m, p)
 			hv, hvb := mat.NewDense(m.n1, m.n2, nil), make([]float64, p)
 			k.applyAug(m, b, bb, hv, hvb, lt)
 			n := m.n1 * m.n2
@@ -141,21 +136,6 @@ func TestDenseLoopAllocates(t *testing.T) {
 	}
 	k.d.Scale(0.5, k.d)
 	k.using = pcDense
-	lt := [2]float64{3, 5}
-	b := mat.NewDense(m.n1, m.n2, nil)
-	b.Apply(func(i, j int, _ float64) float64 { return math.Sin(float64(3*i + j)) }, b)
-	bb := make([]float64, p)
-	x, xb := mat.NewDense(m.n1, m.n2, nil), make([]float64, p)
-	run := func(iters int) float64 {
-		return testing.AllocsPerRun(5, func() {
-			x.Zero()
-			clear(xb)
-			if n, err := k.cg(m, b, bb, x, xb, lt, 0, 1, iters, math.NaN(), nil); err != nil || n != iters {
-				t.Fatalf("%d iterations (%v), want %d", n, err, iters)
-			}
-		})
-	}
-	if short, long := run(3), run(6); long != short {
-		t.Errorf("%.0f allocations in 6 iterations, %.0f in 3: the loop allocates", long, short)
-	}
+	b, bb := cgRHS(m, p)
+	checkLoopAllocs(t, "dense factor", k, m, b, bb, [2]float64{3, 5})
 }
