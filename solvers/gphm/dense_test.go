@@ -139,3 +139,21 @@ func TestDenseLoopAllocates(t *testing.T) {
 	b, bb := cgRHS(m, p)
 	checkLoopAllocs(t, "dense factor", k, m, b, bb, [2]float64{3, 5})
 }
+
+// An evaluation on the dense factor drops the Kronecker preconditioners of
+// the earlier set-up (other kernels): a tail block left there would be
+// factored again at every Gauss–Newton step and, failing, would switch the
+// solve to the stale harmonic one.
+func TestDenseSetupDropsKronecker(t *testing.T) {
+	lt := [2]float64{3, 5}
+	m, k, _ := denseSystem(t, Poisson2D, lt)
+	if k.h == nil {
+		t.Fatal("no harmonic preconditioner at the first set-up")
+	}
+	k.krylovCost = [denseSamples]float64{1e12, 1e12, 1e12}
+	k.samples = denseSamples
+	k.setup(m, lt)
+	if k.using != pcDense || k.h != nil || k.tail != nil {
+		t.Errorf("after dear evaluations: preconditioner %d, harmonic %v, tail %v; want the dense factor alone", k.using, k.h != nil, k.tail != nil)
+	}
+}

@@ -187,6 +187,9 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 		// (count).
 		k.using = pcDense
 		k.dense.stale = true
+		// The Kronecker preconditioners of an earlier set-up are of other
+		// kernels; build makes them again when pick's choice is back.
+		k.h, k.tail = nil, nil
 		return
 	}
 	k.missing = [3]bool{}
