@@ -156,24 +156,18 @@ func (d *densePC) ready(k *kronCG, p int) bool {
 // buildDense forms and factors the Newton matrix of the current operator
 // (densePC.build). Not positive definite in floating point, the run goes on
 // with the Kronecker preconditioners (pick) for good.
-func (k *kronCG) buildDense(p int) error {
+func (k *kronCG) buildDense(p int) {
 	k.DenseBuilds++
 	if k.dense.build(k, p) {
-		return nil
+		return
 	}
 	k.denseOn = false
 	k.dense = densePC{}
-	k.missing = [3]bool{}
-	want := k.pick()
-	if got := k.build(want); got != want && k.last[want] < 0 {
-		k.last[want] = kronMaxIter
-	}
-	k.picks++
+	k.pickAndBuild()
 	if p > 0 {
 		k.augment(k.m, k.lt)
 		k.augmented = true
 	}
-	return nil
 }
 
 // solve sets (out, outb) to the factor's solution for (r, rb); rb nil is

@@ -157,3 +157,15 @@ func TestDenseSetupDropsKronecker(t *testing.T) {
 		t.Errorf("after dear evaluations: preconditioner %d, harmonic %v, tail %v; want the dense factor alone", k.using, k.h != nil, k.tail != nil)
 	}
 }
+
+// A Newton matrix that does not factor (here a NaN in the Allen–Cahn
+// coefficient) leaves the run on pick's preconditioners for good.
+func TestDenseFactorFailsOver(t *testing.T) {
+	_, k, p := denseSystem(t, AllenCahn2D, [2]float64{3, 5})
+	k.using = pcDense
+	k.d.Set(0, 0, math.NaN())
+	k.buildDense(p)
+	if k.denseOn || k.using == pcDense || k.DenseBuilds != 1 {
+		t.Errorf("after a failed factorisation: dense on %v, preconditioner %d, builds %d; want pick's preconditioner", k.denseOn, k.using, k.DenseBuilds)
+	}
+}

@@ -89,9 +89,9 @@ type kronCG struct {
 	// factor (dense); CutSolves the solves stopped above bound, whose
 	// iterations Iters counts but Solves does not.
 	HarmonicSolves, TailSolves, DenseSolves, CutSolves int
-	// dense is the Newton matrix's own factor, the preconditioner of every
-	// solve when the system has at most DenseUnknowns unknowns (denseOn);
-	// DenseBuilds counts its factorisations.
+	// dense is the Newton matrix's own factor, the preconditioner of the
+	// evaluations chooseDense gives it on grids of at most DenseNodes nodes
+	// (denseOn); DenseBuilds counts its factorisations.
 	dense       densePC
 	denseOn     bool
 	DenseBuilds int
@@ -192,6 +192,12 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 		k.h, k.tail = nil, nil
 		return
 	}
+	k.pickAndBuild()
+}
+
+// pickAndBuild builds the preconditioner pick chooses for the kernels of the
+// last setup.
+func (k *kronCG) pickAndBuild() {
 	k.missing = [3]bool{}
 	want := k.pick()
 	if got := k.build(want); got != want && k.last[want] < 0 {
@@ -852,9 +858,7 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		if p > 0 {
 			e.cross(m, lt)
 		}
-		if err := k.buildDense(p); err != nil {
-			return 0, err
-		}
+		k.buildDense(p)
 	}
 	k.precond(g0, k.z)
 	ref := math.Sqrt(math.Abs(frob(g0, k.z)))
@@ -900,9 +904,7 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 			gb[a] = -e.gb[a]
 		}
 		if k.using == pcDense && (k.dense.stale || k.dense.withD != (k.d != nil)) {
-			if err := k.buildDense(p); err != nil {
-				return 0, err
-			}
+			k.buildDense(p)
 		}
 		dz.Zero()
 		clear(db)
