@@ -107,9 +107,11 @@ const denseSamples = 3
 // evaluation, which measures that cost again. A run's first denseSamples
 // evaluations measure it. The least of the samples, because an evaluation's
 // cost varies with its Gauss–Newton steps: on Allen–Cahn at 48²
-// (u = sin 6x cos 5y + xy, about 280 iterations per solve) the last sample
-// alone moved 60 of 761 solves to the dense factor and the run from 40 s to
-// 45 s. Iteration counts and sizes only, so that a run is reproducible.
+// (u = sin 6x cos 5y + xy, about 280 iterations per solve, 40–42 s with
+// pick's preconditioners alone) a few dear evaluations still move some 60
+// of its 766 solves to the factor (46–48 s); deciding on the last sample
+// alone took 45 s, measuring again every 4th evaluation 94 s. Iteration
+// counts and sizes only, so that a run is reproducible.
 func (k *kronCG) chooseDense() bool {
 	if !k.evalDense && k.evalCost > 0 {
 		k.krylovCost[k.samples%denseSamples] = k.evalCost
@@ -137,8 +139,8 @@ func (k *kronCG) chooseDense() bool {
 // rate), and a solve with the factor 15–60 products, about N/40. A CG
 // iteration with the harmonic or Kronecker-sum preconditioner took 1.3–3
 // products there, which pcCost's half-units count as 2. On Allen–Cahn at
-// 40² (u = sin 3x cos 4y + xy) the dense factor took the run from 176 s to
-// 49 s (1360 CG iterations per solve with the others); where those take a
+// 40² (u = sin 3x cos 4y + xy) the dense factor took the run from 175 s to
+// 56–59 s (1360 CG iterations per solve with the others); where those take a
 // few hundred (u = tanh 6(x + y − 1) at 32², 184 per solve) the choice
 // keeps them.
 func (k *kronCG) denseCost() float64 {
