@@ -105,7 +105,7 @@ func init() {
 			"cg_cut_solves":            "int64: solves at trial points of the line search stopped once the objective there was estimated to end above what the search accepts (linear PDEs, with the tail solve; 2-D only)",
 			"cg_harmonic_solves":       "int64: linear solves preconditioned by the harmonic (exact Kronecker eigendecomposition + boundary Woodbury) preconditioner; the others used the Kronecker-sum one (2-D only)",
 			"cg_tail_solves":           "int64: of the harmonic ones, the solves with its second level, an exact solve on the modes the kernel leaves to the prior (grids finer than the kernel's spectrum; 2-D only)",
-			"cg_dense_solves":          "int64: linear solves preconditioned by the Newton matrix itself, formed and factored (grids of at most 2500 nodes, for evaluations where the other preconditioners cost more than forming it; 2-D only)",
+			"cg_dense_solves":          fmt.Sprintf("int64: linear solves preconditioned by the Newton matrix itself, formed and factored (grids of at most %d nodes, for evaluations where the other preconditioners cost more than forming it; 2-D only)", gphm.DenseNodes),
 			"loss":                     "float64: final loss −L (the negative log joint probability, up to a constant)",
 			"loss_change":              "float64: relative change of the loss over the last tenth of the iterations, |L_k − L_{k−w}| / max(|L_k|, 1); absent with fewer than two iterations",
 			"iterations":               "int64: optimiser iterations run",

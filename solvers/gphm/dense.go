@@ -113,7 +113,7 @@ const denseSamples = 3
 // alone took 45 s, measuring again every 4th evaluation 94 s. Iteration
 // counts and sizes only, so that a run is reproducible.
 func (k *kronCG) chooseDense() bool {
-	if !k.evalDense && k.evalCost > 0 {
+	if k.using != pcDense && k.evalCost > 0 {
 		k.krylovCost[k.samples%denseSamples] = k.evalCost
 		k.samples++
 	}
@@ -122,13 +122,13 @@ func (k *kronCG) chooseDense() bool {
 	for _, c := range k.krylovCost {
 		least = math.Min(least, c)
 	}
-	k.evalDense = k.samples >= denseSamples && least > k.denseCost() && k.sinceKrylov < denseProbe
-	if k.evalDense {
+	dense := k.samples >= denseSamples && least > k.denseCost() && k.sinceKrylov < denseProbe
+	if dense {
 		k.sinceKrylov++
 	} else {
 		k.sinceKrylov = 0
 	}
-	return k.evalDense
+	return dense
 }
 
 // denseCost estimates, in Hessian products, forming the Newton matrix (one

@@ -102,7 +102,6 @@ type kronCG struct {
 	// factor since the last on pick's choice (chooseDense).
 	krylovCost  [denseSamples]float64
 	evalCost    float64
-	evalDense   bool
 	samples     int
 	sinceKrylov int
 	// bound, when finite, is the value of Φ above which the caller (the
@@ -856,7 +855,8 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		// Formed at the start's operator, which the first step solves.
 		k.linearise(m)
 		if p > 0 {
-			e.cross(m, lt)
+			k.augment(m, lt)
+			k.augmented = true
 		}
 		k.buildDense(p)
 	}
