@@ -301,7 +301,8 @@ func (c Config) CheckData(ctx context.Context) error {
 // cross-covariances); in 2-D (Kronecker-CG path) 100 n×n arrays (grids,
 // per-axis factors, the conjugate-gradient vectors, the preconditioner's
 // set-up, 4p trend fields for p = 6 basis functions and the check grid's
-// work) and at most TailBlockPerNode more for the tail solve's dense block.
+// work) and at most TailBlockPerNode more (for Allen–Cahn at least
+// TailBlockMin² doubles) for the tail solve's dense block.
 // The counts are the measured peaks of the live heap before the trend
 // and the check grid (24 and 64), rounded up, plus those additions. Work: in 1-D about 30n³ flops
 // per L-BFGS evaluation (an eigendecomposition, products and a Cholesky
@@ -332,9 +333,10 @@ func (c Config) Estimate() (bytes int64, flops float64) {
 		return int64(runs * 8 * 30 * n * n), runs * it * 2 * 30 * n * n * n
 	}
 	// About 100 grids of n² doubles, and the tail solve's dense block
-	// (TailBlockPerNode n² doubles at most); on grids of at most DenseNodes
+	// (tailBlockMax² doubles at most); on grids of at most DenseNodes
 	// nodes the Newton matrix and its factor (dense.go, 2(n² + 6)² doubles).
-	bytes = int64(8 * (100 + TailBlockPerNode) * n * n)
+	d := float64(tailBlockMax(pde, c.N, c.N))
+	bytes = int64(8 * (100*n*n + d*d))
 	if n*n <= DenseNodes {
 		bytes += int64(8 * 2 * (n*n + 6) * (n*n + 6))
 	}

@@ -266,7 +266,7 @@ func (k *kronCG) kronSum() {
 // last setup) and returns the one it could build: the harmonic one needs the
 // Kronecker eigendecomposition (k.lam) and a positive definite boundary
 // system, its tail solve modes left to the prior and a dense block within
-// TailBlockPerNode; the Kronecker sum is always there.
+// tailBlockMax; the Kronecker sum is always there.
 func (k *kronCG) build(pc int) int {
 	e := k.e
 	k.h, k.tail = nil, nil
@@ -402,7 +402,7 @@ func (k *kronCG) probeCap() (int, int) {
 	// One that is not available or did not converge is no fallback: a cut
 	// probe would otherwise be done again with the one it was cut for, and
 	// when that one cannot be built for these kernels (a tail block over
-	// TailBlockPerNode), again with itself.
+	// tailBlockMax), again with itself.
 	best := cheapest(k.last, func(i int) bool {
 		return i != k.using && !k.cut[i] && !k.missing[i] && k.last[i] < kronMaxIter
 	})

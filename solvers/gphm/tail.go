@@ -94,8 +94,32 @@ const (
 // four of its 17 solves went without the tail solve, 271 s against 189 s),
 // so that its d² doubles stay within a fixed multiple of the grid that
 // Config.Estimate counts; a larger block is not built and the harmonic
-// preconditioner runs alone.
+// preconditioner runs alone. Allen–Cahn may take up to TailBlockMin
+// unknowns on small grids (tailBlockMax).
 const TailBlockPerNode = 100
+
+// TailBlockMin is the least bound on the tail block's unknowns for
+// Allen–Cahn, whatever the grid (32 MB and its 16 MB float32 factor). A grid
+// much finer than the kernel's spectrum leaves most of its modes to the
+// tail, and there the operator is the multiplication by 3U² − 1, which only
+// the tail block holds (reaction): u = ½ sin 4x cos 3y + x − y on [0, 1]² at
+// 56² (F = 3) has tail blocks of 830–1650 unknowns against the per-node
+// bound's 560; without them 273 of its 304 solves on the harmonic
+// preconditioner stopped at kronMaxIter, 157 s in all, and with them 24 s.
+// For Poisson, whose operator nearly vanishes on those modes, the harmonic
+// preconditioner's floor stands in for the block well enough, and its cost
+// per iteration, d² against the grid's products, is what decides (tried: the
+// same floor for Poisson made a 40² problem's solves twice as dear).
+const TailBlockMin = 2000
+
+// tailBlockMax is the largest tail block built for pde on an n1×n2 grid.
+func tailBlockMax(pde PDE, n1, n2 int) int {
+	d := int(math.Sqrt(float64(TailBlockPerNode * n1 * n2)))
+	if !pde.Linear() {
+		d = max(d, TailBlockMin)
+	}
+	return d
+}
 
 // newTailSolve builds T̃ for the factors of e, the axes of m and precisions
 // lt, with the tail of axis j starting at start[j] − tailMargin; nil when an
@@ -188,7 +212,7 @@ func newTailSolve(m *model, e *exactU, lt [2]float64, start [2]int, react *mat.D
 		}
 	}
 	d := len(ts.idx)
-	if d == 0 || d*d > TailBlockPerNode*nn[0]*nn[1] {
+	if d == 0 || d > tailBlockMax(m.pde, nn[0], nn[1]) {
 		return nil
 	}
 	if !m.pde.Linear() {
