@@ -323,9 +323,17 @@ func (ts *tailSolve) reaction(react *mat.Dense, H *mat.SymDense) {
 	// Σ_j (A_a[x, j] w2_y + B_a[x, j] v2_y) w2_y′ + B_a[x, j] w2_y v2_y′,
 	// two (f1 × n2)(n2 × f2) products per y.
 	P, Q := mat.NewDense(f1, n1, nil), mat.NewDense(f1, n1, nil)
-	var A, B, t, ent, t2 mat.Dense
+	var A, B, t, hi, lo, t2 mat.Dense
 	ay, by := mat.NewDense(f1, n2, nil), mat.NewDense(f1, n2, nil)
 	wy, vy := make([]float64, n2), make([]float64, n2)
+	// Only the entries used below are formed: the rows x ≥ a (hi), and the
+	// rows x < j1 on the columns y′ ≥ j2 (lo; their pairs are in idx only
+	// there): assembling and factoring a block of 1680 pairs on a 100²
+	// Allen–Cahn grid took 0.111 s instead of 0.165 s with every entry.
+	var w2j, v2j mat.Matrix
+	if j1 > 0 && j2 < f2 {
+		w2j, v2j = w2.Slice(0, n2, j2, f2), v2.Slice(0, n2, j2, f2)
+	}
 	for a := j1; a < f1; a++ {
 		pairProducts(w1, v1, a, P, Q)
 		A.Mul(P, d2)
@@ -336,21 +344,36 @@ func (ts *tailSolve) reaction(react *mat.Dense, H *mat.SymDense) {
 			mat.Col(wy, y, w2)
 			mat.Col(vy, y, v2)
 			for x := range f1 {
+				if x >= j1 && x < a {
+					continue
+				}
 				ar, br, yr, zr := A.RawRowView(x), B.RawRowView(x), ay.RawRowView(x), by.RawRowView(x)
 				for j := range n2 {
 					yr[j] = ar[j]*wy[j] + br[j]*vy[j]
 					zr[j] = br[j] * wy[j]
 				}
 			}
-			ent.Mul(ay, w2)
-			t2.Mul(by, v2)
-			ent.Add(&ent, &t2)
+			hi.Reset()
+			hi.Mul(ay.Slice(a, f1, 0, n2), w2)
+			t2.Reset()
+			t2.Mul(by.Slice(a, f1, 0, n2), v2)
+			hi.Add(&hi, &t2)
+			if w2j != nil {
+				lo.Reset()
+				lo.Mul(ay.Slice(0, j1, 0, n2), w2j)
+				t2.Reset()
+				t2.Mul(by.Slice(0, j1, 0, n2), v2j)
+				lo.Add(&lo, &t2)
+			}
 			i := pos[[2]int{a, y}]
 			for k, q := range ts.idx {
 				// Each unordered pair once: the other's axis-1 mode below the
 				// jitter, or a later anchor, or this one's later pair.
-				if x := q[0]; x < j1 || x > a || x == a && k >= i {
-					add(i, k, ent.At(x, q[1]))
+				switch x := q[0]; {
+				case x < j1:
+					add(i, k, lo.At(x, q[1]-j2))
+				case x > a || x == a && k >= i:
+					add(i, k, hi.At(x-a, q[1]))
 				}
 			}
 		}
