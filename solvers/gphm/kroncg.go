@@ -51,6 +51,7 @@ type kronCG struct {
 	cw1, cw2 []float64
 	cs       [2]int
 	d        *mat.Dense // 3U² − 1 for Allen–Cahn, nil otherwise
+	dBuf     *mat.Dense // d's storage, allocated once (linearise)
 	// work: grids, the boundary rows and columns of addBoundary and the
 	// β-sized vectors of precondAug, allocated once so that the CG loop
 	// allocates nothing.
@@ -972,7 +973,10 @@ func (k *kronCG) linearise(m *model) {
 		return
 	}
 	e := k.e
-	k.d = mat.NewDense(e.n1, e.n2, nil)
+	if k.dBuf == nil {
+		k.dBuf = mat.NewDense(e.n1, e.n2, nil)
+	}
+	k.d = k.dBuf
 	for i := range e.n1 {
 		for j := range e.n2 {
 			u := m.total(e.u, i, j)
