@@ -99,7 +99,8 @@ func init() {
 			"kernel":                   "string: kernel of the returned run (the requested one, or the other spectral mixture after a restart)",
 			"restarts":                 "int64: restarts with the other spectral-mixture kernel after a stall, or when its runs beside the requested kernel's outran it (0 or 1)",
 			"trend":                    "string: trend mode: polynomial or none",
-			"cg_iterations":            "int64: conjugate-gradient iterations of the Kronecker-CG path in all, those of cut solves included (2-D only)",
+			"cg_iterations":            "int64: conjugate-gradient iterations of the Kronecker-CG path in the returned run, those of cut solves included (2-D only); the cg_ metrics below are that run's too",
+			"cg_iterations_all":        "int64: conjugate-gradient iterations of every run the solve made: the returned one, the other trend and nugget variants and, after a restart, the other kernel's runs (2-D only)",
 			"cg_solves":                "int64: linear solves of the Kronecker-CG path run to their tolerance (2-D only)",
 			"cg_per_solve":             "float64: conjugate-gradient iterations per linear solve, cg_iterations / cg_solves (2-D only)",
 			"cg_cut_solves":            "int64: solves at trial points of the line search stopped once the objective there was estimated to end above what the search accepts (linear PDEs, with the tail solve; 2-D only)",
@@ -214,6 +215,7 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 	env.Metrics["trend"] = res.Trend
 	if res.CGSolves > 0 {
 		env.Metrics["cg_iterations"] = res.CGIterations
+		env.Metrics["cg_iterations_all"] = res.CGIterationsAll
 		env.Metrics["cg_solves"] = res.CGSolves
 		env.Metrics["cg_per_solve"] = float64(res.CGIterations) / float64(res.CGSolves)
 		env.Metrics["cg_harmonic_solves"] = res.CGHarmonicSolves

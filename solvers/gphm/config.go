@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 
 	"eddy/field"
 	"eddy/pde/expr"
@@ -129,6 +130,10 @@ type resolved struct {
 	pde    PDE
 	kernel Kernel
 	prob   problem
+	// cgAll counts the conjugate-gradient iterations of every run made for
+	// this solve (Result.CGIterationsAll), those of runs cancelled or not
+	// kept included; runs may end on several goroutines.
+	cgAll atomic.Int64
 }
 
 // Validate checks c and returns nil or field.Errors naming every invalid

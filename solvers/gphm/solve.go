@@ -106,8 +106,12 @@ type Result struct {
 	Iterations int
 	Seconds    float64
 	// CGIterations and CGSolves count the conjugate-gradient iterations and
-	// linear solves of the Kronecker-CG path (zero in 1-D).
+	// linear solves of the Kronecker-CG path (zero in 1-D) in the returned
+	// run; CGIterationsAll the iterations of every run Solve made (the
+	// other trend and nugget variants, the other kernel's runs after a
+	// restart or beside the requested kernel's), which its time pays for.
 	CGIterations, CGSolves int
+	CGIterationsAll        int
 	// CGHarmonicSolves counts the solves preconditioned by the harmonic
 	// preconditioner (harmonic.go; the others used the Kronecker-sum one),
 	// CGTailSolves those of them with its tail solve (tail.go).
@@ -221,6 +225,7 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	if res.StopReason == StopBudget {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the iteration budget (%d) ran out while the loss still changed by %.2g", res.Iterations, res.LossChange))
 	}
+	res.CGIterationsAll = int(r.cgAll.Load())
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
@@ -955,6 +960,7 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		res.Path = PathKronCG
 		k := newKronCG(n1, n2)
 		err = s.runProfile(ctx, k)
+		r.cgAll.Add(int64(k.Iters))
 		res.CGIterations, res.CGSolves, res.CGHarmonicSolves, res.CGTailSolves = k.Iters, k.Solves, k.HarmonicSolves, k.TailSolves
 		res.CGCutSolves = k.CutSolves
 		res.CGDenseSolves, res.CGDenseBuilds = k.DenseSolves, k.DenseBuilds

@@ -607,3 +607,28 @@ func TestHedgedRealRuns(t *testing.T) {
 		t.Logf("%s: kernel %s, restarts %d, check residual %.2g", c.PDE, got[1].Kernel, got[1].Restarts, got[1].CheckResidual)
 	}
 }
+
+// TestCGIterationsAll checks that a solve reports the CG iterations of every
+// run it made beside those of the returned one: equal when one run is made
+// (trend and nugget given, no stall), larger when a short budget leaves the
+// check residual above the variants' bar, so that the other variants run too.
+func TestCGIterationsAll(t *testing.T) {
+	c := Config{PDE: "poisson2d", Exact: "x*y + sin(5*x)*sin(4*y)", XMax: 1, YMax: 1, N: 20, Kernel: "gm",
+		Components: 8, FreqScale: 4, LambdaB: 200, Trend: TrendPolynomial, Nugget: NuggetRelative, Iterations: 40}
+	one, err := Solve(t.Context(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Restarts != 0 || one.CGIterations == 0 || one.CGIterationsAll != one.CGIterations {
+		t.Errorf("one run: %d restarts, %d CG iterations, %d in all", one.Restarts, one.CGIterations, one.CGIterationsAll)
+	}
+	c.Trend, c.Nugget, c.Iterations = TrendAuto, NuggetAuto, 3
+	more, err := Solve(t.Context(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(more.CheckResidual > SwitchResidual2D) || more.CGIterationsAll <= more.CGIterations {
+		t.Errorf("short budget: check residual %.2g, %d CG iterations, %d in all (%s)", more.CheckResidual, more.CGIterations, more.CGIterationsAll, more.NuggetReason)
+	}
+	t.Logf("one run %d; short budget %d of %d (%s)", one.CGIterations, more.CGIterations, more.CGIterationsAll, more.NuggetReason)
+}
