@@ -375,7 +375,8 @@ func TestTailReactionFewIterations(t *testing.T) {
 // tail, and for Allen–Cahn the tail block is the only part of the
 // preconditioner that holds 3U² − 1 there: u = ½ sin 4x cos 3y + x − y on
 // [0, 1]² at 56², F = 3, has a block of 920 pairs at the initial kernel,
-// over the per-node bound √(TailBlockPerNode n²) = 560 that Poisson keeps.
+// over the per-node bound √(TailBlockPerNode n²) = 560 (TailBlockMin lets
+// it be built).
 // One Gauss–Newton solve at u takes 57 CG iterations with it and 292 on the
 // harmonic preconditioner alone (at the kernels of a run, where the
 // harmonic one alone stopped at the cap, 2000, in 273 of 304 solves).
@@ -384,8 +385,8 @@ func TestTailBlockAllenCahnSmallGrid(t *testing.T) {
 	c := Config{PDE: "allen_cahn2d", Exact: exact, XMax: 1, YMax: 1, N: 56, Kernel: "gm", Components: 30, FreqScale: 3, LambdaB: 200}
 	m, lt := harmonicModel(t, c)
 	perNode := int(math.Sqrt(float64(TailBlockPerNode * m.n1 * m.n2)))
-	if got := tailBlockMax(Poisson2D, m.n1, m.n2); got != perNode {
-		t.Errorf("Poisson's bound at 56²: %d, want the per-node %d", got, perNode)
+	if got := tailBlockMax(Poisson2D, m.n1, m.n2); got != TailBlockMinLinear {
+		t.Errorf("Poisson's bound at 56²: %d, want its floor %d (per node %d)", got, TailBlockMinLinear, perNode)
 	}
 	k := newKronCG(m.n1, m.n2)
 	k.setup(m, lt)
@@ -415,8 +416,35 @@ func TestTailBlockAllenCahnSmallGrid(t *testing.T) {
 	}
 }
 
+// TestTailBlockPoissonWideDomain checks TailBlockMinLinear: Poisson on
+// [0, 2] × [0, 1] at 48² (F = 5) leaves a tail block over the per-node bound
+// (480), which the floor lets be built, and a solve at the initial kernel
+// takes at most 60 % of the CG iterations of the harmonic preconditioner
+// alone (106 against 205; along a run 120 against 878 per solve).
+func TestTailBlockPoissonWideDomain(t *testing.T) {
+	c := Config{PDE: "poisson2d", Exact: "x*y + sin(7*x)*sin(3*y)", XMax: 2, YMax: 1, N: 48, Kernel: "gm", Components: 30, FreqScale: 5, LambdaB: 200}
+	m, lt := harmonicModel(t, c)
+	perNode := int(math.Sqrt(float64(TailBlockPerNode * m.n1 * m.n2)))
+	k := newKronCG(m.n1, m.n2)
+	k.setup(m, lt)
+	if k.tail == nil {
+		t.Fatal("no tail solve")
+	}
+	d := len(k.tail.idx)
+	if d <= perNode || d > TailBlockMinLinear {
+		t.Fatalf("tail block of %d pairs: the case no longer tests a block between the per-node bound %d and the floor %d", d, perNode, TailBlockMinLinear)
+	}
+	with := reactionSolve(t, k, m, lt)
+	k.tail, k.using = nil, pcHarmonic
+	without := reactionSolve(t, k, m, lt)
+	t.Logf("block of %d pairs (per-node bound %d); CG iterations with the tail solve %d, harmonic alone %d", d, perNode, with, without)
+	if !(5*with <= 3*without) {
+		t.Errorf("with the tail solve %d iterations, harmonic alone %d: want at most 60 %%", with, without)
+	}
+}
+
 // reactionSolve returns the CG iterations of one solve from zero, to
-// kronTol, of the Gauss–Newton system at k.d with k's current
+// kronTol, of the (Gauss–Newton) system at k.d (none: Poisson) with k's current
 // preconditioner, for a fixed right-hand side.
 func reactionSolve(t *testing.T, k *kronCG, m *model, lt [2]float64) int {
 	t.Helper()
