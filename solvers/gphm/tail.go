@@ -112,9 +112,9 @@ const TailBlockPerNode = 100
 // same floor for Poisson made a 40² problem's solves twice as dear).
 const TailBlockMin = 2000
 
-// TailBlockMinLinear is TailBlockMin for the linear PDEs. Small grids on
-// long or wide domains leave more modes to the tail than the per-node bound
-// allows: u = xy + sin 7x sin 3y on [0, 2] × [0, 1] at 48² and 60² has
+// TailBlockMinLinear is TailBlockMin for the linear PDEs on grids of at
+// least tailFloorNodes. Small grids on long or wide domains leave more
+// modes to the tail than the per-node bound allows: u = xy + sin 7x sin 3y on [0, 2] × [0, 1] at 48² and 60² has
 // blocks of 670–900 unknowns against 480 and 600, and without them took
 // 878 and 595 CG iterations per solve, 46.9 and 52.0 s; with them 120 and
 // 312, 8.7 and 31.6 s. On square domains at 40²–48² the same floor saved
@@ -123,11 +123,20 @@ const TailBlockMin = 2000
 // products).
 const TailBlockMinLinear = 1000
 
+// tailFloorNodes is the least grid on which TailBlockMinLinear applies:
+// below it the grid's products are so cheap that the block's solves
+// outweigh the iterations they save (the README's 32² example, whose block
+// is under 512 pairs: 331 → 157 CG iterations per solve, 2.1 → 3.0 s).
+const tailFloorNodes = 40 * 40
+
 // tailBlockMax is the largest tail block built for pde on an n1×n2 grid.
 func tailBlockMax(pde PDE, n1, n2 int) int {
 	d := int(math.Sqrt(float64(TailBlockPerNode * n1 * n2)))
 	if !pde.Linear() {
 		return max(d, TailBlockMin)
+	}
+	if n1*n2 < tailFloorNodes {
+		return d
 	}
 	return max(d, TailBlockMinLinear)
 }
