@@ -306,8 +306,9 @@ func (c Config) CheckData(ctx context.Context) error {
 // cross-covariances); in 2-D (Kronecker-CG path) 100 n×n arrays (grids,
 // per-axis factors, the conjugate-gradient vectors, the preconditioner's
 // set-up, 4p trend fields for p = 6 basis functions and the check grid's
-// work) and at most TailBlockPerNode more (for Allen–Cahn at least
-// TailBlockMin² doubles) for the tail solve's dense block.
+// work) and at most TailBlockPerNode more (on small grids at least
+// TailBlockMin² doubles for Allen–Cahn, TailBlockMinLinear² for the linear
+// PDEs; tailBlockMax) for the tail solve's dense block.
 // The counts are the measured peaks of the live heap before the trend
 // and the check grid (24 and 64), rounded up, plus those additions. Work: in 1-D about 30n³ flops
 // per L-BFGS evaluation (an eigendecomposition, products and a Cholesky

@@ -362,7 +362,7 @@ func TestTailReactionFewIterations(t *testing.T) {
 		if !k.tail.factor(react) {
 			t.Fatal("tail block not positive definite")
 		}
-		return reactionSolve(t, k, m, lt)
+		return fixedSolve(t, k, m, lt)
 	}
 	with, without := iters(k.d), iters(nil)
 	t.Logf("CG iterations: tail block with the Allen–Cahn term %d, without %d", with, without)
@@ -383,17 +383,10 @@ func TestTailReactionFewIterations(t *testing.T) {
 func TestTailBlockAllenCahnSmallGrid(t *testing.T) {
 	const exact = "0.5*sin(4*x)*cos(3*y) + x - y"
 	c := Config{PDE: "allen_cahn2d", Exact: exact, XMax: 1, YMax: 1, N: 56, Kernel: "gm", Components: 30, FreqScale: 3, LambdaB: 200}
-	m, lt := harmonicModel(t, c)
-	perNode := int(math.Sqrt(float64(TailBlockPerNode * m.n1 * m.n2)))
+	m, lt, k, d, perNode := tailBlockCase(t, c)
 	if got := tailBlockMax(Poisson2D, m.n1, m.n2); got != TailBlockMinLinear {
 		t.Errorf("Poisson's bound at 56²: %d, want its floor %d (per node %d)", got, TailBlockMinLinear, perNode)
 	}
-	k := newKronCG(m.n1, m.n2)
-	k.setup(m, lt)
-	if k.tail == nil {
-		t.Fatal("no tail solve")
-	}
-	d := len(k.tail.idx)
 	if d <= perNode {
 		t.Fatalf("tail block of %d pairs: the case no longer tests a block over the per-node bound %d", d, perNode)
 	}
@@ -407,10 +400,7 @@ func TestTailBlockAllenCahnSmallGrid(t *testing.T) {
 	if !k.tail.factor(k.d) {
 		t.Fatal("tail block not positive definite")
 	}
-	with := reactionSolve(t, k, m, lt)
-	k.tail, k.using = nil, pcHarmonic
-	without := reactionSolve(t, k, m, lt)
-	t.Logf("block of %d pairs (per-node bound %d); CG iterations with the tail solve %d, harmonic alone %d", d, perNode, with, without)
+	with, without := tailAgainstHarmonic(t, k, m, lt, d, perNode)
 	if !(3*with <= without) {
 		t.Errorf("with the tail solve %d iterations, harmonic alone %d: want at most a third", with, without)
 	}
@@ -423,30 +413,45 @@ func TestTailBlockAllenCahnSmallGrid(t *testing.T) {
 // alone (106 against 205; along a run 120 against 878 per solve).
 func TestTailBlockPoissonWideDomain(t *testing.T) {
 	c := Config{PDE: "poisson2d", Exact: "x*y + sin(7*x)*sin(3*y)", XMax: 2, YMax: 1, N: 48, Kernel: "gm", Components: 30, FreqScale: 5, LambdaB: 200}
-	m, lt := harmonicModel(t, c)
-	perNode := int(math.Sqrt(float64(TailBlockPerNode * m.n1 * m.n2)))
-	k := newKronCG(m.n1, m.n2)
-	k.setup(m, lt)
-	if k.tail == nil {
-		t.Fatal("no tail solve")
-	}
-	d := len(k.tail.idx)
+	m, lt, k, d, perNode := tailBlockCase(t, c)
 	if d <= perNode || d > TailBlockMinLinear {
 		t.Fatalf("tail block of %d pairs: the case no longer tests a block between the per-node bound %d and the floor %d", d, perNode, TailBlockMinLinear)
 	}
-	with := reactionSolve(t, k, m, lt)
-	k.tail, k.using = nil, pcHarmonic
-	without := reactionSolve(t, k, m, lt)
-	t.Logf("block of %d pairs (per-node bound %d); CG iterations with the tail solve %d, harmonic alone %d", d, perNode, with, without)
+	with, without := tailAgainstHarmonic(t, k, m, lt, d, perNode)
 	if !(5*with <= 3*without) {
 		t.Errorf("with the tail solve %d iterations, harmonic alone %d: want at most 60 %%", with, without)
 	}
 }
 
-// reactionSolve returns the CG iterations of one solve from zero, to
+// tailBlockCase returns the model of c, its precisions, a solver set up
+// there with a tail solve, the solve's block size and the per-node bound.
+func tailBlockCase(t *testing.T, c Config) (*model, [2]float64, *kronCG, int, int) {
+	t.Helper()
+	m, lt := harmonicModel(t, c)
+	k := newKronCG(m.n1, m.n2)
+	k.setup(m, lt)
+	if k.tail == nil {
+		t.Fatal("no tail solve")
+	}
+	return m, lt, k, len(k.tail.idx), int(math.Sqrt(float64(TailBlockPerNode * m.n1 * m.n2)))
+}
+
+// tailAgainstHarmonic returns the CG iterations of one solve (fixedSolve)
+// with k's tail solve, then with the harmonic preconditioner alone, which
+// k keeps.
+func tailAgainstHarmonic(t *testing.T, k *kronCG, m *model, lt [2]float64, d, perNode int) (with, without int) {
+	t.Helper()
+	with = fixedSolve(t, k, m, lt)
+	k.tail, k.using = nil, pcHarmonic
+	without = fixedSolve(t, k, m, lt)
+	t.Logf("block of %d pairs (per-node bound %d); CG iterations with the tail solve %d, harmonic alone %d", d, perNode, with, without)
+	return with, without
+}
+
+// fixedSolve returns the CG iterations of one solve from zero, to
 // kronTol, of the (Gauss–Newton) system at k.d (none: Poisson) with k's current
 // preconditioner, for a fixed right-hand side.
-func reactionSolve(t *testing.T, k *kronCG, m *model, lt [2]float64) int {
+func fixedSolve(t *testing.T, k *kronCG, m *model, lt [2]float64) int {
 	t.Helper()
 	b := mat.NewDense(m.n1, m.n2, nil)
 	b.Apply(func(i, j int, _ float64) float64 { return math.Cos(float64(3*i-j)) + 0.5 }, b)

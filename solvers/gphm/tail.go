@@ -114,8 +114,9 @@ const TailBlockMin = 2000
 
 // TailBlockMinLinear is TailBlockMin for the linear PDEs on grids of at
 // least tailFloorNodes. Small grids on long or wide domains leave more
-// modes to the tail than the per-node bound allows: u = xy + sin 7x sin 3y on [0, 2] × [0, 1] at 48² and 60² has
-// blocks of 670–900 unknowns against 480 and 600, and without them took
+// modes to the tail than the per-node bound allows: u = xy + sin 7x sin 3y
+// on [0, 2] × [0, 1] at 48² and 60² has blocks of 670–900 unknowns against
+// 480 and 600, and without them took
 // 878 and 595 CG iterations per solve, 46.9 and 52.0 s; with them 120 and
 // 312, 8.7 and 31.6 s. On square domains at 40²–48² the same floor saved
 // 12–15 %; one 64² problem took 10 % longer. Twice as large it made a 40²
@@ -131,14 +132,14 @@ const tailFloorNodes = 40 * 40
 
 // tailBlockMax is the largest tail block built for pde on an n1×n2 grid.
 func tailBlockMax(pde PDE, n1, n2 int) int {
-	d := int(math.Sqrt(float64(TailBlockPerNode * n1 * n2)))
-	if !pde.Linear() {
-		return max(d, TailBlockMin)
+	floor := TailBlockMin
+	if pde.Linear() {
+		floor = 0
+		if n1*n2 >= tailFloorNodes {
+			floor = TailBlockMinLinear
+		}
 	}
-	if n1*n2 < tailFloorNodes {
-		return d
-	}
-	return max(d, TailBlockMinLinear)
+	return max(int(math.Sqrt(float64(TailBlockPerNode*n1*n2))), floor)
 }
 
 // newTailSolve builds T̃ for the factors of e, the axes of m and precisions
