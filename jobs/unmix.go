@@ -31,8 +31,8 @@ type UnmixParams struct {
 	hyperspectral.Config
 	InitEndmembers  string `json:"init_endmembers,omitempty" ref:"upload|job:unmix" doc:"upload id of the initial endmembers, a bands×K matrix (variable or dataset M0, M1, M or endmembers) in the cube's units, or the id of an unmix job whose endmembers start this one (a queued or running one is waited for); required with init = upload, not allowed otherwise"`
 	InitScale       string `json:"init_scale" enum:"none|data" doc:"units of init_endmembers: none, the cube's; data, rescale them by (mean band maximum of the cube)/(their maximum), for reflectance libraries"`
-	Truth           string `json:"truth,omitempty" ref:"upload" doc:"upload id of the ground truth, MAT (M bands×K or GT K×bands endmembers; abundances A K×pixels, S_GT rows×cols×K or abundances) or HDF5 (endmembers bands×K, abundances K×rows×cols or K×pixels): enables the SAD and, with true abundances, the RMSE metrics. K×pixels abundances of an image are taken in MATLAB's column-major pixel order (n = row + col·rows) unless the cube fits them far better numbered row by row (n = row·cols + col, a NumPy reshape): then they are read so, with a warning; the metric truth_pixel_order says which"`
-	TruthAbundances string `json:"truth_abundances,omitempty" format:"eddy-dataset" doc:"name of the variable (MAT) or dataset (HDF5) of the truth upload that holds the true abundances, K×pixels or an image of maps (rows×cols×K in a MAT-file, K×rows×cols in HDF5); by default the first of A, S_GT and abundances that exists. Needs truth"`
+	Truth           string `json:"truth,omitempty" ref:"upload" doc:"upload id of the ground truth, a MAT-file or HDF5 file with the true endmembers as M (bands×K), GT (K×bands) or endmembers (bands×K) and, when known, the true abundances as A, S_GT or abundances (K×pixels, or an image of maps: rows×cols×K in a MAT-file, K×rows×cols or rows×cols×K in HDF5): enables the SAD and, with true abundances, the RMSE metrics. K×pixels abundances of an image are taken in MATLAB's column-major pixel order (n = row + col·rows) unless the cube fits them far better numbered row by row (n = row·cols + col, a NumPy reshape): then they are read so, with a warning; the metric truth_pixel_order says which"`
+	TruthAbundances string `json:"truth_abundances,omitempty" format:"eddy-dataset" doc:"name of the variable (MAT) or dataset (HDF5) of the truth upload that holds the true abundances, K×pixels or an image of maps (rows×cols×K in a MAT-file, K×rows×cols or rows×cols×K in HDF5); by default the first of A, S_GT and abundances that exists. Needs truth"`
 }
 
 // Validate checks the params against each other; the uploads are checked by
@@ -102,19 +102,30 @@ func (p *UnmixParams) CheckUploads(c *Checker, uploads map[string]*storage.Uploa
 			c.Fail(fmt.Sprintf("/outlier_bands/%d", i), "band %d does not exist: the cube has bands 0 to %d", b, bands-1)
 		}
 	}
-	p.checkEndmembers(c, "/truth", uploads["/truth"], truthEndmembers, bands,
-		"true endmembers (a variable M, bands×K, or GT, K×bands, or a dataset endmembers, bands×K)",
-		"true endmembers")
-	p.checkEndmembers(c, "/init_endmembers", uploads["/init_endmembers"], initEndmembers, bands,
-		"endmember matrix (a variable or dataset M0, M1, M or endmembers, bands×K)", "initial endmembers")
-	if t := uploads["/truth"]; t != nil && p.TruthAbundances != "" {
-		switch d := findDataset(t, p.TruthAbundances); {
+	p.checkEndmembers(c, "/truth", uploads["/truth"], truthEndmembers, bands, "true endmembers")
+	p.checkEndmembers(c, "/init_endmembers", uploads["/init_endmembers"], initEndmembers, bands, "initial endmembers")
+	if t := uploads["/truth"]; t != nil {
+		// The true abundances the job will read: the named ones, else the
+		// first of the usual names present (none is fine: no RMSE then).
+		path, d := "/truth_abundances", (*storage.Dataset)(nil)
+		if p.TruthAbundances != "" {
+			if d = findDataset(t, p.TruthAbundances); d == nil {
+				c.Fail(path, "upload %s has no variable or dataset %q (it has %s)", t.ID, p.TruthAbundances, datasetNames(t))
+			}
+		} else {
+			path = "/truth"
+			for _, name := range hyperspectral.TruthAbundanceNames {
+				if d = findDataset(t, name); d != nil {
+					break
+				}
+			}
+		}
+		switch {
 		case d == nil:
-			c.Fail("/truth_abundances", "upload %s has no variable or dataset %q (it has %s)", t.ID, p.TruthAbundances, datasetNames(t))
 		case len(d.Shape) != 2 && len(d.Shape) != 3:
-			c.Fail("/truth_abundances", "%s has shape %v; want K×pixels or an image of K abundance maps", d.Name, d.Shape)
+			c.Fail(path, "the true abundances %s have shape %v; want K×pixels or an image of K abundance maps", d.Name, d.Shape)
 		case shapeProduct(d.Shape) != p.Endmembers*pixels:
-			c.Fail("/truth_abundances", "%s has shape %v: %d values, want K×pixels = %d×%d", d.Name, d.Shape, shapeProduct(d.Shape), p.Endmembers, pixels)
+			c.Fail(path, "the true abundances %s have shape %v: %d values, want K×pixels = %d×%d", d.Name, d.Shape, shapeProduct(d.Shape), p.Endmembers, pixels)
 		}
 	}
 }
@@ -129,14 +140,14 @@ func shapeProduct(shape []int) int {
 
 // checkEndmembers checks that upload u, named by the param at path, holds one
 // of the named endmember matrices, with the cube's bands and K = endmembers.
-func (p *UnmixParams) checkEndmembers(c *Checker, path string, u *storage.Upload, names []endmemberName, bands int, what, role string) {
+func (p *UnmixParams) checkEndmembers(c *Checker, path string, u *storage.Upload, names []endmemberName, bands int, role string) {
 	if u == nil {
 		return
 	}
 	m, ok := endmembersIn(u, names)
 	switch {
 	case !ok:
-		c.Fail(path, "upload %s holds no %s; it has %s", u.ID, what, datasetNames(u))
+		c.Fail(path, "upload %s holds no %s (%s); it has %s", u.ID, role, describeEndmembers(names), datasetNames(u))
 	case m.bands != bands:
 		c.Fail(path, "the %s (%q) have %d bands; the cube has %d", role, m.name, m.bands, bands)
 	case m.k != p.Endmembers:
@@ -156,8 +167,10 @@ func (p *UnmixParams) cubeDataset(u *storage.Upload) *storage.Dataset {
 	return findDataset(u, p.Variable)
 }
 
-// Where endmember matrices are looked for in an upload, in order, and whether
-// each is stored bands×K (else K×bands).
+// Where endmember matrices are looked for in an upload (a MAT-file's
+// variables or an HDF5 file's datasets alike), in order, and whether each is
+// stored bands×K (else K×bands): at submit (endmembersIn, on the upload's
+// listing) and when the job reads them (readEndmembers).
 var (
 	truthEndmembers = []endmemberName{{"M", true}, {"GT", false}, {"endmembers", true}}
 	initEndmembers  = []endmemberName{{"M0", true}, {"M1", true}, {"M", true}, {"endmembers", true}}
@@ -166,6 +179,43 @@ var (
 type endmemberName struct {
 	name       string
 	bandsFirst bool
+}
+
+// describeEndmembers lists names for an error message: "M (bands×K), GT
+// (K×bands) or endmembers (bands×K)".
+func describeEndmembers(names []endmemberName) string {
+	var parts []string
+	for _, n := range names {
+		shape := "bands×K"
+		if !n.bandsFirst {
+			shape = "K×bands"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", n.name, shape))
+	}
+	last := len(parts) - 1
+	if last == 0 {
+		return parts[0]
+	}
+	return strings.Join(parts[:last], ", ") + " or " + parts[last]
+}
+
+// readEndmembers reads the first of the named endmember matrices present in
+// a MAT-file's variables (vars) or else the HDF5 file f, as bands×K; nil
+// when none is there.
+func readEndmembers(vars map[string]*matfile.Var, f *hdf5io.File, names []endmemberName) (*mat.Dense, error) {
+	for _, n := range names {
+		m, err := readMatrix(vars, f, n.name)
+		switch {
+		case err != nil:
+			return nil, err
+		case m == nil:
+			continue
+		case !n.bandsFirst:
+			m = mat.DenseCopyOf(m.T())
+		}
+		return m, nil
+	}
+	return nil, nil
 }
 
 // endmemberShape is the size of an endmember matrix found in an upload.
@@ -319,30 +369,25 @@ func openUpload(path string, lim fileformat.Limits) (map[string]*matfile.Var, *h
 	return nil, nil, Permanent(errors.New("the upload is neither HDF5 nor a MATLAB v5 MAT-file"))
 }
 
-// readMatrixFrom reads a 2-D array named by one of names (bands×K or K×pixels,
-// row-major as given) from a MAT variable map or an HDF5 file.
-func readMatrixFrom(vars map[string]*matfile.Var, f *hdf5io.File, names ...string) (*mat.Dense, string, error) {
-	for _, name := range names {
-		if vars != nil {
-			if v := vars[name]; v != nil {
-				m, err := hyperspectral.MatrixFromVar(v)
-				return m, name, err
-			}
-			continue
+// readMatrix reads the 2-D array name, row-major as stored, from a MAT
+// variable map or else an HDF5 file; nil when there is no such array.
+func readMatrix(vars map[string]*matfile.Var, f *hdf5io.File, name string) (*mat.Dense, error) {
+	if vars != nil {
+		if v := vars[name]; v != nil {
+			return hyperspectral.MatrixFromVar(v)
 		}
-		data, shape, err := f.ReadFloat64(name)
-		if errors.Is(err, hdf5io.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, name, err
-		}
-		if len(shape) != 2 {
-			return nil, name, fmt.Errorf("%s has shape %v, want a matrix", name, shape)
-		}
-		return mat.NewDense(shape[0], shape[1], data), name, nil
+		return nil, nil
 	}
-	return nil, "", nil
+	data, shape, err := f.ReadFloat64(name)
+	switch {
+	case errors.Is(err, hdf5io.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case len(shape) != 2:
+		return nil, fmt.Errorf("%s has shape %v, want a matrix", name, shape)
+	}
+	return mat.NewDense(shape[0], shape[1], data), nil
 }
 
 // readCube reads the cube of the upload at path as a bands×pixels matrix,
@@ -421,12 +466,12 @@ func runUnmix(ctx context.Context, p *UnmixParams, env *Env) error {
 		if err != nil {
 			return fmt.Errorf("init_endmembers: %w", err)
 		}
-		m, _, err := readMatrixFrom(ivars, ifile, "M0", "M1", "M", "endmembers", "/endmembers")
+		m, err := readEndmembers(ivars, ifile, initEndmembers)
 		if ifile != nil {
 			ifile.Close()
 		}
 		if err != nil || m == nil {
-			return Permanent(fmt.Errorf("init_endmembers: no endmember matrix (M0, M1, M or endmembers) in upload %s%s", p.InitEndmembers, because(err)))
+			return Permanent(fmt.Errorf("init_endmembers: no endmember matrix (%s) in upload %s%s", describeEndmembers(initEndmembers), p.InitEndmembers, because(err)))
 		}
 		if r, _ := m.Dims(); r != bandsOf(y) {
 			return Permanent(fmt.Errorf("init_endmembers: %d bands, the cube has %d", r, bandsOf(y)))
@@ -584,10 +629,10 @@ func because(err error) string {
 	return ": " + err.Error()
 }
 
-// readTruth reads ground truth from a MAT scene (endmembers M or GT; true
-// abundances named by the truth_abundances param or the first of
-// hyperspectral.TruthAbundanceNames) or from HDF5 datasets endmembers
-// (bands×K) and abundances (K×rows×cols, row-major, or K×pixels). K×pixels
+// readTruth reads ground truth from a MAT-file or an HDF5 file: the first of
+// truthEndmembers, and the true abundances named by the truth_abundances
+// param or the first of hyperspectral.TruthAbundanceNames (K×pixels, or maps:
+// rows×cols×K in a MAT-file, K×rows×cols or rows×cols×K in HDF5). K×pixels
 // abundances of an image are read in the pixel order the cube fits
 // (hyperspectral.AlignAbundanceOrder; the metric truth_pixel_order, and a
 // warning when row-major). It returns the name of the true abundances, ""
@@ -633,12 +678,9 @@ func readTruthFile(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (t *h
 		names = []string{p.TruthAbundances}
 	}
 	if vars != nil {
-		m, name, err := readMatrixFrom(vars, nil, "M", "GT")
+		m, err := readEndmembers(vars, nil, truthEndmembers)
 		if err != nil || m == nil {
-			return nil, "", false, fmt.Errorf("no true endmembers (M, bands×K, or GT, K×bands)%s", because(err))
-		}
-		if name == "GT" {
-			m = mat.DenseCopyOf(m.T())
+			return nil, "", false, fmt.Errorf("no true endmembers (%s)%s", describeEndmembers(truthEndmembers), because(err))
 		}
 		t = &hyperspectral.Truth{Endmembers: m}
 		_, k := m.Dims()
@@ -658,11 +700,12 @@ func readTruthFile(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (t *h
 		return t, found, list, err
 	}
 	defer f.Close()
-	m, _, err := readMatrixFrom(nil, f, "endmembers")
+	m, err := readEndmembers(nil, f, truthEndmembers)
 	if err != nil || m == nil {
-		return nil, "", false, fmt.Errorf("no dataset endmembers (bands×K)%s", because(err))
+		return nil, "", false, fmt.Errorf("no true endmembers (%s)%s", describeEndmembers(truthEndmembers), because(err))
 	}
 	t = &hyperspectral.Truth{Endmembers: m}
+	_, k := m.Dims()
 	for _, name := range names {
 		data, shape, err := f.ReadFloat64(name)
 		switch {
@@ -674,8 +717,13 @@ func readTruthFile(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (t *h
 			t.Abundances, list = mat.NewDense(shape[0], shape[1], data), true
 		case len(shape) == 3 && shape[1] == rows && shape[2] == cols:
 			t.Abundances = hyperspectral.FromRowMajor(mat.NewDense(shape[0], rows*cols, data), rows, cols)
+		case len(shape) == 3 && shape[0] == rows && shape[1] == cols && shape[2] == k:
+			// rows×cols×K: the MAT-file's S_GT as a conversion keeps it.
+			if t.Abundances, _, _, err = hyperspectral.CubeFromRowMajor(data, shape, hyperspectral.LayoutRowsColsBands); err != nil {
+				return nil, "", false, err
+			}
 		default:
-			return nil, "", false, fmt.Errorf("%s has shape %v; want K×pixels or K×%d×%d", name, shape, rows, cols)
+			return nil, "", false, fmt.Errorf("%s has shape %v; want K×pixels, K×%d×%d or %d×%d×K", name, shape, rows, cols, rows, cols)
 		}
 		found = name
 		break

@@ -130,25 +130,40 @@ func TestUnmixHugeEndmembersIsAValidationError(t *testing.T) {
 	}
 }
 
-// writeTruthH5 writes an HDF5 ground truth: endmembers (bands×K) and, unless
-// name is "", the abundance maps as dataset name (K×rows×cols, row-major; with
-// flat, the same values as K×pixels: the pixels numbered row by row, as a
-// NumPy reshape of the maps gives them).
-func writeTruthH5(t *testing.T, path string, truth *hyperspectral.Truth, rows, cols int, name string, flat bool) {
+// writeTruthH5 writes an HDF5 ground truth: the endmembers as dataset em
+// (bands×K, or K×bands when em is GT) and, unless name is "", the abundance
+// maps as dataset name in the given layout: "maps", K×rows×cols row-major;
+// "flat", the same values as K×pixels (the pixels numbered row by row, as a
+// NumPy reshape of the maps gives them); "last", rows×cols×K (a MAT-file's
+// S_GT as a conversion keeps it).
+func writeTruthH5(t *testing.T, path string, truth *hyperspectral.Truth, rows, cols int, em, name, layout string) {
 	t.Helper()
 	w, err := hdf5io.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l, k := truth.Endmembers.Dims()
-	err = w.WriteFloat64("endmembers", mat.DenseCopyOf(truth.Endmembers).RawMatrix().Data, []int{l, k}, "band,endmember", "")
+	if em == "GT" { // K×bands, as in Zhu's files
+		err = w.WriteFloat64(em, mat.DenseCopyOf(truth.Endmembers.T()).RawMatrix().Data, []int{k, l}, "endmember,band", "")
+	} else {
+		err = w.WriteFloat64(em, mat.DenseCopyOf(truth.Endmembers).RawMatrix().Data, []int{l, k}, "band,endmember", "")
+	}
 	if name != "" && err == nil {
 		res := &hyperspectral.Result{Abundances: truth.Abundances, Rows: rows, Cols: cols}
-		shape, dims := []int{k, rows, cols}, "endmember,row,col"
-		if flat {
+		data, shape, dims := res.AbundanceCube(), []int{k, rows, cols}, "endmember,row,col"
+		switch layout {
+		case "flat":
 			shape, dims = []int{k, rows * cols}, "endmember,pixel"
+		case "last":
+			last := make([]float64, len(data))
+			for q := range k {
+				for px := range rows * cols {
+					last[px*k+q] = data[q*rows*cols+px]
+				}
+			}
+			data, shape, dims = last, []int{rows, cols, k}, "row,col,endmember"
 		}
-		err = w.WriteFloat64(name, res.AbundanceCube(), shape, dims, "")
+		err = w.WriteFloat64(name, data, shape, dims, "")
 	}
 	if err == nil {
 		err = w.Close()
@@ -162,7 +177,10 @@ func writeTruthH5(t *testing.T, path string, truth *hyperspectral.Truth, rows, c
 // truth_abundances param gives; without them the result says so (metric
 // truth_abundances none, a warning) instead of silently leaving RMSE out.
 // K×pixels abundances numbered row by row are recognised by the cube and give
-// the same RMSE as the maps, with a warning.
+// the same RMSE as the maps, with a warning. An HDF5 file with the endmembers
+// as GT, K×bands, and the maps rows×cols×K (a MAT scene converted) gives the
+// same SAD and RMSE as one with endmembers, bands×K, and K×rows×cols maps.
+// Abundances of the wrong size are a validation error at submit.
 func TestUnmixTruthAbundanceNames(t *testing.T) {
 	ctx := context.Background()
 	scene, sc := jasperScene(t)
@@ -172,22 +190,22 @@ func TestUnmixTruthAbundanceNames(t *testing.T) {
 	addUpload(t, db, dataDir, "jasper", scene, []storage.Dataset{{Name: "Y", Shape: []int{198, 10000}, Dtype: "uint16"}})
 	tmp := t.TempDir()
 	for _, c := range []struct {
-		id, name string
-		flat     bool
-	}{{"sgt", "S_GT", false}, {"maps", "maps", false}, {"bare", "", false}, {"rowmajor", "A", true}} {
+		id, em, name, layout string
+	}{{"sgt", "endmembers", "S_GT", "maps"}, {"maps", "endmembers", "maps", "maps"}, {"bare", "endmembers", "", ""},
+		{"rowmajor", "endmembers", "A", "flat"}, {"gt", "GT", "S_GT", "last"}} {
 		p := filepath.Join(tmp, c.id+".h5")
-		writeTruthH5(t, p, sc.Truth, 100, 100, c.name, c.flat)
+		writeTruthH5(t, p, sc.Truth, 100, 100, c.em, c.name, c.layout)
 		ds := []storage.Dataset{{Name: "/endmembers", Shape: []int{198, 4}, Dtype: "float64"}}
-		shape := []int{4, 100, 100}
-		if c.flat {
-			shape = []int{4, 10000}
+		if c.em == "GT" {
+			ds = []storage.Dataset{{Name: "/GT", Shape: []int{4, 198}, Dtype: "float64"}}
 		}
+		shape := map[string][]int{"maps": {4, 100, 100}, "flat": {4, 10000}, "last": {100, 100, 4}}[c.layout]
 		if c.name != "" {
 			ds = append(ds, storage.Dataset{Name: "/" + c.name, Shape: shape, Dtype: "float64"})
 		}
 		addUpload(t, db, dataDir, c.id, p, ds)
 	}
-	var rmseMaps any
+	var rmseMaps, sadMaps any
 	for _, c := range []struct {
 		extra, want string
 		rmse        bool
@@ -198,6 +216,7 @@ func TestUnmixTruthAbundanceNames(t *testing.T) {
 		{`"truth": "maps"`, "none", false, nil},
 		{`"truth": "bare"`, "none", false, nil},
 		{`"truth": "rowmajor"`, "A", true, hyperspectral.OrderRowMajor},
+		{`"truth": "gt"`, "S_GT", true, "image"},
 	} {
 		id := submitKind(t, svc, "unmix", `{"cube": "jasper", "endmembers": 4, "method": "vca_fcls", `+c.extra+`}`)
 		r := waitState(t, svc, id, time.Minute, storage.Succeeded, storage.Failed)
@@ -216,8 +235,14 @@ func TestUnmixTruthAbundanceNames(t *testing.T) {
 			t.Errorf("%s: truth_pixel_order %v, want %v", c.extra, m["truth_pixel_order"], c.order)
 		}
 		switch {
-		case c.want == "S_GT":
-			rmseMaps = m["mean_rmse"]
+		case c.extra == `"truth": "sgt"`:
+			rmseMaps, sadMaps = m["mean_rmse"], m["mean_sad"]
+		case c.extra == `"truth": "gt"`:
+			// The endmembers K×bands (GT) and the maps rows×cols×K, as a
+			// MAT scene converted keeps them.
+			if m["mean_rmse"] != rmseMaps || m["mean_sad"] != sadMaps {
+				t.Errorf("%s: mean SAD %v, RMSE %v; with the endmembers bands×K %v, %v", c.extra, m["mean_sad"], m["mean_rmse"], sadMaps, rmseMaps)
+			}
 		case c.order == hyperspectral.OrderRowMajor:
 			if m["mean_rmse"] != rmseMaps || len(r.Result.Warnings) != 1 || !strings.Contains(r.Result.Warnings[0], "row by row") {
 				t.Errorf("%s: mean RMSE %v (from the maps %v), warnings %q", c.extra, m["mean_rmse"], rmseMaps, r.Result.Warnings)
@@ -227,6 +252,14 @@ func TestUnmixTruthAbundanceNames(t *testing.T) {
 	_, _, err := svc.Submit(ctx, SubmitRequest{Kind: "unmix", Params: json.RawMessage(`{"cube": "jasper", "endmembers": 4, "truth": "bare", "truth_abundances": "A"}`)})
 	if v, ok := err.(ValidationError); !ok || v[0].Path != "/params/truth_abundances" {
 		t.Errorf("truth_abundances missing from the upload: %v", err)
+	}
+	// A listing with abundances of another scene's size (the file itself is
+	// not read at submit).
+	addUpload(t, db, dataDir, "other", filepath.Join(tmp, "bare.h5"), []storage.Dataset{
+		{Name: "/endmembers", Shape: []int{198, 4}, Dtype: "float64"}, {Name: "/A", Shape: []int{4, 400}, Dtype: "float64"}})
+	_, _, err = svc.Submit(ctx, SubmitRequest{Kind: "unmix", Params: json.RawMessage(`{"cube": "jasper", "endmembers": 4, "truth": "other"}`)})
+	if v, ok := err.(ValidationError); !ok || v[0].Path != "/params/truth" || !strings.Contains(v[0].Message, "4×10000") {
+		t.Errorf("true abundances of the wrong size: %v", err)
 	}
 }
 
