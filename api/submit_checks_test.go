@@ -75,7 +75,7 @@ func TestBadSubmissionsAreRefusedAtTheirField(t *testing.T) {
 		{"endmembers other than the truth's K", unmix(fmt.Sprintf(`,"truth":%q`, truthK4)), "/params/endmembers", "K = 4"},
 		{"truth without endmembers", unmix(fmt.Sprintf(`,"truth":%q`, noEndmembers)), "/params/truth", "spectra"},
 		{"outlier band beyond the cube", unmix(`,"outlier_bands":[2,50]`), "/params/outlier_bands/1", "bands 0 to 9"},
-		{"initial endmembers without a matrix", unmix(fmt.Sprintf(`,"init":"upload","init_endmembers":%q`, noEndmembers)), "/params/init_endmembers", "no endmember matrix"},
+		{"initial endmembers without a matrix", unmix(fmt.Sprintf(`,"init":"upload","init_endmembers":%q`, noEndmembers)), "/params/init_endmembers", "holds no initial endmembers (M0 (bands×K)"},
 		{"initial endmembers with other bands", unmix(fmt.Sprintf(`,"init":"upload","init_endmembers":%q`, init12)), "/params/init_endmembers", "12 bands"},
 		{"cube missing", `{"kind":"unmix","params":{"endmembers":3}}`, "/params/cube", "required"},
 	}
