@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"eddy/field"
@@ -49,8 +50,10 @@ type Config struct {
 	// Components is Q, the number of mixture components per dimension.
 	Components int `json:"components" min:"1" max:"200" doc:"number Q of mixture components per axis; the learned spectrum keeps the components the solution needs. Work grows about linearly with Q"`
 	// FreqScale is F: the initial frequencies are μ_q = F q/(Q−1), in cycles per
-	// unit length; about 1.25–2× the largest frequency of the solution.
-	FreqScale float64 `json:"freq_scale" min:"0" max:"1e6" doc:"frequency scale F, in cycles per unit length: the initial frequencies are μ_q = F q/(Q − 1). Choose about 1.25–2× the largest frequency of the solution; too small a value misses high-frequency components"`
+	// unit length; about 1.25–2× the largest frequency of the solution. 0: the
+	// preset's, or without a preset chosen per axis from the data
+	// (frequencyScales).
+	FreqScale float64 `json:"freq_scale" min:"0" max:"1e6" doc:"frequency scale F, in cycles per unit length: the initial frequencies are μ_q = F q/(Q − 1). 0 (the default): the preset's, or without a preset chosen on each axis from the data: 1.5 times the largest frequency the source and boundary values show along it (at least one cycle over the axis, at most the grid's Nyquist frequency), for advection the grid's Nyquist frequency (as accurate there, and several times faster); metrics freq_scale_<axis> and data_frequency_<axis>. Given, choose about 1.25–2× the largest frequency of the solution: too small a value misses high-frequency components, and for Poisson and Allen–Cahn a value far above it (8× or more) lets the learned spectrum settle badly; a warning says when the value given is either"`
 	// Iterations is the number of optimiser iterations: L-BFGS iterations on
 	// the spectra (the exact-U path in 1-D, the Kronecker-CG path in 2-D;
 	// L-BFGS stops earlier when no step lowers the objective).
@@ -100,6 +103,7 @@ const MaxN2D = 1000
 // on [0, 2π], N = 400, GP-HM-GM) with the exact-U path's default budget.
 func DefaultConfig() Config {
 	c, _ := PresetConfig("p1")
+	c.FreqScale = 0 // the preset's, or without one chosen from the data
 	return c
 }
 
@@ -134,6 +138,20 @@ type resolved struct {
 	// this solve (Result.CGIterationsAll), those of runs cancelled or not
 	// kept included; runs may end on several goroutines.
 	cgAll atomic.Int64
+	// freq is the frequency scale F of each axis and freqData the largest
+	// frequency the data show on it, freqWarning a warning about a requested
+	// F far from those (frequencyScales, once: scales).
+	freq, freqData []float64
+	freqWarning    string
+	freqOnce       sync.Once
+	freqErr        error
+}
+
+// scales returns the frequency scale of each axis (frequencyScales), found
+// at the first call; the runs of a solve may call it on several goroutines.
+func (r *resolved) scales(ctx context.Context) ([]float64, error) {
+	r.freqOnce.Do(func() { r.freqErr = r.frequencyScales(ctx) })
+	return r.freq, r.freqErr
 }
 
 // Validate checks c and returns nil or field.Errors naming every invalid

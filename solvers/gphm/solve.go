@@ -58,6 +58,11 @@ type SpectrumResult struct {
 	LengthScales []float64 `json:"length_scales"`
 	// Active is the number of components with w_q > ActiveWeight·Σ_q w_q.
 	Active int `json:"active"`
+	// FreqScale is the axis's frequency scale F (Config.FreqScale, chosen
+	// from the data when that is 0) and DataFrequency the largest frequency
+	// the data show along the axis (dataFrequencies), in cycles per unit.
+	FreqScale     float64 `json:"freq_scale"`
+	DataFrequency float64 `json:"data_frequency"`
 }
 
 // Result is the outcome of Solve. Grid arrays are row-major with the first axis
@@ -205,9 +210,18 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := r.scales(ctx); err != nil {
+		return nil, err
+	}
 	res, err := solveKernels(ctx, r, fn, solveOnce, parallelism(r))
 	if err != nil {
 		return nil, err
+	}
+	for j := range res.Spectra {
+		res.Spectra[j].FreqScale, res.Spectra[j].DataFrequency = r.freq[j], r.freqData[j]
+	}
+	if r.freqWarning != "" {
+		res.Warnings = append(res.Warnings, r.freqWarning)
 	}
 	res.Converged = res.Converged && res.CheckResidual <= ResidualTol && !res.OtherSolution
 	if res.OtherSolution {
@@ -946,9 +960,13 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	if trendMode != TrendNone {
 		m.tr = newTrend(m)
 	}
+	freq, err := r.scales(ctx)
+	if err != nil {
+		return nil, err
+	}
 	specs := make([]Spectrum, len(axes))
 	for j := range specs {
-		specs[j] = NewSpectrum(kernel, rc.Components, rc.FreqScale)
+		specs[j] = NewSpectrum(kernel, rc.Components, freq[j])
 	}
 	s := &optimisation{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations,
 		check: newChecker(m, &r.prob)}

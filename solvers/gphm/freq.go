@@ -1,0 +1,178 @@
+package gphm
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// FreqFactor is the automatic frequency scale's multiple of the largest
+// frequency the data of a second-order PDE show (dataFrequencies): F =
+// FreqFactor·k on each axis, within the 1.25–2× of the paper's settings
+// (p1, p3: sin 100x, 15.9 cycles per unit, F = 20; p4: 31.8, F = 50; p5:
+// 79.6, F = 100). With 2, u = sin 100x on [0, 2π] at 400 nodes ended at 2.1e-6
+// in 28 s, with 1.5 at 1.9e-14 in 9 s (p1's F = 20: 1.9e-14). Far above the
+// solution's frequencies the learned spectrum settles badly:
+// u = x² − y² + sin 4x cos 3y on [0, 1]² at 40² (0.64 and 0.48 cycles per
+// unit) reached 1.5e-7 with F = 1 and 4.9e-8 with F = 2, but 9.8e-5 with
+// F = 3 and 3.0e-2 with F = 6, the last not converged.
+const FreqFactor = 1.5
+
+// Advection's automatic frequency scale is its grid's Nyquist frequency on
+// each axis: there a high F costs no accuracy and saves most of the work.
+// u = sin 2(x − 3t) + t, β = 3, on [0, 1]²: at 40² F = 1 and 1.4 (1.5 times
+// the data's) took 106 s, F = 3 53 s, F = 8 18 s, F = 19.5 5.6 s, rel_l2
+// 1.0e-5–2.2e-5 throughout; at 56² F = 5 111 s, F = 12 27 s, F = 27.5 12 s
+// (2.2e-5, 2.0e-5, 2.5e-5); exp(−20(x − 0.3 − 2t)²), β = 2, t in [0, 0.3], at
+// 64²: F = 8 130 s, 6.6e-5; F = 31.5 91 s, 3.7e-5.
+
+// flatData is the RMS first difference, relative to the largest value,
+// below which a sequence counts as without variation (dataFrequencies).
+const flatData = 1e-10
+
+// freqWarnAbove and freqWarnBelow bound, as multiples of the data's largest
+// frequency, the frequency scale a user may give without a warning (above:
+// second-order PDEs only; preset p2d2 runs well at 4.9 times its data's).
+const (
+	freqWarnAbove = 8
+	freqWarnBelow = 1
+)
+
+// frequencyScales sets r.freq, the frequency scale F of each axis: the
+// requested one on every axis, the preset's, or, with FreqScale 0 and no
+// preset, FreqFactor times the largest frequency the data show on that
+// axis (dataFrequencies), at least one cycle over the axis and at most its
+// grid's Nyquist frequency — for advection that Nyquist frequency. r.freqData keeps the data's frequencies and
+// r.freqWarning a warning when a requested F is far from them.
+func (r *resolved) frequencyScales(ctx context.Context) error {
+	rc := r.cfg
+	dims := r.pde.Dims()
+	axes := []*axis{{n: rc.N, x0: rc.XMin, h: (rc.XMax - rc.XMin) / float64(rc.N-1)}}
+	if dims == 2 {
+		axes = append(axes, &axis{n: rc.N, x0: rc.YMin, h: (rc.YMax - rc.YMin) / float64(rc.N-1)})
+	}
+	n1, n2 := rc.N, 1
+	if dims == 2 {
+		n2 = rc.N
+	}
+	F, _, g, err := sample(ctx, &r.prob, axes, boundaryIndex(n1, n2, dims))
+	if err != nil {
+		return err
+	}
+	r.freqData = dataFrequencies(F, g, axes, r.pde.order())
+	r.freq = make([]float64, dims)
+	names := [2]string{"x", "y"}
+	if r.pde == Advection {
+		names[1] = "t"
+	}
+	var parts []string
+	for j, a := range axes {
+		length := a.h * float64(a.n-1)
+		nyquist := 0.5 / a.h
+		switch {
+		case rc.FreqScale > 0:
+			r.freq[j] = rc.FreqScale
+			k := r.freqData[j]
+			high := rc.FreqScale > freqWarnAbove*k && r.pde != Advection
+			if rc.Preset == "" && k > 0 && (high || rc.FreqScale < freqWarnBelow*k) {
+				parts = append(parts, fmt.Sprintf("%.3g times the largest frequency of the data along %s (%.3g cycles per unit)", rc.FreqScale/k, names[j], k))
+			}
+		case rc.Preset != "":
+			r.freq[j] = presets[rc.Preset].FreqScale
+		case r.pde == Advection:
+			r.freq[j] = nyquist
+		default:
+			r.freq[j] = math.Min(math.Max(FreqFactor*r.freqData[j], 1/length), nyquist)
+		}
+	}
+	if len(parts) > 0 {
+		r.freqWarning = fmt.Sprintf("freq_scale %g is %s: below the solution's frequencies the kernel misses them, and far above "+
+			"them (second-order PDEs) the learned spectrum settles badly; leave freq_scale at 0 to have it chosen from the data",
+			rc.FreqScale, strings.Join(parts, " and "))
+	}
+	return nil
+}
+
+// dataFrequencies returns, per axis, the largest frequency in cycles per
+// unit length that the problem's data show: the source F on the grid
+// (n1×n2) along that axis, and the Dirichlet values g (in boundaryIndex's
+// order) on the sides parallel to it, whichever is higher. Of a sampled
+// sequence s with spacing h it takes the ratio R = ‖D2 s‖/‖D1 s‖ of its
+// second and first (forward) differences, which for a sinusoid of frequency
+// k is 2 sin(πkh)/h exactly, and returns k = asin(R h/2)/(πh): the
+// frequency at which the sequence's energy, weighted by k², sits. A
+// source f = Δu (or β u_x + u_t) weights the solution's components by their
+// frequency, so that a small component of high frequency still counts
+// (u = sin x + 0.05 sin 100x: f is dominated by the second). Polynomial parts
+// count little (their differences fall with the order), and a sequence with
+// no variation counts zero. So does a source too small to matter: one whose
+// part of the solution, about RMS(f)/(2πk)^order, is below sourceFloor of
+// the boundary values' largest — the rounding left of f = Δu for a harmonic
+// u, which reads as white noise (two thirds of the Nyquist frequency).
+func dataFrequencies(F *mat.Dense, g []float64, axes []*axis, order int) []float64 {
+	n1, n2 := F.Dims()
+	raw := F.RawMatrix()
+	src := make([]float64, len(axes))
+	src[0] = differenceFrequency(axes[0].h, n2, n1, func(l, i int) float64 { return raw.Data[i*raw.Stride+l] })
+	if len(axes) == 2 {
+		src[1] = differenceFrequency(axes[1].h, n1, n2, func(l, i int) float64 { return raw.Data[l*raw.Stride+i] })
+	}
+	var rms, top, k float64
+	for _, v := range raw.Data[:n1*n2] {
+		rms += v * v
+	}
+	rms = math.Sqrt(rms / float64(n1*n2))
+	for _, v := range g {
+		top = math.Max(top, math.Abs(v))
+	}
+	for j, a := range axes {
+		k = math.Max(k, math.Max(src[j], 1/(a.h*float64(a.n-1))))
+	}
+	if rms/math.Pow(2*math.Pi*k, float64(order)) <= sourceFloor*top {
+		clear(src)
+	}
+	if len(axes) == 1 {
+		return src
+	}
+	// g: the sides x = x0 and x = x1 (along y, n2 values each), then
+	// y = y0 and y = y1 (along x, n1 values each).
+	bx := differenceFrequency(axes[0].h, 2, n1, func(l, i int) float64 { return g[2*n2+l*n1+i] })
+	by := differenceFrequency(axes[1].h, 2, n2, func(l, i int) float64 { return g[l*n2+i] })
+	return []float64{math.Max(src[0], bx), math.Max(src[1], by)}
+}
+
+// sourceFloor: below it, relative to the boundary values, a source's part
+// of the solution is not read for its frequency (dataFrequencies).
+const sourceFloor = 1e-8
+
+// differenceFrequency returns the frequency k = asin(R h/2)/(πh) of the
+// given lines of n values with spacing h, R the ratio of the RMS second and
+// first differences over all of them (dataFrequencies); 0 when the first
+// differences are at the rounding level of the values (flatData).
+func differenceFrequency(h float64, lines, n int, at func(line, i int) float64) float64 {
+	var s1, s2, top float64
+	for l := range lines {
+		for i := range n {
+			top = math.Max(top, math.Abs(at(l, i)))
+		}
+		for i := range n - 1 {
+			d := at(l, i+1) - at(l, i)
+			s1 += d * d
+			if i > 0 {
+				d2 := at(l, i+1) - 2*at(l, i) + at(l, i-1)
+				s2 += d2 * d2
+			}
+		}
+	}
+	// u = sin 2(x − 3t) + t under advection with β = 3 has f = 1, whose
+	// rounding would otherwise read as a high frequency.
+	if n < 3 || !(math.Sqrt(s1/float64(lines*(n-1))) > flatData*top) {
+		return 0
+	}
+	// Mean squares: n−1 first and n−2 second differences per line.
+	ratio := math.Sqrt(s2/float64(lines*(n-2))) / math.Sqrt(s1/float64(lines*(n-1))) // R·h
+	return math.Asin(math.Min(ratio/2, 1)) / (math.Pi * h)
+}

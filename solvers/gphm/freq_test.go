@@ -1,0 +1,119 @@
+package gphm
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+)
+
+// scalesOf resolves c and returns its frequency scales, the data's
+// frequencies and the warning about them.
+func scalesOf(t *testing.T, c Config) (freq, data []float64, warning string) {
+	t.Helper()
+	r, err := c.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.scales(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return r.freq, r.freqData, r.freqWarning
+}
+
+// The data's frequency is read from the source along each axis and from the
+// boundary values on the sides parallel to it: within 3 % of a sinusoid's
+// over one or more periods (1.5 read as 1.488); over less than one period
+// the phase biases it (0.7 cycles on [0, 1] read as 0.61: 15 %); an
+// exponential e^{2πax} reads as about a (1.25 as 1.185: 6 %). A source
+// without variation (advection of a profile at its own speed: f = 1) reads
+// zero, and the rounding left of f = Δu for a harmonic u is not read.
+func TestDataFrequencies(t *testing.T) {
+	for _, tc := range []struct {
+		name, pde, exact string
+		beta             float64
+		want, tol        [2]float64 // cycles per unit, relative
+	}{
+		{"product of sines", "poisson2d", "sin(2*pi*3*x)*cos(2*pi*1.5*y) + x^2", 0, [2]float64{3, 1.5}, [2]float64{0.03, 0.03}},
+		{"harmonic", "poisson2d", "exp(2*pi*1.25*x)*sin(2*pi*1.25*y)", 0, [2]float64{1.25, 1.25}, [2]float64{0.06, 0.03}},
+		{"transport", "advection", "sin(2*pi*0.7*(x - 3*t)) + t", 3, [2]float64{0.7, 2.1}, [2]float64{0.15, 0.03}},
+		{"1-D", "poisson1d", "sin(2*pi*5*x)*exp(-x) + x", 0, [2]float64{5}, [2]float64{0.03}},
+	} {
+		c := userConfig(tc.pde, strings.ReplaceAll(tc.exact, "pi", "3.141592653589793"), 1, 1, 64, 0)
+		c.Beta = tc.beta
+		freq, data, warning := scalesOf(t, c)
+		for j, k := range data {
+			if math.Abs(k-tc.want[j]) > tc.tol[j]*tc.want[j] {
+				t.Errorf("%s: axis %d data frequency %.4g, want %.4g", tc.name, j, k, tc.want[j])
+			}
+			nyquist := 0.5 * 63 // 64 nodes on [0, 1]
+			want := math.Min(math.Max(FreqFactor*k, 1), nyquist)
+			if tc.pde == "advection" {
+				want = nyquist
+			}
+			if freq[j] != want {
+				t.Errorf("%s: axis %d F = %g, want %g", tc.name, j, freq[j], want)
+			}
+		}
+		if warning != "" {
+			t.Errorf("%s: warning %q with F chosen", tc.name, warning)
+		}
+	}
+	// Advection of sin 2(x − 3t) + t with β = 3: f = 1 at every node, its
+	// rounding no frequency.
+	exact, err := parseField("exact", "sin(2*(x - 3*t)) + t", Advection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	F, _, g, err := sample(context.Background(), &problem{pde: Advection, beta: 3, exact: exact},
+		[]*axis{{n: 40, h: 1.0 / 39}, {n: 40, h: 1.0 / 39}}, boundaryIndex(40, 40, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = make([]float64, len(g)) // the source alone
+	if k := dataFrequencies(F, g, []*axis{{n: 40, h: 1.0 / 39}, {n: 40, h: 1.0 / 39}}, 1); k[0] != 0 || k[1] != 0 {
+		t.Errorf("a constant source reads as frequencies %v", k)
+	}
+}
+
+// A frequency scale given far above the data's (second-order PDEs) or below
+// it is warned about, not changed; a preset's is not warned about.
+func TestFreqScaleWarning(t *testing.T) {
+	c := userConfig("poisson2d", "x^2 - y^2 + sin(4*x)*cos(3*y)", 2*math.Pi, 2*math.Pi, 40, 20)
+	freq, data, warning := scalesOf(t, c)
+	if freq[0] != 20 || freq[1] != 20 || !strings.Contains(warning, "freq_scale 20 is") {
+		t.Errorf("F %v (data %v), warning %q", freq, data, warning)
+	}
+	c.FreqScale = 0.2
+	if _, _, warning = scalesOf(t, c); !strings.Contains(warning, "freq_scale 0.2 is") {
+		t.Errorf("F below the data's: warning %q", warning)
+	}
+	c.FreqScale = 1
+	if _, _, warning = scalesOf(t, c); warning != "" {
+		t.Errorf("F 1.5 times the data's: warning %q", warning)
+	}
+	p, err := PresetConfig("p2d2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if freq, _, warning = scalesOf(t, p); freq[0] != 20 || warning != "" {
+		t.Errorf("preset p2d2: F %v, warning %q", freq, warning)
+	}
+}
+
+// With default options a problem whose solution is far below the old default
+// F = 20 cycles per unit is solved: u = x² − y² + sin 4x cos 3y on [0, 2π]²
+// at 40² ended at rel_l2 3.0e-2, not converged, with F = 20; chosen from the
+// data (0.97 and 0.71) 1.7e-7.
+func TestFreqScaleFromData(t *testing.T) {
+	c := userConfig("poisson2d", "x^2 - y^2 + sin(4*x)*cos(3*y)", 2*math.Pi, 2*math.Pi, 40, 0)
+	r := solve(t, c)
+	if !(r.RelL2 <= 1e-5) || !r.Converged {
+		t.Errorf("rel_l2 %.3g, converged %v; want ≤ 1e-5", r.RelL2, r.Converged)
+	}
+	for j, s := range r.Spectra {
+		if s.FreqScale != FreqFactor*s.DataFrequency {
+			t.Errorf("axis %d: F %g, data frequency %g", j, s.FreqScale, s.DataFrequency)
+		}
+	}
+}
