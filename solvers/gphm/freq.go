@@ -11,42 +11,54 @@ import (
 
 // FreqFactor is the automatic frequency scale's multiple of the largest
 // frequency the data of a second-order PDE show (dataFrequencies): F =
-// FreqFactor·k on each axis, within the 1.25–2× of the paper's settings
-// (p1, p3: sin 100x, 15.9 cycles per unit, F = 20; p4: 31.8, F = 50; p5:
-// 79.6, F = 100). With 2, u = sin 100x on [0, 2π] at 400 nodes ended at 2.1e-6
-// in 28 s, with 1.5 at 1.9e-14 in 9 s (p1's F = 20: 1.9e-14). Far above the
-// solution's frequencies the learned spectrum settles badly:
-// u = x² − y² + sin 4x cos 3y on [0, 1]² at 40² (0.64 and 0.48 cycles per
-// unit) reached 1.5e-7 with F = 1 and 4.9e-8 with F = 2, but 9.8e-5 with
-// F = 3 and 3.0e-2 with F = 6, the last not converged.
-const FreqFactor = 1.5
+// FreqFactor·k on each axis, at the low end of the paper's settings (p1,
+// p3: sin 100x, 15.9 cycles per unit, F = 20; p4: 31.8, F = 50; p5: 79.6,
+// F = 100), at most nyquistShare of the grid's Nyquist frequency. Against
+// 1.5 on eleven held-out Poisson and Allen–Cahn problems at 32²–48² and
+// 100–400 nodes in 1-D (bench/results/gphm.md), as accurate or more on seven,
+// 187 s against 206 s in all; each at most 4.3e-5.
+const FreqFactor = 1.25
 
-// Advection's automatic frequency scale is its grid's Nyquist frequency on
-// each axis: there a high F costs no accuracy and saves most of the work.
-// u = sin 2(x − 3t) + t, β = 3, on [0, 1]²: at 40² F = 1 and 1.4 (1.5 times
-// the data's) took 106 s, F = 3 53 s, F = 8 18 s, F = 19.5 5.6 s, rel_l2
-// 1.0e-5–2.2e-5 throughout; at 56² F = 5 111 s, F = 12 27 s, F = 27.5 12 s
-// (2.2e-5, 2.0e-5, 2.5e-5); exp(−20(x − 0.3 − 2t)²), β = 2, t in [0, 0.3], at
-// 64²: F = 8 130 s, 6.6e-5; F = 31.5 91 s, 3.7e-5.
+// nyquistShare bounds a second-order PDE's automatic F by that share of its
+// axis's Nyquist frequency (n − 1)/(2L). At or above the Nyquist frequency
+// the learned spectrum settles badly: u = x² − y² + sin 4x cos 3y on
+// [0, 2π]² at 40² (Nyquist 3.1 cycles per unit; the data 0.65 and 0.47)
+// reached 1.5e-7 with F = 1 and 4.9e-8 with F = 2, but 9.8e-5 with F = 3 and
+// 3.0e-2 with F = 6 and F = 20, not converged; u = sin 100x on [0, 2π] at 400
+// nodes (Nyquist 31.75) 1.9e-14 with F = 20 or 23.9, 1.8e-7 with 19.9, 4.3e-7
+// with 23.8 (the paths differ by their rounding) and 2.1e-6 with 31.8; at
+// F = 20 the 32² problems e^x sin y and tanh 6(x + y − 1) on [0, 1]²
+// (Nyquist 15.5) 1.9e-2 and 2.1e-4, where the choice from the data gave
+// 2.1e-5 and 7.0e-6. The paper's settings are at 0.07–0.70 of it.
+const nyquistShare = 0.75
+
+// Advection's automatic frequency scale is its axis's Nyquist frequency:
+// for the first-order PDE a high F costs little accuracy and saves most of
+// the work. u = sin 2(x − 3t) + t, β = 3, on [0, 1]²: at 40² F = 1 and 1.4
+// (1.5 times the data's) took 106 s, F = 8 18 s, F = 14.6 24 s, F = 20
+// 11 s, F = 19.5 (Nyquist) 4.2 s, rel_l2 1.0e-5–4.2e-5 throughout; at 56²
+// F = 5 111 s (2.2e-5), F = 20 47 s (5.8e-6), F = 20.6 27 s (9.5e-7), F = 27.5
+// 12 s (2.5e-5); exp(−20(x − 0.3 − 2t)²), β = 2, t in [0, 0.3], at 64²: F = 8
+// 130 s (6.6e-5), F = 20 200 s (4.8e-6), F = (23.6, 78.8) 163 s (3.4e-5),
+// F = (31.5, 105) 64 s (1.0e-4), all converged.
+
+// coarseShare: data whose frequency along an axis exceeds this share of
+// the grid's Nyquist frequency get a warning (the paper's grids put their
+// solutions' at 0.40–0.50 of it: p1, p4, p5).
+const coarseShare = 0.6
 
 // flatData is the RMS first difference, relative to the largest value,
 // below which a sequence counts as without variation (dataFrequencies).
 const flatData = 1e-10
 
-// freqWarnAbove and freqWarnBelow bound, as multiples of the data's largest
-// frequency, the frequency scale a user may give without a warning (above:
-// second-order PDEs only; preset p2d2 runs well at 4.9 times its data's).
-const (
-	freqWarnAbove = 8
-	freqWarnBelow = 1
-)
-
 // frequencyScales sets r.freq, the frequency scale F of each axis: the
 // requested one on every axis, the preset's, or, with FreqScale 0 and no
 // preset, FreqFactor times the largest frequency the data show on that
-// axis (dataFrequencies), at least one cycle over the axis and at most its
-// grid's Nyquist frequency — for advection that Nyquist frequency. r.freqData keeps the data's frequencies and
-// r.freqWarning a warning when a requested F is far from them.
+// axis (dataFrequencies), at least one cycle over the axis and at most
+// nyquistShare of its Nyquist frequency — for advection that Nyquist
+// frequency. r.freqData keeps the data's frequencies, and r.freqWarning
+// warns of a requested F below them or above the Nyquist frequency, or of
+// data whose frequencies the grid resolves poorly.
 func (r *resolved) frequencyScales(ctx context.Context) error {
 	rc := r.cfg
 	dims := r.pde.Dims()
@@ -68,30 +80,43 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 	if r.pde == Advection {
 		names[1] = "t"
 	}
-	var parts []string
+	var warn []string
 	for j, a := range axes {
 		length := a.h * float64(a.n-1)
 		nyquist := 0.5 / a.h
+		k := r.freqData[j]
 		switch {
 		case rc.FreqScale > 0:
 			r.freq[j] = rc.FreqScale
-			k := r.freqData[j]
-			high := rc.FreqScale > freqWarnAbove*k && r.pde != Advection
-			if rc.Preset == "" && k > 0 && (high || rc.FreqScale < freqWarnBelow*k) {
-				parts = append(parts, fmt.Sprintf("%.3g times the largest frequency of the data along %s (%.3g cycles per unit)", rc.FreqScale/k, names[j], k))
+			if rc.Preset != "" {
+				break
+			}
+			if rc.FreqScale < k {
+				warn = append(warn, fmt.Sprintf("freq_scale %g is below the largest frequency of the data along %s (%.3g cycles per unit): "+
+					"the kernel may miss it", rc.FreqScale, names[j], k))
+			}
+			if rc.FreqScale > nyquist {
+				warn = append(warn, fmt.Sprintf("freq_scale %g is above the grid's Nyquist frequency along %s (%.3g cycles per unit): "+
+					"the learned spectrum may settle badly (measured: errors of 1e-4 to 3e-2 where F under it gave 1e-7)", rc.FreqScale, names[j], nyquist))
 			}
 		case rc.Preset != "":
 			r.freq[j] = presets[rc.Preset].FreqScale
 		case r.pde == Advection:
 			r.freq[j] = nyquist
 		default:
-			r.freq[j] = math.Min(math.Max(FreqFactor*r.freqData[j], 1/length), nyquist)
+			r.freq[j] = math.Min(math.Max(FreqFactor*k, 1/length), nyquistShare*nyquist)
+		}
+		if k > coarseShare*nyquist {
+			warn = append(warn, fmt.Sprintf("the data show frequencies up to %.3g cycles per unit along %s, over %g of the grid's Nyquist "+
+				"frequency %.3g: the grid resolves them poorly (n of at least %d puts them under it)",
+				k, names[j], coarseShare, nyquist, int(math.Ceil(2*length*k/coarseShare))+1))
 		}
 	}
-	if len(parts) > 0 {
-		r.freqWarning = fmt.Sprintf("freq_scale %g is %s: below the solution's frequencies the kernel misses them, and far above "+
-			"them (second-order PDEs) the learned spectrum settles badly; leave freq_scale at 0 to have it chosen from the data",
-			rc.FreqScale, strings.Join(parts, " and "))
+	if len(warn) > 0 {
+		r.freqWarning = strings.Join(warn, "; ")
+		if rc.FreqScale > 0 {
+			r.freqWarning += "; leave freq_scale at 0 to have it chosen from the data"
+		}
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func TestDataFrequencies(t *testing.T) {
 				t.Errorf("%s: axis %d data frequency %.4g, want %.4g", tc.name, j, k, tc.want[j])
 			}
 			nyquist := 0.5 * 63 // 64 nodes on [0, 1]
-			want := math.Min(math.Max(FreqFactor*k, 1), nyquist)
+			want := math.Min(math.Max(FreqFactor*k, 1), nyquistShare*nyquist)
 			if tc.pde == "advection" {
 				want = nyquist
 			}
@@ -76,8 +76,10 @@ func TestDataFrequencies(t *testing.T) {
 	}
 }
 
-// A frequency scale given far above the data's (second-order PDEs) or below
-// it is warned about, not changed; a preset's is not warned about.
+// A frequency scale given above the grid's Nyquist frequency or below the
+// data's is warned about, not changed; a preset's is not warned about; data
+// too fine for the grid hold the automatic one under the Nyquist frequency,
+// with a warning.
 func TestFreqScaleWarning(t *testing.T) {
 	c := userConfig("poisson2d", "x^2 - y^2 + sin(4*x)*cos(3*y)", 2*math.Pi, 2*math.Pi, 40, 20)
 	freq, data, warning := scalesOf(t, c)
@@ -99,12 +101,16 @@ func TestFreqScaleWarning(t *testing.T) {
 	if freq, _, warning = scalesOf(t, p); freq[0] != 20 || warning != "" {
 		t.Errorf("preset p2d2: F %v, warning %q", freq, warning)
 	}
+	fine := userConfig("poisson1d", "sin(2*3.141592653589793*20*x)", 1, 0, 64, 0)
+	if freq, data, warning = scalesOf(t, fine); freq[0] != nyquistShare*31.5 || !strings.Contains(warning, "resolves them poorly") {
+		t.Errorf("20 cycles on 64 nodes: F %v (data %v), warning %q", freq, data, warning)
+	}
 }
 
-// With default options a problem whose solution is far below the old default
-// F = 20 cycles per unit is solved: u = x² − y² + sin 4x cos 3y on [0, 2π]²
-// at 40² ended at rel_l2 3.0e-2, not converged, with F = 20; chosen from the
-// data (0.97 and 0.71) 1.7e-7.
+// With default options a problem whose grid's Nyquist frequency is below
+// the old default F = 20 cycles per unit is solved: u = x² − y² + sin 4x cos 3y
+// on [0, 2π]² at 40² (Nyquist 3.1) ended at rel_l2 3.0e-2, not converged,
+// with F = 20; chosen from the data (0.81 and 0.59), 1.8e-7 in 60 iterations.
 func TestFreqScaleFromData(t *testing.T) {
 	c := userConfig("poisson2d", "x^2 - y^2 + sin(4*x)*cos(3*y)", 2*math.Pi, 2*math.Pi, 40, 0)
 	r := solve(t, c)
