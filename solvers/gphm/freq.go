@@ -13,24 +13,32 @@ import (
 // frequency the data of a second-order PDE show (dataFrequencies): F =
 // FreqFactor·k on each axis, at the low end of the paper's settings (p1,
 // p3: sin 100x, 15.9 cycles per unit, F = 20; p4: 31.8, F = 50; p5: 79.6,
-// F = 100), at most nyquistShare of the grid's Nyquist frequency. Against
-// 1.5 on eleven held-out Poisson and Allen–Cahn problems at 32²–48² and
-// 100–400 nodes in 1-D (bench/results/gphm.md), as accurate or more on seven,
-// 187 s against 206 s in all; each at most 4.3e-5.
+// F = 100), within nyquistMin and nyquistMax of the grid's Nyquist
+// frequency.
 const FreqFactor = 1.25
 
-// nyquistShare bounds a second-order PDE's automatic F by that share of its
-// axis's Nyquist frequency (n − 1)/(2L). At or above the Nyquist frequency
-// the learned spectrum settles badly: u = x² − y² + sin 4x cos 3y on
-// [0, 2π]² at 40² (Nyquist 3.1 cycles per unit; the data 0.65 and 0.47)
+// nyquistMin and nyquistMax bound a second-order PDE's automatic F by those
+// shares of its axis's Nyquist frequency N = (n − 1)/(2L).
+//
+// At or above N the learned spectrum settles badly: u = x² − y² + sin 4x cos 3y
+// on [0, 2π]² at 40² (N = 3.1 cycles per unit; the data 0.65 and 0.47)
 // reached 1.5e-7 with F = 1 and 4.9e-8 with F = 2, but 9.8e-5 with F = 3 and
 // 3.0e-2 with F = 6 and F = 20, not converged; u = sin 100x on [0, 2π] at 400
-// nodes (Nyquist 31.75) 1.9e-14 with F = 20 or 23.9, 1.8e-7 with 19.9, 4.3e-7
-// with 23.8 (the paths differ by their rounding) and 2.1e-6 with 31.8; at
-// F = 20 the 32² problems e^x sin y and tanh 6(x + y − 1) on [0, 1]²
-// (Nyquist 15.5) 1.9e-2 and 2.1e-4, where the choice from the data gave
-// 2.1e-5 and 7.0e-6. The paper's settings are at 0.07–0.70 of it.
-const nyquistShare = 0.75
+// nodes (N = 31.75) 1.9e-14 with F = 20 or 23.9, 1.8e-7 with 19.9 (the paths
+// differ by their rounding) and 2.1e-6 with 31.8; at F = 20 the 32² problems
+// e^x sin y and tanh 6(x + y − 1) on [0, 1]² (N = 15.5) 1.9e-2 and 2.1e-4.
+//
+// Far below N the kernel leaves more of the grid's modes to the prior, and
+// the linear solves cost more. On eleven held-out Poisson and Allen–Cahn
+// problems (32²–48², and 100–400 nodes in 1-D; bench/results/gphm.md) F =
+// 1.25 k alone (at least one cycle over the axis) took 104 s in all, at least
+// 0.25 N 151 s (one problem 62 s), at least 0.5 N 56 s; every error at most
+// 3.1e-5, and at most 1.7e-5 with 0.5 N. The paper's settings are at
+// 0.07–0.70 of N.
+const (
+	nyquistMin = 0.5
+	nyquistMax = 0.75
+)
 
 // Advection's automatic frequency scale is its axis's Nyquist frequency:
 // for the first-order PDE a high F costs little accuracy and saves most of
@@ -54,9 +62,8 @@ const flatData = 1e-10
 // frequencyScales sets r.freq, the frequency scale F of each axis: the
 // requested one on every axis, the preset's, or, with FreqScale 0 and no
 // preset, FreqFactor times the largest frequency the data show on that
-// axis (dataFrequencies), at least one cycle over the axis and at most
-// nyquistShare of its Nyquist frequency — for advection that Nyquist
-// frequency. r.freqData keeps the data's frequencies, and r.freqWarning
+// axis (dataFrequencies), within nyquistMin and nyquistMax of its Nyquist
+// frequency — for advection that Nyquist frequency. r.freqData keeps the data's frequencies, and r.freqWarning
 // warns of a requested F below them or above the Nyquist frequency, or of
 // data whose frequencies the grid resolves poorly.
 func (r *resolved) frequencyScales(ctx context.Context) error {
@@ -104,7 +111,7 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 		case r.pde == Advection:
 			r.freq[j] = nyquist
 		default:
-			r.freq[j] = math.Min(math.Max(FreqFactor*k, 1/length), nyquistShare*nyquist)
+			r.freq[j] = math.Min(math.Max(FreqFactor*k, nyquistMin*nyquist), nyquistMax*nyquist)
 		}
 		if k > coarseShare*nyquist {
 			warn = append(warn, fmt.Sprintf("the data show frequencies up to %.3g cycles per unit along %s, over %g of the grid's Nyquist "+
