@@ -87,7 +87,9 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 	if r.pde == Advection {
 		names[1] = "t"
 	}
-	var warn []string
+	// Per warning, the axes it concerns ("along x (3.1 cycles per unit)").
+	var below, above, coarse []string
+	coarseN := 0
 	for j, a := range axes {
 		length := a.h * float64(a.n-1)
 		nyquist := 0.5 / a.h
@@ -99,12 +101,10 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 				break
 			}
 			if rc.FreqScale < k {
-				warn = append(warn, fmt.Sprintf("freq_scale %g is below the largest frequency of the data along %s (%.3g cycles per unit): "+
-					"the kernel may miss it", rc.FreqScale, names[j], k))
+				below = append(below, fmt.Sprintf("along %s (%.3g cycles per unit)", names[j], k))
 			}
 			if rc.FreqScale > nyquist {
-				warn = append(warn, fmt.Sprintf("freq_scale %g is above the grid's Nyquist frequency along %s (%.3g cycles per unit): "+
-					"the learned spectrum may settle badly (measured: errors of 1e-4 to 3e-2 where F under it gave 1e-7)", rc.FreqScale, names[j], nyquist))
+				above = append(above, fmt.Sprintf("along %s (%.3g cycles per unit)", names[j], nyquist))
 			}
 		case rc.Preset != "":
 			r.freq[j] = presets[rc.Preset].FreqScale
@@ -114,10 +114,22 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 			r.freq[j] = math.Min(math.Max(FreqFactor*k, nyquistMin*nyquist), nyquistMax*nyquist)
 		}
 		if k > coarseShare*nyquist {
-			warn = append(warn, fmt.Sprintf("the data show frequencies up to %.3g cycles per unit along %s, over %g of the grid's Nyquist "+
-				"frequency %.3g: the grid resolves them poorly (n of at least %d puts them under it)",
-				k, names[j], coarseShare, nyquist, int(math.Ceil(2*length*k/coarseShare))+1))
+			coarse = append(coarse, fmt.Sprintf("%.3g cycles per unit along %s (Nyquist %.3g)", k, names[j], nyquist))
+			coarseN = max(coarseN, int(math.Ceil(2*length*k/coarseShare))+1)
 		}
+	}
+	var warn []string
+	if len(below) > 0 {
+		warn = append(warn, fmt.Sprintf("freq_scale %g is below the largest frequency of the data %s: the kernel may miss it",
+			rc.FreqScale, strings.Join(below, " and ")))
+	}
+	if len(above) > 0 {
+		warn = append(warn, fmt.Sprintf("freq_scale %g is above the grid's Nyquist frequency %s: the learned spectrum may settle badly "+
+			"(measured: errors of 1e-4 to 3e-2 where F under it gave 1e-7)", rc.FreqScale, strings.Join(above, " and ")))
+	}
+	if len(coarse) > 0 {
+		warn = append(warn, fmt.Sprintf("the data show frequencies over %g of the grid's Nyquist frequency, %s: the grid resolves them "+
+			"poorly (n of at least %d puts them under it)", coarseShare, strings.Join(coarse, " and "), coarseN))
 	}
 	if len(warn) > 0 {
 		r.freqWarning = strings.Join(warn, "; ")
