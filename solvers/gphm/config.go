@@ -147,6 +147,17 @@ type resolved struct {
 	freqErr        error
 }
 
+// gridAxes returns the grid's axes, their nodes and spacing only: where
+// the problem's data are evaluated (CheckData, frequencyScales).
+func (r *resolved) gridAxes() []*axis {
+	rc := r.cfg
+	axes := []*axis{{n: rc.N, x0: rc.XMin, h: (rc.XMax - rc.XMin) / float64(rc.N-1)}}
+	if r.pde.Dims() == 2 {
+		axes = append(axes, &axis{n: rc.N, x0: rc.YMin, h: (rc.YMax - rc.YMin) / float64(rc.N-1)})
+	}
+	return axes
+}
+
 // scales returns the frequency scale of each axis (frequencyScales), found
 // at the first call; the runs of a solve may call it on several goroutines.
 func (r *resolved) scales(ctx context.Context) ([]float64, error) {
@@ -272,10 +283,7 @@ func (c Config) CheckData(ctx context.Context) error {
 	}
 	rc := r.cfg
 	dims := r.pde.Dims()
-	axes := []*axis{{n: rc.N, x0: rc.XMin, h: (rc.XMax - rc.XMin) / float64(rc.N-1)}}
-	if dims == 2 {
-		axes = append(axes, &axis{n: rc.N, x0: rc.YMin, h: (rc.YMax - rc.YMin) / float64(rc.N-1)})
-	}
+	axes := r.gridAxes()
 	nodes := max(checkBytes/max(len(rc.Exact)+len(rc.Source)+len(rc.Boundary), 1), 4)
 	per := nodes // nodes per axis
 	if dims == 2 {

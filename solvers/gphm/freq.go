@@ -48,7 +48,8 @@ const (
 // F = 5 111 s (2.2e-5), F = 20 47 s (5.8e-6), F = 20.6 27 s (9.5e-7), F = 27.5
 // 12 s (2.5e-5); exp(−20(x − 0.3 − 2t)²), β = 2, t in [0, 0.3], at 64²: F = 8
 // 130 s (6.6e-5), F = 20 200 s (4.8e-6), F = (23.6, 78.8) 163 s (3.4e-5),
-// F = (31.5, 105) 64 s (1.0e-4), all converged.
+// F = (31.5, 105) 64 s (1.0e-4: GM stalled at check residual 0.23, StM
+// restarted reached 3.1e-4), all converged.
 
 // coarseShare: data whose frequency along an axis exceeds this share of
 // the grid's Nyquist frequency get a warning (the paper's grids put their
@@ -63,16 +64,13 @@ const flatData = 1e-10
 // requested one on every axis, the preset's, or, with FreqScale 0 and no
 // preset, FreqFactor times the largest frequency the data show on that
 // axis (dataFrequencies), within nyquistMin and nyquistMax of its Nyquist
-// frequency — for advection that Nyquist frequency. r.freqData keeps the data's frequencies, and r.freqWarning
-// warns of a requested F below them or above the Nyquist frequency, or of
-// data whose frequencies the grid resolves poorly.
+// frequency — for advection that Nyquist frequency. r.freqData keeps the
+// data's frequencies, and r.freqWarning warns of a requested F below them
+// or above the Nyquist frequency, or of data the grid resolves poorly.
 func (r *resolved) frequencyScales(ctx context.Context) error {
 	rc := r.cfg
 	dims := r.pde.Dims()
-	axes := []*axis{{n: rc.N, x0: rc.XMin, h: (rc.XMax - rc.XMin) / float64(rc.N-1)}}
-	if dims == 2 {
-		axes = append(axes, &axis{n: rc.N, x0: rc.YMin, h: (rc.YMax - rc.YMin) / float64(rc.N-1)})
-	}
+	axes := r.gridAxes()
 	n1, n2 := rc.N, 1
 	if dims == 2 {
 		n2 = rc.N
