@@ -94,12 +94,16 @@ func TestFreqScaleWarning(t *testing.T) {
 	if _, _, warning = scalesOf(t, c); warning != "" {
 		t.Errorf("F 1.5 times the data's: warning %q", warning)
 	}
-	p, err := PresetConfig("p2d2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if freq, _, warning = scalesOf(t, p); freq[0] != 20 || warning != "" {
-		t.Errorf("preset p2d2: F %v, warning %q", freq, warning)
+	// The presets: the authors' F, and their data at most 0.51 of their
+	// grids' Nyquist frequency (p3, ac2), under coarseShare.
+	for name, pr := range presets {
+		p, err := PresetConfig(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if freq, data, warning = scalesOf(t, p); freq[0] != pr.FreqScale || warning != "" {
+			t.Errorf("preset %s: F %v (data %v), warning %q", name, freq, data, warning)
+		}
 	}
 	fine := userConfig("poisson1d", "sin(2*3.141592653589793*20*x)", 1, 0, 64, 0)
 	if freq, data, warning = scalesOf(t, fine); freq[0] != nyquistMax*31.5 || !strings.Contains(warning, "resolves them poorly") {
