@@ -53,7 +53,7 @@ type Config struct {
 	// unit length; about 1.25–2× the largest frequency of the solution. 0: the
 	// preset's, or without a preset chosen per axis from the data
 	// (frequencyScales).
-	FreqScale float64 `json:"freq_scale" min:"0" max:"1e6" doc:"frequency scale F, in cycles per unit length: the initial frequencies are μ_q = F q/(Q − 1). 0 (the default): the preset's, or without a preset chosen on each axis from the data: 1.25 times the largest frequency the source and boundary values show along it, held between 0.5 and 0.75 of the grid's Nyquist frequency (n − 1)/(2 length) (lower values leave more of the grid to the prior and cost more), for advection that Nyquist frequency (as accurate there, and several times faster); metrics freq_scale_<axis> and data_frequency_<axis>. Given, choose about 1.25–2× the largest frequency of the solution and below the Nyquist frequency: too small a value misses high-frequency components, and above the Nyquist frequency the learned spectrum settles badly; a warning says when the value given is either"`
+	FreqScale float64 `json:"freq_scale" min:"0" max:"1e6" doc:"frequency scale F, in cycles per unit length: the initial frequencies are μ_q = F q/(Q − 1). 0 (the default): the preset's, or without a preset chosen on each axis from the data: 1.25 times the largest frequency the source and boundary values show along it, held between 0.5 and 0.75 of the grid's Nyquist frequency (n − 1)/(2 length) (lower values leave more of the grid to the prior and cost more), for advection that Nyquist frequency (as accurate there, and several times faster); metrics freq_scale_<axis> and data_frequency_<axis>. Given, choose about 1.25–2× the largest frequency of the solution and below the Nyquist frequency: too small a value misses high-frequency components, and above the Nyquist frequency the learned spectrum may settle badly (measured on grids up to 40²); a warning says when the value given is either"`
 	// Iterations is the number of optimiser iterations: L-BFGS iterations on
 	// the spectra (the exact-U path in 1-D, the Kronecker-CG path in 2-D;
 	// L-BFGS stops earlier when no step lowers the objective).
@@ -140,7 +140,7 @@ type resolved struct {
 	cgAll atomic.Int64
 	// freq is the frequency scale F of each axis and freqData the largest
 	// frequency the data show on it, freqWarning a warning about a requested
-	// F far from those (frequencyScales, once: scales).
+	// F or the grid (frequencyScales, once: scales).
 	freq, freqData []float64
 	freqWarning    string
 	freqOnce       sync.Once
