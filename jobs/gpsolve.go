@@ -117,7 +117,7 @@ func init() {
 			"nugget":                   "string: nugget mode used: relative or absolute (auto resolves to one of them)",
 			"nugget_share":             "float64: ‖U − mean‖/‖U‖ on the grid, the part of the grid values the nugget accounts for",
 			"active_components_<axis>": "int64: mixture components of that axis with weight above 1% of the total",
-			"freq_scale_<axis>":        "float64: frequency scale F of that axis, in cycles per unit length: the requested freq_scale, the preset's, or (freq_scale 0) 1.25 times data_frequency_<axis> held between 0.5 and 0.75 of the grid's Nyquist frequency, for advection that Nyquist frequency",
+			"freq_scale_<axis>":        "float64: frequency scale F of that axis, in cycles per unit length: the requested freq_scale, the preset's, or (freq_scale 0) 1.25 times data_frequency_<axis> held between 0.5 and 0.75 of the grid's Nyquist frequency",
 			"data_frequency_<axis>":    "float64: the largest frequency the source and boundary values show along that axis, in cycles per unit length (second over first differences on the grid; 0 for data without variation along it)",
 			"tau_boundary":             "float64: noise precision τ1 of the boundary term",
 			"tau_residual":             "float64: noise precision τ2 of the residual term",

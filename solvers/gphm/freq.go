@@ -10,15 +10,14 @@ import (
 )
 
 // FreqFactor is the automatic frequency scale's multiple of the largest
-// frequency the data of a second-order PDE show (dataFrequencies): F =
+// frequency the data show (dataFrequencies): F =
 // FreqFactor·k on each axis, at the low end of the paper's settings (p1,
 // p3: sin 100x, 15.9 cycles per unit, F = 20; p4: 31.8, F = 50; p5: 79.6,
 // F = 100), within nyquistMin and nyquistMax of the grid's Nyquist
 // frequency.
 const FreqFactor = 1.25
 
-// nyquistMin and nyquistMax bound a second-order PDE's automatic F by those
-// shares of its axis's Nyquist frequency N = (n − 1)/(2L).
+// nyquistMin and nyquistMax bound the automatic F by those shares of its axis's Nyquist frequency N = (n − 1)/(2L).
 //
 // At or above N the learned spectrum settles badly: u = x² − y² + sin 4x cos 3y
 // on [0, 2π]² at 40² (N = 3.1 cycles per unit; the data 0.65 and 0.47)
@@ -44,16 +43,11 @@ const (
 	nyquistMax = 0.75
 )
 
-// Advection's automatic frequency scale is its axis's Nyquist frequency:
-// for the first-order PDE a high F costs little accuracy and saves most of
-// the work. u = sin 2(x − 3t) + t, β = 3, on [0, 1]²: at 40² F = 1 and 1.4
-// (1.5 times the data's) took 106 s, F = 8 18 s, F = 14.6 24 s, F = 20
-// 11 s, F = 19.5 (Nyquist) 4.2 s, rel_l2 1.0e-5–4.2e-5 throughout; at 56²
-// F = 5 111 s (2.2e-5), F = 20 47 s (5.8e-6), F = 20.6 27 s (9.5e-7), F = 27.5
-// 12 s (2.5e-5); exp(−20(x − 0.3 − 2t)²), β = 2, t in [0, 0.3], at 64²: F = 8
-// 130 s (6.6e-5), F = 20 200 s (4.8e-6), F = (23.6, 78.8) 163 s (3.4e-5),
-// F = (31.5, 105) 64 s (1.0e-4: GM stalled at check residual 0.23, StM
-// restarted reached 3.1e-4), all converged.
+// Advection takes the same rule. Its axis's Nyquist frequency N was
+// faster on held-out problems up to 64² (u = sin 2(x − 3t) + t, β = 3, 40²:
+// 4.2 s at N against 18 s at F = 8; 56²: 12 s against 27 s at F = 12, all
+// 1.0e-5–2.5e-5), but on the preset adv (β = 200, 200², the authors' F = 40,
+// 0.40 N: 4.2e-5 in 1406 s) F = N ended at 2.1e-3, not converged, in 1649 s.
 
 // coarseShare: data whose frequency along an axis exceeds this share of
 // the grid's Nyquist frequency get a warning (the paper's grids put their
@@ -68,7 +62,7 @@ const flatData = 1e-10
 // requested one on every axis, the preset's, or, with FreqScale 0 and no
 // preset, FreqFactor times the largest frequency the data show on that
 // axis (dataFrequencies), within nyquistMin and nyquistMax of its Nyquist
-// frequency — for advection that Nyquist frequency. r.freqData keeps the
+// frequency. r.freqData keeps the
 // data's frequencies, and r.freqWarning warns of a requested F below them
 // or above the Nyquist frequency, or of data the grid resolves poorly.
 func (r *resolved) frequencyScales(ctx context.Context) error {
@@ -110,8 +104,6 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 			}
 		case rc.Preset != "":
 			r.freq[j] = presets[rc.Preset].FreqScale
-		case r.pde == Advection:
-			r.freq[j] = nyquist
 		default:
 			r.freq[j] = math.Min(math.Max(FreqFactor*k, nyquistMin*nyquist), nyquistMax*nyquist)
 		}

@@ -48,9 +48,6 @@ func TestDataFrequencies(t *testing.T) {
 			}
 			nyquist := 0.5 * 63 // 64 nodes on [0, 1]
 			want := math.Min(math.Max(FreqFactor*k, nyquistMin*nyquist), nyquistMax*nyquist)
-			if tc.pde == "advection" {
-				want = nyquist
-			}
 			if math.Abs(freq[j]-want) > 1e-12*want {
 				t.Errorf("%s: axis %d F = %g, want %g", tc.name, j, freq[j], want)
 			}
