@@ -673,17 +673,20 @@ func readTruthFile(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (t *h
 	if rows == 0 {
 		rows, cols = pixels, 1
 	}
+	if f != nil {
+		defer f.Close()
+	}
+	m, err := readEndmembers(vars, f, truthEndmembers)
+	if err != nil || m == nil {
+		return nil, "", false, fmt.Errorf("no true endmembers (%s)%s", describeEndmembers(truthEndmembers), because(err))
+	}
+	t = &hyperspectral.Truth{Endmembers: m}
+	_, k := m.Dims()
 	names := hyperspectral.TruthAbundanceNames
 	if p.TruthAbundances != "" {
 		names = []string{p.TruthAbundances}
 	}
 	if vars != nil {
-		m, err := readEndmembers(vars, nil, truthEndmembers)
-		if err != nil || m == nil {
-			return nil, "", false, fmt.Errorf("no true endmembers (%s)%s", describeEndmembers(truthEndmembers), because(err))
-		}
-		t = &hyperspectral.Truth{Endmembers: m}
-		_, k := m.Dims()
 		for _, name := range names {
 			if v := vars[strings.TrimPrefix(name, "/")]; v != nil {
 				if t.Abundances, err = hyperspectral.AbundancesFromVar(v, k, rows, cols); err != nil {
@@ -699,13 +702,6 @@ func readTruthFile(env *Env, p *UnmixParams, y *mat.Dense, rows, cols int) (t *h
 		t, err = checkTruth(t, bands, pixels)
 		return t, found, list, err
 	}
-	defer f.Close()
-	m, err := readEndmembers(nil, f, truthEndmembers)
-	if err != nil || m == nil {
-		return nil, "", false, fmt.Errorf("no true endmembers (%s)%s", describeEndmembers(truthEndmembers), because(err))
-	}
-	t = &hyperspectral.Truth{Endmembers: m}
-	_, k := m.Dims()
 	for _, name := range names {
 		data, shape, err := f.ReadFloat64(name)
 		switch {

@@ -79,10 +79,7 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 	}
 	r.freqData = dataFrequencies(F, g, axes, r.pde.order())
 	r.freq = make([]float64, dims)
-	names := [2]string{"x", "y"}
-	if r.pde == Advection {
-		names[1] = "t"
-	}
+	names := varNames(r.pde)
 	// Per warning, the axes it concerns ("along x (3.1 cycles per unit)").
 	var below, above, coarse []string
 	coarseN := 0

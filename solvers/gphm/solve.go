@@ -217,9 +217,6 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	for j := range res.Spectra {
-		res.Spectra[j].FreqScale, res.Spectra[j].DataFrequency = r.freq[j], r.freqData[j]
-	}
 	if r.freqWarning != "" {
 		res.Warnings = append(res.Warnings, r.freqWarning)
 	}
@@ -1013,7 +1010,9 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		}
 	}
 	for j := range axes {
-		res.Spectra = append(res.Spectra, spectrumResult(kernel, specs[j]))
+		sp := spectrumResult(kernel, specs[j])
+		sp.FreqScale, sp.DataFrequency = freq[j], r.freqData[j]
+		res.Spectra = append(res.Spectra, sp)
 	}
 	res.Tau = [2]float64{math.Exp(s.lt[0]), math.Exp(s.lt[1])}
 	res.Loss, res.LossEvery = s.loss, s.lossEvery
