@@ -331,7 +331,8 @@ func (r *Result) image(v []float64) []float64 {
 // Unmix reports progress after iterations (at most about 200 reports in all)
 // with the iteration and the objective, checks ctx every iteration and
 // returns ctx.Err() when it is done. Invalid parameters, and parameters that
-// do not fit the data, give field.Errors; non-finite data give an error.
+// do not fit the data, give field.Errors, as do a cube with a non-finite value
+// or without a positive one (path /cube): errors a new attempt would repeat.
 func Unmix(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func) (*Result, error) {
 	return unmix(ctx, y, cfg, fn, Options{})
 }
@@ -351,15 +352,15 @@ func unmix(ctx context.Context, y *mat.Dense, cfg Config, fn progress.Func, opts
 	// Scale to max 1; set negative values to 0.
 	scale := math.Inf(-1)
 	for i := range l {
-		for _, v := range y.RawRowView(i) {
+		for j, v := range y.RawRowView(i) {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("hyperspectral: unmix: the cube holds a non-finite value (%v) in band %d", v, i)
+				return nil, field.Errors{{Path: "/cube", Message: fmt.Sprintf("the cube holds a non-finite value (%v) in band %d, pixel %d", v, i, j)}}
 			}
 			scale = max(scale, v)
 		}
 	}
 	if !(scale > 0) {
-		return nil, fmt.Errorf("hyperspectral: unmix: the cube has no positive value")
+		return nil, field.Errors{{Path: "/cube", Message: "the cube has no positive value"}}
 	}
 	ys := mat.NewDense(l, n, nil)
 	for i := range l {

@@ -244,9 +244,21 @@ func TestUnmixScaleAndClip(t *testing.T) {
 	}
 	y.Set(3, 7, -0.5)
 	runUnmix(t, y, cfg)
-	y.Set(3, 7, math.NaN())
-	if _, err := Unmix(t.Context(), y, cfg, nil); err == nil {
-		t.Errorf("NaN in the cube: no error")
+	// Data errors are field.Errors at /cube, so that the job fails at once
+	// instead of being tried again.
+	for _, c := range []struct {
+		name string
+		set  func()
+	}{
+		{"NaN", func() { y.Set(3, 7, math.NaN()) }},
+		{"no positive value", func() { y.Zero() }},
+	} {
+		c.set()
+		_, err := Unmix(t.Context(), y, cfg, nil)
+		var fe field.Errors
+		if !errors.As(err, &fe) || len(fe) != 1 || fe[0].Path != "/cube" {
+			t.Errorf("%s in the cube: error %v, want field.Errors at /cube", c.name, err)
+		}
 	}
 }
 
