@@ -286,7 +286,7 @@ func (c *cli) client() (*Client, error) {
 func (c *cli) submit(ctx context.Context, args []string) error {
 	fs := c.newFlagSet("submit")
 	var pairs, inputs listFlag
-	fs.Var(&pairs, "p", "a param as `key=value` (repeatable); the value is JSON when it parses as JSON, else a string")
+	fs.Var(&pairs, "p", "a param as `key=value` (repeatable); the value is JSON when it parses as JSON, else a string (always a string for a string param)")
 	fs.Var(&inputs, "i", "an input as `name=id` of an upload or an earlier job (repeatable)")
 	paramsText := fs.String("params", "", "params as a JSON `object` (-p pairs override its fields)")
 	paramsFile := fs.String("params-file", "", "read params from a JSON `file` (\"-\": standard input)")
@@ -296,7 +296,20 @@ func (c *cli) submit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	params, err := buildParams(*paramsFile, *paramsText, pairs, c.stdin)
+	// A number, boolean or null given for a string param (an expression
+	// "0", say) is sent as its text: the kind's schema says which params are
+	// strings, asked only when a pair needs it.
+	var asString func(string) bool
+	if scalarPairs(pairs) {
+		if kinds, _, err := cl.Kinds(ctx); err == nil {
+			for _, k := range kinds {
+				if k.Name == pos[0] {
+					asString = stringParam(k.ParamsSchema)
+				}
+			}
+		}
+	}
+	params, err := buildParams(*paramsFile, *paramsText, pairs, c.stdin, asString)
 	if err != nil {
 		return &usageError{cmd: "submit", msg: err.Error()}
 	}

@@ -19,8 +19,10 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 // ones: the JSON object in file (or standard input for "-"), then the JSON object
 // text, then each key=value pair. A value is taken as JSON when it parses as JSON
 // (numbers, true/false, null, arrays, objects, quoted strings) and as a string
-// otherwise; a dotted key ("a.b=1") sets a field of a nested object.
-func buildParams(file, text string, pairs []string, stdin io.Reader) (json.RawMessage, error) {
+// otherwise, or always as a string when asString (if not nil) says the key's
+// param is a string ("boundary=0" for an expression); a dotted key ("a.b=1")
+// sets a field of a nested object.
+func buildParams(file, text string, pairs []string, stdin io.Reader, asString func(key string) bool) (json.RawMessage, error) {
 	params := map[string]any{}
 	if file != "" {
 		var (
@@ -49,7 +51,11 @@ func buildParams(file, text string, pairs []string, stdin io.Reader) (json.RawMe
 		if !ok || key == "" {
 			return nil, fmt.Errorf("-p %q: want key=value", p)
 		}
-		if err := setPath(params, key, paramValue(value)); err != nil {
+		v := paramValue(value)
+		if asString != nil && !isJSONString(v) && asString(key) {
+			v, _ = json.Marshal(value)
+		}
+		if err := setPath(params, key, v); err != nil {
 			return nil, fmt.Errorf("-p %q: %v", p, err)
 		}
 	}
@@ -63,6 +69,56 @@ func paramValue(value string) json.RawMessage {
 	}
 	b, _ := json.Marshal(value)
 	return b
+}
+
+// isJSONString reports whether v is a JSON string.
+func isJSONString(v json.RawMessage) bool { return len(v) > 0 && v[0] == '"' }
+
+// scalarPairs reports whether a key=value pair's value would be sent as a
+// JSON number, boolean or null: the pairs for which a string param's schema
+// is worth asking.
+func scalarPairs(pairs []string) bool {
+	for _, p := range pairs {
+		_, value, _ := strings.Cut(p, "=")
+		v := paramValue(value)
+		if len(v) > 0 && v[0] != '"' && v[0] != '[' && v[0] != '{' {
+			return true
+		}
+	}
+	return false
+}
+
+// stringParam returns, for a kind's params schema (JSON Schema), whether the
+// param at a dotted key is a string and nothing else: then a value such as 0
+// or true given with -p is meant as its text.
+func stringParam(schema map[string]any) func(key string) bool {
+	return func(key string) bool {
+		node := schema
+		for _, part := range strings.Split(key, ".") {
+			props, _ := node["properties"].(map[string]any)
+			next, ok := props[part].(map[string]any)
+			if !ok {
+				return false
+			}
+			node = next
+		}
+		switch t := node["type"].(type) {
+		case string:
+			return t == "string"
+		case []any:
+			str := false
+			for _, x := range t {
+				switch x {
+				case "string":
+					str = true
+				case "number", "integer", "boolean":
+					return false
+				}
+			}
+			return str
+		}
+		return false
+	}
 }
 
 // mergeObject decodes a JSON object (numbers kept exactly as written) and merges

@@ -29,7 +29,7 @@ func TestBuildParams(t *testing.T) {
 			`{"grid":{"nx":16,"ny":4},"method":"pcg-jacobi","n":96}`},
 		{"nothing", "", "", nil, `{}`},
 	} {
-		got, err := buildParams(tc.file, tc.text, tc.pairs, nil)
+		got, err := buildParams(tc.file, tc.text, tc.pairs, nil, nil)
 		if err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
@@ -49,11 +49,11 @@ func TestBuildParams(t *testing.T) {
 		{"", []string{"a=1", "a.b=2"}},
 		{"", []string{"a..b=2"}},
 	} {
-		if _, err := buildParams("", tc.text, tc.pairs, nil); err == nil {
+		if _, err := buildParams("", tc.text, tc.pairs, nil, nil); err == nil {
 			t.Errorf("--params %q -p %q: no error", tc.text, tc.pairs)
 		}
 	}
-	got, err := buildParams("-", "", nil, strings.NewReader(`{"n": 8}`))
+	got, err := buildParams("-", "", nil, strings.NewReader(`{"n": 8}`), nil)
 	if err != nil || string(got) != `{"n":8}` {
 		t.Errorf("params from standard input: %s, %v", got, err)
 	}
@@ -130,5 +130,31 @@ func TestProgressLine(t *testing.T) {
 	var v any
 	if json.Unmarshal([]byte(`{"x":1}`), &v); formatValue(v) != `{"x":1}` {
 		t.Errorf("formatValue of an object: %s", formatValue(v))
+	}
+}
+
+// A number, boolean or null given with -p for a param whose schema type is
+// string alone is sent as its text; other params keep their JSON values.
+func TestBuildParamsStringParams(t *testing.T) {
+	var schema map[string]any
+	if err := json.Unmarshal([]byte(`{"type": "object", "properties": {
+		"boundary": {"type": "string", "format": "eddy-expression"},
+		"n": {"type": "integer"},
+		"label": {"type": ["string", "null"]},
+		"either": {"type": ["string", "number"]},
+		"grid": {"type": "object", "properties": {"name": {"type": "string"}, "nx": {"type": "integer"}}}}}`), &schema); err != nil {
+		t.Fatal(err)
+	}
+	pairs := []string{"boundary=0", "n=20", "label=true", "either=3", "grid.name=1.5", "grid.nx=8", "other=2", `q="x"`}
+	if !scalarPairs(pairs) || scalarPairs([]string{"a=x", `b="1"`, "c=[1]"}) {
+		t.Errorf("scalarPairs: wrong answer")
+	}
+	got, err := buildParams("", "", pairs, nil, stringParam(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"boundary":"0","either":3,"grid":{"name":"1.5","nx":8},"label":"true","n":20,"other":2,"q":"x"}`
+	if string(got) != want {
+		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
