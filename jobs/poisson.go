@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -29,7 +30,7 @@ type PoissonParams struct {
 	SceneSeed     uint64   `json:"scene_seed" min:"0" max:"9007199254740991" doc:"seed of the obstacles of scene random"`
 	RHS           string   `json:"rhs" enum:"manufactured|random|divergence|upload" doc:"right-hand side of a scene: manufactured, b = A x* for a known smooth x* (the error is reported); random, N(0, 1) on the fluid cells drawn from seed; divergence, the negated divergence of a smooth random velocity field drawn from seed; upload, the array rhs_dataset of the upload rhs_upload. On a closed fluid region (no air) b is projected to zero mean there and one cell is grounded. Without a scene only manufactured is allowed"`
 	Seed          uint64   `json:"seed" min:"0" max:"9007199254740991" doc:"seed of the random and divergence right-hand sides"`
-	Labels        string   `json:"labels,omitempty" ref:"upload" doc:"upload id of an HDF5 file holding the cell labels of scene upload: a uint8 array of shape n×n (2-D, y,x) or n×n×n (3-D, z,y,x), 0 fluid, 1 solid, 2 air; the domain is walled, so open boundaries are marked with air cells"`
+	Labels        string   `json:"labels,omitempty" ref:"upload" doc:"upload id of an HDF5 file holding the cell labels of scene upload: an array of any integer or float type, of shape n×n (2-D, y,x) or n×n×n (3-D, z,y,x), 0 fluid, 1 solid, 2 air; the domain is walled, so open boundaries are marked with air cells"`
 	LabelsDataset string   `json:"labels_dataset" format:"eddy-dataset" doc:"name of the dataset of the labels upload"`
 	RHSUpload     string   `json:"rhs_upload,omitempty" ref:"upload" doc:"upload id of an HDF5 file holding the right-hand side of rhs upload: a float64 array of the grid's shape (values on non-fluid cells are ignored)"`
 	RHSDataset    string   `json:"rhs_dataset" format:"eddy-dataset" doc:"name of the dataset of the rhs_upload upload"`
@@ -218,9 +219,18 @@ func buildPoisson(p *PoissonParams, env *Env) (*poissonProblem, error) {
 	var cells *poisson.Cells
 	var err error
 	if p.Scene == "upload" {
-		labels, err := readUpload(env, p.Labels, p.LabelsDataset, func(f *hdf5io.File, name string) ([]uint8, []int, error) { return f.ReadUint8(name) })
+		// Any numeric dtype (NumPy's default integers are int64): each value
+		// must be 0, 1 or 2.
+		values, err := readUpload(env, p.Labels, p.LabelsDataset, func(f *hdf5io.File, name string) ([]float64, []int, error) { return f.ReadFloat64(name) })
 		if err != nil {
 			return nil, err
+		}
+		labels := make([]uint8, len(values))
+		for i, v := range values {
+			if v != 0 && v != 1 && v != 2 {
+				return nil, Permanent(fmt.Errorf("labels: value %v at cell %d, want 0 (fluid), 1 (solid) or 2 (air)", v, i))
+			}
+			labels[i] = uint8(v)
 		}
 		cells, err = poisson.CellsFromLabels(p.Dim, p.N, labels)
 		if err != nil {
@@ -258,6 +268,11 @@ func buildPoisson(p *PoissonParams, env *Env) (*poissonProblem, error) {
 		}
 		if len(b) != sys.Len() {
 			return nil, Permanent(fmt.Errorf("rhs_upload: %d values for a grid of %d cells", len(b), sys.Len()))
+		}
+		for i, v := range b {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, Permanent(fmt.Errorf("rhs_upload: the value at cell %d is %v; want finite values", i, v))
+			}
 		}
 		sys.Project(b)
 		pr.b = b

@@ -1,8 +1,15 @@
 package jobs
 
 import (
+	"context"
+	"math"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"eddy/hdf5io"
+	"eddy/storage"
 )
 
 // A compare run on the smoke scene: every method reaches tol by its true
@@ -86,5 +93,90 @@ func TestPoissonStoppedByMaxIter(t *testing.T) {
 	}
 	if w := strings.Join(r.Result.Warnings, "\n"); !strings.Contains(w, "cg did not converge") {
 		t.Errorf("warnings %q", r.Result.Warnings)
+	}
+}
+
+// An uploaded right-hand side with a non-finite value fails the job at its
+// first attempt, naming the cell: the error would repeat (before, the solver
+// refused ‖b‖ = NaN on each of the kind's attempts).
+func TestPoissonUploadedRHSNotFinite(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	svc, db := newTestService(t, "sqlite://"+t.TempDir()+"/eddy.db", dataDir)
+	defer svc.Stop(ctx)
+	b := make([]float64, 16*16)
+	for i := range b {
+		b[i] = 1
+	}
+	b[3*16+4] = math.NaN()
+	path := filepath.Join(t.TempDir(), "rhs.h5")
+	w, err := hdf5io.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteFloat64("rhs", b, []int{16, 16}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	addUploadAs(t, db, dataDir, "rhs", path, "hdf5", []storage.Dataset{{Name: "rhs", Shape: []int{16, 16}, Dtype: "float64"}})
+	id := submitKind(t, svc, "poisson.solve", `{"n": 16, "scene": "box", "rhs": "upload", "rhs_upload": "rhs"}`)
+	r := waitState(t, svc, id, time.Minute, storage.Succeeded, storage.Failed)
+	if r.State != storage.Failed || r.Attempt != 1 || !strings.Contains(r.Error, "rhs_upload: the value at cell 52 is NaN") {
+		t.Errorf("state %s at attempt %d, error %q", r.State, r.Attempt, r.Error)
+	}
+}
+
+// Labels of scene upload may come in any numeric dtype (NumPy's int64, say);
+// a value other than 0, 1 or 2 fails the job at once, naming the cell.
+func TestPoissonUploadedLabelsAnyDtype(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	svc, db := newTestService(t, "sqlite://"+t.TempDir()+"/eddy.db", dataDir)
+	defer svc.Stop(ctx)
+	const n = 16
+	write := func(id string, bad float64) {
+		labels := make([]int64, n*n)
+		for x := range n {
+			labels[(n-1)*n+x] = 2 // air along the top row (y = n − 1)
+		}
+		path := filepath.Join(t.TempDir(), id+".h5")
+		w, err := hdf5io.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bad != 0 {
+			values := make([]float64, n*n)
+			for i, l := range labels {
+				values[i] = float64(l)
+			}
+			values[5] = bad
+			err = w.WriteFloat64("labels", values, []int{n, n}, "", "")
+		} else {
+			err = w.WriteInt64("labels", labels, []int{n, n}, "", "")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		dtype := "int64"
+		if bad != 0 {
+			dtype = "float64"
+		}
+		addUploadAs(t, db, dataDir, id, path, "hdf5", []storage.Dataset{{Name: "labels", Shape: []int{n, n}, Dtype: dtype}})
+	}
+	write("int64", 0)
+	write("half", 1.5)
+	id := submitKind(t, svc, "poisson.solve", `{"n": 16, "scene": "upload", "labels": "int64", "rhs": "random"}`)
+	if r := waitState(t, svc, id, time.Minute, storage.Succeeded, storage.Failed); r.State != storage.Succeeded {
+		t.Errorf("int64 labels: %s, %q", r.State, r.Error)
+	}
+	id = submitKind(t, svc, "poisson.solve", `{"n": 16, "scene": "upload", "labels": "half", "rhs": "random"}`)
+	r := waitState(t, svc, id, time.Minute, storage.Succeeded, storage.Failed)
+	if r.State != storage.Failed || r.Attempt != 1 || !strings.Contains(r.Error, "labels: value 1.5 at cell 5") {
+		t.Errorf("label 1.5: state %s at attempt %d, error %q", r.State, r.Attempt, r.Error)
 	}
 }
