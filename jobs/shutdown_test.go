@@ -8,8 +8,14 @@ import (
 	"eddy/storage"
 )
 
-// stubbornRelease is closed at the end of the test to let the stubborn job go.
-var stubbornRelease = make(chan struct{})
+// stubbornRelease is closed at the end of the test to let the stubborn job go;
+// stubbornStarted receives once the job's body is running (the run turns
+// running when claimed, before its kind's Run is entered: a Stop in between
+// interrupts the run rather than abandoning a job).
+var (
+	stubbornRelease = make(chan struct{})
+	stubbornStarted = make(chan struct{}, 1)
+)
 
 func init() {
 	// Ignores its context: only the end of the test lets it return.
@@ -17,6 +23,10 @@ func init() {
 		Name: "test.stubborn", Defaults: func() *emptyParams { return &emptyParams{} },
 		Timeout: time.Minute, MaxAttempts: 2,
 		Run: func(ctx context.Context, p *emptyParams, env *Env) error {
+			select {
+			case stubbornStarted <- struct{}{}:
+			default:
+			}
 			<-stubbornRelease
 			return nil
 		},
@@ -36,6 +46,11 @@ func TestStopAbandonsJobThatIgnoresItsContext(t *testing.T) {
 	run := waitState(t, svc, id, 10*time.Second, storage.Running)
 	if run.Attempt != 1 || run.Lease != 1 {
 		t.Fatalf("running run: attempt %d lease %d", run.Attempt, run.Lease)
+	}
+	select {
+	case <-stubbornStarted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stubborn job's body did not start")
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*releaseMargin+time.Second)
