@@ -219,18 +219,9 @@ func buildPoisson(p *PoissonParams, env *Env) (*poissonProblem, error) {
 	var cells *poisson.Cells
 	var err error
 	if p.Scene == "upload" {
-		// Any numeric dtype (NumPy's default integers are int64): each value
-		// must be 0, 1 or 2.
-		values, err := readUpload(env, p.Labels, p.LabelsDataset, func(f *hdf5io.File, name string) ([]float64, []int, error) { return f.ReadFloat64(name) })
+		labels, err := readUpload(env, p.Labels, p.LabelsDataset, readLabels)
 		if err != nil {
 			return nil, err
-		}
-		labels := make([]uint8, len(values))
-		for i, v := range values {
-			if v != 0 && v != 1 && v != 2 {
-				return nil, Permanent(fmt.Errorf("labels: value %v at cell %d, want 0 (fluid), 1 (solid) or 2 (air)", v, i))
-			}
-			labels[i] = uint8(v)
 		}
 		cells, err = poisson.CellsFromLabels(p.Dim, p.N, labels)
 		if err != nil {
@@ -283,6 +274,27 @@ func buildPoisson(p *PoissonParams, env *Env) (*poissonProblem, error) {
 		pr.labels[i] = uint8(l)
 	}
 	return pr, nil
+}
+
+// readLabels reads a scene's cell labels: uint8 as stored, any other numeric
+// dtype (NumPy's default integers are int64) through float64, each value
+// then 0, 1 or 2.
+func readLabels(f *hdf5io.File, name string) ([]uint8, []int, error) {
+	if labels, shape, err := f.ReadUint8(name); err == nil {
+		return labels, shape, nil
+	}
+	values, shape, err := f.ReadFloat64(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	labels := make([]uint8, len(values))
+	for i, v := range values {
+		if v != 0 && v != 1 && v != 2 {
+			return nil, nil, fmt.Errorf("value %v at cell %d, want 0 (fluid), 1 (solid) or 2 (air)", v, i)
+		}
+		labels[i] = uint8(v)
+	}
+	return labels, shape, nil
 }
 
 // readUpload reads the dataset name of the upload id with read.

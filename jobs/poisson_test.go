@@ -176,7 +176,7 @@ func TestPoissonUploadedLabelsAnyDtype(t *testing.T) {
 	}
 	id = submitKind(t, svc, "poisson.solve", `{"n": 16, "scene": "upload", "labels": "half", "rhs": "random"}`)
 	r := waitState(t, svc, id, time.Minute, storage.Succeeded, storage.Failed)
-	if r.State != storage.Failed || r.Attempt != 1 || !strings.Contains(r.Error, "labels: value 1.5 at cell 5") {
+	if r.State != storage.Failed || r.Attempt != 1 || !strings.Contains(r.Error, "dataset labels: value 1.5 at cell 5") {
 		t.Errorf("label 1.5: state %s at attempt %d, error %q", r.State, r.Attempt, r.Error)
 	}
 }
