@@ -109,17 +109,7 @@ func TestPoissonUploadedRHSNotFinite(t *testing.T) {
 		b[i] = 1
 	}
 	b[3*16+4] = math.NaN()
-	path := filepath.Join(t.TempDir(), "rhs.h5")
-	w, err := hdf5io.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteFloat64("rhs", b, []int{16, 16}, "", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := writeH5(t, func(w *hdf5io.Writer) error { return w.WriteFloat64("rhs", b, []int{16, 16}, "", "") })
 	addUploadAs(t, db, dataDir, "rhs", path, "hdf5", []storage.Dataset{{Name: "rhs", Shape: []int{16, 16}, Dtype: "float64"}})
 	id := submitKind(t, svc, "poisson.solve", `{"n": 16, "scene": "box", "rhs": "upload", "rhs_upload": "rhs"}`)
 	r := waitState(t, svc, id, time.Minute, storage.Succeeded, storage.Failed)
@@ -136,40 +126,19 @@ func TestPoissonUploadedLabelsAnyDtype(t *testing.T) {
 	svc, db := newTestService(t, "sqlite://"+t.TempDir()+"/eddy.db", dataDir)
 	defer svc.Stop(ctx)
 	const n = 16
-	write := func(id string, bad float64) {
-		labels := make([]int64, n*n)
-		for x := range n {
-			labels[(n-1)*n+x] = 2 // air along the top row (y = n − 1)
-		}
-		path := filepath.Join(t.TempDir(), id+".h5")
-		w, err := hdf5io.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bad != 0 {
-			values := make([]float64, n*n)
-			for i, l := range labels {
-				values[i] = float64(l)
-			}
-			values[5] = bad
-			err = w.WriteFloat64("labels", values, []int{n, n}, "", "")
-		} else {
-			err = w.WriteInt64("labels", labels, []int{n, n}, "", "")
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		dtype := "int64"
-		if bad != 0 {
-			dtype = "float64"
-		}
-		addUploadAs(t, db, dataDir, id, path, "hdf5", []storage.Dataset{{Name: "labels", Shape: []int{n, n}, Dtype: dtype}})
+	labels := make([]int64, n*n)
+	for x := range n {
+		labels[(n-1)*n+x] = 2 // air along the top row (y = n − 1)
 	}
-	write("int64", 0)
-	write("half", 1.5)
+	half := make([]float64, n*n)
+	for i, l := range labels {
+		half[i] = float64(l)
+	}
+	half[5] = 1.5
+	path := writeH5(t, func(w *hdf5io.Writer) error { return w.WriteInt64("labels", labels, []int{n, n}, "", "") })
+	addUploadAs(t, db, dataDir, "int64", path, "hdf5", []storage.Dataset{{Name: "labels", Shape: []int{n, n}, Dtype: "int64"}})
+	path = writeH5(t, func(w *hdf5io.Writer) error { return w.WriteFloat64("labels", half, []int{n, n}, "", "") })
+	addUploadAs(t, db, dataDir, "half", path, "hdf5", []storage.Dataset{{Name: "labels", Shape: []int{n, n}, Dtype: "float64"}})
 	id := submitKind(t, svc, "poisson.solve", `{"n": 16, "scene": "upload", "labels": "int64", "rhs": "random"}`)
 	if r := waitState(t, svc, id, time.Minute, storage.Succeeded, storage.Failed); r.State != storage.Succeeded {
 		t.Errorf("int64 labels: %s, %q", r.State, r.Error)
@@ -179,4 +148,22 @@ func TestPoissonUploadedLabelsAnyDtype(t *testing.T) {
 	if r.State != storage.Failed || r.Attempt != 1 || !strings.Contains(r.Error, "dataset labels: value 1.5 at cell 5") {
 		t.Errorf("label 1.5: state %s at attempt %d, error %q", r.State, r.Attempt, r.Error)
 	}
+}
+
+// writeH5 writes an HDF5 file in a temporary directory with write and
+// returns its path.
+func writeH5(t *testing.T, write func(*hdf5io.Writer) error) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "data.h5")
+	w, err := hdf5io.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := write(w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -52,7 +52,7 @@ func buildParams(file, text string, pairs []string, stdin io.Reader, asString fu
 			return nil, fmt.Errorf("-p %q: want key=value", p)
 		}
 		v := paramValue(value)
-		if asString != nil && !isJSONString(v) && asString(key) {
+		if asString != nil && isScalar(v) && asString(key) {
 			v, _ = json.Marshal(value)
 		}
 		if err := setPath(params, key, v); err != nil {
@@ -71,8 +71,11 @@ func paramValue(value string) json.RawMessage {
 	return b
 }
 
-// isJSONString reports whether v is a JSON string.
-func isJSONString(v json.RawMessage) bool { return len(v) > 0 && v[0] == '"' }
+// isScalar reports whether v (from paramValue) is a JSON number, boolean or
+// null: what a string param takes as its text instead.
+func isScalar(v json.RawMessage) bool {
+	return len(v) > 0 && v[0] != '"' && v[0] != '[' && v[0] != '{'
+}
 
 // scalarPairs reports whether a key=value pair's value would be sent as a
 // JSON number, boolean or null: the pairs for which a string param's schema
@@ -80,8 +83,7 @@ func isJSONString(v json.RawMessage) bool { return len(v) > 0 && v[0] == '"' }
 func scalarPairs(pairs []string) bool {
 	for _, p := range pairs {
 		_, value, _ := strings.Cut(p, "=")
-		v := paramValue(value)
-		if len(v) > 0 && v[0] != '"' && v[0] != '[' && v[0] != '{' {
+		if isScalar(paramValue(value)) {
 			return true
 		}
 	}
