@@ -286,7 +286,7 @@ func (c *cli) client() (*Client, error) {
 func (c *cli) submit(ctx context.Context, args []string) error {
 	fs := c.newFlagSet("submit")
 	var pairs, inputs listFlag
-	fs.Var(&pairs, "p", "a param as `key=value` (repeatable); the value is JSON when it parses as JSON, else a string (always a string for a string param)")
+	fs.Var(&pairs, "p", "a param as `key=value` (repeatable); the value is JSON when it parses as JSON, else a string (a number or boolean as its text for a string param)")
 	fs.Var(&inputs, "i", "an input as `name=id` of an upload or an earlier job (repeatable)")
 	paramsText := fs.String("params", "", "params as a JSON `object` (-p pairs override its fields)")
 	paramsFile := fs.String("params-file", "", "read params from a JSON `file` (\"-\": standard input)")

@@ -19,9 +19,9 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 // ones: the JSON object in file (or standard input for "-"), then the JSON object
 // text, then each key=value pair. A value is taken as JSON when it parses as JSON
 // (numbers, true/false, null, arrays, objects, quoted strings) and as a string
-// otherwise, or always as a string when asString (if not nil) says the key's
-// param is a string ("boundary=0" for an expression); a dotted key ("a.b=1")
-// sets a field of a nested object.
+// otherwise; a number, boolean or null is taken as its text when asString
+// (if not nil) says the key's param is a string ("boundary=0" for an
+// expression). A dotted key ("a.b=1") sets a field of a nested object.
 func buildParams(file, text string, pairs []string, stdin io.Reader, asString func(key string) bool) (json.RawMessage, error) {
 	params := map[string]any{}
 	if file != "" {
