@@ -70,11 +70,33 @@ func (p *PoissonParams) Validate(c *Checker) {
 }
 
 // CheckUploads checks that a finished dcdm.train model has the system's
-// dimension: the rank of its training labels.
+// dimension (the rank of its training labels), and that the labels of scene
+// upload and the right-hand side of rhs upload are datasets with a value
+// per cell of the grid.
 func (p *PoissonParams) CheckUploads(c *Checker, uploads map[string]*storage.Upload) {
 	if u := uploads["/model"]; u != nil {
 		if d := findDataset(u, "labels"); d != nil && len(d.Shape) != p.Dim {
 			c.Fail("/model", "job %s trained a %d-D network; this system is %d-D", p.Model, len(d.Shape), p.Dim)
+		}
+	}
+	cells := 1
+	for range p.Dim {
+		cells *= p.N
+	}
+	for _, in := range []struct{ path, id, dataset string }{
+		{"/labels", p.Labels, p.LabelsDataset},
+		{"/rhs_upload", p.RHSUpload, p.RHSDataset},
+	} {
+		u := uploads[in.path]
+		if u == nil {
+			continue
+		}
+		d := findDataset(u, in.dataset)
+		switch {
+		case d == nil:
+			c.Fail(in.path, "upload %s has no dataset %q (it has %s)", in.id, in.dataset, datasetNames(u))
+		case shapeProduct(d.Shape) != cells:
+			c.Fail(in.path, "dataset %s has shape %v, %d values; the grid has %d cells (n = %d in %d-D)", in.dataset, d.Shape, shapeProduct(d.Shape), cells, p.N, p.Dim)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"strings"
@@ -166,4 +167,27 @@ func writeH5(t *testing.T, write func(*hdf5io.Writer) error) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Uploads of scene upload and rhs upload are checked at submit: the dataset
+// exists and holds a value per cell of the grid.
+func TestPoissonUploadsCheckedAtSubmit(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	svc, db := newTestService(t, "sqlite://"+t.TempDir()+"/eddy.db", dataDir)
+	defer svc.Stop(ctx)
+	path := writeH5(t, func(w *hdf5io.Writer) error {
+		return w.WriteFloat64("rhs", make([]float64, 17*16), []int{17, 16}, "", "")
+	})
+	addUploadAs(t, db, dataDir, "odd", path, "hdf5", []storage.Dataset{{Name: "rhs", Shape: []int{17, 16}, Dtype: "float64"}})
+	for params, want := range map[string]string{
+		`{"n": 16, "scene": "box", "rhs": "upload", "rhs_upload": "odd"}`:                         "/params/rhs_upload: dataset rhs has shape [17 16], 272 values; the grid has 256 cells",
+		`{"n": 16, "scene": "box", "rhs": "upload", "rhs_upload": "odd", "rhs_dataset": "b"}`:     `/params/rhs_upload: upload odd has no dataset "b"`,
+		`{"n": 16, "scene": "upload", "labels": "odd", "labels_dataset": "rhs", "rhs": "random"}`: "/params/labels: dataset rhs has shape [17 16]",
+	} {
+		_, _, err := svc.Submit(ctx, SubmitRequest{Kind: "poisson.solve", Params: json.RawMessage(params)})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", params, err, want)
+		}
+	}
 }
