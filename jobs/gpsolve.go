@@ -114,7 +114,7 @@ func init() {
 			"rel_l2":                   "float64: relative L2 error against the exact solution on 300 points per axis (only when the exact solution is known)",
 			"rel_l2_grid":              "float64: the same on the grid nodes (only when the exact solution is known)",
 			"path":                     "string: training path: exact-u+lbfgs or kron-cg+lbfgs",
-			"nugget":                   "string: nugget mode used: relative or absolute (auto resolves to one of them)",
+			"nugget":                   "string: nugget mode used: relative, absolute or relative10 (auto resolves to one of them)",
 			"nugget_share":             "float64: ‖U − mean‖/‖U‖ on the grid, the part of the grid values the nugget accounts for",
 			"active_components_<axis>": "int64: mixture components of that axis with weight above 1% of the total",
 			"freq_scale_<axis>":        "float64: frequency scale F of that axis, in cycles per unit length: the requested freq_scale, the preset's, or (freq_scale 0) 1.25 times data_frequency_<axis> held between 0.5 and 0.75 of the grid's Nyquist frequency",

@@ -313,7 +313,7 @@ func (m *model) objective(U *mat.Dense, lt [2]float64, gU *mat.Dense, gSpec [][]
 	m.lagGrad(0, gSpec[0])
 	if !a1.absNugget && epsGrad != 0 {
 		for q, lw := range a1.spec.LogW {
-			gSpec[0][q] += epsGrad * jitter * math.Exp(lw)
+			gSpec[0][q] += epsGrad * a1.relJitter * math.Exp(lw)
 		}
 	}
 	if len(m.ax) == 2 {
@@ -345,9 +345,9 @@ func (m *model) lagGrad(j int, grad []float64) {
 		lagGradient(m.kind, a.spec, a.h, m.s0[j], m.sd[j], nil, grad)
 	}
 	if !a.absNugget {
-		// The nugget jitter·Σw sits on lag 0: ∂/∂LogW_q = jitter·w_q.
+		// The nugget relJitter·Σw sits on lag 0: ∂/∂LogW_q = relJitter·w_q.
 		for q, lw := range a.spec.LogW {
-			grad[q] += m.s0[j][0] * jitter * math.Exp(lw)
+			grad[q] += m.s0[j][0] * a.relJitter * math.Exp(lw)
 		}
 	}
 }

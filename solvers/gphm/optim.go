@@ -142,4 +142,3 @@ func (o *lbfgs) reset() { o.s, o.y, o.rho = o.s[:0], o.y[:0], o.rho[:0] }
 
 // empty reports whether no curvature pairs are stored.
 func (o *lbfgs) empty() bool { return len(o.s) == 0 }
-

@@ -110,6 +110,23 @@ func TestPoissonMultiScale(t *testing.T) {
 	}
 }
 
+// TestPoissonP4 is preset p4, u = x sin(200x) on [0, 2π] with N = 900, run as
+// a user asking for StM gets it: StM stalls, GM takes over, and its variants
+// end with ten times the relative nugget (NuggetRelative10), whose check
+// residual is the least. Target: the authors' best, 9e-7 (StM; GM 1.6e-6);
+// measured 3.7e-7, against 1.65e-6 with the relative nugget, the best of the
+// variants before it.
+func TestPoissonP4(t *testing.T) {
+	r := solve(t, presetConfig(t, "p4", "stm", 300))
+	t.Logf("rel_l2 %.3g, check residual %.3g, kernel %s, %s", r.RelL2, r.CheckResidual, r.Kernel, r.NuggetReason)
+	if r.RelL2 > 9e-7 {
+		t.Errorf("rel_l2 = %.3e, want ≤ 9e-7", r.RelL2)
+	}
+	if r.Nugget != NuggetRelative10 {
+		t.Errorf("nugget %s, want %s", r.Nugget, NuggetRelative10)
+	}
+}
+
 // TestAllenCahnSin100 is acceptance case AC1: u_xx + u(u² − 1) = f with
 // u = sin(100x) on [0, 2π], N = 400, target ≤ 1e-4 (paper: 7.7e-7 GM).
 func TestAllenCahnSin100(t *testing.T) {

@@ -29,15 +29,18 @@ func TestKernelAndVariantOrder(t *testing.T) {
 		runs     []string
 		kernel   string
 		reason   string
+		kept     string // trend/nugget of the returned run; "" unchecked
 	}{
 		{"first variant succeeds", map[string]float64{"stm/none/relative": 1e-8},
-			[]string{"stm/none/relative"}, "stm", "at most"},
+			[]string{"stm/none/relative"}, "stm", "at most", ""},
 		{"not stalled, next variants", map[string]float64{"stm/none/relative": 3e-6, "stm/polynomial/relative": 2e-6, "stm/none/absolute": 5e-7},
-			[]string{"stm/none/relative", "stm/polynomial/relative", "stm/none/absolute"}, "stm", "least check residual"},
+			[]string{"stm/none/relative", "stm/polynomial/relative", "stm/none/absolute"}, "stm", "least check residual", ""},
 		{"stalled, other kernel first", map[string]float64{"stm/none/relative": 9e-5, "gm/none/relative": 3e-7},
-			[]string{"stm/none/relative", "gm/none/relative"}, "gm", "at most"},
+			[]string{"stm/none/relative", "gm/none/relative"}, "gm", "at most", ""},
 		{"both stalled", map[string]float64{"stm/none/relative": 9e-5, "stm/none/absolute": 2e-5, "gm/none/relative": 8e-5, "gm/polynomial/relative": 7e-5, "gm/none/absolute": 6e-5},
-			[]string{"stm/none/relative", "gm/none/relative", "gm/polynomial/relative", "gm/none/absolute", "stm/polynomial/relative", "stm/none/absolute"}, "stm", "least check residual"},
+			[]string{"stm/none/relative", "gm/none/relative", "gm/polynomial/relative", "gm/none/absolute", "gm/none/relative10", "stm/polynomial/relative", "stm/none/absolute", "stm/none/relative10"}, "stm", "least check residual", ""},
+		{"larger relative nugget last", map[string]float64{"stm/none/relative": 3e-6, "stm/polynomial/relative": 2e-6, "stm/none/absolute": 4e-6, "stm/none/relative10": 1.5e-6},
+			[]string{"stm/none/relative", "stm/polynomial/relative", "stm/none/absolute", "stm/none/relative10"}, "stm", "least check residual", "none/relative10"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var runs []string
@@ -52,6 +55,9 @@ func TestKernelAndVariantOrder(t *testing.T) {
 			}
 			if !slices.Equal(runs, tc.runs) {
 				t.Errorf("runs %v, want %v", runs, tc.runs)
+			}
+			if kept := res.Trend + "/" + res.Nugget; tc.kept != "" && kept != tc.kept {
+				t.Errorf("kept %s, want %s", kept, tc.kept)
 			}
 			if res.Kernel != tc.kernel || !strings.Contains(res.NuggetReason, tc.reason) {
 				t.Errorf("kernel %s (%s), want %s and a reason with %q", res.Kernel, res.NuggetReason, tc.kernel, tc.reason)
