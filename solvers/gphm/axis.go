@@ -236,9 +236,9 @@ func (a *axis) toWhite(x *mat.Dense) {
 // holds only the nugget and removing the error costs more prior than the
 // residual it removes. With 1e-5·k(0) the same run ends at 3.7e-7 instead of
 // 1.65e-6, its check residual at 1.5e-6 instead of 3.7e-6. On the other 1-D
-// presets (GM, no trend, relative nugget) the check residual ranks 1e-5 and
-// 1e-6 as their errors do (p1, p3, ac1, ac2: 1.8 to 6e6 times larger errors
-// with 1e-5; p2 smaller) but on p5, where both are far under the paper's.
+// presets (GM, no trend) the check residual ranks 1e-5 and 1e-6 as their
+// errors do — p1, p3, ac1 and ac2 have 1.8 to 6e6 times larger errors with
+// 1e-5, p2 a smaller one — but on p5, where both are far under the paper's.
 //
 // With the absolute nugget the optimiser drives the weight of the component
 // that matches the solution up (to 4e4 on preset p1), K's condition number
