@@ -59,10 +59,13 @@ func (p *DCDMTrainParams) Validate(c *Checker) {
 // model is trained small and applied large.
 const maxTrainCells = 1 << 22
 
-func (p *DCDMTrainParams) cells() int64 {
+func (p *DCDMTrainParams) cells() int64 { return gridCells(p.Dim, p.N) }
+
+// gridCells returns n^dim, the cells of a dim-dimensional grid of n per axis.
+func gridCells(dim, n int) int64 {
 	c := int64(1)
-	for range p.Dim {
-		c *= int64(p.N)
+	for range dim {
+		c *= int64(n)
 	}
 	return c
 }

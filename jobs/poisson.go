@@ -79,10 +79,7 @@ func (p *PoissonParams) CheckUploads(c *Checker, uploads map[string]*storage.Upl
 			c.Fail("/model", "job %s trained a %d-D network; this system is %d-D", p.Model, len(d.Shape), p.Dim)
 		}
 	}
-	cells := 1
-	for range p.Dim {
-		cells *= p.N
-	}
+	cells := gridCells(p.Dim, p.N)
 	for _, in := range []struct{ path, id, dataset string }{
 		{"/labels", p.Labels, p.LabelsDataset},
 		{"/rhs_upload", p.RHSUpload, p.RHSDataset},
@@ -95,7 +92,7 @@ func (p *PoissonParams) CheckUploads(c *Checker, uploads map[string]*storage.Upl
 		switch {
 		case d == nil:
 			c.Fail(in.path, "upload %s has no dataset %q (it has %s)", in.id, in.dataset, datasetNames(u))
-		case shapeProduct(d.Shape) != cells:
+		case int64(shapeProduct(d.Shape)) != cells:
 			c.Fail(in.path, "dataset %s has shape %v, %d values; the grid has %d cells (n = %d in %d-D)", in.dataset, d.Shape, shapeProduct(d.Shape), cells, p.N, p.Dim)
 		}
 	}
