@@ -64,7 +64,8 @@ func TestNonFiniteSourceIsPermanent(t *testing.T) {
 
 // The stop rules on the check residual: a rise stops only after patience
 // accepted steps above riseFactor × the least; a failed line search stops
-// only when another has failed since ρ last improved (the noise floor).
+// at once (1-D) or, with retry (2-D), only when another has failed since ρ
+// last improved (the noise floor).
 func TestResidualWatch(t *testing.T) {
 	w := residualWatch{best: 1e-2, patience: 3}
 	for i, c := range []struct {
@@ -81,7 +82,7 @@ func TestResidualWatch(t *testing.T) {
 		}
 	}
 
-	w = residualWatch{best: math.NaN(), patience: 20}
+	w = residualWatch{best: math.NaN(), patience: 20, retry: true}
 	if !w.accepted(1) {
 		t.Fatal("the first finite ρ after NaN is not the least")
 	}
@@ -92,10 +93,14 @@ func TestResidualWatch(t *testing.T) {
 	if !w.searchFailed() {
 		t.Fatal("a second failed search without improvement of ρ between them does not stop the run")
 	}
-	w = residualWatch{best: 1, patience: 20}
+	w = residualWatch{best: 1, patience: 20, retry: true}
 	w.searchFailed()
 	w.accepted(0.5) // improved: the next failure is a first one again
 	if w.searchFailed() {
 		t.Fatal("a failed search after ρ improved stops the run")
+	}
+	w = residualWatch{best: 1, patience: 20}
+	if !w.searchFailed() {
+		t.Fatal("without retry the first failed search does not stop the run")
 	}
 }

@@ -195,13 +195,13 @@ const ConvergedTol = 1e-6
 // cancelled when StM does not stall: the same result, sooner, for twice the
 // CPU while both run. When one of GM's runs reaches a check residual of
 // at most ResidualTol (ended, or going on while StM's residual has stopped
-// falling: a run returns its iterate of least check residual; flatWindow)
+// falling: a run returns its iterate of least check residual; flatIterations)
 // while StM's so far is above the stall bar and more than OutrunFactor
 // times GM's, StM's run is stopped and GM's result taken (a restart, with a
 // warning that says so). With GM requested in 1-D on
 // two cores, once GM's first variant stalls its other variants run beside
 // the restart with StM, one at a time, by the same rules the other way
-// round. In 1-D a kernel's next variant
+// round. In 1-D a kernel's later variant
 // also starts beside its current one when a core is idle (variants.run),
 // with the same outcome as in order, except that it stops the current one
 // by the same rule (the switch threshold in place of the stall bar).
@@ -285,12 +285,11 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	runOther := func() error { return b.run(ctx, maxVariants, fn) }
 	cancelOther := func() {}
 	if restart && par.hedge {
-		// GM's first variant alone, then the others (the next one ahead on
-		// an idle core), as when GM is requested: started ahead from the
-		// first on, once StM had been stopped early (outrun) p4's second
-		// variant ran beside the first, was not outrun by the third and
-		// took its whole budget: 145 s against 76 s in this order.
-		runOther, cancelOther = hedged(ctx, b, fn, true)
+		// GM's variants, with one started ahead (variants.run) once StM no
+		// longer holds a core (outrun); aheadIndex keeps the polynomial-trend
+		// variant for its turn, which started there ran on to its budget
+		// (p4: 307.6 s against about 70 s).
+		runOther, cancelOther = hedged(ctx, b, fn)
 		defer cancelOther()
 	}
 	// The requested kernel's first variant; its other variants only when it
@@ -306,7 +305,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	if restart && par.hedge {
 		// The hedged kernel may finish first and succeed while the requested
 		// one is still above the stall bar (outrun).
-		out = &outrun{best: math.Inf(1)}
+		out = newOutrun(r.cfg.Iterations)
 		afn = func(u progress.Update) {
 			fn.Report(u)
 			if out.watch(u, b.bestEnded(0), b.bestSoFar(), stall) {
@@ -368,11 +367,11 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			a.holds = true
 			running.Add(1)
 			before := a.endedCount() // runs that did not end beside the restart
-			wait, cancelA := hedged(ctx, a, fn, false)
+			wait, cancelA := hedged(ctx, a, fn)
 			defer cancelA()
 			bctx, stopB := context.WithCancel(ctx)
 			defer stopB()
-			outB = &outrun{best: math.Inf(1)}
+			outB = newOutrun(r.cfg.Iterations)
 			runA = wait
 			runOther = func() error {
 				return b.run(bctx, maxVariants, func(u progress.Update) {
@@ -429,7 +428,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 // OutrunFactor: in a hedged run (see Solve) the requested kernel's run is
 // stopped once one of the other kernel's runs has reached a check residual
 // of at most ResidualTol, ended or, once the requested run is flat
-// (flatWindow), still going on (and found the exact solution, when given)
+// (flatIterations), still going on (and found the exact solution, when given)
 // while the requested run's least check residual so far is above the stall
 // bar and more than OutrunFactor times that run's. To be kept it would have to
 // fall by that factor and below the bar. The other kernel's remaining
@@ -449,15 +448,26 @@ type outrun struct {
 	best float64
 	at   string
 	by   *Result
-	// past holds best as of the last flatWindow updates, a ring written
-	// at seen mod flatWindow; seen counts the updates.
-	past [flatWindow]float64
+	// past holds best as of the last len(past) updates, a ring written
+	// at seen mod len(past); seen counts the updates. Once full, its
+	// oldest entry is the best as of len(past) − 1 updates before the
+	// latest: flatIterations iterations before, rounded up to updates.
+	past []float64
 	seen int
 }
 
-// flatWindow and flatFactor: the watched run counts as flat once its least
-// check residual has fallen by less than flatFactor over its last
-// flatWindow progress updates (iterations, in 1-D up to 200 of them). Only
+// newOutrun returns the watch of a run of iters iterations.
+func newOutrun(iters int) *outrun {
+	every := reportEvery(iters)
+	return &outrun{best: math.Inf(1), past: make([]float64, (flatIterations+every-1)/every+1)}
+}
+
+// flatIterations and flatFactor: the watched run counts as flat once its
+// least check residual has fallen by less than flatFactor over its last
+// flatIterations iterations, counted in its progress updates (every
+// reportEvery iterations; counted in updates, a run of 900 iterations,
+// preset p4's, was flat only after 80 of them, and StM on p4 was stopped
+// when GM's first run ended, at 40 s, instead of at 20 s). Only
 // a flat run is outrun by a run still going on: early in a run the check
 // residual falls by orders within tens of iterations (StM on a 1-D Poisson
 // problem of a user's: 4.9e-3 at its second iteration, 3.1e-7 at its end,
@@ -465,13 +475,13 @@ type outrun struct {
 // times under it says little until it stops falling. On p4 StM sat at
 // 1.46e-3 from its iteration 19 to 121.
 const (
-	flatWindow = 20
-	flatFactor = 2.0
+	flatIterations = 20
+	flatFactor     = 2.0
 )
 
-// flat reports whether the watched run is flat (flatWindow, flatFactor).
+// flat reports whether the watched run is flat (flatIterations, flatFactor).
 func (o *outrun) flat() bool {
-	return o.seen >= flatWindow && o.past[o.seen%flatWindow] < flatFactor*o.best
+	return o.seen >= len(o.past) && o.past[o.seen%len(o.past)] < flatFactor*o.best
 }
 
 // watch takes progress update u of the watched run, the best run of the
@@ -484,7 +494,7 @@ func (o *outrun) watch(u progress.Update, ended, soFar *Result, stall float64) b
 		if rho < o.best {
 			o.best, o.at = rho, u.Message
 		}
-		o.past[o.seen%flatWindow] = o.best
+		o.past[o.seen%len(o.past)] = o.best
 		o.seen++
 	}
 	alt := ended
@@ -509,23 +519,17 @@ func outran(least, bar float64, alt *Result) bool {
 		!math.IsInf(least, 1) && least > bar && least > OutrunFactor*alt.CheckResidual
 }
 
-// hedged runs v's variants (up to maxVariants; with firstAlone the first
-// before the others, none started ahead of it) in the background and
+// hedged runs v's variants (up to maxVariants) in the background and
 // returns a wait that gives v once they are done, and a cancel that stops
 // them, if still going, and waits for them (v.bestEnded and v.bestSoFar
 // look at them without waiting). The background runs report progress to fn
 // only from the first wait on: until then fn follows the requested kernel's
 // runs; a cancelled run stays quiet, as its last iterations would follow
 // the requested kernel's final report.
-func hedged(ctx context.Context, v *variants, fn progress.Func, firstAlone bool) (wait func() error, cancel func()) {
+func hedged(ctx context.Context, v *variants, fn progress.Func) (wait func() error, cancel func()) {
 	var err error
 	b := background(ctx, fn, func(ctx context.Context, fn progress.Func) {
-		if firstAlone {
-			err = v.run(ctx, 1, fn)
-		}
-		if err == nil {
-			err = v.run(ctx, maxVariants, fn)
-		}
+		err = v.run(ctx, maxVariants, fn)
 	})
 	wait = func() error {
 		b.adopted.Store(true)
@@ -567,11 +571,11 @@ const (
 	// scaled gradient.
 	StopStationary = "stationary"
 	// StopLossNoisy: a line search failed (no trial point lowered the loss
-	// along the L-BFGS direction) for the second time since the check
-	// residual last improved, the first failure having reset the L-BFGS
-	// memory: the loss has reached its rounding noise, which the gradient
-	// shares, and further steps walk at random (preset p4: trial values
-	// scattered by ±0.5 around Φ ≈ 583; its least residual came 24
+	// along the L-BFGS direction) since the check residual last improved —
+	// in 2-D for the second time, the first failure having reset the
+	// L-BFGS memory: the loss has reached its rounding noise, which the
+	// gradient shares, and further steps walk at random (preset p4: trial
+	// values scattered by ±0.5 around Φ ≈ 583; its least residual came 24
 	// iterations and 23 s before the run ended stationary). The iterate of
 	// least check residual is returned.
 	StopLossNoisy = "loss_noisy"
@@ -616,8 +620,8 @@ type variants struct {
 	mu      sync.Mutex
 	ended   []*Result
 	started []*early
-	// ahead lets run start the next variant beside the current one (1-D);
-	// next is the one so started.
+	// ahead lets run start a later variant beside the current one (1-D);
+	// next is the one so started, until taken at its turn.
 	ahead bool
 	next  *early
 	// holds: one run at a time (ahead unset), counted in running once for
@@ -865,14 +869,36 @@ func (v *variants) drop() {
 	}
 }
 
+// aheadIndex returns the variant to start ahead while variant i runs, of
+// those before upto, or -1: the first with variant i's trend, else the
+// first. A run started ahead is stopped only by a run started ahead of it
+// (outran), so a slow one started early can get past the outrun bar of the
+// run that follows and run its whole budget: preset p4 with StM, GM's
+// polynomial-trend variant started beside its first (the 1-D trend that
+// slows L-BFGS, newVariants) ran 307.6 s to its end where in this order the
+// solve took about 70 s.
+func (v *variants) aheadIndex(i, upto int) int {
+	first := -1
+	for j := i + 1; j < min(upto, len(v.list)); j++ {
+		if v.list[j][0] == v.list[i][0] {
+			return j
+		}
+		if first < 0 {
+			first = j
+		}
+	}
+	return first
+}
+
 // run runs variants while more do, up to upto of them in all. With
-// v.ahead, while a variant runs the next one starts beside it as soon as a
-// core is idle (fewer runs going on in the process than GOMAXPROCS; looked
-// at every aheadPoll), and is taken when its turn comes or cancelled when
-// it does not: the variants are independent runs, so the outcome is the
-// sequential one, sooner, except that a variant run ahead that finishes
-// first and outruns the current one (outran) stops it: the stopped
-// variant counts as tried, at its least check residual so far.
+// v.ahead, while a variant runs a later one (aheadIndex) starts beside it as
+// soon as a core is idle (fewer runs going on in the process than
+// GOMAXPROCS; looked at every aheadPoll), and is taken when its turn comes
+// or cancelled when it does not; another starts ahead only once it is
+// taken, ended or not. The variants are independent runs, so the outcome
+// is the sequential one, sooner, except that a variant started ahead that
+// finishes first and outruns the current one (outran) stops it: the
+// stopped variant counts as tried, at its least check residual so far.
 func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 	defer v.drop()
 	if v.holds {
@@ -888,17 +914,19 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 		}
 		cur.adopted.Store(true)
 		tick := time.NewTicker(aheadPoll)
-		stopped := false
+		var by *Result // the variant started ahead that outran cur
 		for waiting := true; waiting; {
-			if v.ahead && v.next == nil && i+1 < min(upto, len(v.list)) && running.Load() < int32(runtime.GOMAXPROCS(0)) {
-				v.next = v.start(ctx, i+1, fn)
+			if v.ahead && v.next == nil && running.Load() < int32(runtime.GOMAXPROCS(0)) {
+				if j := v.aheadIndex(i, upto); j >= 0 {
+					v.next = v.start(ctx, j, fn)
+				}
 			}
-			// The variant started ahead, ended first, outruns the current
+			// A variant started ahead, ended first, outruns the current
 			// one: for that one to be kept it would have to fall by
 			// OutrunFactor, and below the switch threshold to end the
 			// variants.
-			if n := v.next; !stopped && n != nil && outran(cur.leastSoFar(), v.limit, n.finished()) {
-				stopped = true
+			if n := v.next; by == nil && n != nil && outran(cur.leastSoFar(), v.limit, n.finished()) {
+				by = n.res
 				cur.stop()
 			}
 			select {
@@ -911,10 +939,9 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 		cur.wait()
 		alt, err := cur.res, cur.err
 		tr, nug := v.list[i][0], v.list[i][1]
-		if err != nil && stopped && ctx.Err() == nil {
-			n := v.next.res
+		if err != nil && by != nil && ctx.Err() == nil {
 			v.tried = append(v.tried, fmt.Sprintf("%s/%s %.2g (stopped: %s/%s ended at %.2g, more than %g times less)",
-				tr, nug, cur.leastSoFar(), n.Trend, n.Nugget, n.CheckResidual, OutrunFactor))
+				tr, nug, cur.leastSoFar(), by.Trend, by.Nugget, by.CheckResidual, OutrunFactor))
 			continue
 		}
 		if err != nil {
@@ -1156,6 +1183,10 @@ func (s *optimisation) lossChange() float64 {
 	return math.Abs(s.last-ref) / math.Max(math.Abs(s.last), 1)
 }
 
+// reportEvery returns how many iterations apart a run of iters iterations
+// reports its progress: at most 200 reports.
+func reportEvery(iters int) int { return max(1, iters/200) }
+
 // record appends the loss and the check residual of iteration it (0-based)
 // and reports progress.
 func (s *optimisation) record(it int, loss, rho float64) {
@@ -1168,8 +1199,7 @@ func (s *optimisation) record(it int, loss, rho float64) {
 	}
 	s.done = it + 1
 	s.last = loss
-	every := max(1, s.iters/200)
-	if s.fn == nil || (it%every != 0 && it != s.iters-1) {
+	if s.fn == nil || (it%reportEvery(s.iters) != 0 && it != s.iters-1) {
 		return
 	}
 	metrics := map[string]float64{"loss": loss}
@@ -1330,7 +1360,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	s.bestIt = -1
 	w := residualWatch{best: rho, patience: risePatience1D}
 	if len(s.m.ax) == 2 {
-		w.patience = risePatience2D
+		w.patience, w.retry = risePatience2D, true
 	}
 	o := newLBFGS(np, 10)
 	o.scale = make([]float64, np)
@@ -1426,14 +1456,21 @@ const (
 // residual ρ (runProfile): the least ρ so far, whose iterate the run
 // returns; a rise (StopResidualRising), ρ above riseFactor × the least for
 // patience accepted iterations in a row, not a plateau; and the loss's
-// noise floor (StopLossNoisy), a second failed line search since ρ last
-// improved.
+// noise floor (StopLossNoisy), a failed line search since ρ last improved
+// (with retry, the second one).
 type residualWatch struct {
 	best     float64
 	patience int
 	above    int
 	// failed: a line search has failed since ρ last improved.
 	failed bool
+	// retry: the first failure resets the L-BFGS memory and the run goes
+	// on (2-D). In 1-D no failure was ever followed by a lower ρ: over the
+	// runs of the 1-D presets' benchmark rows (35 runs, 16 with a failed
+	// search) ρ never fell after one, and the run went on for up to 6.5 s
+	// more (p4's last variant 3.7 s of its 30 s) to end stationary or with
+	// a second failure.
+	retry bool
 }
 
 // accepted takes the ρ of an accepted step and reports whether it is the
@@ -1455,11 +1492,12 @@ func (w *residualWatch) accepted(rho float64) bool {
 func (w *residualWatch) rising() bool { return w.above >= w.patience }
 
 // searchFailed records a failed line search and reports whether the run
-// should stop at it: a failure resets the L-BFGS memory and the run goes
-// on, but a second one before ρ improves means that the loss's values
-// along the direction are its rounding noise.
+// should stop at it: with retry a first failure resets the L-BFGS memory
+// and the run goes on, but a second one before ρ improves means that the
+// loss's values along the direction are its rounding noise; without retry
+// the first one does.
 func (w *residualWatch) searchFailed() bool {
-	if w.failed {
+	if w.failed || !w.retry {
 		return true
 	}
 	w.failed = true

@@ -358,6 +358,81 @@ func TestVariantsAhead(t *testing.T) {
 	}
 }
 
+// The variant started ahead is aheadIndex's: one with the running variant's
+// trend first, so that the slow polynomial-trend variant of 1-D starts only
+// at its turn; the outcome is the sequential one.
+func TestVariantsAheadOrder(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("a variant starts ahead only on a second core")
+	}
+	r := scriptedProblem(t)
+	residual := map[string]float64{"stm/none/relative": 4e-6, "stm/polynomial/relative": 3e-6, "stm/none/absolute": 2e-6, "stm/none/relative10": 5e-6}
+	solve := func(ahead bool) (*Result, []string) {
+		var mu sync.Mutex
+		var started []string
+		once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
+			mu.Lock()
+			started = append(started, tr+"/"+nug)
+			mu.Unlock()
+			d := 20 * time.Millisecond
+			if tr+"/"+nug == "none/relative" {
+				d = 150 * time.Millisecond
+			}
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return scripted(residual, k, tr, nug), nil
+		}
+		v := newVariants(r, StM, once)
+		v.ahead = ahead
+		if err := v.run(t.Context(), maxVariants, nil); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return v.result(), slices.Clone(started)
+	}
+	seq, _ := solve(false)
+	got, started := solve(true)
+	if got.Trend != seq.Trend || got.Nugget != seq.Nugget || got.NuggetReason != seq.NuggetReason {
+		t.Errorf("ahead %s/%s (%s), sequential %s/%s (%s)", got.Trend, got.Nugget, got.NuggetReason, seq.Trend, seq.Nugget, seq.NuggetReason)
+	}
+	// The first two start together (their goroutines in either order); the
+	// fourth only after the third's turn.
+	if len(started) != 4 || started[2] != "polynomial/relative" || started[3] != "none/relative10" ||
+		!slices.Contains(started[:2], "none/absolute") {
+		t.Errorf("started %v, want none/relative and none/absolute, then polynomial/relative, then none/relative10", started)
+	}
+	if running.Load() != 0 {
+		t.Errorf("%d runs still counted", running.Load())
+	}
+}
+
+// The outrun watch counts a run as flat once its least check residual has
+// not halved over flatIterations iterations, whatever the number of
+// iterations between two progress updates (reportEvery).
+func TestOutrunFlatWindow(t *testing.T) {
+	for _, iters := range []int{100, 300, 900, 4000, 100000} {
+		o := newOutrun(iters)
+		every := reportEvery(iters)
+		w := (flatIterations + every - 1) / every // updates in the window
+		rho, lastFall := 1e-3, 0
+		for k := 1; k <= 3*w+3; k++ {
+			it := k * every // the iteration of the k-th update
+			if it <= flatIterations {
+				rho /= 3 // falling: not flat
+				lastFall = it
+			}
+			o.watch(progress.Update{Metrics: map[string]float64{"check_residual": rho}}, nil, nil, StallResidual1D)
+			if want := k > w && it-w*every >= lastFall; o.flat() != want {
+				t.Errorf("%d iterations (an update every %d): flat %v at iteration %d, want %v", iters, every, o.flat(), it, want)
+			}
+		}
+	}
+}
+
 // In 1-D on two cores, when the requested kernel (here GM) stalls, its
 // other variants run beside the restart with the other kernel, and one
 // that ends ten times under the restart's check residual stops it.
