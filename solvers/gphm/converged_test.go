@@ -4,18 +4,26 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"testing"
+
+	"eddy/progress"
 )
 
 // A run reports whether it converged, with its final loss: a small 1-D
 // problem given many iterations stops improving; the same problem cut off
-// after two iterations has not.
+// after two iterations has not. The last progress report is the result's.
 func TestConvergedAndFinalLoss(t *testing.T) {
 	c := Config{PDE: "poisson1d", Exact: "sin(3*x) + x^2", XMax: 2, N: 40, Kernel: "gm", Components: 4,
 		FreqScale: 2, Iterations: 400, LambdaB: 200, Nugget: NuggetAbsolute}
-	long, err := Solve(context.Background(), c, nil)
+	var last progress.Update
+	long, err := Solve(context.Background(), c, func(u progress.Update) { last = u })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(last.Message, "done:") || last.Fraction != 1 ||
+		last.Metrics["check_residual"] != long.CheckResidual || last.Metrics["rel_l2_grid"] != long.RelL2Grid {
+		t.Errorf("last report %+v; the result's check residual %g, rel_l2_grid %g", last, long.CheckResidual, long.RelL2Grid)
 	}
 	t.Logf("%d iterations, loss %g, change %g, rel_l2 %.2e", long.Iterations, long.FinalLoss, long.LossChange, long.RelL2)
 	if !(long.RelL2 <= 1e-5) {
