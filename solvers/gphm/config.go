@@ -344,7 +344,7 @@ func (c Config) CheckData(ctx context.Context) error {
 // factorisation), 2 evaluations per iteration; in 2-D, per evaluation, up to
 // 1000 conjugate-gradient iterations of eight n×n×n products (16n³ flops).
 // In 1-D both figures count the runs that may go at once: two when the
-// trend or the nugget is automatic (a kernel's next variant beside its
+// trend or the nugget is automatic (a later variant of a kernel beside its
 // current one), one more with StM (GM's runs beside StM's; Solve). It
 // assumes c is valid.
 func (c Config) Estimate() (bytes int64, flops float64) {

@@ -257,7 +257,7 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 type onceFunc func(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugget string, fn progress.Func) (*Result, error)
 
 // parallel says what a solve runs beside its current run: the other
-// kernel's variants (hedge) and the next variant of the same kernel
+// kernel's variants (hedge) and a later variant of the same kernel
 // (ahead; variants.run).
 type parallel struct{ hedge, ahead bool }
 
