@@ -355,9 +355,9 @@ func (c Config) Estimate() (bytes int64, flops float64) {
 	}
 	it := float64(max(c.Iterations, 1))
 	if pde.Dims() == 1 {
-		// Runs at once: with more than one trend/nugget variant, a kernel's
-		// next one may run beside its current one; with StM, GM's runs
-		// beside StM's (Solve).
+		// Runs at once: with more than one trend/nugget variant, a later
+		// one of a kernel may run beside its current one; with StM, GM's
+		// runs beside StM's (Solve).
 		runs := 1.0
 		if c.Trend == "" || c.Trend == TrendAuto || c.Nugget == "" || c.Nugget == NuggetAuto {
 			runs = 2
