@@ -75,13 +75,16 @@ type kronCG struct {
 	m       *model
 	lt      [2]float64
 	tw, thz *mat.Dense
-	// Trend blocks (augment): M⁻¹ C_k, the Cholesky factor of the Schur
-	// complement (schur) or of H_ββ, the β parts of the CG vectors, and ctr,
-	// work for Cᵀ M⁻¹ r.
-	mc                      []*mat.Dense
-	sch                     mat.Cholesky
-	schur, augmented        bool
-	xb, rb, zb, pb, qb, ctr []float64
+	// Trend blocks (augment): the columns of the coarse space Y (the
+	// first ny in use), the Cholesky factor of H_ββ, the β parts of the CG
+	// vectors, and cw, rba, ra, work.
+	yc                 []*coarseVec
+	ny                 int
+	hbb                mat.Cholesky
+	augmented          bool
+	xb, rb, zb, pb, qb []float64
+	cw, rba            []float64
+	ra                 *mat.Dense
 	// Iters counts the CG iterations and Solves the linear solves since
 	// the counters were last cleared.
 	Iters, Solves int
@@ -604,12 +607,32 @@ func (k *kronCG) precond(r, out *mat.Dense) {
 
 // augment prepares the trend blocks of the Newton system for the current grid
 // values (exactU.cross) and the preconditioner of the augmented system
-// [H C; Cᵀ H_ββ]: the block inverse of [M C; Cᵀ H_ββ], with the Schur
-// complement S_M = H_ββ − Cᵀ M⁻¹ C (p×p) made positive definite (|S_M|), or
-// diag(M, H_ββ) when its eigendecomposition fails. Cost: p pulls and p
-// preconditioner applications. The trend roughly doubles the CG iterations
-// per solve (238 → 455 on x y + sin 8x sin 8y at 32²): M misses the coupling
-// of the quadratic directions, whose S_M is negative.
+//
+//	A = [H C; Cᵀ H_ββ]:  P = Y Yᵀ + (I − Y (AY)ᵀ) P₀ (I − (AY) Yᵀ),
+//
+// the balancing form with P₀ = diag(M⁻¹, H_ββ⁻¹) and an A-orthonormal coarse
+// space Y (YᵀAY = I). It is symmetric positive definite for any M. Y spans
+// the p columns [−M⁻¹C_k; e_k], one per trend coefficient, and
+// trendKrylov − 1 more blocks of the block Krylov space of P₀A on them. With
+// the first block alone Y is exact where M is (with M = H the grid vectors
+// [z; 0] are A-orthogonal to it, A is H on them, and P = A⁻¹); the further
+// blocks take the part of H⁻¹C that M⁻¹C misses, a polynomial in P₀A as in
+// CG, where M underestimates H along M⁻¹C.
+//
+// It replaces the block inverse of [M C; Cᵀ H_ββ], whose Schur complement
+// H_ββ − CᵀM⁻¹C is indefinite there and was used in modulus. One
+// Gauss–Newton solve of Allen–Cahn linearised at preset ac2d's solution
+// scaled to 80² (TestTrendCoarseSpace): 382 CG iterations without the trend;
+// with it 1110 by the block inverse, and 793, 589, 471, 408 and 390 with 1,
+// 2, 3, 4 and 6 blocks. Preset ac2d at 120², 10 L-BFGS iterations (three
+// trend and nugget variants, the same result): 250 s by the block inverse,
+// 197, 141, 128 and 143 s with 1, 3, 4 and 6 blocks. An application costs
+// one of M⁻¹ and 4·dim Y grid dot products and updates, the set-up dim Y of
+// M⁻¹ and of A, once per evaluation for a linear PDE, whose solves are a few
+// dozen iterations: there one block (preset p2d1, 12 iterations: 106 CG
+// iterations per solve and 70.6 s by the block inverse, 84 and 62.1 s with
+// one block, 65 and 77.8 s with four). Columns A-dependent on the others in
+// rounding are dropped.
 func (k *kronCG) augment(m *model, lt [2]float64) {
 	e := k.e
 	p := len(e.beta)
@@ -617,62 +640,114 @@ func (k *kronCG) augment(m *model, lt [2]float64) {
 		return
 	}
 	e.cross(m, lt)
-	if k.mc == nil {
-		for range p {
-			k.mc = append(k.mc, mat.NewDense(e.n1, e.n2, nil))
-		}
+	if k.rb == nil {
 		k.xb, k.rb, k.zb, k.pb, k.qb = make([]float64, p), make([]float64, p), make([]float64, p), make([]float64, p), make([]float64, p)
-		k.ctr = make([]float64, p)
 		k.tb, k.sb = mat.NewVecDense(p, nil), mat.NewVecDense(p, nil)
+		k.cw, k.rba = make([]float64, p*trendKrylov), make([]float64, p)
+		k.ra = mat.NewDense(e.n1, e.n2, nil)
 	}
 	if k.using == pcDense {
 		return // the factor holds the trend blocks (precondAug)
 	}
-	for c := range p {
-		k.precond(e.cols[c], k.mc[c])
-	}
-	S := mat.NewSymDense(p, nil)
-	for a := range p {
-		for b := a; b < p; b++ {
-			S.SetSym(a, b, e.hbb.At(a, b)-frob(e.cols[a], k.mc[b]))
+	if !k.hbb.Factorize(e.hbb) {
+		// P₀ needs only some positive definite β block: H_ββ's diagonal.
+		dg := mat.NewSymDense(p, nil)
+		for a := range p {
+			dg.SetSym(a, a, math.Max(e.hbb.At(a, a), math.SmallestNonzeroFloat64))
 		}
+		k.hbb.Factorize(dg)
 	}
-	k.schur = true
-	// M underestimates H along some trend directions (x², y²), so S_M can be
-	// indefinite; the preconditioner then uses |S_M|, its eigenvalues
-	// replaced by their moduli (floored at 1e-12 of the largest), which keeps
-	// it positive definite and the Schur coupling of the other directions.
-	// Without a usable |S_M|, the block-diagonal diag(M, H_ββ).
-	diagonal := func() {
-		k.schur = false
-		if !k.sch.Factorize(e.hbb) {
-			panic("gphm: trend block of the Newton system is not positive definite")
-		}
+	k.ny = 0
+	block := 0 // first column of the last block
+	blocks := trendKrylov
+	if m.pde.Linear() {
+		blocks = 1
 	}
-	var es mat.EigenSym
-	if !es.Factorize(S, true) {
-		diagonal()
-		return
-	}
-	lam := es.Values(nil)
-	var V mat.Dense
-	es.VectorsTo(&V)
-	top := 0.0
-	for _, l := range lam {
-		top = math.Max(top, math.Abs(l))
-	}
-	for a := range p {
-		for b := a; b < p; b++ {
-			v := 0.0
-			for c, l := range lam {
-				v += V.At(a, c) * math.Max(math.Abs(l), 1e-12*top) * V.At(b, c)
+	for level := range blocks {
+		end := k.ny
+		for c := range p {
+			if level > 0 && block+c >= end {
+				break
 			}
-			S.SetSym(a, b, v)
+			y := k.coarseColumn(k.ny)
+			if level == 0 {
+				k.precond(e.cols[c], y.z)
+				y.z.Scale(-1, y.z)
+				clear(y.b)
+				y.b[c] = 1
+			} else {
+				// P₀ (AY) of the last block's column.
+				prev := k.yc[block+c]
+				k.precond(prev.az, y.z)
+				k.hbbSolve(y.b, prev.ab)
+			}
+			k.applyAug(m, y.z, y.b, y.az, y.ab, lt)
+			if k.orthonormalise(k.ny) {
+				k.ny++
+			}
+		}
+		block = end
+		if k.ny == end {
+			break
 		}
 	}
-	if !k.sch.Factorize(S) {
-		diagonal()
+}
+
+// trendKrylov is the number of blocks of the trend's coarse space for
+// Allen–Cahn (augment); linear PDEs take one.
+const trendKrylov = 4
+
+// coarseVec is one column y of the trend's coarse space, grid part z and β
+// part b, with A y (az, ab).
+type coarseVec struct {
+	z, az *mat.Dense
+	b, ab []float64
+}
+
+// coarseColumn returns the storage of column i, allocated on first use.
+func (k *kronCG) coarseColumn(i int) *coarseVec {
+	for len(k.yc) <= i {
+		e := k.e
+		p := len(e.beta)
+		k.yc = append(k.yc, &coarseVec{z: mat.NewDense(e.n1, e.n2, nil), az: mat.NewDense(e.n1, e.n2, nil),
+			b: make([]float64, p), ab: make([]float64, p)})
 	}
+	return k.yc[i]
+}
+
+// orthonormalise makes column i A-orthonormal to columns 0..i−1 (modified
+// Gram–Schmidt, twice) and reports false when it is A-dependent on them in
+// rounding (its A-norm falls below 1e-8 of what it was).
+func (k *kronCG) orthonormalise(i int) bool {
+	y := k.yc[i]
+	anorm := func() float64 { return frob(y.z, y.az) + dot(y.b, y.ab) }
+	n0 := anorm()
+	if !(n0 > 0) {
+		return false
+	}
+	for range 2 {
+		for _, q := range k.yc[:i] {
+			c := frob(q.z, y.az) + dot(q.b, y.ab)
+			addScaled(y.z, -c, q.z)
+			addScaled(y.az, -c, q.az)
+			for a := range y.b {
+				y.b[a] -= c * q.b[a]
+				y.ab[a] -= c * q.ab[a]
+			}
+		}
+	}
+	n := anorm()
+	if !(n > 1e-16*n0) {
+		return false
+	}
+	f := 1 / math.Sqrt(n)
+	y.z.Scale(f, y.z)
+	y.az.Scale(f, y.az)
+	for a := range y.b {
+		y.b[a] *= f
+		y.ab[a] *= f
+	}
+	return true
 }
 
 // applyAug sets (out, outb) = [H C; Cᵀ H_ββ] (v, vb).
@@ -690,39 +765,64 @@ func (k *kronCG) applyAug(m *model, v *mat.Dense, vb []float64, out *mat.Dense, 
 	}
 }
 
-// precondAug applies the inverse of the augmented preconditioner (augment).
+// precondAug applies the augmented preconditioner of augment to (r, rb).
 func (k *kronCG) precondAug(r *mat.Dense, rb []float64, out *mat.Dense, outb []float64) {
 	if k.using == pcDense {
 		k.dense.solve(r, rb, out, outb)
 		return
 	}
-	k.precond(r, out)
 	if len(rb) == 0 {
+		k.precond(r, out)
 		return
 	}
-	e := k.e
-	t := k.tb
-	cv := k.ctr[:len(rb)]
-	clear(cv)
-	if k.schur {
-		frobEach(cv, e.cols, out)
+	ys := k.yc[:k.ny]
+	c := k.cw[:len(ys)]
+	// c = Yᵀ(r, rb); w = P₀ ((r, rb) − AY c).
+	ra, rba := k.ra, k.rba[:len(rb)]
+	ra.Copy(r)
+	copy(rba, rb)
+	for a, y := range ys {
+		c[a] = frob(y.z, r) + dot(y.b, rb)
 	}
-	for a := range rb {
-		t.SetVec(a, rb[a]-cv[a])
+	for a, y := range ys {
+		addScaled(ra, -c[a], y.az)
+		for b := range rba {
+			rba[b] -= c[a] * y.ab[b]
+		}
 	}
-	if err := k.sch.SolveVecTo(k.sb, t); err != nil {
+	k.precond(ra, out)
+	k.hbbSolve(outb, rba)
+	// out = w + Y (c − (AY)ᵀ w).
+	for a, y := range ys {
+		c[a] -= frob(y.az, out) + dot(y.ab, outb)
+	}
+	for a, y := range ys {
+		addScaled(out, c[a], y.z)
+		for b := range outb {
+			outb[b] += c[a] * y.b[b]
+		}
+	}
+}
+
+// hbbSolve sets x = H_ββ⁻¹ b.
+func (k *kronCG) hbbSolve(x, b []float64) {
+	choleskySolve(&k.hbb, k.tb, k.sb, x, b)
+}
+
+// choleskySolve sets x = A⁻¹ b for the factor ch through the work vectors
+// t, s (ill-conditioning is no error here: a preconditioner).
+func choleskySolve(ch *mat.Cholesky, t, s *mat.VecDense, x, b []float64) {
+	for a, v := range b {
+		t.SetVec(a, v)
+	}
+	if err := ch.SolveVecTo(s, t); err != nil {
 		var c mat.Condition
 		if !errors.As(err, &c) {
 			panic(err)
 		}
 	}
-	for a := range outb {
-		outb[a] = k.sb.AtVec(a)
-	}
-	if k.schur {
-		for a, b := range outb {
-			addScaled(out, -b, k.mc[a])
-		}
+	for a := range x {
+		x[a] = s.AtVec(a)
 	}
 }
 
