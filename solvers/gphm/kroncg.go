@@ -821,25 +821,20 @@ func addCombination(dst *mat.Dense, c []float64, xs []*mat.Dense) {
 	}
 }
 
-// hbbSolve sets x = H_ββ⁻¹ b.
+// hbbSolve sets x = H_ββ⁻¹ b with the factor of augment (ill-conditioning
+// is no error here: a preconditioner).
 func (k *kronCG) hbbSolve(x, b []float64) {
-	choleskySolve(&k.hbb, k.tb, k.sb, x, b)
-}
-
-// choleskySolve sets x = A⁻¹ b for the factor ch through the work vectors
-// t, s (ill-conditioning is no error here: a preconditioner).
-func choleskySolve(ch *mat.Cholesky, t, s *mat.VecDense, x, b []float64) {
 	for a, v := range b {
-		t.SetVec(a, v)
+		k.tb.SetVec(a, v)
 	}
-	if err := ch.SolveVecTo(s, t); err != nil {
+	if err := k.hbb.SolveVecTo(k.sb, k.tb); err != nil {
 		var c mat.Condition
 		if !errors.As(err, &c) {
 			panic(err)
 		}
 	}
 	for a := range x {
-		x[a] = s.AtVec(a)
+		x[a] = k.sb.AtVec(a)
 	}
 }
 
