@@ -1,9 +1,11 @@
 package gphm
 
 import (
-	"errors"
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -31,13 +33,15 @@ const denseRefresh = 20
 // coefficient of an Allen–Cahn step: on u = sin 3x cos 4y + xy at 40² they
 // took about 1360 iterations per solve. chooseDense decides per evaluation.
 type densePC struct {
-	n, p  int // grid nodes and trend coefficients
-	chol  mat.Cholesky
-	a     *mat.SymDense
+	n, p int // grid nodes and trend coefficients
+	// a holds the matrix, size = n + p square and row-major, in its upper
+	// triangle, which the Cholesky factorisation then overwrites with the
+	// factor R (A = RᵀR).
+	a     []float64
 	v, hv *mat.Dense
 	vb    []float64
 	hvb   []float64
-	x, b  *mat.VecDense
+	x     []float64
 	withD bool // built with an Allen–Cahn linearisation
 	stale bool
 }
@@ -50,14 +54,14 @@ func (d *densePC) build(k *kronCG, p int) bool {
 	n := e.n1 * e.n2
 	size := n + p
 	if d.a == nil || d.n != n || d.p != p {
-		*d = densePC{n: n, p: p, a: mat.NewSymDense(size, nil),
+		*d = densePC{n: n, p: p, a: make([]float64, size*size),
 			v: mat.NewDense(e.n1, e.n2, nil), hv: mat.NewDense(e.n1, e.n2, nil),
 			vb: make([]float64, p), hvb: make([]float64, p),
-			x: mat.NewVecDense(size, nil), b: mat.NewVecDense(size, nil)}
+			x: make([]float64, size)}
 	}
 	d.stale = false
 	d.withD = k.d != nil
-	raw := d.a.RawSymmetric()
+	raw := blas64.Symmetric{Uplo: blas.Upper, N: size, Stride: size, Data: d.a}
 	vr := d.v.RawMatrix()
 	hr := d.hv.RawMatrix()
 	for j := range size {
@@ -89,7 +93,10 @@ func (d *densePC) build(k *kronCG, p int) bool {
 			}
 		}
 	}
-	return d.chol.Factorize(d.a)
+	// LAPACK's factorisation alone: mat.Cholesky would add a condition
+	// estimate, level-2 work that took as long as the factorisation itself.
+	_, ok := lapack64.Potrf(raw)
+	return ok
 }
 
 // denseProbe is how many evaluations in a row use the dense factor before
@@ -133,20 +140,41 @@ func (k *kronCG) chooseDense() bool {
 
 // denseCost estimates, in Hessian products, forming the Newton matrix (one
 // product per unknown) and factoring it (N³/3 flops against the
-// 8 n1 n2 (n1 + n2) of an Allen–Cahn product), doubled: measured at 24² to
-// 48² on Allen–Cahn, the build took 1.6–3 times the sum (the column
-// copies, and a product at these sizes runs below the factorisation's
-// rate), and a solve with the factor 15–60 products, about N/40. A CG
-// iteration with the harmonic or Kronecker-sum preconditioner took 1.3–3
-// products there, which pcCost's half-units count as 2. On Allen–Cahn at
-// 40² (u = sin 3x cos 4y + xy) the dense factor took the run from 175 s to
-// 56–59 s (1360 CG iterations per solve with the others); where those take a
-// few hundred (u = tanh 6(x + y − 1) at 32², 184 per solve) the choice
-// keeps them.
+// 8 n1 n2 (n1 + n2) of an Allen–Cahn product). Measured at 24² to 48²
+// (the time of one build against that of one applyAug, with the trend), the
+// build took 1.8–1.9 N products on Poisson, 1.3–1.6 N on Allen–Cahn and
+// 1.1–1.9 N on advection, where the estimate gives 1.7–2.0 N; a solve with
+// the factor costs about N/40 products. On Allen–Cahn at 40²
+// (u = sin 3x cos 4y + xy) the dense factor took the run from 175 s to
+// 56–59 s (1360 CG iterations per solve with the others).
 func (k *kronCG) denseCost() float64 {
 	n1, n2 := float64(k.e.n1), float64(k.e.n2)
 	n := n1 * n2
-	return 2 * (n + n*n*n/3/(8*n1*n2*(n1+n2)))
+	return n + n*n*n/3/(8*n1*n2*(n1+n2))
+}
+
+// iterCost is the cost of a CG iteration with the current one of pick's
+// preconditioners in Hessian products, the product itself included, on the
+// grids where the dense factor competes (at most DenseNodes nodes). Measured
+// at 24² to 48² with the trend (the time of 100 iterations against that of
+// one applyAug): the harmonic preconditioner 2.7–4.1 (Poisson, Allen–Cahn),
+// the Kronecker-sum one 1.8–2.6 (advection), the harmonic one with its tail
+// solve 4–5 more and then its block's two triangular solves, which d tail
+// unknowns make about d²/(n1 n2 (n1 + n2)) products: 6.7–10.3 for d = 204
+// to 508, 16–22 for d = 982 to 1905. pcCost, which ranks the
+// preconditioners against each other on large grids, undercounts them here:
+// with it the README's Poisson example at 32² ran on to 1000–2000 iterations
+// per solve where the factor costs what about 440 do.
+func (k *kronCG) iterCost() float64 {
+	switch k.using {
+	case pcKronSum:
+		return 2
+	case pcHarmonic:
+		return 3.6
+	}
+	n1, n2 := float64(k.e.n1), float64(k.e.n2)
+	d := float64(len(k.tail.idx))
+	return 3.6 + 4 + d*d/(n1*n2*(n1+n2))
 }
 
 // ready reports whether d holds a factor for k's system with p trend
@@ -177,23 +205,19 @@ func (k *kronCG) buildDense(p int) {
 func (d *densePC) solve(r *mat.Dense, rb []float64, out *mat.Dense, outb []float64) {
 	rr, or := r.RawMatrix(), out.RawMatrix()
 	cols := rr.Cols
-	b := d.b.RawVector().Data
+	x := d.x
 	for i := range d.n {
-		b[i] = rr.Data[(i/cols)*rr.Stride+i%cols]
+		x[i] = rr.Data[(i/cols)*rr.Stride+i%cols]
 	}
 	for a := range d.p {
-		b[d.n+a] = 0
+		x[d.n+a] = 0
 		if rb != nil {
-			b[d.n+a] = rb[a]
+			x[d.n+a] = rb[a]
 		}
 	}
-	if err := d.chol.SolveVecTo(d.x, d.b); err != nil {
-		var c mat.Condition
-		if !errors.As(err, &c) {
-			panic(err)
-		}
-	}
-	x := d.x.RawVector().Data
+	size := d.n + d.p
+	lapack64.Potrs(blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: size, Stride: size, Data: d.a},
+		blas64.General{Rows: size, Cols: 1, Stride: 1, Data: x})
 	for i := range d.n {
 		or.Data[(i/cols)*or.Stride+i%cols] = x[i]
 	}

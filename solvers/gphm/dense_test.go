@@ -50,8 +50,12 @@ func TestDenseFactorSolvesNewton(t *testing.T) {
 				v[i] = b.At(i/m.n2, i%m.n2)
 			}
 			copy(v[n:], bb)
-			var av mat.VecDense
-			av.MulVec(k.dense.a, mat.NewVecDense(n+p, v))
+			// The factor's RᵀR against the product: the formed matrix and
+			// its factorisation checked at once.
+			r := mat.NewTriDense(n+p, mat.Upper, k.dense.a)
+			var rv, av mat.VecDense
+			rv.MulVec(r, mat.NewVecDense(n+p, v))
+			av.MulVec(r.T(), &rv)
 			diff, size := 0.0, 0.0
 			for i := range n + p {
 				want := hvb[max(i-n, 0)]
@@ -62,7 +66,7 @@ func TestDenseFactorSolvesNewton(t *testing.T) {
 				size = math.Max(size, math.Abs(want))
 			}
 			if diff > 1e-12*size {
-				t.Errorf("%s, e^%v: formed matrix against the product: %.2g of %.2g", pde, lt, diff, size)
+				t.Errorf("%s, e^%v: the factor's RᵀR against the product: %.2g of %.2g", pde, lt, diff, size)
 			}
 			k.using = pcDense
 			x, xb := mat.NewDense(m.n1, m.n2, nil), make([]float64, p)

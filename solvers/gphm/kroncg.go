@@ -101,7 +101,7 @@ type kronCG struct {
 	dense       densePC
 	denseOn     bool
 	DenseBuilds int
-	// krylovCost holds the costs, in Hessian products (pcCost), of the
+	// krylovCost holds the costs, in Hessian products (iterCost), of the
 	// solves of the last denseSamples evaluations preconditioned by pick's
 	// choice, samples how many there were; evalCost sums the current
 	// evaluation's, and sinceKrylov counts the evaluations with the dense
@@ -1107,7 +1107,7 @@ func (k *kronCG) count(it int) {
 		k.dense.stale = k.dense.stale || it > denseRefresh
 		return
 	}
-	k.evalCost += float64(it * pcCost[k.using])
+	k.evalCost += float64(it) * k.iterCost()
 	k.last[k.using], k.cut[k.using] = it, false
 	if k.using != pcKronSum {
 		k.HarmonicSolves++
