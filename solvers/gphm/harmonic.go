@@ -53,7 +53,7 @@ type harmonic struct {
 	// work
 	y, w, x     *mat.Dense
 	sv, sz      *mat.VecDense
-	v1, v2, vw  []float64
+	bnd         *boundaryOp
 	n1, n2, nbd int
 }
 
@@ -165,7 +165,7 @@ func newHarmonic(m *model, e *exactU, lt [2]float64) *harmonic {
 	}
 	h.y, h.w, h.x = mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil)
 	h.sv, h.sz = mat.NewVecDense(h.nbd, nil), mat.NewVecDense(h.nbd, nil)
-	h.v1, h.v2, h.vw = make([]float64, n1), make([]float64, n2), make([]float64, max(n1, n2))
+	h.bnd = newBoundaryOp(n1, n2)
 	if h.o[0] != nil {
 		h.ro[0] = mat.NewDense(n1-h.start[0], n2, nil)
 	}
@@ -283,51 +283,17 @@ func (h *harmonic) interior(r, out *mat.Dense) {
 // apply sets out = M⁻¹ r by the Woodbury identity:
 // y = A⁻¹r, out = y − A⁻¹ Pᵀ S⁻¹ P y with A = τ2 J̃ᵀJ̃.
 func (h *harmonic) apply(r, out *mat.Dense) {
-	n1, n2 := h.n1, h.n2
 	// In the rotated coordinates Z′ = diag(I, O1)ᵀ Z diag(I, O2).
 	h.w.Copy(r)
 	h.rotate(h.w, true)
 	h.interior(h.w, h.y)
-	// s = P y: row i of T1 y T2ᵀ is T2 (yᵀ t1_i); column j is T1 (y t2_j).
 	s := h.sv.RawVector().Data
-	for k, i := range [2]int{0, n1 - 1} {
-		vecMulT(h.v2, h.y, h.t1.RawRowView(i))
-		vecMul(s[k*n2:(k+1)*n2], h.t2, h.v2)
-	}
-	for k, j := range [2]int{0, n2 - 1} {
-		vecMul(h.v1, h.y, h.t2.RawRowView(j))
-		vecMul(s[2*n2+k*n1:2*n2+(k+1)*n1], h.t1, h.v1)
-	}
+	h.bnd.apply(h.t1, h.t2, h.y, s)
 	z := h.sz.RawVector().Data
 	copy(z, s)
 	cholSolve(h.su, z)
-	// x = Pᵀ z: Σ_rows t1_i ⊗ (T2ᵀ z_i) + Σ_cols (T1ᵀ z_j) ⊗ t2_j.
 	h.x.Zero()
-	xr := h.x.RawMatrix()
-	for k, i := range [2]int{0, n1 - 1} {
-		w := h.vw[:n2]
-		vecMulT(w, h.t2, z[k*n2:(k+1)*n2])
-		t1 := h.t1.RawRowView(i)
-		for a := range n1 {
-			row := xr.Data[a*xr.Stride : a*xr.Stride+n2]
-			f := t1[a]
-			for b := range row {
-				row[b] += f * w[b]
-			}
-		}
-	}
-	for k, j := range [2]int{0, n2 - 1} {
-		w := h.vw[:n1]
-		vecMulT(w, h.t1, z[2*n2+k*n1:2*n2+(k+1)*n1])
-		t2 := h.t2.RawRowView(j)
-		for a := range n1 {
-			row := xr.Data[a*xr.Stride : a*xr.Stride+n2]
-			f := w[a]
-			for b := range row {
-				row[b] += f * t2[b]
-			}
-		}
-	}
+	h.bnd.addT(h.t1, h.t2, z, 1, h.x)
 	h.interior(h.x, out)
 	out.Sub(h.y, out)
 	h.rotate(out, false)

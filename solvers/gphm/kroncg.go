@@ -52,12 +52,12 @@ type kronCG struct {
 	cs       [2]int
 	d        *mat.Dense // 3U² − 1 for Allen–Cahn, nil otherwise
 	dBuf     *mat.Dense // d's storage, allocated once (linearise)
-	// work: grids, the boundary rows and columns of addBoundary and the
+	// work: grids, the boundary values of addBoundary and the
 	// β-sized vectors of precondAug, allocated once so that the CG loop
 	// allocates nothing.
 	r, z, p, q, t, s, q2 *mat.Dense
-	rv, ru, cv, cu       [2]*mat.VecDense
-	bw                   *mat.VecDense
+	bnd                  *boundaryOp
+	bs                   []float64
 	tb, sb               *mat.VecDense
 	// tr holds the transposes of the factors as matrices, made once per
 	// setup: Dense.T boxes a new value at every call.
@@ -147,11 +147,7 @@ func newKronCG(n1, n2 int) *kronCG {
 	k := &kronCG{e: newExactU(n1, n2), last: [3]int{-1, -1, -1}, bound: math.Inf(1), denseOn: n1*n2 <= DenseNodes}
 	nd := func() *mat.Dense { return mat.NewDense(n1, n2, nil) }
 	k.r, k.z, k.p, k.q, k.t, k.s, k.q2 = nd(), nd(), nd(), nd(), nd(), nd(), nd()
-	for e := range 2 {
-		k.rv[e], k.ru[e] = mat.NewVecDense(n2, nil), mat.NewVecDense(n2, nil)
-		k.cv[e], k.cu[e] = mat.NewVecDense(n1, nil), mat.NewVecDense(n1, nil)
-	}
-	k.bw = mat.NewVecDense(max(n1, n2), nil)
+	k.bnd, k.bs = newBoundaryOp(n1, n2), make([]float64, 2*(n1+n2))
 	return k
 }
 
@@ -1150,49 +1146,11 @@ var errAboveBound = errors.New("objective above the line search's bound")
 const boundSafety = 1000
 
 // addBoundary adds c Tᵀ Bᵀ B T v to out, where B picks the boundary rows and
-// columns of U = T1 v T2ᵀ (corners twice). Only those rows and columns are
-// formed, so the cost is O(n1 n2 + n1² + n2²).
+// columns of U = T1 v T2ᵀ (corners twice): c Pᵀ P v (boundaryOp), in
+// O(n1 n2 + n1² + n2²).
 func (k *kronCG) addBoundary(v, out *mat.Dense, c float64) {
-	e := k.e
-	n1, n2 := e.n1, e.n2
-	ends1, ends2 := [2]int{0, n1 - 1}, [2]int{0, n2 - 1}
-	// Rows: U[i,:] = (T1[i,:] v) T2ᵀ; columns: U[:,j] = T1 (v T2[j,:]ᵀ).
-	rv, ru, cv, cu := k.rv, k.ru, k.cv, k.cu
-	for k2, i := range ends1 {
-		vecMulT(rv[k2].RawVector().Data, v, e.t1.RawRowView(i))
-		ru[k2].MulVec(e.t2, rv[k2])
-	}
-	for k2, j := range ends2 {
-		vecMul(cv[k2].RawVector().Data, v, e.t2.RawRowView(j))
-		cu[k2].MulVec(e.t1, cv[k2])
-	}
-	// out += c Σ_rows T1[i,:]ᵀ (U[i,:] T2) + c Σ_cols (T1ᵀ U[:,j]) T2[j,:].
-	or := out.RawMatrix()
-	w := k.bw.RawVector().Data
-	for k2, i := range ends1 {
-		wr := w[:n2]
-		vecMulT(wr, e.t2, ru[k2].RawVector().Data)
-		t1 := e.t1.RawRowView(i)
-		for a := range n1 {
-			row := or.Data[a*or.Stride : a*or.Stride+n2]
-			f := c * t1[a]
-			for b := range row {
-				row[b] += f * wr[b]
-			}
-		}
-	}
-	for k2, j := range ends2 {
-		wc := w[:n1]
-		vecMulT(wc, e.t1, cu[k2].RawVector().Data)
-		t2 := e.t2.RawRowView(j)
-		for a := range n1 {
-			row := or.Data[a*or.Stride : a*or.Stride+n2]
-			f := c * wc[a]
-			for b := range row {
-				row[b] += f * t2[b]
-			}
-		}
-	}
+	k.bnd.apply(k.e.t1, k.e.t2, v, k.bs)
+	k.bnd.addT(k.e.t1, k.e.t2, k.bs, c, out)
 }
 
 // maxSteps: one Newton step solves a linear problem (the iteration already
@@ -1203,16 +1161,6 @@ func (k *kronCG) maxSteps(linear bool) int {
 		return 1
 	}
 	return 8
-}
-
-// vecMulT sets dst = aᵀ x and vecMul dst = a x, with a dense and x, dst
-// slices (no vector headers to allocate).
-func vecMulT(dst []float64, a *mat.Dense, x []float64) {
-	blas64.Gemv(blas.Trans, 1, a.RawMatrix(), blas64.Vector{N: len(x), Inc: 1, Data: x}, 0, blas64.Vector{N: len(dst), Inc: 1, Data: dst})
-}
-
-func vecMul(dst []float64, a *mat.Dense, x []float64) {
-	blas64.Gemv(blas.NoTrans, 1, a.RawMatrix(), blas64.Vector{N: len(x), Inc: 1, Data: x}, 0, blas64.Vector{N: len(dst), Inc: 1, Data: dst})
 }
 
 // addScaled sets dst += c·x in one pass (the same arithmetic as adding a
