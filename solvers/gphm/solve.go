@@ -325,7 +325,14 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			}
 		}
 	}
-	if err := a.run(actx, 1, afn); err != nil {
+	// Unhedged on two cores, a later variant runs beside the first on the
+	// idle core and is taken at its turn, cancelled when none comes: on
+	// preset p4 with GM the first ran alone for 29 s before the next two.
+	a.keep = par.ahead && !par.hedge
+	err := a.run(actx, 1, afn)
+	a.keep = false
+	if err != nil {
+		a.drop()
 		if out == nil || out.by == nil || ctx.Err() != nil {
 			return nil, err
 		}
@@ -340,9 +347,10 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			r.kernel, out.best, out.at, other, out.by.CheckResidual, OutrunFactor, other, res.CheckResidual))
 		return res, nil
 	}
-	if !restart || !stalled(a.best) {
+	if !restart || a.best == nil || !stalled(a.best) {
 		// Not stalled: the other kernel is not needed, and its hedged runs
-		// stop before the requested kernel's other variants.
+		// stop before the requested kernel's other variants. (No best: the
+		// variant started ahead ended far below the first and stopped it.)
 		cancelOther()
 		if err := a.run(ctx, maxVariants, fn); err != nil {
 			return nil, err
@@ -351,6 +359,7 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 	res := a.result()
 	res.OtherSolution = otherSolution(res)
 	if restart && stalled(res) {
+		a.drop()
 		// The other kernel gets its own choice of trend and nugget: the
 		// variant that suited the stalled kernel need not suit it (p4 with
 		// StM settles on the relative nugget; GM restarted with it ended
@@ -636,6 +645,10 @@ type variants struct {
 	// next is the one so started, until taken at its turn.
 	ahead bool
 	next  *early
+	// keep: run may start any later variant ahead, not only one of those
+	// it runs itself, and leaves it going when it returns, for the next
+	// call to take (or drop to cancel).
+	keep bool
 	// holds: one run at a time (ahead unset), counted in running once for
 	// all of them, from before run starts until it returns.
 	holds bool
@@ -912,7 +925,15 @@ func (v *variants) aheadIndex(i, upto int) int {
 // finishes first and outruns the current one (outran) stops it: the
 // stopped variant counts as tried, at its least check residual so far.
 func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
-	defer v.drop()
+	defer func() {
+		if !v.keep {
+			v.drop()
+		}
+	}()
+	ahead := upto
+	if v.keep {
+		ahead = len(v.list)
+	}
 	if v.holds {
 		defer running.Add(-1)
 	}
@@ -929,7 +950,7 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 		var by *Result // the variant started ahead that outran cur
 		for waiting := true; waiting; {
 			if v.ahead && v.next == nil && running.Load() < int32(runtime.GOMAXPROCS(0)) {
-				if j := v.aheadIndex(i, upto); j >= 0 {
+				if j := v.aheadIndex(i, ahead); j >= 0 {
 					v.next = v.start(ctx, j, fn)
 				}
 			}
@@ -945,7 +966,11 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 			// variant, which the same rule stopped there before, after it
 			// had run beside the absolute one (p4 at 2.4e-4, ac2 at
 			// 3.8e-5).
-			if n := v.next; by == nil && n != nil && outran(cur.leastSoFar(), v.limit, n.finished()) {
+			// Not while keep: the variant started ahead then may be one the
+			// sequential order never runs (the first ends at most at the
+			// threshold), and taken in place of the first it cost p1 and
+			// ac2 their accuracy (1.9e-14 → 1.1e-7, 2e-7 → 7.9e-7).
+			if n := v.next; by == nil && n != nil && !v.keep && outran(cur.leastSoFar(), v.limit, n.finished()) {
 				by = n.res
 				cur.stop()
 			}

@@ -287,8 +287,9 @@ func TestHedgedOutrunByRunGoingOn(t *testing.T) {
 // With variants started ahead of their turn (parallel.ahead), Solve returns
 // what the sequential order returns, and the variant started ahead runs
 // beside the current one (when Go may use two cores) and is cancelled when
-// its turn does not come. The requested kernel's first variant runs alone:
-// what follows it depends on whether it stalls.
+// its turn does not come. Unhedged, the requested kernel's first variant has
+// one beside it too (stm/none/absolute, the next with its trend), taken when
+// the first does not stall and cancelled when it does.
 func TestVariantsAhead(t *testing.T) {
 	r := scriptedProblem(t)
 	for _, tc := range []struct {
@@ -354,6 +355,9 @@ func TestVariantsAhead(t *testing.T) {
 		}
 		if tc.cancelled != "" && !slices.Contains(events, "cancel "+tc.cancelled) {
 			t.Errorf("events %v: %s should be cancelled", events, tc.cancelled)
+		}
+		if start, end := slices.Index(events, "start stm/none/absolute"), slices.Index(events, "end stm/none/relative"); start < 0 || end < 0 || start > end {
+			t.Errorf("events %v: stm/none/absolute should start beside the first variant", events)
 		}
 	}
 }
