@@ -14,15 +14,7 @@ import (
 // scale: sums of at most n1 n2 products of unit-normal numbers).
 func TestBoundaryOp(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	rnd := func(r, c int) *mat.Dense {
-		m := mat.NewDense(r, c, nil)
-		for i := range r {
-			for j := range c {
-				m.Set(i, j, rng.NormFloat64())
-			}
-		}
-		return m
-	}
+	rnd := func(r, c int) *mat.Dense { return normalDense(rng, r, c) }
 	for _, sz := range [][2]int{{2, 2}, {5, 3}, {9, 14}} {
 		n1, n2 := sz[0], sz[1]
 		t1, t2, v := rnd(n1, n1), rnd(n2, n2), rnd(n1, n2)

@@ -142,8 +142,8 @@ func (k *kronCG) chooseDense() bool {
 // product per unknown) and factoring it (N³/3 flops against the
 // 8 n1 n2 (n1 + n2) of an Allen–Cahn product). Measured at 24² to 48²
 // (the time of one build against that of one applyAug, with the trend), the
-// build took 1.8–1.9 N products on Poisson, 1.3–1.6 N on Allen–Cahn and
-// 1.1–1.9 N on advection, where the estimate gives 1.7–2.0 N; a solve with
+// build took 1.3–2.4 N products on Poisson, 1.0–2.1 N on Allen–Cahn and
+// 0.8–1.9 N on advection, where the estimate gives 1.7–2.0 N; a solve with
 // the factor costs about N/40 products. On Allen–Cahn at 40²
 // (u = sin 3x cos 4y + xy) the dense factor took the run from 175 s to
 // 56–59 s (1360 CG iterations per solve with the others).
@@ -158,7 +158,7 @@ func (k *kronCG) denseCost() float64 {
 // grids where the dense factor competes (at most DenseNodes nodes). Measured
 // at 24² to 48² with the trend (the time of 100 iterations against that of
 // one applyAug): the harmonic preconditioner 2.7–4.1 (Poisson, Allen–Cahn),
-// the Kronecker-sum one 1.8–2.6 (advection), the harmonic one with its tail
+// the Kronecker-sum one 1.5–2.6 (advection), the harmonic one with its tail
 // solve 4–5 more and then its block's two triangular solves, which d tail
 // unknowns make about d²/(n1 n2 (n1 + n2)) products: 6.7–10.3 for d = 204
 // to 508, 16–22 for d = 982 to 1905. pcCost, which ranks the

@@ -12,13 +12,7 @@ import (
 func TestFrobEach(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	fill := func(r, c int) *mat.Dense {
-		m := mat.NewDense(r, c+2, nil)
-		for i := range r {
-			for j := range c + 2 {
-				m.Set(i, j, rng.NormFloat64())
-			}
-		}
-		return m.Slice(0, r, 1, c+1).(*mat.Dense)
+		return normalDense(rng, r, c+2).Slice(0, r, 1, c+1).(*mat.Dense)
 	}
 	v := fill(7, 9)
 	for p := 1; p <= 9; p++ {

@@ -259,12 +259,7 @@ func TestProbeCutIsBound(t *testing.T) {
 func TestCholSolveBlocks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, d := range []int{1, 5, cholBlock - 1, cholBlock, cholBlock + 1, 2*cholBlock + 37} {
-		g := mat.NewDense(d, d+3, nil)
-		for i := range d {
-			for j := range d + 3 {
-				g.Set(i, j, rng.NormFloat64())
-			}
-		}
+		g := normalDense(rng, d, d+3)
 		a := mat.NewSymDense(d, nil)
 		a.SymOuterK(1, g)
 		u, ok := cholUpper(mat.NewSymDense(d, append([]float64(nil), a.RawSymmetric().Data...)))

@@ -9,6 +9,18 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// normalDense returns an r×c matrix of standard normal entries from rng,
+// drawn row by row.
+func normalDense(rng *rand.Rand, r, c int) *mat.Dense {
+	m := mat.NewDense(r, c, nil)
+	for i := range r {
+		for j := range c {
+			m.Set(i, j, rng.NormFloat64())
+		}
+	}
+	return m
+}
+
 // randomModel builds a model on an n1×n2 grid (n2 = 0 for 1-D) with random
 // source, boundary data, spectra and grid values. Spectra use F = 2 cycles per
 // unit on [0, 3] so that the kernel matrices are well conditioned and the
