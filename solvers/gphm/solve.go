@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -647,8 +648,11 @@ type variants struct {
 	next  *early
 	// keep: run may start any later variant ahead, not only one of those
 	// it runs itself, and leaves it going when it returns, for the next
-	// call to take (or drop to cancel).
-	keep bool
+	// call to take (or drop to cancel). A variant started ahead that ends
+	// while keep is set is parked, in start order, for its turn, and the
+	// core it held may take the next one.
+	keep   bool
+	parked []*early
 	// holds: one run at a time (ahead unset), counted in running once for
 	// all of them, from before run starts until it returns.
 	holds bool
@@ -885,13 +889,26 @@ func (v *variants) start(ctx context.Context, i int, fn progress.Func) *early {
 	return e
 }
 
-// drop cancels the variant started ahead, if any, and waits for it.
+// drop cancels the variant started ahead, if any, and waits for it; the
+// parked ones are let go.
 func (v *variants) drop() {
 	if e := v.next; e != nil {
 		v.next = nil
 		e.stop()
 		e.wait()
 	}
+	v.parked = nil
+}
+
+// unpark returns the parked variant i, if any, and removes it.
+func (v *variants) unpark(i int) *early {
+	for k, e := range v.parked {
+		if e.index == i {
+			v.parked = slices.Delete(v.parked, k, k+1)
+			return e
+		}
+	}
+	return nil
 }
 
 // aheadIndex returns the variant to start ahead while variant i runs, of
@@ -905,6 +922,9 @@ func (v *variants) drop() {
 func (v *variants) aheadIndex(i, upto int) int {
 	first := -1
 	for j := i + 1; j < min(upto, len(v.list)); j++ {
+		if slices.ContainsFunc(v.parked, func(e *early) bool { return e.index == j }) {
+			continue
+		}
 		if v.list[j][0] == v.list[i][0] {
 			return j
 		}
@@ -942,13 +962,17 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 		cur := v.next
 		if cur != nil && cur.index == i {
 			v.next = nil
-		} else {
+		} else if cur = v.unpark(i); cur == nil {
 			cur = v.start(ctx, i, fn)
 		}
 		cur.adopted.Store(true)
 		tick := time.NewTicker(aheadPoll)
 		var by *Result // the variant started ahead that outran cur
 		for waiting := true; waiting; {
+			if n := v.next; v.keep && n != nil && n.finished() != nil {
+				v.parked = append(v.parked, n)
+				v.next = nil
+			}
 			if v.ahead && v.next == nil && running.Load() < int32(runtime.GOMAXPROCS(0)) {
 				if j := v.aheadIndex(i, ahead); j >= 0 {
 					v.next = v.start(ctx, j, fn)
@@ -970,9 +994,18 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 			// sequential order never runs (the first ends at most at the
 			// threshold), and taken in place of the first it cost p1 and
 			// ac2 their accuracy (1.9e-14 → 1.1e-7, 2e-7 → 7.9e-7).
-			if n := v.next; by == nil && n != nil && !v.keep && outran(cur.leastSoFar(), v.limit, n.finished()) {
-				by = n.res
-				cur.stop()
+			if by == nil && !v.keep {
+				for k := -1; k < len(v.parked); k++ {
+					n := v.next
+					if k >= 0 {
+						n = v.parked[k]
+					}
+					if n != nil && outran(cur.leastSoFar(), v.limit, n.finished()) {
+						by = n.res
+						cur.stop()
+						break
+					}
+				}
 			}
 			select {
 			case <-cur.done:

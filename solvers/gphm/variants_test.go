@@ -362,6 +362,68 @@ func TestVariantsAhead(t *testing.T) {
 	}
 }
 
+// A variant started ahead beside the first that ends first is parked for its
+// turn, and the core it held takes the next one (aheadIndex skips the
+// parked): with a slow first variant, none/relative10 starts before it
+// ends; the outcome is the sequential one.
+func TestVariantsAheadParked(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("a variant starts ahead only on a second core")
+	}
+	r := scriptedProblem(t)
+	residual := map[string]float64{"stm/none/relative": 3e-6, "stm/polynomial/relative": 2e-6, "stm/none/absolute": 4e-6, "stm/none/relative10": 5e-7}
+	solve := func(par parallel) (*Result, []string) {
+		var mu sync.Mutex
+		var events []string
+		event := func(e string) {
+			mu.Lock()
+			events = append(events, e)
+			mu.Unlock()
+		}
+		once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
+			key := tr + "/" + nug
+			event("start " + key)
+			d := 30 * time.Millisecond
+			if key == "none/relative" {
+				d = 300 * time.Millisecond
+			}
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			event("end " + key)
+			return scripted(residual, k, tr, nug), nil
+		}
+		res, err := solveKernels(t.Context(), r, nil, once, par)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return res, slices.Clone(events)
+	}
+	seq, _ := solve(parallel{})
+	got, events := solve(parallel{ahead: true})
+	if got.Trend != seq.Trend || got.Nugget != seq.Nugget || got.NuggetReason != seq.NuggetReason {
+		t.Errorf("ahead %s/%s (%s), sequential %s/%s (%s)", got.Trend, got.Nugget, got.NuggetReason, seq.Trend, seq.Nugget, seq.NuggetReason)
+	}
+	first := slices.Index(events, "end none/relative")
+	for _, key := range []string{"none/absolute", "none/relative10"} {
+		if k := slices.Index(events, "start "+key); k < 0 || k > first {
+			t.Errorf("events %v: %s should start before the first variant ends", events, key)
+		}
+	}
+	for _, key := range []string{"none/absolute", "none/relative10", "polynomial/relative"} {
+		if n := strings.Count(strings.Join(events, ","), "start "+key); n != 1 {
+			t.Errorf("events %v: %s started %d times", events, key, n)
+		}
+	}
+	if running.Load() != 0 {
+		t.Errorf("%d runs still counted", running.Load())
+	}
+}
+
 // The variant started ahead is aheadIndex's: one with the running variant's
 // trend first, so that the slow polynomial-trend variant of 1-D starts only
 // at its turn; the outcome is the sequential one.
