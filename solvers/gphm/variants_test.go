@@ -284,6 +284,40 @@ func TestHedgedOutrunByRunGoingOn(t *testing.T) {
 	}
 }
 
+// timedSolve runs solveKernels on r with par, each training path replaced by
+// a scripted run (residual) lasting dur(trend/nugget) unless cancelled, and
+// returns the result and the runs' events in order: "start", "cancel" and
+// "end" with kernel/trend/nugget.
+func timedSolve(t *testing.T, r *resolved, par parallel, residual map[string]float64, dur func(string) time.Duration) (*Result, []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var events []string
+	event := func(e string) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+	}
+	once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
+		key := fmt.Sprintf("%s/%s/%s", k, tr, nug)
+		event("start " + key)
+		select {
+		case <-time.After(dur(tr + "/" + nug)):
+		case <-ctx.Done():
+			event("cancel " + key)
+			return nil, ctx.Err()
+		}
+		event("end " + key)
+		return scripted(residual, k, tr, nug), nil
+	}
+	res, err := solveKernels(t.Context(), r, nil, once, par)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return res, slices.Clone(events)
+}
+
 // With variants started ahead of their turn (parallel.ahead), Solve returns
 // what the sequential order returns, and the variant started ahead runs
 // beside the current one (when Go may use two cores) and is cancelled when
@@ -306,36 +340,11 @@ func TestVariantsAhead(t *testing.T) {
 		// Both stall: StM's other variants, already going, are taken.
 		{map[string]float64{"stm/none/relative": 9e-5, "gm/none/relative": 2e-5, "gm/polynomial/relative": 3e-5, "gm/none/absolute": 4e-5, "stm/polynomial/relative": 5e-7}, "stm/polynomial/relative", "gm/none/relative", ""},
 	} {
+		// Runs of 50, 100 and 200 ms in list order, so that a run started
+		// ahead is still going when its turn is decided.
+		ms := map[string]time.Duration{"none/relative": 50, "polynomial/relative": 100, "none/absolute": 200}
 		solve := func(par parallel) (*Result, []string) {
-			var mu sync.Mutex
-			var events []string
-			event := func(e string) {
-				mu.Lock()
-				events = append(events, e)
-				mu.Unlock()
-			}
-			once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
-				key := fmt.Sprintf("%s/%s/%s", k, tr, nug)
-				event("start " + key)
-				// Runs of 50, 100 and 200 ms in list order, so that a run
-				// started ahead is still going when its turn is decided.
-				d := map[string]time.Duration{"none/relative": 50, "polynomial/relative": 100, "none/absolute": 200}[tr+"/"+nug]
-				select {
-				case <-time.After(d * time.Millisecond):
-				case <-ctx.Done():
-					event("cancel " + key)
-					return nil, ctx.Err()
-				}
-				event("end " + key)
-				return scripted(tc.residual, k, tr, nug), nil
-			}
-			res, err := solveKernels(t.Context(), r, nil, once, par)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			return res, slices.Clone(events)
+			return timedSolve(t, r, par, tc.residual, func(v string) time.Duration { return ms[v] * time.Millisecond })
 		}
 		seq, _ := solve(parallel{})
 		got, events := solve(parallel{ahead: true})
@@ -373,48 +382,25 @@ func TestVariantsAheadParked(t *testing.T) {
 	r := scriptedProblem(t)
 	residual := map[string]float64{"stm/none/relative": 3e-6, "stm/polynomial/relative": 2e-6, "stm/none/absolute": 4e-6, "stm/none/relative10": 5e-7}
 	solve := func(par parallel) (*Result, []string) {
-		var mu sync.Mutex
-		var events []string
-		event := func(e string) {
-			mu.Lock()
-			events = append(events, e)
-			mu.Unlock()
-		}
-		once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
-			key := tr + "/" + nug
-			event("start " + key)
-			d := 30 * time.Millisecond
-			if key == "none/relative" {
-				d = 300 * time.Millisecond
+		return timedSolve(t, r, par, residual, func(v string) time.Duration {
+			if v == "none/relative" {
+				return 300 * time.Millisecond
 			}
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-			event("end " + key)
-			return scripted(residual, k, tr, nug), nil
-		}
-		res, err := solveKernels(t.Context(), r, nil, once, par)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		return res, slices.Clone(events)
+			return 30 * time.Millisecond
+		})
 	}
 	seq, _ := solve(parallel{})
 	got, events := solve(parallel{ahead: true})
 	if got.Trend != seq.Trend || got.Nugget != seq.Nugget || got.NuggetReason != seq.NuggetReason {
 		t.Errorf("ahead %s/%s (%s), sequential %s/%s (%s)", got.Trend, got.Nugget, got.NuggetReason, seq.Trend, seq.Nugget, seq.NuggetReason)
 	}
-	first := slices.Index(events, "end none/relative")
-	for _, key := range []string{"none/absolute", "none/relative10"} {
+	first := slices.Index(events, "end stm/none/relative")
+	for _, key := range []string{"stm/none/absolute", "stm/none/relative10"} {
 		if k := slices.Index(events, "start "+key); k < 0 || k > first {
 			t.Errorf("events %v: %s should start before the first variant ends", events, key)
 		}
 	}
-	for _, key := range []string{"none/absolute", "none/relative10", "polynomial/relative"} {
+	for _, key := range []string{"stm/none/absolute", "stm/none/relative10", "stm/polynomial/relative"} {
 		if n := strings.Count(strings.Join(events, ","), "start "+key); n != 1 {
 			t.Errorf("events %v: %s started %d times", events, key, n)
 		}
