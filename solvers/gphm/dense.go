@@ -166,15 +166,16 @@ func (k *kronCG) denseCost() float64 {
 // with it the README's Poisson example at 32² ran on to 1000–2000 iterations
 // per solve where the factor costs what about 440 do.
 func (k *kronCG) iterCost() float64 {
-	switch k.using {
-	case pcKronSum:
+	if k.using == pcKronSum {
 		return 2
-	case pcHarmonic:
-		return 3.6
 	}
-	n1, n2 := float64(k.e.n1), float64(k.e.n2)
-	d := float64(len(k.tail.idx))
-	return 3.6 + 4 + d*d/(n1*n2*(n1+n2))
+	c := 3.6 // harmonic
+	if k.using == pcTail {
+		n1, n2 := float64(k.e.n1), float64(k.e.n2)
+		d := float64(len(k.tail.idx))
+		c += 4 + d*d/(n1*n2*(n1+n2))
+	}
+	return c
 }
 
 // ready reports whether d holds a factor for k's system with p trend

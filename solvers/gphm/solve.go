@@ -348,10 +348,9 @@ func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceF
 			r.kernel, out.best, out.at, other, out.by.CheckResidual, OutrunFactor, other, res.CheckResidual))
 		return res, nil
 	}
-	if !restart || a.best == nil || !stalled(a.best) {
+	if !restart || !stalled(a.best) {
 		// Not stalled: the other kernel is not needed, and its hedged runs
-		// stop before the requested kernel's other variants. (No best: the
-		// variant started ahead ended far below the first and stopped it.)
+		// stop before the requested kernel's other variants.
 		cancelOther()
 		if err := a.run(ctx, maxVariants, fn); err != nil {
 			return nil, err
@@ -911,6 +910,17 @@ func (v *variants) unpark(i int) *early {
 	return nil
 }
 
+// outrunBy returns the variant started ahead, going or parked, that has
+// ended and outruns cur (outran), or nil.
+func (v *variants) outrunBy(cur *early) *early {
+	for _, n := range append([]*early{v.next}, v.parked...) {
+		if n != nil && outran(cur.leastSoFar(), v.limit, n.finished()) {
+			return n
+		}
+	}
+	return nil
+}
+
 // aheadIndex returns the variant to start ahead while variant i runs, of
 // those before upto, or -1: the first with variant i's trend, else the
 // first. A run is stopped (outran) only while it is the current one, by the
@@ -995,16 +1005,9 @@ func (v *variants) run(ctx context.Context, upto int, fn progress.Func) error {
 			// threshold), and taken in place of the first it cost p1 and
 			// ac2 their accuracy (1.9e-14 → 1.1e-7, 2e-7 → 7.9e-7).
 			if by == nil && !v.keep {
-				for k := -1; k < len(v.parked); k++ {
-					n := v.next
-					if k >= 0 {
-						n = v.parked[k]
-					}
-					if n != nil && outran(cur.leastSoFar(), v.limit, n.finished()) {
-						by = n.res
-						cur.stop()
-						break
-					}
+				if n := v.outrunBy(cur); n != nil {
+					by = n.res
+					cur.stop()
 				}
 			}
 			select {
