@@ -357,6 +357,14 @@ func (k *kronCG) pick() int {
 			last[second] = -1
 		}
 	}
+	if k.picks == 1 && best >= 0 && last[best] < kronMaxIter {
+		// The run's first solve starts from the initial grid values, the
+		// next ones from the last evaluation's: a probe capped by the first
+		// count would run several times longer than one capped by the next
+		// (preset p2d1 at 400²: 142 iterations with the tail solve, then
+		// 42–60), so the probes wait for that count.
+		return best
+	}
 	if best < 0 || pcCostOf(last, best) > pickProbe {
 		for i := range last {
 			if last[i] < 0 {

@@ -1371,6 +1371,8 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	trial := mat.NewDense(n1, n2, nil)
 	Z := mat.NewDense(n1, n2, nil)
 	var evalErr error
+	// setAt: the parameters of the kernels e was last set up for.
+	var setAt []float64
 	amp0 := 0.0 // ‖U‖ of the first solve; 0 until it is known
 	kron, _ := e.(*kronCG)
 	if kron != nil {
@@ -1387,6 +1389,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 			return math.Inf(1)
 		}
 		e.setup(s.m, s.lt)
+		setAt = append(setAt[:0], x...)
 		e.setTrend(accBeta)
 		e.fromU(s.m, best, Z)
 		if kron != nil && cutTrials {
@@ -1431,7 +1434,8 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	// L-BFGS stalled on preset p1 with StM at 1.5e-6 after 57 iterations. In
 	// 2-D β stays free: held fixed, x y + sin 8x sin 8y at 40² ended at 7.7e-4
 	// instead of 4.3e-5 with the relative nugget.
-	e.trendFixed(len(s.m.ax) == 1)
+	fixed := len(s.m.ax) == 1
+	e.trendFixed(fixed)
 	// Stop rules on the check residual ρ (residualWatch): keep the iterate
 	// of least ρ, stop when ρ rises or when the loss has reached its noise.
 	rho := s.check.residual(s.m, trial)
@@ -1482,10 +1486,14 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	}
 	copy(x, bestX) // the returned iterate is the one of least ρ
 	s.unpack(x)
-	if err := s.m.update(s.specs); err != nil {
-		return err
+	if !slices.Equal(x, setAt) {
+		// Otherwise e holds these kernels' factors already (the run's last
+		// evaluation was at that iterate): at 400² a set-up is half a second.
+		if err := s.m.update(s.specs); err != nil {
+			return err
+		}
+		e.setup(s.m, s.lt)
 	}
-	e.setup(s.m, s.lt)
 	// From that iterate's solution, the solve only confirms it. From the
 	// last accepted grid instead, which a later step may have taken far off
 	// (preset p2d2: an accepted step to a grid of relative error 181, after
@@ -1498,7 +1506,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	}
 	s.U.Copy(e.grid())
 	s.checkRes, s.checkRes2 = s.check.residuals(s.m, s.U)
-	if s.m.tr == nil {
+	if s.m.tr == nil || !fixed {
 		return nil
 	}
 	// The same kernel with β free: kept when its check residual is smaller.
