@@ -29,3 +29,37 @@ func TestFrobEach(t *testing.T) {
 		}
 	}
 }
+
+// mulScaleAdd gives MulElem, Scale and Add in turn bit for bit, with and
+// without each operand, on views with a stride past their columns.
+func TestMulScaleAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	fill := func(r, c int) *mat.Dense {
+		return normalDense(rng, r, c+2).Slice(0, r, 1, c+1).(*mat.Dense)
+	}
+	const c = 0.37
+	for _, withW := range []bool{true, false} {
+		for _, withV := range []bool{true, false} {
+			out, w, v := fill(6, 11), fill(6, 11), fill(6, 11)
+			want := mat.DenseCopyOf(out)
+			var ww, vv *mat.Dense
+			if withW {
+				ww = w
+				want.MulElem(want, w)
+			}
+			want.Scale(c, want)
+			if withV {
+				vv = v
+				want.Add(want, v)
+			}
+			mulScaleAdd(out, ww, c, vv)
+			for i := range 6 {
+				for j := range 11 {
+					if out.At(i, j) != want.At(i, j) {
+						t.Fatalf("w %v, v %v: [%d, %d] = %v, want %v", withW, withV, i, j, out.At(i, j), want.At(i, j))
+					}
+				}
+			}
+		}
+	}
+}

@@ -276,8 +276,7 @@ func (h *harmonic) interior(r, out *mat.Dense) {
 	h.x.MulElem(h.li, r)
 	h.w.Mul(h.r1, h.x)
 	out.Mul(h.w, h.r2)
-	out.MulElem(out, h.li)
-	scaleInPlace(out, 1/h.tau2)
+	mulScaleAdd(out, h.li, 1/h.tau2, nil)
 }
 
 // apply sets out = M⁻¹ r by the Woodbury identity:
@@ -288,12 +287,12 @@ func (h *harmonic) apply(r, out *mat.Dense) {
 	h.rotate(h.w, true)
 	h.interior(h.w, h.y)
 	s := h.sv.RawVector().Data
-	h.bnd.apply(h.t1, h.t2, h.y, s)
+	h.bnd.apply(h.t1, h.t2, h.y, s, 0, 0)
 	z := h.sz.RawVector().Data
 	copy(z, s)
 	cholSolve(h.su, z)
 	h.x.Zero()
-	h.bnd.addT(h.t1, h.t2, z, 1, h.x)
+	h.bnd.addT(h.t1, h.t2, z, 1, h.x, 0, 0)
 	h.interior(h.x, out)
 	out.Sub(h.y, out)
 	h.rotate(out, false)

@@ -446,12 +446,11 @@ func (k *kronCG) apply(m *model, v, out *mat.Dense, lt [2]float64) {
 		k.s.MulElem(k.lam, v)
 		k.t.Mul(k.g1, k.s)
 		out.Mul(k.t, k.g2)
-		out.MulElem(out, k.lam)
+		mulScaleAdd(out, k.lam, tau2, v)
 	} else {
 		k.jtj(v, out)
+		mulScaleAdd(out, nil, tau2, v)
 	}
-	scaleInPlace(out, tau2)
-	out.Add(out, v)
 	k.addBoundary(v, out, lb)
 }
 
@@ -539,9 +538,7 @@ func (k *kronCG) applyCorner(m *model, v, out *mat.Dense, lt [2]float64, in bool
 		t := blas64.General{Rows: n1, Cols: f2, Stride: f2, Data: k.cw1}
 		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, sub(k.g1, 0, n1, s1, n1), vc, 0, t)
 		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, t, sub(k.g2, s2, n2, 0, n2), 0, or)
-		out.MulElem(out, k.lam)
-		scaleInPlace(out, tau2)
-		out.Add(out, v)
+		mulScaleAdd(out, k.lam, tau2, v)
 	} else {
 		// out_C = Λ_C∘(G1[C1, :] (Λ∘v) G2[:, C2]).
 		k.s.MulElem(k.lam, v)
@@ -554,7 +551,11 @@ func (k *kronCG) applyCorner(m *model, v, out *mat.Dense, lt [2]float64, in bool
 			}
 		}
 	}
-	k.addBoundary(v, out, m.lambdaB*math.Exp(lt[0]))
+	vc, oc := k.cs, [2]int{}
+	if !in {
+		vc, oc = oc, vc
+	}
+	k.addBoundaryOn(v, out, m.lambdaB*math.Exp(lt[0]), vc, oc)
 }
 
 // gram returns TᵀT (symmetrised), in dst when it has the size.
@@ -1157,8 +1158,15 @@ const boundSafety = 1000
 // columns of U = T1 v T2ᵀ (corners twice): c Pᵀ P v (boundaryOp), in
 // O(n1 n2 + n1² + n2²).
 func (k *kronCG) addBoundary(v, out *mat.Dense, c float64) {
-	k.bnd.apply(k.e.t1, k.e.t2, v, k.bs)
-	k.bnd.addT(k.e.t1, k.e.t2, k.bs, c, out)
+	k.addBoundaryOn(v, out, c, [2]int{}, [2]int{})
+}
+
+// addBoundaryOn is addBoundary for v zero outside its corner from vc (row,
+// column) and out wanted on its corner from oc only (applyCorner): each side
+// then reads and writes those corners alone.
+func (k *kronCG) addBoundaryOn(v, out *mat.Dense, c float64, vc, oc [2]int) {
+	k.bnd.apply(k.e.t1, k.e.t2, v, k.bs, vc[0], vc[1])
+	k.bnd.addT(k.e.t1, k.e.t2, k.bs, c, out, oc[0], oc[1])
 }
 
 // maxSteps: one Newton step solves a linear problem (the iteration already
@@ -1235,14 +1243,41 @@ func scaleAdd(dst *mat.Dense, c float64, x *mat.Dense) {
 	}
 }
 
-// scaleInPlace multiplies a by c (Dense.Scale with a as both receiver and
-// operand takes a workspace).
-func scaleInPlace(a *mat.Dense, c float64) {
-	r := a.RawMatrix()
-	for i := range r.Rows {
-		row := r.Data[i*r.Stride : i*r.Stride+r.Cols]
-		for j := range row {
-			row[j] *= c
+// mulScaleAdd sets out = (out∘w)·c + v in one pass over the grid (w nil:
+// out·c + v; v nil: (out∘w)·c; both nil: out·c): the arithmetic of MulElem,
+// a scaling and Add in turn, to the bit, with the grid read and written
+// once instead of three times.
+func mulScaleAdd(out, w *mat.Dense, c float64, v *mat.Dense) {
+	o := out.RawMatrix()
+	row := func(x *mat.Dense, i int) []float64 {
+		if x == nil {
+			return nil
+		}
+		r := x.RawMatrix()
+		if r.Rows != o.Rows || r.Cols != o.Cols {
+			panic("gphm: mulScaleAdd of different shapes")
+		}
+		return r.Data[i*r.Stride : i*r.Stride+r.Cols]
+	}
+	for i := range o.Rows {
+		or, wr, vr := o.Data[i*o.Stride:i*o.Stride+o.Cols], row(w, i), row(v, i)
+		switch {
+		case w != nil && v != nil:
+			for j := range or {
+				or[j] = float64(float64(or[j]*wr[j])*c) + vr[j]
+			}
+		case w != nil:
+			for j := range or {
+				or[j] = float64(or[j]*wr[j]) * c
+			}
+		case v != nil:
+			for j := range or {
+				or[j] = float64(or[j]*c) + vr[j]
+			}
+		default:
+			for j := range or {
+				or[j] *= c
+			}
 		}
 	}
 }
