@@ -332,7 +332,8 @@ var pcCost = [3]int{pcTail: 3, pcHarmonic: 2, pcKronSum: 2}
 // compared on the iterations per solve they last took times their cost
 // (pcCost; linear solves of one evaluation and the next differ little): the
 // next untried one in the order pcTail, pcHarmonic, pcKronSum while the best
-// so far costs more than pickProbe, then the cheapest; every pickEvery
+// so far costs more than pickProbe (from the third evaluation on: the first
+// solve is a cold one, see below), then the cheapest; every pickEvery
 // evaluations the runner-up is tried again while the best costs more than
 // pickProbe. Iteration counts, not times, so that a run is reproducible. A
 // probe is cut off once it has cost half what the best one's solve did, and
