@@ -3,7 +3,6 @@ package gphm
 import (
 	"math"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
@@ -34,10 +33,11 @@ const denseRefresh = 20
 // took about 1360 iterations per solve. chooseDense decides per evaluation.
 type densePC struct {
 	n, p int // grid nodes and trend coefficients
-	// a holds the matrix, size = n + p square and row-major, in its upper
-	// triangle, which the Cholesky factorisation then overwrites with the
-	// factor R (A = RᵀR).
-	a     []float64
+	// a holds the matrix (n + p square) in its upper triangle, which the
+	// Cholesky factorisation (cholUpper) overwrites with the factor u
+	// (A = uᵀu).
+	a     *mat.SymDense
+	u     blas64.Triangular
 	v, hv *mat.Dense
 	vb    []float64
 	hvb   []float64
@@ -54,14 +54,14 @@ func (d *densePC) build(k *kronCG, p int) bool {
 	n := e.n1 * e.n2
 	size := n + p
 	if d.a == nil || d.n != n || d.p != p {
-		*d = densePC{n: n, p: p, a: make([]float64, size*size),
+		*d = densePC{n: n, p: p, a: mat.NewSymDense(size, nil),
 			v: mat.NewDense(e.n1, e.n2, nil), hv: mat.NewDense(e.n1, e.n2, nil),
 			vb: make([]float64, p), hvb: make([]float64, p),
 			x: make([]float64, size)}
 	}
 	d.stale = false
 	d.withD = k.d != nil
-	raw := blas64.Symmetric{Uplo: blas.Upper, N: size, Stride: size, Data: d.a}
+	raw := d.a.RawSymmetric()
 	vr := d.v.RawMatrix()
 	hr := d.hv.RawMatrix()
 	for j := range size {
@@ -95,7 +95,8 @@ func (d *densePC) build(k *kronCG, p int) bool {
 	}
 	// LAPACK's factorisation alone: mat.Cholesky would add a condition
 	// estimate, level-2 work that took as long as the factorisation itself.
-	_, ok := lapack64.Potrf(raw)
+	var ok bool
+	d.u, ok = cholUpper(d.a)
 	return ok
 }
 
@@ -216,9 +217,7 @@ func (d *densePC) solve(r *mat.Dense, rb []float64, out *mat.Dense, outb []float
 			x[d.n+a] = rb[a]
 		}
 	}
-	size := d.n + d.p
-	lapack64.Potrs(blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: size, Stride: size, Data: d.a},
-		blas64.General{Rows: size, Cols: 1, Stride: 1, Data: x})
+	lapack64.Potrs(d.u, blas64.General{Rows: d.u.N, Cols: 1, Stride: 1, Data: x})
 	for i := range d.n {
 		or.Data[(i/cols)*or.Stride+i%cols] = x[i]
 	}

@@ -52,7 +52,7 @@ func TestDenseFactorSolvesNewton(t *testing.T) {
 			copy(v[n:], bb)
 			// The factor's RᵀR against the product: the formed matrix and
 			// its factorisation checked at once.
-			r := mat.NewTriDense(n+p, mat.Upper, k.dense.a)
+			r := mat.NewTriDense(n+p, mat.Upper, k.dense.u.Data)
 			var rv, av mat.VecDense
 			rv.MulVec(r, mat.NewVecDense(n+p, v))
 			av.MulVec(r.T(), &rv)

@@ -290,14 +290,27 @@ func TestHedgedOutrunByRunGoingOn(t *testing.T) {
 // "end" with kernel/trend/nugget.
 func timedSolve(t *testing.T, r *resolved, par parallel, residual map[string]float64, dur func(string) time.Duration) (*Result, []string) {
 	t.Helper()
+	once, events := timedOnce(residual, dur)
+	res, err := solveKernels(t.Context(), r, nil, once, par)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, events()
+}
+
+// timedOnce is a run of one variant that takes dur(trend/nugget), or ends
+// when cancelled, and then returns its scripted result; events returns what
+// the runs recorded so far, in order: "start k/trend/nugget", "end …" and
+// "cancel …".
+func timedOnce(residual map[string]float64, dur func(string) time.Duration) (once onceFunc, events func() []string) {
 	var mu sync.Mutex
-	var events []string
+	var log []string
 	event := func(e string) {
 		mu.Lock()
-		events = append(events, e)
+		log = append(log, e)
 		mu.Unlock()
 	}
-	once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
+	once = func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
 		key := fmt.Sprintf("%s/%s/%s", k, tr, nug)
 		event("start " + key)
 		select {
@@ -309,13 +322,12 @@ func timedSolve(t *testing.T, r *resolved, par parallel, residual map[string]flo
 		event("end " + key)
 		return scripted(residual, k, tr, nug), nil
 	}
-	res, err := solveKernels(t.Context(), r, nil, once, par)
-	if err != nil {
-		t.Fatal(err)
+	events = func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(log)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return res, slices.Clone(events)
+	return once, events
 }
 
 // With variants started ahead of their turn (parallel.ahead), Solve returns
@@ -420,31 +432,25 @@ func TestVariantsAheadOrder(t *testing.T) {
 	r := scriptedProblem(t)
 	residual := map[string]float64{"stm/none/relative": 4e-6, "stm/polynomial/relative": 3e-6, "stm/none/absolute": 2e-6, "stm/none/relative10": 5e-6}
 	solve := func(ahead bool) (*Result, []string) {
-		var mu sync.Mutex
-		var started []string
-		once := func(ctx context.Context, _ *resolved, k Kernel, tr, nug string, _ progress.Func) (*Result, error) {
-			mu.Lock()
-			started = append(started, tr+"/"+nug)
-			mu.Unlock()
-			d := 20 * time.Millisecond
-			if tr+"/"+nug == "none/relative" {
-				d = 150 * time.Millisecond
+		once, events := timedOnce(residual, func(v string) time.Duration {
+			if v == "none/relative" {
+				return 150 * time.Millisecond
 			}
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-			return scripted(residual, k, tr, nug), nil
-		}
+			return 20 * time.Millisecond
+		})
 		v := newVariants(r, StM, once)
 		v.ahead = ahead
 		if err := v.run(t.Context(), maxVariants, nil); err != nil {
 			t.Fatal(err)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		return v.result(), slices.Clone(started)
+		// The variants started, trend/nugget, in order.
+		var started []string
+		for _, e := range events() {
+			if key, ok := strings.CutPrefix(e, "start "+StM.String()+"/"); ok {
+				started = append(started, key)
+			}
+		}
+		return v.result(), started
 	}
 	seq, _ := solve(false)
 	got, started := solve(true)
