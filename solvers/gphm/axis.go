@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -50,11 +51,16 @@ type axis struct {
 
 	// Whitened coordinates (whiten): K = T Tᵀ and Kd = T Ω Tᵀ, so that for grid
 	// values u = T z the prior is uᵀK⁻¹u = ‖z‖² and the derivative of the
-	// conditional mean is Kd K⁻¹ u = T Ω z. For order 2, T = Rᵀ W and
-	// Ω = diag(Lam) with W Lam Wᵀ the eigendecomposition of S = R⁻ᵀ Kd R⁻¹
-	// (generalised eigenvectors of (Kd, K)); for order 1, T = Rᵀ and Ω = S.
-	T, Om, W *mat.Dense // W is nil for order 1
+	// conditional mean is Kd K⁻¹ u = T Ω z. T = Rᵀ W with W orthogonal and
+	// Ω = Wᵀ S W, S = R⁻ᵀ Kd R⁻¹. For order 2, W Lam Wᵀ is the
+	// eigendecomposition of S (generalised eigenvectors of (Kd, K)) and
+	// Ω = diag(Lam); for order 1, S is antisymmetric and W its skew Schur
+	// basis (skewSchur): Ω is block diagonal to rounding, 2×2 blocks
+	// [0 μ; −μ 0] on the columns i, Pair[i] and zeros where Pair[i] < 0.
+	// Without W (W nil), T = Rᵀ and Ω = S.
+	T, Om, W *mat.Dense
 	Lam      []float64
+	Pair     []int
 }
 
 func newAxis(kind Kernel, n int, x0, x1 float64, order int) *axis {
@@ -92,7 +98,7 @@ func (a *axis) length() float64 { return a.h * float64(a.n-1) }
 // numerically positive definite.
 func (a *axis) update(s Spectrum) error {
 	a.spec = s
-	a.T, a.Om, a.W, a.Lam = nil, nil, nil, nil
+	a.T, a.Om, a.W, a.Lam, a.Pair = nil, nil, nil, nil, nil
 	if a.order == 2 {
 		lagTable(a.kind, s, a.h, a.k0, nil, a.kd)
 	} else {
@@ -144,9 +150,10 @@ func (a *axis) solveRight(x *mat.Dense) {
 }
 
 // whiten computes the whitened coordinates T, Ω (see axis) for the current
-// factors, if not yet done. With eig false, or for order 1, it takes T = Rᵀ and
-// Ω = S; with eig true and order 2 it diagonalises S. Cost: 2n³ for S, and for
-// the eigendecomposition about 10n³ more.
+// factors, if not yet done. With eig false it takes T = Rᵀ and Ω = S; with
+// eig true it diagonalises S (order 2) or puts it in skew Schur form
+// (order 1). Cost: 2n³ for S, and for the eigendecomposition about 10n³
+// more.
 func (a *axis) whiten(eig bool) {
 	if a.T != nil && (a.W != nil || !eig || !a.even()) {
 		return
@@ -171,6 +178,19 @@ func (a *axis) whiten(eig bool) {
 		}
 	}
 	T := mat.NewDense(n, n, nil)
+	if !a.even() && eig {
+		if q, pair := skewSchur(S); q != nil {
+			a.W, a.Pair = q, pair
+			T.Copy(q)
+			blas64.Trmm(blas.Left, blas.Trans, 1, a.r, T.RawMatrix())
+			var sq mat.Dense
+			sq.Mul(S, q)
+			a.Om = new(mat.Dense)
+			a.Om.Mul(q.T(), &sq)
+			a.T = T
+			return
+		}
+	}
 	var es mat.EigenSym
 	if !a.even() || !eig || !es.Factorize(mat.NewSymDense(n, sr.Data), true) {
 		// T = Rᵀ, Ω = S; also when the QR iteration of the eigendecomposition
@@ -198,7 +218,7 @@ func (a *axis) whiten(eig bool) {
 // tOmega returns a new matrix T Ω (whiten must have run): T with its columns
 // scaled by the eigenvalues when Ω is diagonal, else the product.
 func (a *axis) tOmega() *mat.Dense {
-	if a.W == nil {
+	if a.Lam == nil {
 		var p mat.Dense
 		p.Mul(a.T, a.Om)
 		return &p
@@ -260,4 +280,77 @@ func (a *axis) nugget(s Spectrum) float64 {
 		w += math.Exp(lw)
 	}
 	return a.relJitter * w
+}
+
+// skewSchur returns an orthogonal Q with QᵀSQ block diagonal for the
+// antisymmetric n×n S — 2×2 blocks [0 μ; −μ 0] on columns c, c+1 and 1×1
+// zeros — and pair, pair[c] the other column of c's block (−1 for a 1×1
+// one); nil when the eigensolver fails. From the eigenvectors of the
+// symmetric SᵀS = −S², whose eigenvalues μ² come in pairs: each eigenvector
+// v, taken from the smallest μ² up and orthogonalised against the columns
+// already chosen, gives the invariant plane of v and Sv/‖Sv‖ when
+// something of it is left (a vector of a plane already taken leaves
+// nothing), or a 1×1 block when μ is zero to rounding. An eigenvector of
+// −S² is one to rounding, so the plane is invariant to rounding whatever
+// the spacing of the μ's: on the advection axes of the tests ‖QᵀQ − I‖
+// ≈ 2e-15 and the entries of QᵀSQ off its blocks are below 1e-9 of its
+// largest (TestSkewSchur).
+func skewSchur(S *mat.Dense) (*mat.Dense, []int) {
+	n, _ := S.Dims()
+	g := mat.NewSymDense(n, nil)
+	g.SymOuterK(1, S.T())
+	var es mat.EigenSym
+	if !es.Factorize(g, true) {
+		return nil, nil
+	}
+	vals := es.Values(nil)
+	var V mat.Dense
+	es.VectorsTo(&V)
+	top := math.Sqrt(math.Max(vals[n-1], 0))
+	qt := mat.NewDense(n, n, nil) // Qᵀ: the chosen columns as rows
+	pair := make([]int, n)
+	cols := 0
+	v, w := make([]float64, n), make([]float64, n)
+	// orth makes x orthogonal to the chosen columns (twice) and returns its
+	// norm.
+	orth := func(x []float64) float64 {
+		for range 2 {
+			for c := range cols {
+				q := qt.RawRowView(c)
+				floats.AddScaled(x, -floats.Dot(q, x), q)
+			}
+		}
+		return floats.Norm(x, 2)
+	}
+	put := func(x []float64, other int) {
+		copy(qt.RawRowView(cols), x)
+		pair[cols] = other
+		cols++
+	}
+	sv := mat.NewVecDense(n, w)
+	for k := 0; k < n && cols < n; k++ {
+		mat.Col(v, k, &V)
+		nv := orth(v)
+		if nv < 0.5 {
+			continue // in a plane already taken
+		}
+		floats.Scale(1/nv, v)
+		mu := math.Sqrt(math.Max(vals[k], 0))
+		if cols+1 < n && mu > 1e-10*top {
+			sv.MulVec(S, mat.NewVecDense(n, v))
+			put(v, cols+1)
+			if nw := orth(w); nw > 0.5*mu {
+				floats.Scale(1/nw, w)
+				put(w, cols-1)
+				continue
+			}
+			pair[cols-1] = -1
+			continue
+		}
+		put(v, -1)
+	}
+	if cols < n {
+		return nil, nil
+	}
+	return mat.DenseCopyOf(qt.T()), pair
 }

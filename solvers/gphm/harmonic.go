@@ -55,6 +55,9 @@ type harmonic struct {
 	sv, sz      *mat.VecDense
 	bnd         *boundaryOp
 	n1, n2, nbd int
+	// adv, for advection, is its interior operator (harmonic_adv.go), used
+	// in place of li, r1 and r2.
+	adv *advBlocks
 }
 
 // newHarmonic builds the preconditioner for the factors of e and the axes
@@ -271,8 +274,14 @@ func harmonicS(h *harmonic, beta float64) *mat.SymDense {
 	return S
 }
 
-// interior sets out = (τ2 J̃ᵀJ̃)⁻¹ r = τ2⁻¹ Λ̃⁻¹ ∘ (R1 (Λ̃⁻¹ ∘ r) R2).
+// interior sets out = (τ2 J̃ᵀJ̃)⁻¹ r = τ2⁻¹ Λ̃⁻¹ ∘ (R1 (Λ̃⁻¹ ∘ r) R2), or
+// advection's counterpart (advBlocks.interior). It uses x and w as work:
+// r may be either.
 func (h *harmonic) interior(r, out *mat.Dense) {
+	if h.adv != nil {
+		h.adv.interior(r, out, h.x, h.w)
+		return
+	}
 	h.x.MulElem(h.li, r)
 	h.w.Mul(h.r1, h.x)
 	out.Mul(h.w, h.r2)

@@ -227,7 +227,7 @@ func TestProbeCapped(t *testing.T) {
 // probed again uncut, 1511. A preconditioner
 // that cannot be built for the current kernels is no fallback for a probe.
 func TestProbeCutIsBound(t *testing.T) {
-	k := &kronCG{last: [3]int{pcTail: 500, pcHarmonic: 100, pcKronSum: kronMaxIter}, picks: 1}
+	k := &kronCG{last: [3]int{pcTail: 500, pcHarmonic: 100, pcKronSum: kronMaxIter}, picks: 1, cost: pcCost}
 	k.cut[pcHarmonic] = true
 	if got := k.pick(); got != pcTail {
 		t.Errorf("pick with the harmonic one cut at 100 and the tail solve at 500: %d, want the tail solve", got)

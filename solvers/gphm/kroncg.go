@@ -62,9 +62,8 @@ type kronCG struct {
 	// tr holds the transposes of the factors as matrices, made once per
 	// setup: Dense.T boxes a new value at every call.
 	tr struct{ t1, t2, p1, p2, x1, x2 mat.Matrix }
-	// h is the harmonic preconditioner (harmonic.go), used by precond when
-	// the operator has the Kronecker eigendecomposition (second-order PDEs);
-	// nil otherwise.
+	// h is the harmonic preconditioner (harmonic.go; for advection
+	// harmonic_adv.go), used by precond when pick chooses it; nil otherwise.
 	h *harmonic
 	// tail, when set, is the second level of h (tail.go), applied in the
 	// balancing form with two more Hessian products (m, lt: those of the
@@ -131,6 +130,17 @@ type kronCG struct {
 	missing [3]bool
 	using   int
 	picks   int
+	// cuts[i] counts the probes of i cut off in a row, and retryAt[i] is the
+	// choice from which pick's periodic retry may try i again: each cut
+	// doubles the wait (retryAt).
+	cuts, retryAt [3]int
+	// cost is pcCost, or pcCostAdvection.
+	cost [3]int
+	// hKept is the harmonic preconditioner of the current setup (hSetup:
+	// the setup it was built for, setups counts them), which build takes
+	// again after a probe of another (it does not depend on the choice).
+	hKept          *harmonic
+	hSetup, setups int
 	// kronSumReady is set once kronSum has built the Kronecker-sum factors
 	// for the kernels of the current setup.
 	kronSumReady bool
@@ -144,7 +154,7 @@ type kronCG struct {
 const ctxPoll = 4
 
 func newKronCG(n1, n2 int) *kronCG {
-	k := &kronCG{e: newExactU(n1, n2), last: [3]int{-1, -1, -1}, bound: math.Inf(1), denseOn: n1*n2 <= DenseNodes}
+	k := &kronCG{e: newExactU(n1, n2), last: [3]int{-1, -1, -1}, bound: math.Inf(1), denseOn: n1*n2 <= DenseNodes, cost: pcCost}
 	nd := func() *mat.Dense { return mat.NewDense(n1, n2, nil) }
 	k.r, k.z, k.p, k.q, k.t, k.s, k.q2 = nd(), nd(), nd(), nd(), nd(), nd(), nd()
 	k.bnd, k.bs = newBoundaryOp(n1, n2), make([]float64, 2*(n1+n2))
@@ -181,6 +191,10 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 		}
 	}
 	k.m, k.lt = m, lt
+	k.setups++
+	if m.pde == Advection {
+		k.cost = pcCostAdvection
+	}
 	k.d = nil // of the last U; solve sets it again
 	if k.denseOn && k.chooseDense() {
 		// Formed again at the first Gauss–Newton step of the evaluation
@@ -266,23 +280,33 @@ func (k *kronCG) kronSum() {
 
 // build makes pc the preconditioner of the current factors (those of the
 // last setup) and returns the one it could build: the harmonic one needs the
-// Kronecker eigendecomposition (k.lam) and a positive definite boundary
-// system, its tail solve modes left to the prior and a dense block within
+// Kronecker eigendecomposition (k.lam) or, for advection, the axes' skew
+// Schur bases (newHarmonicAdv; it has no tail solve), and a positive
+// definite boundary system, its tail solve modes left to the prior and a dense block within
 // tailBlockMax; the Kronecker sum is always there.
 func (k *kronCG) build(pc int) int {
 	e := k.e
 	k.h, k.tail = nil, nil
 	k.using = pcKronSum
-	if k.lam == nil || pc == pcKronSum {
+	adv := k.m.pde == Advection
+	if (k.lam == nil && !adv) || pc == pcKronSum {
 		k.kronSum()
 		return k.using
 	}
-	if k.h = newHarmonic(k.m, e, k.lt); k.h == nil {
+	if k.hSetup != k.setups {
+		if adv {
+			k.hKept = newHarmonicAdv(k.m, e, k.lt)
+		} else {
+			k.hKept = newHarmonic(k.m, e, k.lt)
+		}
+		k.hSetup = k.setups
+	}
+	if k.h = k.hKept; k.h == nil {
 		k.kronSum()
 		return k.using
 	}
 	k.using = pcHarmonic
-	if pc == pcTail {
+	if pc == pcTail && !adv {
 		k.tail = newTailSolve(k.m, e, k.lt, k.h.floored, k.d, k.spare)
 		if k.tail != nil {
 			k.spare = k.tail
@@ -321,6 +345,11 @@ const (
 
 var pcCost = [3]int{pcTail: 3, pcHarmonic: 2, pcKronSum: 2}
 
+// pcCostAdvection is pcCost for advection, whose harmonic preconditioner
+// takes eight n×n×n products per application (two interior solves) and the
+// Kronecker-sum one four, beside the Hessian product's four.
+var pcCostAdvection = [3]int{pcTail: 3, pcHarmonic: 3, pcKronSum: 2}
+
 // pick returns the preconditioner the next evaluation should use. The
 // harmonic one is exact up to the modes left to the prior, which its tail
 // solve (tail.go) takes: one iteration per solve on preset p2d2 (13 with the
@@ -335,7 +364,13 @@ var pcCost = [3]int{pcTail: 3, pcHarmonic: 2, pcKronSum: 2}
 // so far costs more than pickProbe (from the third evaluation on: the first
 // solve is a cold one, see below), then the cheapest; every pickEvery
 // evaluations the runner-up is tried again while the best costs more than
-// pickProbe. Iteration counts, not times, so that a run is reproducible. A
+// pickProbe, but after c probes of it cut in a row only once
+// pickEvery·2^c choices have passed since the last (on preset p2d1 the
+// harmonic preconditioner alone, cut at its probe at the third
+// evaluation, was probed and cut again at the tenth: 34 more iterations,
+// and its factors and the trend's coarse space built once more; 1078 CG
+// iterations in the run before, 1044 after). Iteration counts, not times,
+// so that a run is reproducible. A
 // probe is cut off once it has cost half what the best one's solve did, and
 // the solve is done again from its start with that one (probeCap), so
 // exploring costs at most half a solve per probe; the cut one's count is a
@@ -350,11 +385,12 @@ var pcCost = [3]int{pcTail: 3, pcHarmonic: 2, pcKronSum: 2}
 // then 704 with the Kronecker sum).
 func (k *kronCG) pick() int {
 	last := k.last
-	best := cheapest(last, func(i int) bool { return !k.cut[i] })
-	if best >= 0 && k.picks > 0 && k.picks%pickEvery == 0 && pcCostOf(last, best) > pickProbe {
+	best := k.cheapest(last, func(i int) bool { return !k.cut[i] })
+	if best >= 0 && k.picks > 0 && k.picks%pickEvery == 0 && k.costOf(last, best) > pickProbe {
 		// Forget the runner-up (by its cost or, when cut, its bound), so
-		// that it is tried again.
-		if second := cheapest(last, func(i int) bool { return i != best }); second >= 0 {
+		// that it is tried again — unless its last probes were cut and its
+		// wait is not over (retryAt).
+		if second := k.cheapest(last, func(i int) bool { return i != best }); second >= 0 && k.picks >= k.retryAt[second] {
 			last[second] = -1
 		}
 	}
@@ -366,7 +402,7 @@ func (k *kronCG) pick() int {
 		// 42–60), so the probes wait for that count.
 		return best
 	}
-	if best < 0 || pcCostOf(last, best) > pickProbe {
+	if best < 0 || k.costOf(last, best) > pickProbe {
 		for i := range last {
 			if last[i] < 0 {
 				return i
@@ -376,21 +412,21 @@ func (k *kronCG) pick() int {
 	return best
 }
 
-// pcCostOf is the cost of the last solve with preconditioner i, in
-// Hessian-product units, −1 when it has not run.
-func pcCostOf(last [3]int, i int) int {
+// costOf is the cost of the last solve with preconditioner i, in
+// Hessian-product units (pcCost), −1 when it has not run.
+func (k *kronCG) costOf(last [3]int, i int) int {
 	if last[i] < 0 {
 		return -1
 	}
-	return last[i] * pcCost[i]
+	return last[i] * k.cost[i]
 }
 
 // cheapest returns the preconditioner of least known cost among those ok
 // admits, −1 when none has run.
-func cheapest(last [3]int, ok func(int) bool) int {
+func (k *kronCG) cheapest(last [3]int, ok func(int) bool) int {
 	best := -1
 	for i := range last {
-		if c := pcCostOf(last, i); ok(i) && c >= 0 && (best < 0 || c < pcCostOf(last, best)) {
+		if c := k.costOf(last, i); ok(i) && c >= 0 && (best < 0 || c < k.costOf(last, best)) {
 			best = i
 		}
 	}
@@ -406,7 +442,7 @@ func (k *kronCG) probeCap() (int, int) {
 	if k.using == pcDense {
 		return kronMaxIter, -1
 	}
-	mine := pcCostOf(k.last, k.using)
+	mine := k.costOf(k.last, k.using)
 	if k.cut[k.using] {
 		mine = -1 // a bound, not a cost: probed again
 	}
@@ -414,13 +450,13 @@ func (k *kronCG) probeCap() (int, int) {
 	// probe would otherwise be done again with the one it was cut for, and
 	// when that one cannot be built for these kernels (a tail block over
 	// tailBlockMax), again with itself.
-	best := cheapest(k.last, func(i int) bool {
+	best := k.cheapest(k.last, func(i int) bool {
 		return i != k.using && !k.cut[i] && !k.missing[i] && k.last[i] < kronMaxIter
 	})
-	if best < 0 || mine >= 0 && mine <= pcCostOf(k.last, best) {
+	if best < 0 || mine >= 0 && mine <= k.costOf(k.last, best) {
 		return kronMaxIter, -1
 	}
-	return min(max(pcCostOf(k.last, best)/(probeShare*pcCost[k.using]), 1), kronMaxIter), best
+	return min(max(k.costOf(k.last, best)/(probeShare*k.cost[k.using]), 1), kronMaxIter), best
 }
 
 // Parameters of kronCG.pick.
@@ -1034,6 +1070,9 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		} else {
 			k.count(it)
 		}
+		if err == nil && k.using != pcDense && (other < 0 || it < limit) {
+			k.cuts[k.using] = 0
+		}
 		if err == nil && other >= 0 && it == limit {
 			// The probe has cost half what a solve with the other did: mark
 			// its count a bound (cut), and solve again with the other from
@@ -1042,6 +1081,8 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 			// preset p2d1 at 400²: the probe leaves its error where the
 			// other's preconditioner is weak.)
 			k.cut[k.using] = true
+			k.cuts[k.using]++
+			k.retryAt[k.using] = k.picks + pickEvery<<k.cuts[k.using]
 			dz.Zero()
 			clear(db)
 			k.build(other)
