@@ -158,8 +158,10 @@ func (k *kronCG) denseCost() float64 {
 // preconditioners in Hessian products, the product itself included, on the
 // grids where the dense factor competes (at most DenseNodes nodes). Measured
 // at 24² to 48² with the trend (the time of 100 iterations against that of
-// one applyAug): the harmonic preconditioner 2.7–4.1 (Poisson, Allen–Cahn),
-// the Kronecker-sum one 1.5–2.6 (advection), the harmonic one with its tail
+// one applyAug): the harmonic preconditioner 2.7–4.1 (Poisson, Allen–Cahn;
+// advection's, eight n×n×n products per application against the Hessian
+// product's four, is priced the same, not measured), the Kronecker-sum one
+// 1.5–2.6 (advection), the harmonic one with its tail
 // solve 4–5 more and then its block's two triangular solves, which d tail
 // unknowns make about d²/(n1 n2 (n1 + n2)) products: 6.7–10.3 for d = 204
 // to 508, 16–22 for d = 982 to 1905. pcCost, which ranks the
