@@ -17,33 +17,12 @@ func advectionConfig(n int) Config {
 		XMax: 2 * math.Pi, YMax: 2 * math.Pi, Components: 30, FreqScale: 1.87, LambdaB: 200}
 }
 
-// advectionModel is harmonicModel with first-order axes.
-func advectionModel(t *testing.T, c Config) (*model, [2]float64) {
-	t.Helper()
-	r, err := c.resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := c.N
-	axes := []*axis{newAxis(GM, n, r.cfg.XMin, r.cfg.XMax, 1), newAxis(GM, n, r.cfg.YMin, r.cfg.YMax, 1)}
-	bIdx := boundaryIndex(n, n, 2)
-	F, _, g, err := sample(t.Context(), &r.prob, axes, bIdx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := newModel(r.pde, GM, axes, F, bIdx, g, r.prob.beta, c.LambdaB)
-	if err := m.update([]Spectrum{NewSpectrum(GM, c.Components, c.FreqScale), NewSpectrum(GM, c.Components, c.FreqScale)}); err != nil {
-		t.Fatal(err)
-	}
-	return m, [2]float64{exactLogTau, exactLogTau}
-}
-
 // skewSchur's basis is orthogonal and puts S in block form: on the
 // advection axes of an odd and an even grid, ‖QᵀQ − I‖ and the entries of
 // Ω = QᵀSQ off its blocks, against its largest.
 func TestSkewSchur(t *testing.T) {
 	for _, n := range []int{33, 48} {
-		m, _ := advectionModel(t, advectionConfig(n))
+		m, _ := harmonicModel(t, advectionConfig(n))
 		a := m.ax[0]
 		a.whiten(true)
 		if a.Pair == nil {
@@ -168,7 +147,7 @@ func TestAdvBlocksSolve(t *testing.T) {
 // against 162 at 33², the same Φ.
 func TestHarmonicAdvectionFewIterations(t *testing.T) {
 	for _, n := range []int{33, 48} {
-		m, lt := advectionModel(t, advectionConfig(n))
+		m, lt := harmonicModel(t, advectionConfig(n))
 		h, phiH := newtonIters(t, m, lt, [3]int{kronMaxIter, -1, -1}, pcHarmonic)
 		ks, phiK := newtonIters(t, m, lt, [3]int{kronMaxIter, kronMaxIter, -1}, pcKronSum)
 		t.Logf("n=%d: CG iterations harmonic %d (Φ %.9g), Kronecker sum %d (Φ %.9g)", n, h.Iters, phiH, ks.Iters, phiK)

@@ -90,14 +90,14 @@ func harmonicModel(t *testing.T, c Config) (*model, [2]float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := c.N
-	axes := []*axis{newAxis(GM, n, r.cfg.XMin, r.cfg.XMax, 2), newAxis(GM, n, r.cfg.YMin, r.cfg.YMax, 2)}
+	n, order := c.N, r.pde.order()
+	axes := []*axis{newAxis(GM, n, r.cfg.XMin, r.cfg.XMax, order), newAxis(GM, n, r.cfg.YMin, r.cfg.YMax, order)}
 	bIdx := boundaryIndex(n, n, 2)
 	F, _, g, err := sample(t.Context(), &r.prob, axes, bIdx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newModel(r.pde, GM, axes, F, bIdx, g, 0, c.LambdaB)
+	m := newModel(r.pde, GM, axes, F, bIdx, g, r.prob.beta, c.LambdaB)
 	if err := m.update([]Spectrum{NewSpectrum(GM, c.Components, c.FreqScale), NewSpectrum(GM, c.Components, c.FreqScale)}); err != nil {
 		t.Fatal(err)
 	}
