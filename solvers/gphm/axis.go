@@ -155,7 +155,7 @@ func (a *axis) solveRight(x *mat.Dense) {
 // (order 1). Cost: 2n³ for S, and for the eigendecomposition about 10n³
 // more.
 func (a *axis) whiten(eig bool) {
-	if a.T != nil && (a.W != nil || !eig || !a.even()) {
+	if a.T != nil && (a.W != nil || !eig) {
 		return
 	}
 	n := a.n

@@ -282,8 +282,8 @@ func (k *kronCG) kronSum() {
 // last setup) and returns the one it could build: the harmonic one needs the
 // Kronecker eigendecomposition (k.lam) or, for advection, the axes' skew
 // Schur bases (newHarmonicAdv; it has no tail solve), and a positive
-// definite boundary system, its tail solve modes left to the prior and a dense block within
-// tailBlockMax; the Kronecker sum is always there.
+// definite boundary system, its tail solve modes left to the prior and a
+// dense block within tailBlockMax; the Kronecker sum is always there.
 func (k *kronCG) build(pc int) int {
 	e := k.e
 	k.h, k.tail = nil, nil
