@@ -208,6 +208,9 @@ func TestProbeCapped(t *testing.T) {
 	if k.using != pcTail || k.last[pcKronSum] != limit || !k.cut[pcKronSum] {
 		t.Errorf("after the probe: using %d, last %v, cut %v; want the tail solve, and the Kronecker sum cut at %d", k.using, k.last, k.cut, limit)
 	}
+	if want := k.picks + pickEvery<<1; k.cuts[pcKronSum] != 1 || k.retryAt[pcKronSum] != want {
+		t.Errorf("after the cut: %d cuts in a row, retry at choice %d; want 1 and %d", k.cuts[pcKronSum], k.retryAt[pcKronSum], want)
+	}
 	// The tail solve after the probe starts where the probe did, so it
 	// takes what a fresh one does (to rounding).
 	if d := k.Iters - limit - ref.Iters; d < -2 || d > 2 {
@@ -249,6 +252,23 @@ func TestProbeCutIsBound(t *testing.T) {
 	k.count(90)
 	if k.cut[pcHarmonic] || k.pick() != pcHarmonic {
 		t.Errorf("after a whole solve of 90 iterations: cut %v, pick %d; want the harmonic one", k.cut, k.pick())
+	}
+}
+
+// pick's periodic retry of the runner-up waits for retryAt after a cut
+// probe: with the tail solve the best (50 iterations) and the harmonic
+// preconditioner alone cut at 31 once, at choice 3, the retry due at choice
+// 10 is skipped and the one at 30 made.
+func TestProbeRetryWaits(t *testing.T) {
+	k := &kronCG{last: [3]int{pcTail: 50, pcHarmonic: 31, pcKronSum: 200}, cost: pcCost, picks: pickEvery}
+	k.cut[pcHarmonic] = true
+	k.cuts[pcHarmonic], k.retryAt[pcHarmonic] = 1, 3+pickEvery<<1
+	if got := k.pick(); got != pcTail {
+		t.Errorf("choice %d, the harmonic one's wait not over: pick %d, want the tail solve", k.picks, got)
+	}
+	k.picks = 3 * pickEvery
+	if got := k.pick(); got != pcHarmonic {
+		t.Errorf("choice %d, the wait over: pick %d, want the harmonic one retried", k.picks, got)
 	}
 }
 
