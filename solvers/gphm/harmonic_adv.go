@@ -47,7 +47,10 @@ import (
 // Where the grid is much finer than the kernel's spectrum δ stands in for
 // the prior poorly: along runs on [0, 1]² at 56² with F = 5, and on
 // [0, 1] × [0, 0.3] at 64² with F = 8, 1300 to 2000 iterations per solve.
-// pick then keeps the Kronecker sum, priced below it (pcCostAdvection).
+// pick, which tries the Kronecker sum first and this one as a probe
+// (pcOrderAdvection, pcCostAdvection), then keeps the Kronecker sum; on
+// preset adv at 200² the first solve took 2000 iterations with this one
+// and 1174 with the Kronecker sum.
 // The jitter directions of the Gram matrices would need a second level
 // there, as tailSolve is for Poisson.
 type advBlocks struct {
