@@ -166,9 +166,7 @@ func newHarmonic(m *model, e *exactU, lt [2]float64) *harmonic {
 	if h.su, ok = cholUpper(harmonicS(h, beta)); !ok {
 		return nil
 	}
-	h.y, h.w, h.x = mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil)
-	h.sv, h.sz = mat.NewVecDense(h.nbd, nil), mat.NewVecDense(h.nbd, nil)
-	h.bnd = newBoundaryOp(n1, n2)
+	h.allocWork()
 	if h.o[0] != nil {
 		h.ro[0] = mat.NewDense(n1-h.start[0], n2, nil)
 	}
@@ -176,6 +174,15 @@ func newHarmonic(m *model, e *exactU, lt [2]float64) *harmonic {
 		h.ro[1] = mat.NewDense(n1, n2-h.start[1], nil)
 	}
 	return h
+}
+
+// allocWork allocates apply's work grids and vectors and its boundary
+// operator.
+func (h *harmonic) allocWork() {
+	n1, n2 := h.n1, h.n2
+	h.y, h.w, h.x = mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil)
+	h.sv, h.sz = mat.NewVecDense(h.nbd, nil), mat.NewVecDense(h.nbd, nil)
+	h.bnd = newBoundaryOp(n1, n2)
 }
 
 // harmonicS assembles S = β⁻¹I + P (τ2 J̃ᵀJ̃)⁻¹ Pᵀ. The rows of P are

@@ -281,9 +281,7 @@ func newHarmonicAdv(m *model, e *exactU, lt [2]float64) *harmonic {
 	}
 	ab.u1t, ab.u2t = ab.u1.T(), ab.u2.T()
 	h.adv = ab
-	h.y, h.w, h.x = mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil), mat.NewDense(n1, n2, nil)
-	h.sv, h.sz = mat.NewVecDense(h.nbd, nil), mat.NewVecDense(h.nbd, nil)
-	h.bnd = newBoundaryOp(n1, n2)
+	h.allocWork()
 	// S = β⁻¹I + P M_int⁻¹ Pᵀ, column by column, symmetrised.
 	C := mat.NewDense(h.nbd, h.nbd, nil)
 	ek, col := make([]float64, h.nbd), make([]float64, h.nbd)
