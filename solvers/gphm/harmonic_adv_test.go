@@ -18,11 +18,20 @@ func advectionConfig(n int) Config {
 }
 
 // skewSchur's basis is orthogonal and puts S in block form: on the
-// advection axes of an odd and an even grid, ‖QᵀQ − I‖ and the entries of
-// Ω = QᵀSQ off its blocks, against its largest.
+// advection axes of an odd and an even grid, and on preset adv's at 120²,
+// where the grid is finer than the kernel's spectrum and S has μ's down to
+// rounding (its blocks were lost there when the small μ's came first),
+// ‖QᵀQ − I‖ and the entries of Ω = QᵀSQ off its blocks, against its
+// largest.
 func TestSkewSchur(t *testing.T) {
-	for _, n := range []int{33, 48} {
-		m, _ := harmonicModel(t, advectionConfig(n))
+	preset, err := PresetConfig("adv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	preset.N = 120
+	for _, c := range []Config{advectionConfig(33), advectionConfig(48), preset} {
+		n := c.N
+		m, _ := harmonicModel(t, c)
 		a := m.ax[0]
 		a.whiten(true)
 		if a.Pair == nil {
