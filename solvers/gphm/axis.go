@@ -298,9 +298,9 @@ func (a *axis) nugget(s Spectrum) float64 {
 // up (as first written), the noise of Sv for a μ near ε‖S‖ went into the
 // large planes: on preset adv's axes at 120² and 200², grids finer than the
 // kernel's spectrum, entries of QᵀSQ off its blocks were 180 and 145 where
-// its largest is 251 and 188 (6.5e-7 and 4.1e-7 of 254 now), and the
-// harmonic preconditioner built on it took CG from Φ = 4.9e8 to 9.7e11
-// (TestSkewSchur; ‖QᵀQ − I‖ ≈ 2e-15 on all).
+// its largest is 251 and 188 (6.5e-7 and 4.1e-7 of 254 with the large μ
+// first), and the harmonic preconditioner built on it took CG from
+// Φ = 4.9e8 to 9.7e11 (TestSkewSchur; ‖QᵀQ − I‖ ≈ 2e-15 on all).
 func skewSchur(S *mat.Dense) (*mat.Dense, []int) {
 	n, _ := S.Dims()
 	g := mat.NewSymDense(n, nil)
