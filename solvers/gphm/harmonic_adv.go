@@ -198,20 +198,16 @@ func newHarmonicAdv(m *model, e *exactU, lt [2]float64) *harmonic {
 	var g [2][]float64
 	var cs [2][]float64
 	for j, t := range [2]*mat.Dense{e.t1, e.t2} {
+		gj, vals, u, ok := gramEigen(t)
+		if !ok {
+			return nil
+		}
 		n, _ := t.Dims()
-		gj := mat.NewSymDense(n, nil)
-		gj.SymOuterK(1, t.T())
 		cs[j] = make([]float64, n)
 		for a := range n {
 			cs[j][a] = gj.At(a, a)
 		}
-		var es mat.EigenSym
-		if !es.Factorize(gj, true) {
-			return nil
-		}
-		g[j] = es.Values(nil)
-		u := mat.NewDense(n, n, nil)
-		es.VectorsTo(u)
+		g[j] = vals
 		if j == 0 {
 			ab.u1 = u
 		} else {

@@ -230,7 +230,7 @@ func TestProbeCapped(t *testing.T) {
 // probed again uncut, 1511. A preconditioner
 // that cannot be built for the current kernels is no fallback for a probe.
 func TestProbeCutIsBound(t *testing.T) {
-	k := &kronCG{last: [3]int{pcTail: 500, pcHarmonic: 100, pcKronSum: kronMaxIter}, picks: 1, cost: pcCost, order: pcOrder}
+	k := &kronCG{last: [3]int{pcTail: 500, pcHarmonic: 100, pcKronSum: kronMaxIter}, picks: 1}
 	k.cut[pcHarmonic] = true
 	if got := k.pick(); got != pcTail {
 		t.Errorf("pick with the harmonic one cut at 100 and the tail solve at 500: %d, want the tail solve", got)
@@ -260,7 +260,7 @@ func TestProbeCutIsBound(t *testing.T) {
 // preconditioner alone cut at 31 once, at choice 3, the retry due at choice
 // 10 is skipped and the one at 30 made.
 func TestProbeRetryWaits(t *testing.T) {
-	k := &kronCG{last: [3]int{pcTail: 50, pcHarmonic: 31, pcKronSum: 200}, cost: pcCost, order: pcOrder, picks: pickEvery}
+	k := &kronCG{last: [3]int{pcTail: 50, pcHarmonic: 31, pcKronSum: 200}, picks: pickEvery}
 	k.cut[pcHarmonic] = true
 	k.cuts[pcHarmonic], k.retryAt[pcHarmonic] = 1, 3+pickEvery<<1
 	if got := k.pick(); got != pcTail {

@@ -134,10 +134,6 @@ type kronCG struct {
 	// choice from which pick's periodic retry may try i again: each cut
 	// doubles the wait (retryAt).
 	cuts, retryAt [3]int
-	// cost is pcCost, or pcCostAdvection; order, the order in which pick
-	// tries them, pcOrder or pcOrderAdvection.
-	cost  [3]int
-	order [3]int
 	// hKept is the harmonic preconditioner of the current setup (hSetup:
 	// the setup it was built for, setups counts them), which build takes
 	// again after a probe of another (it does not depend on the choice).
@@ -156,8 +152,7 @@ type kronCG struct {
 const ctxPoll = 4
 
 func newKronCG(n1, n2 int) *kronCG {
-	k := &kronCG{e: newExactU(n1, n2), last: [3]int{-1, -1, -1}, bound: math.Inf(1), denseOn: n1*n2 <= DenseNodes,
-		cost: pcCost, order: pcOrder}
+	k := &kronCG{e: newExactU(n1, n2), last: [3]int{-1, -1, -1}, bound: math.Inf(1), denseOn: n1*n2 <= DenseNodes}
 	nd := func() *mat.Dense { return mat.NewDense(n1, n2, nil) }
 	k.r, k.z, k.p, k.q, k.t, k.s, k.q2 = nd(), nd(), nd(), nd(), nd(), nd(), nd()
 	k.bnd, k.bs = newBoundaryOp(n1, n2), make([]float64, 2*(n1+n2))
@@ -195,11 +190,8 @@ func (k *kronCG) setup(m *model, lt [2]float64) {
 	}
 	k.m, k.lt = m, lt
 	k.setups++
-	if m.pde == Advection {
-		k.cost, k.order = pcCostAdvection, pcOrderAdvection
-		if k.last[pcTail] < 0 {
-			k.last[pcTail] = kronMaxIter // there is none: not to be tried
-		}
+	if m.pde == Advection && k.last[pcTail] < 0 {
+		k.last[pcTail] = kronMaxIter // there is none: not to be tried
 	}
 	k.d = nil // of the last U; solve sets it again
 	if k.denseOn && k.chooseDense() {
@@ -294,7 +286,7 @@ func (k *kronCG) build(pc int) int {
 	e := k.e
 	k.h, k.tail = nil, nil
 	k.using = pcKronSum
-	adv := k.m.pde == Advection
+	adv := k.advection()
 	if (k.lam == nil && !adv) || pc == pcKronSum {
 		k.kronSum()
 		return k.using
@@ -370,6 +362,27 @@ var (
 	pcOrderAdvection = [3]int{pcKronSum, pcHarmonic, pcTail}
 )
 
+// advection reports whether the PDE of the last setup is advection, whose
+// preconditioners pick prices and orders by pcCostAdvection and
+// pcOrderAdvection.
+func (k *kronCG) advection() bool { return k.m != nil && k.m.pde == Advection }
+
+// cost returns pcCost, or pcCostAdvection for advection.
+func (k *kronCG) cost() [3]int {
+	if k.advection() {
+		return pcCostAdvection
+	}
+	return pcCost
+}
+
+// order returns pcOrder, or pcOrderAdvection for advection.
+func (k *kronCG) order() [3]int {
+	if k.advection() {
+		return pcOrderAdvection
+	}
+	return pcOrder
+}
+
 // pick returns the preconditioner the next evaluation should use. The
 // harmonic one is exact up to the modes left to the prior, which its tail
 // solve (tail.go) takes: one iteration per solve on preset p2d2 (13 with the
@@ -424,7 +437,7 @@ func (k *kronCG) pick() int {
 		return best
 	}
 	if best < 0 || k.costOf(last, best) > pickProbe {
-		for _, i := range k.order {
+		for _, i := range k.order() {
 			if last[i] < 0 {
 				return i
 			}
@@ -439,7 +452,7 @@ func (k *kronCG) costOf(last [3]int, i int) int {
 	if last[i] < 0 {
 		return -1
 	}
-	return last[i] * k.cost[i]
+	return last[i] * k.cost()[i]
 }
 
 // cheapest returns the preconditioner of least known cost among those ok
@@ -477,7 +490,7 @@ func (k *kronCG) probeCap() (int, int) {
 	if best < 0 || mine >= 0 && mine <= k.costOf(k.last, best) {
 		return kronMaxIter, -1
 	}
-	return min(max(k.costOf(k.last, best)/(probeShare*k.cost[k.using]), 1), kronMaxIter), best
+	return min(max(k.costOf(k.last, best)/(probeShare*k.cost()[k.using]), 1), kronMaxIter), best
 }
 
 // Parameters of kronCG.pick.
@@ -631,6 +644,21 @@ func gram(dst, t *mat.Dense) *mat.Dense {
 		}
 	}
 	return dst
+}
+
+// gramEigen returns the Gram matrix tᵀt of t's columns with its eigenvalues,
+// ascending, and eigenvectors; ok is false when the eigensolver fails.
+func gramEigen(t mat.Matrix) (g *mat.SymDense, vals []float64, vecs *mat.Dense, ok bool) {
+	_, n := t.Dims()
+	g = mat.NewSymDense(n, nil)
+	g.SymOuterK(1, t.T())
+	var es mat.EigenSym
+	if !es.Factorize(g, true) {
+		return nil, nil, nil, false
+	}
+	vecs = mat.NewDense(n, n, nil)
+	es.VectorsTo(vecs)
+	return g, es.Values(nil), vecs, true
 }
 
 // precond sets out = M⁻¹ r: the harmonic preconditioner with its tail solve,

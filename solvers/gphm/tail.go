@@ -166,16 +166,11 @@ func newTailSolve(m *model, e *exactU, lt [2]float64, start [2]int, react *mat.D
 		ts.s[j] = s
 		f := n - s
 		tail := t.Slice(0, n, s, n)
-		g := mat.NewSymDense(f, nil)
-		g.SymOuterK(1, tail.T())
-		var es mat.EigenSym
-		if !es.Factorize(g, true) {
+		_, vals, o, ok := gramEigen(tail)
+		if !ok {
 			return nil
 		}
-		S[j] = es.Values(nil)
-		o := mat.NewDense(f, f, nil)
-		es.VectorsTo(o)
-		ts.o[j] = o
+		S[j], ts.o[j] = vals, o
 		cut := jitterBand * m.ax[j].jit
 		for _, v := range S[j] {
 			if v > cut {
