@@ -107,7 +107,7 @@ func init() {
 			"cg_harmonic_solves":       "int64: linear solves preconditioned by the harmonic (exact Kronecker eigendecomposition + boundary Woodbury) preconditioner; the others used the Kronecker-sum one (2-D only)",
 			"cg_tail_solves":           "int64: of the harmonic ones, the solves with its second level, an exact solve on the modes the kernel leaves to the prior (grids finer than the kernel's spectrum; 2-D only)",
 			"cg_dense_solves":          fmt.Sprintf("int64: linear solves preconditioned by the Newton matrix itself, formed and factored (grids of at most %d nodes, for evaluations where the other preconditioners cost more than forming it; 2-D only)", gphm.DenseNodes),
-			"loss":                     "float64: final loss −L (the negative log joint probability, up to a constant)",
+			"loss":                     "float64: final loss −L (the negative log joint probability, up to a constant), of the data divided by data_scale",
 			"loss_change":              "float64: relative change of the loss over the last tenth of the iterations, |L_k − L_{k−w}| / max(|L_k|, 1); absent with fewer than two iterations",
 			"iterations":               "int64: optimiser iterations run",
 			"loss_every":               "int64: the loss dataset holds every loss_every-th iteration",
@@ -119,6 +119,7 @@ func init() {
 			"active_components_<axis>": "int64: mixture components of that axis with weight above 1% of the total",
 			"freq_scale_<axis>":        "float64: frequency scale F of that axis, in cycles per unit length: the requested freq_scale, the preset's, or (freq_scale 0) 1.25 times data_frequency_<axis> held between 0.5 and 0.75 of the grid's Nyquist frequency",
 			"data_frequency_<axis>":    "float64: the largest frequency the source and boundary values show along that axis, in cycles per unit length (second over first differences on the grid; 0 for data without variation along it)",
+			"data_scale":               "float64: the power of two the source, boundary values and exact solution of a linear PDE were divided by for the solve, when the solution's size estimated from them is under 1/8 (1 otherwise, and for Allen–Cahn): the method's fixed precisions and nugget are set for data of size about 1, and much smaller data fit the PDE loosely; u, the trend, weights and precisions are reported for the data as given, the loss for the data divided",
 			"tau_boundary":             "float64: noise precision τ1 of the boundary term",
 			"tau_residual":             "float64: noise precision τ2 of the residual term",
 			"seconds":                  "float64: wall time of the solve, in seconds",
@@ -243,6 +244,7 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 		env.Warn("did not converge: stopped (%s) with check residual %.3g", res.StopReason, res.CheckResidual)
 	}
 	env.Metrics["loss_every"] = res.LossEvery
+	env.Metrics["data_scale"] = res.DataScale
 	env.Metrics["tau_boundary"] = res.Tau[0]
 	env.Metrics["tau_residual"] = res.Tau[1]
 	env.Metrics["seconds"] = res.Seconds

@@ -161,8 +161,9 @@ func (r *resolved) gridAxes() []*axis {
 	return axes
 }
 
-// scales returns the frequency scale of each axis (frequencyScales), found
-// at the first call; the runs of a solve may call it on several goroutines.
+// scales returns the frequency scale of each axis and sets the data's scale
+// (frequencyScales), found at the first call, before any run samples the
+// data; the runs of a solve may call it on several goroutines.
 func (r *resolved) scales(ctx context.Context) ([]float64, error) {
 	r.freqOnce.Do(func() { r.freqErr = r.frequencyScales(ctx) })
 	return r.freq, r.freqErr

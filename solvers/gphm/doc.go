@@ -58,6 +58,9 @@
 // Problems are the paper's presets (Presets) or user expressions (package
 // eddy/pde/expr): an exact solution, from which the source and boundary data
 // are derived by forward-mode differentiation, or a source and a boundary
-// expression. Solve is the entry point; it takes a context and a progress
+// expression. The objective is not invariant under scaling of the data (the
+// precisions are fixed), so a linear problem whose data are much smaller
+// than 1 is solved with them divided by a power of two and its result
+// multiplied back (dataScale). Solve is the entry point; it takes a context and a progress
 // callback and needs no service.
 package gphm

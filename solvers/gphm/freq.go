@@ -66,6 +66,7 @@ const flatData = 1e-10
 // frequency. r.freqData keeps the
 // data's frequencies, and r.freqWarning warns of a requested F below them
 // or above the Nyquist frequency, or of data the grid resolves poorly.
+// It also sets the scale the data are divided by (problem.scale, dataScale).
 func (r *resolved) frequencyScales(ctx context.Context) error {
 	rc := r.cfg
 	dims := r.pde.Dims()
@@ -129,6 +130,7 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 			r.freqWarning += "; leave freq_scale at 0 to have it chosen from the data"
 		}
 	}
+	r.prob.scale = dataScale(r.pde, F, g, axes, rc.Beta, r.freqData)
 	return nil
 }
 

@@ -91,12 +91,34 @@ type problem struct {
 	exact  *expr.Expr // nil when unknown
 	source *expr.Expr // nil when derived from exact
 	bound  *expr.Expr // nil when derived from exact
+	// scale is the power of two s by which the source, the Dirichlet data
+	// and the exact solution are divided (dataScale; 0 means 1): the solve
+	// runs on u/s, and Solve multiplies its result back.
+	scale float64
+}
+
+// per returns 1/s (scale); a power of two, so that dividing by s is exact.
+func (p *problem) per() float64 {
+	if p.scale == 0 {
+		return 1
+	}
+	return 1 / p.scale
+}
+
+// exactAt returns the exact solution at the point at, divided by the scale.
+func (p *problem) exactAt(at []float64) float64 {
+	return p.exact.Eval(at) * p.per()
 }
 
 // sourceAt returns f at the point at. With an exact solution u it is derived by
 // forward-mode differentiation: Poisson f = Δu, Allen–Cahn f = Δu + u³ − u,
 // advection f = β u_x + u_t.
 func (p *problem) sourceAt(at []float64) float64 {
+	return p.rawSourceAt(at) * p.per()
+}
+
+// rawSourceAt is sourceAt before the division by the scale.
+func (p *problem) rawSourceAt(at []float64) float64 {
 	if p.source != nil {
 		return p.source.Eval(at)
 	}
@@ -117,8 +139,9 @@ func (p *problem) sourceAt(at []float64) float64 {
 }
 
 // interiorAt returns the source f at the point at and, when the exact
-// solution is known, its value u there (0 otherwise). A value that is not
-// finite gives field.Errors at the Config field it comes from.
+// solution is known, its value u there (0 otherwise), both divided by the
+// scale. A value that is not finite gives field.Errors at the Config field it
+// comes from.
 func (p *problem) interiorAt(at []float64) (f, u float64, err error) {
 	f = p.sourceAt(at)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
@@ -133,11 +156,12 @@ func (p *problem) interiorAt(at []float64) (f, u float64, err error) {
 			return 0, 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("is %v at %s", u, p.point(at))}}
 		}
 	}
-	return f, u, nil
+	return f, u * p.per(), nil
 }
 
-// dirichletAt returns the Dirichlet value at the point at; a value that is
-// not finite gives field.Errors at the Config field it comes from.
+// dirichletAt returns the Dirichlet value at the point at, divided by the
+// scale; a value that is not finite gives field.Errors at the Config field
+// it comes from.
 func (p *problem) dirichletAt(at []float64) (float64, error) {
 	g := p.boundaryAt(at)
 	if math.IsNaN(g) || math.IsInf(g, 0) {
@@ -159,10 +183,11 @@ func (p *problem) point(at []float64) string {
 	return fmt.Sprintf("(%s, %s) = (%g, %g)", names[0], names[1], at[0], at[1])
 }
 
-// boundaryAt returns the Dirichlet value at the point at.
+// boundaryAt returns the Dirichlet value at the point at, divided by the
+// scale.
 func (p *problem) boundaryAt(at []float64) float64 {
 	if p.bound != nil {
-		return p.bound.Eval(at)
+		return p.bound.Eval(at) * p.per()
 	}
-	return p.exact.Eval(at)
+	return p.exactAt(at)
 }

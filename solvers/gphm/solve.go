@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"eddy/progress"
@@ -84,6 +85,11 @@ type Result struct {
 	Spectra []SpectrumResult
 	// Tau are the noise precisions (τ1 boundary, τ2 residual).
 	Tau [2]float64
+	// DataScale is the power of two s the data were divided by (dataScale):
+	// U, UExact, the trend's coefficients, the kernels' weights and Tau are
+	// those of the problem as given, Loss and FinalLoss those of the problem
+	// solved, of data divided by s.
+	DataScale float64
 	// Loss is −L after each iteration, or after every LossEvery-th iteration
 	// when there were more than 10000.
 	Loss      []float64
@@ -220,6 +226,7 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	res.rescale(r.prob.scale)
 	if r.freqWarning != "" {
 		res.Warnings = append(res.Warnings, r.freqWarning)
 	}
@@ -252,6 +259,28 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	fn.Report(progress.Update{Fraction: 1, Metrics: done,
 		Message: fmt.Sprintf("done: kernel %s, trend %s, nugget %s; the iterate of least check residual", res.Kernel, res.Trend, res.Nugget)})
 	return res, nil
+}
+
+// rescale sets DataScale to s (0 means 1) and takes the result of the
+// problem solved, of data divided by s, to the problem as given: grid values
+// and the trend by s, the kernels' weights (variances) by s², the
+// precisions by s⁻². Multiplying by a power of two is exact.
+func (res *Result) rescale(s float64) {
+	if s == 0 {
+		s = 1
+	}
+	res.DataScale = s
+	if s == 1 {
+		return
+	}
+	for _, v := range [][]float64{res.U, res.UExact, res.TrendCoefficients} {
+		floats.Scale(s, v)
+	}
+	for _, sp := range res.Spectra {
+		floats.Scale(s*s, sp.Weights)
+	}
+	res.Tau[0] /= s * s
+	res.Tau[1] /= s * s
 }
 
 // onceFunc runs one training path (solveOnce).
@@ -1073,6 +1102,11 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	if len(axes) == 2 {
 		n2 = rc.N
 	}
+	// The scales first: they set the one the data are divided by.
+	freq, err := r.scales(ctx)
+	if err != nil {
+		return nil, err
+	}
 	bIdx := boundaryIndex(n1, n2, len(axes))
 	F, uex, g, err := sample(ctx, &r.prob, axes, bIdx)
 	if err != nil {
@@ -1081,10 +1115,6 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	m := newModel(r.pde, kernel, axes, F, bIdx, g, rc.Beta, rc.LambdaB)
 	if trendMode != TrendNone {
 		m.tr = newTrend(m)
-	}
-	freq, err := r.scales(ctx)
-	if err != nil {
-		return nil, err
 	}
 	specs := make([]Spectrum, len(axes))
 	for j := range specs {
@@ -1130,7 +1160,7 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	if uex != nil {
 		res.UExact = append([]float64(nil), uex.RawMatrix().Data...)
 		res.RelL2Grid = relErr(mean, uex)
-		if res.RelL2, err = s.testError(ctx, r.prob.exact); err != nil {
+		if res.RelL2, err = s.testError(ctx, r.prob.exactAt); err != nil {
 			return nil, err
 		}
 	}
@@ -1678,7 +1708,7 @@ func (m *model) gridMean(U *mat.Dense) *mat.Dense {
 // testError is the paper's metric: relative L2 error of the posterior mean on
 // 300 uniform points per axis, end points included. It checks ctx once per
 // row of 300 points (one point in 1-D) and returns ctx.Err() when cancelled.
-func (s *optimisation) testError(ctx context.Context, exact interface{ Eval([]float64) float64 }) (float64, error) {
+func (s *optimisation) testError(ctx context.Context, exact func([]float64) float64) (float64, error) {
 	const nt = 300
 	m := s.m
 	xs := linspace(m.ax[0].x0, m.ax[0].coord(m.ax[0].n-1), nt)
@@ -1695,7 +1725,7 @@ func (s *optimisation) testError(ctx context.Context, exact interface{ Eval([]fl
 		}
 		at[0] = x
 		if ys == nil {
-			u := exact.Eval(at)
+			u := exact(at)
 			d := p.At(i, 0) - u
 			num += d * d
 			den += u * u
@@ -1703,7 +1733,7 @@ func (s *optimisation) testError(ctx context.Context, exact interface{ Eval([]fl
 		}
 		for j, y := range ys {
 			at[1] = y
-			u := exact.Eval(at)
+			u := exact(at)
 			d := p.At(i, j) - u
 			num += d * d
 			den += u * u

@@ -485,7 +485,7 @@ func TestSampleCancelled(t *testing.T) {
 	}
 	m, _, U := randomModel(t, Poisson2D, GM, 9, 6, 3, 9)
 	s := &optimisation{m: m, U: U}
-	if _, err := s.testError(ctx, r.prob.exact); !errors.Is(err, context.Canceled) {
+	if _, err := s.testError(ctx, r.prob.exactAt); !errors.Is(err, context.Canceled) {
 		t.Errorf("testError: error %v, want %v", err, context.Canceled)
 	}
 }
