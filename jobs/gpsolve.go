@@ -120,6 +120,7 @@ func init() {
 			"freq_scale_<axis>":        "float64: frequency scale F of that axis, in cycles per unit length: the requested freq_scale, the preset's, or (freq_scale 0) 1.25 times data_frequency_<axis> held between 0.5 and 0.75 of the grid's Nyquist frequency",
 			"data_frequency_<axis>":    "float64: the largest frequency the source and boundary values show along that axis, in cycles per unit length (second over first differences on the grid; 0 for data without variation along it)",
 			"data_scale":               "float64: the power of two the source, boundary values and exact solution of a linear PDE were divided by for the solve, when the solution's size estimated from them is under 1/8 (1 otherwise, and for Allen–Cahn): the method's fixed precisions and nugget are set for data of size about 1, and much smaller data fit the PDE loosely; u, the trend, weights and precisions are reported for the data as given, the loss for the data divided",
+			"coord_scale_<axis>":       "float64: the power of two the coordinates along that axis were multiplied by for the solve (linear PDEs on an axis shorter than about 0.18 or longer than about 90: one factor for both axes of Poisson, from the longer; the source follows, and advection's beta): the method's fixed precisions weigh the source against the boundary values at the sizes of the paper's domains; u, x, y, frequencies and length scales are reported in the coordinates as given, the loss for the problem solved (1 when not multiplied, and for Allen–Cahn)",
 			"tau_boundary":             "float64: noise precision τ1 of the boundary term",
 			"tau_residual":             "float64: noise precision τ2 of the residual term",
 			"seconds":                  "float64: wall time of the solve, in seconds",
@@ -195,6 +196,7 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 		env.Metrics["active_components_"+axes[i]] = sp.Active
 		env.Metrics["freq_scale_"+axes[i]] = sp.FreqScale
 		env.Metrics["data_frequency_"+axes[i]] = sp.DataFrequency
+		env.Metrics["coord_scale_"+axes[i]] = res.CoordScale[i]
 	}
 	if !math.IsNaN(res.RelL2) {
 		env.Metrics["rel_l2"] = res.RelL2

@@ -133,6 +133,9 @@ func PresetConfig(name string) (Config, error) {
 
 // resolved is a validated Config turned into typed values.
 type resolved struct {
+	// cfg is the Config with the preset's values filled in and its
+	// intervals and β in the solve's coordinates (coordScales); FreqScale
+	// stays in the problem's own.
 	cfg    Config
 	pde    PDE
 	kernel Kernel
@@ -260,6 +263,7 @@ func (c Config) resolve() (*resolved, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	r.cfg = coordScales(r.pde, r.cfg, &r.prob)
 	return r, nil
 }
 

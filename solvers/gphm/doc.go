@@ -58,9 +58,10 @@
 // Problems are the paper's presets (Presets) or user expressions (package
 // eddy/pde/expr): an exact solution, from which the source and boundary data
 // are derived by forward-mode differentiation, or a source and a boundary
-// expression. The objective is not invariant under scaling of the data (the
-// precisions are fixed), so a linear problem whose data are much smaller
-// than 1 is solved with them divided by a power of two and its result
-// multiplied back (dataScale). Solve is the entry point; it takes a context and a progress
+// expression. The objective is not invariant under scaling of the data or
+// of the coordinates (the precisions are fixed), so a linear problem whose
+// data are much smaller than 1, or whose domain is much shorter or longer
+// than the paper's, is solved with them multiplied by powers of two and its
+// result taken back (dataScale, coordScales). Solve is the entry point; it takes a context and a progress
 // callback and needs no service.
 package gphm

@@ -63,9 +63,9 @@ const flatData = 1e-10
 // requested one on every axis, the preset's, or, with FreqScale 0 and no
 // preset, FreqFactor times the largest frequency the data show on that
 // axis (dataFrequencies), within nyquistMin and nyquistMax of its Nyquist
-// frequency. r.freqData keeps the
-// data's frequencies, and r.freqWarning warns of a requested F below them
-// or above the Nyquist frequency, or of data the grid resolves poorly.
+// frequency; r.freqData keeps the data's frequencies, both in the solve's
+// coordinates (coordScales). r.freqWarning warns of a requested F below
+// them or above the Nyquist frequency, or of data the grid resolves poorly.
 // It also sets the scale the data are divided by (problem.scale, dataScale).
 func (r *resolved) frequencyScales(ctx context.Context) error {
 	rc := r.cfg
@@ -86,28 +86,34 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 	var below, above, coarse []string
 	coarseN := 0
 	for j, a := range axes {
+		// Frequencies in the solve's coordinates; c takes them to the
+		// problem's own, in which F is given and the warnings speak.
+		c := r.prob.coord[j]
+		if c == 0 {
+			c = 1
+		}
 		length := a.h * float64(a.n-1)
 		nyquist := 0.5 / a.h
 		k := r.freqData[j]
 		switch {
 		case rc.FreqScale > 0:
-			r.freq[j] = rc.FreqScale
+			r.freq[j] = rc.FreqScale / c
 			if rc.Preset != "" {
 				break
 			}
-			if rc.FreqScale < k {
-				below = append(below, fmt.Sprintf("along %s (%.3g cycles per unit)", names[j], k))
+			if r.freq[j] < k {
+				below = append(below, fmt.Sprintf("along %s (%.3g cycles per unit)", names[j], k*c))
 			}
-			if rc.FreqScale > nyquist {
-				above = append(above, fmt.Sprintf("along %s (%.3g cycles per unit)", names[j], nyquist))
+			if r.freq[j] > nyquist {
+				above = append(above, fmt.Sprintf("along %s (%.3g cycles per unit)", names[j], nyquist*c))
 			}
 		case rc.Preset != "":
-			r.freq[j] = presets[rc.Preset].FreqScale
+			r.freq[j] = presets[rc.Preset].FreqScale / c
 		default:
 			r.freq[j] = math.Min(math.Max(FreqFactor*k, nyquistMin*nyquist), nyquistMax*nyquist)
 		}
 		if k > coarseShare*nyquist {
-			coarse = append(coarse, fmt.Sprintf("%.3g cycles per unit along %s (Nyquist %.3g)", k, names[j], nyquist))
+			coarse = append(coarse, fmt.Sprintf("%.3g cycles per unit along %s (Nyquist %.3g)", k*c, names[j], nyquist*c))
 			coarseN = max(coarseN, int(math.Ceil(2*length*k/coarseShare))+1)
 		}
 	}

@@ -95,6 +95,29 @@ type problem struct {
 	// and the exact solution are divided (dataScale; 0 means 1): the solve
 	// runs on u/s, and Solve multiplies its result back.
 	scale float64
+	// coord[j] is the power of two c_j by which axis j's coordinates are
+	// multiplied (coordScales; 0 means 1): the solve runs on x′ = c x, and
+	// the expressions are evaluated at x = x′/c. The source is multiplied
+	// by fscale (0 means 1), which keeps the equation's form: 1/c² for
+	// Poisson (c the same on both axes), 1/c_t for advection (whose β is
+	// multiplied by c_x/c_t).
+	coord  [2]float64
+	fscale float64
+}
+
+// physical takes the point at from the solve's coordinates to the
+// problem's own, in place (back: the other way). Both are exact: the
+// factors are powers of two.
+func (p *problem) physical(at []float64, back bool) {
+	for j := range at {
+		if c := p.coord[j]; c != 0 {
+			if back {
+				at[j] *= c
+			} else {
+				at[j] /= c
+			}
+		}
+	}
 }
 
 // per returns 1/s (scale); a power of two, so that dividing by s is exact.
@@ -105,19 +128,34 @@ func (p *problem) per() float64 {
 	return 1 / p.scale
 }
 
-// exactAt returns the exact solution at the point at, divided by the scale.
+// exactAt returns the exact solution at the point at (in the solve's
+// coordinates), divided by the scale.
 func (p *problem) exactAt(at []float64) float64 {
-	return p.exact.Eval(at) * p.per()
+	return p.eval(p.exact, at) * p.per()
+}
+
+// eval evaluates e at the point at, given in the solve's coordinates.
+func (p *problem) eval(e *expr.Expr, at []float64) float64 {
+	p.physical(at, false)
+	v := e.Eval(at)
+	p.physical(at, true)
+	return v
 }
 
 // sourceAt returns f at the point at. With an exact solution u it is derived by
 // forward-mode differentiation: Poisson f = Δu, Allen–Cahn f = Δu + u³ − u,
 // advection f = β u_x + u_t.
 func (p *problem) sourceAt(at []float64) float64 {
-	return p.rawSourceAt(at) * p.per()
+	p.physical(at, false)
+	f := p.rawSourceAt(at)
+	p.physical(at, true)
+	if p.fscale != 0 {
+		f *= p.fscale
+	}
+	return f * p.per()
 }
 
-// rawSourceAt is sourceAt before the division by the scale.
+// rawSourceAt is sourceAt in the problem's own coordinates and size.
 func (p *problem) rawSourceAt(at []float64) float64 {
 	if p.source != nil {
 		return p.source.Eval(at)
@@ -151,7 +189,7 @@ func (p *problem) interiorAt(at []float64) (f, u float64, err error) {
 		return 0, 0, field.Errors{{Path: "/source", Message: fmt.Sprintf("is %v at %s", f, p.point(at))}}
 	}
 	if p.exact != nil {
-		u = p.exact.Eval(at)
+		u = p.eval(p.exact, at)
 		if math.IsNaN(u) || math.IsInf(u, 0) {
 			return 0, 0, field.Errors{{Path: "/exact", Message: fmt.Sprintf("is %v at %s", u, p.point(at))}}
 		}
@@ -173,9 +211,11 @@ func (p *problem) dirichletAt(at []float64) (float64, error) {
 	return g, nil
 }
 
-// point names the point at in the variables of the PDE: "x = 0.5" or
-// "(x, t) = (0, 0.25)".
+// point names the point at (in the solve's coordinates) in the variables of
+// the PDE: "x = 0.5" or "(x, t) = (0, 0.25)".
 func (p *problem) point(at []float64) string {
+	at = append([]float64(nil), at...)
+	p.physical(at, false)
 	names := varNames(p.pde)
 	if len(at) == 1 {
 		return fmt.Sprintf("%s = %g", names[0], at[0])
@@ -187,7 +227,7 @@ func (p *problem) point(at []float64) string {
 // scale.
 func (p *problem) boundaryAt(at []float64) float64 {
 	if p.bound != nil {
-		return p.bound.Eval(at) * p.per()
+		return p.eval(p.bound, at) * p.per()
 	}
 	return p.exactAt(at)
 }

@@ -3,6 +3,7 @@ package gphm
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -45,6 +46,72 @@ func TestDataScale(t *testing.T) {
 	}
 }
 
+// TestCoordScales checks the coordinate factors (coordScales): none on the
+// presets and on axes of lengths 1/4 to 64; on shorter or longer ones the
+// power of two that takes the length near 1, one for both of Poisson's
+// axes, one per axis for advection, whose β and source follow; none for
+// Allen–Cahn. Points in messages are in the problem's own coordinates.
+func TestCoordScales(t *testing.T) {
+	for _, name := range Presets() {
+		c, err := PresetConfig(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.prob.coord != [2]float64{1, 1} && r.prob.coord != [2]float64{} {
+			t.Errorf("preset %s: coordinate factors %v, want none", name, r.prob.coord)
+		}
+	}
+	for _, tc := range []struct {
+		pde          string
+		lx, ly       float64
+		coord        [2]float64
+		beta, fscale float64
+	}{
+		{"poisson2d", 0.3, 2, [2]float64{1, 1}, 0, 1},
+		{"poisson2d", 64, 64, [2]float64{1, 1}, 0, 1},
+		{"poisson2d", 0.01, 0.001, [2]float64{128, 128}, 0, 0x1p-14},
+		{"poisson2d", 1000, 10, [2]float64{0x1p-10, 0x1p-10}, 0, 0x1p20},
+		{"poisson1d", 0.001, 0, [2]float64{1024, 1}, 0, 0x1p-20},
+		{"advection", 0.01, 1, [2]float64{128, 1}, 3 * 128, 1},
+		{"advection", 1, 0.01, [2]float64{1, 128}, 3.0 / 128, 1.0 / 128},
+		{"allen_cahn2d", 0.01, 0.01, [2]float64{}, 0, 0},
+	} {
+		c := userConfig(tc.pde, "x", tc.lx, tc.ly, 32, 0)
+		c.Beta = 3
+		r, err := c.resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := r.prob
+		got := p.coord
+		if r.pde.Dims() == 1 {
+			got[1] = 1
+		}
+		if got != tc.coord && !(tc.coord == [2]float64{} && got == [2]float64{1, 1}) {
+			t.Errorf("%s on %g × %g: coordinate factors %v, want %v", tc.pde, tc.lx, tc.ly, p.coord, tc.coord)
+		}
+		if fs := p.fscale; fs != tc.fscale && !(tc.fscale == 1 && fs == 0) && !(tc.fscale == 0 && fs == 1) {
+			t.Errorf("%s on %g × %g: source factor %g, want %g", tc.pde, tc.lx, tc.ly, fs, tc.fscale)
+		}
+		if tc.pde == "advection" && r.cfg.Beta != tc.beta {
+			t.Errorf("advection on %g × %g: β %g, want %g", tc.lx, tc.ly, r.cfg.Beta, tc.beta)
+		}
+		if c0 := p.coord[0]; c0 != 0 && r.cfg.XMax != c0*tc.lx {
+			t.Errorf("%s on %g × %g: x_max %g in the solve's coordinates, want %g", tc.pde, tc.lx, tc.ly, r.cfg.XMax, c0*tc.lx)
+		}
+	}
+	// A value that is not finite is reported at its point as given.
+	c := userConfig("poisson2d", "sqrt(0.005 - x)", 0.01, 0.01, 9, 0)
+	err := c.CheckData(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "(x, y) = (0.005, 0)") {
+		t.Errorf("CheckData: %v; want the point (x, y) = (0.005, 0)", err)
+	}
+}
+
 func scaleOf(t *testing.T, c Config) float64 {
 	t.Helper()
 	r, err := c.resolve()
@@ -57,32 +124,25 @@ func scaleOf(t *testing.T, c Config) float64 {
 	return r.prob.scale
 }
 
-// TestScaleCovariance: a problem whose data are 2^−10 times another's is
-// solved as that one, to the bit, and its result is the other's times 2^−10
-// (weights 2^−20, precisions 2^20). Without the division, the small problem
-// ended at rel_l2 4.1e-4 with the PDE residual loose (check residual 1.3e-3),
-// not converged, where the other reaches 1.4e-5 (at c = 1e-3 through the
-// API, bench/results/gphm.md).
+// TestScaleCovariance: a problem whose data are 2^−10 times another's, or
+// whose domain is 2^−7 times as long, is solved as that one, to the bit,
+// and its result is the other's with the factor taken back: grid values
+// 2^−10 times (weights 2^−20, precisions 2^20), or coordinates 2^−7 times
+// (frequencies 2^7, length scales 2^−7, the residual's precision 2^−28).
+// Without the division, the small data ended at rel_l2 5.1e-4, not
+// converged (check residual 1.6e-3), where the other reaches 1.5e-5.
 func TestScaleCovariance(t *testing.T) {
-	// Its size is max|g| = 1.21 (dataScale), under √2: the problem 2^−10
-	// times it is divided by 2^−10.
-	const u = "x^2/4 + sin(5*x)*sin(5*y)"
-	cfg := func(exact string) Config {
-		c := userConfig("poisson2d", exact, 1, 1, 40, 0)
+	cfg := func(exact string, length float64) Config {
+		c := userConfig("poisson2d", exact, length, length, 40, 0)
 		c.Iterations = DefaultConfig().Iterations // the job's default budget
 		return c
 	}
-	one := solve(t, cfg(u))
-	small := solve(t, cfg("0.0009765625*("+u+")"))
-	if one.DataScale != 1 || small.DataScale != 0x1p-10 {
-		t.Fatalf("data scales %g and %g, want 1 and 2^−10", one.DataScale, small.DataScale)
-	}
+	// Its size is max|g| = 1.21 (dataScale), under √2: the problem 2^−10
+	// times it is divided by 2^−10.
+	const u = "x^2/4 + sin(5*x)*sin(5*y)"
+	one := solve(t, cfg(u, 1))
 	if !(one.RelL2 <= 1e-4) || !one.Converged {
 		t.Errorf("rel_l2 %.3g, converged %v; want ≤ 1e-4, converged", one.RelL2, one.Converged)
-	}
-	if small.RelL2 != one.RelL2 || small.CheckResidual != one.CheckResidual || small.Iterations != one.Iterations {
-		t.Errorf("scaled problem: rel_l2 %g, check residual %g, %d iterations; the other %g, %g, %d",
-			small.RelL2, small.CheckResidual, small.Iterations, one.RelL2, one.CheckResidual, one.Iterations)
 	}
 	same := func(name string, a, b []float64, f float64) {
 		t.Helper()
@@ -95,23 +155,51 @@ func TestScaleCovariance(t *testing.T) {
 			}
 		}
 	}
-	same("U", small.U, one.U, 0x1p-10)
-	same("UExact", small.UExact, one.UExact, 0x1p-10)
-	same("trend coefficients", small.TrendCoefficients, one.TrendCoefficients, 0x1p-10)
-	same("tau", small.Tau[:], one.Tau[:], 0x1p20)
-	for j := range one.Spectra {
-		same("weights", small.Spectra[j].Weights, one.Spectra[j].Weights, 0x1p-20)
-	}
-	// The grid values are those of the problem as given.
-	r, err := cfg("0.0009765625*(" + u + ")").resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, x := range small.X {
-		for j, y := range small.Y {
-			if want := r.prob.exact.Eval([]float64{x, y}); small.UExact[i*len(small.Y)+j] != want {
-				t.Fatalf("u_exact(%g, %g) = %g, want %g", x, y, small.UExact[i*len(small.Y)+j], want)
+	for _, tc := range []struct {
+		name, exact string
+		length      float64
+		data, coord float64 // the factors on u and on x
+	}{
+		{"data 2^−10", "0.0009765625*(" + u + ")", 1, 0x1p-10, 1},
+		{"domain 2^−7", "(128*x)^2/4 + sin(640*x)*sin(640*y)", 0x1p-7, 1, 0x1p-7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cfg(tc.exact, tc.length)
+			res := solve(t, c)
+			if res.DataScale != tc.data {
+				t.Errorf("data scale %g, want %g", res.DataScale, tc.data)
 			}
-		}
+			if res.RelL2 != one.RelL2 || res.CheckResidual != one.CheckResidual || res.Iterations != one.Iterations {
+				t.Errorf("rel_l2 %g, check residual %g, %d iterations; the other %g, %g, %d",
+					res.RelL2, res.CheckResidual, res.Iterations, one.RelL2, one.CheckResidual, one.Iterations)
+			}
+			d, x := tc.data, tc.coord
+			same("U", res.U, one.U, d)
+			same("UExact", res.UExact, one.UExact, d)
+			same("coordinate scales", res.CoordScale, []float64{1, 1}, 1/x)
+			same("X", res.X, one.X, x)
+			same("Y", res.Y, one.Y, x)
+			same("trend coefficients", res.TrendCoefficients, one.TrendCoefficients, d)
+			same("tau", res.Tau[:], []float64{one.Tau[0], one.Tau[1] * x * x * x * x}, 1/(d*d))
+			for j := range one.Spectra {
+				a, b := res.Spectra[j], one.Spectra[j]
+				same("weights", a.Weights, b.Weights, d*d)
+				same("frequencies", a.Frequencies, b.Frequencies, 1/x)
+				same("length scales", a.LengthScales, b.LengthScales, x)
+				same("freq_scale", []float64{a.FreqScale, a.DataFrequency}, []float64{b.FreqScale, b.DataFrequency}, 1/x)
+			}
+			// The grid values are those of the problem as given.
+			r, err := c.resolve()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, x := range res.X {
+				for j, y := range res.Y {
+					if want := r.prob.exact.Eval([]float64{x, y}); res.UExact[i*len(res.Y)+j] != want {
+						t.Fatalf("u_exact(%g, %g) = %g, want %g", x, y, res.UExact[i*len(res.Y)+j], want)
+					}
+				}
+			}
+		})
 	}
 }

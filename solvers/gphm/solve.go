@@ -85,11 +85,15 @@ type Result struct {
 	Spectra []SpectrumResult
 	// Tau are the noise precisions (τ1 boundary, τ2 residual).
 	Tau [2]float64
-	// DataScale is the power of two s the data were divided by (dataScale):
-	// U, UExact, the trend's coefficients, the kernels' weights and Tau are
-	// those of the problem as given, Loss and FinalLoss those of the problem
-	// solved, of data divided by s.
+	// DataScale is the power of two s the data were divided by (dataScale),
+	// and the coordinates may have been multiplied by powers of two
+	// (coordScales): U, UExact, X, Y, the trend's coefficients, the spectra
+	// and Tau are those of the problem as given, Loss and FinalLoss those of
+	// the problem solved.
 	DataScale float64
+	// CoordScale is, per axis, the power of two its coordinates were
+	// multiplied by (coordScales; 1 when not).
+	CoordScale []float64
 	// Loss is −L after each iteration, or after every LossEvery-th iteration
 	// when there were more than 10000.
 	Loss      []float64
@@ -226,7 +230,7 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.rescale(r.prob.scale)
+	res.rescale(&r.prob)
 	if r.freqWarning != "" {
 		res.Warnings = append(res.Warnings, r.freqWarning)
 	}
@@ -261,26 +265,40 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	return res, nil
 }
 
-// rescale sets DataScale to s (0 means 1) and takes the result of the
-// problem solved, of data divided by s, to the problem as given: grid values
-// and the trend by s, the kernels' weights (variances) by s², the
-// precisions by s⁻². Multiplying by a power of two is exact.
-func (res *Result) rescale(s float64) {
-	if s == 0 {
-		s = 1
+// rescale takes the result of the problem solved — in the solve's
+// coordinates, of data divided by the scale (problem.coord, problem.scale)
+// — to the problem as given: grid values and the trend times the scale s,
+// the kernels' weights (variances) times s², coordinates divided by their
+// factor c_j and frequencies times it, the precisions of the residual
+// times its factor² / s² (problem.fscale) and of the boundary values times
+// 1/s². Every factor is a power of two: the products are exact. It sets
+// DataScale.
+func (res *Result) rescale(p *problem) {
+	s, fs := 1/p.per(), p.fscale
+	if fs == 0 {
+		fs = 1
 	}
 	res.DataScale = s
-	if s == 1 {
-		return
-	}
+	res.CoordScale = make([]float64, len(res.Spectra))
 	for _, v := range [][]float64{res.U, res.UExact, res.TrendCoefficients} {
 		floats.Scale(s, v)
 	}
-	for _, sp := range res.Spectra {
+	for j, sp := range res.Spectra {
+		res.CoordScale[j] = 1
+		if c := p.coord[j]; c != 0 {
+			res.CoordScale[j] = c
+		}
 		floats.Scale(s*s, sp.Weights)
+		if c := p.coord[j]; c != 0 && c != 1 {
+			floats.Scale(c, sp.Frequencies)
+			floats.Scale(1/c, sp.LengthScales)
+			res.Spectra[j].FreqScale *= c
+			res.Spectra[j].DataFrequency *= c
+			floats.Scale(1/c, [][]float64{res.X, res.Y}[j])
+		}
 	}
 	res.Tau[0] /= s * s
-	res.Tau[1] /= s * s
+	res.Tau[1] *= fs * fs / (s * s)
 }
 
 // onceFunc runs one training path (solveOnce).
