@@ -11,6 +11,13 @@ import (
 // frequencies and the warning about them.
 func scalesOf(t *testing.T, c Config) (freq, data []float64, warning string) {
 	t.Helper()
+	r := resolvedScales(t, c)
+	return r.freq, r.freqData, r.freqWarning
+}
+
+// resolvedScales resolves c and finds its scales (resolved.scales).
+func resolvedScales(t *testing.T, c Config) *resolved {
+	t.Helper()
 	r, err := c.resolve()
 	if err != nil {
 		t.Fatal(err)
@@ -18,7 +25,7 @@ func scalesOf(t *testing.T, c Config) (freq, data []float64, warning string) {
 	if _, err := r.scales(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return r.freq, r.freqData, r.freqWarning
+	return r
 }
 
 // The data's frequency is read from the source along each axis and from the

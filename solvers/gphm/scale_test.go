@@ -16,7 +16,7 @@ func TestDataScale(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := scaleOf(t, c); s != 1 {
+		if s := resolvedScales(t, c).prob.scale; s != 1 {
 			t.Errorf("preset %s: scale %g, want 1", name, s)
 		}
 	}
@@ -40,7 +40,7 @@ func TestDataScale(t *testing.T) {
 		if tc.pde == "advection" {
 			c.Beta = 3
 		}
-		if s := scaleOf(t, c); s != tc.want {
+		if s := resolvedScales(t, c).prob.scale; s != tc.want {
 			t.Errorf("%s, u = %s: scale %g (2^%g), want %g", tc.pde, tc.exact, s, math.Log2(s), tc.want)
 		}
 	}
@@ -110,18 +110,6 @@ func TestCoordScales(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "(x, y) = (0.005, 0)") {
 		t.Errorf("CheckData: %v; want the point (x, y) = (0.005, 0)", err)
 	}
-}
-
-func scaleOf(t *testing.T, c Config) float64 {
-	t.Helper()
-	r, err := c.resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.scales(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return r.prob.scale
 }
 
 // TestScaleCovariance: a problem whose data are 2^−10 times another's, or
