@@ -272,7 +272,7 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 // factor c_j and frequencies times it, the precisions of the residual
 // times its factor² / s² (problem.fscale) and of the boundary values times
 // 1/s². Every factor is a power of two: the products are exact. It sets
-// DataScale.
+// DataScale and CoordScale.
 func (res *Result) rescale(p *problem) {
 	s, fs := 1/p.per(), p.fscale
 	if fs == 0 {
@@ -284,12 +284,13 @@ func (res *Result) rescale(p *problem) {
 		floats.Scale(s, v)
 	}
 	for j, sp := range res.Spectra {
-		res.CoordScale[j] = 1
-		if c := p.coord[j]; c != 0 {
-			res.CoordScale[j] = c
+		c := p.coord[j]
+		if c == 0 {
+			c = 1
 		}
+		res.CoordScale[j] = c
 		floats.Scale(s*s, sp.Weights)
-		if c := p.coord[j]; c != 0 && c != 1 {
+		if c != 1 {
 			floats.Scale(c, sp.Frequencies)
 			floats.Scale(1/c, sp.LengthScales)
 			res.Spectra[j].FreqScale *= c
