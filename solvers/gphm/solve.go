@@ -35,8 +35,12 @@ const (
 // exactLogTau is log τ1 = log τ2 on the exact-U path. With U eliminated the
 // joint objective is unbounded below in τ2 (the residual can be driven to zero
 // while −½M log τ2 → −∞), so the precisions are fixed there instead of learned.
-// The balance of prior and residual is invariant under scaling of the data, so
-// one value serves all amplitudes.
+// The balance of prior and residual is not invariant under scaling of the
+// data or of the coordinates: dataScale and coordScales bring a linear
+// problem's to the sizes this value was set for. 20 in 2-D Poisson, tried
+// (bench/results/gphm.md), solved p2d1 in 39 s instead of 53 and most
+// held-out problems more accurately, but sin 20x sin 20y on [0, 2π]² at 48²
+// ended at 2.5e-2 instead of 1.4e-6, and 1-D p1 at 7e-7 instead of 1.9e-14.
 const exactLogTau = 16
 
 // ActiveWeight is the share of the total weight Σ_q w_q = k(0) above which a
