@@ -214,7 +214,7 @@ func (c *checker) residuals(m *model, U *mat.Dense) (rho, rho2 float64) {
 		for i := range rr.Rows {
 			for j := range rr.Cols {
 				v := ur.Data[i*ur.Stride+j]
-				rr.Data[i*rr.Stride+j] += v*v*v - v
+				rr.Data[i*rr.Stride+j] += m.react(v)
 			}
 		}
 	}

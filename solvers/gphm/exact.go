@@ -203,7 +203,7 @@ func (e *exactU) value(m *model, Z *mat.Dense, lt [2]float64, g *mat.Dense) floa
 		for i := range e.n1 {
 			for j := range e.n2 {
 				u := m.total(e.u, i, j)
-				rr.Data[i*rr.Stride+j] += u*u*u - u
+				rr.Data[i*rr.Stride+j] += m.react(u)
 			}
 		}
 	}
@@ -238,7 +238,7 @@ func (e *exactU) value(m *model, Z *mat.Dense, lt [2]float64, g *mat.Dense) floa
 		for i := range e.n1 {
 			for j := range e.n2 {
 				u := m.total(e.u, i, j)
-				sr.Data[i*sr.Stride+j] += tau2 * (3*u*u - 1) * rr.Data[i*rr.Stride+j]
+				sr.Data[i*sr.Stride+j] += tau2 * m.reactSlope(u) * rr.Data[i*rr.Stride+j]
 			}
 		}
 	}
@@ -309,7 +309,7 @@ func (e *exactU) cross(m *model, lt [2]float64) {
 			for i := range e.n1 {
 				for j := range e.n2 {
 					u := m.total(e.u, i, j)
-					d := 3*u*u - 1
+					d := m.reactSlope(u)
 					q := &qr.Data[i*qr.Stride+j]
 					*q += d * pr.Data[i*pr.Stride+j]
 					sr.Data[i*sr.Stride+j] = tau2 * d * *q
@@ -420,7 +420,7 @@ func (e *exactU) hessian1(m *model, tau2, lb float64) {
 	if !m.pde.Linear() {
 		for i := range n {
 			u := m.total(e.u, i, 0)
-			d := 3*u*u - 1
+			d := m.reactSlope(u)
 			yr, tr := e.y1.RawRowView(i), e.t1.RawRowView(i)
 			for a, v := range tr {
 				yr[a] += d * v
@@ -485,7 +485,7 @@ func (e *exactU) addNonlinear(m *model, tau2 float64) {
 		// dt = diag(d_i) T2, d2t = diag(d_i²) T2.
 		for j := range n2 {
 			u := m.total(e.u, i, j)
-			d := 3*u*u - 1
+			d := m.reactSlope(u)
 			for b := range n2 {
 				dt.Set(j, b, d*e.t2.At(j, b))
 				d2t.Set(j, b, d*d*e.t2.At(j, b))

@@ -1188,7 +1188,7 @@ func (k *kronCG) linearise(m *model) {
 	for i := range e.n1 {
 		for j := range e.n2 {
 			u := m.total(e.u, i, j)
-			k.d.Set(i, j, 3*u*u-1)
+			k.d.Set(i, j, m.reactSlope(u))
 		}
 	}
 }

@@ -83,14 +83,17 @@ func (p PDE) order() int {
 // B(U) the boundary values (two end points in 1-D; in 2-D the rows U[0,:],
 // U[n1−1,:] and columns U[:,0], U[:,n2−1], corners counted twice, N_b = 2(n1+n2)).
 type model struct {
-	pde     PDE
-	kind    Kernel
-	ax      []*axis
-	n1, n2  int
-	F       *mat.Dense // source on every node, n1×n2
-	bIdx    []int      // row-major node index of every boundary observation
-	g       []float64  // boundary data, len(bIdx)
-	c1      float64    // β for advection, 1 otherwise
+	pde    PDE
+	kind   Kernel
+	ax     []*axis
+	n1, n2 int
+	F      *mat.Dense // source on every node, n1×n2
+	bIdx   []int      // row-major node index of every boundary observation
+	g      []float64  // boundary data, len(bIdx)
+	c1     float64    // β for advection, 1 otherwise
+	// cubic is κ in Allen–Cahn's Δu + κu³ − u = f: 1 for the problem as
+	// given, s² for its data divided by s (dataScale).
+	cubic   float64
 	lambdaB float64
 
 	// Polynomial trend (trend.go): u = off + V with V the GP's grid values;
@@ -107,6 +110,11 @@ type model struct {
 	s0, sd                       [][]float64
 }
 
+// react returns Allen–Cahn's term κu³ − u at u, and reactSlope its
+// derivative 3κu² − 1 (κ = cubic; with κ = 1 the same bits as u³ − u).
+func (m *model) react(u float64) float64      { return m.cubic*u*u*u - u }
+func (m *model) reactSlope(u float64) float64 { return 3*m.cubic*u*u - 1 }
+
 func newModel(pde PDE, kind Kernel, axes []*axis, F *mat.Dense, bIdx []int, g []float64, beta, lambdaB float64) *model {
 	n1, n2 := axes[0].n, 1
 	if len(axes) == 2 {
@@ -120,7 +128,7 @@ func newModel(pde PDE, kind Kernel, axes []*axis, F *mat.Dense, bIdx []int, g []
 	}
 	m := &model{
 		pde: pde, kind: kind, ax: axes, n1: n1, n2: n2, F: F, bIdx: bIdx, g: g,
-		c1: 1, lambdaB: lambdaB,
+		c1: 1, cubic: 1, lambdaB: lambdaB,
 	}
 	if pde == Advection {
 		m.c1 = beta
@@ -180,7 +188,7 @@ func (m *model) residual(U *mat.Dense) {
 		for i := range m.n1 {
 			for j := range m.n2 {
 				u := m.total(U, i, j)
-				rr.Data[i*rr.Stride+j] += u*u*u - u
+				rr.Data[i*rr.Stride+j] += m.react(u)
 			}
 		}
 	}
@@ -274,7 +282,7 @@ func (m *model) objective(U *mat.Dense, lt [2]float64, gU *mat.Dense, gSpec [][]
 			for i := range m.n1 {
 				for j := range m.n2 {
 					u := m.total(U, i, j)
-					gr.Data[i*gr.Stride+j] += tau2 * (3*u*u - 1) * rr.Data[i*rr.Stride+j]
+					gr.Data[i*gr.Stride+j] += tau2 * m.reactSlope(u) * rr.Data[i*rr.Stride+j]
 				}
 			}
 		}

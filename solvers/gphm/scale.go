@@ -6,7 +6,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// scaleBand: a linear problem whose data's size (dataScale) is under
+// scaleBand: a problem whose data's size (dataScale) is under
 // 2^−scaleBand is solved with its data divided by a power of two near that
 // size; larger data are solved as given.
 //
@@ -24,22 +24,20 @@ import (
 // down to about 1, the 2-D problem at 1e4 ended at 1.9e-5: so they are not.
 const scaleBand = 3
 
-// dataScale returns the power of two s by which a linear problem's data are
+// dataScale returns the power of two s by which a problem's data are
 // divided before it is solved (problem.scale): 2^e with e the nearest
 // integer to log₂ of the solution's estimated size when e < −scaleBand, 1
 // otherwise, so that the problems of the paper's sizes (|u| about 1: the
 // estimate is 0.9–6.2 on every preset) keep their paths to the bit.
 // Dividing by a power of two is exact, and so is multiplying the result
 // back. The size is the larger of the Dirichlet values' and the source's
-// part of the solution: max|f|/ω² for Poisson (ω² = Σ_j ω_j²) and
-// max|f|/(|β| ω_x + ω_t) for advection, with ω_j = 2π times the data's
-// frequency along axis j (freqData), at least π/L_j, the lowest Dirichlet
-// mode of the axis. Allen–Cahn's u³ − u fixes the scale of its solutions:
-// it is solved as given.
+// part of the solution: max|f|/ω² for Poisson (ω² = Σ_j ω_j²),
+// max|f|/(ω² + 1) for Allen–Cahn and max|f|/(|β| ω_x + ω_t) for advection,
+// with ω_j = 2π times the data's frequency along axis j (freqData), at
+// least π/L_j, the lowest Dirichlet mode of the axis. Allen–Cahn's u³ does
+// not scale with u: its data divided by s are those of Δv + s²v³ − v =
+// f/s, which the model solves with that coefficient (model.cubic).
 func dataScale(pde PDE, F *mat.Dense, g []float64, axes []*axis, beta float64, freqData []float64) float64 {
-	if !pde.Linear() {
-		return 1
-	}
 	var top, fmax float64
 	for _, v := range g {
 		top = math.Max(top, math.Abs(v))
@@ -61,6 +59,9 @@ func dataScale(pde PDE, F *mat.Dense, g []float64, axes []*axis, beta float64, f
 		for _, o := range omega {
 			w += o * o
 		}
+	}
+	if !pde.Linear() {
+		w++ // Allen–Cahn's −u, which small data's u³ leaves
 	}
 	size := math.Max(top, fmax/w)
 	if !(size > 0) || math.IsInf(size, 0) {

@@ -1136,6 +1136,9 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		return nil, err
 	}
 	m := newModel(r.pde, kernel, axes, F, bIdx, g, rc.Beta, rc.LambdaB)
+	if s := 1 / r.prob.per(); !r.pde.Linear() {
+		m.cubic = s * s // Δv + s²v³ − v = f/s for v = u/s
+	}
 	if trendMode != TrendNone {
 		m.tr = newTrend(m)
 	}
@@ -1173,7 +1176,10 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		if len(axes) == 2 {
 			h2 = axes[1].h
 		}
-		res.UnstableModes = unstableModes(mean, axes[0].h, h2)
+		// In the problem's own size, where its u³ − u is.
+		var u mat.Dense
+		u.Scale(1/r.prob.per(), mean)
+		res.UnstableModes = unstableModes(&u, axes[0].h, h2)
 	}
 	res.X = coords(axes[0])
 	if len(axes) == 2 {
