@@ -60,8 +60,8 @@
 // are derived by forward-mode differentiation, or a source and a boundary
 // expression. The objective is not invariant under scaling of the data or
 // of the coordinates (the precisions are fixed), so a problem whose data
-// are much smaller than 1, or a linear one whose domain is much shorter or
-// longer than the paper's, is solved with them multiplied by powers of two
+// are much smaller than 1, or whose domain is much shorter or longer than
+// the paper's, is solved with them multiplied by powers of two
 // and its result taken back (dataScale, coordScales). Solve is the entry point; it takes a context and a progress
 // callback and needs no service.
 package gphm

@@ -136,7 +136,11 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 			r.freqWarning += "; leave freq_scale at 0 to have it chosen from the data"
 		}
 	}
-	r.prob.scale = dataScale(r.pde, F, g, axes, rc.Beta, r.freqData)
+	lin := r.prob.fscale
+	if lin == 0 {
+		lin = 1
+	}
+	r.prob.scale = dataScale(r.pde, F, g, axes, rc.Beta, lin, r.freqData)
 	return nil
 }
 

@@ -91,10 +91,11 @@ type model struct {
 	bIdx   []int      // row-major node index of every boundary observation
 	g      []float64  // boundary data, len(bIdx)
 	c1     float64    // β for advection, 1 otherwise
-	// cubic is κ in Allen–Cahn's Δu + κu³ − u = f: 1 for the problem as
-	// given, s² for its data divided by s (dataScale).
-	cubic   float64
-	lambdaB float64
+	// cubic and lin are κ and λ in Allen–Cahn's Δu + κu³ − λu = f: 1 for
+	// the problem as given; its data divided by s (dataScale) and its
+	// coordinates multiplied by c (coordScales) make them s²/c² and 1/c².
+	cubic, lin float64
+	lambdaB    float64
 
 	// Polynomial trend (trend.go): u = off + V with V the GP's grid values;
 	// off = Σ β_k φ_k and offL = Σ β_k L φ_k on the grid, nil without a trend.
@@ -110,10 +111,11 @@ type model struct {
 	s0, sd                       [][]float64
 }
 
-// react returns Allen–Cahn's term κu³ − u at u, and reactSlope its
-// derivative 3κu² − 1 (κ = cubic; with κ = 1 the same bits as u³ − u).
-func (m *model) react(u float64) float64      { return m.cubic*u*u*u - u }
-func (m *model) reactSlope(u float64) float64 { return 3*m.cubic*u*u - 1 }
+// react returns Allen–Cahn's term κu³ − λu at u, and reactSlope its
+// derivative 3κu² − λ (κ = cubic, λ = lin; with both 1 the same bits as
+// u³ − u and 3u² − 1).
+func (m *model) react(u float64) float64      { return m.cubic*u*u*u - m.lin*u }
+func (m *model) reactSlope(u float64) float64 { return 3*m.cubic*u*u - m.lin }
 
 func newModel(pde PDE, kind Kernel, axes []*axis, F *mat.Dense, bIdx []int, g []float64, beta, lambdaB float64) *model {
 	n1, n2 := axes[0].n, 1
@@ -128,7 +130,7 @@ func newModel(pde PDE, kind Kernel, axes []*axis, F *mat.Dense, bIdx []int, g []
 	}
 	m := &model{
 		pde: pde, kind: kind, ax: axes, n1: n1, n2: n2, F: F, bIdx: bIdx, g: g,
-		c1: 1, cubic: 1, lambdaB: lambdaB,
+		c1: 1, cubic: 1, lin: 1, lambdaB: lambdaB,
 	}
 	if pde == Advection {
 		m.c1 = beta

@@ -1136,8 +1136,13 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		return nil, err
 	}
 	m := newModel(r.pde, kernel, axes, F, bIdx, g, rc.Beta, rc.LambdaB)
-	if s := 1 / r.prob.per(); !r.pde.Linear() {
-		m.cubic = s * s // Δv + s²v³ − v = f/s for v = u/s
+	if !r.pde.Linear() {
+		// Δ′v + (s²/c²)v³ − v/c² = f/(s c²) for v = u/s, x′ = c x.
+		s, fs := 1/r.prob.per(), r.prob.fscale
+		if fs == 0 {
+			fs = 1
+		}
+		m.cubic, m.lin = s*s*fs, fs
 	}
 	if trendMode != TrendNone {
 		m.tr = newTrend(m)
@@ -1176,10 +1181,15 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		if len(axes) == 2 {
 			h2 = axes[1].h
 		}
-		// In the problem's own size, where its u³ − u is.
+		// In the problem's own size and coordinates, where its u³ − u is.
 		var u mat.Dense
 		u.Scale(1/r.prob.per(), mean)
-		res.UnstableModes = unstableModes(&u, axes[0].h, h2)
+		h1 := axes[0].h
+		if c := r.prob.coord; c[0] != 0 {
+			h1 /= c[0]
+			h2 /= c[1]
+		}
+		res.UnstableModes = unstableModes(&u, h1, h2)
 	}
 	res.X = coords(axes[0])
 	if len(axes) == 2 {
