@@ -249,7 +249,7 @@ func (c Config) resolve() (*resolved, error) {
 	if r.pde.Dims() == 2 && c.N > MaxN2D {
 		errs.Add("/n", "must be at most %d for a 2-D problem (n² grid nodes), got %d", MaxN2D, c.N)
 	}
-	r.prob = problem{pde: r.pde, beta: rc.Beta}
+	r.prob = newProblem(r.pde, rc.Beta)
 	for _, e := range []struct {
 		name, src string
 		dst       **expr.Expr

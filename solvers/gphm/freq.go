@@ -89,9 +89,6 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 		// Frequencies in the solve's coordinates; c takes them to the
 		// problem's own, in which F is given and the warnings speak.
 		c := r.prob.coord[j]
-		if c == 0 {
-			c = 1
-		}
 		length := a.h * float64(a.n-1)
 		nyquist := 0.5 / a.h
 		k := r.freqData[j]
@@ -136,11 +133,7 @@ func (r *resolved) frequencyScales(ctx context.Context) error {
 			r.freqWarning += "; leave freq_scale at 0 to have it chosen from the data"
 		}
 	}
-	lin := r.prob.fscale
-	if lin == 0 {
-		lin = 1
-	}
-	r.prob.scale = dataScale(r.pde, F, g, axes, rc.Beta, lin, r.freqData)
+	r.prob.scale = dataScale(r.pde, F, g, axes, rc.Beta, r.prob.sourceFactor(), r.freqData)
 	return nil
 }
 

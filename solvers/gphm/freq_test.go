@@ -69,7 +69,9 @@ func TestDataFrequencies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	F, _, g, err := sample(context.Background(), &problem{pde: Advection, beta: 3, exact: exact},
+	prob := newProblem(Advection, 3)
+	prob.exact = exact
+	F, _, g, err := sample(context.Background(), &prob,
 		[]*axis{{n: 40, h: 1.0 / 39}, {n: 40, h: 1.0 / 39}}, boundaryIndex(40, 40, 2))
 	if err != nil {
 		t.Fatal(err)

@@ -92,17 +92,30 @@ type problem struct {
 	source *expr.Expr // nil when derived from exact
 	bound  *expr.Expr // nil when derived from exact
 	// scale is the power of two s by which the source, the Dirichlet data
-	// and the exact solution are divided (dataScale; 0 means 1): the solve
-	// runs on u/s, and Solve multiplies its result back.
+	// and the exact solution are divided (dataScale): the solve runs on
+	// u/s, and Solve multiplies its result back.
 	scale float64
 	// coord[j] is the power of two c_j by which axis j's coordinates are
-	// multiplied (coordScales; 0 means 1): the solve runs on x′ = c x, and
-	// the expressions are evaluated at x = x′/c. The source is multiplied
-	// by fscale (0 means 1), which keeps the equation's form: 1/c² for
-	// Poisson (c the same on both axes), 1/c_t for advection (whose β is
-	// multiplied by c_x/c_t).
-	coord  [2]float64
-	fscale float64
+	// multiplied (coordScales): the solve runs on x′ = c x, and the
+	// expressions are evaluated at x = x′/c.
+	coord [2]float64
+}
+
+// newProblem returns the problem of pde with advection speed beta, its data
+// neither divided nor its coordinates multiplied.
+func newProblem(pde PDE, beta float64) problem {
+	return problem{pde: pde, beta: beta, scale: 1, coord: [2]float64{1, 1}}
+}
+
+// sourceFactor returns what the source is multiplied by in the solve's
+// coordinates, which keeps the equation's form: 1/c² for Poisson and
+// Allen–Cahn (c the same on both axes), 1/c_t for advection (whose β is
+// multiplied by c_x/c_t).
+func (p *problem) sourceFactor() float64 {
+	if p.pde == Advection {
+		return 1 / p.coord[1]
+	}
+	return 1 / (p.coord[0] * p.coord[0])
 }
 
 // physical takes the point at from the solve's coordinates to the
@@ -110,23 +123,16 @@ type problem struct {
 // factors are powers of two.
 func (p *problem) physical(at []float64, back bool) {
 	for j := range at {
-		if c := p.coord[j]; c != 0 {
-			if back {
-				at[j] *= c
-			} else {
-				at[j] /= c
-			}
+		if back {
+			at[j] *= p.coord[j]
+		} else {
+			at[j] /= p.coord[j]
 		}
 	}
 }
 
 // per returns 1/s (scale); a power of two, so that dividing by s is exact.
-func (p *problem) per() float64 {
-	if p.scale == 0 {
-		return 1
-	}
-	return 1 / p.scale
-}
+func (p *problem) per() float64 { return 1 / p.scale }
 
 // exactAt returns the exact solution at the point at (in the solve's
 // coordinates), divided by the scale.
@@ -149,10 +155,7 @@ func (p *problem) sourceAt(at []float64) float64 {
 	p.physical(at, false)
 	f := p.rawSourceAt(at)
 	p.physical(at, true)
-	if p.fscale != 0 {
-		f *= p.fscale
-	}
-	return f * p.per()
+	return f * p.sourceFactor() * p.per()
 }
 
 // rawSourceAt is sourceAt in the problem's own coordinates and size.

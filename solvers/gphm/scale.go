@@ -88,8 +88,8 @@ func dataScale(pde PDE, F *mat.Dense, g []float64, axes []*axis, beta, lin float
 // not converged (GM stalled at check residual 1.5).
 var coordBand = [2]float64{2, 6}
 
-// coordScales sets the coordinate factors of a problem (problem.coord,
-// problem.fscale) from the intervals of rc, and returns rc with its
+// coordScales sets the coordinate factors of a problem (problem.coord)
+// from the intervals of rc, and returns rc with its
 // intervals and β in the solve's coordinates. Poisson's and Allen–Cahn's
 // axes take one factor, from the longer one, so that the Laplacian keeps
 // its form (Allen–Cahn's u³ − u then carries the factor 1/c²: model.cubic,
@@ -117,14 +117,11 @@ func coordScales(pde PDE, rc Config, p *problem) Config {
 	switch pde {
 	case Poisson1D, AllenCahn1D:
 		c = [2]float64{factor(lx), 1}
-		p.fscale = 1 / (c[0] * c[0])
 	case Poisson2D, AllenCahn2D:
 		f := factor(math.Max(lx, ly))
 		c = [2]float64{f, f}
-		p.fscale = 1 / (f * f)
 	case Advection:
 		c = [2]float64{factor(lx), factor(ly)}
-		p.fscale = 1 / c[1]
 		rc.Beta *= c[0] / c[1]
 	}
 	p.coord = c

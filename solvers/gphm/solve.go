@@ -274,14 +274,11 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 // — to the problem as given: grid values and the trend times the scale s,
 // the kernels' weights (variances) times s², coordinates divided by their
 // factor c_j and frequencies times it, the precisions of the residual
-// times its factor² / s² (problem.fscale) and of the boundary values times
+// times its factor² / s² (problem.sourceFactor) and of the boundary values times
 // 1/s². Every factor is a power of two: the products are exact. It sets
 // DataScale and CoordScale.
 func (res *Result) rescale(p *problem) {
-	s, fs := 1/p.per(), p.fscale
-	if fs == 0 {
-		fs = 1
-	}
+	s, fs := p.scale, p.sourceFactor()
 	res.DataScale = s
 	res.CoordScale = make([]float64, len(res.Spectra))
 	for _, v := range [][]float64{res.U, res.UExact, res.TrendCoefficients} {
@@ -289,9 +286,6 @@ func (res *Result) rescale(p *problem) {
 	}
 	for j, sp := range res.Spectra {
 		c := p.coord[j]
-		if c == 0 {
-			c = 1
-		}
 		res.CoordScale[j] = c
 		floats.Scale(s*s, sp.Weights)
 		if c != 1 {
@@ -1138,10 +1132,7 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	m := newModel(r.pde, kernel, axes, F, bIdx, g, rc.Beta, rc.LambdaB)
 	if !r.pde.Linear() {
 		// Δ′v + (s²/c²)v³ − v/c² = f/(s c²) for v = u/s, x′ = c x.
-		s, fs := 1/r.prob.per(), r.prob.fscale
-		if fs == 0 {
-			fs = 1
-		}
+		s, fs := r.prob.scale, r.prob.sourceFactor()
 		m.cubic, m.lin = s*s*fs, fs
 	}
 	if trendMode != TrendNone {
@@ -1183,13 +1174,8 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		}
 		// In the problem's own size and coordinates, where its u³ − u is.
 		var u mat.Dense
-		u.Scale(1/r.prob.per(), mean)
-		h1 := axes[0].h
-		if c := r.prob.coord; c[0] != 0 {
-			h1 /= c[0]
-			h2 /= c[1]
-		}
-		res.UnstableModes = unstableModes(&u, h1, h2)
+		u.Scale(r.prob.scale, mean)
+		res.UnstableModes = unstableModes(&u, axes[0].h/r.prob.coord[0], h2/r.prob.coord[1])
 	}
 	res.X = coords(axes[0])
 	if len(axes) == 2 {
