@@ -36,8 +36,8 @@ const (
 // joint objective is unbounded below in τ2 (the residual can be driven to zero
 // while −½M log τ2 → −∞), so the precisions are fixed there instead of learned.
 // The balance of prior and residual is not invariant under scaling of the
-// data or of the coordinates: dataScale and coordScales bring a linear
-// problem's to the sizes this value was set for. 20 in 2-D Poisson, tried
+// data or of the coordinates: dataScale and coordScales bring a problem's
+// to the sizes this value was set for. 20 in 2-D Poisson, tried
 // (bench/results/gphm.md), solved p2d1 in 39 s instead of 53 and most
 // held-out problems more accurately, but sin 20x sin 20y on [0, 2π]² at 48²
 // ended at 2.5e-2 instead of 1.4e-6, and 1-D p1 at 7e-7 instead of 1.9e-14.
@@ -274,9 +274,9 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 // — to the problem as given: grid values and the trend times the scale s,
 // the kernels' weights (variances) times s², coordinates divided by their
 // factor c_j and frequencies times it, the precisions of the residual
-// times its factor² / s² (problem.sourceFactor) and of the boundary values times
-// 1/s². Every factor is a power of two: the products are exact. It sets
-// DataScale and CoordScale.
+// times its factor² / s² (problem.sourceFactor) and of the boundary values
+// times 1/s². Every factor is a power of two: the products are exact. It
+// sets DataScale and CoordScale.
 func (res *Result) rescale(p *problem) {
 	s, fs := p.scale, p.sourceFactor()
 	res.DataScale = s
