@@ -38,9 +38,9 @@ type Config struct {
 	// Domain [XMin, XMax] × [YMin, YMax]; the second axis is t for advection
 	// and unused in 1-D.
 	XMin float64 `json:"x_min" min:"-1e6" max:"1e6" doc:"left end of the x interval, in the length unit of the expressions; with a preset, x_min = x_max = 0 means the preset's interval"`
-	XMax float64 `json:"x_max" min:"-1e6" max:"1e6" doc:"right end of the x interval; it must exceed x_min"`
+	XMax float64 `json:"x_max" min:"-1e6" max:"1e6" doc:"right end of the x interval; it must exceed x_min by at least 1e-12 and by 1e-6 of the larger end in magnitude"`
 	YMin float64 `json:"y_min" min:"-1e6" max:"1e6" doc:"lower end of the second axis (y in 2-D, t for advection; unused in 1-D); y_min = y_max = 0 means the preset's interval, or without a preset the x interval (a square domain)"`
-	YMax float64 `json:"y_max" min:"-1e6" max:"1e6" doc:"upper end of the second axis; in 2-D and for advection it must exceed y_min"`
+	YMax float64 `json:"y_max" min:"-1e6" max:"1e6" doc:"upper end of the second axis; in 2-D and for advection it must exceed y_min by at least 1e-12 and by 1e-6 of the larger end in magnitude"`
 	// Beta is the advection speed in β u_x + u_t = 0.
 	Beta float64 `json:"beta" min:"-1e6" max:"1e6" doc:"advection speed β in β u_x + u_t = f, in x units per t unit; nonzero for advection, unused otherwise. With a preset, 0 means the preset's"`
 	// N is the number of grid points per axis, end points included.
@@ -182,6 +182,18 @@ func (c Config) Validate() error {
 	return err
 }
 
+// minLength and minRelLength bound an axis's length from below. Shorter,
+// the sources derived from an exact solution overflow (a second derivative
+// grows as 1/L²: on [0, 1e-300] the solve failed inside its eigensolver,
+// on [0, 1e-150] it returned NaN precisions), or the grid's nodes are no
+// longer distinct in floating point ([10⁵, 10⁵ + 1e-12]: a spacing of 1e-15
+// against the 1.5e-11 between doubles there). Lengths down to 1e-30 were
+// solved (coordScales multiplies them by a power of two).
+const (
+	minLength    = 1e-12
+	minRelLength = 1e-6
+)
+
 func (c Config) resolve() (*resolved, error) {
 	errs := field.Check(c)
 	if len(errs) > 0 {
@@ -237,11 +249,17 @@ func (c Config) resolve() (*resolved, error) {
 		r.cfg.YMin, r.cfg.YMax = r.cfg.XMin, r.cfg.XMax
 	}
 	rc := r.cfg
-	if !(rc.XMax > rc.XMin) {
-		errs.Add("/x_max", "must exceed x_min (got [%g, %g])", rc.XMin, rc.XMax)
+	interval := func(path, lo string, a, b float64) {
+		switch {
+		case !(b > a):
+			errs.Add(path, "must exceed %s (got [%g, %g])", lo, a, b)
+		case b-a < minLength || b-a < minRelLength*math.Max(math.Abs(a), math.Abs(b)):
+			errs.Add(path, "the interval [%g, %g] is too short: its length must be at least %g and %g of its largest end", a, b, minLength, minRelLength)
+		}
 	}
-	if r.pde.Dims() == 2 && !(rc.YMax > rc.YMin) {
-		errs.Add("/y_max", "must exceed y_min (got [%g, %g])", rc.YMin, rc.YMax)
+	interval("/x_max", "x_min", rc.XMin, rc.XMax)
+	if r.pde.Dims() == 2 {
+		interval("/y_max", "y_min", rc.YMin, rc.YMax)
 	}
 	if r.pde == Advection && rc.Beta == 0 {
 		errs.Add("/beta", "must be nonzero for advection")

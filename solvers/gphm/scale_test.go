@@ -217,3 +217,24 @@ func TestAllenCahnScaled(t *testing.T) {
 		}
 	}
 }
+
+// TestShortInterval: an axis too short for its sources or nodes to be
+// represented is refused with the reason, at the field.
+func TestShortInterval(t *testing.T) {
+	for _, tc := range []struct {
+		x0, x1 float64
+		ok     bool
+	}{
+		{0, 1e-300, false},
+		{1e5, 1e5 + 1e-6, false},
+		{0, 1e-12, true},
+		{1e5, 1e5 + 1, true},
+	} {
+		c := userConfig("poisson1d", "x", tc.x1, 0, 16, 0)
+		c.XMin = tc.x0
+		err := c.Validate()
+		if tc.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), "/x_max: the interval") {
+			t.Errorf("[%g, %g]: %v", tc.x0, tc.x1, err)
+		}
+	}
+}
