@@ -123,6 +123,7 @@ func init() {
 			"coord_scale_<axis>":       "float64: the power of two the coordinates along that axis were multiplied by for the solve (on an axis shorter than about 0.18 or longer than about 90: one factor for both axes of Poisson and Allen–Cahn, from the longer, for Allen–Cahn only on short axes; the source follows, and advection's beta and Allen–Cahn's u³ − u): the method's fixed precisions weigh the source against the boundary values at the sizes of the paper's domains; u, x, y, frequencies and length scales are reported in the coordinates as given, the loss for the problem solved (1 when not multiplied)",
 			"tau_boundary":             "float64: noise precision τ1 of the boundary term",
 			"tau_residual":             "float64: noise precision τ2 of the residual term",
+			"tau_reason":               fmt.Sprintf("string: why the precisions were chosen, when the run kept is the first variant of a 2-D Poisson problem under the automatic nugget (polynomial trend, relative nugget): it runs at log τ %d, and again at log τ %d when it does not converge to a check residual of %g (nugget_reason shows this for every variant tried)", gphm.TightLogTau, gphm.ExactLogTau, gphm.SwitchResidual2D),
 			"seconds":                  "float64: wall time of the solve, in seconds",
 		},
 		Timeout:     10 * time.Hour,
@@ -249,6 +250,9 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 	env.Metrics["data_scale"] = res.DataScale
 	env.Metrics["tau_boundary"] = res.Tau[0]
 	env.Metrics["tau_residual"] = res.Tau[1]
+	if res.TauReason != "" {
+		env.Metrics["tau_reason"] = res.TauReason
+	}
 	env.Metrics["seconds"] = res.Seconds
 	return nil
 }

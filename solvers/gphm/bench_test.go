@@ -171,7 +171,7 @@ func BenchmarkKronCGIteration(b *testing.B) {
 		bIdx := boundaryIndex(n, n, 2)
 		m := newModel(Poisson2D, GM, axes, F, bIdx, make([]float64, len(bIdx)), 0, c.LambdaB)
 		specs := []Spectrum{NewSpectrum(GM, 30, c.FreqScale), NewSpectrum(GM, 30, c.FreqScale)}
-		lt := [2]float64{exactLogTau, exactLogTau}
+		lt := [2]float64{ExactLogTau, ExactLogTau}
 		k := newKronCG(n, n)
 		b.Run(fmt.Sprintf("setup/n=%d", n), func(b *testing.B) {
 			for b.Loop() {

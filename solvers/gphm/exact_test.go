@@ -206,7 +206,7 @@ func TestProfileGradient(t *testing.T) {
 	m := newModel(Poisson1D, StM, []*axis{ax}, F, bIdx, g, 0, c.LambdaB)
 	sp := NewSpectrum(StM, 30, c.FreqScale)
 	sp.LogW[23], sp.LogLS[23], sp.Mu[23] = math.Log(0.06), -0.73, 15.80
-	s := &optimisation{m: m, specs: []Spectrum{sp}, lt: [2]float64{exactLogTau, exactLogTau}}
+	s := &optimisation{m: m, specs: []Spectrum{sp}, lt: [2]float64{ExactLogTau, ExactLogTau}}
 	e := newExactU(n, 1)
 	Z := mat.NewDense(n, 1, nil)
 	grad := [][]float64{make([]float64, 90)}

@@ -101,7 +101,7 @@ func harmonicModel(t *testing.T, c Config) (*model, [2]float64) {
 	if err := m.update([]Spectrum{NewSpectrum(GM, c.Components, c.FreqScale), NewSpectrum(GM, c.Components, c.FreqScale)}); err != nil {
 		t.Fatal(err)
 	}
-	return m, [2]float64{exactLogTau, exactLogTau}
+	return m, [2]float64{ExactLogTau, ExactLogTau}
 }
 
 // newtonIters runs one Newton solve from zero at the initial kernel with

@@ -11,7 +11,7 @@ import (
 // size; larger data are solved as given.
 //
 // The objective does not scale with the data: the precisions τ are fixed
-// (exactLogTau), and the nugget, the kernels' initial weights and the
+// (ExactLogTau), and the nugget, the kernels' initial weights and the
 // stopping tests carry absolute sizes, so data a thousand times smaller fit
 // the PDE residual a million times more loosely against the prior. Default
 // options, through the API (bench/results/gphm.md): u = c (x² + sin 5x

@@ -1,0 +1,76 @@
+package gphm
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// The first variant of a 2-D Poisson problem under the automatic nugget
+// runs at TightLogTau and is kept when it converges to the switch
+// threshold (x y + sin 8x sin 8y at 40²: 3.1e-6 at log τ 20 against 2.3e-5
+// at 16, 300 iterations); otherwise it runs again at ExactLogTau and the
+// path of lesser check residual is kept (sin 20x sin 20y on [0, 2π]² at
+// 48²: the path at 20 ends on its budget at check residual 0.1, the one at
+// 16 converges to 7.1e-6, rel_l2 1.4e-6). An explicit nugget keeps
+// ExactLogTau.
+func TestTightTau(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		logTau float64
+		reason string
+		tol    float64
+	}{
+		{"kept", userConfig("poisson2d", "x*y + sin(8*x)*sin(8*y)", 1, 1, 40, 0), TightLogTau, "converged", 1e-5},
+		{"run again", userConfig("poisson2d", "sin(20*x)*sin(20*y)", 2*math.Pi, 2*math.Pi, 48, 0), ExactLogTau, "the lesser check residual of log τ 20 budget", 1e-5},
+	} {
+		tc.cfg.Iterations = 300 // the API's default
+		r := solve(t, tc.cfg)
+		t.Logf("%s: τ2 %.4g, %s; nugget reason: %s", tc.name, r.Tau[1], r.TauReason, r.NuggetReason)
+		if got := math.Log(r.Tau[1]); math.Abs(got-tc.logTau) > 1e-12 {
+			t.Errorf("%s: log τ2 %.15g, want %g", tc.name, got, tc.logTau)
+		}
+		if !strings.Contains(r.TauReason, tc.reason) {
+			t.Errorf("%s: tau reason %q, want it to say %q", tc.name, r.TauReason, tc.reason)
+		}
+		if !(r.RelL2 <= tc.tol) || !r.Converged {
+			t.Errorf("%s: rel_l2 %.3e, converged %v: want ≤ %g and converged", tc.name, r.RelL2, r.Converged, tc.tol)
+		}
+		c := tc.cfg
+		c.Nugget = NuggetRelative
+		if r := solve(t, c); r.Tau[1] != math.Exp(ExactLogTau) || r.TauReason != "" {
+			t.Errorf("%s, nugget relative: τ2 %.4g (%q), want e^%d", tc.name, r.Tau[1], r.TauReason, ExactLogTau)
+		}
+	}
+}
+
+// tightFirst selects the first variant of 2-D Poisson under the automatic
+// nugget only.
+func TestTightFirst(t *testing.T) {
+	for _, tc := range []struct {
+		pde, nuggetMode, trend, nugget string
+		want                           bool
+	}{
+		{"poisson2d", NuggetAuto, TrendPolynomial, NuggetRelative, true},
+		{"poisson2d", NuggetAuto, TrendNone, NuggetRelative, false},
+		{"poisson2d", NuggetAuto, TrendPolynomial, NuggetAbsolute, false},
+		{"poisson2d", NuggetRelative, TrendPolynomial, NuggetRelative, false},
+		{"advection", NuggetAuto, TrendPolynomial, NuggetRelative, false},
+		{"allen_cahn2d", NuggetAuto, TrendPolynomial, NuggetRelative, false},
+		{"poisson1d", NuggetAuto, TrendPolynomial, NuggetRelative, false},
+	} {
+		c := userConfig(tc.pde, "sin(3*x)", 1, 1, 20, 0)
+		if tc.pde == "advection" {
+			c.Exact, c.Beta = "sin(x - t)", 1
+		}
+		c.Nugget = tc.nuggetMode
+		r, err := c.resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tightFirst(r, tc.trend, tc.nugget); got != tc.want {
+			t.Errorf("%s, nugget %s, variant %s/%s: %v, want %v", tc.pde, tc.nuggetMode, tc.trend, tc.nugget, got, tc.want)
+		}
+	}
+}
