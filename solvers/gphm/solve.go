@@ -1154,10 +1154,11 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 // (bench/results/gphm.md, "A tighter fixed precision, tried"). Hence a
 // first try, kept when it converges to the switch threshold; otherwise the
 // path at ExactLogTau runs too. Sixteen held-out problems through the API
-// (section "The tighter precision tried first"): eight 1.2–5 times more
+// (section "The tighter precision tried first"): eight 1.2–7 times more
 // accurate (x y + sin 8x sin 8y 2.3e-5 → 3.1e-6, 1 + x + y + sin 20x cos 18y
-// at 80² 7.7e-6 → 1.5e-6 in 7.9 s instead of 54.6), two 1.1 and 1.3 times
-// less, six run again at 16 with the same result, 1.2–2.7 times the time.
+// at 80² 7.7e-6 → 1.5e-6 in 7.1 s instead of 54.6), two 1.1 and 1.3 times
+// less, six run again at 16 to the same result in 0.9–2 times the time;
+// 220 s in all against 225.
 const TightLogTau = 20
 
 // tightFirst reports whether solveOnce tries TightLogTau first: for the
