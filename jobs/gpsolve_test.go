@@ -44,8 +44,8 @@ func TestGPSolveShortBudget(t *testing.T) {
 	if _, ok := m["cg_per_solve"].(float64); !ok {
 		t.Errorf("cg_per_solve missing: %v", m)
 	}
-	// 2-D Poisson's first variant ran at log τ 20, did not converge, and ran
-	// again at 16; the other variants followed. The reasons say so.
+	// Each 2-D Poisson variant ran at log τ 20, did not converge, and ran
+	// again at 16. The reasons say so.
 	if reason, _ := m["nugget_reason"].(string); !strings.Contains(reason, "log τ 20 budget") || !strings.Contains(reason, "log τ 16 budget") {
 		t.Errorf("nugget_reason %q", reason)
 	}

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// The first variant of a 2-D Poisson problem under the automatic nugget
-// runs at TightLogTau and is kept when it converges to the switch
+// A variant of a 2-D Poisson problem under the automatic nugget runs at
+// TightLogTau and is kept when it converges to the switch
 // threshold (x y + sin 8x sin 8y at 40²: 3.1e-6 at log τ 20 against 2.3e-5
 // at 16, 300 iterations); otherwise it runs again at ExactLogTau and the
 // path of lesser check residual is kept (sin 20x sin 20y on [0, 2π]² at
@@ -45,32 +45,56 @@ func TestTightTau(t *testing.T) {
 	}
 }
 
-// tightFirst selects the first variant of 2-D Poisson under the automatic
-// nugget only.
+// tightFirst selects every variant of 2-D Poisson under the automatic
+// nugget, and nothing else.
 func TestTightFirst(t *testing.T) {
 	for _, tc := range []struct {
-		pde, nuggetMode, trend, nugget string
-		want                           bool
+		pde, nugget string
+		want        bool
 	}{
-		{"poisson2d", NuggetAuto, TrendPolynomial, NuggetRelative, true},
-		{"poisson2d", NuggetAuto, TrendNone, NuggetRelative, false},
-		{"poisson2d", NuggetAuto, TrendPolynomial, NuggetAbsolute, false},
-		{"poisson2d", NuggetRelative, TrendPolynomial, NuggetRelative, false},
-		{"advection", NuggetAuto, TrendPolynomial, NuggetRelative, false},
-		{"allen_cahn2d", NuggetAuto, TrendPolynomial, NuggetRelative, false},
-		{"poisson1d", NuggetAuto, TrendPolynomial, NuggetRelative, false},
+		{"poisson2d", NuggetAuto, true},
+		{"poisson2d", NuggetRelative, false},
+		{"poisson2d", NuggetAbsolute, false},
+		{"advection", NuggetAuto, false},
+		{"allen_cahn2d", NuggetAuto, false},
+		{"poisson1d", NuggetAuto, false},
 	} {
 		c := userConfig(tc.pde, "sin(3*x)", 1, 1, 20, 0)
 		if tc.pde == "advection" {
 			c.Exact, c.Beta = "sin(x - t)", 1
 		}
-		c.Nugget = tc.nuggetMode
+		c.Nugget = tc.nugget
 		r, err := c.resolve()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := tightFirst(r, tc.trend, tc.nugget); got != tc.want {
-			t.Errorf("%s, nugget %s, variant %s/%s: %v, want %v", tc.pde, tc.nuggetMode, tc.trend, tc.nugget, got, tc.want)
+		if got := tightFirst(r); got != tc.want {
+			t.Errorf("%s, nugget %s: %v, want %v", tc.pde, tc.nugget, got, tc.want)
+		}
+	}
+}
+
+// Between the two precisions' paths one that converged is kept unless the
+// other ends under half its check residual (the cases measured on preset
+// p2d2 and in TestSmoothTrendDefaults).
+func TestKeepTight(t *testing.T) {
+	for _, tc := range []struct {
+		tight, exact      float64
+		tightConv, exConv bool
+		want              bool // the path at TightLogTau kept
+	}{
+		{2.9e-4, 3.0e-4, false, true, false}, // p2d2: within the margin, the converged one
+		{9.2e-6, 9.2e-5, false, true, true},  // ten times under it
+		{1.2e-6, 8.8e-7, false, true, false},
+		{3.0e-4, 2.9e-4, true, false, true},
+		{3.0e-4, 1.4e-4, true, false, false},
+		{4.3e-4, 3.7e-4, true, true, false}, // both or neither: the lesser
+		{1e-3, 2e-3, false, false, true},
+	} {
+		tight := &Result{CheckResidual: tc.tight, Converged: tc.tightConv}
+		exact := &Result{CheckResidual: tc.exact, Converged: tc.exConv}
+		if got := keepTight(tight, exact); got != tc.want {
+			t.Errorf("%+v: the tight path kept %v", tc, got)
 		}
 	}
 }
