@@ -1141,7 +1141,7 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	if keepTight(tight, res) {
 		res, logTau = tight, TightLogTau
 	}
-	res.TauReason = fmt.Sprintf("log τ %d, the lesser check residual of %s (a path that converged is kept unless the other's is under 1/%g of its)", logTau, paths, convergedMargin)
+	res.TauReason = fmt.Sprintf("log τ %d kept of two paths, %s: the lesser check residual, one that converged unless the other's is under 1/%g of it", logTau, paths, convergedMargin)
 	return res, nil
 }
 
@@ -1189,8 +1189,8 @@ const TightLogTau = 20
 // Allen–Cahn keep ExactLogTau (Allen–Cahn 2-D took 76 s at 20 against 17).
 // On the first variant alone, e^{x−y} + sin 10x sin 4y on [0, 2π]² at 48²
 // ended at 1.5e-4 in 75 s, where its absolute-nugget variant reaches 7.3e-5
-// at 20 (85 s in all); p2d2, whose variants all run, takes 75 s instead of
-// 40–45 for the same 8.0e-5.
+// at 20 (85–92 s in all); p2d2, whose variants all run, takes 71–74 s
+// instead of 40–45 for the same 8.0e-5.
 func tightFirst(r *resolved) bool {
 	return r.pde == Poisson2D && r.cfg.Nugget == NuggetAuto
 }
