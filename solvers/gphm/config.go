@@ -65,12 +65,13 @@ type Config struct {
 	// "relative", 1e-6·k_j(0), "relative10", 1e-5·k_j(0), "absolute", the
 	// paper's 1e-6, or "auto" (the default when empty), relative first and
 	// absolute (and in 1-D relative10) when the check residual calls for it
-	// (see Solve). The relative nugget keeps the
+	// (see Solve); in 2-D Poisson auto also chooses the precisions τ per
+	// variant (solveOnce, TightLogTau). The relative nugget keeps the
 	// objective free of rounding noise as the mixture weights grow, which the
 	// high-frequency presets need (preset p1: 7e-7 instead of a stall between
 	// 5e-6 and 6e-5); the absolute one lets the weights shrink the nugget
 	// relative to the signal.
-	Nugget string `json:"nugget,omitempty" enum:"auto|relative|absolute|relative10" doc:"jitter on the diagonal of each kernel matrix: auto (the default) runs relative and, when the PDE residual between the nodes stays above 1e-6 of the solution (1e-4 in 2-D), absolute too and in 1-D then relative10, and keeps the best (the metric nugget_reason says why); relative, 1e-6·k(0), keeps the objective free of rounding noise as the spectra grow; absolute, the paper's 1e-6; relative10, 1e-5·k(0), more prior between the frequencies of a narrow learned spectrum, where a smooth part of the error otherwise stays (preset p4)"`
+	Nugget string `json:"nugget,omitempty" enum:"auto|relative|absolute|relative10" doc:"jitter on the diagonal of each kernel matrix: auto (the default) runs relative and, when the PDE residual between the nodes stays above 1e-6 of the solution (1e-4 in 2-D), absolute too and in 1-D then relative10, and keeps the best (the metric nugget_reason says why); in 2-D Poisson auto also runs each of these first with the residual fitted more tightly (log τ 20 instead of 16) and keeps that run when it converges (tau_reason); relative, 1e-6·k(0), keeps the objective free of rounding noise as the spectra grow; absolute, the paper's 1e-6; relative10, 1e-5·k(0), more prior between the frequencies of a narrow learned spectrum, where a smooth part of the error otherwise stays (preset p4)"`
 	// Trend is "polynomial": the solution is a low-degree polynomial with
 	// flat-prior coefficients plus the GP (trend.go), the coefficients solved
 	// exactly with the grid values; "none", the paper's zero-mean GP; or
