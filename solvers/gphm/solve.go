@@ -1119,7 +1119,7 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	if !tightFirst(r) {
 		return solvePath(ctx, r, kernel, trendMode, nugget, ExactLogTau, fn)
 	}
-	tight, err := solvePath(ctx, r, kernel, trendMode, nugget, TightLogTau, fn)
+	tight, err := solvePath(ctx, r, kernel, trendMode, nugget, TightLogTau, labelled(fn, fmt.Sprintf("log τ %d: ", TightLogTau)))
 	if err != nil && ctx.Err() != nil {
 		return nil, err
 	}
@@ -1127,7 +1127,7 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		tight.TauReason = fmt.Sprintf("log τ %d: converged at check residual %.2g, at most %g", TightLogTau, tight.CheckResidual, SwitchResidual2D)
 		return tight, nil
 	}
-	res, err2 := solvePath(ctx, r, kernel, trendMode, nugget, ExactLogTau, fn)
+	res, err2 := solvePath(ctx, r, kernel, trendMode, nugget, ExactLogTau, labelled(fn, fmt.Sprintf("log τ %d again: ", ExactLogTau)))
 	if err2 != nil {
 		return nil, err2
 	}
@@ -1143,6 +1143,19 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	}
 	res.TauReason = fmt.Sprintf("log τ %d kept of two paths, %s: the lesser check residual, one that converged unless the other's is under 1/%g of it", logTau, paths, convergedMargin)
 	return res, nil
+}
+
+// labelled returns fn with its messages prefixed by label (nil for nil), so
+// that the iterations of the second path, counted from 1 again, say which
+// path they are.
+func labelled(fn progress.Func, label string) progress.Func {
+	if fn == nil {
+		return nil
+	}
+	return func(u progress.Update) {
+		u.Message = label + u.Message
+		fn(u)
+	}
 }
 
 // convergedMargin: between the paths at the two precisions, one that

@@ -3,7 +3,10 @@ package gphm
 import (
 	"math"
 	"strings"
+	"sync"
 	"testing"
+
+	"eddy/progress"
 )
 
 // A variant of a 2-D Poisson problem under the automatic nugget runs at
@@ -26,7 +29,22 @@ func TestTightTau(t *testing.T) {
 		{"run again", userConfig("poisson2d", "sin(20*x)*sin(20*y)", 2*math.Pi, 2*math.Pi, 48, 0), ExactLogTau, "log τ 16 kept of two paths, log τ 20 budget", 1e-5},
 	} {
 		tc.cfg.Iterations = 300 // the API's default
-		r := solve(t, tc.cfg)
+		var mu sync.Mutex
+		labels := map[string]bool{}
+		r, err := Solve(t.Context(), tc.cfg, func(u progress.Update) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, l := range []string{"log τ 20: iteration", "log τ 16 again: iteration"} {
+				labels[l] = labels[l] || strings.HasPrefix(u.Message, l)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The progress says which path its iterations are of.
+		if again := tc.logTau == ExactLogTau; !labels["log τ 20: iteration"] || labels["log τ 16 again: iteration"] != again {
+			t.Errorf("%s: progress messages of the paths %v", tc.name, labels)
+		}
 		t.Logf("%s: τ2 %.4g, %s; nugget reason: %s", tc.name, r.Tau[1], r.TauReason, r.NuggetReason)
 		if got := math.Log(r.Tau[1]); math.Abs(got-tc.logTau) > 1e-12 {
 			t.Errorf("%s: log τ2 %.15g, want %g", tc.name, got, tc.logTau)
