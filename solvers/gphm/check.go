@@ -19,7 +19,8 @@ import (
 // where E solves the principal part of the error equation with zero
 // boundary values on the check grid — Δ_h E = R with the cell-centred
 // Dirichlet Laplacian (sine transform, DST-II) for Poisson and Allen–Cahn,
-// E_t = R integrated from t = t0 for advection — and the second term is the
+// β E_x + E_t = R integrated along the characteristics from where they enter
+// the domain for advection (transport) — and the second term is the
 // root-mean-square misfit of the mean against the Dirichlet data at the
 // boundary check points (the ends in 1-D, the midpoints of the boundary
 // edges in 2-D) relative to the root-mean-square of û. ρ is the residual in a
@@ -40,7 +41,8 @@ type checker struct {
 	s1, s2 *mat.Dense // orthonormal DST-II bases
 	l1, l2 []float64  // eigenvalues of the cell-centred Dirichlet Laplacian
 	advect bool
-	ht     float64 // step of the midpoints along t (advection)
+	// Advection: β and the steps of the midpoints along x and t.
+	beta, hx, ht float64
 }
 
 // midpoints returns the n − 1 midpoints of axis a.
@@ -100,7 +102,7 @@ func newChecker(m *model, prob *problem) *checker {
 	c.s1, c.l1 = dstBasis(len(c.xs), m.ax[0].h)
 	if c.ys != nil {
 		if c.advect {
-			c.ht = m.ax[1].h
+			c.beta, c.hx, c.ht = m.c1, m.ax[0].h, m.ax[1].h
 		} else {
 			c.s2, c.l2 = dstBasis(len(c.ys), m.ax[1].h)
 		}
@@ -264,20 +266,10 @@ func (c *checker) residuals(m *model, U *mat.Dense) (rho, rho2 float64) {
 }
 
 // invert returns E with Δ_h E = R (sine transforms; 1-D: the x part only)
-// or, for advection, E_t = R integrated along t from zero.
+// or, for advection, β E_x + E_t = R (transport).
 func (c *checker) invert(R *mat.Dense) *mat.Dense {
 	if c.advect {
-		E := mat.DenseCopyOf(R)
-		er := E.RawMatrix()
-		for i := range er.Rows {
-			row := er.Data[i*er.Stride : i*er.Stride+er.Cols]
-			acc := 0.0
-			for j, v := range row {
-				acc += v * c.ht
-				row[j] = acc - 0.5*v*c.ht // midpoint rule from t0
-			}
-		}
-		return E
+		return c.transport(R)
 	}
 	var t, h mat.Dense
 	t.Mul(c.s1.T(), R)
@@ -302,4 +294,133 @@ func (c *checker) invert(R *mat.Dense) *mat.Dense {
 		return &h
 	}
 	return &t
+}
+
+// transport returns E with β E_x + E_t = R on the check grid and E = 0 where
+// the characteristics x − βt = const enter the domain (t = t0, and x = x0
+// for β > 0 or x = x1 for β < 0): at each check point, the integral of R
+// along its characteristic back to the domain's edge, which for an exact
+// solution u of the equation is the error the residual R of the mean
+// accounts for (the boundary values' misfit is ρ's second term).
+//
+// The integral is sampled where the characteristic crosses the grid lines it
+// crosses most often — the columns of fixed x when |β|/hx ≥ 1/ht, else the
+// rows of fixed t — one sample per line, R interpolated along the line by
+// cubic Lagrange polynomials, and summed by the trapezoidal rule to the edge
+// (half a step beyond the last midpoints, where R is extrapolated).
+// Integrating along t alone, as if β were 0, overstated the error 9 times
+// at β = 50 (u = sin(x − 50t) + x t on [0, 1]² at 64²: 7.5e-4 against the
+// mean's error of 8.6e-5 on the check grid; along the characteristics
+// 6.2e-5). Cost: O(n1 n2 K), K ≤ max(n1, n2) the samples per point.
+func (c *checker) transport(R *mat.Dense) *mat.Dense {
+	// Lines are rows of A, positions along them its columns. Going back by
+	// one step along a characteristic moves from line L to L − dir and
+	// from position p to p − delta, and s (the t it spans) by ds.
+	byX := math.Abs(c.beta)*c.ht >= c.hx
+	A := R
+	dir, delta, ds := 1, c.beta*c.ht/c.hx, c.ht
+	if byX {
+		delta, ds = c.hx/(math.Abs(c.beta)*c.ht), c.hx/math.Abs(c.beta)
+		if c.beta < 0 {
+			dir = -1
+		}
+	} else {
+		A = mat.DenseCopyOf(R.T())
+	}
+	nl, np := A.Dims()
+	ar := A.RawMatrix()
+	line := func(l int) []float64 { return ar.Data[l*ar.Stride : l*ar.Stride+np] }
+	// sigma[l·np + p]: the steps from (l, p) to the domain's edge.
+	sigma := make([]float64, nl*np)
+	kmax := 0
+	for l := range nl {
+		for p := range np {
+			s := float64(l) + 0.5
+			if dir < 0 {
+				s = float64(nl) - 0.5 - float64(l)
+			}
+			if delta > 0 {
+				s = math.Min(s, (float64(p)+0.5)/delta)
+			} else if delta < 0 {
+				s = math.Min(s, (float64(np)-0.5-float64(p))/-delta)
+			}
+			sigma[l*np+p] = s
+			kmax = max(kmax, int(s))
+		}
+	}
+	E := mat.NewDense(nl, np, nil)
+	er := E.RawMatrix()
+	for l := range nl {
+		out := er.Data[l*er.Stride : l*er.Stride+np]
+		for p := range np {
+			// The edge point, between two lines: linear across them.
+			s := sigma[l*np+p]
+			f := s - math.Floor(s)
+			at := float64(l) - float64(dir)*s
+			l0 := min(max(int(math.Floor(at)), 0), nl-2)
+			q := float64(p) - delta*s
+			v := cubicAt(line(max(l0, 0)), q)
+			if nl > 1 {
+				w := at - float64(l0) // in [−½, 1½]: extrapolated at the edge
+				v = (1-w)*v + w*cubicAt(line(l0+1), q)
+			}
+			out[p] = ds * f / 2 * v
+		}
+	}
+	for k := 0; k <= kmax; k++ {
+		for l := range nl {
+			src := l - dir*k
+			if src < 0 || src >= nl {
+				continue
+			}
+			from, out := line(src), er.Data[l*er.Stride:l*er.Stride+np]
+			for p := range np {
+				s := sigma[l*np+p]
+				K := int(s)
+				if k > K {
+					continue
+				}
+				// Trapezoidal weights of samples 0..K and the edge.
+				f := s - float64(K)
+				w := 1.0
+				switch {
+				case K == 0:
+					w = f / 2
+				case k == 0:
+					w = 0.5
+				case k == K:
+					w = (1 + f) / 2
+				}
+				out[p] += ds * w * cubicAt(from, float64(p)-delta*float64(k))
+			}
+		}
+	}
+	if byX {
+		return E
+	}
+	return mat.DenseCopyOf(E.T())
+}
+
+// cubicAt returns v at the fractional index q by the cubic Lagrange
+// polynomial through the four nearest entries (linear with fewer than
+// four), extrapolated by the end ones for q within half a step beyond the
+// ends, and constant further out.
+func cubicAt(v []float64, q float64) float64 {
+	n := len(v)
+	q = math.Min(math.Max(q, -0.5), float64(n)-0.5)
+	i := int(math.Floor(q))
+	if q == float64(i) && i >= 0 && i < n {
+		return v[i]
+	}
+	if n == 1 {
+		return v[0]
+	}
+	if n < 4 {
+		i = min(max(i, 0), n-2)
+		return v[i] + (q-float64(i))*(v[i+1]-v[i])
+	}
+	i0 := min(max(i-1, 0), n-4)
+	x := q - float64(i0)
+	a, b, c, d := x, x-1, x-2, x-3
+	return -b*c*d/6*v[i0] + a*c*d/2*v[i0+1] - a*b*d/2*v[i0+2] + a*b*c/6*v[i0+3]
 }
