@@ -311,7 +311,7 @@ func (c *checker) invert(R *mat.Dense) *mat.Dense {
 // Integrating along t alone, as if β were 0, overstated the error 9 times
 // at β = 50 (u = sin(x − 50t) + x t on [0, 1]² at 64²: 7.5e-4 against the
 // mean's error of 8.6e-5 on the check grid; along the characteristics
-// 6.2e-5). Cost: O(n1 n2 K), K ≤ max(n1, n2) the samples per point.
+// 9.2e-5). Cost: O(n1 n2 K), K ≤ max(n1, n2) the samples per point.
 func (c *checker) transport(R *mat.Dense) *mat.Dense {
 	// Lines are rows of A, positions along them its columns. Going back by
 	// one step along a characteristic moves from line L to L − dir and
