@@ -30,9 +30,15 @@
 // DYNAMIC_ARCH build of OpenBLAS 0.3.21 does not recognise some virtualised
 // CPUs and falls back to its generic SSE3 ("Prescott") kernels, which were
 // 4.4× slower than its AVX-512 kernels on the development machine. Unless
-// the environment already sets OPENBLAS_CORETYPE, the loader selects
-// SkylakeX on CPUs with AVX-512 F/BW/DQ/VL and Haswell on CPUs with AVX2 and
-// FMA. OPENBLAS_NUM_THREADS defaults to 1 for the same reason as above.
+// the environment already sets OPENBLAS_CORETYPE, the loader selects Haswell
+// (AVX2 and FMA) on every CPU that has them, AVX-512 ones included, so that a
+// run gives the same result on any such CPU: the SkylakeX kernels round
+// differently (gp.solve's iterates, and three of its tests' errors, differed
+// between an AVX-512 Xeon and an AVX2 EPYC), and though their large products
+// were 1.2–1.5× faster (BenchmarkGemm), preset adv's iterations of gp.solve
+// took 31 s with them against 8 s with Haswell's, on the same Xeon. Setting
+// OPENBLAS_CORETYPE=SkylakeX selects them. OPENBLAS_NUM_THREADS defaults to 1
+// for the same reason as above.
 // Setting the environment variable EDDY_GEMM=gonum selects the pure-Go path
 // even when OpenBLAS is present.
 package blas

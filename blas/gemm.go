@@ -9,7 +9,7 @@ import (
 )
 
 // Engine returns a short description of the implementation in use, for
-// example "openblas (SkylakeX)" or "gonum".
+// example "openblas (Haswell)" or "gonum".
 func Engine() string {
 	if openblasReady {
 		return "openblas (" + openblasCore + ")"

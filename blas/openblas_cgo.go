@@ -33,10 +33,7 @@ static eddy_dtrsv_fn eddy_dtrsv_p;
 static int eddy_openblas_load(void) {
 	if (getenv("OPENBLAS_CORETYPE") == NULL) {
 		__builtin_cpu_init();
-		if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-			__builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
-			setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
-		} else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+		if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
 			setenv("OPENBLAS_CORETYPE", "Haswell", 0);
 		}
 	}
