@@ -58,6 +58,10 @@ type Config struct {
 	// the spectra (the exact-U path in 1-D, the Kronecker-CG path in 2-D;
 	// L-BFGS stops earlier when no step lowers the objective).
 	Iterations int `json:"iterations" min:"0" max:"10000000" doc:"number of L-BFGS iterations on the kernel spectra (U is eliminated exactly in 1-D and by Kronecker conjugate gradients in 2-D); L-BFGS stops earlier when no step lowers the objective"`
+	// Tol is the check residual at which a run stops (StopTolerance): the
+	// accuracy the user needs, as the method estimates it. 0 runs on to the
+	// other stop rules or the budget.
+	Tol float64 `json:"tol" min:"0" max:"0.001" doc:"accuracy wanted, as the check residual (the estimate of the relative error reported as check_residual): a run stops at the first iteration whose check residual is at most tol (stop_reason tolerance), and no other trend, nugget or kernel is tried once a run has reached it. The check residual estimates the error, it does not bound it: on held-out advection problems the error was 0.4–1.2 times it. 0 (the default) runs on until the loss or the check residual settles or the iterations run out. At most 1e-3, the largest check residual reported as converged"`
 	// LambdaB weights the boundary log-likelihood (200 in the paper, 500 for
 	// advection).
 	LambdaB float64 `json:"lambda_b" gt:"0" max:"1e9" doc:"weight λ_b of the boundary log-likelihood against the PDE residual's (200 in the paper, 500 for advection): larger values fit the boundary values more tightly"`
@@ -98,6 +102,28 @@ const (
 	TrendPolynomial = "polynomial"
 	TrendNone       = "none"
 )
+
+// switchResidual is the check residual above which the automatic trend and
+// nugget try their next variant: SwitchResidual1D or SwitchResidual2D, or
+// the requested Tol when larger (a run that reached it ends the variants).
+func (r *resolved) switchResidual() float64 {
+	s := SwitchResidual1D
+	if r.pde.Dims() == 2 {
+		s = SwitchResidual2D
+	}
+	return math.Max(s, r.cfg.Tol)
+}
+
+// stallResidual is the check residual above which a run counts as stalled
+// (solveKernels): StallResidual1D or StallResidual, or the requested Tol
+// when larger.
+func (r *resolved) stallResidual() float64 {
+	s := StallResidual
+	if r.pde.Dims() == 1 {
+		s = StallResidual1D
+	}
+	return math.Max(s, r.cfg.Tol)
+}
 
 // MaxN2D bounds N in 2-D, where the grid has N² nodes; Validate enforces it
 // (the bound in 1-D and the others are declared in Config's tags).

@@ -157,8 +157,8 @@ type Result struct {
 	// Residual is ρ after each iteration (same sampling as Loss).
 	CheckResidual, CheckResidualL2 float64
 	Residual                       []float64
-	// StopReason is StopStationary, StopLossNoisy, StopLossFlat,
-	// StopResidualRising, StopResidualFlat or StopBudget.
+	// StopReason is StopTolerance, StopStationary, StopLossNoisy,
+	// StopLossFlat, StopResidualRising, StopResidualFlat or StopBudget.
 	StopReason string
 	// Warnings describe anything that makes the result doubtful: a budget
 	// that ran out, a residual above ResidualTol, a restart.
@@ -332,10 +332,7 @@ func parallelism(r *resolved) parallel {
 // one the sequential order gives, only sooner, unless the other kernel
 // outruns the requested one (OutrunFactor).
 func solveKernels(ctx context.Context, r *resolved, fn progress.Func, once onceFunc, par parallel) (*Result, error) {
-	stall := StallResidual
-	if r.pde.Dims() == 1 {
-		stall = StallResidual1D
-	}
+	stall := r.stallResidual()
 	stalled := func(x *Result) bool { return !(x.CheckResidual <= stall) || otherSolution(x) }
 	restart := r.kernel == GM || r.kernel == StM
 	other := GM
@@ -662,6 +659,8 @@ const (
 	StopResidualFlat = "residual_flat"
 	// StopBudget: the iterations ran out while the loss still improved.
 	StopBudget = "budget"
+	// StopTolerance: the check residual reached the requested Config.Tol.
+	StopTolerance = "tolerance"
 )
 
 // pairVariants is the most trend and nugget pairs of the auto modes one
@@ -729,10 +728,7 @@ func newVariants(r *resolved, kernel Kernel, once onceFunc) *variants {
 	if r.cfg.Nugget == NuggetAuto {
 		nuggets = []string{NuggetRelative, NuggetAbsolute}
 	}
-	v := &variants{once: once, r: r, kernel: kernel, limit: SwitchResidual1D}
-	if r.pde.Dims() == 2 {
-		v.limit = SwitchResidual2D
-	}
+	v := &variants{once: once, r: r, kernel: kernel, limit: r.switchResidual()}
 	for _, nug := range nuggets {
 		for _, tr := range trends {
 			if len(v.list) < pairVariants {
@@ -1123,8 +1119,8 @@ func solveOnce(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	if err != nil && ctx.Err() != nil {
 		return nil, err
 	}
-	if err == nil && tight.Converged && tight.CheckResidual <= SwitchResidual2D {
-		tight.TauReason = fmt.Sprintf("log τ %d: converged at check residual %.2g, at most %g", TightLogTau, tight.CheckResidual, SwitchResidual2D)
+	if lim := r.switchResidual(); err == nil && tight.Converged && tight.CheckResidual <= lim {
+		tight.TauReason = fmt.Sprintf("log τ %d: converged at check residual %.2g, at most %g", TightLogTau, tight.CheckResidual, lim)
 		return tight, nil
 	}
 	res, err2 := solvePath(ctx, r, kernel, trendMode, nugget, ExactLogTau, labelled(fn, fmt.Sprintf("log τ %d again: ", ExactLogTau)))
@@ -1252,7 +1248,7 @@ func solvePath(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		specs[j] = NewSpectrum(kernel, rc.Components, freq[j])
 	}
 	s := &optimisation{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations,
-		check: newChecker(m, &r.prob), lt: [2]float64{logTau, logTau}}
+		check: newChecker(m, &r.prob), lt: [2]float64{logTau, logTau}, tol: rc.Tol}
 	res := &Result{Nugget: nugget, Kernel: kernel.String(), Trend: trendMode}
 	if len(axes) == 1 {
 		res.Path = PathExactU
@@ -1310,6 +1306,8 @@ func solvePath(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	res.FinalLoss, res.LossChange = s.last, s.lossChange()
 	res.CheckResidual, res.CheckResidualL2 = s.checkRes, s.checkRes2
 	switch {
+	case s.reached:
+		res.StopReason = StopTolerance
 	case s.rising:
 		res.StopReason = StopResidualRising
 	case s.stalled:
@@ -1413,6 +1411,9 @@ type optimisation struct {
 	bestIt    int // iteration of the least check residual (−1: the initial kernel)
 	resHist   []float64
 	rising    bool
+	// tol is Config.Tol; reached is set when ρ fell to it.
+	tol     float64
+	reached bool
 }
 
 // lossChange returns |L_k − L_{k−w}| / max(|L_k|, 1) for the last iteration
@@ -1613,7 +1614,8 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	}
 	o := newLBFGS(np, 10)
 	o.scale = make([]float64, np)
-	for it := range s.iters {
+	s.reached = s.tol > 0 && rho <= s.tol
+	for it := 0; it < s.iters && !s.reached; it++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -1631,6 +1633,10 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 			}
 		}
 		s.record(it, f, rho)
+		if ok && s.tol > 0 && rho <= s.tol {
+			s.reached = true // this iterate is the one of least ρ
+			break
+		}
 		if w.rising() {
 			s.rising = true
 			break
