@@ -99,6 +99,7 @@ func init() {
 			"kernel":                   "string: kernel of the returned run (the requested one, or the other spectral mixture after a restart)",
 			"restarts":                 "int64: restarts with the other spectral-mixture kernel after a stall, or when its runs beside the requested kernel's outran it (0 or 1)",
 			"trend":                    "string: trend mode: polynomial or none",
+			"trend_held_from":          fmt.Sprintf("int64: with the polynomial trend, the iteration from which the trend's coefficients were held fixed while the kernels were learned (solved jointly with the grid values before it, and again in the last solve): 0 in 1-D, where they are held from the start; in 2-D, for Poisson and advection, the iteration after %d linear solves in a row ran to the conjugate-gradient cap (a flat trade-off between the trend and the GP, as for advection's polynomials of x − βt), or −1 when they stayed free", gphm.CappedFix),
 			"cg_iterations":            "int64: conjugate-gradient iterations of the Kronecker-CG path in the returned run, those of cut solves included (2-D only); the cg_ metrics below are that run's too",
 			"cg_iterations_all":        "int64: conjugate-gradient iterations of every run the solve made: the returned one, the other trend and nugget variants and, after a restart, the other kernel's runs (2-D only)",
 			"cg_solves":                "int64: linear solves of the Kronecker-CG path run to their tolerance (2-D only)",
@@ -221,6 +222,9 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 		env.Metrics["unstable_modes"] = res.UnstableModes
 	}
 	env.Metrics["trend"] = res.Trend
+	if res.Trend == gphm.TrendPolynomial {
+		env.Metrics["trend_held_from"] = res.TrendHeldFrom
+	}
 	if res.CGSolves > 0 {
 		env.Metrics["cg_iterations"] = res.CGIterations
 		env.Metrics["cg_iterations_all"] = res.CGIterationsAll

@@ -94,6 +94,9 @@ type kronCG struct {
 	// factor (dense); CutSolves the solves stopped above bound, whose
 	// iterations Iters counts but Solves does not.
 	HarmonicSolves, TailSolves, DenseSolves, CutSolves int
+	// capped counts the last solves in a row that ended at kronMaxIter
+	// (runProfile holds the trend fixed after CappedFix of them).
+	capped int
 	// dense is the Newton matrix's own factor, the preconditioner of the
 	// evaluations chooseDense gives it on grids of at most DenseNodes nodes
 	// (denseOn); DenseBuilds counts its factorisations.
@@ -847,6 +850,9 @@ func (k *kronCG) orthonormalise(i int) bool {
 // applyAug sets (out, outb) = [H C; Cᵀ H_ββ] (v, vb).
 func (k *kronCG) applyAug(m *model, v *mat.Dense, vb []float64, out *mat.Dense, outb []float64, lt [2]float64) {
 	k.apply(m, v, out, lt)
+	if len(vb) == 0 {
+		return // β held fixed (runProfile), after solves with it free
+	}
 	e := k.e
 	for c, b := range vb {
 		addScaled(out, b, e.cols[c])
@@ -1198,6 +1204,10 @@ func (k *kronCG) linearise(m *model) {
 func (k *kronCG) count(it int) {
 	k.Iters += it
 	k.Solves++
+	k.capped++
+	if it < kronMaxIter {
+		k.capped = 0
+	}
 	if k.using == pcDense {
 		k.DenseSolves++
 		k.dense.stale = k.dense.stale || it > denseRefresh

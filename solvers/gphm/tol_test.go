@@ -62,3 +62,32 @@ func TestTolerance(t *testing.T) {
 		})
 	}
 }
+
+// Preset adv's Newton solves with the trend free run to the CG cap (the
+// trend and the GP trade the polynomials of x − βt almost freely): after
+// CappedFix of them in a row the run holds the trend fixed, and its solves
+// converge again, on a grid coarser than the preset's.
+func TestTrendHeldAfterCappedSolves(t *testing.T) {
+	c, err := PresetConfig("adv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.N, c.Iterations = 120, 8
+	c.Trend, c.Nugget = TrendPolynomial, NuggetRelative
+	res, err := Solve(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := float64(res.CGIterations) / float64(res.CGSolves)
+	t.Logf("trend held from iteration %d; %d solves, %.0f CG iterations per solve; rel_l2 %.2e, check residual %.2e, %.1f s",
+		res.TrendHeldFrom, res.CGSolves, per, res.RelL2, res.CheckResidual, res.Seconds)
+	if !(res.TrendHeldFrom >= 1 && res.TrendHeldFrom <= CappedFix) {
+		t.Errorf("trend held from iteration %d, want 1–%d", res.TrendHeldFrom, CappedFix)
+	}
+	if !(per < 0.75*kronMaxIter) {
+		t.Errorf("%.0f CG iterations per solve", per)
+	}
+	if !(res.RelL2 <= 1e-3) {
+		t.Errorf("rel_l2 %.3g", res.RelL2)
+	}
+}
