@@ -1605,8 +1605,9 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	// profile seen by L-BFGS is that of a zero-mean GP on the data less the
 	// trend; the last solve frees it again. With β free in every evaluation
 	// L-BFGS stalled on preset p1 with StM at 1.5e-6 after 57 iterations. In
-	// 2-D β stays free: held fixed, x y + sin 8x sin 8y at 40² ended at 7.7e-4
-	// instead of 4.3e-5 with the relative nugget.
+	// 2-D β stays free (for the linear PDEs until its solves fail: fixLater):
+	// held fixed, x y + sin 8x sin 8y at 40² ended at 7.7e-4 instead of
+	// 4.3e-5 with the relative nugget.
 	fixed := len(s.m.ax) == 1
 	e.trendFixed(fixed)
 	s.heldFrom = -1
@@ -1615,7 +1616,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	}
 	// fixLater: in 2-D, for a linear PDE, β is held fixed too from the
 	// accepted point after CappedFix Newton solves in a row ended at the CG
-	// cap (cappedTrend).
+	// cap (CappedFix).
 	fixLater := kron != nil && s.m.tr != nil && s.m.pde.Linear()
 	// Stop rules on the check residual ρ (residualWatch): keep the iterate
 	// of least ρ, stop when ρ rises or when the loss has reached its noise.
@@ -1729,12 +1730,15 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 // as 1-D runs do from the start. Such solves are those of a flat trade-off
 // between the trend and the GP: advection's polynomials of x − βt, which
 // either can carry. On preset adv at 200² every solve with β free ran to
-// the cap (2000 iterations), and β fixed from the start took the run from
-// 646 s to 162 s and 6.3e-5 to 3.6e-5; but held-out advection problems
-// whose solves mostly converge lost accuracy with β fixed from the start
-// (sin(x − 20t) at 48²: 3.3e-6 → 3.1e-5; sin 2(x − 3t) + t: 3.7e-6 → 5.2e-5),
-// and their capped solves come alone (bench/results/gphm.md, "The advection
-// trend held fixed after capped solves").
+// the cap (2000 iterations); held from the third, its 60 iterations took
+// 162 s instead of 646, at 6.9e-5 instead of 6.3e-5. Held from the start,
+// held-out advection problems whose solves mostly converge lost accuracy
+// (sin(x − 20t) at 48²: 3.3e-6 → 3.1e-5; sin 2(x − 3t) + t: 3.7e-6 →
+// 5.2e-5); their capped solves come one or two at a time, but for one late
+// run of three in sin(x − 20t), which ends at the same error. Over nine
+// such problems: 590 s → 402 s, six with the same error, two 1.15–1.3
+// times less accurate in half the time (bench/results/gphm.md, "The
+// advection trend held fixed after capped solves").
 const CappedFix = 3
 
 // residualFlat reports whether the least check residual was reached before
