@@ -1204,8 +1204,9 @@ func (k *kronCG) linearise(m *model) {
 func (k *kronCG) count(it int) {
 	k.Iters += it
 	k.Solves++
-	k.capped++
-	if it < kronMaxIter {
+	if it >= kronMaxIter {
+		k.capped++
+	} else {
 		k.capped = 0
 	}
 	if k.using == pcDense {

@@ -1632,7 +1632,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 	}
 	o := newLBFGS(np, 10)
 	o.scale = make([]float64, np)
-	s.reached = s.tol > 0 && rho <= s.tol
+	s.reached = s.atTol(rho)
 	for it := 0; it < s.iters && !s.reached; it++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -1664,7 +1664,7 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 			o.reset()
 		}
 		s.record(it, f, rho)
-		if ok && s.tol > 0 && rho <= s.tol {
+		if ok && s.atTol(rho) {
 			s.reached = true // this iterate is the one of least ρ
 			break
 		}
@@ -1740,6 +1740,10 @@ func (s *optimisation) runProfile(ctx context.Context, e uSolver) error {
 // times less accurate in half the time (bench/results/gphm.md, "The
 // advection trend held fixed after capped solves").
 const CappedFix = 3
+
+// atTol reports whether ρ has reached the requested Config.Tol (never when
+// it is 0).
+func (s *optimisation) atTol(rho float64) bool { return s.tol > 0 && rho <= s.tol }
 
 // residualFlat reports whether the least check residual was reached before
 // the last w = max(10, done/10) iterations, with at least 2w run.

@@ -13,6 +13,7 @@ import (
 // A tol above the switch threshold ends the automatic variants at the first
 // run that reaches it.
 func TestTolerance(t *testing.T) {
+	fulls := map[string]*Result{}
 	for _, tc := range []struct {
 		name string
 		c    Config
@@ -31,9 +32,15 @@ func TestTolerance(t *testing.T) {
 			Iterations: 300, LambdaB: 200}, 1e-4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			full, err := Solve(context.Background(), tc.c, nil)
-			if err != nil {
-				t.Fatal(err)
+			// The run without tol, once per problem.
+			key := fmt.Sprintf("%+v", tc.c)
+			full := fulls[key]
+			if full == nil {
+				var err error
+				if full, err = Solve(context.Background(), tc.c, nil); err != nil {
+					t.Fatal(err)
+				}
+				fulls[key] = full
 			}
 			c := tc.c
 			c.Tol = tc.tol
