@@ -350,51 +350,54 @@ func (c *checker) transport(R *mat.Dense) *mat.Dense {
 	}
 	E := mat.NewDense(nl, np, nil)
 	er := E.RawMatrix()
-	for l := range nl {
-		out := er.Data[l*er.Stride : l*er.Stride+np]
-		for p := range np {
-			// The edge point, between two lines: linear across them.
-			s := sigma[l*np+p]
-			f := s - math.Floor(s)
-			at := float64(l) - float64(dir)*s
-			l0 := min(max(int(math.Floor(at)), 0), nl-2)
-			q := float64(p) - delta*s
-			v := cubicAt(line(max(l0, 0)), q)
-			if nl > 1 {
-				w := at - float64(l0) // in [−½, 1½]: extrapolated at the edge
-				v = (1-w)*v + w*cubicAt(line(l0+1), q)
-			}
-			out[p] = ds * f / 2 * v
-		}
-	}
-	for k := 0; k <= kmax; k++ {
-		for l := range nl {
-			src := l - dir*k
-			if src < 0 || src >= nl {
-				continue
-			}
-			from, out := line(src), er.Data[l*er.Stride:l*er.Stride+np]
+	// Each line of E sums its own samples, the edge's first and then
+	// k = 0, 1, …: the lines are split between two goroutines (inRows)
+	// with the same sums.
+	inRows(nl, np*kmax, func(lo, hi int) {
+		for l := lo; l < hi; l++ {
+			out := er.Data[l*er.Stride : l*er.Stride+np]
 			for p := range np {
+				// The edge point, between two lines: linear across them.
 				s := sigma[l*np+p]
-				K := int(s)
-				if k > K {
+				f := s - math.Floor(s)
+				at := float64(l) - float64(dir)*s
+				l0 := min(max(int(math.Floor(at)), 0), nl-2)
+				q := float64(p) - delta*s
+				v := cubicAt(line(max(l0, 0)), q)
+				if nl > 1 {
+					w := at - float64(l0) // in [−½, 1½]: extrapolated at the edge
+					v = (1-w)*v + w*cubicAt(line(l0+1), q)
+				}
+				out[p] = ds * f / 2 * v
+			}
+			for k := 0; k <= kmax; k++ {
+				src := l - dir*k
+				if src < 0 || src >= nl {
 					continue
 				}
-				// Trapezoidal weights of samples 0..K and the edge.
-				f := s - float64(K)
-				w := 1.0
-				switch {
-				case K == 0:
-					w = f / 2
-				case k == 0:
-					w = 0.5
-				case k == K:
-					w = (1 + f) / 2
+				from := line(src)
+				for p := range np {
+					s := sigma[l*np+p]
+					K := int(s)
+					if k > K {
+						continue
+					}
+					// Trapezoidal weights of samples 0..K and the edge.
+					f := s - float64(K)
+					w := 1.0
+					switch {
+					case K == 0:
+						w = f / 2
+					case k == 0:
+						w = 0.5
+					case k == K:
+						w = (1 + f) / 2
+					}
+					out[p] += ds * w * cubicAt(from, float64(p)-delta*float64(k))
 				}
-				out[p] += ds * w * cubicAt(from, float64(p)-delta*float64(k))
 			}
 		}
-	}
+	})
 	if byX {
 		return E
 	}

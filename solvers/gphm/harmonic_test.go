@@ -236,7 +236,7 @@ func TestProbeCutIsBound(t *testing.T) {
 		t.Errorf("pick with the harmonic one cut at 100 and the tail solve at 500: %d, want the tail solve", got)
 	}
 	k.using = pcHarmonic
-	limit, other := k.probeCap()
+	limit, other, _ := k.probeCap()
 	if want := 500 * pcCost[pcTail] / (probeShare * pcCost[pcHarmonic]); limit != want || other != pcTail {
 		t.Errorf("probeCap of a cut probe: %d, %d; want %d, the tail solve", limit, other, want)
 	}
@@ -244,7 +244,7 @@ func TestProbeCutIsBound(t *testing.T) {
 	// block over its bound) does not cut the probe: the solve would be done
 	// again with the same preconditioner.
 	k.missing[pcTail] = true
-	if limit, other := k.probeCap(); limit != kronMaxIter || other != -1 {
+	if limit, other, _ := k.probeCap(); limit != kronMaxIter || other != -1 {
 		t.Errorf("probeCap with the tail solve missing: %d, %d; want %d, -1", limit, other, kronMaxIter)
 	}
 	k.missing[pcTail] = false
@@ -252,6 +252,29 @@ func TestProbeCutIsBound(t *testing.T) {
 	k.count(90)
 	if k.cut[pcHarmonic] || k.pick() != pcHarmonic {
 		t.Errorf("after a whole solve of 90 iterations: cut %v, pick %d; want the harmonic one", k.cut, k.pick())
+	}
+}
+
+// Where the only other preconditioner that ran a solve ran it to the cap, a
+// probe may cost what that solve did and its result stands (it would not be
+// done again with one that did not converge): a solve at the cap for the
+// trend's rule, a cut probe for pick. A cost of kronMaxIter that no solve
+// had (advection's tail solve, which is not to be tried) bounds nothing.
+func TestProbeStandsOnCapped(t *testing.T) {
+	k := &kronCG{last: [3]int{pcTail: -1, pcHarmonic: kronMaxIter, pcKronSum: kronMaxIter}, picks: 1}
+	k.using = pcTail
+	if limit, other, stand := k.probeCap(); limit != kronMaxIter || other != -1 || stand {
+		t.Errorf("probeCap before any solve: %d, %d, %v; want %d, -1, false", limit, other, stand, kronMaxIter)
+	}
+	k.ran[pcKronSum] = true
+	limit, other, stand := k.probeCap()
+	if want := kronMaxIter * pcCost[pcKronSum] / pcCost[pcTail]; limit != want || other != -1 || !stand {
+		t.Errorf("probeCap after the Kronecker sum's solve at the cap: %d, %d, %v; want %d, -1, true", limit, other, stand, want)
+	}
+	k.capped = 1
+	k.countStood(limit)
+	if k.capped != 2 || !k.cut[pcTail] || k.last[pcTail] != limit {
+		t.Errorf("after a probe that stood: capped %d, cut %v, last %d; want 2, cut, %d", k.capped, k.cut[pcTail], k.last[pcTail], limit)
 	}
 }
 
