@@ -261,20 +261,21 @@ func TestProbeCutIsBound(t *testing.T) {
 // trend's rule, a cut probe for pick. A cost of kronMaxIter that no solve
 // had (advection's tail solve, which is not to be tried) bounds nothing.
 func TestProbeStandsOnCapped(t *testing.T) {
-	k := &kronCG{last: [3]int{pcTail: -1, pcHarmonic: kronMaxIter, pcKronSum: kronMaxIter}, picks: 1}
-	k.using = pcTail
+	k := &kronCG{last: [3]int{pcTail: kronMaxIter, pcHarmonic: -1, pcKronSum: kronMaxIter}, picks: 1}
+	k.m = &model{pde: Advection}
+	k.using = pcHarmonic
 	if limit, other, stand := k.probeCap(); limit != kronMaxIter || other != -1 || stand {
 		t.Errorf("probeCap before any solve: %d, %d, %v; want %d, -1, false", limit, other, stand, kronMaxIter)
 	}
 	k.ran[pcKronSum] = true
 	limit, other, stand := k.probeCap()
-	if want := kronMaxIter * pcCost[pcKronSum] / pcCost[pcTail]; limit != want || other != -1 || !stand {
+	if want := kronMaxIter * pcCostAdvection[pcKronSum] / pcCostAdvection[pcHarmonic]; limit != want || other != -1 || !stand {
 		t.Errorf("probeCap after the Kronecker sum's solve at the cap: %d, %d, %v; want %d, -1, true", limit, other, stand, want)
 	}
 	k.capped = 1
 	k.countStood(limit)
-	if k.capped != 2 || !k.cut[pcTail] || k.last[pcTail] != limit {
-		t.Errorf("after a probe that stood: capped %d, cut %v, last %d; want 2, cut, %d", k.capped, k.cut[pcTail], k.last[pcTail], limit)
+	if k.capped != 2 || !k.cut[pcHarmonic] || k.last[pcHarmonic] != limit {
+		t.Errorf("after a probe that stood: capped %d, cut %v, last %d; want 2, cut, %d", k.capped, k.cut[pcHarmonic], k.last[pcHarmonic], limit)
 	}
 }
 
