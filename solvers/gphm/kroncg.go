@@ -497,7 +497,8 @@ func (k *kronCG) cheapest(last [3]int, ok func(int) bool) int {
 // 5 ms each on preset adv's first solves (β free), after the Kronecker sum's
 // 2000 at 2.2 ms; where it helps it finishes far under the bound
 // (u = sin 2(x − 3t), β = 3, at 48²: 99 iterations against the Kronecker
-// sum's 2000).
+// sum's 2000). Linear PDEs only: Allen–Cahn's Gauss–Newton steps keep the
+// probe's usual cut, so that no step is left where a probe stood.
 func (k *kronCG) probeCap() (limit, other int, stand bool) {
 	if k.using == pcDense {
 		return kronMaxIter, -1, false
@@ -513,7 +514,7 @@ func (k *kronCG) probeCap() (limit, other int, stand bool) {
 	best := k.cheapest(k.last, func(i int) bool {
 		return i != k.using && !k.cut[i] && !k.missing[i] && k.last[i] < kronMaxIter
 	})
-	if best < 0 && mine < 0 {
+	if best < 0 && mine < 0 && k.m != nil && k.m.pde.Linear() {
 		capped := k.cheapest(k.last, func(i int) bool { return i != k.using && k.ran[i] && !k.cut[i] && !k.missing[i] })
 		if capped >= 0 {
 			if l := max(k.costOf(k.last, capped)/k.cost()[k.using], 1); l < kronMaxIter {
