@@ -293,9 +293,9 @@ func (a *axis) nugget(s Spectrum) float64 {
 // planes are invariant to ε‖S‖ and the entries between them and the rest are
 // rounding (at most 1.3e-13 where the largest is 254 on preset adv's axes
 // at 200²); the planes of the μ near zero are taken where S is rounding
-// itself, and the entries among them reach 4.1e-7 of the largest there, on
-// columns where T's norm is 1e-3 (the nugget's directions): P = TΩ moves by
-// about 4e-10 of its largest.
+// itself, and the entries among them reach 4.1e-7 there (1.6e-9 of the
+// largest), on columns where T's norm is 1e-3 (the nugget's directions):
+// P = TΩ moves by less than 1e-10 of its largest.
 func blockPart(om *mat.Dense, pair []int) (*mat.Dense, float64) {
 	n := len(pair)
 	b := mat.NewDense(n, n, nil)
