@@ -16,17 +16,20 @@ import (
 type blockOmega struct {
 	o  []float64
 	p  []int
-	ot []float64 // ot[j] = o[p[j]], made at the first use (right)
+	ot []float64 // ot[j] = o[p[j]], the coefficients of Ω's columns (right)
 }
 
 func newBlockOmega(om *mat.Dense, pair []int, c float64) *blockOmega {
 	n := len(pair)
-	b := &blockOmega{o: make([]float64, n), p: make([]int, n)}
+	b := &blockOmega{o: make([]float64, n), p: make([]int, n), ot: make([]float64, n)}
 	for i, q := range pair {
 		b.p[i] = i
 		if q >= 0 {
 			b.o[i], b.p[i] = c*om.At(i, q), q
 		}
+	}
+	for j, q := range b.p {
+		b.ot[j] = b.o[q]
 	}
 	return b
 }
@@ -38,7 +41,7 @@ func (b *blockOmega) left(dst, v *mat.Dense, trans bool) {
 	for i, q := range b.p {
 		c := b.o[i] // (Ω v)_i = Ω(i, q) v_q
 		if trans {
-			c = b.o[q] // (Ωᵀ v)_i = Ω(q, i) v_q
+			c = b.ot[i] // (Ωᵀ v)_i = Ω(q, i) v_q
 		}
 		out, vq := dr.Data[i*dr.Stride:i*dr.Stride+dr.Cols], vr.Data[q*vr.Stride:q*vr.Stride+vr.Cols]
 		for k, x := range vq {
@@ -53,14 +56,7 @@ func (b *blockOmega) right(dst, v *mat.Dense, trans bool) {
 	dr, vr := dst.RawMatrix(), v.RawMatrix()
 	c := b.o
 	if trans {
-		// (v Ω)_rj = v_rq Ω(q, j): the coefficient of the pair's column.
-		if len(b.ot) == 0 {
-			b.ot = make([]float64, len(b.o))
-			for j, q := range b.p {
-				b.ot[j] = b.o[q]
-			}
-		}
-		c = b.ot
+		c = b.ot // (v Ω)_rj = v_rq Ω(q, j)
 	}
 	for r := range vr.Rows {
 		out, vi := dr.Data[r*dr.Stride:r*dr.Stride+dr.Cols], vr.Data[r*vr.Stride:r*vr.Stride+vr.Cols]
@@ -70,27 +66,20 @@ func (b *blockOmega) right(dst, v *mat.Dense, trans bool) {
 	}
 }
 
-// advJacobian is advection's Jacobian J = (T1 ⊗ T2) Ã in blockOmega form,
-// with the Gram matrices of T1 and T2 (see blockOmega).
+// advJacobian is advection's Jacobian J = (T1 ⊗ T2) Ã in blockOmega form
+// (see blockOmega); the Gram matrices of T1 and T2 are kronCG's.
 type advJacobian struct {
 	om1, om2 *blockOmega
-	g1, g2   *mat.Dense
 }
 
 // newAdvJacobian returns the structured Jacobian of the model's axes, or nil
-// when an axis has no skew Schur basis. old's storage is reused.
-func newAdvJacobian(m *model, e *exactU, old *advJacobian) *advJacobian {
+// when an axis has no skew Schur basis.
+func newAdvJacobian(m *model) *advJacobian {
 	a1, a2 := m.ax[0], m.ax[1]
 	if a1.Pair == nil || a2.Pair == nil {
 		return nil
 	}
-	j := &advJacobian{om1: newBlockOmega(a1.Om, a1.Pair, m.c1), om2: newBlockOmega(a2.Om, a2.Pair, 1)}
-	var g1, g2 *mat.Dense
-	if old != nil {
-		g1, g2 = old.g1, old.g2
-	}
-	j.g1, j.g2 = gram(g1, e.t1), gram(g2, e.t2)
-	return j
+	return &advJacobian{om1: newBlockOmega(a1.Om, a1.Pair, m.c1), om2: newBlockOmega(a2.Om, a2.Pair, 1)}
 }
 
 // apply sets out = Ã v (trans false) or Ãᵀ v (trans true).
@@ -99,10 +88,11 @@ func (j *advJacobian) apply(out, v *mat.Dense, trans bool) {
 	j.om2.right(out, v, trans)
 }
 
-// jtj sets out = JᵀJ v = Ãᵀ(G1 Ã(v) G2), with s and t as work.
-func (j *advJacobian) jtj(v, out, s, t *mat.Dense) {
+// jtj sets out = JᵀJ v = Ãᵀ(G1 Ã(v) G2) for the Gram matrices g1, g2, with
+// s and t as work.
+func (j *advJacobian) jtj(v, out, g1, g2, s, t *mat.Dense) {
 	j.apply(s, v, false)
-	t.Mul(j.g1, s)
-	s.Mul(t, j.g2)
+	t.Mul(g1, s)
+	s.Mul(t, g2)
 	j.apply(out, s, true)
 }
