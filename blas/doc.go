@@ -20,7 +20,12 @@
 // LAPACK dsyevd,
 // single-threaded per call (callers such as nn's data-parallel trainer run
 // several calls at once, one per core; Float64 splits a large product or
-// solve across the cores itself). Otherwise, or when built with the tag
+// solve across the cores itself). A split call runs its shares on a crew of
+// this package's own threads, one cgo call for the whole product: split on
+// goroutines, one cgo call per share with Go's scheduler between them, a
+// 200×200×200 product took 270–300 µs on two cores against 340 µs on one,
+// and on the crew 230 µs (BenchmarkSplitGemm). When the crew is busy with
+// another caller's product, the split falls back to goroutines. Otherwise, or when built with the tag
 // noopenblas, they go to gonum's pure-Go BLAS and LAPACK. Engine reports
 // which one is in use.
 //

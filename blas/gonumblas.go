@@ -44,6 +44,11 @@ func (f Float64) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []fl
 		return
 	}
 	checkShapes(ta, tb, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	// On the crew when it is free (see the package comment), else on
+	// goroutines; the shares are the same, and so are the bits.
+	if openblasDgemmSplit(parts, m >= n, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+		return
+	}
 	if m >= n {
 		// Rows of C: rows of op(A), that is rows of A or columns of Aᵀ.
 		inParts(m, parts, func(r0, r1 int) {
@@ -195,6 +200,9 @@ func triangular(call func(right, upper, trans, unit bool, m, n int, alpha float6
 	parts := min(runtime.GOMAXPROCS(0), cap(slots))
 	if m*n*k < gemmSplitFlops {
 		parts = 1
+	}
+	if parts > 1 && openblasTriSplit(parts, name == "Dtrmm", right, upper, trans, unit, m, n, alpha, a, lda, b, ldb) {
+		return true
 	}
 	if right {
 		inParts(m, parts, func(r0, r1 int) {

@@ -32,3 +32,11 @@ func openblasDsyevd(vectors, upper bool, n int, a []float64, lda int, w []float6
 func openblasDtrsv(upper, trans, unit bool, n int, a []float64, lda int, x []float64) {
 	panic("blas: OpenBLAS is not available in this build")
 }
+
+func openblasDgemmSplit(parts int, rows, transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) bool {
+	return false
+}
+
+func openblasTriSplit(parts int, trmm, right, upper, trans, unit bool, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) bool {
+	return false
+}
