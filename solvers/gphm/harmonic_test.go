@@ -84,7 +84,7 @@ func TestHarmonicInverse(t *testing.T) {
 
 // harmonicModel returns the model of c at its initial kernel, with its data,
 // and the precisions of the exact-U path.
-func harmonicModel(t *testing.T, c Config) (*model, [2]float64) {
+func harmonicModel(t testing.TB, c Config) (*model, [2]float64) {
 	t.Helper()
 	r, err := c.resolve()
 	if err != nil {
