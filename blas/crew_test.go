@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
 	"testing"
 )
 
@@ -71,13 +70,7 @@ func TestCrewSplit(t *testing.T) {
 						k = n
 					}
 					lda, ldb := k+1, n+2
-					a := randSlice(r, k*lda)
-					for i := range k {
-						for j := range k {
-							a[i*lda+j] /= float64(k)
-						}
-						a[i*lda+i] = 1.5 + r.Float64()
-					}
+					a := dominantTriangle(r, k, lda)
 					b := randSlice(r, m*ldb)
 					split := slices.Clone(b)
 					if right {
@@ -95,37 +88,6 @@ func TestCrewSplit(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// TestCrewBusy runs split products from many goroutines at once: while the
-// crew is taken the others split on goroutines (or wait for engine slots),
-// and every result must be the serial one to the bit.
-func TestCrewBusy(t *testing.T) {
-	const m, n, k = 160, 150, 140
-	r := rand.New(rand.NewPCG(4, 4))
-	a, b := randSlice(r, m*k), randSlice(r, k*n)
-	want := make([]float64, m*n)
-	Dgemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
-	var impl Float64
-	var wg sync.WaitGroup
-	errs := make(chan string, 8)
-	for g := range 8 {
-		wg.Go(func() {
-			c := make([]float64, m*n)
-			for rep := range 30 {
-				impl.Dgemm(trans(false), trans(false), m, n, k, 1, a, k, b, n, 0, c, n)
-				if !slices.Equal(c, want) {
-					errs <- fmt.Sprintf("goroutine %d rep %d: the product differs", g, rep)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
 	}
 }
 

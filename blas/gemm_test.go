@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -117,35 +118,45 @@ func TestDgemmBetaZeroIgnoresC(t *testing.T) {
 
 // TestDgemmConcurrent runs many products at once from several goroutines
 // and checks each against its serial result, exactly: the same engine
-// applied to the same operands must give the same bits.
+// applied to the same operands must give the same bits. The engine's calls
+// directly, and Float64's split products, which take the crew while it is
+// free and split on goroutines (or wait for engine slots) while another
+// caller has it.
 func TestDgemmConcurrent(t *testing.T) {
-	const m, n, k = 48, 96, 64
-	r := rand.New(rand.NewPCG(2, 2))
-	a, b := randSlice(r, m*k), randSlice(r, k*n)
-	want := make([]float64, m*n)
-	Dgemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
-	var wg sync.WaitGroup
-	errs := make(chan string, 16)
-	for g := 0; g < 16; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := make([]float64, m*n)
-			for rep := 0; rep < 20; rep++ {
-				Dgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-				for i := range c {
-					if c[i] != want[i] {
-						errs <- fmt.Sprintf("goroutine %d rep %d: element %d differs", g, rep, i)
+	var impl Float64
+	for _, c := range []struct {
+		name    string
+		m, n, k int
+		call    func(m, n, k int, a, b, c []float64)
+	}{
+		{"engine", 48, 96, 64, func(m, n, k int, a, b, c []float64) { Dgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) }},
+		{"split", 160, 150, 140, func(m, n, k int, a, b, c []float64) {
+			impl.Dgemm(trans(false), trans(false), m, n, k, 1, a, k, b, n, 0, c, n)
+		}},
+	} {
+		r := rand.New(rand.NewPCG(2, 2))
+		a, b := randSlice(r, c.m*c.k), randSlice(r, c.k*c.n)
+		want := make([]float64, c.m*c.n)
+		c.call(c.m, c.n, c.k, a, b, want)
+		var wg sync.WaitGroup
+		errs := make(chan string, 16)
+		for g := range 16 {
+			wg.Go(func() {
+				out := make([]float64, c.m*c.n)
+				for rep := range 20 {
+					c.call(c.m, c.n, c.k, a, b, out)
+					if !slices.Equal(out, want) {
+						errs <- fmt.Sprintf("%s: goroutine %d rep %d: the product differs", c.name, g, rep)
 						return
 					}
 				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
 	}
 }
 

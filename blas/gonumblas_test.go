@@ -59,6 +59,20 @@ func TestFloat64Triangular(t *testing.T) {
 // triangularOp is the signature of Dtrsm and Dtrmm.
 type triangularOp func(blas.Side, blas.Uplo, blas.Transpose, blas.Diag, int, int, float64, []float64, int, []float64, int)
 
+// dominantTriangle returns a k×k matrix (leading dimension lda) with entries
+// in [−1, 1]/k off the diagonal and in [1.5, 2.5) on it: either triangle is
+// well conditioned.
+func dominantTriangle(r *rand.Rand, k, lda int) []float64 {
+	a := randSlice(r, k*lda)
+	for i := range k {
+		for j := range k {
+			a[i*lda+j] /= float64(k)
+		}
+		a[i*lda+i] = 1.5 + r.Float64()
+	}
+	return a
+}
+
 func testTriangular(t *testing.T, got, ref triangularOp) {
 	r := rand.New(rand.NewPCG(7, 9))
 	for _, sz := range [][2]int{{150, 170}, {40, 9}} {
@@ -72,13 +86,7 @@ func testTriangular(t *testing.T, got, ref triangularOp) {
 							k = n
 						}
 						lda, ldb := k+1, n+2
-						a := randSlice(r, k*lda)
-						for i := range k {
-							for j := range k {
-								a[i*lda+j] /= float64(k)
-							}
-							a[i*lda+i] = 1.5 + r.Float64()
-						}
+						a := dominantTriangle(r, k, lda)
 						b := randSlice(r, m*ldb)
 						want := append([]float64(nil), b...)
 						ref(side, ul, tA, d, m, n, 0.8, a, lda, want, ldb)
