@@ -164,7 +164,7 @@ func UseInGonum() {
 // Dtrsm solves op(A) X = αB (side Left) or X op(A) = αB (side Right) for X,
 // overwriting B, with A triangular.
 func (f Float64) Dtrsm(s blas.Side, ul blas.Uplo, tA blas.Transpose, d blas.Diag, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) {
-	if !triangular(openblasDtrsm, "Dtrsm", s, ul, tA, d, m, n, alpha, a, lda, b, ldb) {
+	if !triangular(false, s, ul, tA, d, m, n, alpha, a, lda, b, ldb) {
 		f.Implementation.Dtrsm(s, ul, tA, d, m, n, alpha, a, lda, b, ldb)
 	}
 }
@@ -172,18 +172,21 @@ func (f Float64) Dtrsm(s blas.Side, ul blas.Uplo, tA blas.Transpose, d blas.Diag
 // Dtrmm sets B = α op(A) B (side Left) or B = α B op(A) (side Right), with A
 // triangular.
 func (f Float64) Dtrmm(s blas.Side, ul blas.Uplo, tA blas.Transpose, d blas.Diag, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) {
-	if !triangular(openblasDtrmm, "Dtrmm", s, ul, tA, d, m, n, alpha, a, lda, b, ldb) {
+	if !triangular(true, s, ul, tA, d, m, n, alpha, a, lda, b, ldb) {
 		f.Implementation.Dtrmm(s, ul, tA, d, m, n, alpha, a, lda, b, ldb)
 	}
 }
 
-// triangular runs the triangular BLAS-3 operation call (Dtrsm or Dtrmm:
-// B is overwritten column by column for side Left, row by row for side
-// Right) with the engine, split across the cores for large B. It reports
+// triangular runs the triangular BLAS-3 operation (Dtrmm when trmm is set,
+// else Dtrsm: B is overwritten column by column for side Left, row by row for
+// side Right) with the engine, split across the cores for large B. It reports
 // false, doing nothing, when the engine is not loaded or the operation is too
 // small to be worth a call, and the caller falls back to gonum.
-func triangular(call func(right, upper, trans, unit bool, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int),
-	name string, s blas.Side, ul blas.Uplo, tA blas.Transpose, d blas.Diag, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) bool {
+func triangular(trmm bool, s blas.Side, ul blas.Uplo, tA blas.Transpose, d blas.Diag, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) bool {
+	call, name := openblasDtrsm, "Dtrsm"
+	if trmm {
+		call, name = openblasDtrmm, "Dtrmm"
+	}
 	k := m
 	if s == blas.Right {
 		k = n
@@ -201,7 +204,7 @@ func triangular(call func(right, upper, trans, unit bool, m, n int, alpha float6
 	if m*n*k < gemmSplitFlops {
 		parts = 1
 	}
-	if parts > 1 && openblasTriSplit(parts, name == "Dtrmm", right, upper, trans, unit, m, n, alpha, a, lda, b, ldb) {
+	if openblasTriSplit(parts, trmm, right, upper, trans, unit, m, n, alpha, a, lda, b, ldb) {
 		return true
 	}
 	if right {

@@ -132,6 +132,9 @@ static eddy_member eddy_crew[EDDY_CREW_MAX];
 static int eddy_crew_n;
 
 static void eddy_run_share(const eddy_share *s) {
+	if (s->m == 0 || s->n == 0) {
+		return; // an empty share, as the goroutine split skips
+	}
 	switch (s->op) {
 	case EDDY_OP_GEMM:
 		eddy_dgemm(s->ta, s->tb, s->m, s->n, s->k, s->alpha, s->a, s->lda, s->b, s->ldb, s->beta, s->c, s->ldc);
@@ -232,7 +235,7 @@ static int eddy_split(eddy_share s, int parts, int rows) {
 		return 0;
 	}
 	int total = rows ? s.m : s.n;
-	eddy_share mine = s;
+	eddy_share mine;
 	for (int p = 0; p < parts; p++) {
 		int lo = (int)((long)p * total / parts), hi = (int)((long)(p + 1) * total / parts);
 		eddy_share t = s;
@@ -262,9 +265,7 @@ static int eddy_split(eddy_share s, int parts, int rows) {
 			pthread_mutex_unlock(&w->mu);
 		}
 	}
-	if (mine.m > 0 && mine.n > 0) {
-		eddy_run_share(&mine);
-	}
+	eddy_run_share(&mine);
 	for (int i = 0; i < have; i++) {
 		while (atomic_load(&got[i]->state) != 2) {
 			__builtin_ia32_pause();
@@ -369,18 +370,18 @@ func openblasSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 
 func cb(t bool) C.int { return cbool(t) }
 
-// crew is the number of this library's threads that take shares of split
+// crew.n is the number of this library's threads that take shares of split
 // calls (eddy_split), started at the first split call.
 var crew struct {
 	once sync.Once
 	n    int
 }
 
-// crewSplit runs a product (gemm set) or triangular operation in parts
-// shares, the caller's thread taking the first and the crew the others, in
-// one cgo call. It reports false, having done nothing, when the crew or the
-// engine slots cannot take parts − 1 more calls now; the caller then splits
-// on goroutines.
+// crewSplit runs a product or triangular operation (call) in parts shares,
+// the caller's thread taking the first and the crew the others, in one cgo
+// call. It reports false, having done nothing, when parts − 1 members of the
+// crew or parts engine slots are not free now; the caller then splits on
+// goroutines.
 func crewSplit(parts int, call func() C.int) bool {
 	crew.once.Do(func() { crew.n = int(C.eddy_crew_start(C.int(cap(slots) - 1))) })
 	if parts < 2 || parts-1 > crew.n {
