@@ -553,3 +553,27 @@ func TestTailSpareStorage(t *testing.T) {
 		t.Error("the tail solve in reused storage differs from a fresh one")
 	}
 }
+
+// A Gauss–Newton step whose solve ran to the cap hands the next step to the
+// first preconditioner in pick's order that has not run (kronCG.untried),
+// each in turn, and none once all have.
+func TestUntriedAfterCap(t *testing.T) {
+	m, lt, k := allenCahnTail(t, "sin(20*x)*sin(20*y)")
+	k.last = [3]int{pcTail: kronMaxIter, pcHarmonic: -1, pcKronSum: -1}
+	if !k.untried() || k.using != pcHarmonic || k.tail != nil {
+		t.Fatalf("after the tail solve's cap: using %d (tail solve %v), want the harmonic one alone", k.using, k.tail != nil)
+	}
+	k.last[pcHarmonic] = kronMaxIter
+	if !k.untried() || k.using != pcKronSum {
+		t.Fatalf("after the harmonic one's cap: using %d, want the Kronecker sum", k.using)
+	}
+	k.last[pcKronSum] = kronMaxIter
+	if k.untried() || k.using != pcKronSum {
+		t.Fatalf("all capped: using %d, want the Kronecker sum kept", k.using)
+	}
+	// Each one so built solves: a Newton step from zero with the Kronecker
+	// sum converges under the cap.
+	if it := fixedSolve(t, k, m, lt); it >= kronMaxIter {
+		t.Errorf("the Kronecker sum after the switch: %d iterations", it)
+	}
+}
