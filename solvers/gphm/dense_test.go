@@ -21,7 +21,9 @@ func denseSystem(t *testing.T, pde PDE, lt [2]float64) (*model, *kronCG, int) {
 	k.e.fromU(m, U, Z)
 	k.e.value(m, Z, lt, mat.NewDense(m.n1, m.n2, nil))
 	k.linearise(m)
-	k.augment(m, lt)
+	if err := k.augment(m, lt); err != nil {
+		t.Fatal(err)
+	}
 	return m, k, len(k.e.beta)
 }
 

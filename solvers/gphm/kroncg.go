@@ -771,11 +771,11 @@ func (k *kronCG) precond(r, out *mat.Dense) {
 // iterations per solve and 70.6 s by the block inverse, 84 and 62.1 s with
 // one block, 65 and 77.8 s with four). Columns A-dependent on the others in
 // rounding are dropped.
-func (k *kronCG) augment(m *model, lt [2]float64) {
+func (k *kronCG) augment(m *model, lt [2]float64) error {
 	e := k.e
 	p := len(e.beta)
 	if p == 0 {
-		return
+		return nil
 	}
 	e.cross(m, lt)
 	if k.rb == nil {
@@ -785,7 +785,7 @@ func (k *kronCG) augment(m *model, lt [2]float64) {
 		k.ra = mat.NewDense(e.n1, e.n2, nil)
 	}
 	if k.using == pcDense {
-		return // the factor holds the trend blocks (precondAug)
+		return nil // the factor holds the trend blocks (precondAug)
 	}
 	if !k.hbb.Factorize(e.hbb) {
 		// P₀ needs only some positive definite β block: H_ββ's diagonal.
@@ -793,7 +793,12 @@ func (k *kronCG) augment(m *model, lt [2]float64) {
 		for a := range p {
 			dg.SetSym(a, a, math.Max(e.hbb.At(a, a), math.SmallestNonzeroFloat64))
 		}
-		k.hbb.Factorize(dg)
+		if !k.hbb.Factorize(dg) {
+			// Only a diagonal that is not finite fails: the solve ends with
+			// an error (the line search shortens its step), not a panic in
+			// hbbSolve.
+			return errTrendBlock
+		}
 	}
 	k.ny = 0
 	block := 0 // first column of the last block
@@ -829,7 +834,11 @@ func (k *kronCG) augment(m *model, lt [2]float64) {
 			break
 		}
 	}
+	return nil
 }
+
+// errTrendBlock ends a solve whose trend block H_ββ is not finite.
+var errTrendBlock = errors.New("the trend's block of the Newton matrix is not finite")
 
 // trendKrylov is the number of blocks of the trend's coarse space for
 // Allen–Cahn (augment); linear PDEs take one.
@@ -1107,7 +1116,9 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		// Formed at the start's operator, which the first step solves.
 		k.linearise(m)
 		if p > 0 {
-			k.augment(m, lt)
+			if err := k.augment(m, lt); err != nil {
+				return 0, err
+			}
 			k.augmented = true
 		}
 		k.buildDense(p)
@@ -1148,7 +1159,9 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 			k.tail, k.using = nil, pcHarmonic
 		}
 		if p > 0 && (!m.pde.Linear() || !k.augmented) {
-			k.augment(m, lt)
+			if err := k.augment(m, lt); err != nil {
+				return 0, err
+			}
 			k.augmented = true
 		}
 		g.Scale(-1, g)
@@ -1188,7 +1201,9 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 			clear(db)
 			k.build(other)
 			if p > 0 {
-				k.augment(m, lt)
+				if err := k.augment(m, lt); err != nil {
+					return 0, err
+				}
 			}
 			k.precond(g0, k.z)
 			ref = math.Sqrt(math.Abs(frob(g0, k.z)))

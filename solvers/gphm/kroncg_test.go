@@ -64,7 +64,9 @@ func TestKronCGLoopAllocates(t *testing.T) {
 		// 3U² − 1 at U with the trend's offset, as a solve linearises: the
 		// augmented system is then a Gauss–Newton Hessian, positive definite.
 		k.linearise(m)
-		k.augment(m, lt)
+		if err := k.augment(m, lt); err != nil {
+			t.Fatal(err)
+		}
 		p := len(k.e.beta)
 		if p == 0 {
 			t.Fatalf("%s: no trend coefficients", pde)

@@ -1,6 +1,7 @@
 package gphm
 
 import (
+	"errors"
 	"math"
 	"testing"
 
@@ -42,7 +43,9 @@ func trendSolveIters(t *testing.T, trend bool) int {
 	if trend != (p > 0) {
 		t.Fatalf("%d trend coefficients", p)
 	}
-	k.augment(m, lt)
+	if err := k.augment(m, lt); err != nil {
+		t.Fatal(err)
+	}
 	b, bb := cgRHS(m, p)
 	k.precondAug(b, bb, k.z, k.zb[:p])
 	ref := math.Sqrt(frob(b, k.z) + dot(bb, k.zb[:p]))
@@ -65,5 +68,24 @@ func TestTrendCoarseSpace(t *testing.T) {
 	t.Logf("CG iterations of one Gauss–Newton solve: with the trend %d, without %d", with, without)
 	if !(4*with <= 5*without) {
 		t.Errorf("with the trend %d iterations, without %d: want at most 25 %% more", with, without)
+	}
+}
+
+// A trend block H_ββ that is not finite (grid values gone to NaN) ends the
+// solve with errTrendBlock, which the line search takes as a failed trial,
+// instead of a panic in hbbSolve that failed the whole job ("invalid
+// Cholesky factorization", met on a held-out Allen–Cahn problem at 80² with
+// a change to the Gauss–Newton steps that was not kept).
+func TestTrendBlockNotFinite(t *testing.T) {
+	c := Config{PDE: "allen_cahn2d", Exact: "sin(3*x)*cos(4*y)+x*y", XMax: 1, YMax: 1, N: 24, Kernel: "gm", Components: 30, FreqScale: 5, LambdaB: 200}
+	m, lt := harmonicModel(t, c)
+	m.tr = newTrend(m)
+	k := newKronCG(m.n1, m.n2)
+	k.denseOn = false
+	k.setup(m, lt)
+	Z := mat.NewDense(m.n1, m.n2, nil)
+	Z.Set(3, 5, math.NaN())
+	if _, err := k.solve(m, Z, lt, k.maxSteps(false)); !errors.Is(err, errTrendBlock) {
+		t.Fatalf("solve from grid values with a NaN: %v, want %v", err, errTrendBlock)
 	}
 }
