@@ -185,11 +185,7 @@ func BenchmarkPresets(b *testing.B) {
 // p2d1 grid sizes.
 func BenchmarkKronCGIteration(b *testing.B) {
 	for _, n := range []int{200, 400} {
-		c, err := PresetConfig("p2d1")
-		if err != nil {
-			b.Fatal(err)
-		}
-		c.N = n
+		c := presetGrid(b, "p2d1", n)
 		r, err := c.resolve()
 		if err != nil {
 			b.Fatal(err)
@@ -233,11 +229,7 @@ func BenchmarkKronCGIteration(b *testing.B) {
 // blocks and the boundary) and a preconditioner application (four products).
 func BenchmarkAdvectionCG(b *testing.B) {
 	for _, n := range []int{120, 200} {
-		c, err := PresetConfig("adv")
-		if err != nil {
-			b.Fatal(err)
-		}
-		c.N = n
+		c := presetGrid(b, "adv", n)
 		m, lt := harmonicModel(b, c)
 		k := newKronCG(n, n)
 		k.setup(m, lt)

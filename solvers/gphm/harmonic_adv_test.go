@@ -24,11 +24,7 @@ func advectionConfig(n int) Config {
 // ‖QᵀQ − I‖ and the entries of Ω = QᵀSQ off its blocks, against its
 // largest.
 func TestSkewSchur(t *testing.T) {
-	preset, err := PresetConfig("adv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	preset.N = 120
+	preset := presetGrid(t, "adv", 120)
 	for _, c := range []Config{advectionConfig(33), advectionConfig(48), preset} {
 		n := c.N
 		m, _ := harmonicModel(t, c)
@@ -157,11 +153,7 @@ func TestAdvBlocksSolve(t *testing.T) {
 // (before skewSchur took the large planes first, 2000 with Φ at 5.8e11
 // against 1.65e8).
 func TestHarmonicAdvectionFewIterations(t *testing.T) {
-	preset, err := PresetConfig("adv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	preset.N = 120
+	preset := presetGrid(t, "adv", 120)
 	for _, tc := range []struct {
 		c     Config
 		ratio int // the Kronecker sum's iterations at least ratio times the harmonic one's

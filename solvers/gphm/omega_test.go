@@ -14,11 +14,7 @@ import (
 // advJacobian), to rounding: on an odd and an even grid and on preset adv's
 // at 120², where skewSchur leaves its planes of μ near zero; v random.
 func TestAdvJacobian(t *testing.T) {
-	preset, err := PresetConfig("adv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	preset.N = 120
+	preset := presetGrid(t, "adv", 120)
 	rng := rand.New(rand.NewPCG(7, 1))
 	random := func(n int) *mat.Dense {
 		v := mat.NewDense(n, n, nil)

@@ -26,6 +26,17 @@ func solve(t *testing.T, c Config) *Result {
 	return res
 }
 
+// presetGrid returns preset name's configuration on an n×n (or n) grid.
+func presetGrid(tb testing.TB, name string, n int) Config {
+	tb.Helper()
+	c, err := PresetConfig(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.N = n
+	return c
+}
+
 func presetConfig(t *testing.T, name, kernel string, iterations int) Config {
 	t.Helper()
 	c, err := PresetConfig(name)

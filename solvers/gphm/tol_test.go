@@ -75,11 +75,8 @@ func TestTolerance(t *testing.T) {
 // CappedFix of them in a row the run holds the trend fixed, and its solves
 // converge again, on a grid coarser than the preset's.
 func TestTrendHeldAfterCappedSolves(t *testing.T) {
-	c, err := PresetConfig("adv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.N, c.Iterations = 120, 8
+	c := presetGrid(t, "adv", 120)
+	c.Iterations = 8
 	c.Trend, c.Nugget = TrendPolynomial, NuggetRelative
 	res, err := Solve(context.Background(), c, nil)
 	if err != nil {
