@@ -1123,8 +1123,13 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		}
 		k.buildDense(p)
 	}
-	k.precond(g0, k.z)
-	ref := math.Sqrt(math.Abs(frob(g0, k.z)))
+	// refNorm returns ref, the preconditioned norm of g0, under the current
+	// preconditioner: taken again when a step changes it.
+	refNorm := func() float64 {
+		k.precond(g0, k.z)
+		return math.Sqrt(math.Abs(frob(g0, k.z)))
+	}
+	ref := refNorm()
 	// phi0 lets cg stop a solve whose Φ will end above bound (linear PDEs
 	// only: a Gauss–Newton step's quadratic is not Φ).
 	phi0 := math.NaN()
@@ -1205,8 +1210,7 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 					return 0, err
 				}
 			}
-			k.precond(g0, k.z)
-			ref = math.Sqrt(math.Abs(frob(g0, k.z)))
+			ref = refNorm()
 			var more int
 			more, err = k.cg(m, g, gb, dz, db, lt, kronTol, ref, kronMaxIter, phi0, phiAt)
 			k.Iters += more // the other's last count stays that of a whole solve
@@ -1220,8 +1224,7 @@ func (k *kronCG) solve(m *model, Z *mat.Dense, lt [2]float64, maxSteps int) (flo
 		}
 		if it >= kronMaxIter && other < 0 && !m.pde.Linear() && k.untried() {
 			// The next Gauss–Newton step with another preconditioner.
-			k.precond(g0, k.z)
-			ref = math.Sqrt(math.Abs(frob(g0, k.z)))
+			ref = refNorm()
 		}
 		prev.Copy(Z)
 		copy(prevB, e.beta)
