@@ -238,6 +238,13 @@ func runGP(ctx context.Context, p *GPParams, env *Env) error {
 	for _, msg := range res.Warnings {
 		env.Warn("%s", msg)
 	}
+	if c := res.Coarse; c != nil {
+		env.Metrics["coarse_n"] = c.N
+		env.Metrics["coarse_iterations"] = c.Iterations
+		env.Metrics["coarse_check_residual"] = c.CheckResidual
+		env.Metrics["coarse_seconds"] = c.Seconds
+		env.Metrics["coarse_used"] = c.Used
+	}
 	env.Metrics["path"] = res.Path
 	env.Metrics["nugget"] = res.Nugget
 	env.Metrics["nugget_share"] = res.NuggetShare

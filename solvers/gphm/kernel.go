@@ -3,6 +3,7 @@ package gphm
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Kernel selects the stationary covariance used in every input dimension.
@@ -53,6 +54,11 @@ func (k Kernel) Modulated() bool { return k == GM || k == StM }
 // frequencies Mu[q] in cycles per unit length. All three slices have length Q.
 type Spectrum struct {
 	LogW, LogLS, Mu []float64
+}
+
+// clone returns a copy of s that shares no storage with it.
+func (s Spectrum) clone() Spectrum {
+	return Spectrum{LogW: slices.Clone(s.LogW), LogLS: slices.Clone(s.LogLS), Mu: slices.Clone(s.Mu)}
 }
 
 // NewSpectrum returns the initial spectrum of Fang et al. (§1.4 of the spec):

@@ -122,6 +122,11 @@ type Result struct {
 	// other spectral-mixture kernel after a restart (Restarts = 1).
 	Kernel   string
 	Restarts int
+	// Coarse describes the coarse stage (coarse.go), nil when none ran.
+	Coarse *CoarseStage
+	// start is where a run on a finer grid may start from this one
+	// (resolved.keepStart).
+	start *startPoint
 	// Trend is the trend mode and TrendCoefficients the fitted β of the
 	// Legendre basis (trend.go), nil without a trend.
 	Trend             string
@@ -240,7 +245,7 @@ func Solve(ctx context.Context, cfg Config, fn progress.Func) (*Result, error) {
 	if _, err := r.scales(ctx); err != nil {
 		return nil, err
 	}
-	res, err := solveKernels(ctx, r, fn, solveOnce, parallelism(r))
+	res, err := solveGrids(ctx, r, fn)
 	if err != nil {
 		return nil, err
 	}
@@ -1252,9 +1257,17 @@ func solvePath(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	specs := make([]Spectrum, len(axes))
 	for j := range specs {
 		specs[j] = NewSpectrum(kernel, rc.Components, freq[j])
+		if r.start != nil {
+			specs[j] = r.start.specs[j].clone()
+		}
 	}
 	s := &optimisation{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations,
 		check: newChecker(m, &r.prob), lt: [2]float64{logTau, logTau}, tol: rc.Tol}
+	if r.start != nil {
+		// The coarse posterior mean, trend included, as the GP's grid
+		// values: the first solve takes the trend out again.
+		s.U.Copy(r.start.meanAt(coords(axes[0]), coords(axes[1])))
+	}
 	res := &Result{Nugget: nugget, Kernel: kernel.String(), Trend: trendMode}
 	if len(axes) == 1 {
 		res.Path = PathExactU
@@ -1331,6 +1344,14 @@ func solvePath(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	res.Converged = res.StopReason != StopBudget
 	if math.IsNaN(res.CheckResidual) {
 		res.CheckResidual = math.Inf(1)
+	}
+	if r.keepStart && len(axes) == 2 {
+		st := &startPoint{kernel: kernel, specs: make([]Spectrum, len(s.specs)), coarseN: rc.N,
+			meanAt: func(xs, ys []float64) *mat.Dense { return m.predict(s.U, xs, ys) }}
+		for j, sp := range s.specs {
+			st.specs[j] = sp.clone()
+		}
+		res.start = st
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
