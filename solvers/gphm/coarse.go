@@ -59,10 +59,9 @@ type CoarseStage struct {
 // result: its kernel and spectra, and its posterior mean (trend included)
 // at given coordinates, which become the first grid values.
 type startPoint struct {
-	kernel  Kernel
-	specs   []Spectrum
-	meanAt  func(xs, ys []float64) *mat.Dense
-	coarseN int
+	kernel Kernel
+	specs  []Spectrum
+	meanAt func(xs, ys []float64) *mat.Dense
 }
 
 // coarseGrid returns the coarse stage's grid for r, or 0 when the grid

@@ -1346,7 +1346,7 @@ func solvePath(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		res.CheckResidual = math.Inf(1)
 	}
 	if r.keepStart && len(axes) == 2 {
-		st := &startPoint{kernel: kernel, specs: make([]Spectrum, len(s.specs)), coarseN: rc.N,
+		st := &startPoint{kernel: kernel, specs: make([]Spectrum, len(s.specs)),
 			meanAt: func(xs, ys []float64) *mat.Dense { return m.predict(s.U, xs, ys) }}
 		for j, sp := range s.specs {
 			st.specs[j] = sp.clone()
