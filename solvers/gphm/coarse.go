@@ -134,7 +134,7 @@ func solveGrids(ctx context.Context, r *resolved, fn progress.Func) (*Result, er
 		return fromStart(fmt.Sprintf("failed (%v)", err))
 	}
 	stage.Iterations, stage.CheckResidual = cres.Iterations, cres.CheckResidual
-	if !(cres.CheckResidual <= stall) || cres.start == nil {
+	if !(cres.CheckResidual <= stall) {
 		return fromStart(fmt.Sprintf("stalled at check residual %.2g", cres.CheckResidual))
 	}
 	r.start = cres.start

@@ -56,9 +56,13 @@ type Spectrum struct {
 	LogW, LogLS, Mu []float64
 }
 
-// clone returns a copy of s that shares no storage with it.
-func (s Spectrum) clone() Spectrum {
-	return Spectrum{LogW: slices.Clone(s.LogW), LogLS: slices.Clone(s.LogLS), Mu: slices.Clone(s.Mu)}
+// cloneSpectra returns a copy of specs that shares no storage with it.
+func cloneSpectra(specs []Spectrum) []Spectrum {
+	c := make([]Spectrum, len(specs))
+	for j, s := range specs {
+		c[j] = Spectrum{LogW: slices.Clone(s.LogW), LogLS: slices.Clone(s.LogLS), Mu: slices.Clone(s.Mu)}
+	}
+	return c
 }
 
 // NewSpectrum returns the initial spectrum of Fang et al. (§1.4 of the spec):

@@ -1254,11 +1254,13 @@ func solvePath(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 	if trendMode != TrendNone {
 		m.tr = newTrend(m)
 	}
-	specs := make([]Spectrum, len(axes))
-	for j := range specs {
-		specs[j] = NewSpectrum(kernel, rc.Components, freq[j])
-		if r.start != nil {
-			specs[j] = r.start.specs[j].clone()
+	var specs []Spectrum
+	if r.start != nil {
+		specs = cloneSpectra(r.start.specs)
+	} else {
+		specs = make([]Spectrum, len(axes))
+		for j := range specs {
+			specs[j] = NewSpectrum(kernel, rc.Components, freq[j])
 		}
 	}
 	s := &optimisation{m: m, specs: specs, q: rc.Components, U: mat.NewDense(n1, n2, nil), uex: uex, fn: fn, iters: rc.Iterations,
@@ -1346,12 +1348,8 @@ func solvePath(ctx context.Context, r *resolved, kernel Kernel, trendMode, nugge
 		res.CheckResidual = math.Inf(1)
 	}
 	if r.keepStart && len(axes) == 2 {
-		st := &startPoint{kernel: kernel, specs: make([]Spectrum, len(s.specs)),
+		res.start = &startPoint{kernel: kernel, specs: cloneSpectra(s.specs),
 			meanAt: func(xs, ys []float64) *mat.Dense { return m.predict(s.U, xs, ys) }}
-		for j, sp := range s.specs {
-			st.specs[j] = sp.clone()
-		}
-		res.start = st
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
